@@ -1,0 +1,357 @@
+package catalog
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"regexp"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/souq-commerce/souq/internal/souq"
+)
+
+// Paging limits for listings.
+const (
+	DefaultPageSize = 24
+	MaxPageSize     = 100
+	MaxPage         = 1000
+	MaxStock        = 1_000_000_000
+)
+
+// salesTTL is how long the running and scheduled sales are cached. A sale's
+// start and end are applied on every request from the cached schedule by the
+// request's own clock, so the cache only delays seeing a newly created or
+// deleted sale, and admin changes through this service clear it at once.
+const salesTTL = time.Second
+
+// Service is the catalog's behaviour over a Store.
+type Service struct {
+	store Store
+	now   func() time.Time
+	log   *slog.Logger
+
+	mu        sync.Mutex
+	sales     []souq.Sale
+	salesAt   time.Time
+	salesLoad bool
+}
+
+// New returns a catalog service. now is the server clock (time.Now in
+// production).
+func New(store Store, now func() time.Time, log *slog.Logger) *Service {
+	return &Service{store: store, now: now, log: log.With("component", "catalog")}
+}
+
+// Now returns the server time the catalog prices by.
+func (s *Service) Now() time.Time { return s.now() }
+
+// Offer is a product as sold in one market at one moment: the price to pay
+// (the sale price while a sale runs), the regular price and the stock state.
+type Offer struct {
+	souq.Product
+	Market       souq.MarketCode
+	Price        souq.Money
+	RegularPrice souq.Money
+	OnSale       bool
+	SaleID       souq.ID
+	SaleEndsAt   time.Time
+	Sold         bool // priced in this market
+}
+
+// InStock reports whether at least one unit is left.
+func (o Offer) InStock() bool { return o.Stock > 0 }
+
+// ListInput is a listing request as a shopper makes it.
+type ListInput struct {
+	Market   souq.Market
+	Category string
+	Brand    string
+	Search   string
+	Sort     Sort
+	Page     int
+	PageSize int
+}
+
+// Page is one page of offers.
+type Page struct {
+	Items    []Offer
+	Total    int
+	Page     int
+	PageSize int
+}
+
+// List returns one page of the products sold in the input's market.
+func (s *Service) List(ctx context.Context, in ListInput) (Page, error) {
+	var p souq.Problems
+	if in.Page == 0 {
+		in.Page = 1
+	}
+	if in.PageSize == 0 {
+		in.PageSize = DefaultPageSize
+	}
+	if in.Page < 1 || in.Page > MaxPage {
+		p.Add("page", "must be between 1 and %d", MaxPage)
+	}
+	if in.PageSize < 1 || in.PageSize > MaxPageSize {
+		p.Add("page_size", "must be between 1 and %d", MaxPageSize)
+	}
+	switch in.Sort {
+	case SortFeatured, SortName, SortNewest, SortPriceAsc, SortPriceDsc:
+	default:
+		p.Add("sort", "must be one of name, newest, price_asc, price_desc")
+	}
+	if len(in.Search) > 200 {
+		p.Add("q", "must be at most 200 characters")
+	}
+	if err := p.Err(); err != nil {
+		return Page{}, err
+	}
+	q := Query{
+		Category: strings.TrimSpace(in.Category),
+		Brand:    strings.TrimSpace(in.Brand),
+		Terms:    SearchTerms(in.Search),
+		Market:   in.Market.Code,
+		Sort:     in.Sort,
+		Offset:   (in.Page - 1) * in.PageSize,
+		Limit:    in.PageSize,
+	}
+	products, total, err := s.store.ListProducts(ctx, q)
+	if err != nil {
+		return Page{}, fmt.Errorf("list products: %w", err)
+	}
+	sales, err := s.activeSales(ctx)
+	if err != nil {
+		return Page{}, err
+	}
+	now := s.now()
+	page := Page{Total: total, Page: in.Page, PageSize: in.PageSize, Items: make([]Offer, 0, len(products))}
+	for _, pr := range products {
+		page.Items = append(page.Items, offer(pr, in.Market, sales, now))
+	}
+	return page, nil
+}
+
+// Get returns the offer for a product, found by id or by slug.
+func (s *Service) Get(ctx context.Context, idOrSlug string, m souq.Market) (Offer, error) {
+	p, err := s.Product(ctx, idOrSlug)
+	if err != nil {
+		return Offer{}, err
+	}
+	return s.Offer(ctx, p, m)
+}
+
+// Product returns a product by id or slug.
+func (s *Service) Product(ctx context.Context, idOrSlug string) (souq.Product, error) {
+	var (
+		p   souq.Product
+		err error
+	)
+	if strings.HasPrefix(idOrSlug, souq.ProductPrefix) {
+		p, err = s.store.Product(ctx, souq.ID(idOrSlug))
+	} else {
+		p, err = s.store.ProductBySlug(ctx, idOrSlug)
+	}
+	if errors.Is(err, souq.ErrNotFound) {
+		return souq.Product{}, souq.Errorf(souq.ErrNotFound, "product %q not found", idOrSlug)
+	}
+	if err != nil {
+		return souq.Product{}, fmt.Errorf("get product %s: %w", idOrSlug, err)
+	}
+	return p, nil
+}
+
+// Offer prices a product in a market now.
+func (s *Service) Offer(ctx context.Context, p souq.Product, m souq.Market) (Offer, error) {
+	sales, err := s.activeSales(ctx)
+	if err != nil {
+		return Offer{}, err
+	}
+	return offer(p, m, sales, s.now()), nil
+}
+
+// offer prices p in m at now: the lowest price of a running sale that lists
+// it, else its regular price.
+func offer(p souq.Product, m souq.Market, sales []souq.Sale, now time.Time) Offer {
+	regular, sold := p.Price(m)
+	o := Offer{Product: p, Market: m.Code, Price: regular, RegularPrice: regular, Sold: sold}
+	if !sold {
+		return o
+	}
+	for _, s := range sales {
+		if !s.ActiveAt(now) {
+			continue
+		}
+		if amount, ok := s.Prices[p.ID][m.Code]; ok && amount < o.Price.Amount {
+			o.Price = souq.M(amount, m.Currency)
+			o.OnSale, o.SaleID, o.SaleEndsAt = true, s.ID, s.EndsAt
+		}
+	}
+	return o
+}
+
+// activeSales returns the running and scheduled sales, cached for salesTTL.
+func (s *Service) activeSales(ctx context.Context) ([]souq.Sale, error) {
+	now := s.now()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.salesLoad && now.Sub(s.salesAt) < salesTTL && !now.Before(s.salesAt) {
+		return s.sales, nil
+	}
+	sales, err := s.store.SalesEndingAfter(ctx, now.Add(-salesTTL))
+	if err != nil {
+		return nil, fmt.Errorf("load sales: %w", err)
+	}
+	s.sales, s.salesAt, s.salesLoad = sales, now, true
+	return sales, nil
+}
+
+func (s *Service) forgetSales() {
+	s.mu.Lock()
+	s.salesLoad = false
+	s.mu.Unlock()
+}
+
+// Facets returns the categories and brands with their counts.
+func (s *Service) Facets(ctx context.Context) (Facets, error) {
+	f, err := s.store.Facets(ctx)
+	if err != nil {
+		return Facets{}, fmt.Errorf("facets: %w", err)
+	}
+	return f, nil
+}
+
+var (
+	skuPattern      = regexp.MustCompile(`^[A-Z0-9][A-Z0-9-]{2,39}$`)
+	slugPattern     = regexp.MustCompile(`^[a-z0-9]+(-[a-z0-9]+)*$`)
+	categoryPattern = regexp.MustCompile(`^[a-z][a-z0-9-]{1,39}$`)
+)
+
+// ProductInput is what an admin sends to create or replace a product.
+type ProductInput struct {
+	SKU         string                    `json:"sku"`
+	Slug        string                    `json:"slug"`
+	Brand       string                    `json:"brand"`
+	Category    string                    `json:"category"`
+	Name        souq.Localized            `json:"name"`
+	Description souq.Localized            `json:"description"`
+	Image       string                    `json:"image"`
+	Prices      map[souq.MarketCode]int64 `json:"prices"`
+	Stock       *int                      `json:"stock,omitempty"`
+}
+
+func (in ProductInput) validate(creating bool) error {
+	var p souq.Problems
+	if !skuPattern.MatchString(in.SKU) {
+		p.Add("sku", "must be 3 to 40 characters of A-Z, 0-9 and '-'")
+	}
+	if len(in.Slug) > 100 || !slugPattern.MatchString(in.Slug) {
+		p.Add("slug", "must be lower-case words of a-z and 0-9 joined by '-', at most 100 characters")
+	}
+	checkText(&p, "brand", in.Brand, 1, 80)
+	if !categoryPattern.MatchString(in.Category) {
+		p.Add("category", "must be a key of 2 to 40 characters of a-z, 0-9 and '-', such as \"skincare\"")
+	}
+	checkText(&p, "name.en", in.Name.EN, 1, 200)
+	checkText(&p, "name.ar", in.Name.AR, 1, 200)
+	checkText(&p, "description.en", in.Description.EN, 0, 5000)
+	checkText(&p, "description.ar", in.Description.AR, 0, 5000)
+	if len(in.Image) > 500 || (in.Image != "" && !strings.HasPrefix(in.Image, "/") && !strings.HasPrefix(in.Image, "https://")) {
+		p.Add("image", "must be a site path starting with '/' or an https URL, at most 500 characters")
+	}
+	if len(in.Prices) == 0 {
+		p.Add("prices", "must give a price in at least one market")
+	}
+	for code, amount := range in.Prices {
+		if !code.Valid() {
+			p.Add("prices."+string(code), "is not a market code; use one of AE, SA, QA, KW, BH, OM")
+			continue
+		}
+		if amount < 1 || amount > souq.MaxAmount {
+			p.Add("prices."+string(code), "must be between 1 and %d minor units", souq.MaxAmount)
+		}
+	}
+	if in.Stock != nil && (*in.Stock < 0 || *in.Stock > MaxStock) {
+		p.Add("stock", "must be between 0 and %d", MaxStock)
+	}
+	if in.Stock != nil && !creating {
+		p.Add("stock", "is set with PUT /api/v1/admin/products/{id}/stock, not here")
+	}
+	return p.Err()
+}
+
+func checkText(p *souq.Problems, field, s string, min, max int) {
+	n := len([]rune(strings.TrimSpace(s)))
+	switch {
+	case n < min && min == 1:
+		p.Add(field, "is required")
+	case n > max:
+		p.Add(field, "must be at most %d characters", max)
+	}
+}
+
+func (in ProductInput) product(id souq.ID, now time.Time) souq.Product {
+	p := souq.Product{
+		ID: id, SKU: in.SKU, Slug: in.Slug, Brand: strings.TrimSpace(in.Brand), Category: in.Category,
+		Name:        souq.Localized{EN: strings.TrimSpace(in.Name.EN), AR: strings.TrimSpace(in.Name.AR)},
+		Description: souq.Localized{EN: strings.TrimSpace(in.Description.EN), AR: strings.TrimSpace(in.Description.AR)},
+		Image:       in.Image, Prices: in.Prices, CreatedAt: now, UpdatedAt: now,
+	}
+	if in.Stock != nil {
+		p.Stock = *in.Stock
+	}
+	return p
+}
+
+// Create validates and stores a new product.
+func (s *Service) Create(ctx context.Context, in ProductInput) (souq.Product, error) {
+	if err := in.validate(true); err != nil {
+		return souq.Product{}, err
+	}
+	p := in.product(souq.NewID(souq.ProductPrefix), s.now().UTC())
+	if err := s.store.CreateProduct(ctx, p, SearchText(p)); err != nil {
+		return souq.Product{}, fmt.Errorf("create product %s: %w", p.SKU, err)
+	}
+	return p, nil
+}
+
+// Update validates and replaces a product's details (not its stock).
+func (s *Service) Update(ctx context.Context, id souq.ID, in ProductInput) (souq.Product, error) {
+	if err := in.validate(false); err != nil {
+		return souq.Product{}, err
+	}
+	old, err := s.store.Product(ctx, id)
+	if err != nil {
+		return souq.Product{}, notFound(err, id)
+	}
+	p := in.product(id, s.now().UTC())
+	p.CreatedAt, p.Stock = old.CreatedAt, old.Stock
+	if err := s.store.UpdateProduct(ctx, p, SearchText(p)); err != nil {
+		return souq.Product{}, fmt.Errorf("update product %s: %w", id, notFound(err, id))
+	}
+	return p, nil
+}
+
+// SetStock sets a product's stock level.
+func (s *Service) SetStock(ctx context.Context, id souq.ID, quantity int) (souq.Product, error) {
+	if quantity < 0 || quantity > MaxStock {
+		return souq.Product{}, &souq.Error{Kind: souq.ErrInvalid, Detail: fmt.Sprintf("quantity must be between 0 and %d", MaxStock),
+			Fields: []souq.FieldError{{Field: "quantity", Reason: fmt.Sprintf("must be between 0 and %d", MaxStock)}}}
+	}
+	if err := s.store.SetStock(ctx, id, quantity, s.now().UTC()); err != nil {
+		return souq.Product{}, fmt.Errorf("set stock of %s: %w", id, notFound(err, id))
+	}
+	return s.store.Product(ctx, id)
+}
+
+func notFound(err error, id souq.ID) error {
+	if errors.Is(err, souq.ErrNotFound) {
+		return souq.Errorf(souq.ErrNotFound, "product %q not found", id)
+	}
+	return err
+}
+
+// Validate checks a product input as Create would.
+func (in ProductInput) Validate() error { return in.validate(true) }

@@ -1,0 +1,79 @@
+// Package catalog owns products, prices, stock levels as the shop shows them,
+// search, and flash sales: which products exist, what they cost in each
+// market at a given moment, and how shoppers find them.
+package catalog
+
+import (
+	"context"
+	"time"
+
+	"github.com/souq-commerce/souq/internal/souq"
+)
+
+// Store is the persistence the catalog needs. Implementations: sqlite (and
+// the PostgreSQL adapter); storetest holds the contract suite both pass.
+type Store interface {
+	// ListProducts returns one page of products matching q, ordered by
+	// q.Sort, and the number of products matching in all.
+	ListProducts(ctx context.Context, q Query) ([]souq.Product, int, error)
+	// Product returns a product by id; ErrNotFound if there is none.
+	Product(ctx context.Context, id souq.ID) (souq.Product, error)
+	// ProductBySlug returns a product by slug; ErrNotFound if there is none.
+	ProductBySlug(ctx context.Context, slug string) (souq.Product, error)
+	// CreateProduct stores a new product with its search text. A duplicate
+	// id, SKU or slug is an ErrConflict.
+	CreateProduct(ctx context.Context, p souq.Product, searchText string) error
+	// UpdateProduct replaces every field of an existing product except its
+	// stock and creation time; ErrNotFound if there is none, ErrConflict on
+	// a duplicate SKU or slug.
+	UpdateProduct(ctx context.Context, p souq.Product, searchText string) error
+	// SetStock sets a product's stock level; ErrNotFound if there is none.
+	SetStock(ctx context.Context, id souq.ID, quantity int, at time.Time) error
+	// Facets counts products per category and per brand.
+	Facets(ctx context.Context) (Facets, error)
+	// CreateSale stores a sale with its prices.
+	CreateSale(ctx context.Context, s souq.Sale) error
+	// SalesEndingAfter returns the sales whose end is after t (running or
+	// scheduled), ordered by start time, with their prices.
+	SalesEndingAfter(ctx context.Context, t time.Time) ([]souq.Sale, error)
+	// DeleteSale removes a sale; ErrNotFound if there is none.
+	DeleteSale(ctx context.Context, id souq.ID) error
+}
+
+// Query selects products. Terms are normalised search terms (see
+// SearchTerms): a product matches when each term is a prefix of a word of its
+// search text. Empty fields do not filter.
+type Query struct {
+	Category string
+	Brand    string
+	Terms    []string
+	// Market, when set, keeps only products priced in that market.
+	Market souq.MarketCode
+	Sort   Sort
+	Offset int
+	Limit  int
+}
+
+// Sort orders a product listing.
+type Sort string
+
+// Sort orders. Every order breaks ties by product id so pages are stable.
+const (
+	SortFeatured Sort = ""           // curated order: newest first
+	SortName     Sort = "name"       // English name A–Z
+	SortNewest   Sort = "newest"     // creation time, newest first
+	SortPriceAsc Sort = "price_asc"  // regular price in Query.Market, low to high
+	SortPriceDsc Sort = "price_desc" // regular price in Query.Market, high to low
+)
+
+// Facets are the categories and brands with their product counts.
+type Facets struct {
+	Categories []Facet `json:"categories"`
+	Brands     []Facet `json:"brands"`
+}
+
+// Facet is one value and how many products have it.
+type Facet struct {
+	Value string `json:"value"`
+	Count int    `json:"count"`
+}

@@ -1,0 +1,62 @@
+// Package checkout owns placing, reading and cancelling orders: pricing by
+// the server, VAT, payment, stock that is never oversold, idempotent order
+// creation and the outbox event every committed order produces.
+package checkout
+
+import (
+	"context"
+	"time"
+
+	"github.com/souq-commerce/souq/internal/souq"
+)
+
+// Store is the persistence orders need.
+type Store interface {
+	// CreateOrder commits, in one transaction: for every line a conditional
+	// stock decrement (stock >= quantity), the order and its lines, the
+	// outbox event, the removal of the cart's items when o.CartID is set,
+	// and the completion of the idempotency key when done is not nil. When a
+	// line cannot be filled nothing is written and the error is a
+	// *souq.OutOfStockError naming the first such product; an unknown
+	// product is also an OutOfStockError with Available 0.
+	CreateOrder(ctx context.Context, o souq.Order, event souq.OutboxEvent, done *KeyResult) error
+	// Order returns an order with its lines; ErrNotFound if there is none.
+	Order(ctx context.Context, id souq.ID) (souq.Order, error)
+	// ListOrders returns orders newest first and how many there are.
+	ListOrders(ctx context.Context, offset, limit int) ([]souq.Order, int, error)
+	// CancelOrder commits, in one transaction: the order's status set to
+	// cancelled if its status is one of from, its lines' stock restored,
+	// and the outbox event built by event from the cancelled order. If the
+	// status is not one of from nothing is written and the error is
+	// ErrConflict. ErrNotFound if there is no such order.
+	CancelOrder(ctx context.Context, id souq.ID, from []souq.OrderStatus, at time.Time,
+		event func(souq.Order) (souq.OutboxEvent, error)) (souq.Order, error)
+
+	// ClaimKey claims an idempotency key for a request whose body hashes to
+	// hash. It inserts the key as in flight and returns a zero KeyState, or
+	// returns the key's existing state: in flight (the claim is refused) or
+	// done (with the stored response). A key that has been in flight since
+	// before staleBefore is taken over as if it were new; its earlier holder
+	// crashed before its order committed, since the order and the key's
+	// completion commit together.
+	ClaimKey(ctx context.Context, key, hash string, now, staleBefore time.Time) (KeyState, error)
+	// ReleaseKey deletes an in-flight key so the client may retry with it.
+	ReleaseKey(ctx context.Context, key string) error
+	// DeleteKeysBefore removes keys created before t and returns how many.
+	DeleteKeysBefore(ctx context.Context, t time.Time) (int, error)
+}
+
+// KeyState is the state of an idempotency key that already existed.
+type KeyState struct {
+	Exists   bool
+	Hash     string
+	InFlight bool
+	Result   KeyResult
+}
+
+// KeyResult is the stored response replayed for a completed key.
+type KeyResult struct {
+	Key    string
+	Status int
+	Body   []byte
+}
