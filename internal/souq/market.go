@@ -30,6 +30,9 @@ type Market struct {
 	VATBasisPoints int64 `json:"vat_basis_points"`
 	// PhonePrefix is the international dialling code, e.g. "+971".
 	PhonePrefix string `json:"phone_prefix"`
+	// PhoneDigits is the length of a national subscriber number after the
+	// prefix (9 in the UAE and Saudi Arabia, 8 elsewhere in the Gulf).
+	PhoneDigits int `json:"phone_digits"`
 	// Cities lists the emirates, regions or governorates used in addresses.
 	Cities []string `json:"cities"`
 }
@@ -38,17 +41,17 @@ type Market struct {
 // Arabia 15% (since July 2020), Bahrain 10% (since January 2022), Oman 5%
 // (since April 2021); Qatar and Kuwait levy no VAT.
 var markets = []Market{
-	{Code: AE, Name: Localized{EN: "United Arab Emirates", AR: "الإمارات العربية المتحدة"}, Currency: AED, VATBasisPoints: 500, PhonePrefix: "+971",
+	{Code: AE, Name: Localized{EN: "United Arab Emirates", AR: "الإمارات العربية المتحدة"}, Currency: AED, VATBasisPoints: 500, PhonePrefix: "+971", PhoneDigits: 9,
 		Cities: []string{"Abu Dhabi", "Dubai", "Sharjah", "Ajman", "Umm Al Quwain", "Ras Al Khaimah", "Fujairah", "Al Ain"}},
-	{Code: SA, Name: Localized{EN: "Saudi Arabia", AR: "المملكة العربية السعودية"}, Currency: SAR, VATBasisPoints: 1500, PhonePrefix: "+966",
+	{Code: SA, Name: Localized{EN: "Saudi Arabia", AR: "المملكة العربية السعودية"}, Currency: SAR, VATBasisPoints: 1500, PhonePrefix: "+966", PhoneDigits: 9,
 		Cities: []string{"Riyadh", "Jeddah", "Mecca", "Medina", "Dammam", "Khobar", "Dhahran", "Taif", "Tabuk", "Abha"}},
-	{Code: QA, Name: Localized{EN: "Qatar", AR: "قطر"}, Currency: QAR, VATBasisPoints: 0, PhonePrefix: "+974",
+	{Code: QA, Name: Localized{EN: "Qatar", AR: "قطر"}, Currency: QAR, VATBasisPoints: 0, PhonePrefix: "+974", PhoneDigits: 8,
 		Cities: []string{"Doha", "Al Rayyan", "Al Wakrah", "Al Khor", "Lusail", "Umm Salal"}},
-	{Code: KW, Name: Localized{EN: "Kuwait", AR: "الكويت"}, Currency: KWD, VATBasisPoints: 0, PhonePrefix: "+965",
+	{Code: KW, Name: Localized{EN: "Kuwait", AR: "الكويت"}, Currency: KWD, VATBasisPoints: 0, PhonePrefix: "+965", PhoneDigits: 8,
 		Cities: []string{"Kuwait City", "Hawalli", "Salmiya", "Farwaniya", "Ahmadi", "Jahra", "Mubarak Al-Kabeer"}},
-	{Code: BH, Name: Localized{EN: "Bahrain", AR: "البحرين"}, Currency: BHD, VATBasisPoints: 1000, PhonePrefix: "+973",
+	{Code: BH, Name: Localized{EN: "Bahrain", AR: "البحرين"}, Currency: BHD, VATBasisPoints: 1000, PhonePrefix: "+973", PhoneDigits: 8,
 		Cities: []string{"Manama", "Muharraq", "Riffa", "Hamad Town", "Isa Town", "Sitra"}},
-	{Code: OM, Name: Localized{EN: "Oman", AR: "عُمان"}, Currency: OMR, VATBasisPoints: 500, PhonePrefix: "+968",
+	{Code: OM, Name: Localized{EN: "Oman", AR: "عُمان"}, Currency: OMR, VATBasisPoints: 500, PhonePrefix: "+968", PhoneDigits: 8,
 		Cities: []string{"Muscat", "Seeb", "Salalah", "Sohar", "Nizwa", "Sur", "Ibri"}},
 }
 

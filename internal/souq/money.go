@@ -176,3 +176,10 @@ func ParseDecimal(s string, c Currency) (int64, error) {
 	}
 	return n, nil
 }
+
+// LineTotal returns unit × quantity and the VAT contained in it at market m's
+// rate. Callers bound unit by MaxAmount and quantity so the product fits.
+func LineTotal(unit int64, quantity int, m Market) (total, vat int64) {
+	total = unit * int64(quantity)
+	return total, VATIncluded(total, m.VATBasisPoints)
+}

@@ -1,0 +1,262 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// syncBuffer is an io.Writer safe for the server goroutine and the test.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+var runningAt = regexp.MustCompile(`Souq is running at (http://\S+)`)
+
+// startServe runs `souq serve` in process and returns its base URL once
+// /readyz answers, and a function that stops it and returns run's error.
+func startServe(t *testing.T, args []string, env map[string]string) (string, *syncBuffer, func() error) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	stdout, stderr := &syncBuffer{}, &syncBuffer{}
+	done := make(chan error, 1)
+	go func() {
+		done <- run(ctx, append([]string{"serve"}, args...), func(k string) string { return env[k] }, stdout, stderr)
+	}()
+	var base string
+	deadline := time.Now().Add(60 * time.Second)
+	for base == "" {
+		if m := runningAt.FindStringSubmatch(stdout.String()); m != nil {
+			base = m[1]
+			break
+		}
+		select {
+		case err := <-done:
+			cancel()
+			t.Fatalf("serve exited early: %v\nstderr:\n%s", err, stderr.String())
+		case <-time.After(20 * time.Millisecond):
+		}
+		if time.Now().After(deadline) {
+			cancel()
+			t.Fatalf("serve did not print its address; stdout:\n%s\nstderr:\n%s", stdout.String(), stderr.String())
+		}
+	}
+	for {
+		resp, err := http.Get(base + "/readyz")
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				break
+			}
+		}
+		if time.Now().After(deadline) {
+			cancel()
+			t.Fatalf("/readyz never answered 200: %v", err)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	var once sync.Once
+	var runErr error
+	stop := func() error {
+		once.Do(func() {
+			cancel()
+			select {
+			case runErr = <-done:
+			case <-time.After(30 * time.Second):
+				runErr = errors.New("serve did not stop within 30s")
+			}
+		})
+		return runErr
+	}
+	t.Cleanup(func() { _ = stop() })
+	return base, stdout, stop
+}
+
+func getJSON(t *testing.T, url string, v any) int {
+	t.Helper()
+	resp, err := http.Get(url)
+	if err != nil {
+		t.Fatalf("GET %s: %v", url, err)
+	}
+	defer resp.Body.Close()
+	if err := json.NewDecoder(resp.Body).Decode(v); err != nil {
+		t.Fatalf("decode %s: %v", url, err)
+	}
+	return resp.StatusCode
+}
+
+func TestServeDemoEndToEnd(t *testing.T) {
+	data := t.TempDir()
+	base, stdout, stop := startServe(t, []string{"--addr", "127.0.0.1:0", "--data", data, "--demo"}, nil)
+
+	var list struct {
+		Items []struct {
+			ID    string `json:"id"`
+			Stock int    `json:"stock"`
+			Price struct {
+				Amount   int64  `json:"amount"`
+				Currency string `json:"currency"`
+			} `json:"price"`
+		} `json:"items"`
+		Total int `json:"total"`
+	}
+	if status := getJSON(t, base+"/api/v1/products?market=BH&page_size=100", &list); status != 200 || list.Total < 150 {
+		t.Fatalf("demo products: got status %d total %d, want 200 and at least 150", status, list.Total)
+	}
+	if list.Items[0].Price.Currency != "BHD" {
+		t.Errorf("BH price currency: got %q, want BHD", list.Items[0].Price.Currency)
+	}
+	var product string
+	for _, it := range list.Items {
+		if it.Stock > 2 {
+			product = it.ID
+			break
+		}
+	}
+	if product == "" {
+		t.Fatal("no demo product with stock")
+	}
+	order := fmt.Sprintf(`{"market":"BH","items":[{"product_id":%q,"quantity":2}],
+		"customer":{"name":"Noor Al Khalifa","email":"noor@example.bh","phone":"+97336123456"},
+		"shipping_address":{"line1":"Building 1021, Road 3621","area":"Seef","city":"Manama","country":"BH"},
+		"payment":{"method":"cod"}}`, product)
+	resp, err := http.Post(base+"/api/v1/orders", "application/json", strings.NewReader(order))
+	if err != nil {
+		t.Fatalf("order: %v", err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 201 || !strings.Contains(string(body), `"currency":"BHD"`) || !strings.Contains(string(body), `"access_token"`) {
+		t.Fatalf("order: got %d %s", resp.StatusCode, body)
+	}
+
+	// The generated admin token is printed and works.
+	m := regexp.MustCompile(`Bearer (\S+)`).FindStringSubmatch(stdout.String())
+	if m == nil {
+		t.Fatalf("no admin token printed:\n%s", stdout.String())
+	}
+	req, _ := http.NewRequest("GET", base+"/api/v1/admin/orders", nil)
+	req.Header.Set("Authorization", "Bearer "+m[1])
+	resp, err = http.DefaultClient.Do(req)
+	if err != nil || resp.StatusCode != 200 {
+		t.Fatalf("admin orders with printed token: %v %v", err, resp)
+	}
+	resp.Body.Close()
+
+	var sale struct {
+		Products int `json:"products"`
+	}
+	if status := getJSON(t, base+"/api/v1/sales/current", &sale); status != 200 || sale.Products == 0 {
+		t.Errorf("demo sale: got %d with %d products, want a scheduled sale", status, sale.Products)
+	}
+	if err := stop(); err != nil {
+		t.Fatalf("graceful stop: got %v, want nil", err)
+	}
+
+	// Restarting on the same data keeps the order and does not seed twice.
+	base, _, _ = startServe(t, []string{"--addr", "127.0.0.1:0", "--data", data, "--demo", "--admin-token", "fixed"}, nil)
+	var again struct{ Total int }
+	getJSON(t, base+"/api/v1/products", &again)
+	if again.Total != list.Total {
+		t.Errorf("products after restart: got %d, want %d", again.Total, list.Total)
+	}
+	req, _ = http.NewRequest("GET", base+"/api/v1/admin/orders", nil)
+	req.Header.Set("Authorization", "Bearer fixed")
+	var orders struct{ Total int }
+	resp, err = http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_ = json.NewDecoder(resp.Body).Decode(&orders)
+	resp.Body.Close()
+	if orders.Total != 1 {
+		t.Errorf("orders after restart: got %d, want 1", orders.Total)
+	}
+}
+
+func TestServeEnvironmentTwins(t *testing.T) {
+	env := map[string]string{"SOUQ_ADDR": "127.0.0.1:0", "SOUQ_DATA": t.TempDir(), "SOUQ_ADMIN_TOKEN": "from-env", "SOUQ_LOG_FORMAT": "json"}
+	base, stdout, _ := startServe(t, nil, env)
+	if strings.Contains(stdout.String(), "generated") {
+		t.Errorf("a token was generated although SOUQ_ADMIN_TOKEN was set:\n%s", stdout.String())
+	}
+	req, _ := http.NewRequest("GET", base+"/api/v1/admin/sales", nil)
+	req.Header.Set("Authorization", "Bearer from-env")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil || resp.StatusCode != 200 {
+		t.Fatalf("admin with SOUQ_ADMIN_TOKEN: %v %v", err, resp)
+	}
+	resp.Body.Close()
+}
+
+func TestRunUsageErrors(t *testing.T) {
+	tests := []struct {
+		name string
+		args []string
+		env  map[string]string
+		want string
+	}{
+		{"no command", nil, nil, "no command"},
+		{"unknown command", []string{"launch"}, nil, "unknown command"},
+		{"unknown flag", []string{"serve", "--colour"}, nil, "colour"},
+		{"bad log format", []string{"serve", "--log-format", "xml"}, nil, "--log-format"},
+		{"bad sync mode from env", []string{"serve"}, map[string]string{"SOUQ_SQLITE_SYNC": "off"}, "--sqlite-sync"},
+		{"bad duration from env", []string{"serve"}, map[string]string{"SOUQ_SHUTDOWN_TIMEOUT": "soon"}, "SOUQ_SHUTDOWN_TIMEOUT"},
+		{"tls cert without key", []string{"serve", "--tls-cert", "c.pem"}, nil, "--tls-key"},
+		{"unsupported database", []string{"serve", "--database", "mysql://x"}, nil, "unsupported scheme"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var out, errOut bytes.Buffer
+			err := run(context.Background(), tt.args, func(k string) string { return tt.env[k] }, &out, &errOut)
+			if !errors.Is(err, errUsage) || !strings.Contains(err.Error(), tt.want) {
+				t.Fatalf("got %v, want a usage error mentioning %q", err, tt.want)
+			}
+			if exitCode(err) != 2 {
+				t.Errorf("exit code: got %d, want 2", exitCode(err))
+			}
+		})
+	}
+}
+
+func TestHelpAndVersion(t *testing.T) {
+	var out, errOut bytes.Buffer
+	if err := run(context.Background(), []string{"serve", "-h"}, func(string) string { return "" }, &out, &errOut); err != nil {
+		t.Fatalf("serve -h: %v", err)
+	}
+	for _, want := range []string{"--addr", "SOUQ_ADDR", "SOUQ_ADMIN_TOKEN", "SOUQ_DATA", "--demo"} {
+		if !strings.Contains(errOut.String(), want) {
+			t.Errorf("serve help lacks %q", want)
+		}
+	}
+	out.Reset()
+	if err := run(context.Background(), []string{"version"}, func(string) string { return "" }, &out, &errOut); err != nil || !strings.HasPrefix(out.String(), "souq ") {
+		t.Errorf("version: got %q, %v", out.String(), err)
+	}
+	out.Reset()
+	if err := run(context.Background(), []string{"help"}, func(string) string { return "" }, &out, &errOut); err != nil || !strings.Contains(out.String(), "serve") {
+		t.Errorf("help: got %q, %v", out.String(), err)
+	}
+}

@@ -1,0 +1,130 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"runtime/debug"
+	"strings"
+)
+
+// errUsage marks a command-line mistake; its message has been printed with
+// the usage already.
+var errUsage = errors.New("usage")
+
+const topUsage = `Souq: an open-source commerce stack for the Gulf.
+
+Usage:
+  souq <command> [flags]
+
+Commands:
+  serve     run the shop API on embedded engines (--demo loads demo data)
+  version   print the version
+  help      print help for a command: souq help serve
+
+Every flag has an environment twin: --admin-token is SOUQ_ADMIN_TOKEN.
+`
+
+// run is the whole program behind main: it parses args, reads the
+// environment through getenv and writes to stdout and stderr, so tests can
+// run it in process.
+func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, topUsage)
+		return fmt.Errorf("%w: no command given", errUsage)
+	}
+	cmd, rest := args[0], args[1:]
+	switch cmd {
+	case "serve":
+		return runServe(ctx, rest, getenv, stdout, stderr)
+	case "version", "--version":
+		fmt.Fprintln(stdout, versionString())
+		return nil
+	case "help", "-h", "--help":
+		if len(rest) > 0 && rest[0] == "serve" {
+			return runServe(ctx, []string{"-h"}, getenv, stdout, stderr)
+		}
+		fmt.Fprint(stdout, topUsage)
+		return nil
+	default:
+		fmt.Fprint(stderr, topUsage)
+		return fmt.Errorf("%w: unknown command %q", errUsage, cmd)
+	}
+}
+
+func exitCode(err error) int {
+	if errors.Is(err, errUsage) {
+		return 2
+	}
+	return 1
+}
+
+// versionString reports the module version and VCS revision the binary was
+// built from.
+func versionString() string {
+	info, ok := debug.ReadBuildInfo()
+	if !ok {
+		return "souq (unknown version)"
+	}
+	v := "souq " + info.Main.Version
+	for _, s := range info.Settings {
+		switch s.Key {
+		case "vcs.revision":
+			v += " " + s.Value
+		case "vcs.modified":
+			if s.Value == "true" {
+				v += "-dirty"
+			}
+		}
+	}
+	return v + " " + info.GoVersion
+}
+
+// envName is the environment twin of a flag: SOUQ_ plus the flag's name in
+// upper case with '-' as '_'.
+func envName(flagName string) string {
+	return "SOUQ_" + strings.ToUpper(strings.ReplaceAll(flagName, "-", "_"))
+}
+
+// parseFlags parses args into fs, then fills every flag not given on the
+// command line from its environment twin. Usage text names the twins.
+func parseFlags(fs *flag.FlagSet, args []string, getenv func(string) string, stderr io.Writer, intro string) error {
+	fs.SetOutput(stderr)
+	fs.Usage = func() {
+		fmt.Fprint(fs.Output(), intro)
+		fs.VisitAll(func(f *flag.Flag) {
+			name, usage := flag.UnquoteUsage(f)
+			fmt.Fprintf(fs.Output(), "  --%s %s\n    \t%s (env %s", f.Name, name, usage, envName(f.Name))
+			if f.DefValue != "" && f.DefValue != "false" {
+				fmt.Fprintf(fs.Output(), ", default %s", f.DefValue)
+			}
+			fmt.Fprintln(fs.Output(), ")")
+		})
+	}
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return flag.ErrHelp
+		}
+		return fmt.Errorf("%w: %v", errUsage, err)
+	}
+	if fs.NArg() > 0 {
+		fs.Usage()
+		return fmt.Errorf("%w: unexpected arguments %q", errUsage, fs.Args())
+	}
+	given := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { given[f.Name] = true })
+	var err error
+	fs.VisitAll(func(f *flag.Flag) {
+		if given[f.Name] || err != nil {
+			return
+		}
+		if v := getenv(envName(f.Name)); v != "" {
+			if serr := fs.Set(f.Name, v); serr != nil {
+				err = fmt.Errorf("%w: %s=%q: %v", errUsage, envName(f.Name), v, serr)
+			}
+		}
+	})
+	return err
+}

@@ -1,0 +1,265 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+
+	"github.com/souq-commerce/souq/internal/cart"
+	"github.com/souq-commerce/souq/internal/catalog"
+	"github.com/souq-commerce/souq/internal/checkout"
+	"github.com/souq-commerce/souq/internal/demo"
+	"github.com/souq-commerce/souq/internal/httpapi"
+	"github.com/souq-commerce/souq/internal/payment"
+	"github.com/souq-commerce/souq/internal/souq"
+	"github.com/souq-commerce/souq/internal/sqlite"
+)
+
+const serveUsage = `Usage: souq serve [flags]
+
+Runs the shop API on an embedded SQLite database in the data directory.
+
+Flags:
+`
+
+type serveConfig struct {
+	addr            string
+	data            string
+	database        string
+	demo            bool
+	adminToken      string
+	logFormat       string
+	logLevel        string
+	sqliteSync      string
+	tlsCert         string
+	tlsKey          string
+	shutdownTimeout time.Duration
+}
+
+func parseServe(args []string, getenv func(string) string, stderr io.Writer) (serveConfig, error) {
+	var c serveConfig
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	fs.StringVar(&c.addr, "addr", "127.0.0.1:8080", "`host:port` to listen on")
+	fs.StringVar(&c.data, "data", "./souq-data", "data `directory` for the embedded engines")
+	fs.StringVar(&c.database, "database", "", "database `URL`: sqlite:///path/to/souq.db (default <data>/souq.db)")
+	fs.BoolVar(&c.demo, "demo", false, "load the demo catalogue and flash sale; generate an admin token if none is set")
+	fs.StringVar(&c.adminToken, "admin-token", "", "bearer `token` for /api/v1/admin (empty disables the admin API)")
+	fs.StringVar(&c.logFormat, "log-format", "text", "log `format`: text or json")
+	fs.StringVar(&c.logLevel, "log-level", "info", "log `level`: debug, info, warn or error")
+	fs.StringVar(&c.sqliteSync, "sqlite-sync", "full", "SQLite synchronous `mode`: full (survives power loss) or normal (survives process crash)")
+	fs.StringVar(&c.tlsCert, "tls-cert", "", "TLS certificate `file` (PEM); with --tls-key, serve HTTPS")
+	fs.StringVar(&c.tlsKey, "tls-key", "", "TLS private key `file` (PEM)")
+	fs.DurationVar(&c.shutdownTimeout, "shutdown-timeout", 15*time.Second, "how long to let in-flight requests finish on shutdown")
+	if err := parseFlags(fs, args, getenv, stderr, serveUsage); err != nil {
+		return c, err
+	}
+	var problems []string
+	if c.logFormat != "text" && c.logFormat != "json" {
+		problems = append(problems, fmt.Sprintf("--log-format must be text or json, not %q", c.logFormat))
+	}
+	if c.sqliteSync != "full" && c.sqliteSync != "normal" {
+		problems = append(problems, fmt.Sprintf("--sqlite-sync must be full or normal, not %q", c.sqliteSync))
+	}
+	if (c.tlsCert == "") != (c.tlsKey == "") {
+		problems = append(problems, "--tls-cert and --tls-key go together")
+	}
+	if c.shutdownTimeout <= 0 {
+		problems = append(problems, "--shutdown-timeout must be positive")
+	}
+	if len(problems) > 0 {
+		return c, fmt.Errorf("%w: %s", errUsage, strings.Join(problems, "; "))
+	}
+	return c, nil
+}
+
+func newLogger(c serveConfig, w io.Writer) (*slog.Logger, error) {
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(c.logLevel)); err != nil {
+		return nil, fmt.Errorf("%w: --log-level: %v", errUsage, err)
+	}
+	opts := &slog.HandlerOptions{Level: level}
+	if c.logFormat == "json" {
+		return slog.New(slog.NewJSONHandler(w, opts)), nil
+	}
+	return slog.New(slog.NewTextHandler(w, opts)), nil
+}
+
+// sqlitePath resolves the database URL. Backends are chosen here with a
+// plain switch; PostgreSQL joins in a later release.
+func sqlitePath(c serveConfig) (string, error) {
+	switch {
+	case c.database == "":
+		return filepath.Join(c.data, "souq.db"), nil
+	case strings.HasPrefix(c.database, "sqlite://"):
+		p := strings.TrimPrefix(c.database, "sqlite://")
+		if p == "" {
+			return "", fmt.Errorf("%w: --database sqlite:// needs a path, e.g. sqlite:///var/lib/souq/souq.db", errUsage)
+		}
+		return p, nil
+	default:
+		return "", fmt.Errorf("%w: --database %q: unsupported scheme; use sqlite:///path", errUsage, c.database)
+	}
+}
+
+func runServe(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	c, err := parseServe(args, getenv, stderr)
+	if errors.Is(err, flag.ErrHelp) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	log, err := newLogger(c, stderr)
+	if err != nil {
+		return err
+	}
+	dbPath, err := sqlitePath(c)
+	if err != nil {
+		return err
+	}
+	if err := os.MkdirAll(filepath.Dir(dbPath), 0o750); err != nil {
+		return fmt.Errorf("create data directory: %w", err)
+	}
+	db, err := sqlite.Open(ctx, dbPath, sqlite.Options{Synchronous: c.sqliteSync, Logger: log})
+	if err != nil {
+		return fmt.Errorf("open database: %w", err)
+	}
+	defer func() {
+		if err := db.Close(); err != nil {
+			log.Error("close database", "err", err)
+		}
+	}()
+
+	now := time.Now
+	cat := catalog.New(db, now, log)
+	carts := cart.New(db, cat, now, log)
+	orders := checkout.New(db, cat, carts, payment.NewTestProvider(), now, log)
+
+	adminToken, generated := c.adminToken, false
+	if c.demo {
+		res, err := demo.Seed(ctx, cat, now(), log)
+		if err != nil {
+			return fmt.Errorf("load demo data: %w", err)
+		}
+		log.Info("demo data ready", "products_created", res.ProductsCreated)
+		if adminToken == "" {
+			adminToken, generated = souq.NewToken(), true
+		}
+	}
+
+	var draining atomic.Bool
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	handler := httpapi.NewServer(httpapi.Deps{
+		Catalog: cat, Carts: carts, Checkout: orders, AdminToken: adminToken, Registry: reg, Log: log,
+		Banner: "Shop API for AE, SA, QA, KW, BH and OM.",
+		Ready: func(ctx context.Context) error {
+			if draining.Load() {
+				return errors.New("shutting down")
+			}
+			return db.Ready(ctx)
+		},
+	})
+	srv := &http.Server{
+		Handler:           handler,
+		ReadHeaderTimeout: 5 * time.Second,
+		ReadTimeout:       15 * time.Second,
+		WriteTimeout:      30 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
+	ln, err := net.Listen("tcp", c.addr)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", c.addr, err)
+	}
+	scheme := "http"
+	if c.tlsCert != "" {
+		scheme = "https"
+	}
+	base := scheme + "://" + ln.Addr().String()
+	printWhereToLook(stdout, base, c, dbPath, db.Synchronous(), adminToken, generated)
+
+	go housekeeping(ctx, carts, orders, log)
+
+	errc := make(chan error, 1)
+	go func() {
+		if c.tlsCert != "" {
+			errc <- srv.ServeTLS(ln, c.tlsCert, c.tlsKey)
+			return
+		}
+		errc <- srv.Serve(ln)
+	}()
+	select {
+	case err := <-errc:
+		return fmt.Errorf("serve: %w", err)
+	case <-ctx.Done():
+	}
+	log.Info("shutting down", "timeout", c.shutdownTimeout)
+	draining.Store(true)
+	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), c.shutdownTimeout)
+	defer cancel()
+	if err := srv.Shutdown(sctx); err != nil {
+		return fmt.Errorf("shutdown: %w", err)
+	}
+	if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return fmt.Errorf("serve: %w", err)
+	}
+	log.Info("stopped")
+	return nil
+}
+
+func printWhereToLook(w io.Writer, base string, c serveConfig, dbPath, sync, adminToken string, generated bool) {
+	fmt.Fprintf(w, "Souq is running at %s\n", base)
+	fmt.Fprintf(w, "  products:  %s/api/v1/products?market=AE\n", base)
+	fmt.Fprintf(w, "  sale:      %s/api/v1/sales/current\n", base)
+	fmt.Fprintf(w, "  API docs:  %s/api/openapi.json\n", base)
+	fmt.Fprintf(w, "  metrics:   %s/metrics\n", base)
+	fmt.Fprintf(w, "  database:  %s (SQLite, synchronous=%s)\n", dbPath, sync)
+	switch {
+	case generated:
+		fmt.Fprintf(w, "  admin:     Authorization: Bearer %s  (generated for this run; set SOUQ_ADMIN_TOKEN to choose one)\n", adminToken)
+	case adminToken != "":
+		fmt.Fprintln(w, "  admin:     enabled with the token from SOUQ_ADMIN_TOKEN / --admin-token")
+	default:
+		fmt.Fprintln(w, "  admin:     disabled (set SOUQ_ADMIN_TOKEN to enable /api/v1/admin)")
+	}
+	fmt.Fprintln(w, "Press Ctrl+C to stop.")
+}
+
+// housekeeping removes idle carts and old idempotency keys every hour until
+// ctx ends. It runs in its own goroutine for the life of the server.
+func housekeeping(ctx context.Context, carts *cart.Service, orders *checkout.Service, log *slog.Logger) {
+	t := time.NewTicker(time.Hour)
+	defer t.Stop()
+	for {
+		if n, err := carts.Expire(ctx); err != nil && ctx.Err() == nil {
+			log.Warn("expire carts", "err", err)
+		} else if n > 0 {
+			log.Info("expired idle carts", "count", n)
+		}
+		if n, err := orders.ExpireKeys(ctx); err != nil && ctx.Err() == nil {
+			log.Warn("expire idempotency keys", "err", err)
+		} else if n > 0 {
+			log.Info("expired idempotency keys", "count", n)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}

@@ -1,0 +1,264 @@
+package checkout
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/souq-commerce/souq/internal/catalog"
+	"github.com/souq-commerce/souq/internal/souq"
+)
+
+// PaymentProvider authorises card payments from provider tokens. payment's
+// TestProvider is the built-in one.
+type PaymentProvider interface {
+	Name() string
+	// Authorize reserves amount on the card behind token and returns the
+	// provider's reference. A decline is an ErrPayment error.
+	Authorize(ctx context.Context, token string, amount souq.Money, order souq.ID) (string, error)
+	// Void releases an authorisation.
+	Void(ctx context.Context, reference string) error
+}
+
+// CartReader reads a cart's items for checkout from a cart.
+type CartReader interface {
+	Raw(ctx context.Context, id souq.ID) (souq.Cart, error)
+}
+
+// Idempotency timing. A claimed key whose order has not committed after
+// KeyStaleAfter is taken over; requests are bounded by PlaceTimeout, well
+// below it, so a live holder is never overtaken. Keys are kept for KeyTTL.
+const (
+	PlaceTimeout  = 20 * time.Second
+	KeyStaleAfter = 2 * time.Minute
+	KeyTTL        = 24 * time.Hour
+	MaxKeyLength  = 255
+)
+
+// Service places, reads and cancels orders.
+type Service struct {
+	store    Store
+	catalog  *catalog.Service
+	carts    CartReader
+	payments PaymentProvider
+	now      func() time.Time
+	log      *slog.Logger
+}
+
+// New returns a checkout service.
+func New(store Store, cat *catalog.Service, carts CartReader, payments PaymentProvider, now func() time.Time, log *slog.Logger) *Service {
+	return &Service{store: store, catalog: cat, carts: carts, payments: payments, now: now, log: log.With("component", "checkout")}
+}
+
+// Placed is a newly committed order with the access token that reads it. The
+// token is shown once; only its hash is stored.
+type Placed struct {
+	Order       souq.Order
+	AccessToken string
+}
+
+// Idempotency identifies a request by its Idempotency-Key and the hash of
+// its body. Render turns the placed order into the response stored for
+// replays, committed in the order's transaction.
+type Idempotency struct {
+	Key    string
+	Hash   string
+	Render func(Placed) (status int, body []byte, err error)
+}
+
+// Result is what PlaceOrder did: placed a new order, or found a completed
+// request with the same key and body whose stored response is Replay.
+type Result struct {
+	Placed Placed
+	Replay *KeyResult
+}
+
+// PlaceOrder validates and prices the request, takes the payment and
+// commits the order, its stock decrements and its outbox event in one
+// transaction. With idem set, the same key and body replays the first
+// response, a different body is ErrKeyReused and a key still in flight is
+// ErrKeyInFlight.
+func (s *Service) PlaceOrder(ctx context.Context, req OrderRequest, idem *Idempotency) (Result, error) {
+	ctx, cancel := context.WithTimeout(ctx, PlaceTimeout)
+	defer cancel()
+	if idem != nil {
+		if len(idem.Key) == 0 || len(idem.Key) > MaxKeyLength {
+			return Result{}, souq.Errorf(souq.ErrInvalid, "Idempotency-Key must be 1 to %d characters", MaxKeyLength)
+		}
+		now := s.now().UTC()
+		st, err := s.store.ClaimKey(ctx, idem.Key, idem.Hash, now, now.Add(-KeyStaleAfter))
+		if err != nil {
+			return Result{}, fmt.Errorf("claim idempotency key: %w", err)
+		}
+		switch {
+		case st.Exists && st.Hash != idem.Hash:
+			return Result{}, souq.Errorf(souq.ErrKeyReused, "this Idempotency-Key was used with a different request body; use a new key for a new order")
+		case st.Exists && st.InFlight:
+			return Result{}, souq.Errorf(souq.ErrKeyInFlight, "a request with this Idempotency-Key is still being processed; retry shortly")
+		case st.Exists:
+			res := st.Result
+			return Result{Replay: &res}, nil
+		}
+	}
+	placed, err := s.place(ctx, req, idem)
+	if err != nil && idem != nil {
+		// Nothing was committed: free the key so a corrected request may use it.
+		if rerr := s.store.ReleaseKey(context.WithoutCancel(ctx), idem.Key); rerr != nil {
+			s.log.Error("release idempotency key", "err", rerr)
+		}
+	}
+	return Result{Placed: placed}, err
+}
+
+func (s *Service) place(ctx context.Context, req OrderRequest, idem *Idempotency) (Placed, error) {
+	m, err := req.validate()
+	if err != nil {
+		return Placed{}, err
+	}
+	items := req.Items
+	if req.CartID != "" {
+		if items, err = s.cartItems(ctx, req.CartID, m); err != nil {
+			return Placed{}, err
+		}
+	}
+	now := s.now().UTC()
+	o := souq.Order{
+		ID: souq.NewID(souq.OrderPrefix), Market: m.Code, Currency: m.Currency,
+		Customer: req.Customer, ShippingAddress: req.ShippingAddress, CartID: req.CartID,
+		Payment:   souq.Payment{Method: req.Payment.Method},
+		CreatedAt: now, UpdatedAt: now, Status: souq.StatusPlaced,
+	}
+	if o.Lines, err = s.price(ctx, merge(items), m); err != nil {
+		return Placed{}, err
+	}
+	for _, l := range o.Lines {
+		o.Total += l.LineTotal
+		o.VAT += l.VAT
+	}
+	if o.Total > souq.MaxAmount {
+		return Placed{}, souq.Errorf(souq.ErrInvalid, "order total is too large")
+	}
+	if req.Payment.Method == souq.PayCard {
+		ref, err := s.payments.Authorize(ctx, req.Payment.Token, souq.M(o.Total, o.Currency), o.ID)
+		if err != nil {
+			return Placed{}, fmt.Errorf("authorise payment: %w", err)
+		}
+		o.Payment.Provider, o.Payment.Reference, o.Status = s.payments.Name(), ref, souq.StatusPaid
+	}
+	placed := Placed{Order: o, AccessToken: souq.NewToken()}
+	placed.Order.AccessTokenHash = souq.HashToken(placed.AccessToken)
+	if err := s.commit(ctx, placed, idem, now); err != nil {
+		if o.Payment.Reference != "" {
+			if verr := s.payments.Void(context.WithoutCancel(ctx), o.Payment.Reference); verr != nil {
+				s.log.Error("void payment of failed order", "order", o.ID, "err", verr)
+			}
+		}
+		return Placed{}, err
+	}
+	return placed, nil
+}
+
+func (s *Service) commit(ctx context.Context, placed Placed, idem *Idempotency, now time.Time) error {
+	ev, err := souq.NewOrderEvent(souq.EventOrderCompleted, placed.Order, now)
+	if err != nil {
+		return fmt.Errorf("order event: %w", err)
+	}
+	var done *KeyResult
+	if idem != nil {
+		status, body, err := idem.Render(placed)
+		if err != nil {
+			return fmt.Errorf("render order response: %w", err)
+		}
+		done = &KeyResult{Key: idem.Key, Status: status, Body: body}
+	}
+	err = s.store.CreateOrder(ctx, placed.Order, ev, done)
+	var oos *souq.OutOfStockError
+	if errors.As(err, &oos) {
+		detail := fmt.Sprintf("not enough stock for %s: %d requested, %d left", oos.SKU, oos.Requested, oos.Available)
+		if oos.SKU == "" {
+			detail = fmt.Sprintf("product %s is no longer available", oos.ProductID)
+		}
+		return &souq.Error{Kind: souq.ErrOutOfStock, Detail: detail, Extra: map[string]any{
+			"product_id": oos.ProductID, "sku": oos.SKU, "requested": oos.Requested, "available": oos.Available}}
+	}
+	if err != nil {
+		return fmt.Errorf("create order: %w", err)
+	}
+	return nil
+}
+
+// cartItems reads the items of a cart in market m.
+func (s *Service) cartItems(ctx context.Context, id souq.ID, m souq.Market) ([]ItemRequest, error) {
+	c, err := s.carts.Raw(ctx, id)
+	if errors.Is(err, souq.ErrNotFound) {
+		return nil, &souq.Error{Kind: souq.ErrInvalid, Detail: "cart not found",
+			Fields: []souq.FieldError{{Field: "cart_id", Reason: "no such cart"}}}
+	}
+	if err != nil {
+		return nil, err
+	}
+	if c.Market != m.Code {
+		return nil, souq.Errorf(souq.ErrInvalid, "the cart is in market %s, the order in %s; change the cart's market first", c.Market, m.Code)
+	}
+	if len(c.Items) == 0 {
+		return nil, souq.Errorf(souq.ErrInvalid, "the cart is empty")
+	}
+	items := make([]ItemRequest, len(c.Items))
+	for i, it := range c.Items {
+		items[i] = ItemRequest{ProductID: it.ProductID, Quantity: it.Quantity}
+	}
+	return items, nil
+}
+
+// merge sums the quantities of repeated products, keeping first-seen order.
+func merge(items []ItemRequest) []ItemRequest {
+	out := make([]ItemRequest, 0, len(items))
+	at := make(map[souq.ID]int, len(items))
+	for _, it := range items {
+		if i, ok := at[it.ProductID]; ok {
+			out[i].Quantity += it.Quantity
+			continue
+		}
+		at[it.ProductID] = len(out)
+		out = append(out, it)
+	}
+	return out
+}
+
+// price turns items into order lines at the server's current prices.
+func (s *Service) price(ctx context.Context, items []ItemRequest, m souq.Market) ([]souq.OrderLine, error) {
+	var p souq.Problems
+	lines := make([]souq.OrderLine, 0, len(items))
+	for i, it := range items {
+		field := fmt.Sprintf("items[%d]", i)
+		if it.Quantity > MaxLineQuantity {
+			p.Add(field+".quantity", "at most %d units of one product per order", MaxLineQuantity)
+			continue
+		}
+		prod, err := s.catalog.Product(ctx, string(it.ProductID))
+		if errors.Is(err, souq.ErrNotFound) {
+			p.Add(field+".product_id", "product %q not found", it.ProductID)
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		o, err := s.catalog.Offer(ctx, prod, m)
+		if err != nil {
+			return nil, err
+		}
+		if !o.Sold {
+			p.Add(field+".product_id", "product %s is not sold in %s", prod.SKU, m.Code)
+			continue
+		}
+		total, vat := souq.LineTotal(o.Price.Amount, it.Quantity, m)
+		lines = append(lines, souq.OrderLine{
+			ProductID: prod.ID, SKU: prod.SKU, Name: prod.Name, Brand: prod.Brand, Category: prod.Category,
+			Quantity: it.Quantity, UnitPrice: o.Price.Amount, OnSale: o.OnSale,
+			LineTotal: total, VAT: vat, VATBasisPoints: m.VATBasisPoints,
+		})
+	}
+	return lines, p.Err()
+}

@@ -1,0 +1,161 @@
+package checkout
+
+import (
+	"fmt"
+	"net/mail"
+	"regexp"
+	"strings"
+	"unicode"
+
+	"github.com/souq-commerce/souq/internal/souq"
+)
+
+// Limits on an order request.
+const (
+	MaxLines        = 50
+	MaxLineQuantity = 100
+)
+
+// OrderRequest is a guest checkout as the API receives it. Prices are never
+// part of it: the server prices every line.
+type OrderRequest struct {
+	Market          string         `json:"market"`
+	CartID          souq.ID        `json:"cart_id,omitempty"`
+	Items           []ItemRequest  `json:"items,omitempty"`
+	Customer        souq.Customer  `json:"customer"`
+	ShippingAddress souq.Address   `json:"shipping_address"`
+	Payment         PaymentRequest `json:"payment"`
+}
+
+// ItemRequest is one product and quantity to order.
+type ItemRequest struct {
+	ProductID souq.ID `json:"product_id"`
+	Quantity  int     `json:"quantity"`
+}
+
+// PaymentRequest says how the shopper pays: "cod", or "card" with a token
+// from the payment provider.
+type PaymentRequest struct {
+	Method souq.PaymentMethod `json:"method"`
+	Token  string             `json:"token,omitempty"`
+}
+
+var (
+	emailLocal      = regexp.MustCompile(`^[^@\s]+@[^@\s]+\.[^@\s]+$`)
+	cardNumberShape = regexp.MustCompile(`^[0-9 -]{12,23}$`)
+	tokenShape      = regexp.MustCompile(`^[A-Za-z0-9_-]{3,200}$`)
+)
+
+// validate checks the request's shape and returns its market. Cart contents
+// and products are checked when the order is priced.
+func (r *OrderRequest) validate() (souq.Market, error) {
+	var p souq.Problems
+	m, err := souq.LookupMarket(r.Market)
+	if err != nil {
+		p.Add("market", "%s", err.Error())
+	}
+	switch {
+	case r.CartID != "" && len(r.Items) > 0:
+		p.Add("items", "give either cart_id or items, not both")
+	case r.CartID == "" && len(r.Items) == 0:
+		p.Add("items", "give the items to order, or a cart_id")
+	case len(r.Items) > MaxLines:
+		p.Add("items", "at most %d lines per order", MaxLines)
+	}
+	for i, it := range r.Items {
+		if it.ProductID == "" {
+			p.Add(fieldf("items", i, "product_id"), "is required")
+		}
+		if it.Quantity < 1 || it.Quantity > MaxLineQuantity {
+			p.Add(fieldf("items", i, "quantity"), "must be between 1 and %d, got %d", MaxLineQuantity, it.Quantity)
+		}
+	}
+	r.Customer.Name = strings.TrimSpace(r.Customer.Name)
+	r.Customer.Email = strings.TrimSpace(r.Customer.Email)
+	checkLen(&p, "customer.name", r.Customer.Name, 2, 100)
+	if a, err := mail.ParseAddress(r.Customer.Email); err != nil || a.Address != r.Customer.Email || !emailLocal.MatchString(r.Customer.Email) || len(r.Customer.Email) > 254 {
+		p.Add("customer.email", "must be an email address such as name@example.com")
+	}
+	if err == nil {
+		phone, ok := normalisePhone(r.Customer.Phone, m)
+		if !ok {
+			p.Add("customer.phone", "must be a %s number: %s followed by %d digits", m.Name.EN, m.PhonePrefix, m.PhoneDigits)
+		}
+		r.Customer.Phone = phone
+	}
+	a := &r.ShippingAddress
+	a.Line1, a.Line2, a.Area, a.City = strings.TrimSpace(a.Line1), strings.TrimSpace(a.Line2), strings.TrimSpace(a.Area), strings.TrimSpace(a.City)
+	checkLen(&p, "shipping_address.line1", a.Line1, 3, 200)
+	checkLen(&p, "shipping_address.line2", a.Line2, 0, 200)
+	checkLen(&p, "shipping_address.area", a.Area, 2, 100)
+	if err == nil {
+		switch {
+		case a.Country == "":
+			a.Country = m.Code
+		case a.Country != m.Code:
+			p.Add("shipping_address.country", "must be the order's market %s; Souq ships within the market", m.Code)
+		}
+		if !m.HasCity(a.City) {
+			p.Add("shipping_address.city", "must be one of %s", strings.Join(m.Cities, ", "))
+		}
+	}
+	switch r.Payment.Method {
+	case souq.PayCashOnDelivery:
+		if r.Payment.Token != "" {
+			p.Add("payment.token", "is only for card payments")
+		}
+	case souq.PayCard:
+		switch {
+		case cardNumberShape.MatchString(r.Payment.Token):
+			p.Add("payment.token", "looks like a card number: send the payment provider's token, never card details")
+			r.Payment.Token = ""
+		case !tokenShape.MatchString(r.Payment.Token):
+			p.Add("payment.token", "is required for card payments: a payment provider token such as tok_ok")
+		}
+	default:
+		p.Add("payment.method", "must be \"cod\" (cash on delivery) or \"card\"")
+	}
+	return m, p.Err()
+}
+
+// normalisePhone strips spaces, dashes and brackets, accepts a leading 00
+// for +, and checks the market's prefix and number length.
+func normalisePhone(s string, m souq.Market) (string, bool) {
+	var b strings.Builder
+	for i, r := range strings.TrimSpace(s) {
+		switch {
+		case r == '+' && i == 0:
+			b.WriteRune(r)
+		case unicode.IsDigit(r) && r < 128:
+			b.WriteRune(r)
+		case r == ' ' || r == '-' || r == '(' || r == ')':
+		default:
+			return "", false
+		}
+	}
+	phone := b.String()
+	if strings.HasPrefix(phone, "00") {
+		phone = "+" + phone[2:]
+	}
+	national, ok := strings.CutPrefix(phone, m.PhonePrefix)
+	if !ok || len(national) != m.PhoneDigits {
+		return "", false
+	}
+	return phone, true
+}
+
+func checkLen(p *souq.Problems, field, s string, min, max int) {
+	n := len([]rune(s))
+	switch {
+	case n == 0 && min > 0:
+		p.Add(field, "is required")
+	case n < min:
+		p.Add(field, "must be at least %d characters", min)
+	case n > max:
+		p.Add(field, "must be at most %d characters", max)
+	}
+}
+
+func fieldf(list string, i int, name string) string {
+	return fmt.Sprintf("%s[%d].%s", list, i, name)
+}

@@ -1,0 +1,115 @@
+package httpapi
+
+import (
+	"net/http"
+
+	"github.com/souq-commerce/souq/internal/souq"
+)
+
+type cartCreateRequest struct {
+	Market string `json:"market"`
+}
+
+type cartItemRequest struct {
+	ProductID souq.ID `json:"product_id"`
+	Quantity  int     `json:"quantity"`
+}
+
+type cartQuantityRequest struct {
+	Quantity int `json:"quantity"`
+}
+
+func (s *server) handleCartCreate() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		req := cartCreateRequest{Market: string(defaultMarket)}
+		if r.ContentLength != 0 {
+			var err error
+			if req, err = decode[cartCreateRequest](w, r, maxBody); err != nil {
+				s.fail(w, r, err)
+				return
+			}
+		}
+		v, err := s.Carts.Create(r.Context(), req.Market)
+		if err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		w.Header().Set("Location", "/api/v1/carts/"+string(v.ID))
+		encode(w, http.StatusCreated, cartView(v))
+	})
+}
+
+func (s *server) handleCartGet() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		v, err := s.Carts.Get(r.Context(), souq.ID(r.PathValue("id")))
+		if err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		encode(w, http.StatusOK, cartView(v))
+	})
+}
+
+func (s *server) handleCartUpdate() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		req, err := decode[cartCreateRequest](w, r, maxBody)
+		if err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		v, err := s.Carts.SetMarket(r.Context(), souq.ID(r.PathValue("id")), req.Market)
+		if err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		encode(w, http.StatusOK, cartView(v))
+	})
+}
+
+func (s *server) handleCartItemAdd() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		req, err := decode[cartItemRequest](w, r, maxBody)
+		if err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		if req.ProductID == "" {
+			s.fail(w, r, &souq.Error{Kind: souq.ErrInvalid, Detail: "product_id is required",
+				Fields: []souq.FieldError{{Field: "product_id", Reason: "is required"}}})
+			return
+		}
+		v, err := s.Carts.AddItem(r.Context(), souq.ID(r.PathValue("id")), req.ProductID, req.Quantity)
+		if err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		encode(w, http.StatusOK, cartView(v))
+	})
+}
+
+func (s *server) handleCartItemSet() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		req, err := decode[cartQuantityRequest](w, r, maxBody)
+		if err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		v, err := s.Carts.SetItem(r.Context(), souq.ID(r.PathValue("id")), souq.ID(r.PathValue("product_id")), req.Quantity)
+		if err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		encode(w, http.StatusOK, cartView(v))
+	})
+}
+
+func (s *server) handleCartItemDelete() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		v, err := s.Carts.SetItem(r.Context(), souq.ID(r.PathValue("id")), souq.ID(r.PathValue("product_id")), 0)
+		if err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		encode(w, http.StatusOK, cartView(v))
+	})
+}

@@ -1,0 +1,103 @@
+package httpapi
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"net/url"
+
+	"github.com/souq-commerce/souq/internal/checkout"
+	"github.com/souq-commerce/souq/internal/souq"
+)
+
+// handleOrderCreate places an order. With an Idempotency-Key header, the
+// first response is stored with the order and replayed for the same key and
+// body; the body is compared in its decoded, canonical form, so whitespace
+// and key order do not matter.
+func (s *server) handleOrderCreate() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		req, err := decode[checkout.OrderRequest](w, r, maxBody)
+		if err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		var idem *checkout.Idempotency
+		if _, sent := r.Header["Idempotency-Key"]; sent {
+			canonical, err := json.Marshal(req)
+			if err != nil {
+				s.fail(w, r, err)
+				return
+			}
+			sum := sha256.Sum256(canonical)
+			idem = &checkout.Idempotency{Key: r.Header.Get("Idempotency-Key"), Hash: hex.EncodeToString(sum[:]), Render: renderCreated}
+		}
+		res, err := s.Checkout.PlaceOrder(r.Context(), req, idem)
+		switch {
+		case errors.Is(err, souq.ErrOutOfStock):
+			s.metrics.outOfStock.Inc()
+			s.fail(w, r, err)
+			return
+		case err != nil:
+			s.fail(w, r, err)
+			return
+		case res.Replay != nil:
+			s.metrics.replays.Inc()
+			w.Header().Set("Idempotent-Replayed", "true")
+			writeJSON(w, res.Replay.Status, "application/json", res.Replay.Body)
+			return
+		}
+		o := res.Placed.Order
+		s.metrics.ordersCreated.WithLabelValues(string(o.Market), string(o.Payment.Method)).Inc()
+		status, body, err := renderCreated(res.Placed)
+		if err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		w.Header().Set("Location", "/api/v1/orders/"+string(o.ID))
+		writeJSON(w, status, "application/json", body)
+	})
+}
+
+// renderCreated is the response to a newly placed order, stored for
+// idempotent replays.
+func renderCreated(p checkout.Placed) (int, []byte, error) {
+	v := orderView(p.Order)
+	v.AccessToken = p.AccessToken
+	v.StatusURL = "/api/v1/orders/" + string(p.Order.ID) + "?token=" + url.QueryEscape(p.AccessToken)
+	body, err := json.Marshal(v)
+	return http.StatusCreated, body, err
+}
+
+// orderToken reads an order's access token from ?token= or the
+// Authorization bearer header.
+func orderToken(r *http.Request) string {
+	if t := r.URL.Query().Get("token"); t != "" {
+		return t
+	}
+	t, _ := bearer(r)
+	return t
+}
+
+func (s *server) handleOrderGet() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		o, err := s.Checkout.Order(r.Context(), souq.ID(r.PathValue("id")), orderToken(r))
+		if err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		encode(w, http.StatusOK, orderView(o))
+	})
+}
+
+func (s *server) handleOrderCancel() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		o, err := s.Checkout.Cancel(r.Context(), souq.ID(r.PathValue("id")), orderToken(r))
+		if err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		encode(w, http.StatusOK, orderView(o))
+	})
+}

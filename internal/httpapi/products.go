@@ -1,0 +1,141 @@
+package httpapi
+
+import (
+	"net/http"
+	"net/url"
+	"strconv"
+
+	"github.com/souq-commerce/souq/internal/catalog"
+	"github.com/souq-commerce/souq/internal/souq"
+)
+
+// defaultMarket is the market used when a request names none.
+const defaultMarket = souq.AE
+
+// queryMarket reads ?market=, defaulting to the UAE.
+func queryMarket(q url.Values) (souq.Market, error) {
+	code := q.Get("market")
+	if code == "" {
+		return souq.MustMarket(defaultMarket), nil
+	}
+	m, err := souq.LookupMarket(code)
+	if err != nil {
+		return souq.Market{}, &souq.Error{Kind: errBadRequest, Detail: err.Error(),
+			Fields: []souq.FieldError{{Field: "market", Reason: "unknown market"}}}
+	}
+	return m, nil
+}
+
+// queryInt reads an optional positive integer query parameter; 0 means it
+// was not given.
+func queryInt(q url.Values, name string) (int, error) {
+	if !q.Has(name) {
+		return 0, nil
+	}
+	n, err := strconv.Atoi(q.Get(name))
+	if err != nil || n < 1 {
+		return 0, &souq.Error{Kind: errBadRequest, Detail: "query parameter " + name + " must be a whole number of at least 1",
+			Fields: []souq.FieldError{{Field: name, Reason: "must be a whole number of at least 1"}}}
+	}
+	return n, nil
+}
+
+func (s *server) handleMarkets() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		encode(w, http.StatusOK, map[string]any{"items": souq.Markets()})
+	})
+}
+
+func (s *server) handleProductList() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		q := r.URL.Query()
+		m, err := queryMarket(q)
+		if err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		page, err := queryInt(q, "page")
+		if err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		size, err := queryInt(q, "page_size")
+		if err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		res, err := s.Catalog.List(r.Context(), catalog.ListInput{
+			Market: m, Category: q.Get("category"), Brand: q.Get("brand"), Search: q.Get("q"),
+			Sort: catalog.Sort(q.Get("sort")), Page: page, PageSize: size,
+		})
+		if err != nil {
+			s.fail(w, r, asBadRequest(err))
+			return
+		}
+		out := listJSON[productJSON]{Items: make([]productJSON, 0, len(res.Items)), Total: res.Total, Page: res.Page, PageSize: res.PageSize}
+		for _, o := range res.Items {
+			out.Items = append(out.Items, productView(o, m))
+		}
+		encode(w, http.StatusOK, out)
+	})
+}
+
+func (s *server) handleProductGet() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		m, err := queryMarket(r.URL.Query())
+		if err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		o, err := s.Catalog.Get(r.Context(), r.PathValue("id"), m)
+		if err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		encode(w, http.StatusOK, productView(o, m))
+	})
+}
+
+func (s *server) handleFacets() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		f, err := s.Catalog.Facets(r.Context())
+		if err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		type category struct {
+			catalog.Facet
+			Name souq.Localized `json:"name"`
+		}
+		cats := make([]category, 0, len(f.Categories))
+		for _, c := range f.Categories {
+			cats = append(cats, category{Facet: c, Name: catalog.CategoryName(c.Value)})
+		}
+		encode(w, http.StatusOK, map[string]any{"categories": cats, "brands": f.Brands})
+	})
+}
+
+func (s *server) handleCurrentSale() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		sale, ok, err := s.Catalog.CurrentSale(r.Context())
+		if err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		if !ok {
+			s.fail(w, r, souq.Errorf(souq.ErrNotFound, "no sale is running or scheduled"))
+			return
+		}
+		encode(w, http.StatusOK, saleView(sale, s.now(), true))
+	})
+}
+
+// asBadRequest turns validation errors about query parameters into 400s.
+func asBadRequest(err error) error {
+	if e, ok := err.(*souq.Error); ok && e.Kind == souq.ErrInvalid {
+		c := *e
+		c.Kind = errBadRequest
+		return &c
+	}
+	return err
+}

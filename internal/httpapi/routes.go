@@ -1,0 +1,47 @@
+package httpapi
+
+import "net/http"
+
+type route struct {
+	pattern string
+	handler http.Handler
+}
+
+// routes lists the whole HTTP surface. The OpenAPI document must describe
+// every /api/v1 route here (a test checks both ways).
+func (s *server) routes() []route {
+	return []route{
+		{"GET /{$}", s.handleIndex()},
+		{"GET /livez", handleLive()},
+		{"GET /readyz", s.handleReady()},
+		{"GET /metrics", s.handleMetrics()},
+		{"GET /api/openapi.json", handleOpenAPI()},
+
+		{"GET /api/v1/markets", s.handleMarkets()},
+		{"GET /api/v1/products", s.handleProductList()},
+		{"GET /api/v1/products/{id}", s.handleProductGet()},
+		{"GET /api/v1/facets", s.handleFacets()},
+		{"GET /api/v1/sales/current", s.handleCurrentSale()},
+
+		{"POST /api/v1/carts", s.handleCartCreate()},
+		{"GET /api/v1/carts/{id}", s.handleCartGet()},
+		{"PATCH /api/v1/carts/{id}", s.handleCartUpdate()},
+		{"POST /api/v1/carts/{id}/items", s.handleCartItemAdd()},
+		{"PUT /api/v1/carts/{id}/items/{product_id}", s.handleCartItemSet()},
+		{"DELETE /api/v1/carts/{id}/items/{product_id}", s.handleCartItemDelete()},
+
+		{"POST /api/v1/orders", s.handleOrderCreate()},
+		{"GET /api/v1/orders/{id}", s.handleOrderGet()},
+		{"POST /api/v1/orders/{id}/cancel", s.handleOrderCancel()},
+
+		{"POST /api/v1/admin/products", s.admin(s.handleAdminProductCreate())},
+		{"PUT /api/v1/admin/products/{id}", s.admin(s.handleAdminProductUpdate())},
+		{"PUT /api/v1/admin/products/{id}/stock", s.admin(s.handleAdminStock())},
+		{"GET /api/v1/admin/orders", s.admin(s.handleAdminOrderList())},
+		{"GET /api/v1/admin/orders/{id}", s.admin(s.handleAdminOrderGet())},
+		{"POST /api/v1/admin/orders/{id}/cancel", s.admin(s.handleAdminOrderCancel())},
+		{"GET /api/v1/admin/sales", s.admin(s.handleAdminSaleList())},
+		{"POST /api/v1/admin/sales", s.admin(s.handleAdminSaleCreate())},
+		{"DELETE /api/v1/admin/sales/{id}", s.admin(s.handleAdminSaleDelete())},
+	}
+}

@@ -1,0 +1,66 @@
+// Package httpapi is Souq's HTTP surface: the versioned JSON API under
+// /api/v1, the OpenAPI document, health and metrics endpoints, and the
+// middleware every response passes through (security headers, body limits,
+// problem+json errors, request metrics).
+package httpapi
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/souq-commerce/souq/internal/cart"
+	"github.com/souq-commerce/souq/internal/catalog"
+	"github.com/souq-commerce/souq/internal/checkout"
+)
+
+// Deps are what the API serves from.
+type Deps struct {
+	Catalog  *catalog.Service
+	Carts    *cart.Service
+	Checkout *checkout.Service
+	// Ready reports whether the server can take traffic (database reachable,
+	// migrations applied, not draining).
+	Ready func(ctx context.Context) error
+	// AdminToken guards /api/v1/admin; empty disables the admin API.
+	AdminToken string
+	// Registry receives the API's metrics and is served at /metrics.
+	Registry *prometheus.Registry
+	Log      *slog.Logger
+	// Banner is a short HTML-safe line shown on the index page.
+	Banner string
+}
+
+// Body size limits.
+const (
+	maxBody      = 64 << 10
+	maxAdminBody = 2 << 20
+)
+
+// NewServer returns the handler for the whole HTTP surface.
+func NewServer(d Deps) http.Handler {
+	if d.Log == nil {
+		d.Log = slog.New(slog.DiscardHandler)
+	}
+	if d.Registry == nil {
+		d.Registry = prometheus.NewRegistry()
+	}
+	s := &server{Deps: d, log: d.Log.With("component", "httpapi"), metrics: newMetrics(d.Registry)}
+	mux := http.NewServeMux()
+	for _, rt := range s.routes() {
+		mux.Handle(rt.pattern, s.instrument(rt.pattern, rt.handler))
+	}
+	return securityHeaders(s.problemFallback(mux))
+}
+
+type server struct {
+	Deps
+	log     *slog.Logger
+	metrics *metrics
+}
+
+// now is the server clock, shared with the catalog.
+func (s *server) now() time.Time { return s.Catalog.Now() }

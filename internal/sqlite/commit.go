@@ -1,0 +1,176 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+
+	"github.com/souq-commerce/souq/internal/checkout"
+	"github.com/souq-commerce/souq/internal/souq"
+)
+
+// maxBatch bounds how many orders one group commit holds.
+const maxBatch = 128
+
+// errClosed is returned to orders placed after Close.
+var errClosed = errors.New("sqlite: database is closed")
+
+// orderJob is one CreateOrder call waiting for the committer.
+type orderJob struct {
+	ctx   context.Context
+	o     souq.Order
+	event souq.OutboxEvent
+	done  *checkout.KeyResult
+	err   chan error // receives the outcome once the batch has committed
+}
+
+// CreateOrder commits, in one write transaction: for every line a
+// conditional stock decrement, the order and its lines, the outbox event,
+// the removal of the cart's items when o.CartID is set, and the completion
+// of the idempotency key when done is not nil. When a line cannot be filled
+// nothing of this order is written and the error is a *souq.OutOfStockError
+// naming the first such product (Available 0 for an unknown product). When
+// done names a key that is no longer in flight nothing is written and the
+// error is an ErrConflict.
+//
+// Orders placed concurrently are group-committed: the committer goroutine
+// writes every waiting order in one transaction, each inside its own
+// savepoint, so one order's failure rolls back only that order, and the
+// transaction's single commit (one WAL sync in synchronous=full) serves them
+// all. CreateOrder returns only after the commit, so a nil error means the
+// order is durable to the configured synchronous mode.
+func (db *DB) CreateOrder(ctx context.Context, o souq.Order, event souq.OutboxEvent, done *checkout.KeyResult) error {
+	job := &orderJob{ctx: ctx, o: o, event: event, done: done, err: make(chan error, 1)}
+	select {
+	case db.jobs <- job:
+	case <-db.closing:
+		return errClosed
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	// Once taken, the job's outcome is waited for even if ctx ends: the
+	// order may already be committed, and the caller must know.
+	return <-job.err
+}
+
+// commit is the committer goroutine. It starts in Open and returns when
+// Close closes db.closing; db.committed is closed when it has returned. jobs
+// is unbuffered, so a job is either taken here or its sender sees closing.
+func (db *DB) commit() {
+	defer close(db.committed)
+	for {
+		var first *orderJob
+		select {
+		case first = <-db.jobs:
+		case <-db.closing:
+			return
+		}
+		batch := []*orderJob{first}
+	fill:
+		for len(batch) < maxBatch {
+			select {
+			case j := <-db.jobs:
+				batch = append(batch, j)
+			default:
+				break fill
+			}
+		}
+		db.commitBatch(batch)
+	}
+}
+
+// commitBatch writes the batch in one transaction and reports each job's
+// outcome.
+func (db *DB) commitBatch(batch []*orderJob) {
+	ctx := context.Background() // the batch outlives any one request
+	errs := make([]error, len(batch))
+	err := db.writeTx(ctx, func(sqlTx *sql.Tx) error {
+		tx := preparedTx{Tx: sqlTx, db: db}
+		for i, j := range batch {
+			if err := j.ctx.Err(); err != nil {
+				errs[i] = err
+				continue
+			}
+			if _, err := tx.ExecContext(ctx, sqlSavepoint); err != nil {
+				return fmt.Errorf("savepoint: %w", err)
+			}
+			if errs[i] = createOrderTx(ctx, tx, j.o, j.event, j.done); errs[i] != nil {
+				if _, err := tx.ExecContext(ctx, sqlRollbackToSavepoint); err != nil {
+					return fmt.Errorf("rollback to savepoint: %w", err)
+				}
+			}
+			if _, err := tx.ExecContext(ctx, sqlReleaseSavepoint); err != nil {
+				return fmt.Errorf("release savepoint: %w", err)
+			}
+		}
+		return nil
+	})
+	for i, j := range batch {
+		if err != nil && errs[i] == nil {
+			errs[i] = fmt.Errorf("create order %s: %w", j.o.ID, err)
+		}
+		j.err <- errs[i]
+	}
+}
+
+// The statements of the order path, prepared once at Open on the writer
+// connection.
+const (
+	sqlEmptyCart   = `DELETE FROM cart_items WHERE cart_id = ?`
+	sqlTakeStock   = `UPDATE products SET stock = stock - ?, updated_at = ? WHERE id = ? AND stock >= ?`
+	sqlInsertOrder = `INSERT INTO orders (id, status, market, currency, total, vat,
+		customer_name, customer_email, customer_phone,
+		ship_line1, ship_line2, ship_area, ship_city, ship_country,
+		payment_method, payment_provider, payment_reference,
+		cart_id, access_token_hash, created_at, updated_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+	sqlInsertOrderLine = `INSERT INTO order_lines (order_id, line_no, product_id, sku, name_en, name_ar,
+			brand, category, quantity, unit_price, on_sale, line_total, vat, vat_basis_points)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+	sqlInsertOutbox = `INSERT INTO outbox (id, name, payload, created_at) VALUES (?, ?, ?, ?)`
+	sqlCompleteKey  = `UPDATE idempotency_keys
+		SET in_flight = 0, status = ?, body = ?, updated_at = ? WHERE key = ? AND in_flight = 1`
+	sqlSavepoint           = `SAVEPOINT create_order`
+	sqlRollbackToSavepoint = `ROLLBACK TO create_order`
+	sqlReleaseSavepoint    = `RELEASE create_order`
+)
+
+// hotStatements lists them for preparing.
+var hotStatements = []string{sqlEmptyCart, sqlTakeStock, sqlInsertOrder, sqlInsertOrderLine, sqlInsertOutbox, sqlCompleteKey, sqlSavepoint, sqlRollbackToSavepoint, sqlReleaseSavepoint}
+
+// execer is what the order-writing functions need from a transaction.
+type execer interface {
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}
+
+// preparedTx runs ExecContext through statements prepared once on the
+// writer connection, so the group committer does not parse the same SQL for
+// every order.
+type preparedTx struct {
+	*sql.Tx
+	db *DB
+}
+
+// ExecContext executes query as a prepared statement inside the transaction.
+func (t preparedTx) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	if st, ok := t.db.stmts[query]; ok {
+		return t.Tx.StmtContext(ctx, st).ExecContext(ctx, args...)
+	}
+	return t.Tx.ExecContext(ctx, query, args...)
+}
+
+// prepareHot prepares hotStatements on the writer pool. It runs in Open
+// before any transaction holds the pool's single connection; a statement
+// prepared on the pool is then reused by transactions on that connection.
+func (db *DB) prepareHot(ctx context.Context) error {
+	for _, q := range hotStatements {
+		st, err := db.write.PrepareContext(ctx, q)
+		if err != nil {
+			return fmt.Errorf("prepare %q: %w", q, err)
+		}
+		db.stmts[q] = st
+	}
+	return nil
+}

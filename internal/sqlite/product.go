@@ -1,0 +1,337 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/souq-commerce/souq/internal/catalog"
+	"github.com/souq-commerce/souq/internal/souq"
+)
+
+// productColumns are the columns scanProduct reads, from table alias p.
+const productColumns = `p.id, p.sku, p.slug, p.brand, p.category, p.name_en, p.name_ar,
+	p.description_en, p.description_ar, p.image, p.stock, p.created_at, p.updated_at`
+
+// scanProduct reads one row of productColumns; prices are loaded separately.
+func scanProduct(row interface{ Scan(...any) error }) (souq.Product, error) {
+	var (
+		p                souq.Product
+		created, updated int64
+	)
+	err := row.Scan(&p.ID, &p.SKU, &p.Slug, &p.Brand, &p.Category, &p.Name.EN, &p.Name.AR,
+		&p.Description.EN, &p.Description.AR, &p.Image, &p.Stock, &created, &updated)
+	p.CreatedAt, p.UpdatedAt = fromMicros(created), fromMicros(updated)
+	p.Prices = map[souq.MarketCode]int64{}
+	return p, err
+}
+
+// Product returns a product by id; ErrNotFound if there is none.
+func (db *DB) Product(ctx context.Context, id souq.ID) (souq.Product, error) {
+	return db.productWhere(ctx, "p.id = ?", id, fmt.Sprintf("product %s", id))
+}
+
+// ProductBySlug returns a product by slug; ErrNotFound if there is none.
+func (db *DB) ProductBySlug(ctx context.Context, slug string) (souq.Product, error) {
+	return db.productWhere(ctx, "p.slug = ?", slug, fmt.Sprintf("product with slug %q", slug))
+}
+
+func (db *DB) productWhere(ctx context.Context, cond string, arg any, what string) (souq.Product, error) {
+	var p souq.Product
+	err := db.readTx(ctx, func(tx *sql.Tx) error {
+		var err error
+		p, err = scanProduct(tx.QueryRowContext(ctx, `SELECT `+productColumns+` FROM products p WHERE `+cond, arg))
+		if errors.Is(err, sql.ErrNoRows) {
+			return fmt.Errorf("%s: %w", what, souq.ErrNotFound)
+		}
+		if err != nil {
+			return fmt.Errorf("get %s: %w", what, err)
+		}
+		return loadPrices(ctx, tx, []*souq.Product{&p})
+	})
+	return p, err
+}
+
+// loadPrices fills in the prices of the given products.
+func loadPrices(ctx context.Context, q queryer, products []*souq.Product) error {
+	if len(products) == 0 {
+		return nil
+	}
+	byID := make(map[souq.ID]*souq.Product, len(products))
+	args := make([]any, len(products))
+	for i, p := range products {
+		byID[p.ID] = p
+		args[i] = p.ID
+	}
+	err := queryIn(ctx, q, `SELECT product_id, market, amount FROM product_prices WHERE product_id IN (?)`, args,
+		func(rows *sql.Rows) error {
+			var (
+				id     souq.ID
+				market souq.MarketCode
+				amount int64
+			)
+			if err := rows.Scan(&id, &market, &amount); err != nil {
+				return err
+			}
+			byID[id].Prices[market] = amount
+			return nil
+		})
+	if err != nil {
+		return fmt.Errorf("load prices: %w", err)
+	}
+	return nil
+}
+
+// ListProducts returns one page of products matching q, ordered by q.Sort,
+// and the number of products matching in all. Price sorts use the prices of
+// q.Market; without a market they fall back to the featured order. A Limit
+// of 0 or less returns every product from Offset on.
+func (db *DB) ListProducts(ctx context.Context, q catalog.Query) ([]souq.Product, int, error) {
+	from, where, args := productFilter(q)
+	order := "p.created_at DESC, p.id"
+	switch {
+	case q.Sort == catalog.SortName:
+		order = "p.name_en COLLATE NOCASE, p.id"
+	case q.Sort == catalog.SortPriceAsc && q.Market != "":
+		order = "pp.amount, p.id"
+	case q.Sort == catalog.SortPriceDsc && q.Market != "":
+		order = "pp.amount DESC, p.id"
+	}
+	limit := q.Limit
+	if limit <= 0 {
+		limit = -1 // SQLite: no limit
+	}
+	var (
+		products []souq.Product
+		total    int
+	)
+	err := db.readTx(ctx, func(tx *sql.Tx) error {
+		err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM `+from+where, args...).Scan(&total)
+		if err != nil {
+			return fmt.Errorf("count products: %w", err)
+		}
+		products, err = queryProducts(ctx, tx, `SELECT `+productColumns+` FROM `+from+where+
+			` ORDER BY `+order+` LIMIT ? OFFSET ?`, append(args, limit, max(q.Offset, 0))...)
+		return err
+	})
+	if err != nil {
+		return nil, 0, err
+	}
+	return products, total, nil
+}
+
+// productFilter turns a query's filters into a FROM clause (products p,
+// joined to pp, its price in q.Market, when a market is set), a WHERE clause
+// and their arguments.
+func productFilter(q catalog.Query) (from, where string, args []any) {
+	from = "products p"
+	if q.Market != "" {
+		from += " JOIN product_prices pp ON pp.product_id = p.id AND pp.market = ?"
+		args = append(args, string(q.Market))
+	}
+	var conds []string
+	if q.Category != "" {
+		conds = append(conds, "p.category = ?")
+		args = append(args, q.Category)
+	}
+	if q.Brand != "" {
+		conds = append(conds, "p.brand = ?")
+		args = append(args, q.Brand)
+	}
+	if match := ftsMatch(q.Terms); match != "" {
+		conds = append(conds, "p.pk IN (SELECT rowid FROM products_fts WHERE products_fts MATCH ?)")
+		args = append(args, match)
+	}
+	if len(conds) > 0 {
+		where = " WHERE " + strings.Join(conds, " AND ")
+	}
+	return from, where, args
+}
+
+// ftsMatch builds an FTS5 query in which every term must be the prefix of a
+// word: "term1"* "term2"*. Each term is quoted (quotes doubled) so that no
+// term is read as FTS syntax. It returns "" when there are no terms.
+func ftsMatch(terms []string) string {
+	var parts []string
+	for _, t := range terms {
+		if t = strings.TrimSpace(t); t != "" {
+			parts = append(parts, `"`+strings.ReplaceAll(t, `"`, `""`)+`"*`)
+		}
+	}
+	return strings.Join(parts, " AND ")
+}
+
+// queryProducts runs a query selecting productColumns and loads the prices.
+func queryProducts(ctx context.Context, tx *sql.Tx, query string, args ...any) ([]souq.Product, error) {
+	rows, err := tx.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, fmt.Errorf("list products: %w", err)
+	}
+	defer rows.Close()
+	products := []souq.Product{}
+	for rows.Next() {
+		p, err := scanProduct(rows)
+		if err != nil {
+			return nil, fmt.Errorf("list products: %w", err)
+		}
+		products = append(products, p)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("list products: %w", err)
+	}
+	ptrs := make([]*souq.Product, len(products))
+	for i := range products {
+		ptrs[i] = &products[i]
+	}
+	return products, loadPrices(ctx, tx, ptrs)
+}
+
+// CreateProduct stores a new product with its search text. A duplicate id,
+// SKU or slug is an ErrConflict naming the field.
+func (db *DB) CreateProduct(ctx context.Context, p souq.Product, searchText string) error {
+	return db.writeTx(ctx, func(tx *sql.Tx) error {
+		if err := productClash(ctx, tx, p, true); err != nil {
+			return err
+		}
+		_, err := tx.ExecContext(ctx, `INSERT INTO products (id, sku, slug, brand, category, name_en, name_ar,
+			description_en, description_ar, image, stock, created_at, updated_at, search_text)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			p.ID, p.SKU, p.Slug, p.Brand, p.Category, p.Name.EN, p.Name.AR, p.Description.EN, p.Description.AR,
+			p.Image, p.Stock, micros(p.CreatedAt), micros(p.UpdatedAt), searchText)
+		if err != nil {
+			return fmt.Errorf("insert product %s: %w", p.ID, err)
+		}
+		return insertPrices(ctx, tx, p)
+	})
+}
+
+// UpdateProduct replaces every field of an existing product except its stock
+// and creation time; ErrNotFound if there is none, ErrConflict on a
+// duplicate SKU or slug.
+func (db *DB) UpdateProduct(ctx context.Context, p souq.Product, searchText string) error {
+	return db.writeTx(ctx, func(tx *sql.Tx) error {
+		var exists int
+		err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM products WHERE id = ?`, p.ID).Scan(&exists)
+		if err != nil {
+			return fmt.Errorf("update product %s: %w", p.ID, err)
+		}
+		if exists == 0 {
+			return fmt.Errorf("product %s: %w", p.ID, souq.ErrNotFound)
+		}
+		if err := productClash(ctx, tx, p, false); err != nil {
+			return err
+		}
+		_, err = tx.ExecContext(ctx, `UPDATE products SET sku = ?, slug = ?, brand = ?, category = ?,
+			name_en = ?, name_ar = ?, description_en = ?, description_ar = ?, image = ?,
+			updated_at = ?, search_text = ? WHERE id = ?`,
+			p.SKU, p.Slug, p.Brand, p.Category, p.Name.EN, p.Name.AR, p.Description.EN, p.Description.AR,
+			p.Image, micros(p.UpdatedAt), searchText, p.ID)
+		if err != nil {
+			return fmt.Errorf("update product %s: %w", p.ID, err)
+		}
+		if _, err := tx.ExecContext(ctx, `DELETE FROM product_prices WHERE product_id = ?`, p.ID); err != nil {
+			return fmt.Errorf("update prices of %s: %w", p.ID, err)
+		}
+		return insertPrices(ctx, tx, p)
+	})
+}
+
+// productClash returns an ErrConflict naming the first of id (when
+// creating), SKU and slug that another product already has. It runs inside
+// the write transaction, so no other writer can slip in between.
+func productClash(ctx context.Context, tx *sql.Tx, p souq.Product, creating bool) error {
+	query := `SELECT id, sku, slug FROM products WHERE id = ? OR sku = ? OR slug = ?`
+	if !creating {
+		query = `SELECT id, sku, slug FROM products WHERE id <> ? AND (sku = ? OR slug = ?)`
+	}
+	rows, err := tx.QueryContext(ctx, query, p.ID, p.SKU, p.Slug)
+	if err != nil {
+		return fmt.Errorf("check product %s for duplicates: %w", p.ID, err)
+	}
+	defer rows.Close()
+	var idClash, skuClash, slugClash bool
+	for rows.Next() {
+		var id souq.ID
+		var sku, slug string
+		if err := rows.Scan(&id, &sku, &slug); err != nil {
+			return fmt.Errorf("check product %s for duplicates: %w", p.ID, err)
+		}
+		idClash = idClash || (creating && id == p.ID)
+		skuClash = skuClash || sku == p.SKU
+		slugClash = slugClash || slug == p.Slug
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("check product %s for duplicates: %w", p.ID, err)
+	}
+	switch {
+	case idClash:
+		return souq.Errorf(souq.ErrConflict, "a product with id %q already exists", p.ID)
+	case skuClash:
+		return souq.Errorf(souq.ErrConflict, "a product with SKU %q already exists", p.SKU)
+	case slugClash:
+		return souq.Errorf(souq.ErrConflict, "a product with slug %q already exists", p.Slug)
+	}
+	return nil
+}
+
+func insertPrices(ctx context.Context, tx *sql.Tx, p souq.Product) error {
+	for market, amount := range p.Prices {
+		_, err := tx.ExecContext(ctx, `INSERT INTO product_prices (product_id, market, amount) VALUES (?, ?, ?)`,
+			p.ID, string(market), amount)
+		if err != nil {
+			return fmt.Errorf("insert price of %s in %s: %w", p.ID, market, err)
+		}
+	}
+	return nil
+}
+
+// SetStock sets a product's stock level; ErrNotFound if there is none.
+func (db *DB) SetStock(ctx context.Context, id souq.ID, quantity int, at time.Time) error {
+	return db.writeTx(ctx, func(tx *sql.Tx) error {
+		n, err := rowsAffected(tx.ExecContext(ctx, `UPDATE products SET stock = ?, updated_at = ? WHERE id = ?`,
+			quantity, micros(at), id))
+		if err != nil {
+			return fmt.Errorf("set stock of %s: %w", id, err)
+		}
+		if n == 0 {
+			return fmt.Errorf("product %s: %w", id, souq.ErrNotFound)
+		}
+		return nil
+	})
+}
+
+// Facets counts products per category and per brand, each list ordered by
+// value.
+func (db *DB) Facets(ctx context.Context) (catalog.Facets, error) {
+	f := catalog.Facets{Categories: []catalog.Facet{}, Brands: []catalog.Facet{}}
+	err := db.readTx(ctx, func(tx *sql.Tx) error {
+		var err error
+		if f.Categories, err = facet(ctx, tx, "category"); err != nil {
+			return err
+		}
+		f.Brands, err = facet(ctx, tx, "brand")
+		return err
+	})
+	return f, err
+}
+
+// facet counts products per value of column, which is a fixed column name.
+func facet(ctx context.Context, tx *sql.Tx, column string) ([]catalog.Facet, error) {
+	rows, err := tx.QueryContext(ctx, `SELECT `+column+`, COUNT(*) FROM products GROUP BY `+column+` ORDER BY `+column)
+	if err != nil {
+		return nil, fmt.Errorf("count products per %s: %w", column, err)
+	}
+	defer rows.Close()
+	out := []catalog.Facet{}
+	for rows.Next() {
+		var f catalog.Facet
+		if err := rows.Scan(&f.Value, &f.Count); err != nil {
+			return nil, fmt.Errorf("count products per %s: %w", column, err)
+		}
+		out = append(out, f)
+	}
+	return out, rows.Err()
+}

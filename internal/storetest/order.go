@@ -1,0 +1,315 @@
+package storetest
+
+import (
+	"errors"
+	"fmt"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/souq-commerce/souq/internal/checkout"
+	"github.com/souq-commerce/souq/internal/souq"
+)
+
+// orderLine returns a line for quantity units of p at its AE price with 5%
+// VAT. The figures are fixed test data: stores do not compute them.
+func orderLine(p souq.Product, quantity int) souq.OrderLine {
+	unit := p.Prices[souq.AE]
+	total := unit * int64(quantity)
+	return souq.OrderLine{
+		ProductID: p.ID, SKU: p.SKU, Name: p.Name, Brand: p.Brand, Category: p.Category,
+		Quantity: quantity, UnitPrice: unit, LineTotal: total,
+		VAT: souq.VATIncluded(total, 500), VATBasisPoints: 500,
+	}
+}
+
+// newOrder returns a placed cash-on-delivery order in AE created at t0+d.
+func newOrder(id string, d time.Duration, lines ...souq.OrderLine) souq.Order {
+	o := souq.Order{
+		ID: souq.ID(id), Status: souq.StatusPlaced, Market: souq.AE, Currency: souq.AED, Lines: lines,
+		Customer:        souq.Customer{Name: "Fatima Al Mansoori", Email: "fatima@example.ae", Phone: "+971501234567"},
+		ShippingAddress: souq.Address{Line1: "Villa 12, Street 4", Line2: "Near the park", Area: "Al Barsha", City: "Dubai", Country: souq.AE},
+		Payment:         souq.Payment{Method: souq.PayCashOnDelivery},
+		AccessTokenHash: souq.HashToken("token-" + id),
+		CreatedAt:       at(d),
+		UpdatedAt:       at(d),
+	}
+	for _, l := range lines {
+		o.Total += l.LineTotal
+		o.VAT += l.VAT
+	}
+	return o
+}
+
+// orderEvent builds the order's "Order Completed" outbox event.
+func orderEvent(t *testing.T, o souq.Order) souq.OutboxEvent {
+	t.Helper()
+	ev, err := souq.NewOrderEvent(souq.EventOrderCompleted, o, o.CreatedAt)
+	must(t, "NewOrderEvent", err)
+	return ev
+}
+
+// pending reads every unpublished outbox event.
+func pending(t *testing.T, s Store) []souq.OutboxEvent {
+	t.Helper()
+	evs, err := s.PendingOutbox(t.Context(), 1000)
+	must(t, "PendingOutbox", err)
+	return evs
+}
+
+// claim claims a key that must be new.
+func claim(t *testing.T, s Store, key, hash string, now time.Time) {
+	t.Helper()
+	st, err := s.ClaimKey(t.Context(), key, hash, now, now.Add(-time.Hour))
+	must(t, "ClaimKey", err)
+	checkDiff(t, "ClaimKey of a new key", st, checkout.KeyState{})
+}
+
+func testOrderCreate(t *testing.T, s Store) {
+	a, b := newProduct("prd_a", "SKN-001"), newProduct("prd_b", "SKN-002")
+	b.Stock = 3
+	createProducts(t, s, a, b)
+	c := newCart(string(souq.NewCartID()), 0)
+	must(t, "CreateCart", s.CreateCart(t.Context(), c))
+	for _, it := range []souq.CartItem{{ProductID: a.ID, Quantity: 4}, {ProductID: b.ID, Quantity: 3}} {
+		must(t, "SetCartItem", s.SetCartItem(t.Context(), c.ID, it, t0))
+	}
+	claim(t, s, "key-1", "hash-1", t0)
+
+	o := newOrder("ord_1", time.Minute, orderLine(a, 4), orderLine(b, 3))
+	o.Lines[1].OnSale = true
+	o.CartID = c.ID
+	o.Payment = souq.Payment{Method: souq.PayCard, Provider: "checkout.com", Reference: "pay_123"}
+	ev := orderEvent(t, o)
+	done := &checkout.KeyResult{Key: "key-1", Status: 201, Body: []byte(`{"id":"ord_1"}`)}
+	must(t, "CreateOrder", s.CreateOrder(t.Context(), o, ev, done))
+
+	got, err := s.Order(t.Context(), o.ID)
+	must(t, "Order", err)
+	checkDiff(t, "Order", got, o)
+	checkStock(t, s, a.ID, 6)
+	checkStock(t, s, b.ID, 0)
+	checkDiff(t, "pending outbox", pending(t, s), []souq.OutboxEvent{ev})
+	checkDiff(t, "cart items after the order", getCart(t, s, c.ID).Items, []souq.CartItem(nil))
+
+	st, err := s.ClaimKey(t.Context(), "key-1", "hash-1", at(2*time.Minute), at(time.Hour)) // stale time is irrelevant once done
+	must(t, "ClaimKey after the order", err)
+	checkDiff(t, "key after the order", st, checkout.KeyState{Exists: true, Hash: "hash-1", Result: *done})
+}
+
+func testOrderOutOfStock(t *testing.T, s Store) {
+	a, b := newProduct("prd_a", "SKN-001"), newProduct("prd_b", "SKN-002")
+	a.Stock, b.Stock = 5, 1
+	createProducts(t, s, a, b)
+	c := newCart(string(souq.NewCartID()), 0)
+	must(t, "CreateCart", s.CreateCart(t.Context(), c))
+	must(t, "SetCartItem", s.SetCartItem(t.Context(), c.ID, souq.CartItem{ProductID: a.ID, Quantity: 2}, t0))
+	claim(t, s, "key-1", "hash-1", t0)
+
+	// The first line can be filled, the second cannot: nothing may be written.
+	o := newOrder("ord_1", time.Minute, orderLine(a, 2), orderLine(b, 2))
+	o.CartID = c.ID
+	err := s.CreateOrder(t.Context(), o, orderEvent(t, o), &checkout.KeyResult{Key: "key-1", Status: 201, Body: []byte("{}")})
+	checkOutOfStock(t, err, souq.OutOfStockError{ProductID: b.ID, SKU: b.SKU, Requested: 2, Available: 1})
+
+	checkStock(t, s, a.ID, 5)
+	checkStock(t, s, b.ID, 1)
+	_, err = s.Order(t.Context(), o.ID)
+	checkKind(t, "Order after a refused order", err, souq.ErrNotFound)
+	checkDiff(t, "pending outbox after a refused order", pending(t, s), []souq.OutboxEvent(nil))
+	checkDiff(t, "cart items after a refused order", getCart(t, s, c.ID).Items, []souq.CartItem{{ProductID: a.ID, Quantity: 2}})
+	st, err := s.ClaimKey(t.Context(), "key-1", "hash-1", at(2*time.Minute), t0)
+	must(t, "ClaimKey after a refused order", err)
+	checkDiff(t, "key after a refused order", st, checkout.KeyState{Exists: true, Hash: "hash-1", InFlight: true})
+	_, total, err := s.ListOrders(t.Context(), 0, 10)
+	must(t, "ListOrders", err)
+	if total != 0 {
+		t.Errorf("orders after a refused order: got %d, want 0", total)
+	}
+}
+
+// checkOutOfStock fails the test unless err is a *souq.OutOfStockError equal
+// to want.
+func checkOutOfStock(t *testing.T, err error, want souq.OutOfStockError) {
+	t.Helper()
+	var oos *souq.OutOfStockError
+	if !errors.As(err, &oos) {
+		t.Fatalf("CreateOrder: got error %v, want a *souq.OutOfStockError", err)
+	}
+	checkDiff(t, "OutOfStockError", *oos, want)
+	checkKind(t, "CreateOrder", err, souq.ErrOutOfStock)
+}
+
+func testOrderUnknownProduct(t *testing.T, s Store) {
+	a := newProduct("prd_a", "SKN-001")
+	createProducts(t, s, a)
+	ghost := newProduct("prd_ghost", "GHOST-1")
+	o := newOrder("ord_1", 0, orderLine(a, 1), orderLine(ghost, 1))
+	err := s.CreateOrder(t.Context(), o, orderEvent(t, o), nil)
+	checkOutOfStock(t, err, souq.OutOfStockError{ProductID: ghost.ID, SKU: ghost.SKU, Requested: 1, Available: 0})
+	checkStock(t, s, a.ID, 10)
+	checkDiff(t, "pending outbox", pending(t, s), []souq.OutboxEvent(nil))
+}
+
+func testOrderConcurrentStock(t *testing.T, s Store) {
+	const stock, buyers = 50, 200
+	p := newProduct("prd_hot", "HOT-001")
+	p.Stock = stock
+	createProducts(t, s, p)
+
+	var (
+		wg              sync.WaitGroup
+		mu              sync.Mutex
+		placed, refused int
+		unexpected      []error
+	)
+	for i := range buyers {
+		wg.Go(func() {
+			o := newOrder(fmt.Sprintf("ord_%03d", i), time.Duration(i)*time.Millisecond, orderLine(p, 1))
+			ev, err := souq.NewOrderEvent(souq.EventOrderCompleted, o, o.CreatedAt)
+			if err == nil {
+				err = s.CreateOrder(t.Context(), o, ev, nil)
+			}
+			var oos *souq.OutOfStockError
+			mu.Lock()
+			defer mu.Unlock()
+			switch {
+			case err == nil:
+				placed++
+			case errors.As(err, &oos) && oos.ProductID == p.ID && oos.Available == 0:
+				refused++
+			default:
+				unexpected = append(unexpected, err)
+			}
+		})
+	}
+	wg.Wait()
+	for _, err := range unexpected {
+		t.Errorf("concurrent CreateOrder: got error %v, want nil or out of stock with 0 available", err)
+	}
+	if placed != stock || refused != buyers-stock {
+		t.Errorf("concurrent orders: got %d placed and %d refused, want %d and %d", placed, refused, stock, buyers-stock)
+	}
+	checkStock(t, s, p.ID, 0)
+	if got := len(pending(t, s)); got != stock {
+		t.Errorf("outbox events: got %d, want %d", got, stock)
+	}
+	_, total, err := s.ListOrders(t.Context(), 0, 1)
+	must(t, "ListOrders", err)
+	if total != stock {
+		t.Errorf("orders: got %d, want %d", total, stock)
+	}
+}
+
+// cancelEvent builds "Order Cancelled" events and remembers the orders it
+// was given.
+type cancelEvent struct {
+	seen []souq.Order
+}
+
+func (c *cancelEvent) build(o souq.Order) (souq.OutboxEvent, error) {
+	c.seen = append(c.seen, o)
+	return souq.NewOrderEvent(souq.EventOrderCancelled, o, o.UpdatedAt)
+}
+
+func testOrderCancel(t *testing.T, s Store) {
+	a, b := newProduct("prd_a", "SKN-001"), newProduct("prd_b", "SKN-002")
+	createProducts(t, s, a, b)
+	o := newOrder("ord_1", 0, orderLine(a, 3), orderLine(b, 1))
+	placed := orderEvent(t, o)
+	must(t, "CreateOrder", s.CreateOrder(t.Context(), o, placed, nil))
+	checkStock(t, s, a.ID, 7)
+
+	from := []souq.OrderStatus{souq.StatusPlaced, souq.StatusPaid}
+	events := &cancelEvent{}
+	got, err := s.CancelOrder(t.Context(), o.ID, from, at(time.Hour), events.build)
+	must(t, "CancelOrder", err)
+	want := o
+	want.Status, want.UpdatedAt = souq.StatusCancelled, at(time.Hour)
+	checkDiff(t, "cancelled order returned", got, want)
+	checkDiff(t, "order given to the event builder", events.seen, []souq.Order{want})
+	read, err := s.Order(t.Context(), o.ID)
+	must(t, "Order", err)
+	checkDiff(t, "cancelled order read back", read, want)
+	checkStock(t, s, a.ID, 10)
+	checkStock(t, s, b.ID, 10)
+	evs := pending(t, s)
+	if len(evs) != 2 || evs[0].ID != placed.ID || evs[1].Name != souq.EventOrderCancelled {
+		t.Fatalf("pending outbox: got %d events %v, want the placed event then one %q event", len(evs), evs, souq.EventOrderCancelled)
+	}
+
+	_, err = s.CancelOrder(t.Context(), o.ID, from, at(2*time.Hour), events.build)
+	checkKind(t, "CancelOrder again", err, souq.ErrConflict)
+	checkStock(t, s, a.ID, 10)
+	if got := len(pending(t, s)); got != 2 {
+		t.Errorf("pending outbox after a refused cancel: got %d events, want 2", got)
+	}
+	read, err = s.Order(t.Context(), o.ID)
+	must(t, "Order", err)
+	checkDiff(t, "order after a refused cancel", read, want)
+
+	_, err = s.CancelOrder(t.Context(), "ord_missing", from, at(time.Hour), events.build)
+	checkKind(t, "CancelOrder(missing)", err, souq.ErrNotFound)
+}
+
+func testOrderCancelEventError(t *testing.T, s Store) {
+	a := newProduct("prd_a", "SKN-001")
+	createProducts(t, s, a)
+	o := newOrder("ord_1", 0, orderLine(a, 2))
+	must(t, "CreateOrder", s.CreateOrder(t.Context(), o, orderEvent(t, o), nil))
+
+	broken := errors.New("event builder broke")
+	_, err := s.CancelOrder(t.Context(), o.ID, []souq.OrderStatus{souq.StatusPlaced}, at(time.Hour),
+		func(souq.Order) (souq.OutboxEvent, error) { return souq.OutboxEvent{}, broken })
+	checkKind(t, "CancelOrder with a failing event builder", err, broken)
+	got, err := s.Order(t.Context(), o.ID)
+	must(t, "Order", err)
+	checkDiff(t, "order after a failed cancel", got, o)
+	checkStock(t, s, a.ID, 8)
+	if got := len(pending(t, s)); got != 1 {
+		t.Errorf("pending outbox after a failed cancel: got %d events, want 1", got)
+	}
+}
+
+func testOrderNotFound(t *testing.T, s Store) {
+	_, err := s.Order(t.Context(), "ord_missing")
+	checkKind(t, "Order(missing)", err, souq.ErrNotFound)
+}
+
+func testOrderList(t *testing.T, s Store) {
+	orders, total, err := s.ListOrders(t.Context(), 0, 10)
+	must(t, "ListOrders of none", err)
+	if len(orders) != 0 || total != 0 {
+		t.Errorf("ListOrders of none: got %d orders, total %d, want 0 and 0", len(orders), total)
+	}
+
+	p := newProduct("prd_a", "SKN-001")
+	createProducts(t, s, p)
+	var placed []souq.Order
+	for i, d := range []time.Duration{2 * time.Minute, 0, 3 * time.Minute, time.Minute} {
+		o := newOrder(fmt.Sprintf("ord_%d", i), d, orderLine(p, i+1))
+		must(t, "CreateOrder", s.CreateOrder(t.Context(), o, orderEvent(t, o), nil))
+		placed = append(placed, o)
+	}
+	newestFirst := []souq.Order{placed[2], placed[0], placed[3], placed[1]}
+	tests := []struct {
+		offset, limit int
+		want          []souq.Order
+	}{
+		{0, 10, newestFirst},
+		{0, 2, newestFirst[:2]},
+		{2, 2, newestFirst[2:]},
+		{3, 5, newestFirst[3:]},
+		{4, 5, nil},
+	}
+	for _, tt := range tests {
+		t.Run(fmt.Sprintf("offset %d limit %d", tt.offset, tt.limit), func(t *testing.T) {
+			got, total, err := s.ListOrders(t.Context(), tt.offset, tt.limit)
+			must(t, "ListOrders", err)
+			checkDiff(t, "ListOrders", got, tt.want)
+			if total != len(placed) {
+				t.Errorf("ListOrders total: got %d, want %d", total, len(placed))
+			}
+		})
+	}
+}

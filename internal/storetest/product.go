@@ -1,0 +1,336 @@
+package storetest
+
+import (
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/souq-commerce/souq/internal/catalog"
+	"github.com/souq-commerce/souq/internal/souq"
+)
+
+func testProductCreateGet(t *testing.T, s Store) {
+	want := newProduct("prd_a", "SKN-001")
+	want.Name = souq.Localized{EN: "Snail Mucin Essence", AR: "خلاصة مخاط الحلزون"}
+	want.Prices = map[souq.MarketCode]int64{souq.AE: 8900, souq.KW: 7250}
+	want.UpdatedAt = at(time.Second)
+	createProducts(t, s, want)
+
+	got := getProduct(t, s, want.ID)
+	checkDiff(t, "Product", got, want)
+
+	got, err := s.ProductBySlug(t.Context(), want.Slug)
+	must(t, "ProductBySlug", err)
+	checkDiff(t, "ProductBySlug", got, want)
+}
+
+func testProductNotFound(t *testing.T, s Store) {
+	createProducts(t, s, newProduct("prd_a", "SKN-001"))
+	ctx := t.Context()
+	_, err := s.Product(ctx, "prd_missing")
+	checkKind(t, "Product(missing)", err, souq.ErrNotFound)
+	_, err = s.ProductBySlug(ctx, "missing")
+	checkKind(t, "ProductBySlug(missing)", err, souq.ErrNotFound)
+	missing := newProduct("prd_missing", "SKN-404")
+	checkKind(t, "UpdateProduct(missing)", s.UpdateProduct(ctx, missing, catalog.SearchText(missing)), souq.ErrNotFound)
+	checkKind(t, "SetStock(missing)", s.SetStock(ctx, "prd_missing", 5, t0), souq.ErrNotFound)
+}
+
+func testProductDuplicate(t *testing.T, s Store) {
+	first := newProduct("prd_a", "SKN-001")
+	createProducts(t, s, first)
+	tests := []struct {
+		name string
+		p    souq.Product
+	}{
+		{"same id", func() souq.Product { p := newProduct("prd_a", "SKN-002"); return p }()},
+		{"same SKU", func() souq.Product { p := newProduct("prd_b", "SKN-001"); p.Slug = "other"; return p }()},
+		{"same slug", func() souq.Product { p := newProduct("prd_b", "SKN-002"); p.Slug = first.Slug; return p }()},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			err := s.CreateProduct(t.Context(), tt.p, catalog.SearchText(tt.p))
+			checkKind(t, "CreateProduct", err, souq.ErrConflict)
+			checkDiff(t, "first product after the clash", getProduct(t, s, first.ID), first)
+		})
+	}
+	_, total, err := s.ListProducts(t.Context(), catalog.Query{})
+	must(t, "ListProducts", err)
+	if total != 1 {
+		t.Errorf("products after clashes: got %d, want 1", total)
+	}
+}
+
+func testProductUpdate(t *testing.T, s Store) {
+	old := newProduct("prd_a", "SKN-001")
+	old.Name.EN = "Snail Mucin Essence"
+	old.Stock = 7
+	createProducts(t, s, old)
+
+	upd := old
+	upd.SKU, upd.Slug, upd.Brand, upd.Category = "SKN-100", "green-tea-toner", "Innisfree", "makeup"
+	upd.Name = souq.Localized{EN: "Green Tea Toner", AR: "تونر الشاي الأخضر"}
+	upd.Description = souq.Localized{EN: "Fresh", AR: "منعش"}
+	upd.Image = "https://cdn.example.com/toner.webp"
+	upd.Prices = map[souq.MarketCode]int64{souq.SA: 6100, souq.OM: 4250} // AE dropped
+	upd.Stock = 99                                                       // ignored
+	upd.CreatedAt = at(time.Hour)                                        // ignored
+	upd.UpdatedAt = at(2 * time.Hour)
+	must(t, "UpdateProduct", s.UpdateProduct(t.Context(), upd, catalog.SearchText(upd)))
+
+	want := upd
+	want.Stock, want.CreatedAt = old.Stock, old.CreatedAt
+	checkDiff(t, "Product after update", getProduct(t, s, old.ID), want)
+	got, err := s.ProductBySlug(t.Context(), "green-tea-toner")
+	must(t, "ProductBySlug(new slug)", err)
+	checkDiff(t, "ProductBySlug(new slug)", got, want)
+	_, err = s.ProductBySlug(t.Context(), old.Slug)
+	checkKind(t, "ProductBySlug(old slug)", err, souq.ErrNotFound)
+
+	for _, tt := range []struct {
+		search string
+		want   []souq.ID
+	}{
+		{"green tea", []souq.ID{old.ID}},
+		{"snail", nil},
+	} {
+		got, total, err := s.ListProducts(t.Context(), catalog.Query{Terms: catalog.SearchTerms(tt.search)})
+		must(t, "ListProducts", err)
+		checkDiff(t, "search "+tt.search+" after update", ids(got), tt.want)
+		if total != len(tt.want) {
+			t.Errorf("search %q after update: got total %d, want %d", tt.search, total, len(tt.want))
+		}
+	}
+}
+
+func testProductUpdateDuplicate(t *testing.T, s Store) {
+	a, b := newProduct("prd_a", "SKN-001"), newProduct("prd_b", "SKN-002")
+	createProducts(t, s, a, b)
+	tests := []struct {
+		name    string
+		sku     string
+		slug    string
+		wantErr error
+	}{
+		{"SKU of another product", a.SKU, b.Slug, souq.ErrConflict},
+		{"slug of another product", b.SKU, a.Slug, souq.ErrConflict},
+		{"own SKU and slug", b.SKU, b.Slug, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			p := b
+			p.SKU, p.Slug = tt.sku, tt.slug
+			err := s.UpdateProduct(t.Context(), p, catalog.SearchText(p))
+			if tt.wantErr == nil {
+				must(t, "UpdateProduct", err)
+				return
+			}
+			checkKind(t, "UpdateProduct", err, tt.wantErr)
+			checkDiff(t, "product after refused update", getProduct(t, s, b.ID), b)
+		})
+	}
+}
+
+func testProductSetStock(t *testing.T, s Store) {
+	p := newProduct("prd_a", "SKN-001")
+	createProducts(t, s, p)
+	for _, tt := range []struct {
+		quantity int
+		at       time.Time
+	}{{0, at(time.Minute)}, {250, at(2 * time.Minute)}} {
+		must(t, "SetStock", s.SetStock(t.Context(), p.ID, tt.quantity, tt.at))
+		want := p
+		want.Stock, want.UpdatedAt = tt.quantity, tt.at
+		checkDiff(t, "Product after SetStock", getProduct(t, s, p.ID), want)
+	}
+}
+
+// catalogFixture is a small catalog for listing tests.
+func catalogFixture() []souq.Product {
+	snail := newProduct("prd_1", "SKN-001")
+	snail.Brand, snail.Category = "Cosrx", "skincare"
+	snail.Name = souq.Localized{EN: "Snail Mucin Essence", AR: "خلاصة مخاط الحلزون"}
+	snail.Prices = map[souq.MarketCode]int64{souq.AE: 8900, souq.SA: 9200}
+
+	lipstick := newProduct("prd_2", "MKP-002")
+	lipstick.Brand, lipstick.Category = "Huda Beauty", "makeup"
+	lipstick.Name = souq.Localized{EN: "Liquid Matte Lipstick", AR: "أحمر شفاه سائل مطفي"}
+	lipstick.Prices = map[souq.MarketCode]int64{souq.AE: 9900}
+
+	sunscreen := newProduct("prd_3", "SUN-003")
+	sunscreen.Brand, sunscreen.Category = "La Roche-Posay", "suncare"
+	sunscreen.Name = souq.Localized{EN: "Anthelios Sunscreen SPF 50", AR: "واقي الشمس أنثيليوس"}
+	sunscreen.Prices = map[souq.MarketCode]int64{souq.SA: 12000, souq.KW: 4500}
+
+	cleanser := newProduct("prd_4", "SKN-004")
+	cleanser.Brand, cleanser.Category = "Cosrx", "skincare"
+	cleanser.Name = souq.Localized{EN: "Low pH Good Morning Gel Cleanser", AR: "غسول جل الصباح"}
+	cleanser.Prices = map[souq.MarketCode]int64{souq.AE: 4500}
+
+	return []souq.Product{snail, lipstick, sunscreen, cleanser}
+}
+
+func testListFilters(t *testing.T, s Store) {
+	fixture := catalogFixture()
+	createProducts(t, s, fixture...)
+	tests := []struct {
+		name string
+		q    catalog.Query
+		want []souq.ID // in the default (featured) order: newest first, ties by id
+	}{
+		{"no filter", catalog.Query{}, []souq.ID{"prd_1", "prd_2", "prd_3", "prd_4"}},
+		{"category", catalog.Query{Category: "skincare"}, []souq.ID{"prd_1", "prd_4"}},
+		{"brand", catalog.Query{Brand: "Huda Beauty"}, []souq.ID{"prd_2"}},
+		{"market AE", catalog.Query{Market: souq.AE}, []souq.ID{"prd_1", "prd_2", "prd_4"}},
+		{"market KW", catalog.Query{Market: souq.KW}, []souq.ID{"prd_3"}},
+		{"market without products", catalog.Query{Market: souq.BH}, nil},
+		{"category and market", catalog.Query{Category: "skincare", Market: souq.SA}, []souq.ID{"prd_1"}},
+		{"brand and category", catalog.Query{Brand: "Cosrx", Category: "makeup"}, nil},
+		{"unknown category", catalog.Query{Category: "fragrance"}, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			checkList(t, s, tt.q, tt.want, len(tt.want))
+		})
+	}
+	// A listing carries whole products, prices included.
+	got, _, err := s.ListProducts(t.Context(), catalog.Query{Brand: "Huda Beauty"})
+	must(t, "ListProducts", err)
+	checkDiff(t, "listed product", got, []souq.Product{fixture[1]})
+}
+
+// checkList lists q and compares the ids and the total.
+func checkList(t *testing.T, s Store, q catalog.Query, want []souq.ID, wantTotal int) {
+	t.Helper()
+	got, total, err := s.ListProducts(t.Context(), q)
+	must(t, "ListProducts", err)
+	checkDiff(t, "listed ids", ids(got), want)
+	if total != wantTotal {
+		t.Errorf("total: got %d, want %d", total, wantTotal)
+	}
+}
+
+func testListSearch(t *testing.T, s Store) {
+	createProducts(t, s, catalogFixture()...)
+	tests := []struct {
+		search string
+		q      catalog.Query
+		want   []souq.ID
+	}{
+		{search: "snail", want: []souq.ID{"prd_1"}},
+		{search: "SNA", want: []souq.ID{"prd_1"}},                     // prefix, any case
+		{search: "ail", want: nil},                                    // not the start of a word
+		{search: "lip matte", want: []souq.ID{"prd_2"}},               // every term, any order
+		{search: "lipstick snail", want: nil},                         // terms are ANDed
+		{search: "cosrx", want: []souq.ID{"prd_1", "prd_4"}},          // brand
+		{search: "skn-004", want: []souq.ID{"prd_4"}},                 // SKU
+		{search: "spf 50", want: []souq.ID{"prd_3"}},                  // digits
+		{search: "sun care", want: []souq.ID{"prd_3"}},                // category name
+		{search: "الحلزون", want: []souq.ID{"prd_1"}},                 // Arabic word
+		{search: "الحلز", want: []souq.ID{"prd_1"}},                   // Arabic prefix
+		{search: "أحمر شفاه", want: []souq.ID{"prd_2"}},               // hamza folded on both sides
+		{search: "الشمس", want: []souq.ID{"prd_3"}},                   // Arabic, product name
+		{search: "العناية", want: []souq.ID{"prd_1", "prd_4"}},        // Arabic category name, ة folded
+		{search: "مخاط شفاه", want: nil},                              // Arabic terms are ANDed
+		{search: "gel", q: catalog.Query{Market: souq.SA}, want: nil}, // search and market filter
+		{search: "cosrx", q: catalog.Query{Market: souq.SA}, want: []souq.ID{"prd_1"}},
+		{search: "zzz", want: nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.search, func(t *testing.T) {
+			q := tt.q
+			q.Terms = catalog.SearchTerms(tt.search)
+			checkList(t, s, q, tt.want, len(tt.want))
+		})
+	}
+}
+
+func testListPagination(t *testing.T, s Store) {
+	var products []souq.Product
+	for i := range 5 {
+		p := newProduct("prd_"+string(rune('a'+i)), "SKN-00"+string(rune('1'+i)))
+		p.CreatedAt = at(time.Duration(i) * time.Minute) // prd_e is newest
+		products = append(products, p)
+	}
+	createProducts(t, s, products...)
+	tests := []struct {
+		offset, limit int
+		want          []souq.ID
+	}{
+		{0, 2, []souq.ID{"prd_e", "prd_d"}},
+		{2, 2, []souq.ID{"prd_c", "prd_b"}},
+		{4, 2, []souq.ID{"prd_a"}},
+		{5, 2, nil},
+		{1, 10, []souq.ID{"prd_d", "prd_c", "prd_b", "prd_a"}},
+	}
+	for _, tt := range tests {
+		q := catalog.Query{Sort: catalog.SortNewest, Offset: tt.offset, Limit: tt.limit}
+		checkList(t, s, q, tt.want, 5)
+	}
+}
+
+func testListSort(t *testing.T, s Store) {
+	p := func(id, name string, created time.Duration, prices map[souq.MarketCode]int64) souq.Product {
+		pr := newProduct(id, "SKU-"+id[len(id)-1:]+"00")
+		pr.Name.EN, pr.CreatedAt, pr.Prices = name, at(created), prices
+		return pr
+	}
+	createProducts(t, s,
+		p("prd_c", "banana Cream", time.Hour, map[souq.MarketCode]int64{souq.AE: 300, souq.SA: 100}),
+		p("prd_a", "Cherry Balm", 2*time.Hour, map[souq.MarketCode]int64{souq.AE: 100}),
+		p("prd_d", "Aloe Gel", time.Hour, map[souq.MarketCode]int64{souq.AE: 100}),
+		p("prd_b", "Cherry Balm", 0, map[souq.MarketCode]int64{souq.AE: 200}),
+		p("prd_e", "Date Scrub", 3*time.Hour, map[souq.MarketCode]int64{souq.SA: 50}),
+	)
+	tests := []struct {
+		sort   catalog.Sort
+		market souq.MarketCode
+		want   []souq.ID
+	}{
+		{catalog.SortFeatured, "", []souq.ID{"prd_e", "prd_a", "prd_c", "prd_d", "prd_b"}},
+		{catalog.SortNewest, "", []souq.ID{"prd_e", "prd_a", "prd_c", "prd_d", "prd_b"}},
+		{catalog.SortName, "", []souq.ID{"prd_d", "prd_c", "prd_a", "prd_b", "prd_e"}},
+		{catalog.SortPriceAsc, souq.AE, []souq.ID{"prd_a", "prd_d", "prd_b", "prd_c"}},
+		{catalog.SortPriceDsc, souq.AE, []souq.ID{"prd_c", "prd_b", "prd_a", "prd_d"}},
+		{catalog.SortPriceAsc, souq.SA, []souq.ID{"prd_e", "prd_c"}},
+		{catalog.SortPriceDsc, souq.SA, []souq.ID{"prd_c", "prd_e"}},
+	}
+	for _, tt := range tests {
+		t.Run(string(tt.sort)+"/"+string(tt.market), func(t *testing.T) {
+			checkList(t, s, catalog.Query{Sort: tt.sort, Market: tt.market}, tt.want, len(tt.want))
+			// Paging through one item at a time gives the same order.
+			var paged []souq.ID
+			for i := range tt.want {
+				got, _, err := s.ListProducts(t.Context(), catalog.Query{Sort: tt.sort, Market: tt.market, Offset: i, Limit: 1})
+				must(t, "ListProducts", err)
+				paged = append(paged, ids(got)...)
+			}
+			checkDiff(t, "one product per page", paged, tt.want)
+		})
+	}
+}
+
+func testFacets(t *testing.T, s Store) {
+	got, err := s.Facets(t.Context())
+	must(t, "Facets of an empty catalog", err)
+	checkDiff(t, "Facets of an empty catalog", got, catalog.Facets{})
+
+	createProducts(t, s, catalogFixture()...)
+	got, err = s.Facets(t.Context())
+	must(t, "Facets", err)
+	want := catalog.Facets{
+		Categories: []catalog.Facet{{Value: "makeup", Count: 1}, {Value: "skincare", Count: 2}, {Value: "suncare", Count: 1}},
+		Brands:     []catalog.Facet{{Value: "Cosrx", Count: 2}, {Value: "Huda Beauty", Count: 1}, {Value: "La Roche-Posay", Count: 1}},
+	}
+	// The contract does not fix the order of facets; compare them sorted.
+	checkDiff(t, "Facets", sortFacets(got), want)
+}
+
+func sortFacets(f catalog.Facets) catalog.Facets {
+	byValue := func(a, b catalog.Facet) int { return strings.Compare(a.Value, b.Value) }
+	f.Categories, f.Brands = slices.Clone(f.Categories), slices.Clone(f.Brands)
+	slices.SortFunc(f.Categories, byValue)
+	slices.SortFunc(f.Brands, byValue)
+	return f
+}

@@ -1,0 +1,70 @@
+package storetest
+
+import (
+	"testing"
+	"time"
+
+	"github.com/souq-commerce/souq/internal/souq"
+)
+
+// newSale returns a sale of the catalog fixture's first two products
+// running from start to end (offsets from t0).
+func newSale(id string, start, end time.Duration) souq.Sale {
+	return souq.Sale{
+		ID:       souq.ID(id),
+		Name:     souq.Localized{EN: "White Friday " + id, AR: "الجمعة البيضاء " + id},
+		StartsAt: at(start),
+		EndsAt:   at(end),
+		Prices: map[souq.ID]map[souq.MarketCode]int64{
+			"prd_1": {souq.AE: 6900, souq.SA: 7100},
+			"prd_2": {souq.AE: 4900},
+		},
+		CreatedAt: at(-time.Hour),
+	}
+}
+
+func testSales(t *testing.T, s Store) {
+	createProducts(t, s, catalogFixture()...)
+	ended := newSale("sale_ended", -3*time.Hour, -time.Hour)
+	running := newSale("sale_running", -time.Hour, time.Hour)
+	later := newSale("sale_later", 2*time.Hour, 5*time.Hour)
+	soon := newSale("sale_soon", time.Hour, 2*time.Hour)
+	soon.Prices = map[souq.ID]map[souq.MarketCode]int64{"prd_3": {souq.KW: 3000}}
+	// Stored out of order, to show that SalesEndingAfter sorts by start.
+	for _, sale := range []souq.Sale{later, ended, soon, running} {
+		must(t, "CreateSale("+string(sale.ID)+")", s.CreateSale(t.Context(), sale))
+	}
+	tests := []struct {
+		name  string
+		after time.Time
+		want  []souq.Sale
+	}{
+		{"now", t0, []souq.Sale{running, soon, later}},
+		{"long ago", at(-24 * time.Hour), []souq.Sale{ended, running, soon, later}},
+		{"at an end: that sale is over", at(time.Hour), []souq.Sale{soon, later}},
+		{"just before an end", at(time.Hour - time.Microsecond), []souq.Sale{running, soon, later}},
+		{"after every end", at(5 * time.Hour), nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := s.SalesEndingAfter(t.Context(), tt.after)
+			must(t, "SalesEndingAfter", err)
+			checkDiff(t, "SalesEndingAfter", got, tt.want)
+		})
+	}
+}
+
+func testSaleDelete(t *testing.T, s Store) {
+	createProducts(t, s, catalogFixture()...)
+	a, b := newSale("sale_a", 0, time.Hour), newSale("sale_b", 2*time.Hour, 3*time.Hour)
+	must(t, "CreateSale(a)", s.CreateSale(t.Context(), a))
+	must(t, "CreateSale(b)", s.CreateSale(t.Context(), b))
+
+	must(t, "DeleteSale(a)", s.DeleteSale(t.Context(), a.ID))
+	got, err := s.SalesEndingAfter(t.Context(), at(-time.Hour))
+	must(t, "SalesEndingAfter", err)
+	checkDiff(t, "sales after deleting a", got, []souq.Sale{b})
+
+	checkKind(t, "DeleteSale(a) again", s.DeleteSale(t.Context(), a.ID), souq.ErrNotFound)
+	checkKind(t, "DeleteSale(missing)", s.DeleteSale(t.Context(), "sale_missing"), souq.ErrNotFound)
+}
