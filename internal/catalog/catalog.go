@@ -33,6 +33,8 @@ type Service struct {
 	now   func() time.Time
 	log   *slog.Logger
 
+	products productCache
+
 	mu        sync.Mutex
 	sales     []souq.Sale
 	salesAt   time.Time
@@ -143,8 +145,12 @@ func (s *Service) Get(ctx context.Context, idOrSlug string, m souq.Market) (Offe
 	return s.Offer(ctx, p, m)
 }
 
-// Product returns a product by id or slug.
+// Product returns a product by id or slug, from the product cache when it
+// is fresh (see productTTL).
 func (s *Service) Product(ctx context.Context, idOrSlug string) (souq.Product, error) {
+	if p, ok := s.products.get(idOrSlug, time.Now()); ok {
+		return p, nil
+	}
 	var (
 		p   souq.Product
 		err error
@@ -160,6 +166,7 @@ func (s *Service) Product(ctx context.Context, idOrSlug string) (souq.Product, e
 	if err != nil {
 		return souq.Product{}, fmt.Errorf("get product %s: %w", idOrSlug, err)
 	}
+	s.products.put(p, time.Now())
 	return p, nil
 }
 
@@ -328,9 +335,11 @@ func (s *Service) Update(ctx context.Context, id souq.ID, in ProductInput) (souq
 	}
 	p := in.product(id, s.now().UTC())
 	p.CreatedAt, p.Stock = old.CreatedAt, old.Stock
+	s.products.forget(id)
 	if err := s.store.UpdateProduct(ctx, p, SearchText(p)); err != nil {
 		return souq.Product{}, fmt.Errorf("update product %s: %w", id, notFound(err, id))
 	}
+	s.products.forget(id)
 	return p, nil
 }
 
@@ -343,6 +352,7 @@ func (s *Service) SetStock(ctx context.Context, id souq.ID, quantity int) (souq.
 	if err := s.store.SetStock(ctx, id, quantity, s.now().UTC()); err != nil {
 		return souq.Product{}, fmt.Errorf("set stock of %s: %w", id, notFound(err, id))
 	}
+	s.products.forget(id)
 	return s.store.Product(ctx, id)
 }
 
