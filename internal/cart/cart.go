@@ -106,15 +106,20 @@ func (s *Service) AddItem(ctx context.Context, id, productID souq.ID, quantity i
 	if err != nil {
 		return View{}, err
 	}
+	p, err := s.catalog.Product(ctx, string(productID))
+	if err != nil {
+		return View{}, err
+	}
 	for _, it := range c.Items {
-		if it.ProductID == productID {
+		if it.ProductID == p.ID {
 			quantity += it.Quantity
 		}
 	}
-	return s.set(ctx, c, productID, quantity)
+	return s.set(ctx, c, p.ID, quantity)
 }
 
-// SetItem sets the quantity of a product in a cart; 0 removes it.
+// SetItem sets the quantity of a product (by id or slug) in a cart; 0
+// removes it, even when the product no longer exists.
 func (s *Service) SetItem(ctx context.Context, id, productID souq.ID, quantity int) (View, error) {
 	if quantity < 0 || quantity > MaxLineQuantity {
 		return View{}, quantityError(quantity)
@@ -123,9 +128,19 @@ func (s *Service) SetItem(ctx context.Context, id, productID souq.ID, quantity i
 	if err != nil {
 		return View{}, err
 	}
+	if !hasLine(c, productID) {
+		p, err := s.catalog.Product(ctx, string(productID))
+		if err != nil && quantity > 0 {
+			return View{}, err
+		}
+		if err == nil {
+			productID = p.ID
+		}
+	}
 	return s.set(ctx, c, productID, quantity)
 }
 
+// set stores a line; productID is a product id, not a slug.
 func (s *Service) set(ctx context.Context, c souq.Cart, productID souq.ID, quantity int) (View, error) {
 	m := souq.MustMarket(c.Market)
 	if quantity > 0 {

@@ -221,9 +221,10 @@ func (s *Service) forgetSales() {
 	s.mu.Unlock()
 }
 
-// Facets returns the categories and brands with their counts.
-func (s *Service) Facets(ctx context.Context) (Facets, error) {
-	f, err := s.store.Facets(ctx)
+// Facets returns the categories and brands of the products sold in a
+// market, with their counts.
+func (s *Service) Facets(ctx context.Context, m souq.Market) (Facets, error) {
+	f, err := s.store.Facets(ctx, m.Code)
 	if err != nil {
 		return Facets{}, fmt.Errorf("facets: %w", err)
 	}

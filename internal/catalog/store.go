@@ -29,8 +29,9 @@ type Store interface {
 	UpdateProduct(ctx context.Context, p souq.Product, searchText string) error
 	// SetStock sets a product's stock level; ErrNotFound if there is none.
 	SetStock(ctx context.Context, id souq.ID, quantity int, at time.Time) error
-	// Facets counts products per category and per brand.
-	Facets(ctx context.Context) (Facets, error)
+	// Facets counts products per category and per brand; with market set,
+	// only products priced in that market.
+	Facets(ctx context.Context, market souq.MarketCode) (Facets, error)
 	// CreateSale stores a sale with its prices.
 	CreateSale(ctx context.Context, s souq.Sale) error
 	// SalesEndingAfter returns the sales whose end is after t (running or

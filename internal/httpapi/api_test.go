@@ -279,7 +279,7 @@ func TestIdempotency(t *testing.T) {
 
 	// A later retry replays the stored response, marked as a replay.
 	status, hdr, out := f.do("POST", "/api/v1/orders", body, "Idempotency-Key", "key-concurrent")
-	if status != 201 || string(out) != created[0] || hdr.Get("Idempotent-Replayed") != "true" {
+	if status != 201 || string(out) != created[0] || hdr.Get("Idempotent-Replayed") != "true" || !strings.HasPrefix(hdr.Get("Location"), "/api/v1/orders/ord_") {
 		t.Errorf("replay: got %d %q replayed=%q, want the first 201", status, out, hdr.Get("Idempotent-Replayed"))
 	}
 	// Whitespace does not make a different body.
@@ -347,7 +347,8 @@ func TestBadOrderInput(t *testing.T) {
 		}), nil, 400, "unknown field"},
 		{"declined card", with(func(b map[string]any) { b["payment"] = map[string]any{"method": "card", "token": "tok_declined"} }), nil, 402, "declined"},
 		{"unknown cart", with(func(b map[string]any) { delete(b, "items"); b["cart_id"] = "cart_nope" }), nil, 422, "cart"},
-		{"long idempotency key", valid(), []string{"Idempotency-Key", strings.Repeat("k", 300)}, 422, "Idempotency-Key"},
+		{"long idempotency key", valid(), []string{"Idempotency-Key", strings.Repeat("k", 300)}, 400, "Idempotency-Key"},
+		{"empty idempotency key", valid(), []string{"Idempotency-Key", ""}, 400, "Idempotency-Key"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -59,6 +59,15 @@ func TestCartLifecycle(t *testing.T) {
 		t.Errorf("after delete: got %+v, want one line", got)
 	}
 
+	// A product added by slug is the same line as by id.
+	got = step("POST", path+"/items", item(souq.ID(a.Slug), 1), 200)
+	if len(got.Lines) != 1 || got.Lines[0].ProductID != string(a.ID) || got.Lines[0].Quantity != 2 {
+		t.Errorf("add by slug: got %+v, want one line of %s ×2", got.Lines, a.ID)
+	}
+	if status, _, body := f.do("POST", "/api/v1/carts", map[string]any{}); status != 201 || !strings.Contains(string(body), `"market":"AE"`) {
+		t.Errorf("create with {}: got %d %s, want 201 in AE", status, body)
+	}
+
 	for _, tt := range []struct {
 		name, method, path string
 		body               any
@@ -68,6 +77,7 @@ func TestCartLifecycle(t *testing.T) {
 		{"more than in stock", "POST", path + "/items", item(a.ID, 10), 409, "left in stock"},
 		{"zero quantity", "POST", path + "/items", item(a.ID, 0), 422, "quantity"},
 		{"negative set", "PUT", path + "/items/" + string(a.ID), map[string]any{"quantity": -1}, 422, "quantity"},
+		{"set without quantity", "PUT", path + "/items/" + string(a.ID), map[string]any{}, 422, "quantity is required"},
 		{"unknown product", "POST", path + "/items", item("prd_unknown0000000000", 1), 404, "not found"},
 		{"missing product id", "POST", path + "/items", map[string]any{"quantity": 1}, 422, "product_id"},
 		{"unknown market", "PATCH", path, map[string]any{"market": "EG"}, 422, "unknown market"},
@@ -83,4 +93,23 @@ func TestCartLifecycle(t *testing.T) {
 			}
 		})
 	}
+}
+
+func TestProductNotSoldInMarket(t *testing.T) {
+	f := newFixture(t)
+	status, body := f.admin("POST", "/api/v1/admin/products", map[string]any{"sku": "UAE-ONLY", "slug": "uae-only", "brand": "Klairs",
+		"category": "skincare", "name": map[string]any{"en": "Toner", "ar": "تونر"}, "prices": map[string]any{"AE": 5000}, "stock": 5})
+	if status != 201 {
+		t.Fatalf("create: %d %s", status, body)
+	}
+	p := decodeJSON[souq.Product](t, body)
+	if status, _, _ := f.do("GET", "/api/v1/products/"+string(p.ID)+"?market=AE", nil); status != 200 {
+		t.Errorf("in AE: got %d, want 200", status)
+	}
+	status, hdr, out := f.do("GET", "/api/v1/products/"+string(p.ID)+"?market=QA", nil)
+	wantProblem(t, status, hdr, out, 404)
+	_, _, out = f.do("POST", "/api/v1/carts", map[string]any{"market": "QA"})
+	c := decodeJSON[cartResponse](t, out)
+	status, hdr, out = f.do("POST", "/api/v1/carts/"+c.ID+"/items", item(p.ID, 1))
+	wantProblem(t, status, hdr, out, 422)
 }

@@ -16,7 +16,7 @@ type cartItemRequest struct {
 }
 
 type cartQuantityRequest struct {
-	Quantity int `json:"quantity"`
+	Quantity *int `json:"quantity"`
 }
 
 func (s *server) handleCartCreate() http.Handler {
@@ -28,6 +28,9 @@ func (s *server) handleCartCreate() http.Handler {
 				s.fail(w, r, err)
 				return
 			}
+		}
+		if req.Market == "" {
+			req.Market = string(defaultMarket)
 		}
 		v, err := s.Carts.Create(r.Context(), req.Market)
 		if err != nil {
@@ -94,7 +97,12 @@ func (s *server) handleCartItemSet() http.Handler {
 			s.fail(w, r, err)
 			return
 		}
-		v, err := s.Carts.SetItem(r.Context(), souq.ID(r.PathValue("id")), souq.ID(r.PathValue("product_id")), req.Quantity)
+		if req.Quantity == nil {
+			s.fail(w, r, &souq.Error{Kind: souq.ErrInvalid, Detail: "quantity is required (0 removes the product)",
+				Fields: []souq.FieldError{{Field: "quantity", Reason: "is required"}}})
+			return
+		}
+		v, err := s.Carts.SetItem(r.Context(), souq.ID(r.PathValue("id")), souq.ID(r.PathValue("product_id")), *req.Quantity)
 		if err != nil {
 			s.fail(w, r, err)
 			return

@@ -37,7 +37,7 @@ func (s *server) handleReady() http.Handler {
 			if err := s.Ready(ctx); err != nil {
 				s.log.Warn("not ready", "err", err)
 				w.Header().Set("Retry-After", "1")
-				writeProblem(w, problem{Status: http.StatusServiceUnavailable, Detail: "not ready: " + err.Error(), Instance: r.URL.Path})
+				writeProblem(w, problem{Status: http.StatusServiceUnavailable, Detail: "not ready; see the server log", Instance: r.URL.Path})
 				return
 			}
 		}

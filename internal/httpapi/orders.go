@@ -25,6 +25,10 @@ func (s *server) handleOrderCreate() http.Handler {
 		}
 		var idem *checkout.Idempotency
 		if _, sent := r.Header["Idempotency-Key"]; sent {
+			if key := r.Header.Get("Idempotency-Key"); key == "" || len(key) > checkout.MaxKeyLength {
+				s.fail(w, r, souq.Errorf(errBadRequest, "the Idempotency-Key header must be 1 to %d characters", checkout.MaxKeyLength))
+				return
+			}
 			canonical, err := json.Marshal(req)
 			if err != nil {
 				s.fail(w, r, err)
@@ -45,6 +49,10 @@ func (s *server) handleOrderCreate() http.Handler {
 		case res.Replay != nil:
 			s.metrics.replays.Inc()
 			w.Header().Set("Idempotent-Replayed", "true")
+			var first struct{ ID string }
+			if json.Unmarshal(res.Replay.Body, &first) == nil && first.ID != "" {
+				w.Header().Set("Location", "/api/v1/orders/"+first.ID)
+			}
 			writeJSON(w, res.Replay.Status, "application/json", res.Replay.Body)
 			return
 		}

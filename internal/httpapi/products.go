@@ -92,13 +92,22 @@ func (s *server) handleProductGet() http.Handler {
 			s.fail(w, r, err)
 			return
 		}
+		if !o.Sold {
+			s.fail(w, r, souq.Errorf(souq.ErrNotFound, "product %q is not sold in %s", r.PathValue("id"), m.Code))
+			return
+		}
 		encode(w, http.StatusOK, productView(o, m))
 	})
 }
 
 func (s *server) handleFacets() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		f, err := s.Catalog.Facets(r.Context())
+		m, err := queryMarket(r.URL.Query())
+		if err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		f, err := s.Catalog.Facets(r.Context(), m)
 		if err != nil {
 			s.fail(w, r, err)
 			return

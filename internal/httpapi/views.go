@@ -90,14 +90,15 @@ func cartView(v cart.View) cartJSON {
 		Lines: make([]cartLineJSON, 0, len(v.Lines)), Items: v.Items, Total: money(v.Total), VAT: money(v.VAT),
 		CreatedAt: v.CreatedAt, UpdatedAt: v.UpdatedAt}
 	for _, l := range v.Lines {
+		unit := l.Offer.Price
+		if !l.Available { // gone, or not sold in this market: no price
+			unit = souq.M(0, v.Market.Currency)
+		}
 		out.Lines = append(out.Lines, cartLineJSON{
 			ProductID: l.ProductID, SKU: l.Offer.SKU, Name: l.Offer.Name, Image: l.Offer.Image, Quantity: l.Quantity,
-			UnitPrice: money(l.Offer.Price), OnSale: l.Offer.OnSale, LineTotal: money(l.LineTotal), VAT: money(l.VAT),
+			UnitPrice: money(unit), OnSale: l.Offer.OnSale, LineTotal: money(l.LineTotal), VAT: money(l.VAT),
 			Stock: l.Offer.Stock, Available: l.Available, Shortfall: l.Shortfall,
 		})
-	}
-	if out.Currency == "" {
-		out.Currency = v.Market.Currency
 	}
 	return out
 }

@@ -304,23 +304,25 @@ func (db *DB) SetStock(ctx context.Context, id souq.ID, quantity int, at time.Ti
 }
 
 // Facets counts products per category and per brand, each list ordered by
-// value.
-func (db *DB) Facets(ctx context.Context) (catalog.Facets, error) {
+// value; with market set, only products priced in that market.
+func (db *DB) Facets(ctx context.Context, market souq.MarketCode) (catalog.Facets, error) {
 	f := catalog.Facets{Categories: []catalog.Facet{}, Brands: []catalog.Facet{}}
 	err := db.readTx(ctx, func(tx *sql.Tx) error {
 		var err error
-		if f.Categories, err = facet(ctx, tx, "category"); err != nil {
+		if f.Categories, err = facet(ctx, tx, "category", market); err != nil {
 			return err
 		}
-		f.Brands, err = facet(ctx, tx, "brand")
+		f.Brands, err = facet(ctx, tx, "brand", market)
 		return err
 	})
 	return f, err
 }
 
 // facet counts products per value of column, which is a fixed column name.
-func facet(ctx context.Context, tx *sql.Tx, column string) ([]catalog.Facet, error) {
-	rows, err := tx.QueryContext(ctx, `SELECT `+column+`, COUNT(*) FROM products GROUP BY `+column+` ORDER BY `+column)
+func facet(ctx context.Context, tx *sql.Tx, column string, market souq.MarketCode) ([]catalog.Facet, error) {
+	rows, err := tx.QueryContext(ctx, `SELECT `+column+`, COUNT(*) FROM products
+		WHERE ? = '' OR EXISTS (SELECT 1 FROM product_prices pp WHERE pp.product_id = products.id AND pp.market = ?)
+		GROUP BY `+column+` ORDER BY `+column, string(market), string(market))
 	if err != nil {
 		return nil, fmt.Errorf("count products per %s: %w", column, err)
 	}

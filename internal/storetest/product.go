@@ -312,12 +312,12 @@ func testListSort(t *testing.T, s Store) {
 }
 
 func testFacets(t *testing.T, s Store) {
-	got, err := s.Facets(t.Context())
+	got, err := s.Facets(t.Context(), "")
 	must(t, "Facets of an empty catalog", err)
 	checkDiff(t, "Facets of an empty catalog", got, catalog.Facets{})
 
 	createProducts(t, s, catalogFixture()...)
-	got, err = s.Facets(t.Context())
+	got, err = s.Facets(t.Context(), "")
 	must(t, "Facets", err)
 	want := catalog.Facets{
 		Categories: []catalog.Facet{{Value: "makeup", Count: 1}, {Value: "skincare", Count: 2}, {Value: "suncare", Count: 1}},
@@ -325,6 +325,15 @@ func testFacets(t *testing.T, s Store) {
 	}
 	// The contract does not fix the order of facets; compare them sorted.
 	checkDiff(t, "Facets", sortFacets(got), want)
+
+	// In Saudi Arabia only the snail essence and the sunscreen are sold.
+	got, err = s.Facets(t.Context(), souq.SA)
+	must(t, "Facets in SA", err)
+	want = catalog.Facets{
+		Categories: []catalog.Facet{{Value: "skincare", Count: 1}, {Value: "suncare", Count: 1}},
+		Brands:     []catalog.Facet{{Value: "Cosrx", Count: 1}, {Value: "La Roche-Posay", Count: 1}},
+	}
+	checkDiff(t, "Facets in SA", sortFacets(got), want)
 }
 
 func sortFacets(f catalog.Facets) catalog.Facets {
