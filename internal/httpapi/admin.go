@@ -13,35 +13,33 @@ type adminProductJSON struct {
 }
 
 func (s *server) handleAdminProductCreate() http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	return s.handle(func(w http.ResponseWriter, r *http.Request) error {
 		in, err := decode[catalog.ProductInput](w, r, maxAdminBody)
 		if err != nil {
-			s.fail(w, r, err)
-			return
+			return err
 		}
 		p, err := s.Catalog.Create(r.Context(), in)
 		if err != nil {
-			s.fail(w, r, err)
-			return
+			return err
 		}
 		w.Header().Set("Location", "/api/v1/products/"+string(p.ID))
 		encode(w, http.StatusCreated, adminProductJSON{p})
+		return nil
 	})
 }
 
 func (s *server) handleAdminProductUpdate() http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	return s.handle(func(w http.ResponseWriter, r *http.Request) error {
 		in, err := decode[catalog.ProductInput](w, r, maxAdminBody)
 		if err != nil {
-			s.fail(w, r, err)
-			return
+			return err
 		}
 		p, err := s.Catalog.Update(r.Context(), souq.ID(r.PathValue("id")), in)
 		if err != nil {
-			s.fail(w, r, err)
-			return
+			return err
 		}
 		encode(w, http.StatusOK, adminProductJSON{p})
+		return nil
 	})
 }
 
@@ -50,50 +48,46 @@ type stockRequest struct {
 }
 
 func (s *server) handleAdminStock() http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	return s.handle(func(w http.ResponseWriter, r *http.Request) error {
 		in, err := decode[stockRequest](w, r, maxBody)
 		if err != nil {
-			s.fail(w, r, err)
-			return
+			return err
 		}
 		if in.Quantity == nil {
-			s.fail(w, r, &souq.Error{Kind: souq.ErrInvalid, Detail: "quantity is required",
-				Fields: []souq.FieldError{{Field: "quantity", Reason: "is required"}}})
-			return
+			return &souq.Error{Kind: souq.ErrInvalid, Detail: "quantity is required",
+				Fields: []souq.FieldError{{Field: "quantity", Reason: "is required"}}}
 		}
 		p, err := s.Catalog.SetStock(r.Context(), souq.ID(r.PathValue("id")), *in.Quantity)
 		if err != nil {
-			s.fail(w, r, err)
-			return
+			return err
 		}
 		encode(w, http.StatusOK, adminProductJSON{p})
+		return nil
 	})
 }
 
 func (s *server) handleAdminOrderList() http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	return s.handle(func(w http.ResponseWriter, r *http.Request) error {
 		q := r.URL.Query()
 		page, err := queryInt(q, "page")
 		if err != nil {
-			s.fail(w, r, err)
-			return
+			return err
 		}
 		size, err := queryInt(q, "page_size")
 		if err != nil {
-			s.fail(w, r, err)
-			return
+			return err
 		}
 		page, size = max(page, 1), cmpOr(size, 50)
 		orders, total, err := s.Checkout.Orders(r.Context(), page, size)
 		if err != nil {
-			s.fail(w, r, asBadRequest(err))
-			return
+			return asBadRequest(err)
 		}
 		out := listJSON[orderJSON]{Items: make([]orderJSON, 0, len(orders)), Total: total, Page: page, PageSize: size}
 		for _, o := range orders {
 			out.Items = append(out.Items, orderView(o))
 		}
 		encode(w, http.StatusOK, out)
+		return nil
 	})
 }
 
@@ -105,33 +99,32 @@ func cmpOr(v, fallback int) int {
 }
 
 func (s *server) handleAdminOrderGet() http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	return s.handle(func(w http.ResponseWriter, r *http.Request) error {
 		o, err := s.Checkout.AdminOrder(r.Context(), souq.ID(r.PathValue("id")))
 		if err != nil {
-			s.fail(w, r, err)
-			return
+			return err
 		}
 		encode(w, http.StatusOK, orderView(o))
+		return nil
 	})
 }
 
 func (s *server) handleAdminOrderCancel() http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	return s.handle(func(w http.ResponseWriter, r *http.Request) error {
 		o, err := s.Checkout.AdminCancel(r.Context(), souq.ID(r.PathValue("id")))
 		if err != nil {
-			s.fail(w, r, err)
-			return
+			return err
 		}
 		encode(w, http.StatusOK, orderView(o))
+		return nil
 	})
 }
 
 func (s *server) handleAdminSaleList() http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	return s.handle(func(w http.ResponseWriter, r *http.Request) error {
 		sales, err := s.Catalog.Sales(r.Context())
 		if err != nil {
-			s.fail(w, r, err)
-			return
+			return err
 		}
 		now := s.now()
 		out := make([]saleJSON, 0, len(sales))
@@ -139,31 +132,31 @@ func (s *server) handleAdminSaleList() http.Handler {
 			out = append(out, saleView(sale, now, true))
 		}
 		encode(w, http.StatusOK, map[string]any{"items": out})
+		return nil
 	})
 }
 
 func (s *server) handleAdminSaleCreate() http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	return s.handle(func(w http.ResponseWriter, r *http.Request) error {
 		in, err := decode[catalog.SaleInput](w, r, maxAdminBody)
 		if err != nil {
-			s.fail(w, r, err)
-			return
+			return err
 		}
 		sale, err := s.Catalog.ScheduleSale(r.Context(), in)
 		if err != nil {
-			s.fail(w, r, err)
-			return
+			return err
 		}
 		encode(w, http.StatusCreated, saleView(sale, s.now(), true))
+		return nil
 	})
 }
 
 func (s *server) handleAdminSaleDelete() http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	return s.handle(func(w http.ResponseWriter, r *http.Request) error {
 		if err := s.Catalog.CancelSale(r.Context(), souq.ID(r.PathValue("id"))); err != nil {
-			s.fail(w, r, err)
-			return
+			return err
 		}
 		w.WriteHeader(http.StatusNoContent)
+		return nil
 	})
 }

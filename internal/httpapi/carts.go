@@ -20,13 +20,12 @@ type cartQuantityRequest struct {
 }
 
 func (s *server) handleCartCreate() http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	return s.handle(func(w http.ResponseWriter, r *http.Request) error {
 		req := cartCreateRequest{Market: string(defaultMarket)}
 		if r.ContentLength != 0 {
 			var err error
 			if req, err = decode[cartCreateRequest](w, r, maxBody); err != nil {
-				s.fail(w, r, err)
-				return
+				return err
 			}
 		}
 		if req.Market == "" {
@@ -34,90 +33,85 @@ func (s *server) handleCartCreate() http.Handler {
 		}
 		v, err := s.Carts.Create(r.Context(), req.Market)
 		if err != nil {
-			s.fail(w, r, err)
-			return
+			return err
 		}
 		w.Header().Set("Location", "/api/v1/carts/"+string(v.ID))
 		encode(w, http.StatusCreated, cartView(v))
+		return nil
 	})
 }
 
 func (s *server) handleCartGet() http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	return s.handle(func(w http.ResponseWriter, r *http.Request) error {
 		v, err := s.Carts.Get(r.Context(), souq.ID(r.PathValue("id")))
 		if err != nil {
-			s.fail(w, r, err)
-			return
+			return err
 		}
 		encode(w, http.StatusOK, cartView(v))
+		return nil
 	})
 }
 
 func (s *server) handleCartUpdate() http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	return s.handle(func(w http.ResponseWriter, r *http.Request) error {
 		req, err := decode[cartCreateRequest](w, r, maxBody)
 		if err != nil {
-			s.fail(w, r, err)
-			return
+			return err
 		}
 		v, err := s.Carts.SetMarket(r.Context(), souq.ID(r.PathValue("id")), req.Market)
 		if err != nil {
-			s.fail(w, r, err)
-			return
+			return err
 		}
 		encode(w, http.StatusOK, cartView(v))
+		return nil
 	})
 }
 
 func (s *server) handleCartItemAdd() http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	return s.handle(func(w http.ResponseWriter, r *http.Request) error {
 		req, err := decode[cartItemRequest](w, r, maxBody)
 		if err != nil {
-			s.fail(w, r, err)
-			return
+			return err
 		}
 		if req.ProductID == "" {
-			s.fail(w, r, &souq.Error{Kind: souq.ErrInvalid, Detail: "product_id is required",
-				Fields: []souq.FieldError{{Field: "product_id", Reason: "is required"}}})
-			return
+			return &souq.Error{Kind: souq.ErrInvalid, Detail: "product_id is required",
+				Fields: []souq.FieldError{{Field: "product_id", Reason: "is required"}}}
 		}
 		v, err := s.Carts.AddItem(r.Context(), souq.ID(r.PathValue("id")), req.ProductID, req.Quantity)
 		if err != nil {
-			s.fail(w, r, err)
-			return
+			return err
 		}
 		encode(w, http.StatusOK, cartView(v))
+		return nil
 	})
 }
 
 func (s *server) handleCartItemSet() http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	return s.handle(func(w http.ResponseWriter, r *http.Request) error {
 		req, err := decode[cartQuantityRequest](w, r, maxBody)
 		if err != nil {
-			s.fail(w, r, err)
-			return
+			return err
 		}
 		if req.Quantity == nil {
-			s.fail(w, r, &souq.Error{Kind: souq.ErrInvalid, Detail: "quantity is required (0 removes the product)",
-				Fields: []souq.FieldError{{Field: "quantity", Reason: "is required"}}})
-			return
+			return &souq.Error{Kind: souq.ErrInvalid, Detail: "quantity is required (0 removes the product)",
+				Fields: []souq.FieldError{{Field: "quantity", Reason: "is required"}}}
 		}
 		v, err := s.Carts.SetItem(r.Context(), souq.ID(r.PathValue("id")), souq.ID(r.PathValue("product_id")), *req.Quantity)
 		if err != nil {
-			s.fail(w, r, err)
-			return
+			return err
 		}
 		encode(w, http.StatusOK, cartView(v))
+		return nil
 	})
 }
 
 func (s *server) handleCartItemDelete() http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	return s.handle(func(w http.ResponseWriter, r *http.Request) error {
 		v, err := s.Carts.SetItem(r.Context(), souq.ID(r.PathValue("id")), souq.ID(r.PathValue("product_id")), 0)
 		if err != nil {
-			s.fail(w, r, err)
-			return
+			return err
 		}
 		encode(w, http.StatusOK, cartView(v))
+		return nil
 	})
 }

@@ -17,22 +17,19 @@ import (
 // body; the body is compared in its decoded, canonical form, so whitespace
 // and key order do not matter.
 func (s *server) handleOrderCreate() http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	return s.handle(func(w http.ResponseWriter, r *http.Request) error {
 		req, err := decode[checkout.OrderRequest](w, r, maxBody)
 		if err != nil {
-			s.fail(w, r, err)
-			return
+			return err
 		}
 		var idem *checkout.Idempotency
 		if _, sent := r.Header["Idempotency-Key"]; sent {
 			if key := r.Header.Get("Idempotency-Key"); key == "" || len(key) > checkout.MaxKeyLength {
-				s.fail(w, r, souq.Errorf(errBadRequest, "the Idempotency-Key header must be 1 to %d characters", checkout.MaxKeyLength))
-				return
+				return souq.Errorf(errBadRequest, "the Idempotency-Key header must be 1 to %d characters", checkout.MaxKeyLength)
 			}
 			canonical, err := json.Marshal(req)
 			if err != nil {
-				s.fail(w, r, err)
-				return
+				return err
 			}
 			sum := sha256.Sum256(canonical)
 			idem = &checkout.Idempotency{Key: r.Header.Get("Idempotency-Key"), Hash: hex.EncodeToString(sum[:]), Render: renderCreated}
@@ -41,11 +38,9 @@ func (s *server) handleOrderCreate() http.Handler {
 		switch {
 		case errors.Is(err, souq.ErrOutOfStock):
 			s.metrics.outOfStock.Inc()
-			s.fail(w, r, err)
-			return
+			return err
 		case err != nil:
-			s.fail(w, r, err)
-			return
+			return err
 		case res.Replay != nil:
 			s.metrics.replays.Inc()
 			w.Header().Set("Idempotent-Replayed", "true")
@@ -54,17 +49,17 @@ func (s *server) handleOrderCreate() http.Handler {
 				w.Header().Set("Location", "/api/v1/orders/"+first.ID)
 			}
 			writeJSON(w, res.Replay.Status, "application/json", res.Replay.Body)
-			return
+			return nil
 		}
 		o := res.Placed.Order
 		s.metrics.ordersCreated.WithLabelValues(string(o.Market), string(o.Payment.Method)).Inc()
 		status, body, err := renderCreated(res.Placed)
 		if err != nil {
-			s.fail(w, r, err)
-			return
+			return err
 		}
 		w.Header().Set("Location", "/api/v1/orders/"+string(o.ID))
 		writeJSON(w, status, "application/json", body)
+		return nil
 	})
 }
 
@@ -89,23 +84,23 @@ func orderToken(r *http.Request) string {
 }
 
 func (s *server) handleOrderGet() http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	return s.handle(func(w http.ResponseWriter, r *http.Request) error {
 		o, err := s.Checkout.Order(r.Context(), souq.ID(r.PathValue("id")), orderToken(r))
 		if err != nil {
-			s.fail(w, r, err)
-			return
+			return err
 		}
 		encode(w, http.StatusOK, orderView(o))
+		return nil
 	})
 }
 
 func (s *server) handleOrderCancel() http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	return s.handle(func(w http.ResponseWriter, r *http.Request) error {
 		o, err := s.Checkout.Cancel(r.Context(), souq.ID(r.PathValue("id")), orderToken(r))
 		if err != nil {
-			s.fail(w, r, err)
-			return
+			return err
 		}
 		encode(w, http.StatusOK, orderView(o))
+		return nil
 	})
 }

@@ -96,3 +96,13 @@ func (s *server) fail(w http.ResponseWriter, r *http.Request, err error) {
 	s.log.Error("request failed", "method", r.Method, "path", r.URL.Path, "err", err)
 	writeProblem(w, problem{Status: http.StatusInternalServerError, Detail: "an internal error occurred; it has been logged", Instance: r.URL.Path})
 }
+
+// handle adapts a handler that returns its error: the error is written as a
+// problem document by fail.
+func (s *server) handle(h func(w http.ResponseWriter, r *http.Request) error) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if err := h(w, r); err != nil {
+			s.fail(w, r, err)
+		}
+	})
+}

@@ -47,70 +47,63 @@ func (s *server) handleMarkets() http.Handler {
 }
 
 func (s *server) handleProductList() http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	return s.handle(func(w http.ResponseWriter, r *http.Request) error {
 		q := r.URL.Query()
 		m, err := queryMarket(q)
 		if err != nil {
-			s.fail(w, r, err)
-			return
+			return err
 		}
 		page, err := queryInt(q, "page")
 		if err != nil {
-			s.fail(w, r, err)
-			return
+			return err
 		}
 		size, err := queryInt(q, "page_size")
 		if err != nil {
-			s.fail(w, r, err)
-			return
+			return err
 		}
 		res, err := s.Catalog.List(r.Context(), catalog.ListInput{
 			Market: m, Category: q.Get("category"), Brand: q.Get("brand"), Search: q.Get("q"),
 			Sort: catalog.Sort(q.Get("sort")), Page: page, PageSize: size,
 		})
 		if err != nil {
-			s.fail(w, r, asBadRequest(err))
-			return
+			return asBadRequest(err)
 		}
 		out := listJSON[productJSON]{Items: make([]productJSON, 0, len(res.Items)), Total: res.Total, Page: res.Page, PageSize: res.PageSize}
 		for _, o := range res.Items {
 			out.Items = append(out.Items, productView(o, m))
 		}
 		encode(w, http.StatusOK, out)
+		return nil
 	})
 }
 
 func (s *server) handleProductGet() http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	return s.handle(func(w http.ResponseWriter, r *http.Request) error {
 		m, err := queryMarket(r.URL.Query())
 		if err != nil {
-			s.fail(w, r, err)
-			return
+			return err
 		}
 		o, err := s.Catalog.Get(r.Context(), r.PathValue("id"), m)
 		if err != nil {
-			s.fail(w, r, err)
-			return
+			return err
 		}
 		if !o.Sold {
-			s.fail(w, r, souq.Errorf(souq.ErrNotFound, "product %q is not sold in %s", r.PathValue("id"), m.Code))
-			return
+			return souq.Errorf(souq.ErrNotFound, "product %q is not sold in %s", r.PathValue("id"), m.Code)
 		}
 		encode(w, http.StatusOK, productView(o, m))
+		return nil
 	})
 }
 
 func (s *server) handleFacets() http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	return s.handle(func(w http.ResponseWriter, r *http.Request) error {
 		m, err := queryMarket(r.URL.Query())
 		if err != nil {
-			s.fail(w, r, err)
-			return
+			return err
 		}
 		f, err := s.Catalog.Facets(r.Context(), m)
 		if err != nil {
-			s.fail(w, r, err)
-			return
+			return err
 		}
 		type category struct {
 			catalog.Facet
@@ -121,21 +114,21 @@ func (s *server) handleFacets() http.Handler {
 			cats = append(cats, category{Facet: c, Name: catalog.CategoryName(c.Value)})
 		}
 		encode(w, http.StatusOK, map[string]any{"categories": cats, "brands": f.Brands})
+		return nil
 	})
 }
 
 func (s *server) handleCurrentSale() http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	return s.handle(func(w http.ResponseWriter, r *http.Request) error {
 		sale, ok, err := s.Catalog.CurrentSale(r.Context())
 		if err != nil {
-			s.fail(w, r, err)
-			return
+			return err
 		}
 		if !ok {
-			s.fail(w, r, souq.Errorf(souq.ErrNotFound, "no sale is running or scheduled"))
-			return
+			return souq.Errorf(souq.ErrNotFound, "no sale is running or scheduled")
 		}
 		encode(w, http.StatusOK, saleView(sale, s.now(), true))
+		return nil
 	})
 }
 
