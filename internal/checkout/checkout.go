@@ -66,6 +66,8 @@ type Idempotency struct {
 	Key    string
 	Hash   string
 	Render func(Placed) (status int, body []byte, err error)
+
+	claimedAt time.Time // set by PlaceOrder when it claims the key
 }
 
 // Result is what PlaceOrder did: placed a new order, or found a completed
@@ -87,8 +89,8 @@ func (s *Service) PlaceOrder(ctx context.Context, req OrderRequest, idem *Idempo
 		if len(idem.Key) == 0 || len(idem.Key) > MaxKeyLength {
 			return Result{}, souq.Errorf(souq.ErrInvalid, "Idempotency-Key must be 1 to %d characters", MaxKeyLength)
 		}
-		now := s.now().UTC()
-		st, err := s.store.ClaimKey(ctx, idem.Key, idem.Hash, now, now.Add(-KeyStaleAfter))
+		idem.claimedAt = s.now().UTC()
+		st, err := s.store.ClaimKey(ctx, idem.Key, idem.Hash, idem.claimedAt, idem.claimedAt.Add(-KeyStaleAfter))
 		if err != nil {
 			return Result{}, fmt.Errorf("claim idempotency key: %w", err)
 		}
@@ -105,7 +107,7 @@ func (s *Service) PlaceOrder(ctx context.Context, req OrderRequest, idem *Idempo
 	placed, err := s.place(ctx, req, idem)
 	if err != nil && idem != nil {
 		// Nothing was committed: free the key so a corrected request may use it.
-		if rerr := s.store.ReleaseKey(context.WithoutCancel(ctx), idem.Key); rerr != nil {
+		if rerr := s.store.ReleaseKey(context.WithoutCancel(ctx), idem.Key, idem.claimedAt); rerr != nil {
 			s.log.Error("release idempotency key", "err", rerr)
 		}
 	}
@@ -171,7 +173,7 @@ func (s *Service) commit(ctx context.Context, placed Placed, idem *Idempotency, 
 		if err != nil {
 			return fmt.Errorf("render order response: %w", err)
 		}
-		done = &KeyResult{Key: idem.Key, Status: status, Body: body}
+		done = &KeyResult{Key: idem.Key, ClaimedAt: idem.claimedAt, Status: status, Body: body}
 	}
 	err = s.store.CreateOrder(ctx, placed.Order, ev, done)
 	var oos *souq.OutOfStockError

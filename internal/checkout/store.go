@@ -33,15 +33,18 @@ type Store interface {
 		event func(souq.Order) (souq.OutboxEvent, error)) (souq.Order, error)
 
 	// ClaimKey claims an idempotency key for a request whose body hashes to
-	// hash. It inserts the key as in flight and returns a zero KeyState, or
+	// hash, the claim being identified by now. It inserts the key as in
+	// flight and returns a zero KeyState, or
 	// returns the key's existing state: in flight (the claim is refused) or
 	// done (with the stored response). A key that has been in flight since
 	// before staleBefore is taken over as if it were new; its earlier holder
 	// crashed before its order committed, since the order and the key's
 	// completion commit together.
 	ClaimKey(ctx context.Context, key, hash string, now, staleBefore time.Time) (KeyState, error)
-	// ReleaseKey deletes an in-flight key so the client may retry with it.
-	ReleaseKey(ctx context.Context, key string) error
+	// ReleaseKey deletes a key still in flight under the claim made at
+	// claimedAt, so the client may retry with it; a key done, claimed anew
+	// or unknown is left as it is.
+	ReleaseKey(ctx context.Context, key string, claimedAt time.Time) error
 	// DeleteKeysBefore removes keys created before t and returns how many.
 	DeleteKeysBefore(ctx context.Context, t time.Time) (int, error)
 }
@@ -55,8 +58,13 @@ type KeyState struct {
 }
 
 // KeyResult is the stored response replayed for a completed key.
+// ClaimedAt identifies the claim (the now given to ClaimKey): CreateOrder
+// completes the key only while it is in flight under that claim, so a
+// request whose key was taken over as stale cannot complete the new claim,
+// and its order does not commit (ErrConflict).
 type KeyResult struct {
-	Key    string
-	Status int
-	Body   []byte
+	Key       string
+	ClaimedAt time.Time
+	Status    int
+	Body      []byte
 }

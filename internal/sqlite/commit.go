@@ -130,7 +130,7 @@ const (
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
 	sqlInsertOutbox = `INSERT INTO outbox (id, name, payload, created_at) VALUES (?, ?, ?, ?)`
 	sqlCompleteKey  = `UPDATE idempotency_keys
-		SET in_flight = 0, status = ?, body = ?, updated_at = ? WHERE key = ? AND in_flight = 1`
+		SET in_flight = 0, status = ?, body = ?, updated_at = ? WHERE key = ? AND in_flight = 1 AND created_at = ?`
 	sqlSavepoint           = `SAVEPOINT create_order`
 	sqlRollbackToSavepoint = `ROLLBACK TO create_order`
 	sqlReleaseSavepoint    = `RELEASE create_order`

@@ -20,10 +20,10 @@ import (
 func (db *DB) ClaimKey(ctx context.Context, key, hash string, now, staleBefore time.Time) (checkout.KeyState, error) {
 	var st checkout.KeyState
 	err := db.writeTx(ctx, func(tx *sql.Tx) error {
-		var updated int64
-		err := tx.QueryRowContext(ctx, `SELECT hash, in_flight, status, body, updated_at
+		var created, updated int64
+		err := tx.QueryRowContext(ctx, `SELECT hash, in_flight, status, body, created_at, updated_at
 			FROM idempotency_keys WHERE key = ?`, key).
-			Scan(&st.Hash, &st.InFlight, &st.Result.Status, &st.Result.Body, &updated)
+			Scan(&st.Hash, &st.InFlight, &st.Result.Status, &st.Result.Body, &created, &updated)
 		switch {
 		case errors.Is(err, sql.ErrNoRows):
 			st = checkout.KeyState{}
@@ -38,7 +38,7 @@ func (db *DB) ClaimKey(ctx context.Context, key, hash string, now, staleBefore t
 			st = checkout.KeyState{Exists: true, Hash: st.Hash, InFlight: true} // no response yet
 		default:
 			st.Exists = true
-			st.Result.Key = key
+			st.Result.Key, st.Result.ClaimedAt = key, fromMicros(created)
 		}
 		if err != nil {
 			return fmt.Errorf("claim idempotency key: %w", err)
@@ -51,12 +51,14 @@ func (db *DB) ClaimKey(ctx context.Context, key, hash string, now, staleBefore t
 	return st, nil
 }
 
-// completeKey records the response of the request holding an in-flight key.
-// It is part of the order transaction; a key that is not in flight any more
-// means another request took it over, so the order must not commit.
+// completeKey records the response of the request holding an in-flight key
+// under the claim made at r.ClaimedAt (the key's created_at). It is part of
+// the order transaction; a key not in flight under that claim any more means
+// it was released or another request took it over, so the order must not
+// commit.
 func completeKey(ctx context.Context, tx execer, r checkout.KeyResult, at time.Time) error {
 	n, err := rowsAffected(tx.ExecContext(ctx, sqlCompleteKey,
-		r.Status, r.Body, micros(at), r.Key))
+		r.Status, r.Body, micros(at), r.Key, micros(r.ClaimedAt)))
 	if err != nil {
 		return fmt.Errorf("complete idempotency key: %w", err)
 	}
@@ -66,11 +68,13 @@ func completeKey(ctx context.Context, tx execer, r checkout.KeyResult, at time.T
 	return nil
 }
 
-// ReleaseKey deletes an in-flight key so the client may retry with it. A
-// completed or unknown key is left as it is.
-func (db *DB) ReleaseKey(ctx context.Context, key string) error {
+// ReleaseKey deletes a key in flight under the claim made at claimedAt so
+// the client may retry with it. A completed, re-claimed or unknown key is
+// left as it is.
+func (db *DB) ReleaseKey(ctx context.Context, key string, claimedAt time.Time) error {
 	return db.writeTx(ctx, func(tx *sql.Tx) error {
-		if _, err := tx.ExecContext(ctx, `DELETE FROM idempotency_keys WHERE key = ? AND in_flight = 1`, key); err != nil {
+		if _, err := tx.ExecContext(ctx, `DELETE FROM idempotency_keys WHERE key = ? AND in_flight = 1 AND created_at = ?`,
+			key, micros(claimedAt)); err != nil {
 			return fmt.Errorf("release idempotency key: %w", err)
 		}
 		return nil

@@ -5,16 +5,17 @@ import (
 	"time"
 
 	"github.com/souq-commerce/souq/internal/checkout"
+	"github.com/souq-commerce/souq/internal/souq"
 )
 
-// completeKey completes a claimed key through an order, the only way the
-// contract offers, and returns the stored result.
-func completeKey(t *testing.T, s Store, key string, d time.Duration) checkout.KeyResult {
+// completeKey completes the key claimed at claimedAt through an order, the
+// only way the contract offers, and returns the stored result.
+func completeKey(t *testing.T, s Store, key string, claimedAt time.Time, d time.Duration) checkout.KeyResult {
 	t.Helper()
 	p := newProduct("prd_"+key, "SKU-"+key)
 	createProducts(t, s, p)
 	o := newOrder("ord_"+key, d, orderLine(p, 1))
-	done := checkout.KeyResult{Key: key, Status: 201, Body: []byte(`{"id":"ord_` + key + `"}`)}
+	done := checkout.KeyResult{Key: key, ClaimedAt: claimedAt, Status: 201, Body: []byte(`{"id":"ord_` + key + `"}`)}
 	must(t, "CreateOrder", s.CreateOrder(t.Context(), o, orderEvent(t, o), &done))
 	return done
 }
@@ -37,7 +38,7 @@ func testKeyClaim(t *testing.T, s Store) {
 		})
 	}
 
-	done := completeKey(t, s, "k1", time.Minute)
+	done := completeKey(t, s, "k1", t0, time.Minute)
 	for _, hash := range []string{"hash-a", "hash-b"} {
 		got, err := s.ClaimKey(t.Context(), "k1", hash, at(2*time.Minute), at(2*time.Minute))
 		must(t, "ClaimKey of a done key", err)
@@ -61,8 +62,19 @@ func testKeyStale(t *testing.T, s Store) {
 	must(t, "ClaimKey after the takeover", err)
 	checkDiff(t, "ClaimKey after the takeover", got, checkout.KeyState{Exists: true, Hash: "hash-b", InFlight: true})
 
+	// The request that held the key before the takeover cannot complete it:
+	// its order does not commit.
+	p := newProduct("prd_late", "SKU-LATE")
+	createProducts(t, s, p)
+	late := newOrder("ord_late", 11*time.Minute, orderLine(p, 1))
+	err = s.CreateOrder(t.Context(), late, orderEvent(t, late), &checkout.KeyResult{Key: "k1", ClaimedAt: t0, Status: 201, Body: []byte("{}")})
+	checkKind(t, "CreateOrder under a claim that was taken over", err, souq.ErrConflict)
+	_, err = s.Order(t.Context(), late.ID)
+	checkKind(t, "Order after a refused completion", err, souq.ErrNotFound)
+	checkStock(t, s, p.ID, p.Stock)
+
 	// A done key is never stale.
-	done := completeKey(t, s, "k1", 12*time.Minute)
+	done := completeKey(t, s, "k1", at(10*time.Minute), 12*time.Minute)
 	got, err = s.ClaimKey(t.Context(), "k1", "hash-c", at(24*time.Hour), at(24*time.Hour))
 	must(t, "ClaimKey of an old done key", err)
 	checkDiff(t, "ClaimKey of an old done key", got, checkout.KeyState{Exists: true, Hash: "hash-b", Result: done})
@@ -70,10 +82,12 @@ func testKeyStale(t *testing.T, s Store) {
 
 func testKeyRelease(t *testing.T, s Store) {
 	claim(t, s, "k1", "hash-a", t0)
-	must(t, "ReleaseKey", s.ReleaseKey(t.Context(), "k1"))
+	must(t, "ReleaseKey", s.ReleaseKey(t.Context(), "k1", t0))
 	claim(t, s, "k1", "hash-b", at(time.Second)) // free again, for any request
 
-	must(t, "ReleaseKey(never claimed)", s.ReleaseKey(t.Context(), "k-none"))
+	// Releasing under another claim (an older holder) leaves the key held.
+	must(t, "ReleaseKey(old claim)", s.ReleaseKey(t.Context(), "k1", t0))
+	must(t, "ReleaseKey(never claimed)", s.ReleaseKey(t.Context(), "k-none", t0))
 	got, err := s.ClaimKey(t.Context(), "k1", "hash-b", at(2*time.Second), t0)
 	must(t, "ClaimKey", err)
 	checkDiff(t, "key after releasing another", got, checkout.KeyState{Exists: true, Hash: "hash-b", InFlight: true})
@@ -81,7 +95,7 @@ func testKeyRelease(t *testing.T, s Store) {
 
 func testKeyDeleteBefore(t *testing.T, s Store) {
 	claim(t, s, "k-old", "hash-a", t0)
-	completeKey(t, s, "k-old", time.Minute)
+	completeKey(t, s, "k-old", t0, time.Minute)
 	claim(t, s, "k-mid", "hash-b", at(time.Hour))
 	claim(t, s, "k-new", "hash-c", at(3*time.Hour))
 

@@ -81,7 +81,7 @@ func testOrderCreate(t *testing.T, s Store) {
 	o.CartID = c.ID
 	o.Payment = souq.Payment{Method: souq.PayCard, Provider: "checkout.com", Reference: "pay_123"}
 	ev := orderEvent(t, o)
-	done := &checkout.KeyResult{Key: "key-1", Status: 201, Body: []byte(`{"id":"ord_1"}`)}
+	done := &checkout.KeyResult{Key: "key-1", ClaimedAt: t0, Status: 201, Body: []byte(`{"id":"ord_1"}`)}
 	must(t, "CreateOrder", s.CreateOrder(t.Context(), o, ev, done))
 
 	got, err := s.Order(t.Context(), o.ID)
@@ -109,7 +109,7 @@ func testOrderOutOfStock(t *testing.T, s Store) {
 	// The first line can be filled, the second cannot: nothing may be written.
 	o := newOrder("ord_1", time.Minute, orderLine(a, 2), orderLine(b, 2))
 	o.CartID = c.ID
-	err := s.CreateOrder(t.Context(), o, orderEvent(t, o), &checkout.KeyResult{Key: "key-1", Status: 201, Body: []byte("{}")})
+	err := s.CreateOrder(t.Context(), o, orderEvent(t, o), &checkout.KeyResult{Key: "key-1", ClaimedAt: t0, Status: 201, Body: []byte("{}")})
 	checkOutOfStock(t, err, souq.OutOfStockError{ProductID: b.ID, SKU: b.SKU, Requested: 2, Available: 1})
 
 	checkStock(t, s, a.ID, 5)
