@@ -2,6 +2,7 @@ package souq
 
 import (
 	"encoding/json"
+	"strings"
 	"time"
 )
 
@@ -21,17 +22,56 @@ type OutboxEvent struct {
 	CreatedAt time.Time       `json:"created_at"`
 }
 
-// TrackEvent is the envelope of a behaviour or purchase event, shaped like a
-// Segment "track" call.
-type TrackEvent struct {
-	MessageID   ID             `json:"messageId"`
-	Type        string         `json:"type"`
-	Event       string         `json:"event"`
-	Timestamp   time.Time      `json:"timestamp"`
-	UserID      string         `json:"userId,omitempty"`
-	AnonymousID string         `json:"anonymousId,omitempty"`
-	Properties  any            `json:"properties"`
-	Context     map[string]any `json:"context,omitempty"`
+// Event is one behaviour or purchase event as it travels through the stream
+// and lands in the archive: a Segment-style message (track, page or
+// identify). MessageID is the event's identity end to end: the stream's
+// message id (deduplication), the archive's row key and the audit's join key.
+type Event struct {
+	MessageID   string          `json:"messageId"`
+	Type        string          `json:"type"`            // "track", "page" or "identify"
+	Event       string          `json:"event,omitempty"` // a track call's name, e.g. "Product Viewed"
+	Name        string          `json:"name,omitempty"`  // a page call's page name
+	Timestamp   time.Time       `json:"timestamp"`       // when it happened (event time)
+	ReceivedAt  time.Time       `json:"receivedAt"`      // when Souq accepted it
+	UserID      string          `json:"userId,omitempty"`
+	AnonymousID string          `json:"anonymousId,omitempty"`
+	Properties  json.RawMessage `json:"properties,omitempty"`
+	Traits      json.RawMessage `json:"traits,omitempty"`
+	Context     json.RawMessage `json:"context,omitempty"`
+}
+
+// SubjectPrefix is the stream subject every event is published under.
+const SubjectPrefix = "souq.events"
+
+// Subject is the stream subject of the event: souq.events.<type> for page
+// and identify calls, souq.events.track.<event_name> for track calls, the
+// name in lower-case words joined by '_' ("Order Completed" →
+// souq.events.track.order_completed).
+func (e Event) Subject() string {
+	if e.Type != "track" {
+		return SubjectPrefix + "." + subjectToken(e.Type)
+	}
+	return SubjectPrefix + ".track." + subjectToken(e.Event)
+}
+
+func subjectToken(s string) string {
+	var b strings.Builder
+	under := false
+	for _, r := range strings.ToLower(s) {
+		if (r >= 'a' && r <= 'z') || (r >= '0' && r <= '9') {
+			if under && b.Len() > 0 {
+				b.WriteByte('_')
+			}
+			b.WriteRune(r)
+			under = false
+			continue
+		}
+		under = true
+	}
+	if b.Len() == 0 {
+		return "unnamed"
+	}
+	return b.String()
 }
 
 // OrderEventProduct is one product in an order event's properties.
@@ -84,11 +124,18 @@ func NewOrderEvent(name string, o Order, at time.Time) (OutboxEvent, error) {
 			Category: l.Category, Price: M(l.UnitPrice, o.Currency).Decimal(), Quantity: l.Quantity, OnSale: l.OnSale,
 		})
 	}
+	rawProps, err := json.Marshal(props)
+	if err != nil {
+		return OutboxEvent{}, err
+	}
+	rawCtx, err := json.Marshal(map[string]any{"source": "checkout", "market": o.Market})
+	if err != nil {
+		return OutboxEvent{}, err
+	}
 	id := NewID(EventPrefix)
-	ev := TrackEvent{
-		MessageID: id, Type: "track", Event: name, Timestamp: at.UTC(),
-		AnonymousID: string(o.ID), Properties: props,
-		Context: map[string]any{"source": "checkout"},
+	ev := Event{
+		MessageID: string(id), Type: "track", Event: name, Timestamp: at.UTC(), ReceivedAt: at.UTC(),
+		AnonymousID: string(o.ID), Properties: rawProps, Context: rawCtx,
 	}
 	payload, err := json.Marshal(ev)
 	if err != nil {
