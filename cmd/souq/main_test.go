@@ -256,6 +256,13 @@ func TestHelpAndVersion(t *testing.T) {
 		t.Errorf("version: got %q, %v", out.String(), err)
 	}
 	out.Reset()
+	if err := run(context.Background(), []string{"version", "--help"}, func(string) string { return "" }, &out, &errOut); err != nil || !strings.Contains(out.String(), "Usage: souq version") {
+		t.Errorf("version --help: got %q, %v", out.String(), err)
+	}
+	if err := run(context.Background(), []string{"version", "extra"}, func(string) string { return "" }, &out, &errOut); !errors.Is(err, errUsage) {
+		t.Errorf("version extra: got %v, want a usage error", err)
+	}
+	out.Reset()
 	if err := run(context.Background(), []string{"help"}, func(string) string { return "" }, &out, &errOut); err != nil || !strings.Contains(out.String(), "serve") {
 		t.Errorf("help: got %q, %v", out.String(), err)
 	}

@@ -27,6 +27,12 @@ Commands:
 Every flag has an environment twin: --admin-token is SOUQ_ADMIN_TOKEN.
 `
 
+const versionUsage = `Usage: souq version
+
+Prints the module version, the VCS revision the binary was built from and the
+Go version.
+`
+
 // run is the whole program behind main: it parses args, reads the
 // environment through getenv and writes to stdout and stderr, so tests can
 // run it in process.
@@ -40,11 +46,22 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	case "serve":
 		return runServe(ctx, rest, getenv, stdout, stderr)
 	case "version", "--version":
+		if len(rest) > 0 {
+			fmt.Fprint(stdout, versionUsage)
+			if rest[0] == "-h" || rest[0] == "--help" {
+				return nil
+			}
+			return fmt.Errorf("%w: version takes no arguments", errUsage)
+		}
 		fmt.Fprintln(stdout, versionString())
 		return nil
 	case "help", "-h", "--help":
-		if len(rest) > 0 && rest[0] == "serve" {
+		switch {
+		case len(rest) > 0 && rest[0] == "serve":
 			return runServe(ctx, []string{"-h"}, getenv, stdout, stderr)
+		case len(rest) > 0 && rest[0] == "version":
+			fmt.Fprint(stdout, versionUsage)
+			return nil
 		}
 		fmt.Fprint(stdout, topUsage)
 		return nil
