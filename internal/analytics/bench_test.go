@@ -1,0 +1,104 @@
+package analytics_test
+
+import (
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/souq-commerce/souq/internal/analytics"
+	"github.com/souq-commerce/souq/internal/souq"
+)
+
+// benchEvents returns a pool of events from the realistic mix over 2,000
+// products in the six markets; callers give each use a fresh id and time.
+func benchEvents(n int) []souq.Event {
+	m := newMix(11, 2000)
+	pool := make([]souq.Event, n)
+	for i := range pool {
+		pool[i] = m.event(i, 0)
+	}
+	return pool
+}
+
+// BenchmarkApply applies the realistic mix (70% views, 12% adds, 3%
+// removes, 5% cart views, 4% checkouts, 3% searches, 2.5% orders of 1–3
+// lines, 0.5% cancellations) at 2,000 events a second of event time, so
+// minute buckets fill and roll over; each event has a new id. It includes
+// decoding the properties and context JSON, as the processor does.
+func BenchmarkApply(b *testing.B) {
+	pool := benchEvents(1 << 14)
+	a, err := analytics.New(b.Context(), analytics.NewMemStore(), analytics.Config{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	var id []byte
+	i := 0
+	for b.Loop() {
+		ev := pool[i%len(pool)]
+		id = strconv.AppendInt(append(id[:0], "evt_"...), int64(i), 10)
+		ev.MessageID = string(id)
+		ev.Timestamp = t0.Add(time.Duration(i) * 500 * time.Microsecond)
+		ev.ReceivedAt = ev.Timestamp.Add(receiveDelay)
+		if _, err := a.Apply(b.Context(), uint64(i+1), ev); err != nil {
+			b.Fatal(err)
+		}
+		i++
+	}
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "events/s")
+}
+
+// BenchmarkApplyDuplicate applies events already applied: the cost of a
+// redelivery.
+func BenchmarkApplyDuplicate(b *testing.B) {
+	pool := benchEvents(1 << 12)
+	a, err := analytics.New(b.Context(), analytics.NewMemStore(), analytics.Config{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	for i := range pool {
+		pool[i].MessageID = "evt_" + strconv.Itoa(i)
+		pool[i].Timestamp = t0.Add(time.Duration(i) * time.Millisecond)
+		pool[i].ReceivedAt = pool[i].Timestamp
+		if _, err := a.Apply(b.Context(), uint64(i+1), pool[i]); err != nil {
+			b.Fatal(err)
+		}
+	}
+	i := 0
+	for b.Loop() {
+		if applied, err := a.Apply(b.Context(), uint64(i%len(pool)+1), pool[i%len(pool)]); err != nil || applied {
+			b.Fatalf("duplicate: got %v, %v", applied, err)
+		}
+		i++
+	}
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "events/s")
+}
+
+// BenchmarkSnapshot computes the dashboard after an hour of a sale at
+// 20,000 events a minute over 2,000 products.
+func BenchmarkSnapshot(b *testing.B) {
+	const perMinute, minutes = 20_000, 60
+	pool := benchEvents(1 << 14)
+	a, err := analytics.New(b.Context(), analytics.NewMemStore(), analytics.Config{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	for i := range perMinute * minutes {
+		ev := pool[i%len(pool)]
+		ev.MessageID = "evt_" + strconv.Itoa(i)
+		ev.Timestamp = t0.Add(time.Duration(i) * time.Minute / perMinute)
+		ev.ReceivedAt = ev.Timestamp
+		if _, err := a.Apply(b.Context(), uint64(i+1), ev); err != nil {
+			b.Fatal(err)
+		}
+	}
+	now := t0.Add(minutes*time.Minute - time.Second)
+	var s analytics.Snapshot
+	for b.Loop() {
+		if s, err = a.Snapshot(b.Context(), now); err != nil {
+			b.Fatal(err)
+		}
+	}
+	if s.LastHour.Views == 0 || len(s.Trending[2].Products) != 10 {
+		b.Fatalf("snapshot: got %d views and %d trending products, want some and 10", s.LastHour.Views, len(s.Trending[2].Products))
+	}
+}

@@ -1,0 +1,121 @@
+// Package analytics owns the real-time aggregates of the shop: the rules
+// that turn behaviour and purchase events into per-minute and per-hour
+// counters per product, brand, category, market and city, the shopping
+// funnel, the trending products, the normalisation of money to UAE dirhams,
+// the hot store that holds the counters (in process here; Redis in its own
+// package), and the queries the live dashboard reads. It does no stream I/O:
+// the processor feeds Aggregator.Apply from the durable consumer and the
+// audit feeds Recompute from the archive.
+//
+// # Model
+//
+// Every counted event becomes a Batch of Deltas, one per dimension member it
+// touches, each a Counters value (all fields additive). Event-level
+// dimensions (Total, Market, City) get one delta per event; product-level
+// dimensions (Product, Brand, Category) get one per product of the event.
+//
+//	event              event level (total, market, city)      product level (product, brand, category)
+//	Product Viewed     views +1                               views +1
+//	Product Added      add_events +1, add_units +quantity     the same
+//	Product Removed    remove_units +quantity                 the same
+//	Cart Viewed        cart_views +1                          —
+//	Checkout Started   checkouts +1                           —
+//	Products Searched  searches +1                            —
+//	Order Completed    orders +1, units +Σquantity,           per line: orders +1 (once per order),
+//	                   revenue.<cur> +total_minor,            units +quantity, revenue.<cur> +price×quantity,
+//	                   revenue_aed +ToAED(total_minor)        revenue_aed +ToAED(price×quantity)
+//	Order Cancelled    cancellations, cancelled_units, cancelled_revenue.<cur>, cancelled_aed, likewise
+//
+// Other track names and page/identify calls are not counted. Revenue is the
+// VAT-inclusive amount the shopper pays (souq prices are VAT-inclusive). A
+// cancellation is counted in the bucket of the cancellation, not subtracted
+// from the bucket of the order (which the event does not identify): the
+// dashboard shows gross revenue, cancellations, and net = gross −
+// cancelled, per period. The market of a browser event is context.market,
+// of an order properties.market (else context.market); missing, it is
+// "unknown", and a market that is not one of the six is malformed (the
+// collector rejects those already). Missing brands, categories and cities
+// are "unknown"; browser events carry no city (unless context.city), so
+// they count under city "unknown". Names are cleaned rather than rejected:
+// control characters become U+FFFD and names are cut to MaxMemberBytes.
+//
+// The funnel counts events, not shoppers: views → add-to-cart events →
+// checkouts started → orders completed. Counting distinct anonymousIds per
+// stage would need a set (or a HyperLogLog) per bucket and stage, which do
+// not add up across buckets the way counters do; Redis's PFADD/PFMERGE
+// would make that cheap in the Redis adapter if it is ever wanted.
+//
+// Trending ranks products by TrendScore = views + 3 × add-to-cart events +
+// 10 × orders over the last 5, 15 and 60 minutes.
+//
+// # Time, lateness and retention
+//
+// Buckets are chosen by event time (Timestamp; ReceivedAt when the
+// timestamp is missing or more than Config.FutureSkew ahead of it),
+// truncated to the UTC minute and hour. The watermark is the newest
+// ReceivedAt applied: it is set by Souq's own clock, so a client with a
+// wrong clock cannot move it, and it follows the data rather than the wall
+// clock, so a processor catching up after an outage, or a recomputation
+// from the archive, makes the same decisions the live one did.
+//
+// Minute buckets are kept for Config.MinuteRetention (3 h) behind the
+// watermark, hour buckets for Config.HourRetention (7 days). An event whose
+// minute is older than the minute retention is applied to its hour bucket
+// only (Stats.HourOnly): a relay that was down for hours still gets its
+// orders into today's figures. An event whose hour is older than the hour
+// retention is not applied (Stats.TooOld).
+//
+// # Idempotency
+//
+// Applying an event twice changes nothing. Its messageId is the key: the
+// store keeps the ids of the events in each bucket with the bucket (with
+// the minute bucket, or the hour bucket for an hour-only event) and drops
+// them with it. A copy of an event has the same timestamps, hence the same
+// bucket, so one lookup finds the original. The bound is therefore the
+// retention: ids of the events of the last 3 hours of event time, plus the
+// rare late events of the last 7 days. MemStore holds an id in about 40
+// bytes (measured), so 1,000 events/s for 3 hours holds 10.8 million ids,
+// ≈ 430 MB; counters add about as much again (a realistic mix measured
+// ≈ 100 bytes an event in all). A shorter MinuteRetention shrinks both.
+// A copy arriving after its minute bucket has gone (more than 3 hours after
+// newer events) can reach the hour bucket a second time; the stream's own
+// deduplication window and acknowledgements make that a copy of a copy.
+//
+// The highest stream sequence applied is kept too (Progress.MaxSeq), but it
+// is not used to skip events: a redelivered message can have a lower
+// sequence than one already applied and still be new.
+//
+// Applied in the same order, the same events give the same aggregates: so
+// Recompute(archive) equals the live aggregates (compare Dump results with
+// cmp.Diff). In any order they do too, unless an event's lateness decision
+// depends on the order, which takes events more than the minute retention
+// apart.
+//
+// # Hot store and the Redis layout
+//
+// The HotStore interface has three methods: Commit applies a Batch
+// atomically (deduplicate, add to both buckets, raise the progress, prune),
+// Read visits the cells of a range, and Progress reports the watermark and
+// counts. The layout planned for Redis (prefix souq:an):
+//
+//	souq:an:{m|h}:<bucket unix>:<dimension>    hash  field "<member>\x1f<counter>" → integer
+//	souq:an:ids:{m|h}:<bucket unix>           set   message ids applied to that bucket
+//	souq:an:buckets:{m|h}                     zset  bucket keys scored by bucket start (for pruning and ranges)
+//	souq:an:progress                          hash  watermark, max_seq, applied, duplicates
+//
+// Commit is one Lua script: SADD the id (0 → duplicate, stop), HINCRBY each
+// non-zero counter (field names from CounterFields) in the minute and hour
+// hashes, ZADD the bucket keys, raise the progress, and delete buckets
+// scored below the floors. Read is an HGETALL per bucket (pipelined), or an
+// HMGET of one member's fields. Members hold no control characters, so
+// "\x1f" separates member and counter.
+//
+// # Concurrency
+//
+// One consumer goroutine calls Apply (a mutex serialises calls); any number
+// of HTTP goroutines call Snapshot, Series, Dump and Stats at the same
+// time. MemStore guards its maps with one RWMutex: Commit takes the write
+// lock for one event's updates; Read holds the read lock for the range it
+// visits and calls back under it. Reader's snapshot cache has its own mutex,
+// taken before any store lock. Stats are atomic counters.
+package analytics

@@ -1,0 +1,160 @@
+package analytics
+
+import (
+	"context"
+	"time"
+
+	"github.com/souq-commerce/souq/internal/souq"
+)
+
+// Resolution is the length of a time bucket.
+type Resolution string
+
+// The two bucket lengths. Buckets start on whole UTC minutes and hours.
+const (
+	Minute Resolution = "minute"
+	Hour   Resolution = "hour"
+)
+
+// Duration returns the bucket length (0 for an unknown resolution).
+func (r Resolution) Duration() time.Duration {
+	switch r {
+	case Minute:
+		return time.Minute
+	case Hour:
+		return time.Hour
+	}
+	return 0
+}
+
+// Dimension is what a bucket's counters are broken down by.
+type Dimension string
+
+// The dimensions. Total has the single member "all"; Market's members are
+// market codes ("AE") or "unknown"; City's are city names as sent;
+// Product's are product ids; Brand's and Category's are names as sent.
+// Product, Brand and Category count only product-level events (views,
+// adds, removes and order lines); Total, Market and City count every
+// aggregated event.
+const (
+	Total    Dimension = "total"
+	Market   Dimension = "market"
+	City     Dimension = "city"
+	Product  Dimension = "product"
+	Brand    Dimension = "brand"
+	Category Dimension = "category"
+)
+
+// Dimensions lists every dimension in a fixed order.
+func Dimensions() []Dimension { return []Dimension{Total, Market, City, Product, Brand, Category} }
+
+// dimIndex returns d's position in Dimensions, or -1.
+func dimIndex(d Dimension) int {
+	switch d {
+	case Total:
+		return 0
+	case Market:
+		return 1
+	case City:
+		return 2
+	case Product:
+		return 3
+	case Brand:
+		return 4
+	case Category:
+		return 5
+	}
+	return -1
+}
+
+const numDims = 6
+
+// Members used when an event does not say.
+const (
+	All     = "all"     // the member of Total
+	Unknown = "unknown" // a missing market, city, brand or category
+)
+
+// Delta is what one event adds to one member of one dimension.
+type Delta struct {
+	Dim      Dimension
+	Member   string
+	Counters Counters
+}
+
+// Batch is everything one event changes, built by the Aggregator and
+// committed to a HotStore as a unit.
+type Batch struct {
+	// ID is the event's message id, the key of deduplication.
+	ID string
+	// Seq is the stream sequence the event was delivered with (0 if none).
+	Seq uint64
+	// Minute is the start of the event-time minute bucket the deltas go
+	// to; zero when the event is too late for minute buckets and goes to
+	// its hour bucket only.
+	Minute time.Time
+	// Hour is the start of the event-time hour bucket the deltas go to.
+	Hour time.Time
+	// Watermark is the newest ReceivedAt applied, this event included.
+	Watermark time.Time
+	// Floors are the retention limits at Watermark: the store may drop
+	// anything older (and must not keep it visible to Read after Commit).
+	Floors Floors
+	Deltas []Delta
+}
+
+// Floors are the oldest bucket starts retained.
+type Floors struct {
+	Minutes time.Time // minute buckets starting before are dropped
+	Hours   time.Time // hour buckets starting before are dropped
+}
+
+// Range selects cells to read: the buckets of resolution Res starting in
+// [From, To) (a zero To means no upper limit), of dimension Dim, of every
+// member or only of Member when it is not empty.
+type Range struct {
+	Res      Resolution
+	Dim      Dimension
+	Member   string
+	From, To time.Time
+}
+
+// Progress describes what a store has applied.
+type Progress struct {
+	Watermark  time.Time `json:"watermark"`    // newest ReceivedAt applied
+	MaxSeq     uint64    `json:"max_seq"`      // highest stream sequence applied
+	Applied    uint64    `json:"applied"`      // batches committed since the store was created
+	Duplicates uint64    `json:"duplicates"`   // batches refused as already applied
+	IDs        int       `json:"retained_ids"` // message ids held for deduplication
+}
+
+// HotStore holds the aggregates: counters per resolution × bucket ×
+// dimension × member, the message ids already applied, and the progress.
+// The in-process MemStore is the default; a Redis adapter implements the
+// same contract (see the package documentation for the key layout), and
+// package hotstoretest checks any implementation.
+//
+// One Aggregator writes to a store; any number of readers may read it
+// concurrently with the writer.
+type HotStore interface {
+	// Commit applies the batch atomically: it adds every delta to the
+	// minute bucket b.Minute (unless zero) and to the hour bucket b.Hour,
+	// records b.ID as applied, and raises the progress — or, when b.ID
+	// was already applied and is still retained, changes nothing and
+	// reports applied false. Message ids are retained with the bucket
+	// they were applied to: with the minute bucket, or with the hour
+	// bucket for a batch without one. Commit drops buckets and ids older
+	// than b.Floors. It must not keep b or its Deltas after it returns.
+	Commit(ctx context.Context, b *Batch) (applied bool, err error)
+	// Read calls fn for every cell in r, in order of bucket start (members
+	// in no particular order). c is valid only during the call and must
+	// not be modified; fn must not call the store.
+	Read(ctx context.Context, r Range, fn func(start time.Time, member string, c *Counters)) error
+	// Progress reports what has been applied.
+	Progress(ctx context.Context) (Progress, error)
+}
+
+// errBadRange reports a Range with an unknown resolution or dimension.
+func errBadRange(r Range) error {
+	return souq.Errorf(souq.ErrInvalid, "read %q %q: unknown resolution or dimension", string(r.Res), string(r.Dim))
+}

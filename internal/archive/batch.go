@@ -1,0 +1,133 @@
+package archive
+
+import (
+	"bytes"
+	"cmp"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/parquet-go/parquet-go"
+)
+
+// manifestVersion is the version of the manifest format.
+const manifestVersion = 1
+
+// Batch is one committed flush: the stream sequence range it covers and the
+// files it wrote. Its JSON form is the batch's manifest.
+type Batch struct {
+	Version      int       `json:"version"`
+	FirstSeq     uint64    `json:"first_seq"`
+	LastSeq      uint64    `json:"last_seq"`
+	Rows         int       `json:"rows"`
+	MinEventTime time.Time `json:"min_event_time"` // earliest event time in the batch
+	MaxEventTime time.Time `json:"max_event_time"` // latest event time in the batch
+	Files        []File    `json:"files"`
+}
+
+// File is one Parquet file of a batch: the batch's rows in one partition.
+type File struct {
+	Key          string    `json:"key"`
+	Rows         int       `json:"rows"`
+	Bytes        int       `json:"bytes"`
+	SHA256       string    `json:"sha256"` // hex digest of the file's bytes
+	MinEventTime time.Time `json:"min_event_time"`
+	MaxEventTime time.Time `json:"max_event_time"`
+}
+
+func (b Batch) seqRange() seqRange { return seqRange{b.FirstSeq, b.LastSeq} }
+
+// encodedFile is a data file ready to be put.
+type encodedFile struct {
+	File
+	data []byte
+}
+
+// encodeBatch groups rows (sorted by sequence) by partition and encodes one
+// Parquet file per partition. The result depends only on the rows.
+func encodeBatch(rows []row) (Batch, []encodedFile, error) {
+	r := seqRange{uint64(rows[0].StreamSeq), uint64(rows[len(rows)-1].StreamSeq)}
+	byPart := make(map[string][]row)
+	for _, x := range rows {
+		p := partition(x.eventTime())
+		byPart[p] = append(byPart[p], x)
+	}
+	parts := make([]string, 0, len(byPart))
+	for p := range byPart {
+		parts = append(parts, p)
+	}
+	slices.Sort(parts)
+
+	b := Batch{Version: manifestVersion, FirstSeq: r.first, LastSeq: r.last, Rows: len(rows)}
+	files := make([]encodedFile, 0, len(parts))
+	for _, p := range parts {
+		f, err := encodeFile(dataKey(p, r), byPart[p])
+		if err != nil {
+			return Batch{}, nil, err
+		}
+		files = append(files, f)
+		b.Files = append(b.Files, f.File)
+		if b.MinEventTime.IsZero() || f.MinEventTime.Before(b.MinEventTime) {
+			b.MinEventTime = f.MinEventTime
+		}
+		if f.MaxEventTime.After(b.MaxEventTime) {
+			b.MaxEventTime = f.MaxEventTime
+		}
+	}
+	return b, files, nil
+}
+
+// encodeFile writes rows to one Parquet file.
+func encodeFile(key string, rows []row) (encodedFile, error) {
+	var buf bytes.Buffer
+	w := parquet.NewGenericWriter[row](&buf, writerOptions...)
+	if _, err := w.Write(rows); err != nil {
+		return encodedFile{}, fmt.Errorf("encode %s: %w", key, err)
+	}
+	if err := w.Close(); err != nil {
+		return encodedFile{}, fmt.Errorf("encode %s: %w", key, err)
+	}
+	sum := sha256.Sum256(buf.Bytes())
+	minT := slices.MinFunc(rows, func(a, b row) int { return cmp.Compare(a.Timestamp, b.Timestamp) })
+	maxT := slices.MaxFunc(rows, func(a, b row) int { return cmp.Compare(a.Timestamp, b.Timestamp) })
+	return encodedFile{
+		File: File{
+			Key:          key,
+			Rows:         len(rows),
+			Bytes:        buf.Len(),
+			SHA256:       hex.EncodeToString(sum[:]),
+			MinEventTime: minT.eventTime(),
+			MaxEventTime: maxT.eventTime(),
+		},
+		data: buf.Bytes(),
+	}, nil
+}
+
+// encodeManifest returns the manifest of a batch. It depends only on the
+// batch, so a rewritten manifest is byte-identical too.
+func encodeManifest(b Batch) ([]byte, error) {
+	data, err := json.MarshalIndent(b, "", "  ")
+	if err != nil {
+		return nil, err
+	}
+	return append(data, '\n'), nil
+}
+
+// decodeManifest parses and checks a manifest read from key.
+func decodeManifest(key string, data []byte) (Batch, error) {
+	var b Batch
+	if err := json.Unmarshal(data, &b); err != nil {
+		return Batch{}, fmt.Errorf("%w: manifest %s: %v", ErrCorrupt, key, err)
+	}
+	r, _ := parseManifestKey(key)
+	if b.Version != manifestVersion {
+		return Batch{}, fmt.Errorf("%w: manifest %s: version %d, want %d", ErrCorrupt, key, b.Version, manifestVersion)
+	}
+	if b.seqRange() != r {
+		return Batch{}, fmt.Errorf("%w: manifest %s covers %v", ErrCorrupt, key, b.seqRange())
+	}
+	return b, nil
+}

@@ -1,0 +1,182 @@
+package natsstream
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/souq-commerce/souq/internal/souq"
+)
+
+// ackConcurrency bounds the acks of one AckBatch awaiting confirmation.
+const ackConcurrency = 256
+
+// Consumer is a durable pull consumer of the events stream: the server
+// remembers which messages it has acknowledged, across restarts of either
+// side. It is safe for concurrent use; processes that open the same durable
+// share its messages.
+type Consumer struct {
+	s    *Stream
+	name string
+	c    jetstream.Consumer
+}
+
+// Msg is one message fetched from the events stream.
+type Msg struct {
+	Seq       uint64    // stream sequence
+	Subject   string    // e.g. souq.events.track.order_completed (without a namespace)
+	Data      []byte    // the souq.Event in JSON
+	Delivered uint64    // deliveries of this message so far, 1 the first time
+	Stored    time.Time // when the stream stored it
+
+	m jetstream.Msg
+}
+
+// Consumer creates the durable consumer named durable, or binds to it if it
+// exists (updating its settings). It delivers every message of the events
+// stream from the first one it has not acknowledged, and redelivers a
+// message not acknowledged within Options.AckWait. durable is letters,
+// digits, '-' and '_'.
+func (s *Stream) Consumer(ctx context.Context, durable string) (*Consumer, error) {
+	if !namespacePattern.MatchString(durable) {
+		return nil, fmt.Errorf("%w: consumer name %q: letters, digits, '-' and '_' only", ErrInvalidOptions, durable)
+	}
+	c, err := s.js.CreateOrUpdateConsumer(ctx, s.opts.Stream, jetstream.ConsumerConfig{
+		Durable:       durable,
+		Description:   "Souq consumer " + durable,
+		DeliverPolicy: jetstream.DeliverAllPolicy,
+		AckPolicy:     jetstream.AckExplicitPolicy,
+		AckWait:       s.opts.AckWait,
+		MaxAckPending: consumerMaxAck,
+		FilterSubject: s.prefix + souq.SubjectPrefix + ".>",
+		ReplayPolicy:  jetstream.ReplayInstantPolicy,
+		Replicas:      s.opts.Replicas,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("natsstream: consumer %s: %w", durable, err)
+	}
+	return &Consumer{s: s, name: durable, c: c}, nil
+}
+
+// Fetch returns up to max messages, waiting up to wait for the first ones
+// to arrive (wait <= 0: only those available now). It returns fewer, or
+// none, when wait passes. When ctx ends first it returns ctx's error, and
+// the messages delivered meanwhile are redelivered after Options.AckWait.
+func (c *Consumer) Fetch(ctx context.Context, max int, wait time.Duration) ([]Msg, error) {
+	if max <= 0 {
+		return nil, nil
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	var (
+		batch jetstream.MessageBatch
+		err   error
+	)
+	if wait <= 0 {
+		batch, err = c.c.FetchNoWait(max)
+	} else {
+		fctx, cancel := context.WithTimeout(ctx, wait)
+		defer cancel()
+		batch, err = c.c.Fetch(max, jetstream.FetchContext(fctx))
+	}
+	if err != nil {
+		return nil, fmt.Errorf("natsstream: fetch %s: %w", c.name, err)
+	}
+	msgs := make([]Msg, 0, max)
+	for m := range batch.Messages() {
+		meta, err := m.Metadata()
+		if err != nil {
+			return nil, fmt.Errorf("natsstream: fetch %s: %w", c.name, err)
+		}
+		msgs = append(msgs, Msg{
+			Seq:       meta.Sequence.Stream,
+			Subject:   strings.TrimPrefix(m.Subject(), c.s.prefix),
+			Data:      m.Data(),
+			Delivered: meta.NumDelivered,
+			Stored:    meta.Timestamp,
+			m:         m,
+		})
+	}
+	if err := batch.Error(); err != nil {
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
+		if !errors.Is(err, context.DeadlineExceeded) { // our wait ran out before the server's expiry
+			return nil, fmt.Errorf("natsstream: fetch %s: %w", c.name, err)
+		}
+	}
+	return msgs, nil
+}
+
+// Event decodes the message's data.
+func (m Msg) Event() (souq.Event, error) {
+	var ev souq.Event
+	if err := json.Unmarshal(m.Data, &ev); err != nil {
+		return souq.Event{}, fmt.Errorf("%w: message %d: %w", ErrInvalidEvent, m.Seq, err)
+	}
+	return ev, nil
+}
+
+// Ack acknowledges the message and waits for the server to confirm it, so
+// that after a nil error the message is not delivered again to this
+// consumer.
+func (m Msg) Ack(ctx context.Context) error {
+	if m.m == nil {
+		return fmt.Errorf("natsstream: ack %d: message was not fetched", m.Seq)
+	}
+	if err := m.m.DoubleAck(ctx); err != nil && !errors.Is(err, jetstream.ErrMsgAlreadyAckd) {
+		return fmt.Errorf("natsstream: ack %d: %w", m.Seq, err)
+	}
+	return nil
+}
+
+// AckBatch acknowledges every message and waits until the server has
+// confirmed each ack, sending them together so a batch costs about one
+// round trip. Its error counts the acks that failed and wraps the first.
+func (c *Consumer) AckBatch(ctx context.Context, msgs []Msg) error {
+	var (
+		wg     sync.WaitGroup
+		mu     sync.Mutex
+		failed int
+		first  error
+		sem    = make(chan struct{}, ackConcurrency)
+	)
+	for _, m := range msgs {
+		sem <- struct{}{}
+		wg.Go(func() {
+			defer func() { <-sem }()
+			if err := m.Ack(ctx); err != nil {
+				mu.Lock()
+				if failed == 0 {
+					first = err
+				}
+				failed++
+				mu.Unlock()
+			}
+		})
+	}
+	wg.Wait()
+	if failed > 0 {
+		return fmt.Errorf("natsstream: %d of %d acks failed, first: %w", failed, len(msgs), first)
+	}
+	return nil
+}
+
+// Pending is the consumer's lag: messages not yet delivered plus those
+// delivered and not yet acknowledged. The server counts a published
+// message shortly after acknowledging the publish, so the figure may trail
+// the stream by a few milliseconds.
+func (c *Consumer) Pending(ctx context.Context) (uint64, error) {
+	info, err := c.c.Info(ctx)
+	if err != nil {
+		return 0, fmt.Errorf("natsstream: consumer %s info: %w", c.name, err)
+	}
+	return info.NumPending + uint64(info.NumAckPending), nil
+}
