@@ -180,3 +180,15 @@ func (c *Consumer) Pending(ctx context.Context) (uint64, error) {
 	}
 	return info.NumPending + uint64(info.NumAckPending), nil
 }
+
+// DeleteConsumer removes the durable consumer named durable, if it exists,
+// so the next Consumer call starts it again from the first message. A
+// processor whose aggregates live in memory does this at start, since its
+// state went with the previous process.
+func (s *Stream) DeleteConsumer(ctx context.Context, durable string) error {
+	err := s.js.DeleteConsumer(ctx, s.opts.Stream, durable)
+	if err != nil && !errors.Is(err, jetstream.ErrConsumerNotFound) {
+		return fmt.Errorf("natsstream: delete consumer %s: %w", durable, err)
+	}
+	return nil
+}

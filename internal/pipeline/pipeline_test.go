@@ -1,0 +1,339 @@
+package pipeline
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/souq-commerce/souq/internal/analytics"
+	"github.com/souq-commerce/souq/internal/archive"
+	"github.com/souq-commerce/souq/internal/fileblob"
+	"github.com/souq-commerce/souq/internal/natsstream"
+	"github.com/souq-commerce/souq/internal/relay"
+	"github.com/souq-commerce/souq/internal/souq"
+	"github.com/souq-commerce/souq/internal/sqlite"
+)
+
+// rig is the embedded pipeline on a fresh data directory.
+type rig struct {
+	t      *testing.T
+	dir    string
+	db     *sqlite.DB
+	stream *natsstream.Stream
+	bucket *fileblob.Dir
+}
+
+func newRig(t *testing.T) *rig {
+	t.Helper()
+	dir := t.TempDir()
+	db, err := sqlite.Open(t.Context(), filepath.Join(dir, "souq.db"), sqlite.Options{Synchronous: "normal"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	stream, err := natsstream.Open(t.Context(), natsstream.Options{StoreDir: filepath.Join(dir, "stream"), AckWait: time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { stream.Close() })
+	bucket, err := fileblob.Open(filepath.Join(dir, "archive"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &rig{t: t, dir: dir, db: db, stream: stream, bucket: bucket}
+}
+
+var t0 = time.Date(2026, 11, 28, 17, 58, 30, 0, time.UTC)
+
+// placeOrders commits m orders through the store, each writing its outbox
+// event, and relays the outbox to the stream.
+func (r *rig) placeOrders(m int) {
+	r.t.Helper()
+	p := souq.Product{ID: "prd_serum", SKU: "BOJ-01", Slug: "glow-serum", Brand: "Beauty of Joseon", Category: "skincare",
+		Name: souq.Localized{EN: "Glow Serum", AR: "سيروم"}, Prices: map[souq.MarketCode]int64{souq.KW: 7250}, Stock: 1000}
+	if err := r.db.CreateProduct(r.t.Context(), p, "glow serum"); err != nil {
+		r.t.Fatal(err)
+	}
+	for i := range m {
+		at := t0.Add(time.Duration(i) * 7 * time.Second)
+		o := souq.Order{ID: souq.ID(fmt.Sprintf("ord_test%04d", i)), Status: souq.StatusPlaced, Market: souq.KW, Currency: souq.KWD,
+			Customer:        souq.Customer{Name: "Fatima", Email: "f@example.kw", Phone: "+96599887766"},
+			ShippingAddress: souq.Address{Line1: "Block 3", Area: "Salmiya", City: "Salmiya", Country: souq.KW},
+			Payment:         souq.Payment{Method: souq.PayCashOnDelivery}, CreatedAt: at, UpdatedAt: at,
+			Lines: []souq.OrderLine{{ProductID: p.ID, SKU: p.SKU, Name: p.Name, Brand: p.Brand, Category: p.Category,
+				Quantity: 2, UnitPrice: 7250, LineTotal: 14500}}, Total: 14500}
+		ev, err := souq.NewOrderEvent(souq.EventOrderCompleted, o, at)
+		if err != nil {
+			r.t.Fatal(err)
+		}
+		if err := r.db.CreateOrder(r.t.Context(), o, ev, nil); err != nil {
+			r.t.Fatal(err)
+		}
+	}
+	rl := relay.New(r.db, r.stream, relay.Options{})
+	for {
+		n, err := rl.RunOnce(r.t.Context())
+		if err != nil {
+			r.t.Fatal(err)
+		}
+		if n == 0 {
+			return
+		}
+	}
+}
+
+// publishBehaviour publishes n behaviour events, as the collector would.
+func (r *rig) publishBehaviour(n int) {
+	r.t.Helper()
+	names := []string{analytics.EventProductViewed, analytics.EventProductViewed, analytics.EventProductAdded, analytics.EventCheckoutStarted}
+	markets := []string{"AE", "SA", "KW", "QA", "BH", "OM"}
+	var evs []souq.Event
+	for i := range n {
+		props, _ := json.Marshal(map[string]any{"product_id": fmt.Sprintf("prd_%d", i%7), "brand": "COSRX", "category": "skincare", "quantity": 1 + i%2})
+		ctx, _ := json.Marshal(map[string]any{"market": markets[i%len(markets)]})
+		at := t0.Add(time.Duration(i) * 3 * time.Second) // spans an hour boundary
+		evs = append(evs, souq.Event{MessageID: fmt.Sprintf("evt_b%05d", i), Type: "track", Event: names[i%len(names)],
+			Timestamp: at, ReceivedAt: at, AnonymousID: fmt.Sprintf("anon-%d", i%13), Properties: props, Context: ctx})
+	}
+	for start := 0; start < len(evs); start += 100 {
+		res, err := r.stream.PublishBatch(r.t.Context(), evs[start:min(start+100, len(evs))])
+		if err != nil {
+			r.t.Fatalf("publish: %v (%v)", err, res)
+		}
+	}
+}
+
+// run starts fn in a goroutine; the returned stop cancels it and waits.
+func run(t *testing.T, fn func(context.Context) error) (stop func()) {
+	ctx, cancel := context.WithCancel(t.Context())
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		if err := fn(ctx); err != nil {
+			t.Errorf("run: %v", err)
+		}
+	})
+	return func() { cancel(); wg.Wait() }
+}
+
+func waitFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+func (r *rig) lastSeq() uint64 {
+	r.t.Helper()
+	info, err := r.stream.Info(r.t.Context())
+	if err != nil {
+		r.t.Fatal(err)
+	}
+	return info.LastSeq
+}
+
+func (r *rig) archiver(opt archive.Options) *Archiver {
+	r.t.Helper()
+	c, err := r.stream.Consumer(r.t.Context(), "archiver")
+	if err != nil {
+		r.t.Fatal(err)
+	}
+	if opt.MaxAge == 0 {
+		opt.MaxAge = 100 * time.Millisecond
+	}
+	return NewArchiver(c, archive.New(r.bucket, opt), r.stream, nil)
+}
+
+// TestEndToEnd: N behaviour events and M orders give an archive of exactly
+// N+M events and aggregates equal to a recomputation from the archive.
+func TestEndToEnd(t *testing.T) {
+	const n, m = 1500, 40
+	r := newRig(t)
+	r.placeOrders(m)
+	r.publishBehaviour(n)
+	last := r.lastSeq()
+	if last != n+m {
+		t.Fatalf("stream last seq: got %d, want %d", last, n+m)
+	}
+
+	agg, err := analytics.New(t.Context(), analytics.NewMemStore(), analytics.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	pc, err := r.stream.Consumer(t.Context(), "processor")
+	if err != nil {
+		t.Fatal(err)
+	}
+	proc := NewProcessor(pc, agg, r.stream, nil)
+	arch := r.archiver(archive.Options{MaxRows: 400})
+	stopProc, stopArch := run(t, proc.Run), run(t, arch.Run)
+	waitFor(t, "the processor", func() bool { return proc.Stats().LastSeq == last })
+	waitFor(t, "the archiver", func() bool { return arch.Stats().LastSeq == last })
+	stopProc()
+	stopArch()
+
+	records, err := archive.ReadAll(t.Context(), r.bucket, time.Time{}, time.Time{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkExactlyOnce(t, records, n+m)
+	if got := proc.Stats(); got.Applied+got.Duplicates != n+m || got.DeadLettered != 0 {
+		t.Errorf("processor stats: got %+v, want %d events seen, none dead-lettered", got, n+m)
+	}
+
+	var recs []analytics.Record
+	for _, rec := range records {
+		recs = append(recs, analytics.Record{Seq: rec.Seq, Event: rec.Event})
+	}
+	again, err := analytics.Recompute(t.Context(), analytics.Config{}, recs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	live, err := agg.Dump(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, err := again.Dump(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(want, live); diff != "" {
+		t.Errorf("live aggregates differ from a recomputation from the archive (-recomputed +live):\n%s", diff)
+	}
+	snap, err := agg.Snapshot(t.Context(), t0.Add(2*time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if snap.Today.Orders != m {
+		t.Errorf("orders today: got %d, want %d", snap.Today.Orders, m)
+	}
+}
+
+func checkExactlyOnce(t *testing.T, records []archive.Record, want int) {
+	t.Helper()
+	seen := map[string]bool{}
+	for _, rec := range records {
+		if seen[rec.Event.MessageID] {
+			t.Errorf("event %s archived twice", rec.Event.MessageID)
+		}
+		seen[rec.Event.MessageID] = true
+	}
+	if len(records) != want || len(seen) != want {
+		t.Errorf("archived events: got %d (%d distinct), want %d", len(records), len(seen), want)
+	}
+}
+
+// TestArchiverCrashBetweenFlushAndAck stops the archiver after a batch is
+// committed but before its messages are acknowledged; a new archiver on the
+// same archive and consumer gets them again and archives nothing twice.
+func TestArchiverCrashBetweenFlushAndAck(t *testing.T) {
+	const n = 500
+	r := newRig(t)
+	r.publishBehaviour(n)
+
+	crashed := make(chan struct{})
+	first := r.archiver(archive.Options{MaxRows: 300})
+	first.afterFlush = func() error {
+		select {
+		case <-crashed:
+		default:
+			close(crashed)
+		}
+		return errors.New("injected crash after flush")
+	}
+	stop := run(t, first.Run)
+	<-crashed
+	stop()
+
+	second := r.archiver(archive.Options{MaxRows: 300})
+	stop = run(t, second.Run)
+	waitFor(t, "the second archiver", func() bool { return second.Stats().LastSeq == n })
+	stop()
+
+	records, err := archive.ReadAll(t.Context(), r.bucket, time.Time{}, time.Time{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkExactlyOnce(t, records, n)
+}
+
+// TestProcessorRedeliveryIsIdempotent applies the stream with one consumer,
+// then replays it all through a second consumer into the same aggregates:
+// nothing changes.
+func TestProcessorRedeliveryIsIdempotent(t *testing.T) {
+	const n = 300
+	r := newRig(t)
+	r.placeOrders(10)
+	r.publishBehaviour(n)
+	last := r.lastSeq()
+	agg, err := analytics.New(t.Context(), analytics.NewMemStore(), analytics.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, durable := range []string{"processor", "processor-replay"} {
+		c, err := r.stream.Consumer(t.Context(), durable)
+		if err != nil {
+			t.Fatal(err)
+		}
+		p := NewProcessor(c, agg, r.stream, nil)
+		stop := run(t, p.Run)
+		waitFor(t, durable, func() bool { return p.Stats().LastSeq == last })
+		stop()
+		st := p.Stats()
+		if i == 1 && (st.Applied != 0 || st.Duplicates != last) {
+			t.Errorf("replay: got %+v, want every event a duplicate", st)
+		}
+	}
+}
+
+// TestMalformedEventsAreDeadLettered: a message that is not an event, and
+// an event the aggregates reject, go to the dead letters and are
+// acknowledged; the rest is applied.
+func TestMalformedEventsAreDeadLettered(t *testing.T) {
+	r := newRig(t)
+	if _, err := r.stream.PublishRaw(t.Context(), "souq.events.track.product_viewed", "bad-1", []byte("not json")); err != nil {
+		t.Fatal(err)
+	}
+	badQty, _ := json.Marshal(map[string]any{"product_id": "prd_1", "quantity": -4})
+	if _, err := r.stream.Publish(t.Context(), souq.Event{MessageID: "bad-2", Type: "track", Event: analytics.EventProductAdded,
+		Timestamp: t0, ReceivedAt: t0, AnonymousID: "a", Properties: badQty}); err != nil {
+		t.Fatal(err)
+	}
+	r.publishBehaviour(10)
+	agg, err := analytics.New(t.Context(), analytics.NewMemStore(), analytics.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := r.stream.Consumer(t.Context(), "processor")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := NewProcessor(c, agg, r.stream, nil)
+	stop := run(t, p.Run)
+	waitFor(t, "the processor", func() bool { return p.Stats().LastSeq == 12 })
+	stop()
+	if st := p.Stats(); st.DeadLettered != 2 || st.Applied != 10 {
+		t.Errorf("stats: got %+v, want 2 dead-lettered and 10 applied", st)
+	}
+	info, err := r.stream.Info(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if info.DeadLetters != 2 {
+		t.Errorf("dead letters in the stream: got %d, want 2", info.DeadLetters)
+	}
+	pending, err := c.Pending(t.Context())
+	if err != nil || pending != 0 {
+		t.Errorf("consumer pending: got %d, %v; want 0", pending, err)
+	}
+}

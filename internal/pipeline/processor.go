@@ -1,0 +1,114 @@
+package pipeline
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync/atomic"
+	"time"
+
+	"github.com/souq-commerce/souq/internal/analytics"
+	"github.com/souq-commerce/souq/internal/natsstream"
+	"github.com/souq-commerce/souq/internal/souq"
+)
+
+// Applier applies an event to the aggregates, ignoring one it has applied
+// before. analytics.Aggregator is the implementation.
+type Applier interface {
+	Apply(ctx context.Context, seq uint64, ev souq.Event) (bool, error)
+}
+
+// ProcessorBatch is how many messages the processor fetches at a time.
+const ProcessorBatch = 500
+
+// Processor applies the events stream to the aggregates.
+type Processor struct {
+	consumer Consumer
+	agg      Applier
+	dead     DeadLetters
+	log      *slog.Logger
+
+	applied, duplicates, deadLettered atomic.Uint64
+	lastSeq                           atomic.Uint64
+}
+
+// NewProcessor returns a processor reading from consumer.
+func NewProcessor(consumer Consumer, agg Applier, dead DeadLetters, log *slog.Logger) *Processor {
+	return &Processor{consumer: consumer, agg: agg, dead: dead, log: orDiscard(log).With("component", "processor")}
+}
+
+// ProcessorStats counts what the processor has done since it started.
+type ProcessorStats struct {
+	Applied      uint64 `json:"applied"`
+	Duplicates   uint64 `json:"duplicates"`
+	DeadLettered uint64 `json:"dead_lettered"`
+	LastSeq      uint64 `json:"last_seq"`
+}
+
+// Stats returns the processor's counters.
+func (p *Processor) Stats() ProcessorStats {
+	return ProcessorStats{Applied: p.applied.Load(), Duplicates: p.duplicates.Load(),
+		DeadLettered: p.deadLettered.Load(), LastSeq: p.lastSeq.Load()}
+}
+
+// Run fetches and applies events until ctx ends. A message is acknowledged
+// once its event is applied (or found applied before, or dead-lettered as
+// malformed); when applying fails for another reason (the hot store is
+// down), the rest of the batch is left unacknowledged and is redelivered.
+func (p *Processor) Run(ctx context.Context) error {
+	var b backoff
+	for ctx.Err() == nil {
+		msgs, err := p.consumer.Fetch(ctx, ProcessorBatch, time.Second)
+		if err != nil {
+			if ctx.Err() != nil {
+				break
+			}
+			p.log.Warn("fetch", "err", err)
+			b.wait(ctx)
+			continue
+		}
+		done, err := p.apply(ctx, msgs)
+		if aerr := p.consumer.AckBatch(ctx, done); aerr != nil && ctx.Err() == nil {
+			p.log.Warn("ack", "err", aerr)
+		}
+		if err != nil && ctx.Err() == nil {
+			p.log.Warn("apply", "err", err)
+			b.wait(ctx)
+			continue
+		}
+		b.reset()
+	}
+	return nil
+}
+
+// apply applies msgs in order and returns those that may be acknowledged.
+func (p *Processor) apply(ctx context.Context, msgs []natsstream.Msg) ([]natsstream.Msg, error) {
+	done := msgs[:0:0]
+	for _, m := range msgs {
+		ev, err := m.Event()
+		if err == nil {
+			var applied bool
+			applied, err = p.agg.Apply(ctx, m.Seq, ev)
+			switch {
+			case err == nil && applied:
+				p.applied.Add(1)
+			case err == nil:
+				p.duplicates.Add(1)
+			}
+		}
+		if err != nil && (errors.Is(err, analytics.ErrMalformed) || errors.Is(err, natsstream.ErrInvalidEvent)) {
+			if derr := p.dead.DeadLetter(ctx, "processor", m.Data, err.Error()); derr != nil {
+				return done, fmt.Errorf("dead-letter seq %d: %w", m.Seq, derr)
+			}
+			p.deadLettered.Add(1)
+			err = nil
+		}
+		if err != nil {
+			return done, fmt.Errorf("apply seq %d: %w", m.Seq, err)
+		}
+		p.lastSeq.Store(m.Seq)
+		done = append(done, m)
+	}
+	return done, nil
+}
