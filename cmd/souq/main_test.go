@@ -8,11 +8,16 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/souq-commerce/souq/internal/archive"
+	"github.com/souq-commerce/souq/internal/fileblob"
+	"github.com/souq-commerce/souq/internal/souq"
 )
 
 // syncBuffer is an io.Writer safe for the server goroutine and the test.
@@ -109,7 +114,7 @@ func getJSON(t *testing.T, url string, v any) int {
 
 func TestServeDemoEndToEnd(t *testing.T) {
 	data := t.TempDir()
-	base, stdout, stop := startServe(t, []string{"--addr", "127.0.0.1:0", "--data", data, "--demo"}, nil)
+	base, stdout, stop := startServe(t, []string{"--addr", "127.0.0.1:0", "--data", data, "--demo", "--archive-max-age", "100ms"}, nil)
 
 	var list struct {
 		Items []struct {
@@ -165,6 +170,28 @@ func TestServeDemoEndToEnd(t *testing.T) {
 	}
 	resp.Body.Close()
 
+	// Behaviour events go through the collector with the printed write key.
+	wk := regexp.MustCompile(`HTTP Basic user (\S+)`).FindStringSubmatch(stdout.String())
+	if wk == nil {
+		t.Fatalf("no write key printed:\n%s", stdout.String())
+	}
+	batch := fmt.Sprintf(`{"batch":[
+		{"type":"track","event":"Product Viewed","messageId":"e2e-1","anonymousId":"a1","properties":{"product_id":%q},"context":{"market":"BH"}},
+		{"type":"track","event":"Product Added","messageId":"e2e-2","anonymousId":"a1","properties":{"product_id":%q,"quantity":2},"context":{"market":"BH"}},
+		{"type":"track","event":"Teleported","messageId":"e2e-3","anonymousId":"a1"}]}`, product, product)
+	req, _ = http.NewRequest("POST", base+"/v1/batch", strings.NewReader(batch))
+	req.SetBasicAuth(wk[1], "")
+	resp, err = http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ = io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 200 || !strings.Contains(string(body), `"accepted":2`) || !strings.Contains(string(body), "e2e-3") {
+		t.Fatalf("collector batch: got %d %s, want 200 with 2 accepted and e2e-3 rejected", resp.StatusCode, body)
+	}
+	waitArchived(t, filepath.Join(data, "archive"), "e2e-1", "e2e-2", souq.EventOrderCompleted)
+
 	var sale struct {
 		Products int `json:"products"`
 	}
@@ -193,6 +220,46 @@ func TestServeDemoEndToEnd(t *testing.T) {
 	resp.Body.Close()
 	if orders.Total != 1 {
 		t.Errorf("orders after restart: got %d, want 1", orders.Total)
+	}
+}
+
+// waitArchived waits until the archive holds events with the given message
+// ids (or, for an event name, at least one event of that name), each once.
+func waitArchived(t *testing.T, dir string, want ...string) {
+	t.Helper()
+	bucket, err := fileblob.Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		records, err := archive.ReadAll(t.Context(), bucket, time.Time{}, time.Time{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		seen := map[string]int{}
+		for _, r := range records {
+			seen[r.Event.MessageID]++
+			seen[r.Event.Event]++
+		}
+		missing := ""
+		for _, w := range want {
+			if seen[w] == 0 {
+				missing = w
+			}
+		}
+		for id, n := range seen {
+			if strings.HasPrefix(id, "e2e-") && n > 1 {
+				t.Fatalf("event %s archived %d times", id, n)
+			}
+		}
+		if missing == "" {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("archive lacks %s after 20s (%d records)", missing, len(records))
+		}
+		time.Sleep(50 * time.Millisecond)
 	}
 }
 

@@ -12,6 +12,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -21,6 +22,7 @@ import (
 	"github.com/souq-commerce/souq/internal/cart"
 	"github.com/souq-commerce/souq/internal/catalog"
 	"github.com/souq-commerce/souq/internal/checkout"
+	"github.com/souq-commerce/souq/internal/collector"
 	"github.com/souq-commerce/souq/internal/demo"
 	"github.com/souq-commerce/souq/internal/httpapi"
 	"github.com/souq-commerce/souq/internal/payment"
@@ -47,6 +49,16 @@ type serveConfig struct {
 	tlsCert         string
 	tlsKey          string
 	shutdownTimeout time.Duration
+
+	writeKey       string
+	natsURL        string
+	natsListen     string
+	streamSync     string
+	streamMaxAge   time.Duration
+	streamMaxBytes int64
+	archive        string
+	archiveMaxAge  time.Duration
+	archiveMaxRows int
 }
 
 func parseServe(args []string, getenv func(string) string, stderr io.Writer) (serveConfig, error) {
@@ -63,6 +75,15 @@ func parseServe(args []string, getenv func(string) string, stderr io.Writer) (se
 	fs.StringVar(&c.tlsCert, "tls-cert", "", "TLS certificate `file` (PEM); with --tls-key, serve HTTPS")
 	fs.StringVar(&c.tlsKey, "tls-key", "", "TLS private key `file` (PEM)")
 	fs.DurationVar(&c.shutdownTimeout, "shutdown-timeout", 15*time.Second, "how long to let in-flight requests finish on shutdown")
+	fs.StringVar(&c.writeKey, "write-key", "", "write `key` event senders use as the HTTP Basic username on /v1/batch (empty disables the collector)")
+	fs.StringVar(&c.natsURL, "nats-url", "", "NATS `URL` of an external JetStream cluster (default: embedded NATS in the data directory)")
+	fs.StringVar(&c.natsListen, "nats-listen", "", "embedded NATS: also accept NATS clients on `host:port` (default: no port)")
+	fs.StringVar(&c.streamSync, "stream-sync", "1s", "embedded NATS: \"always\" to sync every event to disk before acknowledging it, or a sync `interval`")
+	fs.DurationVar(&c.streamMaxAge, "stream-max-age", 7*24*time.Hour, "how long the stream keeps events")
+	fs.Int64Var(&c.streamMaxBytes, "stream-max-bytes", 10<<30, "how many `bytes` of events the stream keeps (-1: no limit)")
+	fs.StringVar(&c.archive, "archive", "", "archive `location`: a directory or file:///path (default <data>/archive)")
+	fs.DurationVar(&c.archiveMaxAge, "archive-max-age", 10*time.Second, "longest time an event waits before its archive file is written")
+	fs.IntVar(&c.archiveMaxRows, "archive-max-rows", 10000, "most events in one archive batch")
 	if err := parseFlags(fs, args, getenv, stderr, serveUsage); err != nil {
 		return c, err
 	}
@@ -78,6 +99,12 @@ func parseServe(args []string, getenv func(string) string, stderr io.Writer) (se
 	}
 	if c.shutdownTimeout <= 0 {
 		problems = append(problems, "--shutdown-timeout must be positive")
+	}
+	if _, _, err := streamSync(c.streamSync); err != nil {
+		problems = append(problems, strings.TrimPrefix(err.Error(), errUsage.Error()+": "))
+	}
+	if c.archiveMaxAge <= 0 || c.archiveMaxRows < 1 {
+		problems = append(problems, "--archive-max-age and --archive-max-rows must be positive")
 	}
 	if len(problems) > 0 {
 		return c, fmt.Errorf("%w: %s", errUsage, strings.Join(problems, "; "))
@@ -160,11 +187,31 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		}
 	}
 
+	writeKey, generatedKey := c.writeKey, false
+	if c.demo && writeKey == "" {
+		writeKey, generatedKey = souq.NewToken()[:24], true
+	}
+	ev, err := openEvents(ctx, c, db, log)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if err := ev.stream.Close(); err != nil {
+			log.Error("close stream", "err", err)
+		}
+	}()
+
 	var draining atomic.Bool
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	coll := collector.New(collector.Deps{Publisher: publisher{ev.stream}, DeadLetters: publisher{ev.stream},
+		WriteKeys: nonEmpty(writeKey), Log: log, Registry: reg})
+	var extra []httpapi.Route
+	for _, rt := range coll.Routes() {
+		extra = append(extra, httpapi.Route{Pattern: rt.Pattern, Handler: rt.Handler})
+	}
 	handler := httpapi.NewServer(httpapi.Deps{
-		Catalog: cat, Carts: carts, Checkout: orders, AdminToken: adminToken, Registry: reg, Log: log,
+		Catalog: cat, Carts: carts, Checkout: orders, AdminToken: adminToken, Registry: reg, Log: log, Extra: extra,
 		Banner: "Shop API for AE, SA, QA, KW, BH and OM.",
 		Ready: func(ctx context.Context) error {
 			if draining.Load() {
@@ -192,8 +239,15 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	}
 	base := scheme + "://" + ln.Addr().String()
 	printWhereToLook(stdout, base, c, dbPath, db.Synchronous(), adminToken, generated)
+	printEvents(stdout, base, c, ev, writeKey, generatedKey)
 
-	go housekeeping(ctx, carts, orders, log)
+	// Background work stops when work is cancelled, after the HTTP server
+	// has drained; the archiver flushes what it holds before returning.
+	work, stopWork := context.WithCancel(context.WithoutCancel(ctx))
+	var wg sync.WaitGroup
+	defer func() { stopWork(); wg.Wait() }()
+	wg.Go(func() { housekeeping(work, carts, orders, log) })
+	ev.run(work, &wg, log)
 
 	errc := make(chan error, 1)
 	go func() {
@@ -212,7 +266,10 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	draining.Store(true)
 	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), c.shutdownTimeout)
 	defer cancel()
-	if err := srv.Shutdown(sctx); err != nil {
+	err = srv.Shutdown(sctx)
+	stopWork()
+	wg.Wait()
+	if err != nil {
 		return fmt.Errorf("shutdown: %w", err)
 	}
 	if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {
@@ -237,7 +294,34 @@ func printWhereToLook(w io.Writer, base string, c serveConfig, dbPath, sync, adm
 	default:
 		fmt.Fprintln(w, "  admin:     disabled (set SOUQ_ADMIN_TOKEN to enable /api/v1/admin)")
 	}
+}
+
+func printEvents(w io.Writer, base string, c serveConfig, ev *events, writeKey string, generated bool) {
+	stream := "embedded NATS JetStream in " + filepath.Join(c.data, "stream")
+	if c.natsURL != "" {
+		stream = "NATS " + c.natsURL
+	}
+	fmt.Fprintf(w, "  stream:    %s (sync %s)\n", stream, c.streamSync)
+	fmt.Fprintf(w, "  archive:   %s (Parquet)\n", ev.archPath)
+	switch {
+	case generated:
+		fmt.Fprintf(w, "  events:    POST %s/v1/batch with HTTP Basic user %s  (generated write key; set SOUQ_WRITE_KEY to choose one)\n", base, writeKey)
+	case writeKey != "":
+		fmt.Fprintf(w, "  events:    POST %s/v1/batch with the write key from SOUQ_WRITE_KEY\n", base)
+	default:
+		fmt.Fprintln(w, "  events:    collector disabled (set SOUQ_WRITE_KEY to enable /v1/batch)")
+	}
 	fmt.Fprintln(w, "Press Ctrl+C to stop.")
+}
+
+func nonEmpty(s ...string) []string {
+	var out []string
+	for _, v := range s {
+		if v != "" {
+			out = append(out, v)
+		}
+	}
+	return out
 }
 
 // housekeeping removes idle carts and old idempotency keys every hour until

@@ -32,6 +32,16 @@ type Deps struct {
 	Log      *slog.Logger
 	// Banner is a short HTML-safe line shown on the index page.
 	Banner string
+	// Extra are endpoints other packages serve on the same server (the
+	// event collector, the dashboard); they get the same middleware and
+	// request metrics as the API's own routes.
+	Extra []Route
+}
+
+// Route is one endpoint: a net/http pattern and its handler.
+type Route struct {
+	Pattern string
+	Handler http.Handler
 }
 
 // Body size limits.
@@ -52,6 +62,9 @@ func NewServer(d Deps) http.Handler {
 	mux := http.NewServeMux()
 	for _, rt := range s.routes() {
 		mux.Handle(rt.pattern, s.instrument(rt.pattern, rt.handler))
+	}
+	for _, rt := range d.Extra {
+		mux.Handle(rt.Pattern, s.instrument(rt.Pattern, rt.Handler))
 	}
 	return securityHeaders(s.problemFallback(mux))
 }

@@ -33,6 +33,7 @@ func newServer(ctx context.Context, o Options, log *slog.Logger) (*server.Server
 		JetStream:              true,
 		StoreDir:               o.StoreDir,
 		SyncAlways:             o.SyncAlways,
+		SyncInterval:           o.SyncInterval,
 		DontListen:             o.Listen == "",
 		NoSigs:                 true,
 		DisableJetStreamBanner: true,

@@ -101,9 +101,13 @@ type Options struct {
 	Replicas int
 	// SyncAlways (embedded only) makes the server fsync every message
 	// before acknowledging it; see the package documentation for what
-	// each choice survives. `souq serve` sets it from a flag that defaults
-	// to always.
+	// each choice survives.
 	SyncAlways bool
+	// SyncInterval (embedded only), when SyncAlways is off, is how often
+	// the server flushes the stream's files to the disk; zero keeps the
+	// server's default (2 minutes). A power loss can lose at most about
+	// this much of acknowledged messages; a process crash loses none.
+	SyncInterval time.Duration
 	// Listen (embedded only) is "host:port" on which the embedded server
 	// accepts clients (port 0 picks a free port); "" opens no port.
 	Listen string

@@ -1,0 +1,145 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/souq-commerce/souq/internal/analytics"
+	"github.com/souq-commerce/souq/internal/archive"
+	"github.com/souq-commerce/souq/internal/fileblob"
+	"github.com/souq-commerce/souq/internal/natsstream"
+	"github.com/souq-commerce/souq/internal/pipeline"
+	"github.com/souq-commerce/souq/internal/relay"
+	"github.com/souq-commerce/souq/internal/souq"
+	"github.com/souq-commerce/souq/internal/sqlite"
+)
+
+// events is the running event pipeline: the stream, the outbox relay, the
+// processor feeding the aggregates and the archiver.
+type events struct {
+	stream   *natsstream.Stream
+	bucket   *fileblob.Dir
+	relay    *relay.Relay
+	agg      *analytics.Aggregator
+	proc     *pipeline.Processor
+	arch     *pipeline.Archiver
+	archPath string
+}
+
+// streamSync reads --stream-sync: "always", or a flush interval.
+func streamSync(v string) (always bool, interval time.Duration, err error) {
+	if v == "always" {
+		return true, 0, nil
+	}
+	d, err := time.ParseDuration(v)
+	if err != nil || d <= 0 {
+		return false, 0, fmt.Errorf("%w: --stream-sync must be \"always\" or a positive duration such as 1s, not %q", errUsage, v)
+	}
+	return false, d, nil
+}
+
+// archiveDir resolves --archive: a directory path or a file:// URL; the
+// default is <data>/archive. s3:// comes with the S3 adapter.
+func archiveDir(c serveConfig) (string, error) {
+	switch a := c.archive; {
+	case a == "":
+		return filepath.Join(c.data, "archive"), nil
+	case strings.HasPrefix(a, "file://"):
+		return strings.TrimPrefix(a, "file://"), nil
+	case strings.Contains(a, "://"):
+		return "", fmt.Errorf("%w: --archive %q: unsupported scheme; use a directory or file:///path", errUsage, a)
+	default:
+		return a, nil
+	}
+}
+
+// openEvents opens the stream and the archive and builds the consumers.
+func openEvents(ctx context.Context, c serveConfig, db *sqlite.DB, log *slog.Logger) (*events, error) {
+	always, interval, err := streamSync(c.streamSync)
+	if err != nil {
+		return nil, err
+	}
+	archPath, err := archiveDir(c)
+	if err != nil {
+		return nil, err
+	}
+	stream, err := natsstream.Open(ctx, natsstream.Options{
+		URL: c.natsURL, StoreDir: filepath.Join(c.data, "stream"), Listen: c.natsListen,
+		MaxAge: c.streamMaxAge, MaxBytes: c.streamMaxBytes, SyncAlways: always, SyncInterval: interval, Logger: log,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("open stream: %w", err)
+	}
+	e := &events{stream: stream, archPath: archPath}
+	fail := func(err error) (*events, error) {
+		stream.Close()
+		return nil, err
+	}
+	if err := os.MkdirAll(archPath, 0o750); err != nil {
+		return fail(fmt.Errorf("create archive directory: %w", err))
+	}
+	if e.bucket, err = fileblob.Open(archPath); err != nil {
+		return fail(fmt.Errorf("open archive: %w", err))
+	}
+	if e.agg, err = analytics.New(ctx, analytics.NewMemStore(), analytics.Config{SnapshotTTL: time.Second}); err != nil {
+		return fail(err)
+	}
+	// The aggregates live in memory: rebuild them from the whole stream.
+	if err := stream.DeleteConsumer(ctx, "processor"); err != nil {
+		return fail(err)
+	}
+	pc, err := stream.Consumer(ctx, "processor")
+	if err != nil {
+		return fail(err)
+	}
+	ac, err := stream.Consumer(ctx, "archiver")
+	if err != nil {
+		return fail(err)
+	}
+	e.relay = relay.New(db, stream, relay.Options{Interval: 50 * time.Millisecond, Logger: log})
+	e.proc = pipeline.NewProcessor(pc, e.agg, stream, log)
+	e.arch = pipeline.NewArchiver(ac, archive.New(e.bucket, archive.Options{MaxAge: c.archiveMaxAge, MaxRows: c.archiveMaxRows}), stream, log)
+	return e, nil
+}
+
+// run starts the relay, processor and archiver; each stops when ctx ends,
+// and wg is done when all have returned.
+func (e *events) run(ctx context.Context, wg *sync.WaitGroup, log *slog.Logger) {
+	for name, fn := range map[string]func(context.Context) error{
+		"relay": e.relay.Run, "processor": e.proc.Run, "archiver": e.arch.Run,
+	} {
+		wg.Go(func() {
+			if err := fn(ctx); err != nil {
+				log.Error("pipeline component stopped", "component", name, "err", err)
+			}
+		})
+	}
+}
+
+// publisher adapts the stream to the collector's Publisher and DeadLetters.
+type publisher struct{ s *natsstream.Stream }
+
+func (p publisher) PublishBatch(ctx context.Context, evs []souq.Event) ([]error, error) {
+	res, err := p.s.PublishBatch(ctx, evs)
+	if err == nil {
+		return nil, nil
+	}
+	if len(res) != len(evs) {
+		return nil, err
+	}
+	errs := make([]error, len(res))
+	for i, r := range res {
+		errs[i] = r.Err
+	}
+	return errs, nil
+}
+
+func (p publisher) DeadLetter(ctx context.Context, reason string, raw []byte) error {
+	return p.s.DeadLetter(ctx, "collector", raw, reason)
+}
