@@ -191,6 +191,18 @@ func TestServeDemoEndToEnd(t *testing.T) {
 		t.Fatalf("collector batch: got %d %s, want 200 with 2 accepted and e2e-3 rejected", resp.StatusCode, body)
 	}
 	waitArchived(t, filepath.Join(data, "archive"), "e2e-1", "e2e-2", souq.EventOrderCompleted)
+	resp, err = http.Get(base + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	metrics, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	for _, want := range []string{"souq_relay_published_total 1", `souq_collector_events_total{reason="none",result="accepted"} 2`,
+		"souq_pipeline_consumer_lag", "souq_archive_files_total", "souq_dead_letters 1"} {
+		if !strings.Contains(string(metrics), want) {
+			t.Errorf("metrics lack %q", want)
+		}
+	}
 
 	var sale struct {
 		Products int `json:"products"`

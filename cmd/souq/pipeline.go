@@ -10,6 +10,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/souq-commerce/souq/internal/analytics"
 	"github.com/souq-commerce/souq/internal/archive"
 	"github.com/souq-commerce/souq/internal/fileblob"
@@ -142,4 +144,18 @@ func (p publisher) PublishBatch(ctx context.Context, evs []souq.Event) ([]error,
 
 func (p publisher) DeadLetter(ctx context.Context, reason string, raw []byte) error {
 	return p.s.DeadLetter(ctx, "collector", raw, reason)
+}
+
+// registerRelayMetrics exports the outbox relay's counters.
+func registerRelayMetrics(reg prometheus.Registerer, r *relay.Relay) {
+	counter := func(name, help string, v func(relay.Stats) uint64) prometheus.Collector {
+		return prometheus.NewCounterFunc(prometheus.CounterOpts{Name: name, Help: help},
+			func() float64 { return float64(v(r.Stats())) })
+	}
+	reg.MustRegister(
+		counter("souq_relay_published_total", "Outbox events published to the stream.", func(s relay.Stats) uint64 { return s.Published }),
+		counter("souq_relay_duplicates_total", "Outbox events the stream already had (republished after a crash).", func(s relay.Stats) uint64 { return s.Duplicates }),
+		counter("souq_relay_dead_letters_total", "Outbox events that could not be published and were dead-lettered.", func(s relay.Stats) uint64 { return s.DeadLetters }),
+		counter("souq_relay_failures_total", "Relay passes that failed and were retried.", func(s relay.Stats) uint64 { return s.Failures }),
+	)
 }

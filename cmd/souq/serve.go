@@ -26,6 +26,7 @@ import (
 	"github.com/souq-commerce/souq/internal/demo"
 	"github.com/souq-commerce/souq/internal/httpapi"
 	"github.com/souq-commerce/souq/internal/payment"
+	"github.com/souq-commerce/souq/internal/pipeline"
 	"github.com/souq-commerce/souq/internal/souq"
 	"github.com/souq-commerce/souq/internal/sqlite"
 )
@@ -204,6 +205,8 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	var draining atomic.Bool
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	pipeline.RegisterMetrics(reg, ev.proc, ev.arch, ev.stream)
+	registerRelayMetrics(reg, ev.relay)
 	coll := collector.New(collector.Deps{Publisher: publisher{ev.stream}, DeadLetters: publisher{ev.stream},
 		WriteKeys: nonEmpty(writeKey), Log: log, Registry: reg})
 	var extra []httpapi.Route

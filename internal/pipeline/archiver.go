@@ -41,8 +41,8 @@ type Archiver struct {
 	// would.
 	afterFlush func() error
 
-	archived, files, deadLettered atomic.Uint64
-	lastSeq                       atomic.Uint64
+	archived, files, bytes, deadLettered atomic.Uint64
+	lastSeq                              atomic.Uint64
 }
 
 // NewArchiver returns an archiver writing through w.
@@ -54,13 +54,14 @@ func NewArchiver(consumer Consumer, w *archive.Writer, dead DeadLetters, log *sl
 type ArchiverStats struct {
 	Archived     uint64 `json:"archived"`
 	Files        uint64 `json:"files"`
+	Bytes        uint64 `json:"bytes"`
 	DeadLettered uint64 `json:"dead_lettered"`
 	LastSeq      uint64 `json:"last_seq"` // last sequence committed to the archive
 }
 
 // Stats returns the archiver's counters.
 func (a *Archiver) Stats() ArchiverStats {
-	return ArchiverStats{Archived: a.archived.Load(), Files: a.files.Load(),
+	return ArchiverStats{Archived: a.archived.Load(), Files: a.files.Load(), Bytes: a.bytes.Load(),
 		DeadLettered: a.deadLettered.Load(), LastSeq: a.lastSeq.Load()}
 }
 
@@ -136,6 +137,9 @@ func (a *Archiver) flush(ctx context.Context) error {
 	}
 	a.archived.Add(uint64(batch.Rows))
 	a.files.Add(uint64(len(batch.Files)))
+	for _, f := range batch.Files {
+		a.bytes.Add(uint64(f.Bytes))
+	}
 	a.lastSeq.Store(batch.LastSeq)
 	if a.afterFlush != nil {
 		if err := a.afterFlush(); err != nil {

@@ -20,6 +20,8 @@ import (
 type Consumer interface {
 	Fetch(ctx context.Context, max int, wait time.Duration) ([]natsstream.Msg, error)
 	AckBatch(ctx context.Context, msgs []natsstream.Msg) error
+	// Pending is the consumer's lag: messages not yet acknowledged.
+	Pending(ctx context.Context) (uint64, error)
 }
 
 // DeadLetters records events a consumer cannot use, with the reason.

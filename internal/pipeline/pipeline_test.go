@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/souq-commerce/souq/internal/analytics"
 	"github.com/souq-commerce/souq/internal/archive"
@@ -176,11 +177,32 @@ func TestEndToEnd(t *testing.T) {
 	}
 	proc := NewProcessor(pc, agg, r.stream, nil)
 	arch := r.archiver(archive.Options{MaxRows: 400})
+	reg := prometheus.NewRegistry()
+	RegisterMetrics(reg, proc, arch, r.stream)
 	stopProc, stopArch := run(t, proc.Run), run(t, arch.Run)
 	waitFor(t, "the processor", func() bool { return proc.Stats().LastSeq == last })
 	waitFor(t, "the archiver", func() bool { return arch.Stats().LastSeq == last })
 	stopProc()
 	stopArch()
+	waitFor(t, "lag 0", func() bool { return metric(t, reg, "souq_pipeline_consumer_lag", "processor") == 0 })
+	for _, m := range []struct {
+		name, label string
+		want        float64
+	}{
+		{"souq_pipeline_events_applied_total", "", n + m},
+		{"souq_archive_events_total", "", n + m},
+		{"souq_pipeline_consumer_lag", "archiver", 0},
+		{"souq_stream_messages", "", n + m},
+		{"souq_dead_letters", "", 0},
+		{"souq_pipeline_processing_seconds", "", n + m}, // the histogram's count
+	} {
+		if got := metric(t, reg, m.name, m.label); got != m.want {
+			t.Errorf("%s{%s}: got %v, want %v", m.name, m.label, got, m.want)
+		}
+	}
+	if files := metric(t, reg, "souq_archive_files_total", ""); files < 4 {
+		t.Errorf("archive files: got %v, want at least 4 (batches of 400)", files)
+	}
 
 	records, err := archive.ReadAll(t.Context(), r.bucket, time.Time{}, time.Time{})
 	if err != nil {
@@ -217,6 +239,36 @@ func TestEndToEnd(t *testing.T) {
 	if snap.Today.Orders != m {
 		t.Errorf("orders today: got %d, want %d", snap.Today.Orders, m)
 	}
+}
+
+// metric reads one gathered value: a gauge's or counter's value, or a
+// histogram's sample count; label is the consumer label's value or "".
+func metric(t *testing.T, reg *prometheus.Registry, name, label string) float64 {
+	t.Helper()
+	families, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range families {
+		if f.GetName() != name {
+			continue
+		}
+		for _, m := range f.GetMetric() {
+			if label != "" && (len(m.GetLabel()) == 0 || m.GetLabel()[0].GetValue() != label) {
+				continue
+			}
+			switch {
+			case m.GetCounter() != nil:
+				return m.GetCounter().GetValue()
+			case m.GetGauge() != nil:
+				return m.GetGauge().GetValue()
+			case m.GetHistogram() != nil:
+				return float64(m.GetHistogram().GetSampleCount())
+			}
+		}
+	}
+	t.Fatalf("metric %s{%s} not found", name, label)
+	return 0
 }
 
 func checkExactlyOnce(t *testing.T, records []archive.Record, want int) {

@@ -31,6 +31,10 @@ type Processor struct {
 
 	applied, duplicates, deadLettered atomic.Uint64
 	lastSeq                           atomic.Uint64
+
+	// latency, when set, observes for each applied event the time from
+	// its receipt by Souq to its being visible in the aggregates.
+	latency func(time.Duration)
 }
 
 // NewProcessor returns a processor reading from consumer.
@@ -93,6 +97,9 @@ func (p *Processor) apply(ctx context.Context, msgs []natsstream.Msg) ([]natsstr
 			switch {
 			case err == nil && applied:
 				p.applied.Add(1)
+				if p.latency != nil && !ev.ReceivedAt.IsZero() {
+					p.latency(time.Since(ev.ReceivedAt))
+				}
 			case err == nil:
 				p.duplicates.Add(1)
 			}
