@@ -60,6 +60,7 @@ type serveConfig struct {
 	archive        string
 	archiveMaxAge  time.Duration
 	archiveMaxRows int
+	collectorRate  float64
 }
 
 func parseServe(args []string, getenv func(string) string, stderr io.Writer) (serveConfig, error) {
@@ -85,6 +86,7 @@ func parseServe(args []string, getenv func(string) string, stderr io.Writer) (se
 	fs.StringVar(&c.archive, "archive", "", "archive `location`: a directory or file:///path (default <data>/archive)")
 	fs.DurationVar(&c.archiveMaxAge, "archive-max-age", 10*time.Second, "longest time an event waits before its archive file is written")
 	fs.IntVar(&c.archiveMaxRows, "archive-max-rows", 10000, "most events in one archive batch")
+	fs.Float64Var(&c.collectorRate, "collector-rate", collector.DefaultRatePerSecond, "events per second one client (write key and IP address) may send to the collector")
 	if err := parseFlags(fs, args, getenv, stderr, serveUsage); err != nil {
 		return c, err
 	}
@@ -103,6 +105,9 @@ func parseServe(args []string, getenv func(string) string, stderr io.Writer) (se
 	}
 	if _, _, err := streamSync(c.streamSync); err != nil {
 		problems = append(problems, strings.TrimPrefix(err.Error(), errUsage.Error()+": "))
+	}
+	if c.collectorRate <= 0 {
+		problems = append(problems, "--collector-rate must be positive")
 	}
 	if c.archiveMaxAge <= 0 || c.archiveMaxRows < 1 {
 		problems = append(problems, "--archive-max-age and --archive-max-rows must be positive")
@@ -208,7 +213,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	pipeline.RegisterMetrics(reg, ev.proc, ev.arch, ev.stream)
 	registerRelayMetrics(reg, ev.relay)
 	coll := collector.New(collector.Deps{Publisher: publisher{ev.stream}, DeadLetters: publisher{ev.stream},
-		WriteKeys: nonEmpty(writeKey), Log: log, Registry: reg})
+		WriteKeys: nonEmpty(writeKey), Log: log, Registry: reg, RatePerSecond: c.collectorRate, Burst: int(2 * c.collectorRate)})
 	var extra []httpapi.Route
 	for _, rt := range coll.Routes() {
 		extra = append(extra, httpapi.Route{Pattern: rt.Pattern, Handler: rt.Handler})

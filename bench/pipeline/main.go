@@ -1,0 +1,413 @@
+// Command pipeline benchmarks the event pipeline through the real binary:
+//
+//   - raw: the embedded JetStream publish rate (batches of 100, acknowledged),
+//     measured in this process on a fresh store with the same sync setting;
+//   - collector: events/s through POST /v1/batch (batches of 100), each 200
+//     meaning every event is acknowledged by the stream;
+//   - freshness: at a fixed event rate, the time from an event's receipt to
+//     its being visible in the aggregates (the server's
+//     souq_pipeline_processing_seconds histogram over the phase);
+//   - archive: Parquet bytes per event once the archive has caught up.
+//
+// Run from the repository root: go run ./bench/pipeline [-sync 1s] …
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"math"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/souq-commerce/souq/internal/natsstream"
+	"github.com/souq-commerce/souq/internal/souq"
+)
+
+func main() {
+	if err := run(); err != nil {
+		fmt.Fprintln(os.Stderr, "bench:", err)
+		os.Exit(1)
+	}
+}
+
+type config struct {
+	sync     string
+	clients  int
+	duration time.Duration
+	rate     int
+}
+
+const batchSize = 100
+
+func run() error {
+	var c config
+	flag.StringVar(&c.sync, "sync", "1s", `stream sync: "always" or an interval`)
+	flag.IntVar(&c.clients, "clients", 8, "concurrent senders in the throughput phases")
+	flag.DurationVar(&c.duration, "duration", 10*time.Second, "length of each phase")
+	flag.IntVar(&c.rate, "rate", 10000, "events per second in the freshness phase")
+	flag.Parse()
+
+	dir, err := os.MkdirTemp("", "souq-bench-pipeline-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(dir)
+	fmt.Printf("pipeline benchmark: stream sync %s, %d CPUs, batches of %d events\n", c.sync, runtime.NumCPU(), batchSize)
+
+	raw, err := rawPublish(dir, c)
+	if err != nil {
+		return fmt.Errorf("raw publish: %w", err)
+	}
+	fmt.Printf("raw embedded JetStream publish: %.0f events/s\n", raw)
+
+	base, stop, err := startServer(dir, c)
+	if err != nil {
+		return err
+	}
+	defer stop()
+	client := &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: 256}}
+
+	n, err := closedLoop(client, base, c.clients, c.duration)
+	if err != nil {
+		return fmt.Errorf("collector: %w", err)
+	}
+	rate := float64(n) / c.duration.Seconds()
+	fmt.Printf("collector (durable ack): %.0f events/s = %.0f%% of the raw rate\n", rate, 100*rate/raw)
+
+	if err := waitCaughtUp(client, base, time.Minute); err != nil {
+		return err
+	}
+	before, err := histogram(client, base, "souq_pipeline_processing_seconds")
+	if err != nil {
+		return err
+	}
+	sent, late, err := openLoop(client, base, c.rate, c.duration)
+	if err != nil {
+		return fmt.Errorf("freshness: %w", err)
+	}
+	if err := waitCaughtUp(client, base, time.Minute); err != nil {
+		return err
+	}
+	after, err := histogram(client, base, "souq_pipeline_processing_seconds")
+	if err != nil {
+		return err
+	}
+	d := after.minus(before)
+	fmt.Printf("freshness at %d events/s for %s (%d events, %d batches started late): receipt → aggregates p50 %s p99 %s (%.0f observed)\n",
+		c.rate, c.duration, sent, late, d.quantile(0.5), d.quantile(0.99), d.count)
+
+	// Archive bytes per event: let the archiver flush, then read its counters.
+	time.Sleep(12 * time.Second)
+	m, err := scrape(client, base)
+	if err != nil {
+		return err
+	}
+	if ev := m["souq_archive_events_total"]; ev > 0 {
+		fmt.Printf("archive: %.0f events in %.0f files, %.1f bytes/event\n", ev, m["souq_archive_files_total"], m["souq_archive_bytes_total"]/ev)
+	}
+	return nil
+}
+
+// rawPublish measures the embedded stream's acknowledged publish rate.
+func rawPublish(dir string, c config) (float64, error) {
+	always, interval := c.sync == "always", time.Duration(0)
+	if !always {
+		d, err := time.ParseDuration(c.sync)
+		if err != nil {
+			return 0, err
+		}
+		interval = d
+	}
+	s, err := natsstream.Open(context.Background(), natsstream.Options{StoreDir: filepath.Join(dir, "raw"), SyncAlways: always, SyncInterval: interval})
+	if err != nil {
+		return 0, err
+	}
+	defer s.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), c.duration)
+	defer cancel()
+	var (
+		n   atomic.Int64
+		seq atomic.Int64
+		wg  sync.WaitGroup
+	)
+	for range c.clients {
+		wg.Go(func() {
+			for ctx.Err() == nil {
+				evs := make([]souq.Event, batchSize)
+				for i := range evs {
+					evs[i] = event(seq.Add(1))
+				}
+				if _, err := s.PublishBatch(context.Background(), evs); err == nil {
+					n.Add(batchSize)
+				}
+			}
+		})
+	}
+	wg.Wait()
+	return float64(n.Load()) / c.duration.Seconds(), nil
+}
+
+var now = time.Now
+
+func event(i int64) souq.Event {
+	props := fmt.Sprintf(`{"product_id":"prd_%d","sku":"COSRX-%02d","name":"Snail Essence","brand":"COSRX","category":"skincare","price":89,"currency":"AED"}`, i%500, i%90)
+	t := now().UTC()
+	return souq.Event{MessageID: fmt.Sprintf("bench-%d-%d", t.UnixNano(), i), Type: "track", Event: "Product Viewed",
+		Timestamp: t, ReceivedAt: t, AnonymousID: fmt.Sprintf("anon-%d", i%5000),
+		Properties: json.RawMessage(props), Context: json.RawMessage(`{"market":"AE"}`)}
+}
+
+// batchBody is one /v1/batch request of batchSize Product Viewed events.
+func batchBody(start int64) []byte {
+	var b bytes.Buffer
+	b.WriteString(`{"batch":[`)
+	for i := range int64(batchSize) {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		k := start + i
+		fmt.Fprintf(&b, `{"type":"track","event":"Product Viewed","messageId":"c-%d-%d","anonymousId":"anon-%d",`+
+			`"properties":{"product_id":"prd_%d","sku":"COSRX-%02d","name":"Snail Essence","brand":"COSRX","category":"skincare","price":89,"currency":"AED"},`+
+			`"context":{"market":"AE"}}`, now().UnixNano(), k, k%5000, k%500, k%90)
+	}
+	b.WriteString(`]}`)
+	return b.Bytes()
+}
+
+func send(client *http.Client, base string, body []byte) error {
+	req, _ := http.NewRequest("POST", base+"/v1/batch", bytes.NewReader(body))
+	req.SetBasicAuth("bench", "")
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := client.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	_, _ = io.Copy(io.Discard, resp.Body)
+	if resp.StatusCode != 200 {
+		return fmt.Errorf("batch: status %d", resp.StatusCode)
+	}
+	return nil
+}
+
+func closedLoop(client *http.Client, base string, clients int, d time.Duration) (int64, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), d)
+	defer cancel()
+	var (
+		n, fails, seq atomic.Int64
+		wg            sync.WaitGroup
+	)
+	for range clients {
+		wg.Go(func() {
+			for ctx.Err() == nil {
+				if err := send(client, base, batchBody(seq.Add(batchSize))); err != nil {
+					fails.Add(1)
+					continue
+				}
+				n.Add(batchSize)
+			}
+		})
+	}
+	wg.Wait()
+	if f := fails.Load(); f > 0 {
+		return 0, fmt.Errorf("%d batches failed", f)
+	}
+	return n.Load(), nil
+}
+
+// openLoop starts batches on schedule to make rate events per second.
+func openLoop(client *http.Client, base string, rate int, d time.Duration) (sent int64, late int, err error) {
+	interval := time.Second * batchSize / time.Duration(rate)
+	total := int(d / interval)
+	var (
+		wg    sync.WaitGroup
+		fails atomic.Int64
+	)
+	start := time.Now()
+	for i := range total {
+		due := start.Add(time.Duration(i) * interval)
+		if w := time.Until(due); w > 0 {
+			time.Sleep(w)
+		} else if -w > 10*time.Millisecond {
+			late++
+		}
+		body := batchBody(int64(1_000_000_000 + i*batchSize))
+		wg.Go(func() {
+			if err := send(client, base, body); err != nil {
+				fails.Add(1)
+			}
+		})
+	}
+	wg.Wait()
+	if f := fails.Load(); f > 0 {
+		return 0, late, fmt.Errorf("%d batches failed", f)
+	}
+	return int64(total * batchSize), late, nil
+}
+
+func startServer(dir string, c config) (string, func(), error) {
+	bin := filepath.Join(dir, "souq")
+	build := exec.Command("go", "build", "-o", bin, "./cmd/souq")
+	build.Stdout, build.Stderr = os.Stderr, os.Stderr
+	if err := build.Run(); err != nil {
+		return "", nil, fmt.Errorf("build souq (run from the repository root): %w", err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return "", nil, err
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	srv := exec.Command(bin, "serve", "--addr", addr, "--data", filepath.Join(dir, "data"), "--write-key", "bench",
+		"--stream-sync", c.sync, "--log-level", "error", "--collector-rate", "1000000")
+	srv.Stdout, srv.Stderr = io.Discard, os.Stderr
+	if err := srv.Start(); err != nil {
+		return "", nil, err
+	}
+	stop := func() {
+		_ = srv.Process.Signal(os.Interrupt)
+		_ = srv.Wait()
+	}
+	base := "http://" + addr
+	for deadline := time.Now().Add(time.Minute); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+		if resp, err := http.Get(base + "/readyz"); err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == 200 {
+				return base, stop, nil
+			}
+		}
+	}
+	stop()
+	return "", nil, errors.New("server not ready after a minute")
+}
+
+// scrape reads the server's unlabelled (or summed) metric values.
+func scrape(client *http.Client, base string) (map[string]float64, error) {
+	resp, err := client.Get(base + "/metrics")
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	out := map[string]float64{}
+	sc := bufio.NewScanner(resp.Body)
+	sc.Buffer(make([]byte, 1<<20), 1<<20)
+	for sc.Scan() {
+		line := sc.Text()
+		if strings.HasPrefix(line, "#") {
+			continue
+		}
+		name, val, ok := strings.Cut(line, " ")
+		if !ok {
+			continue
+		}
+		v, err := strconv.ParseFloat(val, 64)
+		if err != nil {
+			continue
+		}
+		if i := strings.IndexByte(name, '{'); i >= 0 {
+			out[name] = v
+			name = name[:i]
+		}
+		out[name] += v
+	}
+	return out, sc.Err()
+}
+
+// waitCaughtUp waits until the processor has no lag.
+func waitCaughtUp(client *http.Client, base string, limit time.Duration) error {
+	for deadline := time.Now().Add(limit); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
+		m, err := scrape(client, base)
+		if err != nil {
+			return err
+		}
+		if m[`souq_pipeline_consumer_lag{consumer="processor"}`] == 0 {
+			return nil
+		}
+	}
+	return errors.New("processor did not catch up")
+}
+
+type hist struct {
+	bounds []float64
+	counts []float64 // cumulative, per bound
+	count  float64
+}
+
+func histogram(client *http.Client, base, name string) (hist, error) {
+	m, err := scrape(client, base)
+	if err != nil {
+		return hist{}, err
+	}
+	var h hist
+	prefix := name + `_bucket{le="`
+	for k := range m {
+		if !strings.HasPrefix(k, prefix) {
+			continue
+		}
+		le := strings.TrimSuffix(strings.TrimPrefix(k, prefix), `"}`)
+		b, err := strconv.ParseFloat(le, 64)
+		if err != nil {
+			b = math.Inf(1)
+		}
+		h.bounds = append(h.bounds, b)
+	}
+	sort.Float64s(h.bounds)
+	for _, b := range h.bounds {
+		le := strconv.FormatFloat(b, 'g', -1, 64)
+		if math.IsInf(b, 1) {
+			le = "+Inf"
+		}
+		h.counts = append(h.counts, m[prefix+le+`"}`])
+	}
+	h.count = m[name+"_count"]
+	return h, nil
+}
+
+func (h hist) minus(o hist) hist {
+	d := hist{bounds: h.bounds, counts: make([]float64, len(h.counts)), count: h.count - o.count}
+	for i := range h.counts {
+		if i < len(o.counts) {
+			d.counts[i] = h.counts[i] - o.counts[i]
+		} else {
+			d.counts[i] = h.counts[i]
+		}
+	}
+	return d
+}
+
+// quantile interpolates within the bucket holding q, as Prometheus's
+// histogram_quantile does.
+func (h hist) quantile(q float64) time.Duration {
+	if h.count == 0 {
+		return 0
+	}
+	rank := q * h.count
+	lower, below := 0.0, 0.0
+	for i, b := range h.bounds {
+		if h.counts[i] >= rank {
+			if math.IsInf(b, 1) {
+				return time.Duration(lower * float64(time.Second))
+			}
+			frac := (rank - below) / math.Max(h.counts[i]-below, 1)
+			return time.Duration((lower + frac*(b-lower)) * float64(time.Second)).Round(time.Millisecond)
+		}
+		lower, below = b, h.counts[i]
+	}
+	return 0
+}
