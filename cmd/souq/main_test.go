@@ -191,6 +191,29 @@ func TestServeDemoEndToEnd(t *testing.T) {
 		t.Fatalf("collector batch: got %d %s, want 200 with 2 accepted and e2e-3 rejected", resp.StatusCode, body)
 	}
 	waitArchived(t, filepath.Join(data, "archive"), "e2e-1", "e2e-2", souq.EventOrderCompleted)
+	// The dashboard is open on localhost in demo mode, and the aggregates
+	// count the order.
+	if resp, err := http.Get(base + "/dashboard"); err != nil || resp.StatusCode != 200 {
+		t.Fatalf("dashboard: %v %v", err, resp)
+	} else {
+		resp.Body.Close()
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		var snap struct {
+			Today struct {
+				Orders int `json:"orders"`
+				Views  int `json:"views"`
+			} `json:"today"`
+		}
+		if getJSON(t, base+"/api/v1/analytics/snapshot", &snap) == 200 && snap.Today.Orders == 1 && snap.Today.Views == 1 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("analytics snapshot: got %+v, want 1 order and 1 view today", snap)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
 	resp, err = http.Get(base + "/metrics")
 	if err != nil {
 		t.Fatal(err)
@@ -281,7 +304,19 @@ func TestServeEnvironmentTwins(t *testing.T) {
 	if strings.Contains(stdout.String(), "generated") {
 		t.Errorf("a token was generated although SOUQ_ADMIN_TOKEN was set:\n%s", stdout.String())
 	}
-	req, _ := http.NewRequest("GET", base+"/api/v1/admin/sales", nil)
+	if resp, err := http.Get(base + "/api/v1/analytics/snapshot"); err != nil || resp.StatusCode != 401 {
+		t.Errorf("analytics without a token outside demo mode: got %v %v, want 401", err, resp)
+	} else {
+		resp.Body.Close()
+	}
+	req, _ := http.NewRequest("GET", base+"/api/v1/analytics/snapshot", nil)
+	req.Header.Set("Authorization", "Bearer from-env")
+	if resp, err := http.DefaultClient.Do(req); err != nil || resp.StatusCode != 200 {
+		t.Errorf("analytics with the admin token: got %v %v, want 200", err, resp)
+	} else {
+		resp.Body.Close()
+	}
+	req, _ = http.NewRequest("GET", base+"/api/v1/admin/sales", nil)
 	req.Header.Set("Authorization", "Bearer from-env")
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil || resp.StatusCode != 200 {

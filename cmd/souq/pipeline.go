@@ -14,6 +14,8 @@ import (
 
 	"github.com/souq-commerce/souq/internal/analytics"
 	"github.com/souq-commerce/souq/internal/archive"
+	"github.com/souq-commerce/souq/internal/catalog"
+	"github.com/souq-commerce/souq/internal/dashboard"
 	"github.com/souq-commerce/souq/internal/fileblob"
 	"github.com/souq-commerce/souq/internal/natsstream"
 	"github.com/souq-commerce/souq/internal/pipeline"
@@ -28,10 +30,18 @@ type events struct {
 	stream   *natsstream.Stream
 	bucket   *fileblob.Dir
 	relay    *relay.Relay
+	store    *analytics.MemStore
 	agg      *analytics.Aggregator
 	proc     *pipeline.Processor
 	arch     *pipeline.Archiver
+	procC    *natsstream.Consumer
+	archC    *natsstream.Consumer
 	archPath string
+
+	mu         sync.Mutex // guards the ingest-rate sample
+	sampleSeq  uint64
+	sampleAt   time.Time
+	ingestRate float64
 }
 
 // streamSync reads --stream-sync: "always", or a flush interval.
@@ -89,7 +99,8 @@ func openEvents(ctx context.Context, c serveConfig, db *sqlite.DB, log *slog.Log
 	if e.bucket, err = fileblob.Open(archPath); err != nil {
 		return fail(fmt.Errorf("open archive: %w", err))
 	}
-	if e.agg, err = analytics.New(ctx, analytics.NewMemStore(), analytics.Config{SnapshotTTL: time.Second}); err != nil {
+	e.store = analytics.NewMemStore()
+	if e.agg, err = analytics.New(ctx, e.store, analytics.Config{SnapshotTTL: time.Second}); err != nil {
 		return fail(err)
 	}
 	// The aggregates live in memory: rebuild them from the whole stream.
@@ -104,6 +115,7 @@ func openEvents(ctx context.Context, c serveConfig, db *sqlite.DB, log *slog.Log
 	if err != nil {
 		return fail(err)
 	}
+	e.procC, e.archC = pc, ac
 	e.relay = relay.New(db, stream, relay.Options{Interval: 50 * time.Millisecond, Logger: log})
 	e.proc = pipeline.NewProcessor(pc, e.agg, stream, log)
 	e.arch = pipeline.NewArchiver(ac, archive.New(e.bucket, archive.Options{MaxAge: c.archiveMaxAge, MaxRows: c.archiveMaxRows}), stream, log)
@@ -158,4 +170,55 @@ func registerRelayMetrics(reg prometheus.Registerer, r *relay.Relay) {
 		counter("souq_relay_dead_letters_total", "Outbox events that could not be published and were dead-lettered.", func(s relay.Stats) uint64 { return s.DeadLetters }),
 		counter("souq_relay_failures_total", "Relay passes that failed and were retried.", func(s relay.Stats) uint64 { return s.Failures }),
 	)
+}
+
+// Health reports the pipeline's state for the dashboard.
+func (e *events) Health(ctx context.Context) (dashboard.PipelineHealth, error) {
+	info, err := e.stream.Info(ctx)
+	if err != nil {
+		return dashboard.PipelineHealth{}, err
+	}
+	procLag, err := e.procC.Pending(ctx)
+	if err != nil {
+		return dashboard.PipelineHealth{}, err
+	}
+	archLag, err := e.archC.Pending(ctx)
+	if err != nil {
+		return dashboard.PipelineHealth{}, err
+	}
+	progress, err := e.store.Progress(ctx)
+	if err != nil {
+		return dashboard.PipelineHealth{}, err
+	}
+	as := e.arch.Stats()
+	h := dashboard.PipelineHealth{StreamMessages: info.Msgs, StreamLag: procLag, ArchiveLag: archLag,
+		ArchiveFiles: int(as.Files), DeadLetters: info.DeadLetters, LastArchivedSeq: as.LastSeq,
+		IngestPerSecond: e.ingest(info.LastSeq)}
+	if !progress.Watermark.IsZero() && procLag == 0 {
+		h.ProcessingDelay = max(0, time.Since(progress.Watermark))
+	}
+	return h, nil
+}
+
+// ingest is the stream's append rate, from the change in its last sequence
+// since the previous sample at least a second old.
+func (e *events) ingest(lastSeq uint64) float64 {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	now := time.Now()
+	if el := now.Sub(e.sampleAt); el >= time.Second {
+		if !e.sampleAt.IsZero() && lastSeq >= e.sampleSeq {
+			e.ingestRate = float64(lastSeq-e.sampleSeq) / el.Seconds()
+		}
+		e.sampleSeq, e.sampleAt = lastSeq, now
+	}
+	return e.ingestRate
+}
+
+// productNames gives the dashboard product names from the catalog.
+type productNames struct{ cat *catalog.Service }
+
+func (p productNames) ProductName(ctx context.Context, id string) (souq.Localized, bool) {
+	prod, err := p.cat.Product(ctx, id)
+	return prod.Name, err == nil
 }

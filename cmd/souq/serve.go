@@ -23,6 +23,7 @@ import (
 	"github.com/souq-commerce/souq/internal/catalog"
 	"github.com/souq-commerce/souq/internal/checkout"
 	"github.com/souq-commerce/souq/internal/collector"
+	"github.com/souq-commerce/souq/internal/dashboard"
 	"github.com/souq-commerce/souq/internal/demo"
 	"github.com/souq-commerce/souq/internal/httpapi"
 	"github.com/souq-commerce/souq/internal/payment"
@@ -218,6 +219,16 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	for _, rt := range coll.Routes() {
 		extra = append(extra, httpapi.Route{Pattern: rt.Pattern, Handler: rt.Handler})
 	}
+	dd := dashboard.Deps{Source: ev.agg, Health: ev, Products: productNames{cat}, Log: log}
+	if !(c.demo && loopback(c.addr)) { // with --demo on localhost the dashboard is open
+		auth := dashboard.NewTokenAuth(adminToken)
+		dd.Authorize, dd.Login = auth.Authorize, auth
+	}
+	dash := dashboard.New(dd)
+	defer dash.Close()
+	for _, rt := range dash.Routes() {
+		extra = append(extra, httpapi.Route{Pattern: rt.Pattern, Handler: rt.Handler})
+	}
 	handler := httpapi.NewServer(httpapi.Deps{
 		Catalog: cat, Carts: carts, Checkout: orders, AdminToken: adminToken, Registry: reg, Log: log, Extra: extra,
 		Banner: "Shop API for AE, SA, QA, KW, BH and OM.",
@@ -237,6 +248,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		MaxHeaderBytes:    64 << 10,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
+	srv.RegisterOnShutdown(dash.Close) // Shutdown does not end open event streams itself
 	ln, err := net.Listen("tcp", c.addr)
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", c.addr, err)
@@ -292,6 +304,7 @@ func printWhereToLook(w io.Writer, base string, c serveConfig, dbPath, sync, adm
 	fmt.Fprintf(w, "  products:  %s/api/v1/products?market=AE\n", base)
 	fmt.Fprintf(w, "  sale:      %s/api/v1/sales/current\n", base)
 	fmt.Fprintf(w, "  API docs:  %s/api/openapi.json\n", base)
+	fmt.Fprintf(w, "  dashboard: %s/dashboard\n", base)
 	fmt.Fprintf(w, "  metrics:   %s/metrics\n", base)
 	fmt.Fprintf(w, "  database:  %s (SQLite, synchronous=%s)\n", dbPath, sync)
 	switch {
@@ -320,6 +333,19 @@ func printEvents(w io.Writer, base string, c serveConfig, ev *events, writeKey s
 		fmt.Fprintln(w, "  events:    collector disabled (set SOUQ_WRITE_KEY to enable /v1/batch)")
 	}
 	fmt.Fprintln(w, "Press Ctrl+C to stop.")
+}
+
+// loopback reports whether addr's host is a loopback address.
+func loopback(addr string) bool {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return false
+	}
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
 }
 
 func nonEmpty(s ...string) []string {

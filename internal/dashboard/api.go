@@ -1,0 +1,207 @@
+package dashboard
+
+import (
+	"encoding/json"
+	"net/http"
+	"slices"
+	"time"
+
+	"github.com/souq-commerce/souq/internal/analytics"
+	"github.com/souq-commerce/souq/internal/souq"
+)
+
+// problem is an RFC 9457 problem details document.
+type problem struct {
+	Type     string `json:"type"`
+	Title    string `json:"title"`
+	Status   int    `json:"status"`
+	Detail   string `json:"detail,omitempty"`
+	Instance string `json:"instance,omitempty"`
+}
+
+// writeProblem answers with a problem document; typ names the problem
+// type under urn:souq:problem: as the rest of the API does ("" for
+// about:blank).
+func writeProblem(w http.ResponseWriter, r *http.Request, status int, typ, detail string) {
+	p := problem{Type: "about:blank", Title: http.StatusText(status), Status: status, Detail: detail, Instance: r.URL.Path}
+	if typ != "" {
+		p.Type = "urn:souq:problem:" + typ
+	}
+	body, _ := json.Marshal(p)
+	writeBody(w, status, "application/problem+json", body)
+}
+
+// encode answers with v as JSON.
+func encode(w http.ResponseWriter, r *http.Request, v any) {
+	body, err := json.Marshal(v)
+	if err != nil {
+		writeProblem(w, r, http.StatusInternalServerError, "", "the response could not be encoded")
+		return
+	}
+	writeBody(w, http.StatusOK, "application/json", body)
+}
+
+func writeBody(w http.ResponseWriter, status int, contentType string, body []byte) {
+	w.Header().Set("Content-Type", contentType)
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	_, _ = w.Write(body)
+	_, _ = w.Write([]byte("\n"))
+}
+
+// unauthorized answers a request Authorize turned down.
+func unauthorized(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("WWW-Authenticate", `Bearer realm="souq"`)
+	writeProblem(w, r, http.StatusUnauthorized, "unauthorized",
+		"send the admin token as Authorization: Bearer <token>, or sign in at /dashboard")
+}
+
+// unavailable answers when the figures cannot be read (the cause is
+// logged by the dashboard, not shown).
+func unavailable(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Retry-After", "1")
+	writeProblem(w, r, http.StatusServiceUnavailable, "", "the figures are unavailable just now; see the server log")
+}
+
+// guard lets a request through when Authorize allows it, and answers 401
+// with a problem document otherwise.
+func (d *Dashboard) guard(next http.Handler) http.Handler {
+	if d.authorize == nil {
+		return next
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !d.authorize(r) {
+			unauthorized(w, r)
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+func (d *Dashboard) handleSnapshot() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		snap, err := d.snapshot(r.Context())
+		if err != nil {
+			unavailable(w, r)
+			return
+		}
+		encode(w, r, snap)
+	})
+}
+
+func (d *Dashboard) handleHealth() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if d.health == nil {
+			writeProblem(w, r, http.StatusServiceUnavailable, "", "this server does not report pipeline health")
+			return
+		}
+		h, ok := d.pipelineHealth(r.Context())
+		if !ok {
+			unavailable(w, r)
+			return
+		}
+		encode(w, r, h)
+	})
+}
+
+// Windows are the trending windows, shortest first.
+var windows = []string{"5m", "15m", "60m"}
+
+// TrendingResponse is the body of GET /api/v1/analytics/trending.
+type TrendingResponse struct {
+	At       time.Time      `json:"at"`
+	Window   string         `json:"window"`
+	From     time.Time      `json:"from"`
+	Products []NamedProduct `json:"products"`
+}
+
+// NamedProduct is a trending product with its name, when the catalogue
+// knows it.
+type NamedProduct struct {
+	analytics.TrendingProduct
+	Name *souq.Localized `json:"name,omitempty"`
+}
+
+// handleTrending answers the top products of one window: ?window=5m
+// (the default), 15m or 60m.
+func (d *Dashboard) handleTrending() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		window := r.URL.Query().Get("window")
+		if window == "" {
+			window = windows[0]
+		}
+		if !slices.Contains(windows, window) {
+			writeProblem(w, r, http.StatusBadRequest, "bad-request", `window must be 5m, 15m or 60m, not "`+window+`"`)
+			return
+		}
+		snap, err := d.snapshot(r.Context())
+		if err != nil {
+			unavailable(w, r)
+			return
+		}
+		out := TrendingResponse{At: snap.At, Window: window, Products: []NamedProduct{}}
+		for _, t := range snap.Trending {
+			if t.Window != window {
+				continue
+			}
+			out.From = t.From
+			names := d.names(r.Context(), []analytics.Trending{t})
+			for _, p := range t.Products {
+				np := NamedProduct{TrendingProduct: p}
+				if n, ok := names[p.ProductID]; ok {
+					np.Name = &n
+				}
+				out.Products = append(out.Products, np)
+			}
+		}
+		encode(w, r, out)
+	})
+}
+
+// MarketsResponse is the body of GET /api/v1/analytics/markets.
+type MarketsResponse struct {
+	At        time.Time                 `json:"at"`
+	Watermark time.Time                 `json:"watermark"`
+	TodayFrom time.Time                 `json:"today_from"`
+	Markets   []analytics.MarketFigures `json:"markets"`
+}
+
+func (d *Dashboard) handleMarkets() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		snap, err := d.snapshot(r.Context())
+		if err != nil {
+			unavailable(w, r)
+			return
+		}
+		out := MarketsResponse{At: snap.At, Watermark: snap.Watermark, TodayFrom: snap.TodayFrom, Markets: snap.Markets}
+		if out.Markets == nil {
+			out.Markets = []analytics.MarketFigures{}
+		}
+		encode(w, r, out)
+	})
+}
+
+// FunnelResponse is the body of GET /api/v1/analytics/funnel: the funnel
+// of the minute buckets starting in [From, To).
+type FunnelResponse struct {
+	At        time.Time        `json:"at"`
+	Watermark time.Time        `json:"watermark"`
+	From      time.Time        `json:"from"`
+	To        time.Time        `json:"to"`
+	Funnel    analytics.Funnel `json:"funnel"`
+}
+
+func (d *Dashboard) handleFunnel() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		snap, err := d.snapshot(r.Context())
+		if err != nil {
+			unavailable(w, r)
+			return
+		}
+		out := FunnelResponse{At: snap.At, Watermark: snap.Watermark, Funnel: snap.Funnel}
+		if n := len(snap.Minutes); n > 0 {
+			out.From, out.To = snap.Minutes[0].Start, snap.Minutes[n-1].Start.Add(time.Minute)
+		}
+		encode(w, r, out)
+	})
+}

@@ -1,0 +1,204 @@
+package dashboard
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"golang.org/x/net/html"
+
+	"github.com/souq-commerce/souq/internal/analytics"
+	"github.com/souq-commerce/souq/internal/souq"
+)
+
+// t0 is when the fixture's figures were read: 14:00:30 in the Gulf.
+var t0 = time.Date(2026, 3, 14, 10, 0, 30, 0, time.UTC)
+
+// sampleSnapshot is a hand-made snapshot whose every figure is distinct,
+// so a test can tell which one a page element shows.
+func sampleSnapshot() analytics.Snapshot {
+	from := t0.Truncate(time.Minute).Add(-59 * time.Minute)
+	minutes := make([]analytics.MinutePoint, 60)
+	for i := range minutes {
+		minutes[i] = analytics.MinutePoint{Start: from.Add(time.Duration(i) * time.Minute),
+			Views: int64(i), Orders: int64(i % 3), RevenueAED: int64(i) * 1000}
+	}
+	lastHour := analytics.Counters{Views: 1234, AddEvents: 300, AddUnits: 345, Checkouts: 120, Orders: 42, Units: 50,
+		RevenueAED: 1234567, CancelledAED: 1000}
+	today := analytics.Counters{Views: 98765, AddEvents: 5000, AddUnits: 4321, Checkouts: 2000, Orders: 987, Units: 1100,
+		RevenueAED: 98765432}
+	period := func(orders, aed int64, local string) analytics.MarketPeriod {
+		return analytics.MarketPeriod{Counters: analytics.Counters{Orders: orders, RevenueAED: aed}, NetRevenueAED: aed, RevenueLocal: local}
+	}
+	var markets []analytics.MarketFigures
+	for i, m := range souq.Markets() {
+		markets = append(markets, analytics.MarketFigures{Market: string(m.Code), Currency: m.Currency,
+			Today: period(int64(10+i), int64(100000*(i+1)), "0.00"), LastHour: period(int64(i), int64(1000*(i+1)), "0.00")})
+	}
+	markets[0].Today = period(10, 987654, "9876.54")   // AE
+	markets[3].Today = period(13, 1473600, "1234.500") // KW
+	markets[3].LastHour = period(3, 149200, "125.000") // KW
+	product := func(rank int, id string, views, adds, orders, aed int64) analytics.TrendingProduct {
+		return analytics.TrendingProduct{Rank: rank, ProductID: id, Score: views + 3*adds + 10*orders,
+			Views: views, AddEvents: adds, AddUnits: adds, Orders: orders, Units: orders, RevenueAED: aed}
+	}
+	return analytics.Snapshot{
+		At: t0, Watermark: t0.Add(-2 * time.Second), MaxSeq: 4242,
+		LastHour:  analytics.Row{Name: analytics.All, Counters: lastHour, NetRevenueAED: lastHour.NetAED()},
+		TodayFrom: time.Date(2026, 3, 13, 20, 0, 0, 0, time.UTC),
+		Today:     analytics.Row{Name: analytics.All, Counters: today, NetRevenueAED: today.NetAED()},
+		Minutes:   minutes,
+		Markets:   markets,
+		Trending: []analytics.Trending{
+			{Window: "5m", From: t0.Truncate(time.Minute).Add(-4 * time.Minute), Products: []analytics.TrendingProduct{
+				product(1, "prd_oud", 40, 7, 3, 44760), product(2, "prd_nameless", 9, 1, 0, 0)}},
+			{Window: "15m", From: t0.Truncate(time.Minute).Add(-14 * time.Minute), Products: []analytics.TrendingProduct{
+				product(1, "prd_cream", 120, 20, 9, 90000)}},
+			{Window: "60m", From: from, Products: []analytics.TrendingProduct{}},
+		},
+		Funnel: analytics.FunnelOf(lastHour),
+		Categories: []analytics.Row{
+			{Name: "fragrance", Counters: analytics.Counters{Views: 700, AddUnits: 90, Orders: 30, Units: 35, RevenueAED: 900000}},
+			{Name: "skincare", Counters: analytics.Counters{Views: 534, AddUnits: 80, Orders: 12, Units: 15, RevenueAED: 334567}},
+		},
+		Cities: []analytics.Row{
+			{Name: "Dubai", Counters: analytics.Counters{Orders: 20, Units: 22, RevenueAED: 700000}},
+			{Name: "unknown", Counters: analytics.Counters{Views: 1234}},
+		},
+	}
+}
+
+var sampleHealth = PipelineHealth{IngestPerSecond: 1234.5, StreamMessages: 100000, StreamLag: 12, ArchiveLag: 345,
+	ArchiveFiles: 7, DeadLetters: 2, LastArchivedSeq: 99655, ProcessingDelay: 2500 * time.Millisecond}
+
+var sampleNames = map[string]souq.Localized{
+	"prd_oud":   {EN: "Royal Oud Perfume", AR: "عطر العود الملكي"},
+	"prd_cream": {EN: "Night Cream"},
+}
+
+// fakeSource returns the fixture (or err) and counts its calls.
+type fakeSource struct {
+	mu    sync.Mutex
+	snap  analytics.Snapshot
+	err   error
+	calls atomic.Int64
+}
+
+func (f *fakeSource) Snapshot(ctx context.Context, now time.Time) (analytics.Snapshot, error) {
+	f.calls.Add(1)
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.snap, f.err
+}
+
+func (f *fakeSource) fail(err error) {
+	f.mu.Lock()
+	f.err = err
+	f.mu.Unlock()
+}
+
+type fakeHealth struct{ err error }
+
+func (f fakeHealth) Health(context.Context) (PipelineHealth, error) { return sampleHealth, f.err }
+
+type fakeNames map[string]souq.Localized
+
+func (f fakeNames) ProductName(_ context.Context, id string) (souq.Localized, bool) {
+	n, ok := f[id]
+	return n, ok
+}
+
+var errStore = errors.New("hot store unreachable")
+
+// newTest returns a dashboard over the fixture and a mux serving its
+// routes; edit changes the Deps first. The dashboard is closed when the
+// test ends.
+func newTest(t *testing.T, edit func(*Deps)) (*Dashboard, *fakeSource, http.Handler) {
+	t.Helper()
+	src := &fakeSource{snap: sampleSnapshot()}
+	deps := Deps{Source: src, Health: fakeHealth{}, Products: fakeNames(sampleNames), Now: func() time.Time { return t0 }}
+	if edit != nil {
+		edit(&deps)
+	}
+	d := New(deps)
+	t.Cleanup(d.Close)
+	mux := http.NewServeMux()
+	for _, r := range d.Routes() {
+		mux.Handle(r.Pattern, r.Handler)
+	}
+	return d, src, mux
+}
+
+// HTML helpers.
+
+func parseHTML(t *testing.T, body string) *html.Node {
+	t.Helper()
+	doc, err := html.Parse(strings.NewReader(body))
+	if err != nil {
+		t.Fatalf("parse HTML: %v", err)
+	}
+	return doc
+}
+
+func walk(n *html.Node, visit func(*html.Node)) {
+	visit(n)
+	for c := n.FirstChild; c != nil; c = c.NextSibling {
+		walk(c, visit)
+	}
+}
+
+func attr(n *html.Node, key string) (string, bool) {
+	for _, a := range n.Attr {
+		if a.Namespace == "" && a.Key == key {
+			return a.Val, true
+		}
+	}
+	return "", false
+}
+
+func byID(doc *html.Node, id string) *html.Node {
+	var found *html.Node
+	walk(doc, func(n *html.Node) {
+		if v, ok := attr(n, "id"); ok && v == id && found == nil {
+			found = n
+		}
+	})
+	return found
+}
+
+// text is the text of n with runs of white space made one space.
+func text(n *html.Node) string {
+	var b strings.Builder
+	walk(n, func(c *html.Node) {
+		if c.Type == html.TextNode {
+			b.WriteString(c.Data)
+		}
+	})
+	return strings.Join(strings.Fields(b.String()), " ")
+}
+
+func elements(n *html.Node, tag string) []*html.Node {
+	var out []*html.Node
+	walk(n, func(c *html.Node) {
+		if c.Type == html.ElementNode && c.Data == tag {
+			out = append(out, c)
+		}
+	})
+	return out
+}
+
+// cells is the text of each cell of a table row, joined with " | ".
+func cells(tr *html.Node) string {
+	var out []string
+	for c := tr.FirstChild; c != nil; c = c.NextSibling {
+		if c.Type == html.ElementNode && (c.Data == "td" || c.Data == "th") {
+			out = append(out, text(c))
+		}
+	}
+	return strings.Join(out, " | ")
+}
