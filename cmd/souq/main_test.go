@@ -114,7 +114,7 @@ func getJSON(t *testing.T, url string, v any) int {
 
 func TestServeDemoEndToEnd(t *testing.T) {
 	data := t.TempDir()
-	base, stdout, stop := startServe(t, []string{"--addr", "127.0.0.1:0", "--data", data, "--demo", "--archive-max-age", "100ms"}, nil)
+	base, stdout, stop := startServe(t, []string{"--addr", "127.0.0.1:0", "--data", data, "--demo", "--archive-max-age", "100ms", "--shoppers", "0"}, nil)
 
 	var list struct {
 		Items []struct {
@@ -238,7 +238,7 @@ func TestServeDemoEndToEnd(t *testing.T) {
 	}
 
 	// Restarting on the same data keeps the order and does not seed twice.
-	base, _, _ = startServe(t, []string{"--addr", "127.0.0.1:0", "--data", data, "--demo", "--admin-token", "fixed"}, nil)
+	base, _, _ = startServe(t, []string{"--addr", "127.0.0.1:0", "--data", data, "--demo", "--admin-token", "fixed", "--shoppers", "0"}, nil)
 	var again struct{ Total int }
 	getJSON(t, base+"/api/v1/products", &again)
 	if again.Total != list.Total {
@@ -295,6 +295,40 @@ func waitArchived(t *testing.T, dir string, want ...string) {
 			t.Fatalf("archive lacks %s after 20s (%d records)", missing, len(records))
 		}
 		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// TestDemoShoppers: with --demo the simulated shoppers make the dashboard's
+// figures move a few seconds after start.
+func TestDemoShoppers(t *testing.T) {
+	base, _, stop := startServe(t, []string{"--addr", "127.0.0.1:0", "--data", t.TempDir(), "--demo", "--shoppers", "50"}, nil)
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		var snap struct {
+			LastHour struct {
+				Views int `json:"views"`
+			} `json:"last_hour"`
+		}
+		if getJSON(t, base+"/api/v1/analytics/snapshot", &snap) == 200 && snap.LastHour.Views > 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			resp, err := http.Get(base + "/metrics")
+			if err == nil {
+				m, _ := io.ReadAll(resp.Body)
+				resp.Body.Close()
+				for _, l := range strings.Split(string(m), "\n") {
+					if strings.HasPrefix(l, "souq_collector_events_total") || strings.HasPrefix(l, "souq_http_request_duration_seconds_count") || strings.HasPrefix(l, "souq_pipeline_events") {
+						t.Log(l)
+					}
+				}
+			}
+			t.Fatalf("no product views from simulated shoppers after 60s: last snapshot %+v", snap)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	if err := stop(); err != nil {
+		t.Fatalf("stop with shoppers running: %v", err)
 	}
 }
 

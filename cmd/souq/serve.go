@@ -28,6 +28,7 @@ import (
 	"github.com/souq-commerce/souq/internal/httpapi"
 	"github.com/souq-commerce/souq/internal/payment"
 	"github.com/souq-commerce/souq/internal/pipeline"
+	"github.com/souq-commerce/souq/internal/shopper"
 	"github.com/souq-commerce/souq/internal/souq"
 	"github.com/souq-commerce/souq/internal/sqlite"
 )
@@ -62,6 +63,7 @@ type serveConfig struct {
 	archiveMaxAge  time.Duration
 	archiveMaxRows int
 	collectorRate  float64
+	shoppers       float64
 }
 
 func parseServe(args []string, getenv func(string) string, stderr io.Writer) (serveConfig, error) {
@@ -87,6 +89,7 @@ func parseServe(args []string, getenv func(string) string, stderr io.Writer) (se
 	fs.StringVar(&c.archive, "archive", "", "archive `location`: a directory or file:///path (default <data>/archive)")
 	fs.DurationVar(&c.archiveMaxAge, "archive-max-age", 10*time.Second, "longest time an event waits before its archive file is written")
 	fs.IntVar(&c.archiveMaxRows, "archive-max-rows", 10000, "most events in one archive batch")
+	fs.Float64Var(&c.shoppers, "shoppers", shopper.DefaultRate, "with --demo: simulated shopper sessions started per second at the evening peak (0: none)")
 	fs.Float64Var(&c.collectorRate, "collector-rate", collector.DefaultRatePerSecond, "events per second one client (write key and IP address) may send to the collector")
 	if err := parseFlags(fs, args, getenv, stderr, serveUsage); err != nil {
 		return c, err
@@ -106,6 +109,9 @@ func parseServe(args []string, getenv func(string) string, stderr io.Writer) (se
 	}
 	if _, _, err := streamSync(c.streamSync); err != nil {
 		problems = append(problems, strings.TrimPrefix(err.Error(), errUsage.Error()+": "))
+	}
+	if c.shoppers < 0 {
+		problems = append(problems, "--shoppers must not be negative")
 	}
 	if c.collectorRate <= 0 {
 		problems = append(problems, "--collector-rate must be positive")
@@ -269,6 +275,23 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	wg.Go(func() { housekeeping(work, carts, orders, log) })
 	ev.run(work, &wg, log)
 
+	// Simulated shoppers use the server like real ones; they stop first.
+	shoppers, stopShoppers := context.WithCancel(work)
+	defer stopShoppers()
+	if c.demo && c.shoppers > 0 {
+		sim, err := shopper.New(shopper.Config{BaseURL: base, WriteKey: writeKey, Rate: c.shoppers, Log: log})
+		if err != nil {
+			return fmt.Errorf("shopper simulator: %w", err)
+		}
+		wg.Go(func() {
+			if err := sim.Run(shoppers); err != nil {
+				log.Warn("shopper simulator stopped", "err", err)
+			}
+		})
+		fmt.Fprintf(stdout, "  shoppers:  simulating Gulf shoppers (up to %.1f new sessions/s in the evening, Gulf time)\n", c.shoppers)
+	}
+	fmt.Fprintln(stdout, "Press Ctrl+C to stop.")
+
 	errc := make(chan error, 1)
 	go func() {
 		if c.tlsCert != "" {
@@ -283,6 +306,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	case <-ctx.Done():
 	}
 	log.Info("shutting down", "timeout", c.shutdownTimeout)
+	stopShoppers()
 	draining.Store(true)
 	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), c.shutdownTimeout)
 	defer cancel()
@@ -332,7 +356,6 @@ func printEvents(w io.Writer, base string, c serveConfig, ev *events, writeKey s
 	default:
 		fmt.Fprintln(w, "  events:    collector disabled (set SOUQ_WRITE_KEY to enable /v1/batch)")
 	}
-	fmt.Fprintln(w, "Press Ctrl+C to stop.")
 }
 
 // loopback reports whether addr's host is a loopback address.

@@ -45,7 +45,7 @@ func NewProcessor(consumer Consumer, agg Applier, dead DeadLetters, log *slog.Lo
 // ProcessorStats counts what the processor has done since it started.
 type ProcessorStats struct {
 	Applied      uint64 `json:"applied"`
-	Duplicates   uint64 `json:"duplicates"`
+	Duplicates   uint64 `json:"duplicates"` // delivered again, or of a kind the aggregates do not count
 	DeadLettered uint64 `json:"dead_lettered"`
 	LastSeq      uint64 `json:"last_seq"`
 }
