@@ -20,7 +20,8 @@ Usage:
   souq <command> [flags]
 
 Commands:
-  serve     run the shop API on embedded engines (--demo loads demo data)
+  serve     run the shop and the event pipeline on embedded engines (--demo: demo data and shoppers)
+  audit     reconcile orders, outbox, stream, archive and aggregates for a time range
   version   print the version
   help      print help for a command: souq help serve
 
@@ -45,6 +46,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	switch cmd {
 	case "serve":
 		return runServe(ctx, rest, getenv, stdout, stderr)
+	case "audit":
+		return runAudit(ctx, rest, getenv, stdout, stderr)
 	case "version", "--version":
 		if len(rest) > 0 {
 			fmt.Fprint(stdout, versionUsage)
@@ -59,6 +62,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		switch {
 		case len(rest) > 0 && rest[0] == "serve":
 			return runServe(ctx, []string{"-h"}, getenv, stdout, stderr)
+		case len(rest) > 0 && rest[0] == "audit":
+			return runAudit(ctx, []string{"-h"}, getenv, stdout, stderr)
 		case len(rest) > 0 && rest[0] == "version":
 			fmt.Fprint(stdout, versionUsage)
 			return nil

@@ -139,7 +139,9 @@ func (c *Collector) handler(callType string) http.Handler {
 // serve authenticates, limits and decodes a request, then ingests its
 // messages.
 func (c *Collector) serve(w http.ResponseWriter, r *http.Request, callType string) error {
-	receivedAt := c.now().UTC()
+	// Event times carry microseconds, the archive's precision, so an
+	// aggregate recomputed from the archive equals the live one.
+	receivedAt := c.now().UTC().Truncate(time.Microsecond)
 	if len(c.keys) == 0 {
 		return fail(errUnauthorized, "the collector is disabled: start the server with SOUQ_WRITE_KEY set to the write key your SDKs send")
 	}

@@ -123,6 +123,7 @@ func (s *schemaSet) parseMessage(raw []byte, env envelope) (souq.Event, *rejecti
 	if ev.Timestamp, r = eventTime(m, env); r != nil {
 		return ev, r
 	}
+	ev.Timestamp = ev.Timestamp.Truncate(time.Microsecond)
 	if ev.Context, r = mergeContext(env.context, m.Context); r != nil {
 		return ev, r
 	}

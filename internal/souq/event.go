@@ -133,13 +133,14 @@ func NewOrderEvent(name string, o Order, at time.Time) (OutboxEvent, error) {
 		return OutboxEvent{}, err
 	}
 	id := NewID(EventPrefix)
+	at = at.UTC().Truncate(time.Microsecond) // the archive's precision
 	ev := Event{
-		MessageID: string(id), Type: "track", Event: name, Timestamp: at.UTC(), ReceivedAt: at.UTC(),
+		MessageID: string(id), Type: "track", Event: name, Timestamp: at, ReceivedAt: at,
 		AnonymousID: string(o.ID), Properties: rawProps, Context: rawCtx,
 	}
 	payload, err := json.Marshal(ev)
 	if err != nil {
 		return OutboxEvent{}, err
 	}
-	return OutboxEvent{ID: id, Name: name, Payload: payload, CreatedAt: at.UTC()}, nil
+	return OutboxEvent{ID: id, Name: name, Payload: payload, CreatedAt: at}, nil
 }
