@@ -70,20 +70,5 @@ func ToAED(amount int64, c souq.Currency) (int64, error) {
 	if amount > souq.MaxAmount || amount < -souq.MaxAmount {
 		return 0, fmt.Errorf("convert %d %s to AED: amount out of range", amount, c)
 	}
-	return divRoundHalfAway(amount*r.num, r.den), nil
-}
-
-// divRoundHalfAway divides a by a positive b, rounding halves away from zero.
-func divRoundHalfAway(a, b int64) int64 {
-	q, r := a/b, a%b
-	if r < 0 {
-		r = -r
-	}
-	if 2*r >= b {
-		if a < 0 {
-			return q - 1
-		}
-		return q + 1
-	}
-	return q
+	return souq.DivRoundHalfAway(amount*r.num, r.den), nil
 }

@@ -72,11 +72,12 @@ func M(amount int64, c Currency) Money { return Money{Amount: amount, Currency: 
 // order's VAT is the sum of its lines' VAT. Gross amounts must be within
 // ±MaxAmount and the rate within 0..10000.
 func VATIncluded(gross, basisPoints int64) int64 {
-	return divRoundHalfAway(gross*basisPoints, 10_000+basisPoints)
+	return DivRoundHalfAway(gross*basisPoints, 10_000+basisPoints)
 }
 
-// divRoundHalfAway divides a by a positive b, rounding halves away from zero.
-func divRoundHalfAway(a, b int64) int64 {
+// DivRoundHalfAway divides a by a positive b, rounding to the nearest whole
+// number with halves away from zero: Souq's one rounding rule for money.
+func DivRoundHalfAway(a, b int64) int64 {
 	q, r := a/b, a%b
 	if r < 0 {
 		r = -r
