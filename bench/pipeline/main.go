@@ -97,7 +97,10 @@ func run() error {
 	if err != nil {
 		return err
 	}
+	watch := watchDashboard(base)
+	loopStart := time.Now()
 	sent, late, err := openLoop(client, base, c.rate, c.duration)
+	loopEnd := time.Now()
 	if err != nil {
 		return fmt.Errorf("freshness: %w", err)
 	}
@@ -111,6 +114,9 @@ func run() error {
 	d := after.minus(before)
 	fmt.Printf("freshness at %d events/s for %s (%d events, %d batches started late): receipt → aggregates p50 %s p99 %s (%.0f observed)\n",
 		c.rate, c.duration, sent, late, d.quantile(0.5), d.quantile(0.99), d.count)
+	delays, updates := watch(loopStart, loopEnd)
+	fmt.Printf("event → dashboard (server-sent updates, %d received): p50 %s p99 %s max %s\n",
+		updates, pctDur(delays, 0.50), pctDur(delays, 0.99), pctDur(delays, 1))
 
 	// Archive bytes per event: let the archiver flush, then read its counters.
 	time.Sleep(12 * time.Second)
@@ -275,7 +281,7 @@ func startServer(dir string, c config) (string, func(), error) {
 	addr := ln.Addr().String()
 	ln.Close()
 	srv := exec.Command(bin, "serve", "--addr", addr, "--data", filepath.Join(dir, "data"), "--write-key", "bench",
-		"--stream-sync", c.sync, "--log-level", "error", "--collector-rate", "1000000")
+		"--stream-sync", c.sync, "--log-level", "error", "--collector-rate", "1000000", "--admin-token", "bench")
 	srv.Stdout, srv.Stderr = io.Discard, os.Stderr
 	if err := srv.Start(); err != nil {
 		return "", nil, err
@@ -410,4 +416,85 @@ func (h hist) quantile(q float64) time.Duration {
 		lower, below = b, h.counts[i]
 	}
 	return 0
+}
+
+// watchDashboard follows /dashboard/events until the returned function is
+// called, and then returns how long after its receipt each event was first
+// shown: an update that arrives at a with watermark w (the newest receipt
+// counted) first shows every event received after the previous update's
+// watermark and up to w, each after a − its receipt time; receipt times are
+// sampled every millisecond within [from, to], when events were being sent.
+func watchDashboard(base string) func(from, to time.Time) ([]time.Duration, int) {
+	ctx, cancel := context.WithCancel(context.Background())
+	type shown struct{ from, to, at time.Time }
+	var (
+		mu      sync.Mutex
+		spans   []shown
+		updates int
+		done    = make(chan struct{})
+	)
+	go func() {
+		defer close(done)
+		req, _ := http.NewRequestWithContext(ctx, "GET", base+"/dashboard/events", nil)
+		req.Header.Set("Authorization", "Bearer bench")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			return
+		}
+		defer resp.Body.Close()
+		sc := bufio.NewScanner(resp.Body)
+		sc.Buffer(make([]byte, 4<<20), 4<<20)
+		var prev time.Time
+		for sc.Scan() {
+			data, ok := strings.CutPrefix(sc.Text(), "data: ")
+			if !ok {
+				continue
+			}
+			arrived := time.Now()
+			var u struct {
+				Snapshot struct {
+					Watermark time.Time `json:"watermark"`
+				} `json:"snapshot"`
+			}
+			if json.Unmarshal([]byte(data), &u) != nil || u.Snapshot.Watermark.IsZero() {
+				continue
+			}
+			w := u.Snapshot.Watermark
+			mu.Lock()
+			updates++
+			if !prev.IsZero() && w.After(prev) {
+				spans = append(spans, shown{prev, w, arrived})
+			}
+			mu.Unlock()
+			if w.After(prev) {
+				prev = w
+			}
+		}
+	}()
+	return func(from, to time.Time) ([]time.Duration, int) {
+		time.Sleep(2 * time.Second) // the last events reach the dashboard
+		cancel()
+		<-done
+		mu.Lock()
+		defer mu.Unlock()
+		var delays []time.Duration
+		for _, s := range spans {
+			for t := s.from.Add(time.Millisecond); !t.After(s.to); t = t.Add(time.Millisecond) {
+				if !t.Before(from) && !t.After(to) {
+					delays = append(delays, s.at.Sub(t))
+				}
+			}
+		}
+		return delays, updates
+	}
+}
+
+func pctDur(ds []time.Duration, q float64) time.Duration {
+	if len(ds) == 0 {
+		return 0
+	}
+	s := append([]time.Duration(nil), ds...)
+	sort.Slice(s, func(i, j int) bool { return s[i] < s[j] })
+	i := int(math.Ceil(q*float64(len(s)))) - 1
+	return s[min(max(i, 0), len(s)-1)].Round(time.Millisecond)
 }

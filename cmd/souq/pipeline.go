@@ -24,6 +24,11 @@ import (
 	"github.com/souq-commerce/souq/internal/sqlite"
 )
 
+// dashboardInterval is how often the dashboard pushes new figures, and how
+// long one computation of them is shared: a quarter second keeps what the
+// dashboard shows within a second of the events (docs/benchmarks.md).
+const dashboardInterval = 250 * time.Millisecond
+
 // events is the running event pipeline: the stream, the outbox relay, the
 // processor feeding the aggregates and the archiver.
 type events struct {
@@ -100,7 +105,7 @@ func openEvents(ctx context.Context, c serveConfig, db *sqlite.DB, log *slog.Log
 		return fail(fmt.Errorf("open archive: %w", err))
 	}
 	e.store = analytics.NewMemStore()
-	if e.agg, err = analytics.New(ctx, e.store, analytics.Config{SnapshotTTL: time.Second}); err != nil {
+	if e.agg, err = analytics.New(ctx, e.store, analytics.Config{SnapshotTTL: dashboardInterval}); err != nil {
 		return fail(err)
 	}
 	// The aggregates live in memory: rebuild them from the whole stream.

@@ -225,7 +225,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	for _, rt := range coll.Routes() {
 		extra = append(extra, httpapi.Route{Pattern: rt.Pattern, Handler: rt.Handler})
 	}
-	dd := dashboard.Deps{Source: ev.agg, Health: ev, Products: productNames{cat}, Log: log}
+	dd := dashboard.Deps{Source: ev.agg, Health: ev, Products: productNames{cat}, Log: log, Interval: dashboardInterval}
 	if !(c.demo && loopback(c.addr)) { // with --demo on localhost the dashboard is open
 		auth := dashboard.NewTokenAuth(adminToken)
 		dd.Authorize, dd.Login = auth.Authorize, auth
