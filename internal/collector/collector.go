@@ -14,6 +14,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/souq-commerce/souq/internal/httpjson"
 	"github.com/souq-commerce/souq/internal/souq"
 )
 
@@ -205,7 +206,7 @@ func (c *Collector) ingest(w http.ResponseWriter, r *http.Request, req request, 
 	if rejected == nil {
 		rejected = []rejectedEvent{}
 	}
-	encode(w, http.StatusOK, batchResponse{Success: true, Accepted: len(v.accepted), Rejected: rejected})
+	httpjson.Encode(w, http.StatusOK, batchResponse{Success: true, Accepted: len(v.accepted), Rejected: rejected})
 	return nil
 }
 

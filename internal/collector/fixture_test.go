@@ -199,6 +199,16 @@ func decodeResponse(t testing.TB, rec *httptest.ResponseRecorder) batchResponse 
 	return resp
 }
 
+// problem is what the tests read of a problem document.
+type problem struct {
+	Type     string          `json:"type"`
+	Title    string          `json:"title"`
+	Status   int             `json:"status"`
+	Detail   string          `json:"detail"`
+	Instance string          `json:"instance"`
+	Errors   []rejectedEvent `json:"errors"`
+}
+
 func decodeProblem(t testing.TB, rec *httptest.ResponseRecorder, status int) problem {
 	t.Helper()
 	if rec.Code != status {

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/souq-commerce/souq/internal/httpjson"
 	"github.com/souq-commerce/souq/internal/souq"
 )
 
@@ -382,7 +383,7 @@ func jsonKind(raw []byte) string {
 func fieldTypeRejection(err error) *rejection {
 	var typ *json.UnmarshalTypeError
 	if errors.As(err, &typ) && typ.Field != "" {
-		return reject(codeMalformed, "field %q must be a %s, not %s", typ.Field, jsonType(typ.Type.Kind().String()), jsonArticle(typ.Value))
+		return reject(codeMalformed, "field %q must be a %s, not %s", typ.Field, httpjson.TypeName(typ.Type.Kind()), jsonArticle(typ.Value))
 	}
 	return reject(codeMalformed, "event is not a valid JSON object")
 }

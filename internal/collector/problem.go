@@ -1,10 +1,10 @@
 package collector
 
 import (
-	"encoding/json"
 	"errors"
 	"net/http"
 
+	"github.com/souq-commerce/souq/internal/httpjson"
 	"github.com/souq-commerce/souq/internal/souq"
 )
 
@@ -67,17 +67,6 @@ type batchResponse struct {
 	Rejected []rejectedEvent `json:"rejected"`
 }
 
-// problem is an RFC 9457 problem details document, with the per-event
-// reasons in "errors" when every event was rejected.
-type problem struct {
-	Type     string          `json:"type"`
-	Title    string          `json:"title"`
-	Status   int             `json:"status"`
-	Detail   string          `json:"detail,omitempty"`
-	Instance string          `json:"instance,omitempty"`
-	Errors   []rejectedEvent `json:"errors,omitempty"`
-}
-
 // writeError writes err as a problem document. Errors of a known kind show
 // their detail; anything else is logged and shown as a bare 500.
 func (c *Collector) writeError(w http.ResponseWriter, r *http.Request, err error) {
@@ -94,57 +83,16 @@ func (c *Collector) writeError(w http.ResponseWriter, r *http.Request, err error
 				if ks.status == http.StatusTooManyRequests {
 					w.Header().Set("X-RateLimit-Reset", e.retryAfter) // what analytics.js reads, in seconds
 				}
-				writeProblem(w, problem{Type: "urn:souq:problem:" + ks.typ, Status: ks.status,
-					Detail: e.detail, Instance: r.URL.Path, Errors: e.events})
+				var extra map[string]any
+				if len(e.events) > 0 {
+					extra = map[string]any{"errors": e.events}
+				}
+				httpjson.WriteProblem(w, httpjson.Problem{Type: httpjson.ProblemTypePrefix + ks.typ, Status: ks.status,
+					Detail: e.detail, Instance: r.URL.Path, Extra: extra})
 				return
 			}
 		}
 	}
 	c.log.Error("collector request failed", "path", r.URL.Path, "err", err)
-	writeProblem(w, problem{Status: http.StatusInternalServerError, Detail: internalDetail, Instance: r.URL.Path})
-}
-
-func writeProblem(w http.ResponseWriter, p problem) {
-	if p.Type == "" {
-		p.Type = "about:blank"
-	}
-	if p.Title == "" {
-		p.Title = http.StatusText(p.Status)
-	}
-	body, _ := json.Marshal(p)
-	writeJSON(w, p.Status, "application/problem+json", body)
-}
-
-// encode writes v as a JSON response with the given status.
-func encode(w http.ResponseWriter, status int, v any) {
-	body, err := json.Marshal(v)
-	if err != nil {
-		writeProblem(w, problem{Status: http.StatusInternalServerError, Detail: "the response could not be encoded"})
-		return
-	}
-	writeJSON(w, status, "application/json", body)
-}
-
-func writeJSON(w http.ResponseWriter, status int, contentType string, body []byte) {
-	w.Header().Set("Content-Type", contentType)
-	w.Header().Set("Cache-Control", "no-store")
-	w.WriteHeader(status)
-	_, _ = w.Write(body)
-	_, _ = w.Write([]byte("\n"))
-}
-
-func jsonType(kind string) string {
-	switch kind {
-	case "int", "int8", "int16", "int32", "int64", "uint", "uint8", "uint16", "uint32", "uint64", "float32", "float64":
-		return "number"
-	case "string":
-		return "string"
-	case "slice", "array":
-		return "array"
-	case "bool":
-		return "boolean"
-	case "map", "struct":
-		return "object"
-	}
-	return kind
+	httpjson.WriteProblem(w, httpjson.Problem{Status: http.StatusInternalServerError, Detail: internalDetail, Instance: r.URL.Path})
 }

@@ -9,6 +9,8 @@ import (
 	"io"
 	"net/http"
 	"strings"
+
+	"github.com/souq-commerce/souq/internal/httpjson"
 )
 
 // request is a decoded request body: the raw messages and what the batch
@@ -126,7 +128,7 @@ func decodeError(err error) error {
 	case errors.As(err, &typ) && typ.Field == "batch":
 		return fail(errBadRequest, fmt.Sprintf(`"batch" must be an array of messages, not %s`, jsonArticle(typ.Value)))
 	case errors.As(err, &typ):
-		return fail(errBadRequest, fmt.Sprintf("field %q must be a %s, not %s", typ.Field, jsonType(typ.Type.Kind().String()), jsonArticle(typ.Value)))
+		return fail(errBadRequest, fmt.Sprintf("field %q must be a %s, not %s", typ.Field, httpjson.TypeName(typ.Type.Kind()), jsonArticle(typ.Value)))
 	}
 	return fail(errBadRequest, "malformed JSON body")
 }

@@ -1,53 +1,28 @@
 package dashboard
 
 import (
-	"encoding/json"
 	"net/http"
 	"slices"
 	"time"
 
 	"github.com/souq-commerce/souq/internal/analytics"
+	"github.com/souq-commerce/souq/internal/httpjson"
 	"github.com/souq-commerce/souq/internal/souq"
 )
-
-// problem is an RFC 9457 problem details document.
-type problem struct {
-	Type     string `json:"type"`
-	Title    string `json:"title"`
-	Status   int    `json:"status"`
-	Detail   string `json:"detail,omitempty"`
-	Instance string `json:"instance,omitempty"`
-}
 
 // writeProblem answers with a problem document; typ names the problem
 // type under urn:souq:problem: as the rest of the API does ("" for
 // about:blank).
 func writeProblem(w http.ResponseWriter, r *http.Request, status int, typ, detail string) {
-	p := problem{Type: "about:blank", Title: http.StatusText(status), Status: status, Detail: detail, Instance: r.URL.Path}
+	p := httpjson.Problem{Status: status, Detail: detail, Instance: r.URL.Path}
 	if typ != "" {
-		p.Type = "urn:souq:problem:" + typ
+		p.Type = httpjson.ProblemTypePrefix + typ
 	}
-	body, _ := json.Marshal(p)
-	writeBody(w, status, "application/problem+json", body)
+	httpjson.WriteProblem(w, p)
 }
 
 // encode answers with v as JSON.
-func encode(w http.ResponseWriter, r *http.Request, v any) {
-	body, err := json.Marshal(v)
-	if err != nil {
-		writeProblem(w, r, http.StatusInternalServerError, "", "the response could not be encoded")
-		return
-	}
-	writeBody(w, http.StatusOK, "application/json", body)
-}
-
-func writeBody(w http.ResponseWriter, status int, contentType string, body []byte) {
-	w.Header().Set("Content-Type", contentType)
-	w.Header().Set("Cache-Control", "no-store")
-	w.WriteHeader(status)
-	_, _ = w.Write(body)
-	_, _ = w.Write([]byte("\n"))
-}
+func encode(w http.ResponseWriter, v any) { httpjson.Encode(w, http.StatusOK, v) }
 
 // unauthorized answers a request Authorize turned down.
 func unauthorized(w http.ResponseWriter, r *http.Request) {
@@ -85,7 +60,7 @@ func (d *Dashboard) handleSnapshot() http.Handler {
 			unavailable(w, r)
 			return
 		}
-		encode(w, r, snap)
+		encode(w, snap)
 	})
 }
 
@@ -100,7 +75,7 @@ func (d *Dashboard) handleHealth() http.Handler {
 			unavailable(w, r)
 			return
 		}
-		encode(w, r, h)
+		encode(w, h)
 	})
 }
 
@@ -154,7 +129,7 @@ func (d *Dashboard) handleTrending() http.Handler {
 				out.Products = append(out.Products, np)
 			}
 		}
-		encode(w, r, out)
+		encode(w, out)
 	})
 }
 
@@ -177,7 +152,7 @@ func (d *Dashboard) handleMarkets() http.Handler {
 		if out.Markets == nil {
 			out.Markets = []analytics.MarketFigures{}
 		}
-		encode(w, r, out)
+		encode(w, out)
 	})
 }
 
@@ -202,6 +177,6 @@ func (d *Dashboard) handleFunnel() http.Handler {
 		if n := len(snap.Minutes); n > 0 {
 			out.From, out.To = snap.Minutes[0].Start, snap.Minutes[n-1].Start.Add(time.Minute)
 		}
-		encode(w, r, out)
+		encode(w, out)
 	})
 }

@@ -1,17 +1,15 @@
 package httpapi
 
 import (
+	"cmp"
 	"net/http"
 
 	"github.com/souq-commerce/souq/internal/catalog"
+	"github.com/souq-commerce/souq/internal/httpjson"
 	"github.com/souq-commerce/souq/internal/souq"
 )
 
-// adminProductJSON is a product as admins see it: every market's price.
-type adminProductJSON struct {
-	souq.Product
-}
-
+// Admin answers carry the whole product: every market's price and the stock.
 func (s *server) handleAdminProductCreate() http.Handler {
 	return s.handle(func(w http.ResponseWriter, r *http.Request) error {
 		in, err := decode[catalog.ProductInput](w, r, maxAdminBody)
@@ -23,7 +21,7 @@ func (s *server) handleAdminProductCreate() http.Handler {
 			return err
 		}
 		w.Header().Set("Location", "/api/v1/products/"+string(p.ID))
-		encode(w, http.StatusCreated, adminProductJSON{p})
+		httpjson.Encode(w, http.StatusCreated, p)
 		return nil
 	})
 }
@@ -38,7 +36,7 @@ func (s *server) handleAdminProductUpdate() http.Handler {
 		if err != nil {
 			return err
 		}
-		encode(w, http.StatusOK, adminProductJSON{p})
+		httpjson.Encode(w, http.StatusOK, p)
 		return nil
 	})
 }
@@ -61,7 +59,7 @@ func (s *server) handleAdminStock() http.Handler {
 		if err != nil {
 			return err
 		}
-		encode(w, http.StatusOK, adminProductJSON{p})
+		httpjson.Encode(w, http.StatusOK, p)
 		return nil
 	})
 }
@@ -77,7 +75,7 @@ func (s *server) handleAdminOrderList() http.Handler {
 		if err != nil {
 			return err
 		}
-		page, size = max(page, 1), cmpOr(size, 50)
+		page, size = max(page, 1), cmp.Or(size, 50)
 		orders, total, err := s.Checkout.Orders(r.Context(), page, size)
 		if err != nil {
 			return asBadRequest(err)
@@ -86,16 +84,9 @@ func (s *server) handleAdminOrderList() http.Handler {
 		for _, o := range orders {
 			out.Items = append(out.Items, orderView(o))
 		}
-		encode(w, http.StatusOK, out)
+		httpjson.Encode(w, http.StatusOK, out)
 		return nil
 	})
-}
-
-func cmpOr(v, fallback int) int {
-	if v == 0 {
-		return fallback
-	}
-	return v
 }
 
 func (s *server) handleAdminOrderGet() http.Handler {
@@ -104,7 +95,7 @@ func (s *server) handleAdminOrderGet() http.Handler {
 		if err != nil {
 			return err
 		}
-		encode(w, http.StatusOK, orderView(o))
+		httpjson.Encode(w, http.StatusOK, orderView(o))
 		return nil
 	})
 }
@@ -115,7 +106,7 @@ func (s *server) handleAdminOrderCancel() http.Handler {
 		if err != nil {
 			return err
 		}
-		encode(w, http.StatusOK, orderView(o))
+		httpjson.Encode(w, http.StatusOK, orderView(o))
 		return nil
 	})
 }
@@ -131,7 +122,7 @@ func (s *server) handleAdminSaleList() http.Handler {
 		for _, sale := range sales {
 			out = append(out, saleView(sale, now, true))
 		}
-		encode(w, http.StatusOK, map[string]any{"items": out})
+		httpjson.Encode(w, http.StatusOK, map[string]any{"items": out})
 		return nil
 	})
 }
@@ -146,7 +137,7 @@ func (s *server) handleAdminSaleCreate() http.Handler {
 		if err != nil {
 			return err
 		}
-		encode(w, http.StatusCreated, saleView(sale, s.now(), true))
+		httpjson.Encode(w, http.StatusCreated, saleView(sale, s.now(), true))
 		return nil
 	})
 }

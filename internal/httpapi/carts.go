@@ -3,6 +3,7 @@ package httpapi
 import (
 	"net/http"
 
+	"github.com/souq-commerce/souq/internal/httpjson"
 	"github.com/souq-commerce/souq/internal/souq"
 )
 
@@ -36,7 +37,7 @@ func (s *server) handleCartCreate() http.Handler {
 			return err
 		}
 		w.Header().Set("Location", "/api/v1/carts/"+string(v.ID))
-		encode(w, http.StatusCreated, cartView(v))
+		httpjson.Encode(w, http.StatusCreated, cartView(v))
 		return nil
 	})
 }
@@ -47,7 +48,7 @@ func (s *server) handleCartGet() http.Handler {
 		if err != nil {
 			return err
 		}
-		encode(w, http.StatusOK, cartView(v))
+		httpjson.Encode(w, http.StatusOK, cartView(v))
 		return nil
 	})
 }
@@ -62,7 +63,7 @@ func (s *server) handleCartUpdate() http.Handler {
 		if err != nil {
 			return err
 		}
-		encode(w, http.StatusOK, cartView(v))
+		httpjson.Encode(w, http.StatusOK, cartView(v))
 		return nil
 	})
 }
@@ -81,7 +82,7 @@ func (s *server) handleCartItemAdd() http.Handler {
 		if err != nil {
 			return err
 		}
-		encode(w, http.StatusOK, cartView(v))
+		httpjson.Encode(w, http.StatusOK, cartView(v))
 		return nil
 	})
 }
@@ -100,7 +101,7 @@ func (s *server) handleCartItemSet() http.Handler {
 		if err != nil {
 			return err
 		}
-		encode(w, http.StatusOK, cartView(v))
+		httpjson.Encode(w, http.StatusOK, cartView(v))
 		return nil
 	})
 }
@@ -111,7 +112,7 @@ func (s *server) handleCartItemDelete() http.Handler {
 		if err != nil {
 			return err
 		}
-		encode(w, http.StatusOK, cartView(v))
+		httpjson.Encode(w, http.StatusOK, cartView(v))
 		return nil
 	})
 }

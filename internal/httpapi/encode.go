@@ -10,27 +10,9 @@ import (
 	"net/http"
 	"strings"
 
+	"github.com/souq-commerce/souq/internal/httpjson"
 	"github.com/souq-commerce/souq/internal/souq"
 )
-
-// encode writes v as a JSON response with the given status.
-func encode(w http.ResponseWriter, status int, v any) {
-	body, err := json.Marshal(v)
-	if err != nil {
-		writeProblem(w, problem{Status: http.StatusInternalServerError, Title: "Internal Server Error",
-			Detail: "the response could not be encoded"})
-		return
-	}
-	writeJSON(w, status, "application/json", body)
-}
-
-func writeJSON(w http.ResponseWriter, status int, contentType string, body []byte) {
-	w.Header().Set("Content-Type", contentType)
-	w.Header().Set("Cache-Control", "no-store")
-	w.WriteHeader(status)
-	_, _ = w.Write(body)
-	_, _ = w.Write([]byte("\n"))
-}
 
 // errBadRequest is the kind of errors in the request's form (malformed JSON,
 // bad query parameters), mapped to 400 rather than ErrInvalid's 422.
@@ -102,8 +84,8 @@ func decodeError(err error) error {
 		if field == "" {
 			return souq.Errorf(errBadRequest, "the body must be a JSON object, not a %s", typ.Value)
 		}
-		return &souq.Error{Kind: errBadRequest, Detail: fmt.Sprintf("field %q must be a %s, not a %s", field, jsonType(typ.Type.Kind().String()), typ.Value),
-			Fields: []souq.FieldError{{Field: field, Reason: "must be a " + jsonType(typ.Type.Kind().String())}}}
+		return &souq.Error{Kind: errBadRequest, Detail: fmt.Sprintf("field %q must be a %s, not a %s", field, httpjson.TypeName(typ.Type.Kind()), typ.Value),
+			Fields: []souq.FieldError{{Field: field, Reason: "must be a " + httpjson.TypeName(typ.Type.Kind())}}}
 	}
 	if name, ok := strings.CutPrefix(err.Error(), "json: unknown field "); ok {
 		name = strings.Trim(name, `"`)
@@ -114,20 +96,4 @@ func decodeError(err error) error {
 		return &souq.Error{Kind: errBadRequest, Detail: detail, Fields: []souq.FieldError{{Field: name, Reason: "unknown field"}}}
 	}
 	return souq.Errorf(errBadRequest, "malformed JSON body")
-}
-
-func jsonType(kind string) string {
-	switch kind {
-	case "int", "int8", "int16", "int32", "int64", "uint", "uint8", "uint16", "uint32", "uint64", "float32", "float64":
-		return "number"
-	case "string":
-		return "string"
-	case "slice", "array":
-		return "array"
-	case "bool":
-		return "boolean"
-	case "map", "struct":
-		return "object"
-	}
-	return kind
 }

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/souq-commerce/souq/internal/httpjson"
 	"github.com/souq-commerce/souq/internal/souq"
 )
 
@@ -37,7 +38,7 @@ func (s *server) handleReady() http.Handler {
 			if err := s.Ready(ctx); err != nil {
 				s.log.Warn("not ready", "err", err)
 				w.Header().Set("Retry-After", "1")
-				writeProblem(w, problem{Status: http.StatusServiceUnavailable, Detail: "not ready; see the server log", Instance: r.URL.Path})
+				httpjson.WriteProblem(w, httpjson.Problem{Status: http.StatusServiceUnavailable, Detail: "not ready; see the server log", Instance: r.URL.Path})
 				return
 			}
 		}

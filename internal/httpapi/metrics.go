@@ -7,6 +7,8 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/souq-commerce/souq/internal/httpjson"
 )
 
 type metrics struct {
@@ -58,7 +60,7 @@ func (s *server) instrument(pattern string, next http.Handler) http.Handler {
 			if v := recover(); v != nil {
 				s.log.Error("handler panic", "route", pattern, "panic", v)
 				if !sw.wrote {
-					writeProblem(sw, problem{Status: http.StatusInternalServerError, Detail: "an internal error occurred; it has been logged"})
+					httpjson.WriteProblem(sw, httpjson.Problem{Status: http.StatusInternalServerError, Detail: "an internal error occurred; it has been logged"})
 				}
 			}
 			s.metrics.duration.WithLabelValues(pattern, r.Method, strconv.Itoa(sw.status)).Observe(time.Since(start).Seconds())

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"strings"
 
+	"github.com/souq-commerce/souq/internal/httpjson"
 	"github.com/souq-commerce/souq/internal/souq"
 )
 
@@ -56,7 +57,7 @@ func (s *server) problemFallback(mux *http.ServeMux) http.Handler {
 			_, _ = w.Write(rec.body.Bytes())
 			return
 		}
-		writeProblem(w, problem{Status: rec.status, Detail: detail, Instance: r.URL.Path})
+		httpjson.WriteProblem(w, httpjson.Problem{Status: rec.status, Detail: detail, Instance: r.URL.Path})
 	})
 }
 

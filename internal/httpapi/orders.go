@@ -9,6 +9,7 @@ import (
 	"net/url"
 
 	"github.com/souq-commerce/souq/internal/checkout"
+	"github.com/souq-commerce/souq/internal/httpjson"
 	"github.com/souq-commerce/souq/internal/souq"
 )
 
@@ -48,7 +49,7 @@ func (s *server) handleOrderCreate() http.Handler {
 			if json.Unmarshal(res.Replay.Body, &first) == nil && first.ID != "" {
 				w.Header().Set("Location", "/api/v1/orders/"+first.ID)
 			}
-			writeJSON(w, res.Replay.Status, "application/json", res.Replay.Body)
+			httpjson.Write(w, res.Replay.Status, "application/json", res.Replay.Body)
 			return nil
 		}
 		o := res.Placed.Order
@@ -58,7 +59,7 @@ func (s *server) handleOrderCreate() http.Handler {
 			return err
 		}
 		w.Header().Set("Location", "/api/v1/orders/"+string(o.ID))
-		writeJSON(w, status, "application/json", body)
+		httpjson.Write(w, status, "application/json", body)
 		return nil
 	})
 }
@@ -89,7 +90,7 @@ func (s *server) handleOrderGet() http.Handler {
 		if err != nil {
 			return err
 		}
-		encode(w, http.StatusOK, orderView(o))
+		httpjson.Encode(w, http.StatusOK, orderView(o))
 		return nil
 	})
 }
@@ -100,7 +101,7 @@ func (s *server) handleOrderCancel() http.Handler {
 		if err != nil {
 			return err
 		}
-		encode(w, http.StatusOK, orderView(o))
+		httpjson.Encode(w, http.StatusOK, orderView(o))
 		return nil
 	})
 }

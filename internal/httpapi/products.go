@@ -6,6 +6,7 @@ import (
 	"strconv"
 
 	"github.com/souq-commerce/souq/internal/catalog"
+	"github.com/souq-commerce/souq/internal/httpjson"
 	"github.com/souq-commerce/souq/internal/souq"
 )
 
@@ -42,7 +43,7 @@ func queryInt(q url.Values, name string) (int, error) {
 
 func (s *server) handleMarkets() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		encode(w, http.StatusOK, map[string]any{"items": souq.Markets()})
+		httpjson.Encode(w, http.StatusOK, map[string]any{"items": souq.Markets()})
 	})
 }
 
@@ -72,7 +73,7 @@ func (s *server) handleProductList() http.Handler {
 		for _, o := range res.Items {
 			out.Items = append(out.Items, productView(o, m))
 		}
-		encode(w, http.StatusOK, out)
+		httpjson.Encode(w, http.StatusOK, out)
 		return nil
 	})
 }
@@ -90,7 +91,7 @@ func (s *server) handleProductGet() http.Handler {
 		if !o.Sold {
 			return souq.Errorf(souq.ErrNotFound, "product %q is not sold in %s", r.PathValue("id"), m.Code)
 		}
-		encode(w, http.StatusOK, productView(o, m))
+		httpjson.Encode(w, http.StatusOK, productView(o, m))
 		return nil
 	})
 }
@@ -113,7 +114,7 @@ func (s *server) handleFacets() http.Handler {
 		for _, c := range f.Categories {
 			cats = append(cats, category{Facet: c, Name: catalog.CategoryName(c.Value)})
 		}
-		encode(w, http.StatusOK, map[string]any{"categories": cats, "brands": f.Brands})
+		httpjson.Encode(w, http.StatusOK, map[string]any{"categories": cats, "brands": f.Brands})
 		return nil
 	})
 }
@@ -127,7 +128,7 @@ func (s *server) handleCurrentSale() http.Handler {
 		if !ok {
 			return souq.Errorf(souq.ErrNotFound, "no sale is running or scheduled")
 		}
-		encode(w, http.StatusOK, saleView(sale, s.now(), true))
+		httpjson.Encode(w, http.StatusOK, saleView(sale, s.now(), true))
 		return nil
 	})
 }

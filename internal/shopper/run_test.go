@@ -172,8 +172,10 @@ func TestRunStopsOnCancel(t *testing.T) {
 	}
 	t.Logf("Run returned %v after cancel", time.Since(start))
 	st := sim.Stats()
-	if st.Active != 0 || st.Sessions != maxConcurrent || st.Dropped == 0 {
-		t.Errorf("stats: got %+v, want %d sessions, none active, some dropped", st, maxConcurrent)
+	// A session may end on its own before the cancel and free a slot, so
+	// the count of sessions is at least, not exactly, maxConcurrent.
+	if st.Active != 0 || st.Sessions < maxConcurrent || st.Dropped == 0 {
+		t.Errorf("stats: got %+v, want at least %d sessions, none active, some dropped", st, maxConcurrent)
 	}
 	if st.Errors != 0 {
 		t.Errorf("errors: got %d, want requests cut by the cancel not counted as failures", st.Errors)
