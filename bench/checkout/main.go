@@ -15,20 +15,18 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"os"
-	"os/exec"
-	"path/filepath"
 	"runtime"
 	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/souq-commerce/souq/bench/internal/server"
 )
 
 func main() {
@@ -60,32 +58,13 @@ func run() error {
 		return err
 	}
 	defer os.RemoveAll(dir)
-	bin := filepath.Join(dir, "souq")
-	build := exec.Command("go", "build", "-o", bin, "./cmd/souq")
-	build.Stdout, build.Stderr = os.Stderr, os.Stderr
-	if err := build.Run(); err != nil {
-		return fmt.Errorf("build souq (run from the repository root): %w", err)
-	}
-	addr, err := freeAddr()
+	base, stop, err := server.Start(dir, "--sqlite-sync", c.sync, "--admin-token", "bench", "--log-level", "error")
 	if err != nil {
 		return err
 	}
-	srv := exec.Command(bin, "serve", "--addr", addr, "--data", filepath.Join(dir, "data"),
-		"--sqlite-sync", c.sync, "--admin-token", "bench", "--log-level", "error")
-	srv.Stdout, srv.Stderr = io.Discard, os.Stderr
-	if err := srv.Start(); err != nil {
-		return err
-	}
-	defer func() {
-		_ = srv.Process.Signal(os.Interrupt)
-		_ = srv.Wait()
-	}()
-	base := "http://" + addr
+	defer stop()
 	client := &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{
 		MaxIdleConns: 1024, MaxIdleConnsPerHost: 1024, IdleConnTimeout: time.Minute}}
-	if err := waitReady(client, base); err != nil {
-		return err
-	}
 	ids, err := createProducts(client, base, c.products)
 	if err != nil {
 		return err
@@ -111,30 +90,6 @@ func run() error {
 	fmt.Printf("fixed rate: %d orders/s for %s: %d orders, p50 %s p90 %s p99 %s max %s (started late: %d)\n",
 		c.rate, c.duration, len(lat), pct(lat, 50), pct(lat, 90), pct(lat, 99), pct(lat, 100), late)
 	return nil
-}
-
-func freeAddr() (string, error) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return "", err
-	}
-	defer ln.Close()
-	return ln.Addr().String(), nil
-}
-
-func waitReady(client *http.Client, base string) error {
-	deadline := time.Now().Add(60 * time.Second)
-	for time.Now().Before(deadline) {
-		resp, err := client.Get(base + "/readyz")
-		if err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == 200 {
-				return nil
-			}
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-	return errors.New("server not ready after 60s")
 }
 
 func createProducts(client *http.Client, base string, n int) ([]string, error) {

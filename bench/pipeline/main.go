@@ -22,10 +22,8 @@ import (
 	"fmt"
 	"io"
 	"math"
-	"net"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"runtime"
 	"sort"
@@ -35,6 +33,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/souq-commerce/souq/bench/internal/server"
 	"github.com/souq-commerce/souq/internal/natsstream"
 	"github.com/souq-commerce/souq/internal/souq"
 )
@@ -76,7 +75,8 @@ func run() error {
 	}
 	fmt.Printf("raw embedded JetStream publish: %.0f events/s\n", raw)
 
-	base, stop, err := startServer(dir, c)
+	base, stop, err := server.Start(dir, "--write-key", "bench", "--stream-sync", c.sync, "--log-level", "error",
+		"--collector-rate", "1000000", "--admin-token", "bench")
 	if err != nil {
 		return err
 	}
@@ -265,42 +265,6 @@ func openLoop(client *http.Client, base string, rate int, d time.Duration) (sent
 		return 0, late, fmt.Errorf("%d batches failed", f)
 	}
 	return int64(total * batchSize), late, nil
-}
-
-func startServer(dir string, c config) (string, func(), error) {
-	bin := filepath.Join(dir, "souq")
-	build := exec.Command("go", "build", "-o", bin, "./cmd/souq")
-	build.Stdout, build.Stderr = os.Stderr, os.Stderr
-	if err := build.Run(); err != nil {
-		return "", nil, fmt.Errorf("build souq (run from the repository root): %w", err)
-	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return "", nil, err
-	}
-	addr := ln.Addr().String()
-	ln.Close()
-	srv := exec.Command(bin, "serve", "--addr", addr, "--data", filepath.Join(dir, "data"), "--write-key", "bench",
-		"--stream-sync", c.sync, "--log-level", "error", "--collector-rate", "1000000", "--admin-token", "bench")
-	srv.Stdout, srv.Stderr = io.Discard, os.Stderr
-	if err := srv.Start(); err != nil {
-		return "", nil, err
-	}
-	stop := func() {
-		_ = srv.Process.Signal(os.Interrupt)
-		_ = srv.Wait()
-	}
-	base := "http://" + addr
-	for deadline := time.Now().Add(time.Minute); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
-		if resp, err := http.Get(base + "/readyz"); err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == 200 {
-				return base, stop, nil
-			}
-		}
-	}
-	stop()
-	return "", nil, errors.New("server not ready after a minute")
 }
 
 // scrape reads the server's unlabelled (or summed) metric values.
