@@ -13,7 +13,6 @@ package main
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"flag"
 	"fmt"
@@ -21,11 +20,9 @@ import (
 	"net/http"
 	"os"
 	"runtime"
-	"slices"
-	"sync"
-	"sync/atomic"
 	"time"
 
+	"github.com/souq-commerce/souq/bench/internal/load"
 	"github.com/souq-commerce/souq/bench/internal/server"
 )
 
@@ -72,23 +69,25 @@ func run() error {
 	fmt.Printf("checkout benchmark: souq serve on embedded SQLite, synchronous=%s (WAL), %d CPUs, %d products\n",
 		c.sync, runtime.NumCPU(), len(ids))
 
+	order := func(i int) error { return placeOrder(client, base, ids, i) }
+
 	// Warm up connections and caches.
-	if _, _, err := closedLoop(client, base, ids, c.clients, 2*time.Second); err != nil {
+	if _, err := load.Closed(c.clients, 2*time.Second, order); err != nil {
 		return err
 	}
-	n, lat, err := closedLoop(client, base, ids, c.clients, c.duration)
+	lat, err := load.Closed(c.clients, c.duration, order)
 	if err != nil {
 		return err
 	}
 	fmt.Printf("throughput: %d clients, %s: %d orders, %.0f orders/s, p50 %s p99 %s\n",
-		c.clients, c.duration, n, float64(n)/c.duration.Seconds(), pct(lat, 50), pct(lat, 99))
+		c.clients, c.duration, len(lat), float64(len(lat))/c.duration.Seconds(), load.Pct(lat, 50), load.Pct(lat, 99))
 
-	lat, late, err := openLoop(client, base, ids, c.rate, c.duration)
+	lat, late, err := load.Open(c.rate, c.duration, order)
 	if err != nil {
 		return err
 	}
 	fmt.Printf("fixed rate: %d orders/s for %s: %d orders, p50 %s p90 %s p99 %s max %s (started late: %d)\n",
-		c.rate, c.duration, len(lat), pct(lat, 50), pct(lat, 90), pct(lat, 99), pct(lat, 100), late)
+		c.rate, c.duration, len(lat), load.Pct(lat, 50), load.Pct(lat, 90), load.Pct(lat, 99), load.Pct(lat, 100), late)
 	return nil
 }
 
@@ -133,103 +132,16 @@ func orderBody(ids []string, i int) []byte {
 	return b
 }
 
-func placeOrder(client *http.Client, base string, body []byte) (time.Duration, error) {
-	start := time.Now()
-	resp, err := client.Post(base+"/api/v1/orders", "application/json", bytes.NewReader(body))
+// placeOrder places order number i and checks it was created.
+func placeOrder(client *http.Client, base string, ids []string, i int) error {
+	resp, err := client.Post(base+"/api/v1/orders", "application/json", bytes.NewReader(orderBody(ids, i)))
 	if err != nil {
-		return 0, err
+		return err
 	}
 	_, _ = io.Copy(io.Discard, resp.Body)
 	resp.Body.Close()
 	if resp.StatusCode != 201 {
-		return 0, fmt.Errorf("order: status %d", resp.StatusCode)
+		return fmt.Errorf("order: status %d", resp.StatusCode)
 	}
-	return time.Since(start), nil
-}
-
-func closedLoop(client *http.Client, base string, ids []string, clients int, d time.Duration) (int, []time.Duration, error) {
-	ctx, cancel := context.WithTimeout(context.Background(), d)
-	defer cancel()
-	var (
-		wg    sync.WaitGroup
-		mu    sync.Mutex
-		lat   []time.Duration
-		fails atomic.Int64
-		seq   atomic.Int64
-	)
-	for range clients {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			var mine []time.Duration
-			for ctx.Err() == nil {
-				l, err := placeOrder(client, base, orderBody(ids, int(seq.Add(1))))
-				if err != nil {
-					fails.Add(1)
-					continue
-				}
-				mine = append(mine, l)
-			}
-			mu.Lock()
-			lat = append(lat, mine...)
-			mu.Unlock()
-		}()
-	}
-	wg.Wait()
-	if f := fails.Load(); f > 0 {
-		return 0, nil, fmt.Errorf("%d orders failed", f)
-	}
-	return len(lat), lat, nil
-}
-
-func openLoop(client *http.Client, base string, ids []string, rate int, d time.Duration) ([]time.Duration, int, error) {
-	interval := time.Second / time.Duration(rate)
-	total := int(d / interval)
-	var (
-		wg    sync.WaitGroup
-		mu    sync.Mutex
-		lat   = make([]time.Duration, 0, total)
-		fails atomic.Int64
-		late  int
-	)
-	start := time.Now()
-	for i := range total {
-		due := start.Add(time.Duration(i) * interval)
-		if wait := time.Until(due); wait > 0 {
-			time.Sleep(wait)
-		} else if -wait > 10*time.Millisecond {
-			late++
-		}
-		body := orderBody(ids, i)
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			// Latency counts from when the request was due, so a stalled
-			// generator cannot hide queueing (no coordinated omission).
-			if _, err := placeOrder(client, base, body); err != nil {
-				fails.Add(1)
-				return
-			}
-			l := time.Since(due)
-			mu.Lock()
-			lat = append(lat, l)
-			mu.Unlock()
-		}()
-	}
-	wg.Wait()
-	if f := fails.Load(); f > 0 {
-		return nil, 0, fmt.Errorf("%d orders failed", f)
-	}
-	return lat, late, nil
-}
-
-func pct(lat []time.Duration, p int) time.Duration {
-	if len(lat) == 0 {
-		return 0
-	}
-	s := slices.Clone(lat)
-	slices.Sort(s)
-	i := (len(s)*p + 99) / 100
-	i = min(max(i-1, 0), len(s)-1)
-	return s[i].Round(10 * time.Microsecond)
+	return nil
 }

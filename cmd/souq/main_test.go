@@ -415,3 +415,58 @@ func TestHelpAndVersion(t *testing.T) {
 		t.Errorf("help: got %q, %v", out.String(), err)
 	}
 }
+
+// TestServeStorefront: souq serve --demo serves the shop at /, the API
+// index at /api, and the product images the demo catalogue names.
+func TestServeStorefront(t *testing.T) {
+	base, _, _ := startServe(t, []string{"--addr", "127.0.0.1:0", "--data", t.TempDir(), "--demo", "--shoppers", "0", "--write-key", "wk_e2e"}, nil)
+	noFollow := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	req, _ := http.NewRequest(http.MethodGet, base+"/", nil)
+	req.Header.Set("Accept-Language", "ar-SA,ar;q=0.9,en;q=0.5")
+	resp, err := noFollow.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusFound || resp.Header.Get("Location") != "/ar/" {
+		t.Errorf("GET /: got %d to %q, want 302 to /ar/", resp.StatusCode, resp.Header.Get("Location"))
+	}
+	get := func(path string) (int, string, http.Header) {
+		t.Helper()
+		resp, err := http.Get(base + path)
+		if err != nil {
+			t.Fatalf("GET %s: %v", path, err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(b), resp.Header
+	}
+	if status, body, _ := get("/api"); status != 200 || !strings.Contains(body, "/api/openapi.json") {
+		t.Errorf("GET /api: got %d, want the API index", status)
+	}
+	status, body, h := get("/ar/")
+	if status != 200 || !strings.Contains(body, `<html lang="ar" dir="rtl">`) || !strings.Contains(body, `"writeKey":"wk_e2e"`) ||
+		!strings.Contains(body, `"consent":true`) || !strings.Contains(h.Get("Content-Security-Policy"), "connect-src 'self'") {
+		t.Errorf("GET /ar/: got %d, CSP %q\n%s", status, h.Get("Content-Security-Policy"), body)
+	}
+	var list struct {
+		Items []struct {
+			Slug  string `json:"slug"`
+			Image string `json:"image"`
+		} `json:"items"`
+	}
+	getJSON(t, base+"/api/v1/products?page_size=1", &list)
+	if len(list.Items) != 1 {
+		t.Fatalf("no demo product")
+	}
+	p := list.Items[0]
+	if status, body, _ := get("/en/p/" + p.Slug); status != 200 || !strings.Contains(body, `id="add-to-cart-button"`) {
+		t.Errorf("product page %s: got %d", p.Slug, status)
+	}
+	if status, body, h := get(p.Image); status != 200 || h.Get("Content-Type") != "image/svg+xml" || !strings.HasPrefix(body, "<svg") {
+		t.Errorf("image %s: got %d %q", p.Image, status, h.Get("Content-Type"))
+	}
+	if status, _, _ := get("/api/v1/products/" + p.Slug); status != 200 {
+		t.Errorf("the API still answers next to the shop: got %d", status)
+	}
+}

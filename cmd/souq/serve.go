@@ -31,6 +31,7 @@ import (
 	"github.com/souq-commerce/souq/internal/shopper"
 	"github.com/souq-commerce/souq/internal/souq"
 	"github.com/souq-commerce/souq/internal/sqlite"
+	"github.com/souq-commerce/souq/internal/storefront"
 )
 
 const serveUsage = `Usage: souq serve [flags]
@@ -235,6 +236,16 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	for _, rt := range dash.Routes() {
 		extra = append(extra, httpapi.Route{Pattern: rt.Pattern, Handler: rt.Handler})
 	}
+	// The shop's web site serves / and /ar/, /en/; with --demo, analytics
+	// consent defaults to yes (see docs/storefront.md).
+	shop, err := storefront.New(storefront.Deps{Catalog: cat, Carts: carts, Checkout: orders,
+		WriteKey: writeKey, ConsentByDefault: c.demo, Log: log})
+	if err != nil {
+		return fmt.Errorf("storefront: %w", err)
+	}
+	for _, rt := range shop.Routes() {
+		extra = append(extra, httpapi.Route{Pattern: rt.Pattern, Handler: rt.Handler})
+	}
 	handler := httpapi.NewServer(httpapi.Deps{
 		Catalog: cat, Carts: carts, Checkout: orders, AdminToken: adminToken, Registry: reg, Log: log, Extra: extra,
 		Banner: "Shop API for AE, SA, QA, KW, BH and OM.",
@@ -325,9 +336,10 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 
 func printWhereToLook(w io.Writer, base string, c serveConfig, dbPath, sync, adminToken string, generated bool) {
 	fmt.Fprintf(w, "Souq is running at %s\n", base)
+	fmt.Fprintf(w, "  shop:      %s/ar/ (Arabic) and %s/en/ (English)\n", base, base)
 	fmt.Fprintf(w, "  products:  %s/api/v1/products?market=AE\n", base)
 	fmt.Fprintf(w, "  sale:      %s/api/v1/sales/current\n", base)
-	fmt.Fprintf(w, "  API docs:  %s/api/openapi.json\n", base)
+	fmt.Fprintf(w, "  API:       %s/api (index), %s/api/openapi.json\n", base, base)
 	fmt.Fprintf(w, "  dashboard: %s/dashboard\n", base)
 	fmt.Fprintf(w, "  metrics:   %s/metrics\n", base)
 	fmt.Fprintf(w, "  database:  %s (SQLite, synchronous=%s)\n", dbPath, sync)

@@ -223,7 +223,7 @@ func Products() []catalog.ProductInput {
 				EN: fmt.Sprintf(k.en, r.brand),
 				AR: fmt.Sprintf(k.ar, r.brand),
 			},
-			Image:  "/images/products/" + slug + ".webp",
+			Image:  "/images/products/" + slug + ".svg",
 			Prices: PriceList(r.price),
 			Stock:  &stock,
 		})

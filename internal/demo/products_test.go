@@ -63,7 +63,7 @@ func TestProductsFields(t *testing.T) {
 			t.Errorf("%s category: got %q, want one of the six demo categories", p.SKU, p.Category)
 		}
 		categories[p.Category]++
-		if want := "/images/products/" + p.Slug + ".webp"; p.Image != want {
+		if want := "/images/products/" + p.Slug + ".svg"; p.Image != want {
 			t.Errorf("%s image: got %q, want %q", p.SKU, p.Image, want)
 		}
 		if p.Stock == nil {

@@ -9,9 +9,11 @@ type route struct {
 
 // routes lists the whole HTTP surface. The OpenAPI document must describe
 // every /api/v1 route here (a test checks both ways).
+// The API's index page is at /api; the site's root belongs to the
+// storefront.
 func (s *server) routes() []route {
 	return []route{
-		{"GET /{$}", s.handleIndex()},
+		{"GET /api", s.handleIndex()},
 		{"GET /livez", handleLive()},
 		{"GET /readyz", s.handleReady()},
 		{"GET /metrics", s.handleMetrics()},

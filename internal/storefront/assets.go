@@ -1,0 +1,195 @@
+package storefront
+
+import (
+	"bytes"
+	"compress/gzip"
+	"crypto/sha256"
+	"embed"
+	"encoding/hex"
+	"fmt"
+	"net/http"
+	"path"
+	"strings"
+
+	"github.com/andybalholm/brotli"
+)
+
+//go:embed static
+var staticFS embed.FS
+
+// asset is one static file, fingerprinted and precompressed once at start.
+type asset struct {
+	name        string // fingerprinted: site.<hash>.css
+	contentType string
+	etag        string
+	raw, gz, br []byte
+}
+
+// assetSet holds the static files by fingerprinted name and by source name.
+type assetSet struct {
+	byName   map[string]*asset // "site.1a2b3c4d5e6f.css" → asset
+	bySource map[string]*asset // "site.css" → asset
+}
+
+var assetTypes = map[string]string{
+	".css": "text/css; charset=utf-8",
+	".js":  "text/javascript; charset=utf-8",
+}
+
+func loadAssets() (*assetSet, error) {
+	entries, err := staticFS.ReadDir("static")
+	if err != nil {
+		return nil, err
+	}
+	set := &assetSet{byName: map[string]*asset{}, bySource: map[string]*asset{}}
+	for _, e := range entries {
+		raw, err := staticFS.ReadFile("static/" + e.Name())
+		if err != nil {
+			return nil, err
+		}
+		ext := path.Ext(e.Name())
+		ct, ok := assetTypes[ext]
+		if !ok {
+			return nil, fmt.Errorf("storefront: no content type for static/%s", e.Name())
+		}
+		sum := sha256.Sum256(raw)
+		hash := hex.EncodeToString(sum[:6])
+		a := &asset{name: strings.TrimSuffix(e.Name(), ext) + "." + hash + ext, contentType: ct, etag: `"` + hash + `"`, raw: raw}
+		if a.gz, err = gzipBytes(raw, gzip.BestCompression); err != nil {
+			return nil, err
+		}
+		if a.br, err = brotliBytes(raw, brotli.BestCompression); err != nil {
+			return nil, err
+		}
+		set.byName[a.name], set.bySource[e.Name()] = a, a
+	}
+	return set, nil
+}
+
+// url is the fingerprinted address of a static file.
+func (s *assetSet) url(source string) string {
+	a, ok := s.bySource[source]
+	if !ok {
+		panic("storefront: no static file " + source)
+	}
+	return "/assets/" + a.name
+}
+
+// handleAsset serves a fingerprinted static file: cached for a year, as
+// its name changes with its contents.
+func (s *Storefront) handleAsset() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		a, ok := s.assets.byName[r.PathValue("file")]
+		if !ok {
+			http.Error(w, "not found", http.StatusNotFound)
+			return
+		}
+		h := w.Header()
+		h.Set("Cache-Control", "public, max-age=31536000, immutable")
+		h.Set("ETag", a.etag)
+		h.Set("Vary", "Accept-Encoding")
+		if r.Header.Get("If-None-Match") == a.etag {
+			w.WriteHeader(http.StatusNotModified)
+			return
+		}
+		body := a.raw
+		switch negotiateEncoding(r.Header.Get("Accept-Encoding")) {
+		case "br":
+			body = a.br
+			h.Set("Content-Encoding", "br")
+		case "gzip":
+			body = a.gz
+			h.Set("Content-Encoding", "gzip")
+		}
+		h.Set("Content-Type", a.contentType)
+		h.Set("Content-Length", fmt.Sprint(len(body)))
+		w.WriteHeader(http.StatusOK)
+		if r.Method != http.MethodHead {
+			_, _ = w.Write(body)
+		}
+	})
+}
+
+// negotiateEncoding picks br, gzip or "" (identity) from Accept-Encoding,
+// by q-value, preferring br on a tie.
+func negotiateEncoding(header string) string {
+	var brQ, gzQ, starQ float64 = -1, -1, -1
+	for _, part := range strings.Split(header, ",") {
+		v, q := parseQ(part)
+		switch strings.ToLower(v) {
+		case "br":
+			brQ = q
+		case "gzip", "x-gzip":
+			gzQ = q
+		case "*":
+			starQ = q
+		}
+	}
+	if brQ < 0 {
+		brQ = starQ
+	}
+	if gzQ < 0 {
+		gzQ = starQ
+	}
+	switch {
+	case brQ > 0 && brQ >= gzQ:
+		return "br"
+	case gzQ > 0:
+		return "gzip"
+	}
+	return ""
+}
+
+// writeBody answers with body, compressed as the client accepts. Pages are
+// compressed per response at a fast level; static files were compressed
+// once at start.
+func writeBody(w http.ResponseWriter, r *http.Request, status int, contentType string, body []byte) {
+	h := w.Header()
+	h.Set("Content-Type", contentType)
+	h.Add("Vary", "Accept-Encoding")
+	if e := negotiateEncoding(r.Header.Get("Accept-Encoding")); e != "" && len(body) > 512 {
+		compress := gzipFast
+		if e == "br" {
+			compress = brotliFast
+		}
+		if enc, err := compress(body); err == nil {
+			h.Set("Content-Encoding", e)
+			body = enc
+		}
+	}
+	h.Set("Content-Length", fmt.Sprint(len(body)))
+	w.WriteHeader(status)
+	if r.Method != http.MethodHead {
+		_, _ = w.Write(body)
+	}
+}
+
+func gzipFast(b []byte) ([]byte, error)   { return gzipBytes(b, gzip.DefaultCompression) }
+func brotliFast(b []byte) ([]byte, error) { return brotliBytes(b, 5) }
+
+func gzipBytes(b []byte, level int) ([]byte, error) {
+	var buf bytes.Buffer
+	zw, err := gzip.NewWriterLevel(&buf, level)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := zw.Write(b); err != nil {
+		return nil, err
+	}
+	if err := zw.Close(); err != nil {
+		return nil, err
+	}
+	return buf.Bytes(), nil
+}
+
+func brotliBytes(b []byte, level int) ([]byte, error) {
+	var buf bytes.Buffer
+	bw := brotli.NewWriterLevel(&buf, level)
+	if _, err := bw.Write(b); err != nil {
+		return nil, err
+	}
+	if err := bw.Close(); err != nil {
+		return nil, err
+	}
+	return buf.Bytes(), nil
+}

@@ -1,0 +1,300 @@
+package storefront
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"net/mail"
+	"net/url"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/souq-commerce/souq/internal/cart"
+	"github.com/souq-commerce/souq/internal/checkout"
+	"github.com/souq-commerce/souq/internal/souq"
+	"github.com/souq-commerce/souq/internal/storefront/i18n"
+)
+
+// checkoutForm holds the checkout fields as the shopper typed them.
+type checkoutForm struct {
+	Name, Phone, Email, City, Area, Address, Notes, Payment string
+	// Key makes a double-submitted form place one order: it is the
+	// Idempotency key of the order, random per rendered form.
+	Key string
+}
+
+type checkoutPage struct {
+	base
+	Lines       []cartLine
+	Total, VAT  souq.Money
+	Form        checkoutForm
+	Errors      map[string]string // field name → message
+	Cities      []option
+	PhonePrefix string
+	PhoneDigits int
+	Action      string
+	CartURL     string
+}
+
+func (s *Storefront) checkoutPage(v *visit) error {
+	view, ok, err := s.currentCart(v)
+	if err != nil {
+		return err
+	}
+	if !ok || len(view.Lines) == 0 {
+		return v.redirect(v.url("/cart"))
+	}
+	p := s.checkoutView(v, view, checkoutForm{Payment: string(souq.PayCashOnDelivery)}, nil)
+	if p.Track != nil {
+		p.Track.Events = append(p.Track.Events, trackEvent{Event: "Checkout Started", Properties: cartEventProps(view, true, v.market)})
+	}
+	s.render(v, http.StatusOK, "checkout", p)
+	return nil
+}
+
+func (s *Storefront) checkoutView(v *visit, view cart.View, f checkoutForm, errs map[string]string) checkoutPage {
+	f.Key = souq.NewToken()
+	p := checkoutPage{base: s.base(v, i18n.T(v.lang, "checkout.title")), Form: f, Errors: errs,
+		PhonePrefix: v.market.PhonePrefix, PhoneDigits: v.market.PhoneDigits, Action: v.url("/checkout"), CartURL: v.url("/cart")}
+	p.Lines, _ = s.lines(v, view)
+	p.Total, p.VAT = view.Total, view.VAT
+	for _, c := range v.market.Cities {
+		p.Cities = append(p.Cities, option{Value: c, Label: cityName(v.lang, c), Selected: strings.EqualFold(c, f.City)})
+	}
+	return p
+}
+
+// checkoutPlace validates the checkout form, places a cash-on-delivery
+// order from the cart and redirects to the order's page. On any problem it
+// shows the form again with the shopper's values and messages, and orders
+// nothing; the cart is left as it is.
+func (s *Storefront) checkoutPlace(v *visit) error {
+	view, ok, err := s.currentCart(v)
+	if err != nil {
+		return err
+	}
+	f := readCheckoutForm(v.r)
+	// An empty cart with a form key may be the second post of a form that
+	// already placed its order: PlaceOrder replays that order.
+	if !ok || (len(view.Lines) == 0 && !validToken(f.Key)) {
+		return v.redirect(v.url("/cart"))
+	}
+	phone, errs := validateCheckout(v.lang, v.market, f)
+	if len(errs) > 0 {
+		s.checkoutAgain(v, view, f, errs, http.StatusUnprocessableEntity, i18n.T(v.lang, "checkout.error.summary"))
+		return nil
+	}
+	req := checkout.OrderRequest{
+		Market: string(v.market.Code), CartID: view.ID,
+		Customer:        souq.Customer{Name: strings.TrimSpace(f.Name), Email: strings.TrimSpace(f.Email), Phone: phone},
+		ShippingAddress: souq.Address{Line1: f.Address, Line2: f.Notes, Area: f.Area, City: f.City, Country: v.market.Code},
+		Payment:         checkout.PaymentRequest{Method: souq.PayCashOnDelivery},
+	}
+	var idem *checkout.Idempotency
+	if validToken(f.Key) {
+		body, err := json.Marshal(req)
+		if err != nil {
+			return err
+		}
+		sum := sha256.Sum256(body)
+		idem = &checkout.Idempotency{Key: "storefront:" + f.Key, Hash: hex.EncodeToString(sum[:]), Render: renderPlaced}
+	}
+	res, err := s.Checkout.PlaceOrder(v.ctx(), req, idem)
+	if err != nil {
+		return s.checkoutFailed(v, f, err)
+	}
+	ref := placedRef{ID: res.Placed.Order.ID, Token: res.Placed.AccessToken}
+	if res.Replay != nil {
+		if err := json.Unmarshal(res.Replay.Body, &ref); err != nil {
+			return err
+		}
+	}
+	v.setCookie(cookieCart, "", -1) // the cart became the order
+	return v.redirect(v.url("/orders/" + string(ref.ID) + "?token=" + url.QueryEscape(ref.Token)))
+}
+
+// placedRef is what a checkout form's idempotency key stores: where the
+// order it placed can be read.
+type placedRef struct {
+	ID    souq.ID `json:"id"`
+	Token string  `json:"token"`
+}
+
+func renderPlaced(p checkout.Placed) (int, []byte, error) {
+	body, err := json.Marshal(placedRef{ID: p.Order.ID, Token: p.AccessToken})
+	return http.StatusSeeOther, body, err
+}
+
+// checkoutFailed shows the form again after the checkout refused the
+// order: out of stock (naming the product), a field the service rejected,
+// or a cart that changed.
+func (s *Storefront) checkoutFailed(v *visit, f checkoutForm, err error) error {
+	view, ok, verr := s.currentCart(v)
+	if verr != nil {
+		return verr
+	}
+	if !ok || len(view.Lines) == 0 {
+		return v.redirect(v.url("/cart"))
+	}
+	var e *souq.Error
+	switch {
+	case errors.Is(err, souq.ErrOutOfStock):
+		name, left := i18n.T(v.lang, "cart.gone"), 0
+		if errors.As(err, &e) {
+			if pid, ok := e.Extra["product_id"].(souq.ID); ok {
+				if p, perr := s.Catalog.Product(v.ctx(), string(pid)); perr == nil {
+					name = p.Name.In(v.lang)
+				}
+			}
+			left, _ = e.Extra["available"].(int)
+		}
+		s.checkoutAgain(v, view, f, nil, http.StatusConflict, i18n.T(v.lang, "checkout.error.out_of_stock", name, i18n.Number(v.lang, left)))
+	case errors.Is(err, souq.ErrKeyInFlight):
+		s.checkoutAgain(v, view, f, nil, http.StatusConflict, i18n.T(v.lang, "checkout.error.in_flight"))
+	case errors.Is(err, souq.ErrKeyReused):
+		s.checkoutAgain(v, view, f, nil, http.StatusConflict, i18n.T(v.lang, "checkout.error.resubmit"))
+	case errors.Is(err, souq.ErrInvalid) && errors.As(err, &e):
+		errs := map[string]string{}
+		for _, fe := range e.Fields {
+			if field, ok := serviceFields[fe.Field]; ok {
+				errs[field] = i18n.T(v.lang, "checkout.error."+field, v.market.PhonePrefix, i18n.Number(v.lang, v.market.PhoneDigits))
+			}
+		}
+		msg := i18n.T(v.lang, "checkout.error.summary")
+		if len(errs) == 0 { // the cart's contents: a product gone or not sold here
+			msg = i18n.T(v.lang, "checkout.error.cart_changed")
+		}
+		s.checkoutAgain(v, view, f, errs, http.StatusUnprocessableEntity, msg)
+	default:
+		return err
+	}
+	return nil
+}
+
+// serviceFields maps the checkout service's field names to the form's.
+var serviceFields = map[string]string{
+	"customer.name": "name", "customer.phone": "phone", "customer.email": "email",
+	"shipping_address.city": "city", "shipping_address.area": "area",
+	"shipping_address.line1": "address", "shipping_address.line2": "notes",
+}
+
+func (s *Storefront) checkoutAgain(v *visit, view cart.View, f checkoutForm, errs map[string]string, status int, alert string) {
+	p := s.checkoutView(v, view, f, errs)
+	p.Alert = alert
+	s.render(v, status, "checkout", p)
+}
+
+func readCheckoutForm(r *http.Request) checkoutForm {
+	get := func(k string) string { return strings.TrimSpace(r.PostFormValue(k)) }
+	return checkoutForm{Name: get("name"), Phone: get("phone"), Email: get("email"), City: get("city"), Area: get("area"),
+		Address: get("address"), Notes: get("notes"), Payment: get("payment"), Key: get("key")}
+}
+
+// validateCheckout checks the form as the checkout service will, with
+// messages in the shopper's language, and returns the full phone number.
+func validateCheckout(lang souq.Lang, m souq.Market, f checkoutForm) (string, map[string]string) {
+	errs := map[string]string{}
+	bad := func(field string, args ...any) { errs[field] = i18n.T(lang, "checkout.error."+field, args...) }
+	if n := utf8.RuneCountInString(f.Name); n < 2 || n > 100 {
+		bad("name")
+	}
+	digits, ok := localPhone(f.Phone, m)
+	if !ok {
+		bad("phone", m.PhonePrefix, i18n.Number(lang, m.PhoneDigits))
+	}
+	if a, err := mail.ParseAddress(f.Email); err != nil || a.Address != f.Email || !strings.Contains(f.Email[strings.IndexByte(f.Email, '@')+1:], ".") || len(f.Email) > 254 {
+		bad("email")
+	}
+	if !m.HasCity(f.City) {
+		bad("city")
+	}
+	if n := utf8.RuneCountInString(f.Area); n < 2 || n > 100 {
+		bad("area")
+	}
+	if n := utf8.RuneCountInString(f.Address); n < 3 || n > 200 {
+		bad("address")
+	}
+	if utf8.RuneCountInString(f.Notes) > 200 {
+		bad("notes")
+	}
+	switch f.Payment {
+	case string(souq.PayCashOnDelivery):
+	case string(souq.PayCard):
+		errs["payment"] = i18n.T(lang, "checkout.error.card_unavailable")
+	default:
+		bad("payment")
+	}
+	return m.PhonePrefix + digits, errs
+}
+
+// localPhone reads the local part of a phone number: the market's number
+// of digits (Arabic-Indic digits, spaces and dashes allowed). A leading
+// trunk 0 or the country code typed out of habit is dropped.
+func localPhone(s string, m souq.Market) (string, bool) {
+	var b strings.Builder
+	for _, r := range i18n.ASCIIDigits(s) {
+		switch {
+		case r >= '0' && r <= '9':
+			b.WriteRune(r)
+		case r == ' ' || r == '-' || r == '(' || r == ')' || r == '+':
+		default:
+			return "", false
+		}
+	}
+	d := b.String()
+	cc := strings.TrimPrefix(m.PhonePrefix, "+")
+	switch {
+	case len(d) == m.PhoneDigits+len(cc)+2 && strings.HasPrefix(d, "00"+cc):
+		d = d[2+len(cc):]
+	case len(d) == m.PhoneDigits+len(cc) && strings.HasPrefix(d, cc):
+		d = d[len(cc):]
+	case len(d) == m.PhoneDigits+1 && d[0] == '0':
+		d = d[1:]
+	}
+	if len(d) != m.PhoneDigits || d[0] == '0' {
+		return "", false
+	}
+	return d, true
+}
+
+type orderLine struct {
+	Name, SKU   string
+	Quantity    int
+	Unit, Total souq.Money
+	OnSale      bool
+}
+
+type orderPage struct {
+	base
+	Order   souq.Order
+	Lines   []orderLine
+	Total   souq.Money
+	VAT     souq.Money
+	VATRate int64
+	Placed  string
+	Status  string
+	Country string
+}
+
+// orderPage shows an order to whoever holds its access link.
+func (s *Storefront) orderPage(v *visit) error {
+	o, err := s.Checkout.Order(v.ctx(), souq.ID(v.r.PathValue("id")), v.r.URL.Query().Get("token"))
+	if err != nil {
+		return err
+	}
+	m := souq.MustMarket(o.Market)
+	p := orderPage{base: s.base(v, i18n.T(v.lang, "order.title")), Order: o, Total: souq.M(o.Total, o.Currency),
+		VAT: souq.M(o.VAT, o.Currency), VATRate: m.VATBasisPoints, Status: i18n.T(v.lang, "order.status."+string(o.Status)),
+		Placed: i18n.DateTime(v.lang, o.CreatedAt.In(marketZone(o.Market))), Country: m.Name.In(v.lang)}
+	for _, l := range o.Lines {
+		p.Lines = append(p.Lines, orderLine{Name: l.Name.In(v.lang), SKU: l.SKU, Quantity: l.Quantity,
+			Unit: souq.M(l.UnitPrice, o.Currency), Total: souq.M(l.LineTotal, o.Currency), OnSale: l.OnSale})
+	}
+	p.Track = nil // the server records "Order Completed" itself
+	p.TrackJS = ""
+	v.w.Header().Set("Referrer-Policy", "no-referrer") // the address holds the access token
+	s.render(v, http.StatusOK, "order", p)
+	return nil
+}

@@ -1,0 +1,336 @@
+package storefront
+
+import (
+	"context"
+	"net/url"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/souq-commerce/souq/internal/catalog"
+	"github.com/souq-commerce/souq/internal/souq"
+	"github.com/souq-commerce/souq/internal/storefront/i18n"
+)
+
+const (
+	featuredCount = 8
+	listPageSize  = 24
+	// lowStock is the level at and below which a product page says
+	// "only N left".
+	lowStock = 5
+	// facetTTL is how long category and brand counts are cached.
+	facetTTL = 30 * time.Second
+)
+
+// card is a product in a list.
+type card struct {
+	URL, Image, Name, Brand string
+	Price, Regular          souq.Money
+	OnSale, SoldOut         bool
+}
+
+func (s *Storefront) cards(v *visit, items []catalog.Offer) []card {
+	out := make([]card, 0, len(items))
+	for _, o := range items {
+		out = append(out, card{URL: v.url("/p/" + o.Slug), Image: o.Image, Name: o.Name.In(v.lang), Brand: o.Brand,
+			Price: o.Price, Regular: o.RegularPrice, OnSale: o.OnSale, SoldOut: !o.InStock()})
+	}
+	return out
+}
+
+// saleBanner is the flash sale running or coming next.
+type saleBanner struct {
+	Name    string
+	Running bool
+	At      time.Time // the end of a running sale, the start of a coming one
+	ISO     string    // At for <time datetime>
+	Text    string    // At in the market's time zone, for shoppers without JS
+}
+
+func (s *Storefront) sale(v *visit) (*saleBanner, error) {
+	sale, ok, err := s.Catalog.CurrentSale(v.ctx())
+	if err != nil || !ok {
+		return nil, err
+	}
+	b := &saleBanner{Name: sale.Name.In(v.lang), Running: sale.ActiveAt(s.Catalog.Now()), At: sale.StartsAt}
+	if b.Running {
+		b.At = sale.EndsAt
+	}
+	b.ISO = b.At.UTC().Format(time.RFC3339)
+	local := b.At.In(marketZone(v.market.Code))
+	b.Text = i18n.T(v.lang, "format.datetime_zone", i18n.DateTime(v.lang, local), i18n.T(v.lang, "zone."+strings.ToLower(string(v.market.Code))))
+	return b, nil
+}
+
+// marketZone is the market's time zone; none of the six observes daylight
+// saving time, so fixed offsets are exact and need no tz database.
+func marketZone(c souq.MarketCode) *time.Location {
+	if c == souq.AE || c == souq.OM {
+		return time.FixedZone("UTC+4", 4*3600)
+	}
+	return time.FixedZone("UTC+3", 3*3600)
+}
+
+type categoryLink struct {
+	Key, URL string
+	Count    int
+}
+
+type homePage struct {
+	base
+	Sale       *saleBanner
+	Featured   []card
+	Categories []categoryLink
+}
+
+func (s *Storefront) home(v *visit) error {
+	page, err := s.Catalog.List(v.ctx(), catalog.ListInput{Market: v.market, PageSize: featuredCount})
+	if err != nil {
+		return err
+	}
+	f, err := s.facets.get(v.ctx(), s.Catalog, v.market)
+	if err != nil {
+		return err
+	}
+	p := homePage{base: s.base(v, i18n.T(v.lang, "home.title")), Featured: s.cards(v, page.Items)}
+	if p.Sale, err = s.sale(v); err != nil {
+		return err
+	}
+	for _, c := range f.Categories {
+		p.Categories = append(p.Categories, categoryLink{Key: c.Value, URL: v.url("/c/" + c.Value), Count: c.Count})
+	}
+	s.render(v, 200, "home", p)
+	return nil
+}
+
+type option struct {
+	Value, Label string
+	Selected     bool
+}
+
+type listPage struct {
+	base
+	Heading   string
+	Action    string // the filter form's address
+	Search    string
+	Brands    []option
+	Sorts     []option
+	Items     []card
+	Total     int
+	Page      int
+	Pages     int
+	PrevURL   string
+	NextURL   string
+	Empty     string // the message when nothing matches
+	IsSearch  bool
+	Category  string
+	Sale      *saleBanner
+	FirstItem int
+}
+
+func (s *Storefront) category(v *visit) error {
+	key := v.r.PathValue("category")
+	f, err := s.facets.get(v.ctx(), s.Catalog, v.market)
+	if err != nil {
+		return err
+	}
+	known := false
+	for _, c := range f.Categories {
+		known = known || c.Value == key
+	}
+	if !known {
+		return souq.Errorf(souq.ErrNotFound, "no category %q", key)
+	}
+	name := catalog.CategoryName(key).In(v.lang)
+	return s.list(v, f, listPage{base: s.base(v, name), Heading: name, Category: key, Action: v.url("/c/" + key)})
+}
+
+func (s *Storefront) search(v *visit) error {
+	f, err := s.facets.get(v.ctx(), s.Catalog, v.market)
+	if err != nil {
+		return err
+	}
+	q := strings.TrimSpace(v.r.URL.Query().Get("q"))
+	for len(q) > 200 { // the catalog's limit; keep whole characters
+		r := []rune(q)
+		q = string(r[:len(r)-1])
+	}
+	p := listPage{base: s.base(v, i18n.T(v.lang, "search.title")), Action: v.url("/search"), Search: q, IsSearch: true}
+	p.Query = q
+	if q != "" {
+		p.Title = i18n.T(v.lang, "search.results_for", q)
+		p.Heading = p.Title
+	} else {
+		p.Heading = i18n.T(v.lang, "search.title")
+	}
+	return s.list(v, f, p)
+}
+
+var sorts = []catalog.Sort{catalog.SortFeatured, catalog.SortPriceAsc, catalog.SortPriceDsc, catalog.SortNewest, catalog.SortName}
+
+// list fills in and renders a category or search page. Unknown filter
+// values are ignored rather than refused: they come from hand-edited
+// addresses.
+func (s *Storefront) list(v *visit, f catalog.Facets, p listPage) error {
+	q := v.r.URL.Query()
+	brand, sort := q.Get("brand"), catalog.Sort(q.Get("sort"))
+	pageNo, err := strconv.Atoi(q.Get("page"))
+	if err != nil || pageNo < 1 || pageNo > catalog.MaxPage {
+		pageNo = 1
+	}
+	p.Brands = []option{{Value: "", Label: i18n.T(v.lang, "filter.all_brands")}}
+	brandOK := brand == ""
+	for _, b := range f.Brands {
+		p.Brands = append(p.Brands, option{Value: b.Value, Label: b.Value, Selected: b.Value == brand})
+		brandOK = brandOK || b.Value == brand
+	}
+	if !brandOK {
+		brand = ""
+	}
+	sortOK := false
+	for _, so := range sorts {
+		p.Sorts = append(p.Sorts, option{Value: string(so), Label: i18n.T(v.lang, "sort."+sortKey(so)), Selected: so == sort})
+		sortOK = sortOK || so == sort
+	}
+	if !sortOK {
+		sort = catalog.SortFeatured
+	}
+	if p.IsSearch && p.Search == "" {
+		p.Empty = i18n.T(v.lang, "search.prompt")
+		s.render(v, 200, "list", p)
+		return nil
+	}
+	page, err := s.Catalog.List(v.ctx(), catalog.ListInput{Market: v.market, Category: p.Category, Brand: brand,
+		Search: p.Search, Sort: sort, Page: pageNo, PageSize: listPageSize})
+	if err != nil {
+		return err
+	}
+	p.Items, p.Total, p.Page = s.cards(v, page.Items), page.Total, pageNo
+	p.Pages = max(1, (page.Total+listPageSize-1)/listPageSize)
+	p.FirstItem = (pageNo-1)*listPageSize + 1
+	link := func(n int) string {
+		u := url.Values{}
+		if p.Search != "" {
+			u.Set("q", p.Search)
+		}
+		if brand != "" {
+			u.Set("brand", brand)
+		}
+		if sort != "" {
+			u.Set("sort", string(sort))
+		}
+		if n > 1 {
+			u.Set("page", strconv.Itoa(n))
+		}
+		if len(u) == 0 {
+			return p.Action
+		}
+		return p.Action + "?" + u.Encode()
+	}
+	if pageNo > 1 {
+		p.PrevURL = link(min(pageNo-1, p.Pages))
+	}
+	if pageNo < p.Pages {
+		p.NextURL = link(pageNo + 1)
+	}
+	if len(p.Items) == 0 {
+		p.Empty = i18n.T(v.lang, "list.empty")
+	}
+	if p.Track != nil {
+		if p.IsSearch {
+			p.Track.Events = append(p.Track.Events, trackEvent{Event: "Products Searched", Properties: searchProps{Query: p.Search}})
+		} else {
+			p.Track.Events = append(p.Track.Events, listEvent(p.Category, p.Category, page.Items, (pageNo-1)*listPageSize))
+		}
+	}
+	s.render(v, 200, "list", p)
+	return nil
+}
+
+func sortKey(so catalog.Sort) string {
+	if so == catalog.SortFeatured {
+		return "featured"
+	}
+	return string(so)
+}
+
+type productPage struct {
+	base
+	Offer     catalog.Offer
+	Name      string
+	Desc      string
+	Category  string
+	SoldOut   bool
+	NotSold   bool
+	Low       bool
+	MaxQty    int
+	Quantity  string
+	QtyError  string
+	VATRate   int64
+	Sale      *saleBanner
+	SaleEnds  string
+	CartURL   string
+	AddAction string
+}
+
+func (s *Storefront) product(v *visit) error {
+	o, err := s.Catalog.Get(v.ctx(), v.r.PathValue("slug"), v.market)
+	if err != nil {
+		return err
+	}
+	s.renderProduct(v, o, 200, "1", "")
+	return nil
+}
+
+// renderProduct shows a product page; qtyError is a message about the
+// quantity the shopper asked for.
+func (s *Storefront) renderProduct(v *visit, o catalog.Offer, status int, qty, qtyError string) {
+	p := productPage{base: s.base(v, o.Name.In(v.lang)), Offer: o, Name: o.Name.In(v.lang), Desc: o.Description.In(v.lang),
+		Category: catalog.CategoryName(o.Category).In(v.lang), SoldOut: !o.InStock(), NotSold: !o.Sold,
+		Low: o.InStock() && o.Stock <= lowStock, MaxQty: min(o.Stock, maxQuantity), Quantity: qty, QtyError: qtyError,
+		VATRate: v.market.VATBasisPoints, AddAction: v.url("/cart/items")}
+	if o.OnSale {
+		local := o.SaleEndsAt.In(marketZone(v.market.Code))
+		p.SaleEnds = i18n.DateTime(v.lang, local)
+	}
+	if p.Track != nil && o.Sold {
+		tp := productProps(o)
+		p.Track.Events = append(p.Track.Events, trackEvent{Event: "Product Viewed", Properties: tp})
+		p.Track.Product = &tp
+	}
+	s.render(v, status, "product", p)
+}
+
+// facetCache keeps each market's category and brand counts for facetTTL,
+// so that every page does not count the catalogue.
+type facetCache struct {
+	mu      sync.Mutex
+	entries map[souq.MarketCode]facetEntry
+}
+
+type facetEntry struct {
+	f  catalog.Facets
+	at time.Time
+}
+
+func (c *facetCache) get(ctx context.Context, cat *catalog.Service, m souq.Market) (catalog.Facets, error) {
+	now := time.Now()
+	c.mu.Lock()
+	e, ok := c.entries[m.Code]
+	c.mu.Unlock()
+	if ok && now.Sub(e.at) < facetTTL {
+		return e.f, nil
+	}
+	f, err := cat.Facets(ctx, m)
+	if err != nil {
+		return catalog.Facets{}, err
+	}
+	c.mu.Lock()
+	if c.entries == nil {
+		c.entries = map[souq.MarketCode]facetEntry{}
+	}
+	c.entries[m.Code] = facetEntry{f: f, at: now}
+	c.mu.Unlock()
+	return f, nil
+}
