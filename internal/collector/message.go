@@ -2,9 +2,10 @@ package collector
 
 import (
 	"bytes"
-	"encoding/json"
 	"errors"
 	"fmt"
+	json "github.com/segmentio/encoding/json"
+	"strconv"
 	"strings"
 	"time"
 
@@ -383,9 +384,19 @@ func jsonKind(raw []byte) string {
 func fieldTypeRejection(err error) *rejection {
 	var typ *json.UnmarshalTypeError
 	if errors.As(err, &typ) && typ.Field != "" {
-		return reject(codeMalformed, "field %q must be a %s, not %s", typ.Field, httpjson.TypeName(typ.Type.Kind()), jsonArticle(typ.Value))
+		return reject(codeMalformed, "field %q must be a %s, not %s", typ.Field, httpjson.TypeName(typ.Type.Kind()), valueKind(typ.Value))
 	}
 	return reject(codeMalformed, "event is not a valid JSON object")
+}
+
+// valueKind names, with its article, the JSON type of the value a decoding
+// error quotes (the decoder quotes the input from the offending value on).
+func valueKind(quoted string) string {
+	v, err := strconv.Unquote(quoted)
+	if err != nil {
+		v = quoted
+	}
+	return jsonArticle(jsonKind([]byte(v)))
 }
 
 // clip shortens a client-supplied string quoted back in a reason.

@@ -3,9 +3,9 @@ package collector
 import (
 	"bytes"
 	"compress/gzip"
-	"encoding/json"
 	"errors"
 	"fmt"
+	json "github.com/segmentio/encoding/json"
 	"io"
 	"net/http"
 	"strings"
@@ -103,11 +103,11 @@ func decodeRequest(body []byte, callType string) (request, error) {
 
 // decodeOne decodes exactly one JSON value from body into v.
 func decodeOne(body []byte, v any) error {
-	dec := json.NewDecoder(bytes.NewReader(body))
-	if err := dec.Decode(v); err != nil {
+	rest, err := json.Parse(body, v, 0)
+	if err != nil {
 		return decodeError(err)
 	}
-	if _, err := dec.Token(); err != io.EOF {
+	if len(bytes.TrimSpace(rest)) > 0 {
 		return fail(errBadRequest, "request body has data after the JSON value")
 	}
 	return nil
@@ -124,11 +124,11 @@ func decodeError(err error) error {
 	case errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, io.EOF):
 		return fail(errBadRequest, "malformed JSON: the body ends too early")
 	case errors.As(err, &typ) && typ.Field == "":
-		return fail(errBadRequest, fmt.Sprintf("the body must be a JSON object, not %s", jsonArticle(typ.Value)))
+		return fail(errBadRequest, fmt.Sprintf("the body must be a JSON object, not %s", valueKind(typ.Value)))
 	case errors.As(err, &typ) && typ.Field == "batch":
-		return fail(errBadRequest, fmt.Sprintf(`"batch" must be an array of messages, not %s`, jsonArticle(typ.Value)))
+		return fail(errBadRequest, fmt.Sprintf(`"batch" must be an array of messages, not %s`, valueKind(typ.Value)))
 	case errors.As(err, &typ):
-		return fail(errBadRequest, fmt.Sprintf("field %q must be a %s, not %s", typ.Field, httpjson.TypeName(typ.Type.Kind()), jsonArticle(typ.Value)))
+		return fail(errBadRequest, fmt.Sprintf("field %q must be a %s, not %s", typ.Field, httpjson.TypeName(typ.Type.Kind()), valueKind(typ.Value)))
 	}
 	return fail(errBadRequest, "malformed JSON body")
 }

@@ -5,6 +5,7 @@ import (
 	"embed"
 	"errors"
 	"fmt"
+	json "github.com/segmentio/encoding/json"
 	"io/fs"
 	"path"
 	"slices"
@@ -116,8 +117,8 @@ func compileSchemas(fsys fs.FS) (*schemaSet, error) {
 func validate(sch *jsonschema.Schema, field string, raw []byte) string {
 	var inst any = map[string]any{}
 	if raw != nil {
-		v, err := jsonschema.UnmarshalJSON(bytes.NewReader(raw))
-		if err != nil {
+		var v any
+		if _, err := json.Parse(raw, &v, json.UseNumber); err != nil {
 			return field + " is not valid JSON"
 		}
 		inst = v

@@ -2,9 +2,9 @@ package natsstream
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
+	json "github.com/segmentio/encoding/json"
 	"strings"
 	"sync"
 	"time"
