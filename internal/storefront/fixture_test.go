@@ -28,7 +28,7 @@ const testWriteKey = "wk_storefront_test"
 // database holding a few products, with a browser-like client (cookie jar,
 // redirects not followed so the tests see each 303).
 type fixture struct {
-	t        *testing.T
+	t        testing.TB
 	url      string
 	catalog  *catalog.Service
 	carts    *cart.Service
@@ -44,7 +44,7 @@ type fixtureOptions struct {
 	empty    bool // no test products (for the demo catalogue)
 }
 
-func newFixture(t *testing.T, opts ...fixtureOptions) *fixture {
+func newFixture(t testing.TB, opts ...fixtureOptions) *fixture {
 	t.Helper()
 	var o fixtureOptions
 	if len(opts) > 0 {

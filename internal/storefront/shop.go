@@ -21,6 +21,9 @@ const (
 	lowStock = 5
 	// facetTTL is how long category and brand counts are cached.
 	facetTTL = 30 * time.Second
+	// featuredTTL is how long the home page's products are cached: as long
+	// as the catalogue caches a product, so stock shown lags by no more.
+	featuredTTL = time.Second
 )
 
 // card is a product in a list.
@@ -85,11 +88,11 @@ type homePage struct {
 }
 
 func (s *Storefront) home(v *visit) error {
-	page, err := s.Catalog.List(v.ctx(), catalog.ListInput{Market: v.market, PageSize: featuredCount})
+	page, err := s.featured.get(v.ctx(), v.market)
 	if err != nil {
 		return err
 	}
-	f, err := s.facets.get(v.ctx(), s.Catalog, v.market)
+	f, err := s.facets.get(v.ctx(), v.market)
 	if err != nil {
 		return err
 	}
@@ -131,7 +134,7 @@ type listPage struct {
 
 func (s *Storefront) category(v *visit) error {
 	key := v.r.PathValue("category")
-	f, err := s.facets.get(v.ctx(), s.Catalog, v.market)
+	f, err := s.facets.get(v.ctx(), v.market)
 	if err != nil {
 		return err
 	}
@@ -147,7 +150,7 @@ func (s *Storefront) category(v *visit) error {
 }
 
 func (s *Storefront) search(v *visit) error {
-	f, err := s.facets.get(v.ctx(), s.Catalog, v.market)
+	f, err := s.facets.get(v.ctx(), v.market)
 	if err != nil {
 		return err
 	}
@@ -302,35 +305,39 @@ func (s *Storefront) renderProduct(v *visit, o catalog.Offer, status int, qty, q
 	s.render(v, status, "product", p)
 }
 
-// facetCache keeps each market's category and brand counts for facetTTL,
-// so that every page does not count the catalogue.
-type facetCache struct {
+// marketCache keeps one value per market for ttl, so that the busiest pages
+// do not query the catalogue on every request. Concurrent misses may load
+// the value more than once; the last one loaded is kept.
+type marketCache[V any] struct {
+	ttl     time.Duration
+	load    func(context.Context, souq.Market) (V, error)
 	mu      sync.Mutex
-	entries map[souq.MarketCode]facetEntry
+	entries map[souq.MarketCode]cached[V]
 }
 
-type facetEntry struct {
-	f  catalog.Facets
+type cached[V any] struct {
+	v  V
 	at time.Time
 }
 
-func (c *facetCache) get(ctx context.Context, cat *catalog.Service, m souq.Market) (catalog.Facets, error) {
+func newMarketCache[V any](ttl time.Duration, load func(context.Context, souq.Market) (V, error)) *marketCache[V] {
+	return &marketCache[V]{ttl: ttl, load: load, entries: map[souq.MarketCode]cached[V]{}}
+}
+
+func (c *marketCache[V]) get(ctx context.Context, m souq.Market) (V, error) {
 	now := time.Now()
 	c.mu.Lock()
 	e, ok := c.entries[m.Code]
 	c.mu.Unlock()
-	if ok && now.Sub(e.at) < facetTTL {
-		return e.f, nil
+	if ok && now.Sub(e.at) < c.ttl {
+		return e.v, nil
 	}
-	f, err := cat.Facets(ctx, m)
+	v, err := c.load(ctx, m)
 	if err != nil {
-		return catalog.Facets{}, err
+		return v, err
 	}
 	c.mu.Lock()
-	if c.entries == nil {
-		c.entries = map[souq.MarketCode]facetEntry{}
-	}
-	c.entries[m.Code] = facetEntry{f: f, at: now}
+	c.entries[m.Code] = cached[V]{v: v, at: now}
 	c.mu.Unlock()
-	return f, nil
+	return v, nil
 }

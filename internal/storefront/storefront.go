@@ -1,6 +1,7 @@
 package storefront
 
 import (
+	"context"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -8,6 +9,7 @@ import (
 	"github.com/souq-commerce/souq/internal/cart"
 	"github.com/souq-commerce/souq/internal/catalog"
 	"github.com/souq-commerce/souq/internal/checkout"
+	"github.com/souq-commerce/souq/internal/souq"
 	"github.com/souq-commerce/souq/internal/storefront/i18n"
 )
 
@@ -38,7 +40,9 @@ type Storefront struct {
 	log    *slog.Logger
 	pages  map[string]map[string]pageTemplate // language → page name → template
 	assets *assetSet
-	facets facetCache
+	// Catalogue reads cached per market for the busiest pages.
+	facets   *marketCache[catalog.Facets]
+	featured *marketCache[catalog.Page]
 }
 
 // New builds the storefront: it parses the templates for both languages
@@ -57,7 +61,12 @@ func New(d Deps) (*Storefront, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Storefront{Deps: d, log: d.Log.With("component", "storefront"), assets: assets}
+	s := &Storefront{Deps: d, log: d.Log.With("component", "storefront"), assets: assets,
+		facets: newMarketCache(facetTTL, d.Catalog.Facets),
+		featured: newMarketCache(featuredTTL, func(ctx context.Context, m souq.Market) (catalog.Page, error) {
+			return d.Catalog.List(ctx, catalog.ListInput{Market: m, PageSize: featuredCount})
+		}),
+	}
 	if s.pages, err = parseTemplates(); err != nil {
 		return nil, err
 	}
