@@ -92,6 +92,8 @@ type Aggregator struct {
 	watermark time.Time
 	buf       []Delta
 
+	changes *changes // what Apply committed, for the Reader's trending cache
+
 	stats struct {
 		applied, duplicates, hourOnly, tooOld, ignored, malformed atomic.Uint64
 	}
@@ -108,7 +110,9 @@ func New(ctx context.Context, store HotStore, cfg Config) (*Aggregator, error) {
 	if err != nil {
 		return nil, fmt.Errorf("analytics: read progress: %w", err)
 	}
-	return &Aggregator{Reader: r, watermark: p.Watermark}, nil
+	a := &Aggregator{Reader: r, watermark: p.Watermark, changes: newChanges()}
+	r.trends = newTrendCache(a.changes)
+	return a, nil
 }
 
 // Apply adds one event, delivered with stream sequence seq, to the
@@ -155,6 +159,7 @@ func (a *Aggregator) Apply(ctx context.Context, seq uint64, ev souq.Event) (appl
 		b.Minute = time.Time{}
 	}
 	applied, err = a.store.Commit(ctx, &b)
+	a.changes.note(&b) // even after an error: the store may have changed
 	if err != nil {
 		return false, fmt.Errorf("analytics: apply %s: %w", ev.MessageID, err)
 	}

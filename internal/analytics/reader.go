@@ -23,6 +23,12 @@ type Reader struct {
 	mu       sync.Mutex // guards the Snapshot cache; held while computing one
 	cacheKey time.Time
 	cached   *Snapshot
+
+	// trends, set for an Aggregator's own Reader, keeps the trending sums
+	// between Snapshots; a Reader of another process's store has none and
+	// reads the whole widest window each time. Lock order: mu, then
+	// trends.mu, then trends.changes.mu.
+	trends *trendCache
 }
 
 // NewReader returns a Reader over store.
