@@ -92,7 +92,7 @@ type Aggregator struct {
 	watermark time.Time
 	buf       []Delta
 
-	changes *changes // what Apply committed, for the Reader's trending cache
+	changes *changes // what Apply committed, for the Reader's caches
 
 	stats struct {
 		applied, duplicates, hourOnly, tooOld, ignored, malformed atomic.Uint64
@@ -102,7 +102,8 @@ type Aggregator struct {
 // New returns an Aggregator writing to store, resuming from the store's
 // watermark.
 func New(ctx context.Context, store HotStore, cfg Config) (*Aggregator, error) {
-	r, err := NewReader(store, cfg)
+	ch := newChanges()
+	r, err := newReader(store, cfg, ch)
 	if err != nil {
 		return nil, err
 	}
@@ -110,9 +111,7 @@ func New(ctx context.Context, store HotStore, cfg Config) (*Aggregator, error) {
 	if err != nil {
 		return nil, fmt.Errorf("analytics: read progress: %w", err)
 	}
-	a := &Aggregator{Reader: r, watermark: p.Watermark, changes: newChanges()}
-	r.trends = newTrendCache(a.changes)
-	return a, nil
+	return &Aggregator{Reader: r, watermark: p.Watermark, changes: ch}, nil
 }
 
 // Apply adds one event, delivered with stream sequence seq, to the

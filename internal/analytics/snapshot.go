@@ -193,7 +193,7 @@ func (r *Reader) snapshot(ctx context.Context, now time.Time) (Snapshot, error) 
 	}
 	s.Today = newRow(All, orZero(today[All]))
 
-	if s.Markets, err = r.markets(ctx, from, end, dayFrom, dayTo); err != nil {
+	if s.Markets, err = r.markets(ctx, end, dayFrom, dayTo); err != nil {
 		return Snapshot{}, err
 	}
 	if s.Trending, err = r.trending(ctx, end); err != nil {
@@ -203,7 +203,7 @@ func (r *Reader) snapshot(ctx context.Context, now time.Time) (Snapshot, error) 
 		dim  Dimension
 		rows *[]Row
 	}{{Category, &s.Categories}, {Brand, &s.Brands}, {City, &s.Cities}} {
-		sums, err := r.sum(ctx, Minute, part.dim, from, end)
+		sums, err := r.lastHour(ctx, part.dim, end)
 		if err != nil {
 			return Snapshot{}, err
 		}
@@ -232,8 +232,8 @@ func rowsByRevenue(sums map[string]*Counters) []Row {
 	return rows
 }
 
-func (r *Reader) markets(ctx context.Context, from, end, dayFrom, dayTo time.Time) ([]MarketFigures, error) {
-	hour, err := r.sum(ctx, Minute, Market, from, end)
+func (r *Reader) markets(ctx context.Context, end, dayFrom, dayTo time.Time) ([]MarketFigures, error) {
+	hour, err := r.lastHour(ctx, Market, end)
 	if err != nil {
 		return nil, err
 	}

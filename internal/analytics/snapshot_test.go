@@ -338,7 +338,7 @@ func TestConcurrentApplyAndRead(t *testing.T) {
 // minute and hour boundaries but sometimes jumps back or ahead, its Snapshot
 // equals one computed afresh by a Reader without a cache over the same store.
 func TestSnapshotCacheEqualsFresh(t *testing.T) {
-	for _, seed := range []uint64{1, 2, 3} {
+	for _, seed := range []uint64{1, 2} {
 		t.Run(fmt.Sprint("seed ", seed), func(t *testing.T) {
 			cfg := analytics.Config{MinuteRetention: time.Hour, TopN: 100}
 			a, store := newAggregator(t, cfg)
@@ -350,7 +350,7 @@ func TestSnapshotCacheEqualsFresh(t *testing.T) {
 			rng := rand.New(rand.NewPCG(seed, 7))
 			clock := t0.Add(-50 * time.Minute)
 			var applied []souq.Event
-			for step := range 1500 {
+			for step := range 1000 {
 				clock = clock.Add(time.Duration(rng.IntN(15_000)) * time.Millisecond)
 				for range 1 + rng.IntN(5) {
 					var ev souq.Event
@@ -366,7 +366,7 @@ func TestSnapshotCacheEqualsFresh(t *testing.T) {
 						}
 						ev = m.event(len(applied), clock.Sub(t0)-late)
 						ev.ReceivedAt = clock
-						if step == 700 {
+						if step == 500 {
 							ev.ReceivedAt = clock.Add(40 * time.Minute) // the watermark jumps: minutes in the windows are pruned
 						}
 					}
