@@ -5,9 +5,7 @@
 // they have applied, and the archive skips sequences it has committed.
 //
 // Each Run loop runs in the goroutine that calls it and returns nil when its
-// context ends. The processor acknowledges each batch in a goroutine while
-// it applies the next, and waits for it before Run returns; neither keeps
-// other goroutines.
+// context ends. Neither keeps other goroutines.
 package pipeline
 
 import (

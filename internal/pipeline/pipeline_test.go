@@ -186,9 +186,9 @@ func TestEndToEnd(t *testing.T) {
 	// file's messages; stopping it in between leaves them to be
 	// redelivered, so wait for the acknowledgements too.
 	waitFor(t, "archiver lag 0", func() bool { return metric(t, reg, "souq_pipeline_consumer_lag", "archiver") == 0 })
-	waitFor(t, "lag 0", func() bool { return metric(t, reg, "souq_pipeline_consumer_lag", "processor") == 0 })
 	stopProc()
 	stopArch()
+	waitFor(t, "lag 0", func() bool { return metric(t, reg, "souq_pipeline_consumer_lag", "processor") == 0 })
 	for _, m := range []struct {
 		name, label string
 		want        float64

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"sync"
 	"sync/atomic"
 	"time"
 
@@ -65,17 +64,8 @@ func (p *Processor) Stats() ProcessorStats {
 // once its event is applied (or found applied before, or dead-lettered as
 // malformed); when applying fails for another reason (the hot store is
 // down), the rest of the batch is left unacknowledged and is redelivered.
-//
-// A batch is acknowledged in a goroutine of its own while the next is
-// fetched and applied (the acknowledgements wait for the stream server,
-// and the events are already counted), one batch at a time; Run waits for
-// it before returning.
 func (p *Processor) Run(ctx context.Context) error {
-	var (
-		b      backoff
-		acking sync.WaitGroup // the batch being acknowledged
-	)
-	defer acking.Wait()
+	var b backoff
 	for ctx.Err() == nil {
 		// Take what is pending without waiting for a full batch (a fetch
 		// with a wait returns when the batch is full or the wait is over,
@@ -94,12 +84,9 @@ func (p *Processor) Run(ctx context.Context) error {
 			continue
 		}
 		done, err := p.apply(ctx, msgs)
-		acking.Wait()
-		acking.Go(func() {
-			if aerr := p.consumer.AckBatch(ctx, done); aerr != nil && ctx.Err() == nil {
-				p.log.Warn("ack", "err", aerr)
-			}
-		})
+		if aerr := p.consumer.AckBatch(ctx, done); aerr != nil && ctx.Err() == nil {
+			p.log.Warn("ack", "err", aerr)
+		}
 		if err != nil && ctx.Err() == nil {
 			p.log.Warn("apply", "err", err)
 			b.wait(ctx)
