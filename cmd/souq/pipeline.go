@@ -43,10 +43,54 @@ type events struct {
 	archC    *natsstream.Consumer
 	archPath string
 
+	// figures are the stream's and consumers' figures Health shows, read
+	// at most once per healthTTL.
+	figures *cached[streamFigures]
+
 	mu         sync.Mutex // guards the ingest-rate sample
 	sampleSeq  uint64
 	sampleAt   time.Time
 	ingestRate float64
+}
+
+// healthTTL is how long Health reuses the stream's and consumers' figures:
+// reading them takes four round trips to the stream server, and the
+// dashboard asks four times a second.
+const healthTTL = time.Second
+
+// streamFigures are what Health reads from the stream server.
+type streamFigures struct {
+	msgs, deadLetters, lastSeq uint64
+	procLag, archLag           uint64
+}
+
+// cached reuses what read returns for ttl from the start of the read that
+// returned it; callers arriving during a read wait for it. Errors are not
+// kept.
+type cached[T any] struct {
+	ttl  time.Duration
+	read func(context.Context) (T, error)
+	now  func() time.Time
+
+	mu sync.Mutex // guards the fields below; held while reading
+	at time.Time
+	v  T
+}
+
+func (c *cached[T]) get(ctx context.Context) (T, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	start := c.now()
+	if !c.at.IsZero() && start.Sub(c.at) < c.ttl {
+		return c.v, nil
+	}
+	v, err := c.read(ctx)
+	if err != nil {
+		var zero T
+		return zero, err
+	}
+	c.at, c.v = start, v
+	return v, nil
 }
 
 // streamSync reads --stream-sync: "always", or a flush interval.
@@ -121,6 +165,7 @@ func openEvents(ctx context.Context, c serveConfig, db *sqlite.DB, log *slog.Log
 		return fail(err)
 	}
 	e.procC, e.archC = pc, ac
+	e.figures = &cached[streamFigures]{ttl: healthTTL, read: e.readFigures, now: time.Now}
 	e.relay = relay.New(db, stream, relay.Options{Interval: 50 * time.Millisecond, Logger: log})
 	e.proc = pipeline.NewProcessor(pc, e.agg, stream, log)
 	e.arch = pipeline.NewArchiver(ac, archive.New(e.bucket, archive.Options{MaxAge: c.archiveMaxAge, MaxRows: c.archiveMaxRows}), stream, log)
@@ -177,17 +222,10 @@ func registerRelayMetrics(reg prometheus.Registerer, r *relay.Relay) {
 	)
 }
 
-// Health reports the pipeline's state for the dashboard.
+// Health reports the pipeline's state for the dashboard. The stream's and
+// consumers' figures are at most healthTTL old; the rest is current.
 func (e *events) Health(ctx context.Context) (dashboard.PipelineHealth, error) {
-	info, err := e.stream.Info(ctx)
-	if err != nil {
-		return dashboard.PipelineHealth{}, err
-	}
-	procLag, err := e.procC.Pending(ctx)
-	if err != nil {
-		return dashboard.PipelineHealth{}, err
-	}
-	archLag, err := e.archC.Pending(ctx)
+	f, err := e.figures.get(ctx)
 	if err != nil {
 		return dashboard.PipelineHealth{}, err
 	}
@@ -196,13 +234,31 @@ func (e *events) Health(ctx context.Context) (dashboard.PipelineHealth, error) {
 		return dashboard.PipelineHealth{}, err
 	}
 	as := e.arch.Stats()
-	h := dashboard.PipelineHealth{StreamMessages: info.Msgs, StreamLag: procLag, ArchiveLag: archLag,
-		ArchiveFiles: int(as.Files), DeadLetters: info.DeadLetters, LastArchivedSeq: as.LastSeq,
-		IngestPerSecond: e.ingest(info.LastSeq)}
-	if !progress.Watermark.IsZero() && procLag == 0 {
+	h := dashboard.PipelineHealth{StreamMessages: f.msgs, StreamLag: f.procLag, ArchiveLag: f.archLag,
+		ArchiveFiles: int(as.Files), DeadLetters: f.deadLetters, LastArchivedSeq: as.LastSeq,
+		IngestPerSecond: e.ingest(f.lastSeq)}
+	if !progress.Watermark.IsZero() && f.procLag == 0 {
 		h.ProcessingDelay = max(0, time.Since(progress.Watermark))
 	}
 	return h, nil
+}
+
+// readFigures reads the stream's and consumers' figures.
+func (e *events) readFigures(ctx context.Context) (streamFigures, error) {
+	info, err := e.stream.Info(ctx)
+	if err != nil {
+		return streamFigures{}, err
+	}
+	procLag, err := e.procC.Pending(ctx)
+	if err != nil {
+		return streamFigures{}, err
+	}
+	archLag, err := e.archC.Pending(ctx)
+	if err != nil {
+		return streamFigures{}, err
+	}
+	return streamFigures{msgs: info.Msgs, deadLetters: info.DeadLetters, lastSeq: info.LastSeq,
+		procLag: procLag, archLag: archLag}, nil
 }
 
 // ingest is the stream's append rate, from the change in its last sequence

@@ -92,6 +92,8 @@ type Aggregator struct {
 	watermark time.Time
 	buf       []Delta
 
+	changes *changes // what Apply committed, for the Reader's caches
+
 	stats struct {
 		applied, duplicates, hourOnly, tooOld, ignored, malformed atomic.Uint64
 	}
@@ -100,7 +102,8 @@ type Aggregator struct {
 // New returns an Aggregator writing to store, resuming from the store's
 // watermark.
 func New(ctx context.Context, store HotStore, cfg Config) (*Aggregator, error) {
-	r, err := NewReader(store, cfg)
+	ch := newChanges()
+	r, err := newReader(store, cfg, ch)
 	if err != nil {
 		return nil, err
 	}
@@ -108,7 +111,7 @@ func New(ctx context.Context, store HotStore, cfg Config) (*Aggregator, error) {
 	if err != nil {
 		return nil, fmt.Errorf("analytics: read progress: %w", err)
 	}
-	return &Aggregator{Reader: r, watermark: p.Watermark}, nil
+	return &Aggregator{Reader: r, watermark: p.Watermark, changes: ch}, nil
 }
 
 // Apply adds one event, delivered with stream sequence seq, to the
@@ -155,6 +158,7 @@ func (a *Aggregator) Apply(ctx context.Context, seq uint64, ev souq.Event) (appl
 		b.Minute = time.Time{}
 	}
 	applied, err = a.store.Commit(ctx, &b)
+	a.changes.note(&b) // even after an error: the store may have changed
 	if err != nil {
 		return false, fmt.Errorf("analytics: apply %s: %w", ev.MessageID, err)
 	}

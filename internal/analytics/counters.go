@@ -45,13 +45,14 @@ func (a *Amounts) field(c souq.Currency) *int64 {
 	return nil
 }
 
-func (a *Amounts) add(o *Amounts) {
-	a.AED += o.AED
-	a.SAR += o.SAR
-	a.QAR += o.QAR
-	a.KWD += o.KWD
-	a.BHD += o.BHD
-	a.OMR += o.OMR
+// add adds k × o to a.
+func (a *Amounts) add(o *Amounts, k int64) {
+	a.AED += k * o.AED
+	a.SAR += k * o.SAR
+	a.QAR += k * o.QAR
+	a.KWD += k * o.KWD
+	a.BHD += k * o.BHD
+	a.OMR += k * o.OMR
 }
 
 // Counters are the additive measures kept for one member of one dimension in
@@ -90,22 +91,26 @@ type Counters struct {
 }
 
 // Add adds o to c field by field.
-func (c *Counters) Add(o *Counters) {
-	c.Views += o.Views
-	c.AddEvents += o.AddEvents
-	c.AddUnits += o.AddUnits
-	c.RemoveUnits += o.RemoveUnits
-	c.CartViews += o.CartViews
-	c.Searches += o.Searches
-	c.Checkouts += o.Checkouts
-	c.Orders += o.Orders
-	c.Units += o.Units
-	c.Revenue.add(&o.Revenue)
-	c.RevenueAED += o.RevenueAED
-	c.Cancellations += o.Cancellations
-	c.CancelledUnits += o.CancelledUnits
-	c.CancelledRevenue.add(&o.CancelledRevenue)
-	c.CancelledAED += o.CancelledAED
+func (c *Counters) Add(o *Counters) { c.add(o, 1) }
+
+// add adds k × o to c: the one place that lists the fields to add (k is
+// -1 to take a minute out of a running sum).
+func (c *Counters) add(o *Counters, k int64) {
+	c.Views += k * o.Views
+	c.AddEvents += k * o.AddEvents
+	c.AddUnits += k * o.AddUnits
+	c.RemoveUnits += k * o.RemoveUnits
+	c.CartViews += k * o.CartViews
+	c.Searches += k * o.Searches
+	c.Checkouts += k * o.Checkouts
+	c.Orders += k * o.Orders
+	c.Units += k * o.Units
+	c.Revenue.add(&o.Revenue, k)
+	c.RevenueAED += k * o.RevenueAED
+	c.Cancellations += k * o.Cancellations
+	c.CancelledUnits += k * o.CancelledUnits
+	c.CancelledRevenue.add(&o.CancelledRevenue, k)
+	c.CancelledAED += k * o.CancelledAED
 }
 
 // NetAED is RevenueAED less CancelledAED: what was sold in the period less

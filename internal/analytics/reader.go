@@ -23,15 +23,54 @@ type Reader struct {
 	mu       sync.Mutex // guards the Snapshot cache; held while computing one
 	cacheKey time.Time
 	cached   *Snapshot
+
+	// The sums of the minute buckets a Snapshot shows: the products over
+	// the trend windows, the other dimensions over the last hour. An
+	// Aggregator's own Reader keeps them between Snapshots (see
+	// windowCache); a Reader of another process's store reads them afresh.
+	// Lock order: mu, then a cache's mu, then changes.mu.
+	products *windowCache[trend]
+	rows     map[Dimension]*windowCache[Counters] // Market, City, Brand, Category
 }
 
 // NewReader returns a Reader over store.
 func NewReader(store HotStore, cfg Config) (*Reader, error) {
+	return newReader(store, cfg, nil)
+}
+
+// newReader returns a Reader over store; with ch, the Reader keeps its
+// sums between Snapshots, and every Commit to store must be noted in ch.
+func newReader(store HotStore, cfg Config, ch *changes) (*Reader, error) {
 	cfg, err := cfg.withDefaults()
 	if err != nil {
 		return nil, err
 	}
-	return &Reader{store: store, cfg: cfg}, nil
+	r := &Reader{store: store, cfg: cfg,
+		products: newWindowCache(Product, trendWindows, trendOf, addTrend, ch),
+		rows:     map[Dimension]*windowCache[Counters]{},
+	}
+	for _, dim := range []Dimension{Market, City, Brand, Category} {
+		r.rows[dim] = newWindowCache(dim, []time.Duration{time.Hour}, func(c *Counters) Counters { return *c },
+			func(acc, v *Counters, k int64) { acc.add(v, k) }, ch)
+	}
+	return r, nil
+}
+
+// lastHour returns the counters of each member of dim over the hour of
+// minute buckets ending at end.
+func (r *Reader) lastHour(ctx context.Context, dim Dimension, end time.Time) (map[string]*Counters, error) {
+	var out map[string]*Counters
+	err := r.rows[dim].with(ctx, r.store, end, func(sums []map[string]*windowSum[Counters]) {
+		out = make(map[string]*Counters, len(sums[0]))
+		for member, s := range sums[0] {
+			c := s.v
+			out[member] = &c
+		}
+	})
+	if err != nil {
+		return nil, fmt.Errorf("read %s by %s: %w", Minute, dim, err)
+	}
+	return out, nil
 }
 
 // Config returns the configuration in use, defaults filled in.

@@ -5,7 +5,6 @@ import (
 	"context"
 	"fmt"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 
@@ -130,9 +129,6 @@ func FunnelOf(c Counters) Funnel {
 	}
 }
 
-// trendWindows are the trending windows, in minutes.
-var trendWindows = [...]int{5, 15, 60}
-
 // Snapshot returns the dashboard's figures as of now. Each part is read
 // consistently, but events applied while a Snapshot is being computed may
 // show in some parts and not yet in others. With Config.SnapshotTTL set,
@@ -175,23 +171,18 @@ func (r *Reader) snapshot(ctx context.Context, now time.Time) (Snapshot, error) 
 	s := Snapshot{At: now, Watermark: p.Watermark, MaxSeq: p.MaxSeq, TodayFrom: dayFrom}
 
 	var lastHour Counters
-	s.Minutes = make([]MinutePoint, 60)
-	for i := range s.Minutes {
-		s.Minutes[i].Start = from.Add(time.Duration(i) * time.Minute)
-	}
+	var minutes [60]Counters
 	err = r.store.Read(ctx, Range{Res: Minute, Dim: Total, From: from, To: end}, func(start time.Time, _ string, c *Counters) {
 		lastHour.Add(c)
-		m := &s.Minutes[start.Sub(from)/time.Minute]
-		m.Views += c.Views
-		m.AddUnits += c.AddUnits
-		m.Checkouts += c.Checkouts
-		m.Orders += c.Orders
-		m.Units += c.Units
-		m.RevenueAED += c.RevenueAED
-		m.CancelledAED += c.CancelledAED
+		minutes[start.Sub(from)/time.Minute].Add(c)
 	})
 	if err != nil {
 		return Snapshot{}, err
+	}
+	s.Minutes = make([]MinutePoint, len(minutes))
+	for i, c := range minutes {
+		s.Minutes[i] = MinutePoint{Start: from.Add(time.Duration(i) * time.Minute), Views: c.Views, AddUnits: c.AddUnits,
+			Checkouts: c.Checkouts, Orders: c.Orders, Units: c.Units, RevenueAED: c.RevenueAED, CancelledAED: c.CancelledAED}
 	}
 	s.LastHour = newRow(All, &lastHour)
 	s.Funnel = FunnelOf(lastHour)
@@ -202,7 +193,7 @@ func (r *Reader) snapshot(ctx context.Context, now time.Time) (Snapshot, error) 
 	}
 	s.Today = newRow(All, orZero(today[All]))
 
-	if s.Markets, err = r.markets(ctx, from, end, dayFrom, dayTo); err != nil {
+	if s.Markets, err = r.markets(ctx, end, dayFrom, dayTo); err != nil {
 		return Snapshot{}, err
 	}
 	if s.Trending, err = r.trending(ctx, end); err != nil {
@@ -212,7 +203,7 @@ func (r *Reader) snapshot(ctx context.Context, now time.Time) (Snapshot, error) 
 		dim  Dimension
 		rows *[]Row
 	}{{Category, &s.Categories}, {Brand, &s.Brands}, {City, &s.Cities}} {
-		sums, err := r.sum(ctx, Minute, part.dim, from, end)
+		sums, err := r.lastHour(ctx, part.dim, end)
 		if err != nil {
 			return Snapshot{}, err
 		}
@@ -241,8 +232,8 @@ func rowsByRevenue(sums map[string]*Counters) []Row {
 	return rows
 }
 
-func (r *Reader) markets(ctx context.Context, from, end, dayFrom, dayTo time.Time) ([]MarketFigures, error) {
-	hour, err := r.sum(ctx, Minute, Market, from, end)
+func (r *Reader) markets(ctx context.Context, end, dayFrom, dayTo time.Time) ([]MarketFigures, error) {
+	hour, err := r.lastHour(ctx, Market, end)
 	if err != nil {
 		return nil, err
 	}
@@ -269,67 +260,3 @@ func (r *Reader) markets(ctx context.Context, from, end, dayFrom, dayTo time.Tim
 	}
 	return out, nil
 }
-
-// trendCounts are the parts of Counters a trending list shows.
-type trendCounts struct{ views, addEvents, addUnits, orders, units, revenueAED int64 }
-
-func (t *trendCounts) add(c *Counters) {
-	t.views += c.Views
-	t.addEvents += c.AddEvents
-	t.addUnits += c.AddUnits
-	t.orders += c.Orders
-	t.units += c.Units
-	t.revenueAED += c.RevenueAED
-}
-
-// trending ranks products over each trend window ending at end, reading
-// the widest window once.
-func (r *Reader) trending(ctx context.Context, end time.Time) ([]Trending, error) {
-	var starts [len(trendWindows)]time.Time
-	for i, w := range trendWindows {
-		starts[i] = end.Add(-time.Duration(w) * time.Minute)
-	}
-	acc := map[string]*[len(trendWindows)]trendCounts{}
-	err := r.store.Read(ctx, Range{Res: Minute, Dim: Product, From: starts[len(starts)-1], To: end},
-		func(start time.Time, member string, c *Counters) {
-			t, ok := acc[member]
-			if !ok {
-				t = &[len(trendWindows)]trendCounts{}
-				acc[member] = t
-			}
-			for i := range trendWindows {
-				if !start.Before(starts[i]) {
-					t[i].add(c)
-				}
-			}
-		})
-	if err != nil {
-		return nil, err
-	}
-	out := make([]Trending, len(trendWindows))
-	for i, w := range trendWindows {
-		list := []TrendingProduct{}
-		for id, t := range acc {
-			c := t[i]
-			score := TrendScore(Counters{Views: c.views, AddEvents: c.addEvents, Orders: c.orders})
-			if score == 0 {
-				continue
-			}
-			list = append(list, TrendingProduct{ProductID: id, Score: score, Views: c.views, AddEvents: c.addEvents,
-				AddUnits: c.addUnits, Orders: c.orders, Units: c.units, RevenueAED: c.revenueAED})
-		}
-		slices.SortFunc(list, func(a, b TrendingProduct) int {
-			return cmp.Or(cmp.Compare(b.Score, a.Score), strings.Compare(a.ProductID, b.ProductID))
-		})
-		if len(list) > r.cfg.TopN {
-			list = list[:r.cfg.TopN]
-		}
-		for j := range list {
-			list[j].Rank = j + 1
-		}
-		out[i] = Trending{Window: windowName(w), From: starts[i], Products: list}
-	}
-	return out, nil
-}
-
-func windowName(minutes int) string { return strconv.Itoa(minutes) + "m" }

@@ -3,10 +3,15 @@ package analytics_test
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
+	"math/rand/v2"
+	"reflect"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/google/go-cmp/cmp"
 
 	"github.com/souq-commerce/souq/internal/analytics"
 	"github.com/souq-commerce/souq/internal/souq"
@@ -323,5 +328,72 @@ func TestConcurrentApplyAndRead(t *testing.T) {
 	wg.Wait()
 	if got := snapshot(t, a, now).Today.Views; got != views {
 		t.Errorf("views today: got %d, want %d", got, views)
+	}
+}
+
+// TestSnapshotCacheEqualsFresh checks the Aggregator's trending cache: after
+// every step of a random stream (events on time and late, to closed minutes
+// and to hour buckets only, duplicates, a watermark jump that prunes minutes
+// inside the windows) and a dashboard clock that mostly moves forward across
+// minute and hour boundaries but sometimes jumps back or ahead, its Snapshot
+// equals one computed afresh by a Reader without a cache over the same store.
+func TestSnapshotCacheEqualsFresh(t *testing.T) {
+	for _, seed := range []uint64{1, 2} {
+		t.Run(fmt.Sprint("seed ", seed), func(t *testing.T) {
+			cfg := analytics.Config{MinuteRetention: time.Hour, TopN: 100}
+			a, store := newAggregator(t, cfg)
+			fresh, err := analytics.NewReader(store, cfg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			m := newMix(seed, 40)
+			rng := rand.New(rand.NewPCG(seed, 7))
+			clock := t0.Add(-50 * time.Minute)
+			var applied []souq.Event
+			for step := range 1000 {
+				clock = clock.Add(time.Duration(rng.IntN(15_000)) * time.Millisecond)
+				for range 1 + rng.IntN(5) {
+					var ev souq.Event
+					if len(applied) > 0 && rng.IntN(20) == 0 {
+						ev = applied[rng.IntN(len(applied))] // a redelivery
+					} else {
+						late := time.Duration(rng.IntN(2000)) * time.Millisecond
+						switch r := rng.IntN(100); {
+						case r < 8:
+							late = time.Duration(rng.IntN(70)) * time.Minute // a closed minute, or hour buckets only
+						case r < 10:
+							late = time.Duration(rng.IntN(5)) * time.Hour
+						}
+						ev = m.event(len(applied), clock.Sub(t0)-late)
+						ev.ReceivedAt = clock
+						if step == 500 {
+							ev.ReceivedAt = clock.Add(40 * time.Minute) // the watermark jumps: minutes in the windows are pruned
+						}
+					}
+					if _, err := a.Apply(t.Context(), uint64(len(applied)+1), ev); err != nil && !errors.Is(err, analytics.ErrMalformed) {
+						t.Fatal(err)
+					}
+					applied = append(applied, ev)
+				}
+				now := clock.Add(time.Duration(rng.IntN(6*60_000)-5*60_000) * time.Millisecond)
+				switch rng.IntN(50) {
+				case 0:
+					now = now.Add(-time.Hour)
+				case 1:
+					now = now.Add(45 * time.Minute)
+				}
+				got := snapshot(t, a, now)
+				want, err := fresh.Snapshot(t.Context(), now)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if reflect.DeepEqual(got, want) {
+					continue
+				}
+				if diff := cmp.Diff(want, got); diff != "" {
+					t.Fatalf("step %d, now %v: cached snapshot differs from a fresh one (-fresh +cached):\n%s", step, now, diff)
+				}
+			}
+		})
 	}
 }

@@ -182,6 +182,10 @@ func TestEndToEnd(t *testing.T) {
 	stopProc, stopArch := run(t, proc.Run), run(t, arch.Run)
 	waitFor(t, "the processor", func() bool { return proc.Stats().LastSeq == last })
 	waitFor(t, "the archiver", func() bool { return arch.Stats().LastSeq == last })
+	// The archiver counts a flushed file before it acknowledges the
+	// file's messages; stopping it in between leaves them to be
+	// redelivered, so wait for the acknowledgements too.
+	waitFor(t, "archiver lag 0", func() bool { return metric(t, reg, "souq_pipeline_consumer_lag", "archiver") == 0 })
 	stopProc()
 	stopArch()
 	waitFor(t, "lag 0", func() bool { return metric(t, reg, "souq_pipeline_consumer_lag", "processor") == 0 })
@@ -387,5 +391,31 @@ func TestMalformedEventsAreDeadLettered(t *testing.T) {
 	pending, err := c.Pending(t.Context())
 	if err != nil || pending != 0 {
 		t.Errorf("consumer pending: got %d, %v; want 0", pending, err)
+	}
+}
+
+// TestProcessorDoesNotWaitForABatch publishes one event to an idle
+// processor: it must be applied at once, not when a fetch of a full batch
+// gives up waiting (a second later).
+func TestProcessorDoesNotWaitForABatch(t *testing.T) {
+	r := newRig(t)
+	agg, err := analytics.New(t.Context(), analytics.NewMemStore(), analytics.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := r.stream.Consumer(t.Context(), "processor")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := NewProcessor(c, agg, r.stream, nil)
+	defer run(t, p.Run)()
+	for i := range 3 {
+		time.Sleep(100 * time.Millisecond) // the processor is waiting for messages
+		start := time.Now()
+		r.publishBehaviour(1 + i) // the same first event, then new ones
+		waitFor(t, "the processor", func() bool { return p.Stats().LastSeq == uint64(1+i) })
+		if el := time.Since(start); el > 600*time.Millisecond {
+			t.Errorf("event %d: applied %v after it was published, want well under the fetch wait of %v", i+1, el, processorWait)
+		}
 	}
 }

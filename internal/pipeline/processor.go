@@ -19,8 +19,12 @@ type Applier interface {
 	Apply(ctx context.Context, seq uint64, ev souq.Event) (bool, error)
 }
 
-// ProcessorBatch is how many messages the processor fetches at a time.
+// ProcessorBatch is the most messages the processor fetches at a time.
 const ProcessorBatch = 500
+
+// processorWait is how long one fetch waits for a message when none is
+// pending.
+const processorWait = time.Second
 
 // Processor applies the events stream to the aggregates.
 type Processor struct {
@@ -63,7 +67,14 @@ func (p *Processor) Stats() ProcessorStats {
 func (p *Processor) Run(ctx context.Context) error {
 	var b backoff
 	for ctx.Err() == nil {
-		msgs, err := p.consumer.Fetch(ctx, ProcessorBatch, time.Second)
+		// Take what is pending without waiting for a full batch (a fetch
+		// with a wait returns when the batch is full or the wait is over,
+		// so at a low rate it would hold the first event back for the whole
+		// wait); when nothing is pending, wait for the next message.
+		msgs, err := p.consumer.Fetch(ctx, ProcessorBatch, 0)
+		if err == nil && len(msgs) == 0 {
+			msgs, err = p.consumer.Fetch(ctx, 1, processorWait)
+		}
 		if err != nil {
 			if ctx.Err() != nil {
 				break
