@@ -6,7 +6,6 @@ import (
 	"fmt"
 	json "github.com/segmentio/encoding/json"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
@@ -14,8 +13,8 @@ import (
 	"github.com/souq-commerce/souq/internal/souq"
 )
 
-// ackConcurrency bounds the acks of one AckBatch awaiting confirmation.
-const ackConcurrency = 256
+// ackFlushTimeout bounds AckBatch's flush when its context has no deadline.
+const ackFlushTimeout = 30 * time.Second
 
 // Consumer is a durable pull consumer of the events stream: the server
 // remembers which messages it has acknowledged, across restarts of either
@@ -137,34 +136,28 @@ func (m Msg) Ack(ctx context.Context) error {
 	return nil
 }
 
-// AckBatch acknowledges every message and waits until the server has
-// confirmed each ack, sending them together so a batch costs about one
-// round trip. Its error counts the acks that failed and wraps the first.
+// AckBatch acknowledges every message and then flushes the connection,
+// which returns once the server has received every ack: one round trip for
+// the batch, however long. Unlike Msg.Ack it does not wait for the server
+// to confirm each ack, so if the server stops before it has applied them
+// the messages come again after the ack wait; the pipeline's consumers are
+// idempotent, so a redelivery costs time, never correctness.
 func (c *Consumer) AckBatch(ctx context.Context, msgs []Msg) error {
-	var (
-		wg     sync.WaitGroup
-		mu     sync.Mutex
-		failed int
-		first  error
-		sem    = make(chan struct{}, ackConcurrency)
-	)
 	for _, m := range msgs {
-		sem <- struct{}{}
-		wg.Go(func() {
-			defer func() { <-sem }()
-			if err := m.Ack(ctx); err != nil {
-				mu.Lock()
-				if failed == 0 {
-					first = err
-				}
-				failed++
-				mu.Unlock()
-			}
-		})
+		if m.m == nil {
+			return fmt.Errorf("natsstream: ack %d: message was not fetched", m.Seq)
+		}
+		if err := m.m.Ack(); err != nil && !errors.Is(err, jetstream.ErrMsgAlreadyAckd) {
+			return fmt.Errorf("natsstream: ack %d: %w", m.Seq, err)
+		}
 	}
-	wg.Wait()
-	if failed > 0 {
-		return fmt.Errorf("natsstream: %d of %d acks failed, first: %w", failed, len(msgs), first)
+	if _, ok := ctx.Deadline(); !ok { // the flush needs a deadline
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, ackFlushTimeout)
+		defer cancel()
+	}
+	if err := c.s.nc.FlushWithContext(ctx); err != nil {
+		return fmt.Errorf("natsstream: flush %d acks: %w", len(msgs), err)
 	}
 	return nil
 }

@@ -62,10 +62,13 @@
 //
 // Consumers use the explicit ack policy: each message is acknowledged on
 // its own, and several processes may share one durable consumer. Msg.Ack
-// and Consumer.AckBatch wait for the server to confirm every ack (a double
-// ack), so a returned nil means the server will not redeliver the message;
-// AckBatch sends a batch's acks together, about one round trip for the
-// batch. A message not acknowledged within Options.AckWait is redelivered.
+// waits for the server to confirm the ack (a double ack), so a returned nil
+// means the server will not redeliver the message. Consumer.AckBatch sends
+// a batch's acks and flushes the connection: one round trip for the batch,
+// with the server holding every ack but not confirming each, so a server
+// stop at that moment can redeliver them; the pipeline's consumers are
+// idempotent. A message not acknowledged within Options.AckWait is
+// redelivered.
 //
 // # Goroutines
 //
