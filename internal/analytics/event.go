@@ -1,12 +1,13 @@
 package analytics
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
 	"time"
 	"unicode/utf8"
+
+	json "github.com/segmentio/encoding/json"
 
 	"github.com/souq-commerce/souq/internal/souq"
 )

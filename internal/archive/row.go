@@ -1,13 +1,13 @@
 package archive
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"math"
 	"time"
 
 	"github.com/parquet-go/parquet-go"
+	json "github.com/segmentio/encoding/json"
 
 	"github.com/souq-commerce/souq/internal/souq"
 )

@@ -4,10 +4,11 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
-	json "github.com/segmentio/encoding/json"
 	"strconv"
 	"strings"
 	"time"
+
+	json "github.com/segmentio/encoding/json"
 
 	"github.com/souq-commerce/souq/internal/httpjson"
 	"github.com/souq-commerce/souq/internal/souq"

@@ -5,10 +5,11 @@ import (
 	"compress/gzip"
 	"errors"
 	"fmt"
-	json "github.com/segmentio/encoding/json"
 	"io"
 	"net/http"
 	"strings"
+
+	json "github.com/segmentio/encoding/json"
 
 	"github.com/souq-commerce/souq/internal/httpjson"
 )

@@ -5,7 +5,6 @@ import (
 	"embed"
 	"errors"
 	"fmt"
-	json "github.com/segmentio/encoding/json"
 	"io/fs"
 	"path"
 	"slices"
@@ -14,6 +13,7 @@ import (
 
 	"github.com/santhosh-tekuri/jsonschema/v6"
 	"github.com/santhosh-tekuri/jsonschema/v6/kind"
+	json "github.com/segmentio/encoding/json"
 
 	"github.com/souq-commerce/souq/internal/souq"
 )

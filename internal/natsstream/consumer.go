@@ -4,11 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	json "github.com/segmentio/encoding/json"
 	"strings"
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
+	json "github.com/segmentio/encoding/json"
 
 	"github.com/souq-commerce/souq/internal/souq"
 )

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	json "github.com/segmentio/encoding/json"
 	"log/slog"
 	"regexp"
 	"strings"
@@ -14,6 +13,7 @@ import (
 	"github.com/nats-io/nats-server/v2/server"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
+	json "github.com/segmentio/encoding/json"
 
 	"github.com/souq-commerce/souq/internal/souq"
 )
