@@ -33,6 +33,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/souq-commerce/souq/bench/internal/load"
 	"github.com/souq-commerce/souq/bench/internal/server"
 	"github.com/souq-commerce/souq/internal/natsstream"
 	"github.com/souq-commerce/souq/internal/souq"
@@ -61,6 +62,9 @@ func run() error {
 	flag.DurationVar(&c.duration, "duration", 10*time.Second, "length of each phase")
 	flag.IntVar(&c.rate, "rate", 10000, "events per second in the freshness phase")
 	flag.Parse()
+	if c.rate < batchSize {
+		return fmt.Errorf("-rate must be at least %d events/s (one batch a second)", batchSize)
+	}
 
 	dir, err := os.MkdirTemp("", "souq-bench-pipeline-")
 	if err != nil {
@@ -83,11 +87,14 @@ func run() error {
 	defer stop()
 	client := &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: 256}}
 
-	n, err := closedLoop(client, base, c.clients, c.duration)
+	var seq atomic.Int64
+	lat, err := load.Closed(c.clients, c.duration, func(int) error {
+		return send(client, base, batchBody(seq.Add(batchSize)))
+	})
 	if err != nil {
 		return fmt.Errorf("collector: %w", err)
 	}
-	rate := float64(n) / c.duration.Seconds()
+	rate := float64(len(lat)*batchSize) / c.duration.Seconds()
 	fmt.Printf("collector (durable ack): %.0f events/s = %.0f%% of the raw rate\n", rate, 100*rate/raw)
 
 	if err := waitCaughtUp(client, base, time.Minute); err != nil {
@@ -99,7 +106,11 @@ func run() error {
 	}
 	watch := watchDashboard(base)
 	loopStart := time.Now()
-	sent, late, err := openLoop(client, base, c.rate, c.duration)
+	// Batches start on schedule to make c.rate events per second.
+	lat, late, err := load.Open(c.rate/batchSize, c.duration, func(i int) error {
+		return send(client, base, batchBody(int64(1_000_000_000+i*batchSize)))
+	})
+	sent := int64(len(lat) * batchSize)
 	loopEnd := time.Now()
 	if err != nil {
 		return fmt.Errorf("freshness: %w", err)
@@ -210,61 +221,6 @@ func send(client *http.Client, base string, body []byte) error {
 		return fmt.Errorf("batch: status %d", resp.StatusCode)
 	}
 	return nil
-}
-
-func closedLoop(client *http.Client, base string, clients int, d time.Duration) (int64, error) {
-	ctx, cancel := context.WithTimeout(context.Background(), d)
-	defer cancel()
-	var (
-		n, fails, seq atomic.Int64
-		wg            sync.WaitGroup
-	)
-	for range clients {
-		wg.Go(func() {
-			for ctx.Err() == nil {
-				if err := send(client, base, batchBody(seq.Add(batchSize))); err != nil {
-					fails.Add(1)
-					continue
-				}
-				n.Add(batchSize)
-			}
-		})
-	}
-	wg.Wait()
-	if f := fails.Load(); f > 0 {
-		return 0, fmt.Errorf("%d batches failed", f)
-	}
-	return n.Load(), nil
-}
-
-// openLoop starts batches on schedule to make rate events per second.
-func openLoop(client *http.Client, base string, rate int, d time.Duration) (sent int64, late int, err error) {
-	interval := time.Second * batchSize / time.Duration(rate)
-	total := int(d / interval)
-	var (
-		wg    sync.WaitGroup
-		fails atomic.Int64
-	)
-	start := time.Now()
-	for i := range total {
-		due := start.Add(time.Duration(i) * interval)
-		if w := time.Until(due); w > 0 {
-			time.Sleep(w)
-		} else if -w > 10*time.Millisecond {
-			late++
-		}
-		body := batchBody(int64(1_000_000_000 + i*batchSize))
-		wg.Go(func() {
-			if err := send(client, base, body); err != nil {
-				fails.Add(1)
-			}
-		})
-	}
-	wg.Wait()
-	if f := fails.Load(); f > 0 {
-		return 0, late, fmt.Errorf("%d batches failed", f)
-	}
-	return int64(total * batchSize), late, nil
 }
 
 // scrape reads the server's unlabelled (or summed) metric values.
