@@ -28,6 +28,17 @@ func TestValidateAcceptsAndNormalises(t *testing.T) {
 	}
 }
 
+func TestValidateEmailOptional(t *testing.T) {
+	r := validRequest()
+	r.Customer.Email = "  "
+	if _, err := r.validate(); err != nil {
+		t.Fatalf("validate without email: got %v, want nil", err)
+	}
+	if r.Customer.Email != "" {
+		t.Errorf("email: got %q, want it trimmed to empty", r.Customer.Email)
+	}
+}
+
 func TestValidateRejects(t *testing.T) {
 	tests := []struct {
 		name  string

@@ -64,7 +64,7 @@ type OrderLine struct {
 // Customer is a guest shopper's contact details.
 type Customer struct {
 	Name  string `json:"name"`
-	Email string `json:"email"`
+	Email string `json:"email,omitempty"` // optional
 	Phone string `json:"phone"`
 }
 
