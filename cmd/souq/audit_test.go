@@ -67,23 +67,9 @@ func runAuditJSON(t *testing.T, args []string, env map[string]string) (auditJSON
 // and waits until the archive holds all three.
 func placeOrderAndTrack(t *testing.T, base, stdout, data string) {
 	t.Helper()
-	var list struct {
-		Items []struct {
-			ID    string `json:"id"`
-			Stock int    `json:"stock"`
-		} `json:"items"`
-	}
+	var list productList
 	getJSON(t, base+"/api/v1/products?market=AE&page_size=50", &list)
-	var product string
-	for _, it := range list.Items {
-		if it.Stock > 2 {
-			product = it.ID
-			break
-		}
-	}
-	if product == "" {
-		t.Fatal("no demo product with stock")
-	}
+	product := list.inStock(t)
 	order := fmt.Sprintf(`{"market":"AE","items":[{"product_id":%q,"quantity":1}],
 		"customer":{"name":"Mariam","email":"mariam@example.ae","phone":"+971501234567"},
 		"shipping_address":{"line1":"Villa 12, Street 5","area":"Jumeirah","city":"Dubai","country":"AE"},

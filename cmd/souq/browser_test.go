@@ -55,14 +55,7 @@ func browserShop(t *testing.T) (string, *syncBuffer, context.Context) {
 // that a failure tells whether search or the page broke.
 func searchProducts(t *testing.T, base, q string) map[string]string {
 	t.Helper()
-	var list struct {
-		Items []struct {
-			ID    string `json:"id"`
-			Slug  string `json:"slug"`
-			Stock int    `json:"stock"`
-		} `json:"items"`
-		Total int `json:"total"`
-	}
+	var list productList
 	u := base + "/api/v1/products?market=AE&page_size=100&q=" + url.QueryEscape(q)
 	if status := getJSON(t, u, &list); status != http.StatusOK || list.Total == 0 {
 		t.Fatalf("API search %q: got status %d with %d products, want 200 with some", q, status, list.Total)

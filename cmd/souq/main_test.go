@@ -112,37 +112,46 @@ func getJSON(t *testing.T, url string, v any) int {
 	return resp.StatusCode
 }
 
+// productList is the part of GET /api/v1/products the tests read.
+type productList struct {
+	Items []struct {
+		ID    string `json:"id"`
+		Slug  string `json:"slug"`
+		Image string `json:"image"`
+		Stock int    `json:"stock"`
+		Price struct {
+			Amount   int64  `json:"amount"`
+			Currency string `json:"currency"`
+		} `json:"price"`
+	} `json:"items"`
+	Total int `json:"total"`
+}
+
+// inStock returns the id of the first listed product with more than two
+// units left.
+func (l productList) inStock(t *testing.T) string {
+	t.Helper()
+	for _, it := range l.Items {
+		if it.Stock > 2 {
+			return it.ID
+		}
+	}
+	t.Fatal("no demo product with stock")
+	return ""
+}
+
 func TestServeDemoEndToEnd(t *testing.T) {
 	data := t.TempDir()
 	base, stdout, stop := startServe(t, []string{"--addr", "127.0.0.1:0", "--data", data, "--demo", "--archive-max-age", "100ms", "--shoppers", "0"}, nil)
 
-	var list struct {
-		Items []struct {
-			ID    string `json:"id"`
-			Stock int    `json:"stock"`
-			Price struct {
-				Amount   int64  `json:"amount"`
-				Currency string `json:"currency"`
-			} `json:"price"`
-		} `json:"items"`
-		Total int `json:"total"`
-	}
+	var list productList
 	if status := getJSON(t, base+"/api/v1/products?market=BH&page_size=100", &list); status != 200 || list.Total < 150 {
 		t.Fatalf("demo products: got status %d total %d, want 200 and at least 150", status, list.Total)
 	}
 	if list.Items[0].Price.Currency != "BHD" {
 		t.Errorf("BH price currency: got %q, want BHD", list.Items[0].Price.Currency)
 	}
-	var product string
-	for _, it := range list.Items {
-		if it.Stock > 2 {
-			product = it.ID
-			break
-		}
-	}
-	if product == "" {
-		t.Fatal("no demo product with stock")
-	}
+	product := list.inStock(t)
 	order := fmt.Sprintf(`{"market":"BH","items":[{"product_id":%q,"quantity":2}],
 		"customer":{"name":"Noor Al Khalifa","email":"noor@example.bh","phone":"+97336123456"},
 		"shipping_address":{"line1":"Building 1021, Road 3621","area":"Seef","city":"Manama","country":"BH"},
@@ -449,12 +458,7 @@ func TestServeStorefront(t *testing.T) {
 		!strings.Contains(body, `"consent":true`) || !strings.Contains(h.Get("Content-Security-Policy"), "connect-src 'self'") {
 		t.Errorf("GET /ar/: got %d, CSP %q\n%s", status, h.Get("Content-Security-Policy"), body)
 	}
-	var list struct {
-		Items []struct {
-			Slug  string `json:"slug"`
-			Image string `json:"image"`
-		} `json:"items"`
-	}
+	var list productList
 	getJSON(t, base+"/api/v1/products?page_size=1", &list)
 	if len(list.Items) != 1 {
 		t.Fatalf("no demo product")

@@ -25,6 +25,7 @@ import (
 	"github.com/souq-commerce/souq/internal/fileblob"
 	"github.com/souq-commerce/souq/internal/natsstream"
 	"github.com/souq-commerce/souq/internal/pipeline"
+	"github.com/souq-commerce/souq/internal/pipelinetest"
 	"github.com/souq-commerce/souq/internal/relay"
 	"github.com/souq-commerce/souq/internal/souq"
 	"github.com/souq-commerce/souq/internal/sqlite"
@@ -60,26 +61,11 @@ type options struct {
 
 func newRig(t *testing.T, o options) *rig {
 	t.Helper()
-	dir := t.TempDir()
-	db, err := sqlite.Open(t.Context(), filepath.Join(dir, "souq.db"), sqlite.Options{Synchronous: "normal"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	stream, err := natsstream.Open(t.Context(), natsstream.Options{StoreDir: filepath.Join(dir, "stream"),
-		AckWait: 5 * time.Second, DuplicateWindow: o.dupWindow, Listen: "127.0.0.1:0"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { stream.Close() })
-	bucket, err := fileblob.Open(filepath.Join(dir, "archive"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	e := pipelinetest.Open(t, natsstream.Options{AckWait: 5 * time.Second, DuplicateWindow: o.dupWindow, Listen: "127.0.0.1:0"})
 	// Event times span the last 90 to 15 minutes, older than any grace
 	// period the tests use, with nanoseconds, which the database and the
 	// archive do not keep.
-	r := &rig{t: t, dir: dir, db: db, stream: stream, bucket: bucket,
+	r := &rig{t: t, dir: e.Dir, db: e.DB, stream: e.Stream, bucket: e.Bucket,
 		t0: time.Now().UTC().Add(-90 * time.Minute).Truncate(time.Second).Add(123456789)}
 	r.createProduct()
 	for i := range nOrders {

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"path/filepath"
 	"sync"
 	"testing"
 	"time"
@@ -17,6 +16,7 @@ import (
 	"github.com/souq-commerce/souq/internal/archive"
 	"github.com/souq-commerce/souq/internal/fileblob"
 	"github.com/souq-commerce/souq/internal/natsstream"
+	"github.com/souq-commerce/souq/internal/pipelinetest"
 	"github.com/souq-commerce/souq/internal/relay"
 	"github.com/souq-commerce/souq/internal/souq"
 	"github.com/souq-commerce/souq/internal/sqlite"
@@ -33,22 +33,8 @@ type rig struct {
 
 func newRig(t *testing.T) *rig {
 	t.Helper()
-	dir := t.TempDir()
-	db, err := sqlite.Open(t.Context(), filepath.Join(dir, "souq.db"), sqlite.Options{Synchronous: "normal"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	stream, err := natsstream.Open(t.Context(), natsstream.Options{StoreDir: filepath.Join(dir, "stream"), AckWait: time.Second})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { stream.Close() })
-	bucket, err := fileblob.Open(filepath.Join(dir, "archive"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return &rig{t: t, dir: dir, db: db, stream: stream, bucket: bucket}
+	e := pipelinetest.Open(t, natsstream.Options{AckWait: time.Second})
+	return &rig{t: t, dir: e.Dir, db: e.DB, stream: e.Stream, bucket: e.Bucket}
 }
 
 var t0 = time.Date(2026, 11, 28, 17, 58, 30, 0, time.UTC)

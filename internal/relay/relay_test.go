@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"path/filepath"
 	"slices"
 	"testing"
 	"time"
@@ -13,6 +12,7 @@ import (
 
 	"github.com/souq-commerce/souq/internal/catalog"
 	"github.com/souq-commerce/souq/internal/natsstream"
+	"github.com/souq-commerce/souq/internal/pipelinetest"
 	"github.com/souq-commerce/souq/internal/souq"
 	"github.com/souq-commerce/souq/internal/sqlite"
 )
@@ -28,16 +28,12 @@ type env struct {
 	product souq.Product
 }
 
-// newEnv opens both in fresh temporary directories and closes them when
+// newEnv opens both in a fresh temporary directory and closes them when
 // the test ends.
 func newEnv(t *testing.T) *env {
 	t.Helper()
-	db, err := sqlite.Open(t.Context(), filepath.Join(t.TempDir(), "souq.db"), sqlite.Options{})
-	must(t, "sqlite.Open", err)
-	t.Cleanup(func() { db.Close() })
-	st, err := natsstream.Open(t.Context(), natsstream.Options{StoreDir: t.TempDir(), MaxBytes: 64 << 20})
-	must(t, "natsstream.Open", err)
-	t.Cleanup(func() { st.Close() })
+	e := pipelinetest.Open(t, natsstream.Options{MaxBytes: 64 << 20})
+	db, st := e.DB, e.Stream
 
 	p := souq.Product{
 		ID: "prd_relay", SKU: "SKN-001", Slug: "skn-001", Brand: "Cosrx", Category: "skincare",
