@@ -10,6 +10,7 @@ import (
 	"io"
 	"net/http"
 	"path"
+	"strconv"
 	"strings"
 	"sync"
 
@@ -104,7 +105,7 @@ func (s *Storefront) handleAsset() http.Handler {
 			h.Set("Content-Encoding", "gzip")
 		}
 		h.Set("Content-Type", a.contentType)
-		h.Set("Content-Length", fmt.Sprint(len(body)))
+		h.Set("Content-Length", strconv.Itoa(len(body)))
 		w.WriteHeader(http.StatusOK)
 		if r.Method != http.MethodHead {
 			_, _ = w.Write(body)
@@ -163,7 +164,7 @@ func writeBody(w http.ResponseWriter, r *http.Request, status int, contentType s
 			body = enc
 		}
 	}
-	h.Set("Content-Length", fmt.Sprint(len(body)))
+	h.Set("Content-Length", strconv.Itoa(len(body)))
 	w.WriteHeader(status)
 	if r.Method != http.MethodHead {
 		_, _ = w.Write(body)
@@ -207,29 +208,16 @@ func compressWith[W interface {
 	return buf.Bytes(), nil
 }
 
+// gzipBytes and brotliBytes compress with a new writer at level: for the
+// static files, compressed once at start.
 func gzipBytes(b []byte, level int) ([]byte, error) {
-	var buf bytes.Buffer
-	zw, err := gzip.NewWriterLevel(&buf, level)
+	zw, err := gzip.NewWriterLevel(nil, level)
 	if err != nil {
 		return nil, err
 	}
-	if _, err := zw.Write(b); err != nil {
-		return nil, err
-	}
-	if err := zw.Close(); err != nil {
-		return nil, err
-	}
-	return buf.Bytes(), nil
+	return compressWith(zw, b)
 }
 
 func brotliBytes(b []byte, level int) ([]byte, error) {
-	var buf bytes.Buffer
-	bw := brotli.NewWriterLevel(&buf, level)
-	if _, err := bw.Write(b); err != nil {
-		return nil, err
-	}
-	if err := bw.Close(); err != nil {
-		return nil, err
-	}
-	return buf.Bytes(), nil
+	return compressWith(brotli.NewWriterLevel(nil, level), b)
 }
