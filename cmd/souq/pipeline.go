@@ -40,7 +40,6 @@ type events struct {
 	proc     *pipeline.Processor
 	arch     *pipeline.Archiver
 	procC    *natsstream.Consumer
-	archC    *natsstream.Consumer
 	archPath string
 
 	// figures are the stream's and consumers' figures Health shows, read
@@ -153,22 +152,15 @@ func openEvents(ctx context.Context, c serveConfig, db *sqlite.DB, log *slog.Log
 		return fail(err)
 	}
 	// The aggregates live in memory: rebuild them from the whole stream.
-	if err := stream.DeleteConsumer(ctx, "processor"); err != nil {
-		return fail(err)
-	}
-	pc, err := stream.Consumer(ctx, "processor")
+	pc, err := stream.ConsumerFrom(ctx, "processor", 1)
 	if err != nil {
 		return fail(err)
 	}
-	ac, err := stream.Consumer(ctx, "archiver")
-	if err != nil {
-		return fail(err)
-	}
-	e.procC, e.archC = pc, ac
+	e.procC = pc
 	e.figures = &cached[streamFigures]{ttl: healthTTL, read: e.readFigures, now: time.Now}
 	e.relay = relay.New(db, stream, relay.Options{Interval: 50 * time.Millisecond, Logger: log})
 	e.proc = pipeline.NewProcessor(pc, e.agg, stream, log)
-	e.arch = pipeline.NewArchiver(ac, archive.New(e.bucket, archive.Options{MaxAge: c.archiveMaxAge, MaxRows: c.archiveMaxRows}), stream, log)
+	e.arch = pipeline.NewArchiver(pipeline.Durable(stream, "archiver"), archive.New(e.bucket, archive.Options{MaxAge: c.archiveMaxAge, MaxRows: c.archiveMaxRows}), stream, log)
 	return e, nil
 }
 
@@ -253,9 +245,9 @@ func (e *events) readFigures(ctx context.Context) (streamFigures, error) {
 	if err != nil {
 		return streamFigures{}, err
 	}
-	archLag, err := e.archC.Pending(ctx)
-	if err != nil {
-		return streamFigures{}, err
+	archLag, err := e.arch.Pending(ctx)
+	if err != nil { // the archiver is opening its consumer: count what it has not committed
+		archLag = info.LastSeq - min(info.LastSeq, e.arch.Stats().LastSeq)
 	}
 	return streamFigures{msgs: info.Msgs, deadLetters: info.DeadLetters, lastSeq: info.LastSeq,
 		procLag: procLag, archLag: archLag}, nil

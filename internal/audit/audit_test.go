@@ -182,11 +182,7 @@ func (r *rig) lastSeq() uint64 {
 // archiveAll runs the archiver until it has committed the whole stream.
 func (r *rig) archiveAll() {
 	r.t.Helper()
-	c, err := r.stream.Consumer(r.t.Context(), "archiver")
-	if err != nil {
-		r.t.Fatal(err)
-	}
-	arch := pipeline.NewArchiver(c, archive.New(r.bucket, archive.Options{MaxRows: 200, MaxAge: 100 * time.Millisecond}), r.stream, nil)
+	arch := pipeline.NewArchiver(pipeline.Durable(r.stream, "archiver"), archive.New(r.bucket, archive.Options{MaxRows: 200, MaxAge: 100 * time.Millisecond}), r.stream, nil)
 	ctx, cancel := context.WithCancel(r.t.Context())
 	var wg sync.WaitGroup
 	wg.Go(func() {

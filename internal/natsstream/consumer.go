@@ -43,20 +43,37 @@ type Msg struct {
 // message not acknowledged within Options.AckWait. durable is letters,
 // digits, '-' and '_'.
 func (s *Stream) Consumer(ctx context.Context, durable string) (*Consumer, error) {
+	return s.consumer(ctx, durable, jetstream.ConsumerConfig{DeliverPolicy: jetstream.DeliverAllPolicy})
+}
+
+// ConsumerFrom replaces the durable consumer named durable with one that
+// delivers from stream sequence start on (from the first message kept, if
+// start is older). Whatever the old one had delivered and not had
+// acknowledged is forgotten, so delivery starts again in sequence order: a
+// consumer that skips what it has already handled by sequence (the
+// archiver) must not see an old delivery come back after newer ones.
+func (s *Stream) ConsumerFrom(ctx context.Context, durable string, start uint64) (*Consumer, error) {
+	if err := s.DeleteConsumer(ctx, durable); err != nil {
+		return nil, err
+	}
+	return s.consumer(ctx, durable, jetstream.ConsumerConfig{DeliverPolicy: jetstream.DeliverByStartSequencePolicy, OptStartSeq: max(start, 1)})
+}
+
+// consumer creates or updates the durable with the delivery settings of
+// cfg and the rest of the settings every Souq consumer has.
+func (s *Stream) consumer(ctx context.Context, durable string, cfg jetstream.ConsumerConfig) (*Consumer, error) {
 	if !namespacePattern.MatchString(durable) {
 		return nil, fmt.Errorf("%w: consumer name %q: letters, digits, '-' and '_' only", ErrInvalidOptions, durable)
 	}
-	c, err := s.js.CreateOrUpdateConsumer(ctx, s.opts.Stream, jetstream.ConsumerConfig{
-		Durable:       durable,
-		Description:   "Souq consumer " + durable,
-		DeliverPolicy: jetstream.DeliverAllPolicy,
-		AckPolicy:     jetstream.AckExplicitPolicy,
-		AckWait:       s.opts.AckWait,
-		MaxAckPending: consumerMaxAck,
-		FilterSubject: s.prefix + souq.SubjectPrefix + ".>",
-		ReplayPolicy:  jetstream.ReplayInstantPolicy,
-		Replicas:      s.opts.Replicas,
-	})
+	cfg.Durable = durable
+	cfg.Description = "Souq consumer " + durable
+	cfg.AckPolicy = jetstream.AckExplicitPolicy
+	cfg.AckWait = s.opts.AckWait
+	cfg.MaxAckPending = consumerMaxAck
+	cfg.FilterSubject = s.prefix + souq.SubjectPrefix + ".>"
+	cfg.ReplayPolicy = jetstream.ReplayInstantPolicy
+	cfg.Replicas = s.opts.Replicas
+	c, err := s.js.CreateOrUpdateConsumer(ctx, s.opts.Stream, cfg)
 	if err != nil {
 		return nil, fmt.Errorf("natsstream: consumer %s: %w", durable, err)
 	}

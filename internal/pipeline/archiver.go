@@ -27,9 +27,16 @@ const finalFlush = 10 * time.Second
 // is acknowledged without being written again.
 //
 // One archiver per archive: the skip rule relies on one consumer reading
-// the stream in order.
+// the stream in order. To keep that order across restarts and errors, the
+// archiver opens its consumer afresh from the sequence after the last one
+// committed when it starts and after any error: a message delivered to a
+// fetch that died with an earlier process (or an aborted step) is
+// otherwise redelivered only after the ack wait, behind newer messages,
+// and the skip rule would drop it.
 type Archiver struct {
-	consumer Consumer
+	open     OpenConsumer
+	consumer Consumer                 // nil until the first open; Run's goroutine only
+	current  atomic.Pointer[Consumer] // the same, for Pending
 	w        *archive.Writer
 	dead     DeadLetters
 	log      *slog.Logger
@@ -45,9 +52,10 @@ type Archiver struct {
 	lastSeq                              atomic.Uint64
 }
 
-// NewArchiver returns an archiver writing through w.
-func NewArchiver(consumer Consumer, w *archive.Writer, dead DeadLetters, log *slog.Logger) *Archiver {
-	return &Archiver{consumer: consumer, w: w, dead: dead, log: orDiscard(log).With("component", "archiver")}
+// NewArchiver returns an archiver reading the consumers open returns and
+// writing through w.
+func NewArchiver(open OpenConsumer, w *archive.Writer, dead DeadLetters, log *slog.Logger) *Archiver {
+	return &Archiver{open: open, w: w, dead: dead, log: orDiscard(log).With("component", "archiver")}
 }
 
 // ArchiverStats counts what the archiver has done since it started.
@@ -74,9 +82,18 @@ func (a *Archiver) Run(ctx context.Context) error {
 	}
 	a.lastSeq.Store(last)
 	var b backoff
-	for ctx.Err() == nil {
+	for reopen := true; ctx.Err() == nil; {
+		if reopen {
+			if err := a.reopen(ctx); err != nil {
+				a.log.Warn("open the consumer", "err", err)
+				b.wait(ctx)
+				continue
+			}
+			reopen = false
+		}
 		if err := a.step(ctx); err != nil && ctx.Err() == nil {
 			a.log.Warn("archive", "err", err)
+			reopen = true
 			b.wait(ctx)
 			continue
 		}
@@ -88,6 +105,31 @@ func (a *Archiver) Run(ctx context.Context) error {
 		a.log.Warn("final flush; the messages will be redelivered", "err", err)
 	}
 	return nil
+}
+
+// reopen commits what is pending, then opens the consumer from the
+// sequence after the last one committed.
+func (a *Archiver) reopen(ctx context.Context) error {
+	if err := a.flush(ctx); err != nil {
+		return err
+	}
+	c, err := a.open(ctx, a.lastSeq.Load()+1)
+	if err != nil {
+		return err
+	}
+	a.consumer = c
+	a.current.Store(&c)
+	return nil
+}
+
+// Pending is the archiver's lag: messages its consumer has not had
+// acknowledged, or an error before the consumer is open.
+func (a *Archiver) Pending(ctx context.Context) (uint64, error) {
+	c := a.current.Load()
+	if c == nil {
+		return 0, errors.New("archiver: consumer not open yet")
+	}
+	return (*c).Pending(ctx)
 }
 
 // step fetches one batch, adds it to the writer and flushes when due.

@@ -23,7 +23,9 @@ func RegisterMetrics(reg prometheus.Registerer, proc *Processor, arch *Archiver,
 		Buckets: []float64{.005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10, 30},
 	})
 	proc.latency = func(d time.Duration) { latency.Observe(d.Seconds()) }
-	lag := func(c Consumer) func() float64 {
+	lag := func(c interface {
+		Pending(context.Context) (uint64, error)
+	}) func() float64 {
 		return func() float64 {
 			ctx, cancel := context.WithTimeout(context.Background(), lagTimeout)
 			defer cancel()
@@ -52,7 +54,7 @@ func RegisterMetrics(reg prometheus.Registerer, proc *Processor, arch *Archiver,
 			lag(proc.consumer)),
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "souq_pipeline_consumer_lag",
 			Help: "Messages not yet acknowledged by a consumer (-1 when unknown).", ConstLabels: prometheus.Labels{"consumer": "archiver"}},
-			lag(arch.consumer)),
+			lag(arch)),
 		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "souq_pipeline_events_applied_total",
 			Help: "Events applied to the aggregates."}, func() float64 { return float64(proc.Stats().Applied) }),
 		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "souq_pipeline_events_skipped_total",

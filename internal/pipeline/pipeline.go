@@ -24,6 +24,17 @@ type Consumer interface {
 	Pending(ctx context.Context) (uint64, error)
 }
 
+// OpenConsumer opens a consumer that delivers from stream sequence from
+// on, forgetting earlier deliveries (natsstream.Stream.ConsumerFrom).
+type OpenConsumer func(ctx context.Context, from uint64) (Consumer, error)
+
+// Durable opens stream's durable consumer named durable afresh.
+func Durable(stream *natsstream.Stream, durable string) OpenConsumer {
+	return func(ctx context.Context, from uint64) (Consumer, error) {
+		return stream.ConsumerFrom(ctx, durable, from)
+	}
+}
+
 // DeadLetters records events a consumer cannot use, with the reason.
 type DeadLetters interface {
 	DeadLetter(ctx context.Context, subjectSuffix string, raw []byte, reason string) error

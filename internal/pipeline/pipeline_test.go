@@ -29,6 +29,8 @@ type rig struct {
 	db     *sqlite.DB
 	stream *natsstream.Stream
 	bucket *fileblob.Dir
+
+	behaviour int // behaviour events published so far
 }
 
 func newRig(t *testing.T) *rig {
@@ -82,13 +84,14 @@ func (r *rig) publishBehaviour(n int) {
 	names := []string{analytics.EventProductViewed, analytics.EventProductViewed, analytics.EventProductAdded, analytics.EventCheckoutStarted}
 	markets := []string{"AE", "SA", "KW", "QA", "BH", "OM"}
 	var evs []souq.Event
-	for i := range n {
+	for i := r.behaviour; i < r.behaviour+n; i++ {
 		props, _ := json.Marshal(map[string]any{"product_id": fmt.Sprintf("prd_%d", i%7), "brand": "COSRX", "category": "skincare", "quantity": 1 + i%2})
 		ctx, _ := json.Marshal(map[string]any{"market": markets[i%len(markets)]})
 		at := t0.Add(time.Duration(i) * 3 * time.Second) // spans an hour boundary
 		evs = append(evs, souq.Event{MessageID: fmt.Sprintf("evt_b%05d", i), Type: "track", Event: names[i%len(names)],
 			Timestamp: at, ReceivedAt: at, AnonymousID: fmt.Sprintf("anon-%d", i%13), Properties: props, Context: ctx})
 	}
+	r.behaviour += n
 	for start := 0; start < len(evs); start += 100 {
 		res, err := r.stream.PublishBatch(r.t.Context(), evs[start:min(start+100, len(evs))])
 		if err != nil {
@@ -131,14 +134,10 @@ func (r *rig) lastSeq() uint64 {
 
 func (r *rig) archiver(opt archive.Options) *Archiver {
 	r.t.Helper()
-	c, err := r.stream.Consumer(r.t.Context(), "archiver")
-	if err != nil {
-		r.t.Fatal(err)
-	}
 	if opt.MaxAge == 0 {
 		opt.MaxAge = 100 * time.Millisecond
 	}
-	return NewArchiver(c, archive.New(r.bucket, opt), r.stream, nil)
+	return NewArchiver(Durable(r.stream, "archiver"), archive.New(r.bucket, opt), r.stream, nil)
 }
 
 // TestEndToEnd: N behaviour events and M orders give an archive of exactly
@@ -309,6 +308,41 @@ func TestArchiverCrashBetweenFlushAndAck(t *testing.T) {
 	checkExactlyOnce(t, records, n)
 }
 
+// TestArchiverRestartAfterDeadFetch: messages delivered to a fetch that died
+// with an earlier archiver (here: fetched and never acknowledged) come back
+// only after the ack wait, behind newer ones. A restarted archiver must
+// still archive every event once: it reads the stream again from after its
+// last committed sequence.
+func TestArchiverRestartAfterDeadFetch(t *testing.T) {
+	const n = 100
+	r := newRig(t) // ack wait 1 s
+	r.publishBehaviour(n / 2)
+	first := r.archiver(archive.Options{})
+	stop := run(t, first.Run)
+	waitFor(t, "the first archiver", func() bool { return first.Stats().LastSeq == n/2 })
+	stop()
+
+	r.publishBehaviour(n / 2)
+	dead, err := r.stream.ConsumerFrom(t.Context(), "archiver", n/2+1) // the durable as it was
+	if err != nil {
+		t.Fatal(err)
+	}
+	if msgs, err := dead.Fetch(t.Context(), 10, time.Second); err != nil || len(msgs) == 0 || msgs[0].Seq != n/2+1 {
+		t.Fatalf("dead fetch: got %d messages (%v), want the ones after seq %d", len(msgs), err, n/2)
+	}
+
+	second := r.archiver(archive.Options{})
+	stop = run(t, second.Run)
+	waitFor(t, "the second archiver", func() bool { return second.Stats().LastSeq == n })
+	time.Sleep(1500 * time.Millisecond) // past the ack wait: any old delivery is back
+	stop()
+	records, err := archive.ReadAll(t.Context(), r.bucket, time.Time{}, time.Time{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkExactlyOnce(t, records, n)
+}
+
 // TestProcessorRedeliveryIsIdempotent applies the stream with one consumer,
 // then replays it all through a second consumer into the same aggregates:
 // nothing changes.
@@ -398,7 +432,7 @@ func TestProcessorDoesNotWaitForABatch(t *testing.T) {
 	for i := range 3 {
 		time.Sleep(100 * time.Millisecond) // the processor is waiting for messages
 		start := time.Now()
-		r.publishBehaviour(1 + i) // the same first event, then new ones
+		r.publishBehaviour(1) // one new event
 		waitFor(t, "the processor", func() bool { return p.Stats().LastSeq == uint64(1+i) })
 		if el := time.Since(start); el > 600*time.Millisecond {
 			t.Errorf("event %d: applied %v after it was published, want well under the fetch wait of %v", i+1, el, processorWait)
