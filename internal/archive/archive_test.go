@@ -155,13 +155,13 @@ func TestRoundTrip(t *testing.T) {
 	}
 	bucket := newBucket(t)
 	w, _ := newWriter(t, bucket, Options{})
-	addAll(t, w, 100, evs)
+	addAll(t, w, 1, evs)
 	b := flush(t, w)
-	if b.FirstSeq != 100 || b.LastSeq != 105 || b.Rows != 6 {
-		t.Errorf("Flush: got range %d-%d with %d rows, want 100-105 with 6", b.FirstSeq, b.LastSeq, b.Rows)
+	if b.FirstSeq != 1 || b.LastSeq != 6 || b.Rows != 6 {
+		t.Errorf("Flush: got range %d-%d with %d rows, want 1-6 with 6", b.FirstSeq, b.LastSeq, b.Rows)
 	}
 	got := readAll(t, bucket)
-	if diff := cmp.Diff(records(100, evs), got); diff != "" {
+	if diff := cmp.Diff(records(1, evs), got); diff != "" {
 		t.Errorf("ReadAll (-want +got):\n%s", diff)
 	}
 	for _, r := range got {
@@ -226,14 +226,14 @@ func TestPartitioning(t *testing.T) {
 	}
 	bucket := newBucket(t)
 	w, _ := newWriter(t, bucket, Options{})
-	addAll(t, w, 41, evs)
+	addAll(t, w, 1, evs)
 	b := flush(t, w)
 
-	const r = "00000000000000000041-00000000000000000046"
+	const r = "00000000000000000001-00000000000000000006"
 	want := map[string][]uint64{ // key → sequences in the file
-		"events/dt=2025-11-30/hour=22/events-" + r + ".parquet": {41, 45, 46},
-		"events/dt=2025-11-30/hour=23/events-" + r + ".parquet": {42, 43},
-		"events/dt=2025-12-01/hour=00/events-" + r + ".parquet": {44},
+		"events/dt=2025-11-30/hour=22/events-" + r + ".parquet": {1, 5, 6},
+		"events/dt=2025-11-30/hour=23/events-" + r + ".parquet": {2, 3},
+		"events/dt=2025-12-01/hour=00/events-" + r + ".parquet": {4},
 	}
 	got := make(map[string][]uint64)
 	for _, f := range b.Files {
@@ -324,13 +324,14 @@ func TestAdd(t *testing.T) {
 		{"last committed", 10, valid, ErrArchived},
 		{"gap filled late", 9, valid, ErrArchived},
 		{"zero sequence", 0, valid, ErrInvalidEvent},
-		{"no message id", 20, with(func(e *souq.Event) { e.MessageID = "" }), ErrInvalidEvent},
-		{"no type", 20, with(func(e *souq.Event) { e.Type = "" }), ErrInvalidEvent},
-		{"no timestamp", 20, with(func(e *souq.Event) { e.Timestamp = time.Time{} }), ErrInvalidEvent},
-		{"year 10000", 20, with(func(e *souq.Event) { e.Timestamp = time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC) }), ErrInvalidEvent},
-		{"bad properties", 20, with(func(e *souq.Event) { e.Properties = json.RawMessage(`{"a":`) }), ErrInvalidEvent},
-		{"bad context", 20, with(func(e *souq.Event) { e.Context = json.RawMessage(`nope`) }), ErrInvalidEvent},
-		{"bad traits", 20, with(func(e *souq.Event) { e.Traits = json.RawMessage(`{]`) }), ErrInvalidEvent},
+		{"beyond the next", 13, valid, ErrGap},
+		{"no message id", 12, with(func(e *souq.Event) { e.MessageID = "" }), ErrInvalidEvent},
+		{"no type", 12, with(func(e *souq.Event) { e.Type = "" }), ErrInvalidEvent},
+		{"no timestamp", 12, with(func(e *souq.Event) { e.Timestamp = time.Time{} }), ErrInvalidEvent},
+		{"year 10000", 12, with(func(e *souq.Event) { e.Timestamp = time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC) }), ErrInvalidEvent},
+		{"bad properties", 12, with(func(e *souq.Event) { e.Properties = json.RawMessage(`{"a":`) }), ErrInvalidEvent},
+		{"bad context", 12, with(func(e *souq.Event) { e.Context = json.RawMessage(`nope`) }), ErrInvalidEvent},
+		{"bad traits", 12, with(func(e *souq.Event) { e.Traits = json.RawMessage(`{]`) }), ErrInvalidEvent},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -346,7 +347,7 @@ func TestAdd(t *testing.T) {
 				t.Errorf("Add(%d): got %v, want %v", tt.seq, err, tt.want)
 			}
 			wantPending := 1
-			if tt.want == nil && tt.seq > 11 {
+			if tt.seq == 12 { // taken: as a row, or rejected
 				wantPending = 2
 			}
 			if n := w.Pending(); n != wantPending {
@@ -356,20 +357,52 @@ func TestAdd(t *testing.T) {
 	}
 }
 
-func TestAddOutOfOrder(t *testing.T) {
-	w, _ := newWriter(t, newBucket(t), Options{})
-	addAll(t, w, 1, events(2, base))
-	if err := w.Add(5, track("x", "y", base, "")); err != nil {
+// TestSkipAndRejected: sequences the stream does not hold and invalid
+// events take their place in the range, and the manifest lists them.
+func TestSkipAndRejected(t *testing.T) {
+	bucket := newBucket(t)
+	w, _ := newWriter(t, bucket, Options{})
+	evs := events(10, base)
+	addAll(t, w, 1, evs[:2])
+	if err := w.Skip(3, 5); err != nil {
+		t.Fatalf("Skip(3, 5): %v", err)
+	}
+	if err := w.Skip(7, 8); !errors.Is(err, ErrOutOfOrder) {
+		t.Errorf("Skip(7, 8) with 6 next: got %v, want ErrOutOfOrder", err)
+	}
+	if err := w.Add(4, evs[3]); !errors.Is(err, ErrOutOfOrder) {
+		t.Errorf("Add(4) of a skipped sequence: got %v, want ErrOutOfOrder", err)
+	}
+	if err := w.Add(6, track("", "y", base, "")); !errors.Is(err, ErrInvalidEvent) {
+		t.Errorf("Add(6) without message id: got %v, want ErrInvalidEvent", err)
+	}
+	if err := w.Add(6, evs[5]); !errors.Is(err, ErrInvalidEvent) {
+		t.Errorf("Add(6) again: got %v, want ErrInvalidEvent (rejected before)", err)
+	}
+	addAll(t, w, 7, evs[6:8])
+	if n := w.Pending(); n != 8 {
+		t.Errorf("Pending: got %d, want 8", n)
+	}
+	b := flush(t, w)
+	want := Batch{FirstSeq: 1, LastSeq: 8, Rows: 4, Rejected: []uint64{6}, Missing: []SeqRange{{3, 5}}}
+	if b.FirstSeq != want.FirstSeq || b.LastSeq != want.LastSeq || b.Rows != want.Rows ||
+		!slices.Equal(b.Rejected, want.Rejected) || !slices.Equal(b.Missing, want.Missing) || !b.Accounted() {
+		t.Errorf("batch: got %d–%d rows %d rejected %v missing %v, want %d–%d rows %d rejected %v missing %v",
+			b.FirstSeq, b.LastSeq, b.Rows, b.Rejected, b.Missing, want.FirstSeq, want.LastSeq, want.Rows, want.Rejected, want.Missing)
+	}
+	ms, err := Manifests(t.Context(), bucket)
+	if err != nil || len(ms) != 1 || !ms[0].Accounted() || ms[0].Missed() != 3 {
+		t.Errorf("manifests: got %+v, %v; want one accounted batch missing 3", ms, err)
+	}
+	// A batch of missing sequences only commits a manifest and no file.
+	if err := w.Skip(9, 9); err != nil {
 		t.Fatal(err)
 	}
-	if err := w.Add(4, track("z", "y", base, "")); !errors.Is(err, ErrOutOfOrder) {
-		t.Errorf("Add(4) after 5: got %v, want ErrOutOfOrder", err)
+	if b := flush(t, w); b.FirstSeq != 9 || b.LastSeq != 9 || b.Rows != 0 || len(b.Files) != 0 {
+		t.Errorf("batch of a missing sequence: got %+v", b)
 	}
-	if err := w.Add(2, track("z", "y", base, "")); err != nil {
-		t.Errorf("Add(2) while 2 is pending: got %v, want nil", err)
-	}
-	if n := w.Pending(); n != 3 {
-		t.Errorf("Pending: got %d, want 3", n)
+	if w.Next() != 10 {
+		t.Errorf("Next: got %d, want 10", w.Next())
 	}
 }
 
@@ -434,5 +467,32 @@ func TestDueAgeRestartsAfterFlush(t *testing.T) {
 	addAll(t, w, 2, evs[1:])
 	if w.Due() {
 		t.Errorf("Due right after adding to an empty batch: got true, want false (age counts from the first pending event)")
+	}
+}
+
+// TestFlushNeverCommitsAGap: a sequence that is not the next one cannot be
+// added, so no manifest claims a range whose rows the Writer did not hold.
+func TestFlushNeverCommitsAGap(t *testing.T) {
+	bucket := newBucket(t)
+	w, _ := newWriter(t, bucket, Options{})
+	evs := events(10, base)
+	addAll(t, w, 1, evs[:2])
+	if err := w.Add(5, evs[4]); !errors.Is(err, ErrGap) {
+		t.Errorf("Add(5) after 2: got %v, want ErrGap", err)
+	}
+	if got := w.Next(); got != 3 {
+		t.Errorf("Next: got %d, want 3", got)
+	}
+	b := flush(t, w)
+	if b.FirstSeq != 1 || b.LastSeq != 2 || b.Rows != 2 {
+		t.Errorf("batch: got %d–%d with %d rows, want 1–2 with 2", b.FirstSeq, b.LastSeq, b.Rows)
+	}
+	if err := w.Add(4, evs[3]); !errors.Is(err, ErrGap) {
+		t.Errorf("Add(4) after committing 2: got %v, want ErrGap", err)
+	}
+	addAll(t, w, 3, evs[2:])
+	b = flush(t, w)
+	if b.FirstSeq != 3 || b.LastSeq != 10 || b.Rows != 8 {
+		t.Errorf("batch: got %d–%d with %d rows, want 3–10 with 8", b.FirstSeq, b.LastSeq, b.Rows)
 	}
 }

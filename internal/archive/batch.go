@@ -13,8 +13,14 @@ import (
 	"github.com/parquet-go/parquet-go"
 )
 
-// manifestVersion is the version of the manifest format.
-const manifestVersion = 1
+// manifestVersion is the version of the manifest format. Version 2
+// accounts for every sequence of its range (rows, rejected and missing);
+// version 1 manifests, written before, list rows only and are read as
+// they are.
+const (
+	manifestVersion   = 2
+	manifestVersionV1 = 1
+)
 
 // Batch is one committed flush: the stream sequence range it covers and the
 // files it wrote. Its JSON form is the batch's manifest.
@@ -26,6 +32,50 @@ type Batch struct {
 	MinEventTime time.Time `json:"min_event_time"` // earliest event time in the batch
 	MaxEventTime time.Time `json:"max_event_time"` // latest event time in the batch
 	Files        []File    `json:"files"`
+	// Rejected are sequences of the range whose messages were not events
+	// the archive can store; the archiver dead-lettered them.
+	Rejected []uint64 `json:"rejected,omitempty"`
+	// Missing are sequences of the range the stream no longer held when
+	// the archiver reached them (expired under its retention, or deleted):
+	// events that are in neither the stream nor the archive.
+	Missing []SeqRange `json:"missing,omitempty"`
+}
+
+// SeqRange is an inclusive range of stream sequences.
+type SeqRange struct {
+	First uint64 `json:"first"`
+	Last  uint64 `json:"last"`
+}
+
+// Len is the number of sequences in r.
+func (r SeqRange) Len() uint64 { return r.Last - r.First + 1 }
+
+// Missed is the number of sequences Missing lists.
+func (b Batch) Missed() uint64 {
+	var n uint64
+	for _, r := range b.Missing {
+		n += r.Len()
+	}
+	return n
+}
+
+// Accounted reports whether the batch accounts for every sequence of its
+// range: Rows + Rejected + Missing = LastSeq-FirstSeq+1, and its files
+// hold Rows rows. A version 1 manifest is taken as accounted if its files
+// hold Rows rows and Rows does not exceed its range.
+func (b Batch) Accounted() bool {
+	n := 0
+	for _, f := range b.Files {
+		n += f.Rows
+	}
+	size := b.LastSeq - b.FirstSeq + 1
+	if n != b.Rows || b.LastSeq < b.FirstSeq {
+		return false
+	}
+	if b.Version == manifestVersionV1 {
+		return uint64(b.Rows) <= size
+	}
+	return uint64(b.Rows)+uint64(len(b.Rejected))+b.Missed() == size
 }
 
 // File is one Parquet file of a batch: the batch's rows in one partition.
@@ -46,10 +96,18 @@ type encodedFile struct {
 	data []byte
 }
 
-// encodeBatch groups rows (sorted by sequence) by partition and encodes one
-// Parquet file per partition. The result depends only on the rows.
-func encodeBatch(rows []row) (Batch, []encodedFile, error) {
-	r := seqRange{uint64(rows[0].StreamSeq), uint64(rows[len(rows)-1].StreamSeq)}
+// encodeBatch groups the rows of range r (sorted by sequence) by partition
+// and encodes one Parquet file per partition. rejected and missing are the
+// sequences of r without a row. The result depends only on its arguments,
+// and is an error unless they account for every sequence of r.
+func encodeBatch(r seqRange, rows []row, rejected []uint64, missing []SeqRange) (Batch, []encodedFile, error) {
+	b := Batch{Version: manifestVersion, FirstSeq: r.first, LastSeq: r.last, Rows: len(rows),
+		Rejected: slices.Clone(rejected), Missing: slices.Clone(missing)}
+	if uint64(len(rows))+uint64(len(rejected))+b.Missed() != r.last-r.first+1 ||
+		(len(rows) > 0 && (uint64(rows[0].StreamSeq) < r.first || uint64(rows[len(rows)-1].StreamSeq) > r.last)) {
+		return Batch{}, nil, fmt.Errorf("%w: batch %v: %d rows, %d rejected and %d missing do not cover it",
+			ErrCorrupt, r, len(rows), len(rejected), b.Missed())
+	}
 	byPart := make(map[string][]row)
 	for _, x := range rows {
 		p := partition(x.eventTime())
@@ -61,7 +119,6 @@ func encodeBatch(rows []row) (Batch, []encodedFile, error) {
 	}
 	slices.Sort(parts)
 
-	b := Batch{Version: manifestVersion, FirstSeq: r.first, LastSeq: r.last, Rows: len(rows)}
 	files := make([]encodedFile, 0, len(parts))
 	for _, p := range parts {
 		f, err := encodeFile(dataKey(p, r), byPart[p])
@@ -123,7 +180,7 @@ func decodeManifest(key string, data []byte) (Batch, error) {
 		return Batch{}, fmt.Errorf("%w: manifest %s: %v", ErrCorrupt, key, err)
 	}
 	r, _ := parseManifestKey(key)
-	if b.Version != manifestVersion {
+	if b.Version != manifestVersion && b.Version != manifestVersionV1 {
 		return Batch{}, fmt.Errorf("%w: manifest %s: version %d, want %d", ErrCorrupt, key, b.Version, manifestVersion)
 	}
 	if b.seqRange() != r {

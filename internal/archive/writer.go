@@ -30,8 +30,15 @@ var (
 	// highest committed one: the message is already in the archive, and the
 	// consumer should acknowledge it without archiving it again.
 	ErrArchived = errors.New("already archived")
-	// ErrOutOfOrder reports a sequence below the last one added that is not
-	// pending either: the Writer takes sequences in increasing order.
+	// ErrGap reports a sequence after the next one the Writer expects
+	// (Writer.Next): the messages between them have not been added. The
+	// consumer must read the stream again from Next, or, when the stream
+	// no longer holds those sequences, record them with Writer.Skip. A
+	// Writer never commits a range it does not hold whole.
+	ErrGap = errors.New("stream sequence gap")
+	// ErrOutOfOrder reports a sequence below Next that is neither
+	// committed nor pending: one that Skip recorded as absent from the
+	// stream.
 	ErrOutOfOrder = errors.New("stream sequence out of order")
 	// ErrInvalidEvent reports an event the archive cannot store (no message
 	// id, no type, no event time, JSON fields that are not JSON). The
@@ -88,13 +95,19 @@ type Writer struct {
 	// and before its manifest: a test seam to simulate a crash there.
 	beforeManifest func() error
 
+	// The pending batch covers the sequences committed+1 … next-1 whole:
+	// each is a row, rejected (not an event the archive can store) or
+	// missing (not in the stream).
 	mu        sync.Mutex
 	recovered bool
-	committed uint64    // highest committed sequence
-	pending   []row     // sorted by StreamSeq
-	bytes     int       // approximate size of pending
-	since     time.Time // when the oldest pending row was added
-	failed    *attempt  // the last Flush that failed, if any
+	committed uint64     // highest committed sequence
+	next      uint64     // the sequence Add accepts next
+	pending   []row      // sorted by StreamSeq
+	rejected  []uint64   // pending sequences that were invalid events, ascending
+	missing   []SeqRange // pending sequences the stream did not hold, ascending
+	bytes     int        // approximate size of pending
+	since     time.Time  // when the oldest pending sequence was added
+	failed    *attempt   // the last Flush that failed, if any
 }
 
 // attempt is a Flush that failed after it may have written files.
@@ -149,44 +162,131 @@ func (w *Writer) Recover(ctx context.Context) (lastSeq uint64, err error) {
 	}
 	w.recovered = true
 	w.committed = lastSeq
-	w.pending = nil
+	w.next = lastSeq + 1
+	w.pending, w.rejected, w.missing = nil, nil, nil
 	w.bytes = 0
 	w.failed = nil
 	return lastSeq, nil
 }
 
+// Next returns the sequence the Writer accepts next: the one after the
+// highest sequence pending, or committed when nothing is pending.
+func (w *Writer) Next() uint64 {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.next
+}
+
 // Add appends the message with stream sequence seq to the pending batch.
-// A sequence already pending is accepted again (a redelivery) and stored
-// once. See Writer for what each error means to the consumer.
+// It takes sequences in order without holes: seq must be Next (ErrGap when
+// it is beyond), or one already pending, which is accepted again (a
+// redelivery) and stored once. An invalid event (ErrInvalidEvent) still
+// takes its place in the sequence, as a rejected one the manifest lists,
+// so the consumer can dead-letter it and go on. See Writer for what each
+// error means to the consumer.
 //
 // Add keeps ev's JSON slices until the batch is flushed; the caller must
 // not modify them.
 func (w *Writer) Add(seq uint64, ev souq.Event) error {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	if !w.recovered {
-		return ErrNotRecovered
-	}
-	if seq != 0 && seq <= w.committed {
-		return fmt.Errorf("seq %d (committed up to %d): %w", seq, w.committed, ErrArchived)
-	}
-	r, err := newRow(seq, ev)
-	if err != nil {
+	if again, err := w.place(seq); again || err != nil {
 		return err
 	}
-	if n := len(w.pending); n > 0 {
-		if last := w.pending[n-1].StreamSeq; r.StreamSeq <= last {
-			if _, found := slices.BinarySearchFunc(w.pending, r.StreamSeq, bySeq); found {
-				return nil
-			}
-			return fmt.Errorf("seq %d after %d: %w", seq, last, ErrOutOfOrder)
-		}
-	} else {
-		w.since = w.opt.Now()
+	r, err := newRow(seq, ev)
+	w.grow()
+	if err != nil {
+		w.rejected = append(w.rejected, seq)
+		return err
 	}
 	w.pending = append(w.pending, r)
 	w.bytes += r.size()
 	return nil
+}
+
+// Reject records sequence seq, whose message is not an event at all (its
+// data cannot be decoded), as rejected, as Add does for an invalid event.
+// The ordering rules and errors are Add's; nil means the consumer should
+// dead-letter the message (again, if it was rejected before).
+func (w *Writer) Reject(seq uint64) error {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	again, err := w.place(seq)
+	switch {
+	case again && errors.Is(err, ErrInvalidEvent):
+		return nil
+	case again:
+		return fmt.Errorf("seq %d is pending as an event: %w", seq, ErrOutOfOrder)
+	case err != nil:
+		return err
+	}
+	w.grow()
+	w.rejected = append(w.rejected, seq)
+	return nil
+}
+
+// place checks that seq is the next sequence (nil), or one already
+// pending (again, with pendingAgain's answer), or returns why it cannot be
+// taken: ErrNotRecovered, ErrInvalidEvent for 0, ErrArchived, ErrGap.
+func (w *Writer) place(seq uint64) (again bool, err error) {
+	if !w.recovered {
+		return false, ErrNotRecovered
+	}
+	switch {
+	case seq == 0:
+		return false, fmt.Errorf("%w: stream sequence 0", ErrInvalidEvent)
+	case seq <= w.committed:
+		return false, fmt.Errorf("seq %d (committed up to %d): %w", seq, w.committed, ErrArchived)
+	case seq > w.next:
+		return false, fmt.Errorf("seq %d, expected %d: %w", seq, w.next, ErrGap)
+	case seq < w.next:
+		return true, w.pendingAgain(seq)
+	}
+	return false, nil
+}
+
+// Skip records the sequences first … last as absent from the stream (it
+// no longer holds them: expired, or deleted), so that the batch holding
+// them can be committed; its manifest lists them as missing. first must be
+// Next.
+func (w *Writer) Skip(first, last uint64) error {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if !w.recovered {
+		return ErrNotRecovered
+	}
+	if first != w.next || last < first {
+		return fmt.Errorf("archive skip %d–%d: expected a range from %d: %w", first, last, w.next, ErrOutOfOrder)
+	}
+	if w.next == w.committed+1 {
+		w.since = w.opt.Now()
+	}
+	w.next = last + 1
+	if n := len(w.missing); n > 0 && w.missing[n-1].Last+1 == first {
+		w.missing[n-1].Last = last
+		return nil
+	}
+	w.missing = append(w.missing, SeqRange{first, last})
+	return nil
+}
+
+// grow takes the sequence Next into the pending batch.
+func (w *Writer) grow() {
+	if w.next == w.committed+1 {
+		w.since = w.opt.Now()
+	}
+	w.next++
+}
+
+// pendingAgain answers Add for a sequence already pending.
+func (w *Writer) pendingAgain(seq uint64) error {
+	if _, found := slices.BinarySearchFunc(w.pending, int64(seq), bySeq); found {
+		return nil
+	}
+	if _, found := slices.BinarySearch(w.rejected, seq); found {
+		return fmt.Errorf("%w: seq %d was rejected before", ErrInvalidEvent, seq)
+	}
+	return fmt.Errorf("seq %d is recorded as not in the stream: %w", seq, ErrOutOfOrder)
 }
 
 func bySeq(r row, seq int64) int { return cmp.Compare(r.StreamSeq, seq) }
@@ -196,18 +296,19 @@ func bySeq(r row, seq int64) int { return cmp.Compare(r.StreamSeq, seq) }
 func (w *Writer) Due() bool {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	n := len(w.pending)
+	n := int(w.next - w.committed - 1)
 	if n == 0 {
 		return false
 	}
 	return n >= w.opt.MaxRows || w.bytes >= w.opt.MaxBytes || w.opt.Now().Sub(w.since) >= w.opt.MaxAge
 }
 
-// Pending returns the number of pending events.
+// Pending returns the number of pending sequences: events, rejected ones
+// and missing ones.
 func (w *Writer) Pending() int {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	return len(w.pending)
+	return int(w.next - w.committed - 1)
 }
 
 // Flush writes the pending events: one Parquet file per event-time
@@ -228,10 +329,10 @@ func (w *Writer) Flush(ctx context.Context) (Batch, error) {
 			return b, nil
 		}
 	}
-	if len(w.pending) == 0 {
+	if w.next == w.committed+1 {
 		return Batch{}, nil
 	}
-	b, files, err := encodeBatch(w.pending)
+	b, files, err := encodeBatch(seqRange{w.committed + 1, w.next - 1}, w.pending, w.rejected, w.missing)
 	if err != nil {
 		return Batch{}, fmt.Errorf("archive flush: %w", err)
 	}
@@ -287,7 +388,7 @@ func (w *Writer) resolveFailed(ctx context.Context) (b Batch, done bool, err err
 		return Batch{}, false, err
 	}
 	w.commit(b.LastSeq)
-	return b, len(w.pending) == 0, nil
+	return b, w.next == w.committed+1, nil
 }
 
 // commit records that every sequence up to last is archived.
@@ -296,6 +397,13 @@ func (w *Writer) commit(last uint64) {
 	w.failed = nil
 	i, _ := slices.BinarySearchFunc(w.pending, int64(last)+1, bySeq)
 	w.pending = slices.Delete(w.pending, 0, i)
+	j, _ := slices.BinarySearch(w.rejected, last+1)
+	w.rejected = slices.Delete(w.rejected, 0, j)
+	k := 0
+	for k < len(w.missing) && w.missing[k].Last <= last {
+		k++
+	}
+	w.missing = slices.Delete(w.missing, 0, k)
 	w.bytes = 0
 	for i := range w.pending {
 		w.bytes += w.pending[i].size()

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 	json "github.com/segmentio/encoding/json"
 
@@ -84,6 +85,15 @@ func (s *Stream) consumer(ctx context.Context, durable string, cfg jetstream.Con
 // to arrive (wait <= 0: only those available now). It returns fewer, or
 // none, when wait passes. When ctx ends first it returns ctx's error, and
 // the messages delivered meanwhile are redelivered after Options.AckWait.
+//
+// The wait is the pull request's expiry on the server, so the server ends
+// the pull and the client does not give up while messages are on their
+// way; ctx is only watched between messages. A delivery can still fail to
+// reach the caller (the connection drops, the client is starved of CPU
+// for over a second between two messages): the server then redelivers it
+// after the ack wait, out of order. Callers must not take the order of
+// deliveries for the order of the stream (the archiver checks sequences;
+// the processor deduplicates by event id).
 func (c *Consumer) Fetch(ctx context.Context, max int, wait time.Duration) ([]Msg, error) {
 	if max <= 0 {
 		return nil, nil
@@ -98,15 +108,25 @@ func (c *Consumer) Fetch(ctx context.Context, max int, wait time.Duration) ([]Ms
 	if wait <= 0 {
 		batch, err = c.c.FetchNoWait(max)
 	} else {
-		fctx, cancel := context.WithTimeout(ctx, wait)
-		defer cancel()
-		batch, err = c.c.Fetch(max, jetstream.FetchContext(fctx))
+		batch, err = c.c.Fetch(max, jetstream.FetchMaxWait(wait))
 	}
 	if err != nil {
 		return nil, fmt.Errorf("natsstream: fetch %s: %w", c.name, err)
 	}
 	msgs := make([]Msg, 0, max)
-	for m := range batch.Messages() {
+	for {
+		var (
+			m  jetstream.Msg
+			ok bool
+		)
+		select {
+		case m, ok = <-batch.Messages():
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+		if !ok {
+			break
+		}
 		meta, err := m.Metadata()
 		if err != nil {
 			return nil, fmt.Errorf("natsstream: fetch %s: %w", c.name, err)
@@ -120,13 +140,8 @@ func (c *Consumer) Fetch(ctx context.Context, max int, wait time.Duration) ([]Ms
 			m:         m,
 		})
 	}
-	if err := batch.Error(); err != nil {
-		if ctx.Err() != nil {
-			return nil, ctx.Err()
-		}
-		if !errors.Is(err, context.DeadlineExceeded) { // our wait ran out before the server's expiry
-			return nil, fmt.Errorf("natsstream: fetch %s: %w", c.name, err)
-		}
+	if err := batch.Error(); err != nil && !errors.Is(err, context.DeadlineExceeded) && !errors.Is(err, nats.ErrTimeout) {
+		return nil, fmt.Errorf("natsstream: fetch %s: %w", c.name, err)
 	}
 	return msgs, nil
 }

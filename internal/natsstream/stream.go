@@ -446,6 +446,26 @@ func (s *Stream) Info(ctx context.Context) (Info, error) {
 	}, nil
 }
 
+// NextHeld returns the sequence of the first event the stream holds at or
+// after from, and false when it holds none. A consumer that reads the
+// stream in sequence uses it to tell a lost delivery (the stream holds
+// the sequence it expected) from sequences the stream no longer has
+// (expired under its limits, or deleted).
+func (s *Stream) NextHeld(ctx context.Context, from uint64) (uint64, bool, error) {
+	st, err := s.js.Stream(ctx, s.opts.Stream)
+	if err != nil {
+		return 0, false, fmt.Errorf("natsstream: stream %s: %w", s.opts.Stream, err)
+	}
+	m, err := st.GetMsg(ctx, max(from, 1), jetstream.WithGetMsgSubject(s.prefix+souq.SubjectPrefix+".>"))
+	if errors.Is(err, jetstream.ErrMsgNotFound) {
+		return 0, false, nil
+	}
+	if err != nil {
+		return 0, false, fmt.Errorf("natsstream: message at or after %d: %w", from, err)
+	}
+	return m.Sequence, true, nil
+}
+
 // Close drains the connection (publishes in flight finish, fetches end),
 // then shuts the embedded server down and waits for it, which syncs its
 // files. Calls after the first return the first's result.

@@ -135,6 +135,7 @@ func runStreamTests(t *testing.T, newOptions func(t *testing.T) Options) {
 		{"MaxBytesDiscardsOldest", testMaxBytesDiscardsOldest},
 		{"MaxAgeExpires", testMaxAgeExpires},
 		{"DeadLetters", testDeadLetters},
+		{"NextHeld", testNextHeld},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -509,6 +510,42 @@ func testFetchWait(t *testing.T, o Options) {
 	cancel()
 	if _, err := c.Fetch(ctx, 10, time.Second); !errors.Is(err, context.Canceled) {
 		t.Errorf("Fetch with a cancelled context: got error %v, want %v", err, context.Canceled)
+	}
+
+	// A context that ends during the wait ends the fetch.
+	ctx, cancel = context.WithCancel(t.Context())
+	time.AfterFunc(100*time.Millisecond, cancel)
+	if _, err := c.Fetch(ctx, 10, time.Minute); !errors.Is(err, context.Canceled) {
+		t.Errorf("Fetch cancelled while waiting: got error %v, want %v", err, context.Canceled)
+	}
+}
+
+// testNextHeld: NextHeld finds the first message held at or after a
+// sequence, past deleted ones, and reports none past the last.
+func testNextHeld(t *testing.T, o Options) {
+	s := openStream(t, o)
+	for i := range 5 {
+		_, err := s.Publish(t.Context(), testEvent(i))
+		must(t, "Publish", err)
+	}
+	st, err := s.js.Stream(t.Context(), s.opts.Stream)
+	must(t, "Stream", err)
+	for _, seq := range []uint64{2, 3} {
+		must(t, "DeleteMsg", st.DeleteMsg(t.Context(), seq))
+	}
+	tests := []struct {
+		from   uint64
+		want   uint64
+		wantOK bool
+	}{
+		{0, 1, true}, {1, 1, true}, {2, 4, true}, {3, 4, true}, {5, 5, true}, {6, 0, false},
+	}
+	for _, tt := range tests {
+		got, ok, err := s.NextHeld(t.Context(), tt.from)
+		must(t, "NextHeld", err)
+		if got != tt.want || ok != tt.wantOK {
+			t.Errorf("NextHeld(%d): got %d, %v; want %d, %v", tt.from, got, ok, tt.want, tt.wantOK)
+		}
 	}
 }
 

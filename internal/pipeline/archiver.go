@@ -26,19 +26,25 @@ const finalFlush = 10 * time.Second
 // writes the same batch; a message at or below the last committed sequence
 // is acknowledged without being written again.
 //
-// One archiver per archive: the skip rule relies on one consumer reading
-// the stream in order. To keep that order across restarts and errors, the
-// archiver opens its consumer afresh from the sequence after the last one
-// committed when it starts and after any error: a message delivered to a
-// fetch that died with an earlier process (or an aborted step) is
-// otherwise redelivered only after the ack wait, behind newer messages,
-// and the skip rule would drop it.
+// Its progress does not depend on the order or completeness of deliveries:
+// the Writer takes sequences only in order without holes (archive.ErrGap),
+// so everything at or below the last committed sequence is in the archive,
+// and the skip rule above is sound. When a delivery is missing (a fetch
+// gave up while the server was delivering, a process died holding it), the
+// next message shows a gap: the archiver asks the stream whether it still
+// holds the missing sequence; if it does, it opens its consumer afresh
+// from there and reads again; if not (expired or deleted), it records the
+// sequences as missing in the batch's manifest, logs an error, and health
+// reports them. It also opens the consumer afresh from the sequence after
+// the last one committed when it starts and after any error.
+//
+// One archiver per archive (see the archive package).
 type Archiver struct {
 	open     OpenConsumer
 	consumer Consumer                 // nil until the first open; Run's goroutine only
 	current  atomic.Pointer[Consumer] // the same, for Pending
 	w        *archive.Writer
-	dead     DeadLetters
+	stream   ArchiverStream
 	log      *slog.Logger
 
 	unacked []natsstream.Msg // added to the writer, waiting for a flush
@@ -49,14 +55,27 @@ type Archiver struct {
 	afterFlush func() error
 
 	archived, files, bytes, deadLettered atomic.Uint64
+	gaps, missing                        atomic.Uint64
 	lastSeq                              atomic.Uint64
+}
+
+// ArchiverStream is what the archiver needs of the stream besides its
+// consumer: a place for dead letters, and which sequences it holds
+// (natsstream.Stream.NextHeld).
+type ArchiverStream interface {
+	DeadLetters
+	NextHeld(ctx context.Context, from uint64) (seq uint64, ok bool, err error)
 }
 
 // NewArchiver returns an archiver reading the consumers open returns and
 // writing through w.
-func NewArchiver(open OpenConsumer, w *archive.Writer, dead DeadLetters, log *slog.Logger) *Archiver {
-	return &Archiver{open: open, w: w, dead: dead, log: orDiscard(log).With("component", "archiver")}
+func NewArchiver(open OpenConsumer, w *archive.Writer, stream ArchiverStream, log *slog.Logger) *Archiver {
+	return &Archiver{open: open, w: w, stream: stream, log: orDiscard(log).With("component", "archiver")}
 }
+
+// errReread reports a lost delivery: the consumer is opened again from
+// the first sequence not yet archived.
+var errReread = errors.New("a delivery is missing; reading the stream again")
 
 // ArchiverStats counts what the archiver has done since it started.
 type ArchiverStats struct {
@@ -65,12 +84,17 @@ type ArchiverStats struct {
 	Bytes        uint64 `json:"bytes"`
 	DeadLettered uint64 `json:"dead_lettered"`
 	LastSeq      uint64 `json:"last_seq"` // last sequence committed to the archive
+	// Gaps counts lost deliveries the archiver noticed and read again.
+	Gaps uint64 `json:"gaps"`
+	// Missing counts sequences the stream no longer held when the
+	// archiver reached them: events lost to the archive.
+	Missing uint64 `json:"missing"`
 }
 
 // Stats returns the archiver's counters.
 func (a *Archiver) Stats() ArchiverStats {
 	return ArchiverStats{Archived: a.archived.Load(), Files: a.files.Load(), Bytes: a.bytes.Load(),
-		DeadLettered: a.deadLettered.Load(), LastSeq: a.lastSeq.Load()}
+		DeadLettered: a.deadLettered.Load(), LastSeq: a.lastSeq.Load(), Gaps: a.gaps.Load(), Missing: a.missing.Load()}
 }
 
 // Run recovers the archive, then archives until ctx ends, flushing what is
@@ -113,7 +137,7 @@ func (a *Archiver) reopen(ctx context.Context) error {
 	if err := a.flush(ctx); err != nil {
 		return err
 	}
-	c, err := a.open(ctx, a.lastSeq.Load()+1)
+	c, err := a.open(ctx, a.w.Next())
 	if err != nil {
 		return err
 	}
@@ -132,17 +156,24 @@ func (a *Archiver) Pending(ctx context.Context) (uint64, error) {
 	return (*c).Pending(ctx)
 }
 
-// step fetches one batch, adds it to the writer and flushes when due.
+// step fetches one batch, adds it to the writer in sequence and flushes
+// when due. It stops at a lost delivery (errReread), leaving the messages
+// after it unacknowledged for the consumer opened next.
 func (a *Archiver) step(ctx context.Context) error {
 	msgs, err := a.consumer.Fetch(ctx, ArchiverBatch, 500*time.Millisecond)
 	if err != nil {
 		return fmt.Errorf("fetch: %w", err)
 	}
-	var ackNow []natsstream.Msg // already archived, or dead-lettered
-	for _, m := range msgs {
+	var ackNow []natsstream.Msg // already archived
+	for i := 0; i < len(msgs); {
+		m := msgs[i]
 		ev, err := m.Event()
 		if err == nil {
 			err = a.w.Add(m.Seq, ev)
+		} else if derr := err; errors.Is(derr, natsstream.ErrInvalidEvent) {
+			if err = a.w.Reject(m.Seq); err == nil {
+				err = derr
+			}
 		}
 		switch {
 		case err == nil:
@@ -150,20 +181,58 @@ func (a *Archiver) step(ctx context.Context) error {
 		case errors.Is(err, archive.ErrArchived):
 			ackNow = append(ackNow, m)
 		case errors.Is(err, archive.ErrInvalidEvent), errors.Is(err, natsstream.ErrInvalidEvent):
-			if derr := a.dead.DeadLetter(ctx, "archiver", m.Data, err.Error()); derr != nil {
+			// In the batch as a rejected sequence; acknowledged with it.
+			if derr := a.stream.DeadLetter(ctx, "archiver", m.Data, err.Error()); derr != nil {
 				return fmt.Errorf("dead-letter seq %d: %w", m.Seq, derr)
 			}
 			a.deadLettered.Add(1)
-			ackNow = append(ackNow, m)
+			a.unacked = append(a.unacked, m)
+		case errors.Is(err, archive.ErrGap):
+			if err := a.gap(ctx, m.Seq); err != nil {
+				if aerr := a.consumer.AckBatch(ctx, ackNow); aerr != nil {
+					a.log.Warn("ack archived messages", "err", aerr)
+				}
+				return err
+			}
+			continue // the missing sequences are recorded: add m now
 		default:
 			return fmt.Errorf("add seq %d: %w", m.Seq, err)
 		}
+		i++
 	}
 	if err := a.consumer.AckBatch(ctx, ackNow); err != nil {
 		return fmt.Errorf("ack: %w", err)
 	}
 	if a.w.Due() {
 		return a.flush(ctx)
+	}
+	return nil
+}
+
+// gap handles a message with sequence got beyond the writer's next one. If
+// the stream still holds a sequence before got, a delivery was lost:
+// errReread, and Run reads the stream again from there. The sequences it
+// no longer holds are recorded as missing.
+func (a *Archiver) gap(ctx context.Context, got uint64) error {
+	next := a.w.Next()
+	held, ok, err := a.stream.NextHeld(ctx, next)
+	if err != nil {
+		return fmt.Errorf("gap before seq %d: %w", got, err)
+	}
+	if !ok || held > got { // got itself is gone now: look again
+		return fmt.Errorf("gap before seq %d: %w", got, errReread)
+	}
+	if held > next {
+		if err := a.w.Skip(next, held-1); err != nil {
+			return fmt.Errorf("gap before seq %d: %w", got, err)
+		}
+		a.missing.Add(held - next)
+		a.log.Error("events lost to the archive: the stream no longer holds them",
+			"first_seq", next, "last_seq", held-1, "count", held-next)
+	}
+	if held < got {
+		a.gaps.Add(1)
+		return fmt.Errorf("expected seq %d, got %d: %w", held, got, errReread)
 	}
 	return nil
 }

@@ -439,3 +439,112 @@ func TestProcessorDoesNotWaitForABatch(t *testing.T) {
 		}
 	}
 }
+
+// losingConsumer drops the first half of the messages of its second fetch:
+// they were delivered to the consumer but never reached the archiver, as
+// when a fetch's deadline fires while the server is delivering (a busy
+// machine). The stream redelivers them after the ack wait, behind newer
+// messages.
+type losingConsumer struct {
+	Consumer
+	fetches int
+	lost    []uint64
+}
+
+func (c *losingConsumer) Fetch(ctx context.Context, max int, wait time.Duration) ([]natsstream.Msg, error) {
+	msgs, err := c.Consumer.Fetch(ctx, max, wait)
+	if err != nil || len(msgs) < 2 {
+		return msgs, err
+	}
+	c.fetches++
+	if c.fetches != 2 {
+		return msgs, nil
+	}
+	half := len(msgs) / 2
+	for _, m := range msgs[:half] {
+		c.lost = append(c.lost, m.Seq)
+	}
+	return msgs[half:], nil
+}
+
+// TestArchiverLostDeliveryIsReadAgain: a delivery that never reaches the
+// archiver must not become a hole behind a file that claims its range. The
+// archiver sees the gap, reads the stream again from the missing sequence,
+// and the archive ends with every event exactly once.
+func TestArchiverLostDeliveryIsReadAgain(t *testing.T) {
+	const n = 400
+	r := newRig(t) // ack wait 1 s
+	r.publishBehaviour(n)
+	var lossy *losingConsumer
+	open := func(ctx context.Context, from uint64) (Consumer, error) {
+		c, err := r.stream.ConsumerFrom(ctx, "archiver", from)
+		if err != nil {
+			return nil, err
+		}
+		if lossy == nil { // only the first consumer loses deliveries
+			lossy = &losingConsumer{Consumer: c}
+			return &smallFetches{lossy}, nil
+		}
+		return c, nil
+	}
+	a := NewArchiver(open, archive.New(r.bucket, archive.Options{MaxAge: 50 * time.Millisecond}), r.stream, nil)
+	stop := run(t, a.Run)
+	waitFor(t, "the archiver", func() bool { return a.Stats().LastSeq == n })
+	time.Sleep(1500 * time.Millisecond) // past the ack wait: the lost deliveries are back
+	stop()
+	if lossy == nil || len(lossy.lost) == 0 || a.Stats().Gaps == 0 {
+		t.Fatal("no delivery was lost: the test did not exercise the gap")
+	}
+	if st := a.Stats(); st.Missing != 0 {
+		t.Errorf("missing: got %d, want 0 (the stream held every event)", st.Missing)
+	}
+	records, err := archive.ReadAll(t.Context(), r.bucket, time.Time{}, time.Time{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkExactlyOnce(t, records, n)
+}
+
+// smallFetches fetches at most 50 messages at a time, so that the archive
+// is fed in several fetches.
+type smallFetches struct{ *losingConsumer }
+
+func (c *smallFetches) Fetch(ctx context.Context, max int, wait time.Duration) ([]natsstream.Msg, error) {
+	return c.losingConsumer.Fetch(ctx, min(max, 50), wait)
+}
+
+// TestArchiverRecordsWhatTheStreamNoLongerHolds: events that expired from
+// the stream before the archiver reached them cannot be archived; the
+// archiver records them as missing in the manifest (and counts them), and
+// archives the rest.
+func TestArchiverRecordsWhatTheStreamNoLongerHolds(t *testing.T) {
+	e := pipelinetest.Open(t, natsstream.Options{AckWait: time.Second, MaxAge: 500 * time.Millisecond})
+	r := &rig{t: t, dir: e.Dir, db: e.DB, stream: e.Stream, bucket: e.Bucket}
+	r.publishBehaviour(10)
+	waitFor(t, "the first events to expire", func() bool {
+		info, err := r.stream.Info(t.Context())
+		return err == nil && info.Msgs == 0
+	})
+	r.publishBehaviour(10)
+	a := r.archiver(archive.Options{})
+	stop := run(t, a.Run)
+	waitFor(t, "the archiver", func() bool { return a.Stats().LastSeq == 20 })
+	stop()
+	if st := a.Stats(); st.Missing != 10 || st.Archived != 10 {
+		t.Errorf("stats: got %d missing and %d archived, want 10 and 10", st.Missing, st.Archived)
+	}
+	batches, err := archive.Manifests(t.Context(), r.bucket)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var missing []archive.SeqRange
+	for _, b := range batches {
+		if !b.Accounted() {
+			t.Errorf("batch %d–%d does not account for its range", b.FirstSeq, b.LastSeq)
+		}
+		missing = append(missing, b.Missing...)
+	}
+	if want := []archive.SeqRange{{First: 1, Last: 10}}; !cmp.Equal(missing, want) {
+		t.Errorf("missing in the manifests: got %v, want %v", missing, want)
+	}
+}
