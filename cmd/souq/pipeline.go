@@ -34,6 +34,7 @@ const dashboardInterval = 250 * time.Millisecond
 type events struct {
 	stream   *natsstream.Stream
 	bucket   *fileblob.Dir
+	index    *archive.Index // the archive's manifests, for health
 	relay    *relay.Relay
 	store    *analytics.MemStore
 	agg      *analytics.Aggregator
@@ -57,10 +58,13 @@ type events struct {
 // dashboard asks four times a second.
 const healthTTL = time.Second
 
-// streamFigures are what Health reads from the stream server.
+// streamFigures are what Health reads from the stream server and the
+// archive's manifests.
 type streamFigures struct {
 	msgs, deadLetters, lastSeq uint64
-	procLag, archLag           uint64
+	procLag                    uint64
+	archive                    archive.Coverage
+	archiveErr                 error // reading the manifests failed
 }
 
 // cached reuses what read returns for ttl from the start of the read that
@@ -147,6 +151,7 @@ func openEvents(ctx context.Context, c serveConfig, db *sqlite.DB, log *slog.Log
 	if e.bucket, err = fileblob.Open(archPath); err != nil {
 		return fail(fmt.Errorf("open archive: %w", err))
 	}
+	e.index = archive.NewIndex(e.bucket)
 	e.store = analytics.NewMemStore()
 	if e.agg, err = analytics.New(ctx, e.store, analytics.Config{SnapshotTTL: dashboardInterval}); err != nil {
 		return fail(err)
@@ -215,7 +220,9 @@ func registerRelayMetrics(reg prometheus.Registerer, r *relay.Relay) {
 }
 
 // Health reports the pipeline's state for the dashboard. The stream's and
-// consumers' figures are at most healthTTL old; the rest is current.
+// consumers' figures are at most healthTTL old; the rest is current. The
+// archive's figures come from its manifests, compared with the stream:
+// sequences the archive lacks are errors, whatever the lag.
 func (e *events) Health(ctx context.Context) (dashboard.PipelineHealth, error) {
 	f, err := e.figures.get(ctx)
 	if err != nil {
@@ -225,17 +232,55 @@ func (e *events) Health(ctx context.Context) (dashboard.PipelineHealth, error) {
 	if err != nil {
 		return dashboard.PipelineHealth{}, err
 	}
-	as := e.arch.Stats()
-	h := dashboard.PipelineHealth{StreamMessages: f.msgs, StreamLag: f.procLag, ArchiveLag: f.archLag,
-		ArchiveFiles: int(as.Files), DeadLetters: f.deadLetters, LastArchivedSeq: as.LastSeq,
-		IngestPerSecond: e.ingest(f.lastSeq)}
+	cov := f.archive
+	h := dashboard.PipelineHealth{StreamMessages: f.msgs, StreamLag: f.procLag,
+		ArchiveLag: f.lastSeq - min(f.lastSeq, cov.LastSeq), ArchiveMissing: cov.Lost(),
+		ArchiveFiles: cov.Files, DeadLetters: f.deadLetters, LastArchivedSeq: cov.LastSeq,
+		IngestPerSecond: e.ingest(f.lastSeq), Status: "ok"}
+	h.Errors = archiveErrors(f)
+	if len(h.Errors) > 0 {
+		h.Status = "error"
+	}
 	if !progress.Watermark.IsZero() && f.procLag == 0 {
 		h.ProcessingDelay = max(0, time.Since(progress.Watermark))
 	}
 	return h, nil
 }
 
-// readFigures reads the stream's and consumers' figures.
+// archiveErrors describes what is wrong with the archive, for a person.
+func archiveErrors(f streamFigures) []string {
+	if f.archiveErr != nil {
+		return []string{"the archive's manifests cannot be read: " + f.archiveErr.Error()}
+	}
+	cov := f.archive
+	var errs []string
+	if n := cov.Lost(); n > 0 {
+		var why []string
+		for _, r := range cov.Holes {
+			why = append(why, fmt.Sprintf("no batch holds sequences %d–%d", r.First, r.Last))
+		}
+		for _, r := range cov.Short {
+			why = append(why, fmt.Sprintf("batch %d–%d does not hold its whole range", r.First, r.Last))
+		}
+		if cov.Missing > 0 {
+			why = append(why, fmt.Sprintf("%d expired from the stream before they were archived", cov.Missing))
+		}
+		errs = append(errs, fmt.Sprintf("%d events up to sequence %d are missing from the archive: %s",
+			n, cov.LastSeq, strings.Join(why, "; ")))
+	}
+	if len(cov.Overlapping) > 0 {
+		errs = append(errs, fmt.Sprintf("%d archive batches overlap earlier ones (first: %d–%d)",
+			len(cov.Overlapping), cov.Overlapping[0].First, cov.Overlapping[0].Last))
+	}
+	if cov.LastSeq > f.lastSeq {
+		errs = append(errs, fmt.Sprintf("the archive holds sequences up to %d but the stream only up to %d: it belongs to another stream",
+			cov.LastSeq, f.lastSeq))
+	}
+	return errs
+}
+
+// readFigures reads the stream's and consumers' figures and measures the
+// archive.
 func (e *events) readFigures(ctx context.Context) (streamFigures, error) {
 	info, err := e.stream.Info(ctx)
 	if err != nil {
@@ -245,12 +290,32 @@ func (e *events) readFigures(ctx context.Context) (streamFigures, error) {
 	if err != nil {
 		return streamFigures{}, err
 	}
-	archLag, err := e.arch.Pending(ctx)
-	if err != nil { // the archiver is opening its consumer: count what it has not committed
-		archLag = info.LastSeq - min(info.LastSeq, e.arch.Stats().LastSeq)
+	f := streamFigures{msgs: info.Msgs, deadLetters: info.DeadLetters, lastSeq: info.LastSeq, procLag: procLag}
+	f.archive, f.archiveErr = e.index.Coverage(ctx)
+	return f, nil
+}
+
+// registerArchiveMetrics exports what Health finds in the archive.
+func registerArchiveMetrics(reg prometheus.Registerer, e *events) {
+	gauge := func(name, help string, v func(streamFigures) float64) prometheus.Collector {
+		return prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: name, Help: help}, func() float64 {
+			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+			defer cancel()
+			f, err := e.figures.get(ctx)
+			if err != nil || f.archiveErr != nil {
+				return -1
+			}
+			return v(f)
+		})
 	}
-	return streamFigures{msgs: info.Msgs, deadLetters: info.DeadLetters, lastSeq: info.LastSeq,
-		procLag: procLag, archLag: archLag}, nil
+	reg.MustRegister(
+		gauge("souq_archive_missing_sequences", "Stream sequences up to the last archived one that the archive does not hold (-1 when unknown); anything above 0 is lost data.",
+			func(f streamFigures) float64 { return float64(f.archive.Lost()) }),
+		gauge("souq_archive_last_sequence", "Highest stream sequence the archive's manifests cover (-1 when unknown).",
+			func(f streamFigures) float64 { return float64(f.archive.LastSeq) }),
+		gauge("souq_archive_lag_sequences", "Stream sequences after the last archived one (-1 when unknown).",
+			func(f streamFigures) float64 { return float64(f.lastSeq - min(f.lastSeq, f.archive.LastSeq)) }),
+	)
 }
 
 // ingest is the stream's append rate, from the change in its last sequence

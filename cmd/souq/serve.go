@@ -220,6 +220,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	pipeline.RegisterMetrics(reg, ev.proc, ev.arch, ev.stream)
 	registerRelayMetrics(reg, ev.relay)
+	registerArchiveMetrics(reg, ev)
 	coll := collector.New(collector.Deps{Publisher: publisher{ev.stream}, DeadLetters: publisher{ev.stream},
 		WriteKeys: nonEmpty(writeKey), Log: log, Registry: reg, RatePerSecond: c.collectorRate, Burst: int(2 * c.collectorRate)})
 	var extra []httpapi.Route

@@ -262,8 +262,8 @@ func TestPipelineHealthJSON(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := `{"ingest_per_second":1234.5,"stream_messages":100000,"stream_lag":12,"archive_lag":345,"archive_files":7,` +
-		`"dead_letters":2,"last_archived_seq":99655,"processing_delay_seconds":2.5}`
+	want := `{"ingest_per_second":1234.5,"stream_messages":100000,"stream_lag":12,"archive_lag":345,"archive_missing":0,` +
+		`"status":"ok","archive_files":7,"dead_letters":2,"last_archived_seq":99655,"processing_delay_seconds":2.5}`
 	if string(b) != want {
 		t.Errorf("got  %s\nwant %s", b, want)
 	}
@@ -271,8 +271,8 @@ func TestPipelineHealthJSON(t *testing.T) {
 	if err := json.Unmarshal(b, &back); err != nil {
 		t.Fatal(err)
 	}
-	if back != sampleHealth {
-		t.Errorf("round trip: got %+v, want %+v", back, sampleHealth)
+	if diff := cmp.Diff(sampleHealth, back); diff != "" {
+		t.Errorf("round trip (-want +got):\n%s", diff)
 	}
 }
 

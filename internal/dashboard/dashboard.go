@@ -45,8 +45,19 @@ type PipelineHealth struct {
 	// StreamLag is the processor's pending messages: not yet delivered
 	// plus delivered and not yet acknowledged.
 	StreamLag uint64 `json:"stream_lag"`
-	// ArchiveLag is the archiver's pending messages.
+	// ArchiveLag is the number of stream sequences after the last one
+	// archived: the stream's last sequence less LastArchivedSeq.
 	ArchiveLag uint64 `json:"archive_lag"`
+	// ArchiveMissing is the number of stream sequences up to
+	// LastArchivedSeq that the archive does not hold (in no batch, in a
+	// batch that falls short of its range, or listed missing because the
+	// stream no longer had them). Anything but 0 is an error.
+	ArchiveMissing uint64 `json:"archive_missing"`
+	// Status is "ok", or "error" when Errors says what is wrong.
+	Status string `json:"status"`
+	// Errors describes what is wrong, for a person: events missing from
+	// the archive, an archive ahead of the stream.
+	Errors []string `json:"errors,omitempty"`
 	// ArchiveFiles is the number of Parquet files written.
 	ArchiveFiles int `json:"archive_files"`
 	// DeadLetters is the number of messages in the dead-letter stream.

@@ -99,7 +99,7 @@ func TestEventsPushSnapshots(t *testing.T) {
 		if diff := cmp.Diff(sampleSnapshot(), u.Snapshot); diff != "" {
 			t.Errorf("event %d: snapshot differs (-want +got):\n%s", i, diff)
 		}
-		if u.Health == nil || *u.Health != sampleHealth {
+		if u.Health == nil || !cmp.Equal(*u.Health, sampleHealth) {
 			t.Errorf("event %d: health %+v, want %+v", i, u.Health, sampleHealth)
 		}
 		if diff := cmp.Diff(sampleNames, u.Names); diff != "" {

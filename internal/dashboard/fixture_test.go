@@ -74,7 +74,7 @@ func sampleSnapshot() analytics.Snapshot {
 }
 
 var sampleHealth = PipelineHealth{IngestPerSecond: 1234.5, StreamMessages: 100000, StreamLag: 12, ArchiveLag: 345,
-	ArchiveFiles: 7, DeadLetters: 2, LastArchivedSeq: 99655, ProcessingDelay: 2500 * time.Millisecond}
+	ArchiveFiles: 7, DeadLetters: 2, LastArchivedSeq: 99655, ProcessingDelay: 2500 * time.Millisecond, Status: "ok"}
 
 var sampleNames = map[string]souq.Localized{
 	"prd_oud":   {EN: "Royal Oud Perfume", AR: "عطر العود الملكي"},

@@ -194,7 +194,9 @@ type (
 		State                           string
 		Ingest, Stream, Lag, ArchiveLag string
 		Files, Dead, Seq, Delay         string
-		DeadWarn, DelayWarn             bool
+		Missing                         string
+		DeadWarn, DelayWarn, Failing    bool
+		Errors                          []string
 	}
 )
 
@@ -415,9 +417,14 @@ func dimTableOf(id, title, column string, rows []analytics.Row) dimTable {
 func healthViewOf(h *PipelineHealth) healthView {
 	if h == nil {
 		return healthView{State: "unavailable", Ingest: none, Stream: none, Lag: none, ArchiveLag: none,
-			Files: none, Dead: none, Seq: none, Delay: none}
+			Files: none, Dead: none, Seq: none, Delay: none, Missing: none}
 	}
-	return healthView{State: "reporting",
+	state := "reporting"
+	if h.Status == "error" {
+		state = "error"
+	}
+	return healthView{State: state, Failing: h.Status == "error", Errors: h.Errors,
+		Missing: fmtInt(int64(h.ArchiveMissing)),
 		Ingest: fmtPerSecond(h.IngestPerSecond), Stream: fmtInt(int64(h.StreamMessages)),
 		Lag: fmtInt(int64(h.StreamLag)), ArchiveLag: fmtInt(int64(h.ArchiveLag)),
 		Files: fmtInt(int64(h.ArchiveFiles)), Dead: fmtInt(int64(h.DeadLetters)),

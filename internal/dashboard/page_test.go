@@ -1,6 +1,7 @@
 package dashboard
 
 import (
+	"context"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -325,6 +326,34 @@ func TestStaticFiles(t *testing.T) {
 		}
 		if !found {
 			t.Errorf("the page does not link %s (links: %v)", want, links)
+		}
+	}
+}
+
+// failingHealth reports events missing from the archive.
+type failingHealth struct{}
+
+func (failingHealth) Health(context.Context) (PipelineHealth, error) {
+	h := sampleHealth
+	h.ArchiveMissing, h.Status = 194, "error"
+	h.Errors = []string{"194 events are missing from the archive (batch 1–1500 holds 1,306 of 1,500)"}
+	return h, nil
+}
+
+// TestPageShowsArchiveErrors: events missing from the archive show as an
+// error on the page, not only as a figure.
+func TestPageShowsArchiveErrors(t *testing.T) {
+	_, _, h := newTest(t, func(d *Deps) { d.Health = failingHealth{} })
+	doc := parseHTML(t, body(t, get(t, h, "/dashboard")))
+	for id, want := range map[string]string{"h-state": "error", "h-missing": "194",
+		"h-errors": "194 events are missing from the archive (batch 1–1500 holds 1,306 of 1,500)"} {
+		if got := text(byID(doc, id)); got != want {
+			t.Errorf("#%s: got %q, want %q", id, got, want)
+		}
+	}
+	for _, id := range []string{"h-state", "h-missing"} {
+		if got, _ := attr(byID(doc, id), "class"); got != "warn" {
+			t.Errorf("#%s class: got %q, want warn", id, got)
 		}
 	}
 }

@@ -225,13 +225,21 @@
     'h-stream': (h) => int(h.stream_messages),
     'h-lag': (h) => int(h.stream_lag),
     'h-archive-lag': (h) => int(h.archive_lag),
+    'h-missing': (h) => int(h.archive_missing),
     'h-files': (h) => int(h.archive_files),
     'h-seq': (h) => int(h.last_archived_seq),
     'h-dead': (h) => int(h.dead_letters),
     'h-delay': (h) => age((h.processing_delay_seconds || 0) * 1000),
   };
   function health(h) {
-    setText('h-state', h ? 'reporting' : 'unavailable');
+    const failing = !!h && h.status === 'error';
+    setText('h-state', h ? (failing ? 'error' : 'reporting') : 'unavailable');
+    byId('h-state')?.classList.toggle('warn', failing);
+    byId('h-missing')?.classList.toggle('warn', !!h && h.archive_missing > 0);
+    const errs = byId('h-errors');
+    if (errs) {
+      errs.replaceChildren(...((h && h.errors) || []).map((e) => cell('li', e)));
+    }
     for (const [id, format] of Object.entries(HEALTH)) setText(id, h ? format(h) : NONE);
     byId('h-dead')?.classList.toggle('warn', !!h && h.dead_letters > 0);
     byId('h-delay')?.classList.toggle('warn', !!h && h.processing_delay_seconds >= SLOW_DELAY);
