@@ -425,7 +425,7 @@ func healthViewOf(h *PipelineHealth) healthView {
 	}
 	return healthView{State: state, Failing: h.Status == "error", Errors: h.Errors,
 		Missing: fmtInt(int64(h.ArchiveMissing)),
-		Ingest: fmtPerSecond(h.IngestPerSecond), Stream: fmtInt(int64(h.StreamMessages)),
+		Ingest:  fmtPerSecond(h.IngestPerSecond), Stream: fmtInt(int64(h.StreamMessages)),
 		Lag: fmtInt(int64(h.StreamLag)), ArchiveLag: fmtInt(int64(h.ArchiveLag)),
 		Files: fmtInt(int64(h.ArchiveFiles)), Dead: fmtInt(int64(h.DeadLetters)),
 		Seq: fmtInt(int64(h.LastArchivedSeq)), Delay: fmtAge(h.ProcessingDelay),
