@@ -6,8 +6,10 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"os"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -119,4 +121,30 @@ func grepLines(s, sub string) string {
 		}
 	}
 	return strings.Join(out, "\n")
+}
+
+// TestArchiveDocsMatchFlagDefaults: the flag table in docs/archive.md
+// states the defaults serve really uses.
+func TestArchiveDocsMatchFlagDefaults(t *testing.T) {
+	doc, err := os.ReadFile("../../docs/archive.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := parseServe(nil, func(string) string { return "" }, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, value := range map[string]string{
+		"archive-max-age":  c.archiveMaxAge.String(),
+		"archive-max-rows": strconv.Itoa(c.archiveMaxRows),
+	} {
+		row := regexp.MustCompile("(?m)^\\| `--" + name + "` \\| `([^`]*)` \\|").FindSubmatch(doc)
+		if row == nil {
+			t.Errorf("docs/archive.md has no table row for --%s", name)
+			continue
+		}
+		if got := string(row[1]); got != value {
+			t.Errorf("docs/archive.md: --%s defaults to %s, the flag to %s", name, got, value)
+		}
+	}
 }

@@ -31,13 +31,14 @@
 // [ErrArchived], so the consumer acknowledges them without archiving them
 // twice.
 //
-// One Writer writes an archive at a time, fed by one consumer that receives
-// every message of that archive in stream order: the highest committed
-// sequence is taken as the point below which everything is archived.
-// Processes sharing one durable consumer must therefore not each run a
-// Writer on the same archive (nor on archives of their own: a message
-// redelivered to another process would be judged by that process's
-// sequence).
+// That rule is sound because a Writer takes sequences in order without
+// holes ([ErrGap]) and commits a batch only for a range it accounts for
+// whole — each sequence a row, a rejected event or one the stream no
+// longer held ([Writer.Skip]), all listed in the manifest — so everything
+// at or below the highest committed sequence is accounted for, whatever
+// order the stream delivered in. [Index] and [Measure] check the same
+// from the manifests alone. One Writer writes an archive at a time: two
+// would commit overlapping ranges.
 //
 // # Row schema
 //

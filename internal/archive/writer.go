@@ -51,14 +51,16 @@ var (
 	ErrCorrupt = errors.New("archive corrupt")
 )
 
-// Defaults for Options. With MaxAge at 30s an event reaches the archive
-// within about half a minute plus one flush. MaxRows must not exceed the
+// Defaults for Options (and for souq serve's --archive-max-age and
+// --archive-max-rows). With MaxAge at 10s an event reaches the archive
+// within about ten seconds plus one flush, well inside the stream's
+// default ack wait (30 s), so a pending message is not redelivered. MaxRows must not exceed the
 // number of unacknowledged messages the stream lets the consumer hold
 // (natsstream allows 20,000), or batches can only end by age.
 const (
 	DefaultMaxRows  = 10_000
 	DefaultMaxBytes = 32 << 20
-	DefaultMaxAge   = 30 * time.Second
+	DefaultMaxAge   = 10 * time.Second
 )
 
 // Options bound a batch: the Writer is Due when any bound is reached, like

@@ -21,6 +21,7 @@ type archiveContents struct {
 	records       []archive.Record // records whose event time is in the range, by file
 	bad           []string         // committed files that cannot be read as their manifest says, with why
 	orphans       []string         // data files no manifest lists
+	coverage      archive.Coverage // what the manifests account for, over the whole archive
 }
 
 // readArchive reads the committed files that may hold events of [from,
@@ -34,6 +35,7 @@ func readArchive(ctx context.Context, bucket archive.Bucket, from, to time.Time)
 		return out, err
 	}
 	out.batches = len(batches)
+	out.coverage = archive.Measure(batches)
 	listed := map[string]bool{}
 	for _, b := range batches {
 		out.lastCommitted = max(out.lastCommitted, b.LastSeq)
@@ -113,6 +115,21 @@ func (a *auditor) streamArchive() Hop {
 	b.counts["archive records"] = len(ar.records)
 	b.counts["last committed seq"] = int(ar.lastCommitted)
 	b.mismatched = append(b.mismatched, ar.bad...)
+	// The manifests must account for every sequence up to the last
+	// committed one, whatever the range audited.
+	cov := ar.coverage
+	for _, h := range cov.Holes {
+		b.mismatched = append(b.mismatched, fmt.Sprintf("no archive batch holds sequences %d-%d", h.First, h.Last))
+	}
+	for _, r := range cov.Short {
+		b.mismatched = append(b.mismatched, fmt.Sprintf("archive batch %d-%d does not account for its whole range", r.First, r.Last))
+	}
+	for _, r := range cov.Overlapping {
+		b.mismatched = append(b.mismatched, fmt.Sprintf("archive batch %d-%d overlaps an earlier batch", r.First, r.Last))
+	}
+	if cov.Missing > 0 {
+		b.mismatched = append(b.mismatched, fmt.Sprintf("%d sequences are listed missing: the stream no longer held them when the archiver reached them", cov.Missing))
+	}
 	if len(ar.orphans) > 0 {
 		b.warnf("%d data files belong to no committed batch (left by a crash; the archiver deletes them when it starts and reads ignore them), e.g. %s",
 			len(ar.orphans), ar.orphans[0])
