@@ -1,10 +1,7 @@
 package audit
 
 import (
-	"cmp"
 	"context"
-	"crypto/rand"
-	"slices"
 	"time"
 
 	"github.com/souq-commerce/souq/internal/natsstream"
@@ -25,19 +22,10 @@ type StreamContents struct {
 	Msgs []StreamMsg     // by sequence, each once
 }
 
-// Tuning of ReadStream.
-const (
-	readBatch = 1000                   // messages per fetch
-	readWait  = 250 * time.Millisecond // longest wait of one fetch
-	dropWait  = 10 * time.Second       // bound on deleting the consumer
-)
-
 // ReadStream reads every message of the events stream, up to the last one
-// stored when it starts, with a temporary durable consumer ("audit-" and a
-// random suffix) that it deletes before returning. The consumer
-// acknowledges what it reads (it is its own consumer, so this affects no
-// other), which keeps it below the stream's limit of unacknowledged
-// messages. It may run while the pipeline's consumers run.
+// stored when it starts, in sequence order (natsstream.Stream.Read: an
+// ordered consumer, so a delivery lost on the way is read again rather
+// than missed). It may run while the pipeline's consumers run.
 func ReadStream(ctx context.Context, s *natsstream.Stream) (StreamContents, error) {
 	info, err := s.Info(ctx)
 	if err != nil {
@@ -47,46 +35,13 @@ func ReadStream(ctx context.Context, s *natsstream.Stream) (StreamContents, erro
 	if info.Msgs == 0 {
 		return out, nil
 	}
-	name := "audit-" + rand.Text()
-	c, err := s.Consumer(ctx, name)
+	err = s.Read(ctx, info.FirstSeq, info.LastSeq, func(m natsstream.Msg) error {
+		ev, err := m.Event()
+		out.Msgs = append(out.Msgs, StreamMsg{Seq: m.Seq, Stored: m.Stored, Event: ev, Err: err})
+		return nil
+	})
 	if err != nil {
 		return StreamContents{}, err
 	}
-	defer func() {
-		dctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), dropWait)
-		defer cancel()
-		_ = s.DeleteConsumer(dctx, name) // left behind, it only costs the server a little memory
-	}()
-	seen := map[uint64]bool{}
-	var last uint64
-	for last < info.LastSeq {
-		msgs, err := c.Fetch(ctx, readBatch, readWait)
-		if err != nil {
-			return StreamContents{}, err
-		}
-		if len(msgs) == 0 {
-			pending, err := c.Pending(ctx)
-			if err != nil {
-				return StreamContents{}, err
-			}
-			if pending == 0 {
-				break // the newest messages expired while we read
-			}
-			continue
-		}
-		for _, m := range msgs {
-			last = max(last, m.Seq)
-			if seen[m.Seq] {
-				continue
-			}
-			seen[m.Seq] = true
-			ev, err := m.Event()
-			out.Msgs = append(out.Msgs, StreamMsg{Seq: m.Seq, Stored: m.Stored, Event: ev, Err: err})
-		}
-		if err := c.AckBatch(ctx, msgs); err != nil {
-			return StreamContents{}, err
-		}
-	}
-	slices.SortFunc(out.Msgs, func(a, b StreamMsg) int { return cmp.Compare(a.Seq, b.Seq) })
 	return out, nil
 }

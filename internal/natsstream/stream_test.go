@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"hash/fnv"
 	"os"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -136,6 +137,7 @@ func runStreamTests(t *testing.T, newOptions func(t *testing.T) Options) {
 		{"MaxAgeExpires", testMaxAgeExpires},
 		{"DeadLetters", testDeadLetters},
 		{"NextHeld", testNextHeld},
+		{"Read", testRead},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -546,6 +548,53 @@ func testNextHeld(t *testing.T, o Options) {
 		if got != tt.want || ok != tt.wantOK {
 			t.Errorf("NextHeld(%d): got %d, %v; want %d, %v", tt.from, got, ok, tt.want, tt.wantOK)
 		}
+	}
+}
+
+// testRead: Read returns the range in order, each message once, past a
+// deleted one, and leaves no consumer behind.
+func testRead(t *testing.T, o Options) {
+	s := openStream(t, o)
+	for i := range 10 {
+		_, err := s.Publish(t.Context(), testEvent(i))
+		must(t, "Publish", err)
+	}
+	st, err := s.js.Stream(t.Context(), s.opts.Stream)
+	must(t, "Stream", err)
+	must(t, "DeleteMsg", st.DeleteMsg(t.Context(), 4))
+	tests := []struct {
+		from, through uint64
+		want          []uint64
+	}{
+		{2, 8, []uint64{2, 3, 5, 6, 7, 8}},
+		{0, 100, []uint64{1, 2, 3, 5, 6, 7, 8, 9, 10}},
+		{4, 4, nil},
+		{11, 20, nil},
+	}
+	for _, tt := range tests {
+		var got []uint64
+		err := s.Read(t.Context(), tt.from, tt.through, func(m Msg) error {
+			if _, err := m.Event(); err != nil {
+				return err
+			}
+			got = append(got, m.Seq)
+			return nil
+		})
+		must(t, "Read", err)
+		if !slices.Equal(got, tt.want) {
+			t.Errorf("Read(%d, %d): got %v, want %v", tt.from, tt.through, got, tt.want)
+		}
+	}
+	stop := errors.New("stop")
+	if err := s.Read(t.Context(), 1, 10, func(Msg) error { return stop }); !errors.Is(err, stop) {
+		t.Errorf("Read with a failing fn: got %v, want its error", err)
+	}
+	var names []string
+	for name := range st.ConsumerNames(t.Context()).Name() {
+		names = append(names, name)
+	}
+	if len(names) != 0 {
+		t.Errorf("consumers after Read: got %q, want none", names)
 	}
 }
 
