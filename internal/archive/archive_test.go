@@ -424,12 +424,13 @@ func TestDue(t *testing.T) {
 		want    bool
 	}{
 		{"empty, even when old", Options{}, 0, time.Hour, false},
-		{"under every bound", Options{MaxRows: 3}, 2, 29 * time.Second, false},
+		{"under every bound", Options{MaxRows: 3}, 2, 9 * time.Second, false},
 		{"rows reached", Options{MaxRows: 3}, 3, 0, true},
 		{"bytes under", Options{MaxBytes: 3 * size}, 2, 0, false},
 		{"bytes reached", Options{MaxBytes: 3 * size}, 3, 0, true},
-		{"default age not reached", Options{}, 1, 29 * time.Second, false},
-		{"default age reached", Options{}, 1, 30 * time.Second, true},
+		{"default age not reached", Options{}, 1, DefaultMaxAge - time.Second, false},
+		{"default age reached", Options{}, 1, DefaultMaxAge, true},
+		{"clock went back", Options{}, 1, -time.Hour, true},
 		{"custom age reached", Options{MaxAge: 5 * time.Second}, 1, 5 * time.Second, true},
 	}
 	for _, tt := range tests {

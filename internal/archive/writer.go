@@ -302,7 +302,10 @@ func (w *Writer) Due() bool {
 	if n == 0 {
 		return false
 	}
-	return n >= w.opt.MaxRows || w.bytes >= w.opt.MaxBytes || w.opt.Now().Sub(w.since) >= w.opt.MaxAge
+	// A clock that went back since the batch began makes its age
+	// negative: due at once rather than after the jump is made up.
+	age := w.opt.Now().Sub(w.since)
+	return n >= w.opt.MaxRows || w.bytes >= w.opt.MaxBytes || age >= w.opt.MaxAge || age < 0
 }
 
 // Pending returns the number of pending sequences: events, rejected ones
