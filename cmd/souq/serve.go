@@ -66,6 +66,7 @@ type serveConfig struct {
 	archiveMaxRows int
 	collectorRate  float64
 	shoppers       float64
+	payment        string // "none" or "test", resolved by parseServe
 }
 
 func parseServe(args []string, getenv func(string) string, stderr io.Writer) (serveConfig, error) {
@@ -92,6 +93,7 @@ func parseServe(args []string, getenv func(string) string, stderr io.Writer) (se
 	fs.DurationVar(&c.archiveMaxAge, "archive-max-age", archive.DefaultMaxAge, "longest time an event waits before its archive file is written")
 	fs.IntVar(&c.archiveMaxRows, "archive-max-rows", archive.DefaultMaxRows, "most events in one archive batch")
 	fs.Float64Var(&c.shoppers, "shoppers", shopper.DefaultRate, "with --demo: simulated shopper sessions started per second at the evening peak (0: none)")
+	fs.StringVar(&c.payment, "payment", "", "card payment `provider`: none (cash on delivery only) or test (the built-in test provider: tok_ok pays, no money moves; loopback only); default test with --demo on a loopback address, else none")
 	fs.Float64Var(&c.collectorRate, "collector-rate", collector.DefaultRatePerSecond, "events per second one client (write key and IP address) may send to the collector")
 	if err := parseFlags(fs, args, getenv, stderr, serveUsage); err != nil {
 		return c, err
@@ -118,6 +120,16 @@ func parseServe(args []string, getenv func(string) string, stderr io.Writer) (se
 	if c.collectorRate <= 0 {
 		problems = append(problems, "--collector-rate must be positive")
 	}
+	switch {
+	case c.payment == "" && c.demo && loopback(c.addr):
+		c.payment = paymentTest
+	case c.payment == "":
+		c.payment = paymentNone
+	case c.payment != paymentNone && c.payment != paymentTest:
+		problems = append(problems, fmt.Sprintf("--payment must be none or test, not %q", c.payment))
+	case c.payment == paymentTest && !loopback(c.addr):
+		problems = append(problems, fmt.Sprintf("--payment test accepts made-up card tokens as paid orders: it is for development on a loopback --addr (127.0.0.1:…), not %q", c.addr))
+	}
 	if c.archiveMaxAge <= 0 || c.archiveMaxRows < 1 {
 		problems = append(problems, "--archive-max-age and --archive-max-rows must be positive")
 	}
@@ -125,6 +137,24 @@ func parseServe(args []string, getenv func(string) string, stderr io.Writer) (se
 		return c, fmt.Errorf("%w: %s", errUsage, strings.Join(problems, "; "))
 	}
 	return c, nil
+}
+
+// Card payment providers for --payment. A real provider comes with its own
+// value; until then a shop without the test provider takes cash on
+// delivery only.
+const (
+	paymentNone = "none"
+	paymentTest = "test"
+)
+
+// paymentProvider returns the card payment provider --payment chose, or
+// nil for none, warning loudly about the test provider.
+func paymentProvider(c serveConfig, log *slog.Logger) checkout.PaymentProvider {
+	if c.payment != paymentTest {
+		return nil
+	}
+	log.Warn("TEST PAYMENT PROVIDER: card orders paid with the token tok_ok are accepted as paid and no money moves; never use it for real sales")
+	return payment.NewTestProvider()
 }
 
 func newLogger(c serveConfig, w io.Writer) (*slog.Logger, error) {
@@ -188,7 +218,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	now := time.Now
 	cat := catalog.New(db, now, log)
 	carts := cart.New(db, cat, now, log)
-	orders := checkout.New(db, cat, carts, payment.NewTestProvider(), now, log)
+	orders := checkout.New(db, cat, carts, paymentProvider(c, log), now, log)
 
 	adminToken, generated := c.adminToken, false
 	if c.demo {
@@ -292,7 +322,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	shoppers, stopShoppers := context.WithCancel(work)
 	defer stopShoppers()
 	if c.demo && c.shoppers > 0 {
-		sim, err := shopper.New(shopper.Config{BaseURL: base, WriteKey: writeKey, Rate: c.shoppers, Log: log})
+		sim, err := shopper.New(shopper.Config{BaseURL: base, WriteKey: writeKey, Rate: c.shoppers, CashOnly: c.payment != paymentTest, Log: log})
 		if err != nil {
 			return fmt.Errorf("shopper simulator: %w", err)
 		}
@@ -345,6 +375,11 @@ func printWhereToLook(w io.Writer, base string, c serveConfig, dbPath, sync, adm
 	fmt.Fprintf(w, "  dashboard: %s/dashboard\n", base)
 	fmt.Fprintf(w, "  metrics:   %s/metrics\n", base)
 	fmt.Fprintf(w, "  database:  %s (SQLite, synchronous=%s)\n", dbPath, sync)
+	if c.payment == paymentTest {
+		fmt.Fprintln(w, "  payments:  TEST provider: card token tok_ok is a paid order and no money moves (--payment test; never for real sales)")
+	} else {
+		fmt.Fprintln(w, "  payments:  cash on delivery only (no card provider configured)")
+	}
 	switch {
 	case generated:
 		fmt.Fprintf(w, "  admin:     Authorization: Bearer %s  (generated for this run; set SOUQ_ADMIN_TOKEN to choose one)\n", adminToken)

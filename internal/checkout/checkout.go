@@ -22,6 +22,16 @@ type PaymentProvider interface {
 	Void(ctx context.Context, reference string) error
 }
 
+// errNoCardPayments answers an order paid by card in a shop without a
+// card provider.
+var errNoCardPayments = &souq.Error{Kind: souq.ErrInvalid,
+	Detail: "card payment is not available in this shop: pay cash on delivery",
+	Fields: []souq.FieldError{{Field: "payment.method", Reason: "card payment is not available in this shop; use \"cod\""}}}
+
+// CardPayments reports whether the shop takes card payments (it has a
+// payment provider).
+func (s *Service) CardPayments() bool { return s.payments != nil }
+
 // CartReader reads a cart's items for checkout from a cart.
 type CartReader interface {
 	Raw(ctx context.Context, id souq.ID) (souq.Cart, error)
@@ -47,7 +57,9 @@ type Service struct {
 	log      *slog.Logger
 }
 
-// New returns a checkout service.
+// New returns a checkout service. payments may be nil: the shop then has
+// no card provider, and an order paid by card is refused (cash on
+// delivery only).
 func New(store Store, cat *catalog.Service, carts CartReader, payments PaymentProvider, now func() time.Time, log *slog.Logger) *Service {
 	return &Service{store: store, catalog: cat, carts: carts, payments: payments, now: now, log: log.With("component", "checkout")}
 }
@@ -143,6 +155,9 @@ func (s *Service) place(ctx context.Context, req OrderRequest, idem *Idempotency
 		return Placed{}, souq.Errorf(souq.ErrInvalid, "order total is too large")
 	}
 	if req.Payment.Method == souq.PayCard {
+		if s.payments == nil {
+			return Placed{}, errNoCardPayments
+		}
 		ref, err := s.payments.Authorize(ctx, req.Payment.Token, souq.M(o.Total, o.Currency), o.ID)
 		if err != nil {
 			return Placed{}, fmt.Errorf("authorise payment: %w", err)

@@ -394,6 +394,29 @@ func TestCardPayment(t *testing.T) {
 	}
 }
 
+// TestCardPaymentWithoutProvider: a shop without a card provider refuses
+// a card order with a problem naming payment.method; nothing is ordered,
+// no stock is taken, no event is written, and the Idempotency-Key is free
+// for a cash-on-delivery retry.
+func TestCardPaymentWithoutProvider(t *testing.T) {
+	f := newFixtureWith(t, false)
+	p := f.product(1, 8900)
+	req := orderBody(item(p.ID, 1))
+	req["payment"] = map[string]any{"method": "card", "token": "tok_ok"}
+	status, h, body := f.do("POST", "/api/v1/orders", req, "Idempotency-Key", "card-then-cod")
+	wantProblem(t, status, h, body, 422)
+	if !strings.Contains(string(body), "card payment is not available") || !strings.Contains(string(body), "payment.method") {
+		t.Errorf("problem: got %s, want one saying card payment is not available, naming payment.method", body)
+	}
+	if got := f.outboxCount(); got != 0 {
+		t.Errorf("outbox events: got %d, want 0", got)
+	}
+	req["payment"] = map[string]any{"method": "cod"}
+	if status, _, body := f.do("POST", "/api/v1/orders", req, "Idempotency-Key", "card-then-cod"); status != 201 {
+		t.Errorf("cash on delivery with the same key: got %d %s, want 201 (the key was released and the unit is still in stock)", status, body)
+	}
+}
+
 func TestFlashSalePricing(t *testing.T) {
 	f := newFixture(t)
 	p := f.product(10, 8900)

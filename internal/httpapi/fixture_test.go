@@ -45,17 +45,29 @@ type fixture struct {
 
 func newFixture(t *testing.T) *fixture {
 	t.Helper()
+	return newFixtureWith(t, true)
+}
+
+// newFixtureWith builds the fixture with the test card provider, or with
+// none (cash on delivery only) when card is false.
+func newFixtureWith(t *testing.T, card bool) *fixture {
+	t.Helper()
 	ctx := context.Background()
 	db, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "souq.db"), sqlite.Options{Synchronous: "normal"})
 	if err != nil {
 		t.Fatalf("open sqlite: %v", err)
 	}
 	t.Cleanup(func() { _ = db.Close() })
-	f := &fixture{t: t, db: db, payments: payment.NewTestProvider(), registry: prometheus.NewRegistry(),
+	f := &fixture{t: t, db: db, registry: prometheus.NewRegistry(),
 		now: time.Date(2026, 11, 27, 18, 0, 0, 0, time.UTC)}
+	var provider checkout.PaymentProvider // nil: no card payments
+	if card {
+		f.payments = payment.NewTestProvider()
+		provider = f.payments
+	}
 	f.catalog = catalog.New(db, f.clock, testLogger(t))
 	carts := cart.New(db, f.catalog, f.clock, testLogger(t))
-	orders := checkout.New(db, f.catalog, carts, f.payments, f.clock, testLogger(t))
+	orders := checkout.New(db, f.catalog, carts, provider, f.clock, testLogger(t))
 	srv := httptest.NewServer(NewServer(Deps{Catalog: f.catalog, Carts: carts, Checkout: orders,
 		AdminToken: testAdminToken, Registry: f.registry, Ready: db.Ready}))
 	t.Cleanup(srv.Close)

@@ -5,6 +5,7 @@ package payment
 
 import (
 	"context"
+	"strings"
 	"sync"
 
 	"github.com/souq-commerce/souq/internal/souq"
@@ -16,18 +17,28 @@ const (
 	TokenDeclined = "tok_declined"
 )
 
+// referencePrefix starts every reference the TestProvider returns.
+const referencePrefix = "pay_test_"
+
+// maxVoids bounds how many voided references the TestProvider remembers.
+const maxVoids = 10_000
+
 // TestProvider is the built-in provider for development and tests: tok_ok is
 // authorised, tok_declined is declined, any other token is rejected as
-// unknown. It keeps its authorisations in memory.
+// unknown. It moves no money, so souq serve offers it only with --demo or
+// --payment test, on a loopback address. Its references are derived from
+// the order id, so it keeps no authorisations; it remembers the last
+// maxVoids voided references, for tests.
 type TestProvider struct {
 	mu     sync.Mutex
-	auths  map[string]souq.Money
 	voided map[string]bool
+	order  []string // voided references, oldest first
+	voids  int      // voids ever
 }
 
 // NewTestProvider returns a test provider.
 func NewTestProvider() *TestProvider {
-	return &TestProvider{auths: make(map[string]souq.Money), voided: make(map[string]bool)}
+	return &TestProvider{voided: make(map[string]bool)}
 }
 
 // Name returns "test".
@@ -41,11 +52,7 @@ func (p *TestProvider) Authorize(ctx context.Context, token string, amount souq.
 	}
 	switch token {
 	case TokenOK:
-		ref := "pay_test_" + string(order)
-		p.mu.Lock()
-		p.auths[ref] = amount
-		p.mu.Unlock()
-		return ref, nil
+		return referencePrefix + string(order), nil
 	case TokenDeclined:
 		return "", souq.Errorf(souq.ErrPayment, "the card was declined by the payment provider")
 	default:
@@ -55,16 +62,25 @@ func (p *TestProvider) Authorize(ctx context.Context, token string, amount souq.
 
 // Void releases an authorisation (on a failed or cancelled order).
 func (p *TestProvider) Void(ctx context.Context, reference string) error {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if _, ok := p.auths[reference]; !ok {
+	if !strings.HasPrefix(reference, referencePrefix) || len(reference) == len(referencePrefix) {
 		return souq.Errorf(souq.ErrNotFound, "no payment %q", reference)
 	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.voided[reference] {
+		return nil
+	}
+	p.voids++
 	p.voided[reference] = true
+	p.order = append(p.order, reference)
+	if len(p.order) > maxVoids {
+		delete(p.voided, p.order[0])
+		p.order = p.order[1:]
+	}
 	return nil
 }
 
-// Voided reports whether a payment was voided.
+// Voided reports whether a payment was voided (among the last maxVoids).
 func (p *TestProvider) Voided(reference string) bool {
 	p.mu.Lock()
 	defer p.mu.Unlock()
@@ -75,5 +91,5 @@ func (p *TestProvider) Voided(reference string) bool {
 func (p *TestProvider) Voids() int {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	return len(p.voided)
+	return p.voids
 }

@@ -374,7 +374,7 @@ func (sess *Session) checkout(ctx context.Context, rng *rand.Rand, cart *cartJSO
 
 	name := customerName(rng, sess.Market)
 	payment := map[string]any{"method": souq.PayCashOnDelivery}
-	if rng.Float64() < pCard {
+	if rng.Float64() < pCard && !s.cfg.CashOnly {
 		payment = map[string]any{"method": souq.PayCard, "token": "tok_ok"}
 	}
 	order := map[string]any{

@@ -36,6 +36,10 @@ type Config struct {
 	// Rate is the number of sessions started per second at the daily peak
 	// (DefaultRate when zero). The mean over a day is Rate × MeanActivity.
 	Rate float64
+	// CashOnly makes every shopper pay cash on delivery: the shop has no
+	// card provider (otherwise some pay by card with the test provider's
+	// token tok_ok).
+	CashOnly bool
 	// Seed makes a run's choices repeatable (markets, products, baskets);
 	// zero picks a random seed. Identifiers (messageId, anonymousId,
 	// Idempotency-Key) are always random, so runs never collide.

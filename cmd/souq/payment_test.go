@@ -1,0 +1,116 @@
+package main
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+	"testing"
+)
+
+// cardOrder places an order paid by card with the test provider's token
+// and returns the status and body.
+func cardOrder(t *testing.T, base string) (int, map[string]any) {
+	t.Helper()
+	var list productList
+	getJSON(t, base+"/api/v1/products?market=AE&page_size=50", &list)
+	order := fmt.Sprintf(`{"market":"AE","items":[{"product_id":%q,"quantity":1}],
+		"customer":{"name":"Mariam","email":"mariam@example.ae","phone":"+971501234567"},
+		"shipping_address":{"line1":"Villa 12, Street 5","area":"Jumeirah","city":"Dubai","country":"AE"},
+		"payment":{"method":"card","token":"tok_ok"}}`, list.inStock(t))
+	resp, err := http.Post(base+"/api/v1/orders", "application/json", strings.NewReader(order))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	var body map[string]any
+	if err := json.Unmarshal(b, &body); err != nil {
+		t.Fatalf("order answer %d is not JSON: %s", resp.StatusCode, b)
+	}
+	body["content_type"] = resp.Header.Get("Content-Type")
+	return resp.StatusCode, body
+}
+
+// TestTestPaymentProviderOnlyWhenAskedFor: the built-in test provider
+// takes card orders with --demo or --payment test; without either, a card
+// order is refused with a problem and nothing is ordered.
+func TestTestPaymentProviderOnlyWhenAskedFor(t *testing.T) {
+	data := t.TempDir()
+	tests := []struct {
+		name     string
+		args     []string
+		wantPaid bool
+		wantSays string
+	}{
+		{"demo", []string{"--demo"}, true, "payments: TEST provider"},
+		{"no provider", nil, false, "payments: cash on delivery only"},
+		{"explicit test provider", []string{"--payment", "test"}, true, "payments: TEST provider"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			args := append([]string{"--addr", "127.0.0.1:0", "--data", data, "--shoppers", "0", "--admin-token", "adm"}, tt.args...)
+			base, stdout, stop := startServe(t, args, nil)
+			defer stop()
+			if !strings.Contains(strings.Join(strings.Fields(stdout.String()), " "), tt.wantSays) {
+				t.Errorf("serve output lacks %q:\n%s", tt.wantSays, stdout.String())
+			}
+			before := countOrders(t, base)
+			status, body := cardOrder(t, base)
+			if tt.wantPaid {
+				if status != http.StatusCreated || body["status"] != "paid" {
+					t.Errorf("card order: got %d %v, want 201 paid", status, body)
+				}
+				return
+			}
+			if status != http.StatusUnprocessableEntity && status != http.StatusBadRequest || body["content_type"] != "application/problem+json" ||
+				!strings.Contains(fmt.Sprint(body["detail"]), "card payment is not available") {
+				t.Errorf("card order without a provider: got %d %v, want a 4xx problem saying card payment is not available", status, body)
+			}
+			if after := countOrders(t, base); after != before {
+				t.Errorf("orders: got %d after the refused card order, want %d", after, before)
+			}
+		})
+	}
+}
+
+// countOrders counts the shop's orders through the admin API (token adm).
+func countOrders(t *testing.T, base string) int {
+	t.Helper()
+	req, _ := http.NewRequest("GET", base+"/api/v1/admin/orders?page_size=1", nil)
+	req.Header.Set("Authorization", "Bearer adm")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var page struct {
+		Total int `json:"total"`
+	}
+	if resp.StatusCode != http.StatusOK || json.NewDecoder(resp.Body).Decode(&page) != nil {
+		t.Fatalf("admin orders: got %d", resp.StatusCode)
+	}
+	return page.Total
+}
+
+func TestPaymentFlag(t *testing.T) {
+	tests := []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"test provider off loopback", []string{"--addr", "0.0.0.0:0", "--payment", "test"}, "--payment test"},
+		{"unknown provider", []string{"--addr", "127.0.0.1:0", "--payment", "paypal"}, `--payment must be none or test, not "paypal"`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var stdout, stderr strings.Builder
+			err := run(t.Context(), append([]string{"serve", "--data", t.TempDir()}, tt.args...), func(string) string { return "" }, &stdout, &stderr)
+			if !errors.Is(err, errUsage) || !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("got %v, want a usage error mentioning %q", err, tt.want)
+			}
+		})
+	}
+}
