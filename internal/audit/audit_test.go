@@ -41,6 +41,7 @@ type rig struct {
 	stream *natsstream.Stream
 	bucket *fileblob.Dir
 	t0     time.Time // the first event's time
+	now    time.Time // the rig's present: its events are in the 90 minutes before
 	orders []souq.ID // in the order they were placed
 }
 
@@ -57,6 +58,9 @@ type options struct {
 	// beforeArchive runs after everything is published and before the
 	// archiver runs.
 	beforeArchive func(r *rig)
+	// now places the rig in time: its events fall in the 90 minutes
+	// before it; zero is time.Now.
+	now time.Time
 }
 
 func newRig(t *testing.T, o options) *rig {
@@ -65,8 +69,12 @@ func newRig(t *testing.T, o options) *rig {
 	// Event times span the last 90 to 15 minutes, older than any grace
 	// period the tests use, with nanoseconds, which the database and the
 	// archive do not keep.
-	r := &rig{t: t, dir: e.Dir, db: e.DB, stream: e.Stream, bucket: e.Bucket,
-		t0: time.Now().UTC().Add(-90 * time.Minute).Truncate(time.Second).Add(123456789)}
+	now := o.now
+	if now.IsZero() {
+		now = time.Now()
+	}
+	r := &rig{t: t, dir: e.Dir, db: e.DB, stream: e.Stream, bucket: e.Bucket, now: now.UTC(),
+		t0: now.UTC().Add(-90 * time.Minute).Truncate(time.Second).Add(123456789)}
 	r.createProduct()
 	for i := range nOrders {
 		r.placeOrder(r.t0.Add(time.Duration(i) * 7 * time.Second))
@@ -78,7 +86,7 @@ func newRig(t *testing.T, o options) *rig {
 	// each half of the behaviour events.
 	r.relayAll()
 	r.archiveAll()
-	evs := behaviour("evt_b", nBehaviour, r.t0)
+	evs := behaviour("evt_b", nBehaviour, r.t0.Add(45*time.Minute)) // 600 × 3 s: the last 45 to 15 minutes
 	r.publish(evs[:nBehaviour/2])
 	r.archiveAll()
 	r.publish(evs[nBehaviour/2:])
@@ -208,7 +216,11 @@ func (r *rig) inputs() audit.Inputs {
 // audit runs the audit over a range holding every event of the rig.
 func (r *rig) audit(in audit.Inputs) audit.Report {
 	r.t.Helper()
-	rep, err := audit.Run(r.t.Context(), in, r.t0.Add(-time.Hour), time.Now().Add(time.Hour))
+	to := time.Now()
+	if r.now.After(to) {
+		to = r.now
+	}
+	rep, err := audit.Run(r.t.Context(), in, r.t0.Add(-time.Hour), to.Add(time.Hour))
 	if err != nil {
 		r.t.Fatal(err)
 	}
@@ -608,9 +620,28 @@ func TestNotYetArchived(t *testing.T) {
 
 // TestLiveAggregates compares with a server's snapshot: equal, different,
 // absent (404), and refused without the admin token.
+// liveAggregatesTimes are the instants TestLiveAggregates runs at: the
+// Gulf day starts at 20:00 UTC, so the "today" figures change meaning
+// around it, and the rig's events reach 90 minutes back.
+var liveAggregatesTimes = []string{"2026-11-20T03:00:00Z", "2026-11-20T12:00:00Z", "2026-11-20T19:59:00Z",
+	"2026-11-20T20:00:00Z", "2026-11-20T20:30:00Z", "2026-11-20T21:29:00Z", "2026-11-20T21:31:00Z", "2026-11-20T23:59:00Z"}
+
 func TestLiveAggregates(t *testing.T) {
 	t.Parallel()
-	r := newRig(t, options{})
+	for _, at := range liveAggregatesTimes {
+		now, err := time.Parse(time.RFC3339, at)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Run(at, func(t *testing.T) {
+			t.Parallel()
+			testLiveAggregates(t, now)
+		})
+	}
+}
+
+func testLiveAggregates(t *testing.T, now time.Time) {
+	r := newRig(t, options{now: now})
 	contents, err := audit.ReadStream(t.Context(), r.stream)
 	if err != nil {
 		t.Fatal(err)
@@ -623,12 +654,12 @@ func TestLiveAggregates(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	snap, err := live.Snapshot(t.Context(), time.Now())
+	snap, err := live.Snapshot(t.Context(), r.now)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if snap.Today.Orders == 0 && snap.LastHour.Views == 0 {
-		t.Fatalf("the snapshot shows nothing: %+v", snap)
+		t.Fatalf("the snapshot at %s shows no orders today and no views in the last hour", snap.At)
 	}
 	tampered := snap
 	tampered.Today.Orders++
