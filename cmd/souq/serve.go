@@ -219,6 +219,13 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	cat := catalog.New(db, now, log)
 	carts := cart.New(db, cat, now, log)
 	orders := checkout.New(db, cat, carts, paymentProvider(c, log), now, log)
+	// Keys left in flight by a previous process that stopped mid-request
+	// are free again at once (the SQLite file has one serving process).
+	if n, err := orders.ReleaseDeadClaims(ctx); err != nil {
+		return err
+	} else if n > 0 {
+		log.Info("released idempotency keys left in flight by the previous process", "count", n)
+	}
 
 	adminToken, generated := c.adminToken, false
 	if c.demo {

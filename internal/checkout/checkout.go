@@ -49,6 +49,7 @@ const (
 
 // Service places, reads and cancels orders.
 type Service struct {
+	owner    string // this process's name on the idempotency claims it makes
 	store    Store
 	catalog  *catalog.Service
 	carts    CartReader
@@ -61,7 +62,31 @@ type Service struct {
 // no card provider, and an order paid by card is refused (cash on
 // delivery only).
 func New(store Store, cat *catalog.Service, carts CartReader, payments PaymentProvider, now func() time.Time, log *slog.Logger) *Service {
-	return &Service{store: store, catalog: cat, carts: carts, payments: payments, now: now, log: log.With("component", "checkout")}
+	return &Service{owner: souq.NewToken(), store: store, catalog: cat, carts: carts, payments: payments, now: now,
+		log: log.With("component", "checkout")}
+}
+
+// ReleaseDeadClaims frees the idempotency keys that earlier processes left
+// in flight when they stopped or crashed mid-request, so that clients
+// retrying them get their order at once instead of 409 until the claims
+// go stale (KeyStaleAfter). Call it once at start. No order committed
+// under such a claim (the order and the key's completion commit
+// together), so a retry places it once.
+//
+// It releases every claim this Service did not make, which is right when
+// it is the only process placing orders on the store, as with the
+// embedded SQLite database. Were a live process to share the store, its
+// claim would be released too; its order would then not commit (it
+// completes the key only under its own claim) and its client would retry:
+// never a double order, but a failed request. Replicas sharing a
+// database need claims with a lease instead (owner heartbeats), so that
+// only the claims of dead owners are released.
+func (s *Service) ReleaseDeadClaims(ctx context.Context) (int, error) {
+	n, err := s.store.ReleaseClaims(ctx, s.owner)
+	if err != nil {
+		return 0, fmt.Errorf("release dead idempotency claims: %w", err)
+	}
+	return n, nil
 }
 
 // Placed is a newly committed order with the access token that reads it. The
@@ -102,7 +127,7 @@ func (s *Service) PlaceOrder(ctx context.Context, req OrderRequest, idem *Idempo
 			return Result{}, souq.Errorf(souq.ErrInvalid, "Idempotency-Key must be 1 to %d characters", MaxKeyLength)
 		}
 		idem.claimedAt = s.now().UTC()
-		st, err := s.store.ClaimKey(ctx, idem.Key, idem.Hash, idem.claimedAt, idem.claimedAt.Add(-KeyStaleAfter))
+		st, err := s.store.ClaimKey(ctx, idem.Key, idem.Hash, s.owner, idem.claimedAt, idem.claimedAt.Add(-KeyStaleAfter))
 		if err != nil {
 			return Result{}, fmt.Errorf("claim idempotency key: %w", err)
 		}

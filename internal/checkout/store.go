@@ -39,8 +39,13 @@ type Store interface {
 	// done (with the stored response). A key that has been in flight since
 	// before staleBefore is taken over as if it were new; its earlier holder
 	// crashed before its order committed, since the order and the key's
-	// completion commit together.
-	ClaimKey(ctx context.Context, key, hash string, now, staleBefore time.Time) (KeyState, error)
+	// completion commit together. owner identifies the process making the
+	// claim (ReleaseClaims).
+	ClaimKey(ctx context.Context, key, hash, owner string, now, staleBefore time.Time) (KeyState, error)
+	// ReleaseClaims deletes every key still in flight under a claim made
+	// by another owner than owner, and returns how many: their requests
+	// ended with their process, so no order committed under them.
+	ReleaseClaims(ctx context.Context, owner string) (int, error)
 	// ReleaseKey deletes a key still in flight under the claim made at
 	// claimedAt, so the client may retry with it; a key done, claimed anew
 	// or unknown is left as it is.

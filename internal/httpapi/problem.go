@@ -11,23 +11,25 @@ import (
 )
 
 // kindStatus maps error kinds to HTTP statuses and problem types: the one
-// table for the whole API.
+// table for the whole API. retry, when set, is the Retry-After (seconds)
+// of a condition that passes by itself.
 var kindStatus = []struct {
 	kind   error
 	status int
 	typ    string
+	retry  string
 }{
-	{errBadRequest, http.StatusBadRequest, "bad-request"},
-	{errTooLarge, http.StatusRequestEntityTooLarge, "body-too-large"},
-	{errUnsupportedMedia, http.StatusUnsupportedMediaType, "unsupported-media-type"},
-	{souq.ErrInvalid, http.StatusUnprocessableEntity, "validation"},
-	{souq.ErrNotFound, http.StatusNotFound, "not-found"},
-	{souq.ErrOutOfStock, http.StatusConflict, "out-of-stock"},
-	{souq.ErrKeyInFlight, http.StatusConflict, "idempotency-key-in-flight"},
-	{souq.ErrConflict, http.StatusConflict, "conflict"},
-	{souq.ErrKeyReused, http.StatusUnprocessableEntity, "idempotency-key-reused"},
-	{souq.ErrUnauthorized, http.StatusUnauthorized, "unauthorized"},
-	{souq.ErrPayment, http.StatusPaymentRequired, "payment-declined"},
+	{errBadRequest, http.StatusBadRequest, "bad-request", ""},
+	{errTooLarge, http.StatusRequestEntityTooLarge, "body-too-large", ""},
+	{errUnsupportedMedia, http.StatusUnsupportedMediaType, "unsupported-media-type", ""},
+	{souq.ErrInvalid, http.StatusUnprocessableEntity, "validation", ""},
+	{souq.ErrNotFound, http.StatusNotFound, "not-found", ""},
+	{souq.ErrOutOfStock, http.StatusConflict, "out-of-stock", ""},
+	{souq.ErrKeyInFlight, http.StatusConflict, "idempotency-key-in-flight", "1"},
+	{souq.ErrConflict, http.StatusConflict, "conflict", ""},
+	{souq.ErrKeyReused, http.StatusUnprocessableEntity, "idempotency-key-reused", ""},
+	{souq.ErrUnauthorized, http.StatusUnauthorized, "unauthorized", ""},
+	{souq.ErrPayment, http.StatusPaymentRequired, "payment-declined", ""},
 }
 
 // fail writes err as a problem. Errors of a known kind show their
@@ -39,6 +41,9 @@ func (s *server) fail(w http.ResponseWriter, r *http.Request, err error) {
 			if errors.Is(e.Kind, ks.kind) {
 				if ks.status == http.StatusUnauthorized {
 					w.Header().Set("WWW-Authenticate", `Bearer realm="souq"`)
+				}
+				if ks.retry != "" {
+					w.Header().Set("Retry-After", ks.retry)
 				}
 				extra := maps.Clone(e.Extra)
 				if len(e.Fields) > 0 {

@@ -16,8 +16,8 @@ import (
 // returns the key's existing state: in flight (the claim is refused) or done
 // (with the stored response). A key in flight since before staleBefore is
 // taken over as if it were new: its hash and times are replaced and a zero
-// KeyState is returned.
-func (db *DB) ClaimKey(ctx context.Context, key, hash string, now, staleBefore time.Time) (checkout.KeyState, error) {
+// KeyState is returned. owner is recorded as the claim's holder.
+func (db *DB) ClaimKey(ctx context.Context, key, hash, owner string, now, staleBefore time.Time) (checkout.KeyState, error) {
 	var st checkout.KeyState
 	err := db.writeTx(ctx, func(tx *sql.Tx) error {
 		var created, updated int64
@@ -27,13 +27,13 @@ func (db *DB) ClaimKey(ctx context.Context, key, hash string, now, staleBefore t
 		switch {
 		case errors.Is(err, sql.ErrNoRows):
 			st = checkout.KeyState{}
-			_, err = tx.ExecContext(ctx, `INSERT INTO idempotency_keys (key, hash, in_flight, status, body, created_at, updated_at)
-				VALUES (?, ?, 1, 0, NULL, ?, ?)`, key, hash, micros(now), micros(now))
+			_, err = tx.ExecContext(ctx, `INSERT INTO idempotency_keys (key, hash, owner, in_flight, status, body, created_at, updated_at)
+				VALUES (?, ?, ?, 1, 0, NULL, ?, ?)`, key, hash, owner, micros(now), micros(now))
 		case err != nil:
 		case st.InFlight && updated < micros(staleBefore):
 			st = checkout.KeyState{}
-			_, err = tx.ExecContext(ctx, `UPDATE idempotency_keys SET hash = ?, in_flight = 1, status = 0, body = NULL,
-				created_at = ?, updated_at = ? WHERE key = ?`, hash, micros(now), micros(now), key)
+			_, err = tx.ExecContext(ctx, `UPDATE idempotency_keys SET hash = ?, owner = ?, in_flight = 1, status = 0, body = NULL,
+				created_at = ?, updated_at = ? WHERE key = ?`, hash, owner, micros(now), micros(now), key)
 		case st.InFlight:
 			st = checkout.KeyState{Exists: true, Hash: st.Hash, InFlight: true} // no response yet
 		default:
@@ -79,6 +79,21 @@ func (db *DB) ReleaseKey(ctx context.Context, key string, claimedAt time.Time) e
 		}
 		return nil
 	})
+}
+
+// ReleaseClaims deletes every key in flight under a claim that owner does
+// not hold, and returns how many.
+func (db *DB) ReleaseClaims(ctx context.Context, owner string) (int, error) {
+	var n int64
+	err := db.writeTx(ctx, func(tx *sql.Tx) error {
+		var err error
+		n, err = rowsAffected(tx.ExecContext(ctx, `DELETE FROM idempotency_keys WHERE in_flight = 1 AND owner <> ?`, owner))
+		if err != nil {
+			return fmt.Errorf("release idempotency claims: %w", err)
+		}
+		return nil
+	})
+	return int(n), err
 }
 
 // DeleteKeysBefore removes keys created before t, done or in flight, and

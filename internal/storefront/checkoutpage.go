@@ -151,6 +151,7 @@ func (s *Storefront) checkoutFailed(v *visit, f checkoutForm, err error) error {
 		}
 		s.checkoutAgain(v, view, f, nil, http.StatusConflict, i18n.T(v.lang, "checkout.error.out_of_stock", name, i18n.Number(v.lang, left)))
 	case errors.Is(err, souq.ErrKeyInFlight):
+		v.w.Header().Set("Retry-After", "1")
 		s.checkoutAgain(v, view, f, nil, http.StatusConflict, i18n.T(v.lang, "checkout.error.in_flight"))
 	case errors.Is(err, souq.ErrKeyReused):
 		s.checkoutAgain(v, view, f, nil, http.StatusConflict, i18n.T(v.lang, "checkout.error.resubmit"))

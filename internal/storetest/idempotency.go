@@ -8,6 +8,9 @@ import (
 	"github.com/souq-commerce/souq/internal/souq"
 )
 
+// owner is the process the contract's claims are made by.
+const owner = "proc-live"
+
 // completeKey completes the key claimed at claimedAt through an order, the
 // only way the contract offers, and returns the stored result.
 func completeKey(t *testing.T, s Store, key string, claimedAt time.Time, d time.Duration) checkout.KeyResult {
@@ -32,7 +35,7 @@ func testKeyClaim(t *testing.T, s Store) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got, err := s.ClaimKey(t.Context(), "k1", tt.hash, at(time.Second), t0)
+			got, err := s.ClaimKey(t.Context(), "k1", tt.hash, owner, at(time.Second), t0)
 			must(t, "ClaimKey", err)
 			checkDiff(t, "ClaimKey", got, tt.want)
 		})
@@ -40,7 +43,7 @@ func testKeyClaim(t *testing.T, s Store) {
 
 	done := completeKey(t, s, "k1", t0, time.Minute)
 	for _, hash := range []string{"hash-a", "hash-b"} {
-		got, err := s.ClaimKey(t.Context(), "k1", hash, at(2*time.Minute), at(2*time.Minute))
+		got, err := s.ClaimKey(t.Context(), "k1", hash, owner, at(2*time.Minute), at(2*time.Minute))
 		must(t, "ClaimKey of a done key", err)
 		checkDiff(t, "ClaimKey of a done key with "+hash, got, checkout.KeyState{Exists: true, Hash: "hash-a", Result: done})
 	}
@@ -50,15 +53,15 @@ func testKeyClaim(t *testing.T, s Store) {
 func testKeyStale(t *testing.T, s Store) {
 	claim(t, s, "k1", "hash-a", t0)
 	// In flight since t0, which is not before staleBefore: the claim is refused.
-	got, err := s.ClaimKey(t.Context(), "k1", "hash-b", at(time.Minute), t0)
+	got, err := s.ClaimKey(t.Context(), "k1", "hash-b", owner, at(time.Minute), t0)
 	must(t, "ClaimKey of a fresh in-flight key", err)
 	checkDiff(t, "ClaimKey of a fresh in-flight key", got, checkout.KeyState{Exists: true, Hash: "hash-a", InFlight: true})
 
 	// In flight since before staleBefore: taken over as if new, with the new hash.
-	got, err = s.ClaimKey(t.Context(), "k1", "hash-b", at(10*time.Minute), at(5*time.Minute))
+	got, err = s.ClaimKey(t.Context(), "k1", "hash-b", owner, at(10*time.Minute), at(5*time.Minute))
 	must(t, "ClaimKey of a stale key", err)
 	checkDiff(t, "ClaimKey of a stale key", got, checkout.KeyState{})
-	got, err = s.ClaimKey(t.Context(), "k1", "hash-b", at(11*time.Minute), at(5*time.Minute))
+	got, err = s.ClaimKey(t.Context(), "k1", "hash-b", owner, at(11*time.Minute), at(5*time.Minute))
 	must(t, "ClaimKey after the takeover", err)
 	checkDiff(t, "ClaimKey after the takeover", got, checkout.KeyState{Exists: true, Hash: "hash-b", InFlight: true})
 
@@ -75,7 +78,7 @@ func testKeyStale(t *testing.T, s Store) {
 
 	// A done key is never stale.
 	done := completeKey(t, s, "k1", at(10*time.Minute), 12*time.Minute)
-	got, err = s.ClaimKey(t.Context(), "k1", "hash-c", at(24*time.Hour), at(24*time.Hour))
+	got, err = s.ClaimKey(t.Context(), "k1", "hash-c", owner, at(24*time.Hour), at(24*time.Hour))
 	must(t, "ClaimKey of an old done key", err)
 	checkDiff(t, "ClaimKey of an old done key", got, checkout.KeyState{Exists: true, Hash: "hash-b", Result: done})
 }
@@ -88,7 +91,7 @@ func testKeyRelease(t *testing.T, s Store) {
 	// Releasing under another claim (an older holder) leaves the key held.
 	must(t, "ReleaseKey(old claim)", s.ReleaseKey(t.Context(), "k1", t0))
 	must(t, "ReleaseKey(never claimed)", s.ReleaseKey(t.Context(), "k-none", t0))
-	got, err := s.ClaimKey(t.Context(), "k1", "hash-b", at(2*time.Second), t0)
+	got, err := s.ClaimKey(t.Context(), "k1", "hash-b", owner, at(2*time.Second), t0)
 	must(t, "ClaimKey", err)
 	checkDiff(t, "key after releasing another", got, checkout.KeyState{Exists: true, Hash: "hash-b", InFlight: true})
 }
@@ -104,10 +107,53 @@ func testKeyDeleteBefore(t *testing.T, s Store) {
 	if n != 2 {
 		t.Errorf("DeleteKeysBefore: got %d removed, want 2", n)
 	}
-	got, err := s.ClaimKey(t.Context(), "k-new", "hash-c", at(3*time.Hour), t0)
+	got, err := s.ClaimKey(t.Context(), "k-new", "hash-c", owner, at(3*time.Hour), t0)
 	must(t, "ClaimKey(kept key)", err)
 	checkDiff(t, "kept key", got, checkout.KeyState{Exists: true, Hash: "hash-c", InFlight: true})
 	for _, key := range []string{"k-old", "k-mid"} {
 		claim(t, s, key, "hash-z", at(4*time.Hour)) // deleted, so new again
+	}
+}
+
+// testKeyReleaseClaims: a process starting on the store releases the
+// claims other processes left in flight, and only those: its own claims
+// and completed keys stay.
+func testKeyReleaseClaims(t *testing.T, s Store) {
+	for _, k := range []string{"dead-1", "dead-2"} {
+		st, err := s.ClaimKey(t.Context(), k, "hash-"+k, "proc-dead", t0, t0.Add(-time.Hour))
+		must(t, "ClaimKey by another process", err)
+		checkDiff(t, "ClaimKey by another process", st, checkout.KeyState{})
+	}
+	claim(t, s, "live", "hash-live", t0)
+	claim(t, s, "done", "hash-done", t0)
+	done := completeKey(t, s, "done", t0, time.Minute)
+	doneDead, err := s.ClaimKey(t.Context(), "done-dead", "hash-dd", "proc-dead", t0, t0.Add(-time.Hour))
+	must(t, "ClaimKey", err)
+	checkDiff(t, "ClaimKey", doneDead, checkout.KeyState{})
+	ddone := completeKey(t, s, "done-dead", t0, 2*time.Minute)
+
+	n, err := s.ReleaseClaims(t.Context(), owner)
+	must(t, "ReleaseClaims", err)
+	if n != 2 {
+		t.Errorf("ReleaseClaims: got %d released, want 2", n)
+	}
+	// The released keys are free at once, well before they would go stale.
+	got, err := s.ClaimKey(t.Context(), "dead-1", "hash-retry", owner, at(time.Second), t0.Add(-time.Hour))
+	must(t, "ClaimKey of a released key", err)
+	checkDiff(t, "ClaimKey of a released key", got, checkout.KeyState{})
+	got, err = s.ClaimKey(t.Context(), "live", "hash-live", owner, at(time.Second), t0.Add(-time.Hour))
+	must(t, "ClaimKey of a live claim", err)
+	checkDiff(t, "ClaimKey of a live claim", got, checkout.KeyState{Exists: true, Hash: "hash-live", InFlight: true})
+	for _, c := range []struct {
+		key  string
+		hash string
+		want checkout.KeyResult
+	}{{"done", "hash-done", done}, {"done-dead", "hash-dd", ddone}} {
+		got, err := s.ClaimKey(t.Context(), c.key, c.hash, owner, at(time.Hour), at(time.Hour))
+		must(t, "ClaimKey of a done key", err)
+		checkDiff(t, "ClaimKey of done key "+c.key, got, checkout.KeyState{Exists: true, Hash: c.hash, Result: c.want})
+	}
+	if n, err := s.ReleaseClaims(t.Context(), owner); err != nil || n != 0 {
+		t.Errorf("ReleaseClaims again: got %d, %v; want 0 (only this owner's claims are left)", n, err)
 	}
 }

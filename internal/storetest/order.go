@@ -60,7 +60,7 @@ func pending(t *testing.T, s Store) []souq.OutboxEvent {
 // claim claims a key that must be new.
 func claim(t *testing.T, s Store, key, hash string, now time.Time) {
 	t.Helper()
-	st, err := s.ClaimKey(t.Context(), key, hash, now, now.Add(-time.Hour))
+	st, err := s.ClaimKey(t.Context(), key, hash, owner, now, now.Add(-time.Hour))
 	must(t, "ClaimKey", err)
 	checkDiff(t, "ClaimKey of a new key", st, checkout.KeyState{})
 }
@@ -92,7 +92,7 @@ func testOrderCreate(t *testing.T, s Store) {
 	checkDiff(t, "pending outbox", pending(t, s), []souq.OutboxEvent{ev})
 	checkDiff(t, "cart items after the order", getCart(t, s, c.ID).Items, []souq.CartItem(nil))
 
-	st, err := s.ClaimKey(t.Context(), "key-1", "hash-1", at(2*time.Minute), at(time.Hour)) // stale time is irrelevant once done
+	st, err := s.ClaimKey(t.Context(), "key-1", "hash-1", owner, at(2*time.Minute), at(time.Hour)) // stale time is irrelevant once done
 	must(t, "ClaimKey after the order", err)
 	checkDiff(t, "key after the order", st, checkout.KeyState{Exists: true, Hash: "hash-1", Result: *done})
 }
@@ -118,7 +118,7 @@ func testOrderOutOfStock(t *testing.T, s Store) {
 	checkKind(t, "Order after a refused order", err, souq.ErrNotFound)
 	checkDiff(t, "pending outbox after a refused order", pending(t, s), []souq.OutboxEvent(nil))
 	checkDiff(t, "cart items after a refused order", getCart(t, s, c.ID).Items, []souq.CartItem{{ProductID: a.ID, Quantity: 2}})
-	st, err := s.ClaimKey(t.Context(), "key-1", "hash-1", at(2*time.Minute), t0)
+	st, err := s.ClaimKey(t.Context(), "key-1", "hash-1", owner, at(2*time.Minute), t0)
 	must(t, "ClaimKey after a refused order", err)
 	checkDiff(t, "key after a refused order", st, checkout.KeyState{Exists: true, Hash: "hash-1", InFlight: true})
 	_, total, err := s.ListOrders(t.Context(), 0, 10)

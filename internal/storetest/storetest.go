@@ -75,6 +75,7 @@ func Run(t *testing.T, open func(t *testing.T) Store) {
 		{"KeyClaim", testKeyClaim},
 		{"KeyStale", testKeyStale},
 		{"KeyRelease", testKeyRelease},
+		{"KeyReleaseClaims", testKeyReleaseClaims},
 		{"KeyDeleteBefore", testKeyDeleteBefore},
 		{"Outbox", testOutbox},
 	}
