@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
 
 	"github.com/souq-commerce/souq/internal/checkout"
 	"github.com/souq-commerce/souq/internal/souq"
@@ -41,7 +42,7 @@ func FuzzDecodeOrderRequest(f *testing.F) {
 		if err := decodeBytes(again, &back); err != nil {
 			t.Fatalf("decode of re-encoded %s: %v", again, err)
 		}
-		if diff := cmp.Diff(req, back); diff != "" {
+		if diff := cmp.Diff(req, back, cmpopts.EquateEmpty()); diff != "" { // "items":[] is sent back as no items
 			t.Fatalf("round trip changed the request (-first +second):\n%s", diff)
 		}
 	})

@@ -55,6 +55,9 @@ func decodeBytes(body []byte, v any) error {
 	if len(bytes.TrimSpace(body)) == 0 {
 		return souq.Errorf(errBadRequest, "request body is empty; send a JSON object")
 	}
+	if field, bad := httpjson.InvalidUTF8(body); bad {
+		return utf8Problem(field)
+	}
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
@@ -67,6 +70,15 @@ func decodeBytes(body []byte, v any) error {
 		return souq.Errorf(errBadRequest, "request body has data after the JSON value")
 	}
 	return nil
+}
+
+// utf8Problem refuses a body whose field holds bytes that are not UTF-8.
+func utf8Problem(field string) error {
+	if field == "" {
+		return souq.Errorf(errBadRequest, "the body is not valid UTF-8: JSON text must be UTF-8")
+	}
+	return &souq.Error{Kind: errBadRequest, Detail: fmt.Sprintf("field %q is not valid UTF-8: JSON text must be UTF-8", field),
+		Fields: []souq.FieldError{{Field: field, Reason: "is not valid UTF-8"}}}
 }
 
 func decodeError(err error) error {

@@ -1,6 +1,7 @@
 // Package httpjson writes JSON responses and RFC 9457 problem documents: the
 // one response format of every HTTP surface Souq serves (the API, the event
-// collector and the dashboard's JSON).
+// collector and the dashboard's JSON). It also holds the one check every
+// JSON request body passes before it is decoded (InvalidUTF8).
 package httpjson
 
 import (

@@ -375,3 +375,22 @@ func TestOutOfStockAtCheckout(t *testing.T) {
 	_, page, _ := f.get(c, "/en/cart")
 	mustContain(t, "cart after out of stock", page, "Only 1 left: lower the quantity.", "Some items in your cart need your attention")
 }
+
+// TestInvalidUTF8Form: form bytes that are not UTF-8 are refused with an
+// error page, not stored as U+FFFD.
+func TestInvalidUTF8Form(t *testing.T) {
+	f := newFixture(t)
+	c := f.newClient()
+	f.addToCart(c, "en", "glow-serum", "1")
+	_, body, _ := f.get(c, "/en/checkout")
+	form := checkoutValues(f.csrf(body))
+	form.Set("key", regexp.MustCompile(`name="key" value="([^"]+)"`).FindStringSubmatch(body)[1])
+	form.Set("name", "\xff\xfeMariam")
+	status, page, _ := f.post(c, "/en/checkout", form)
+	if status < 400 || status >= 500 {
+		t.Errorf("checkout with a name that is not UTF-8: got %d, want a 4xx page\n%s", status, clip(page))
+	}
+	if n := f.orderCount(); n != 0 {
+		t.Errorf("orders: got %d, want 0", n)
+	}
+}

@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/souq-commerce/souq/internal/souq"
 	"github.com/souq-commerce/souq/internal/storefront/i18n"
@@ -136,6 +137,10 @@ func (s *Storefront) form(lang souq.Lang, h func(v *visit) error) http.Handler {
 			s.fail(v, souq.Errorf(souq.ErrInvalid, "unreadable form"))
 			return
 		}
+		if field, ok := invalidUTF8(r.PostForm); ok {
+			s.fail(v, souq.Errorf(souq.ErrInvalid, "the form field %q is not valid UTF-8 text", field))
+			return
+		}
 		if !sameOrigin(r) || !csrfMatches(r) {
 			s.fail(v, errForbidden)
 			return
@@ -144,6 +149,22 @@ func (s *Storefront) form(lang souq.Lang, h func(v *visit) error) http.Handler {
 			s.fail(v, err)
 		}
 	})
+}
+
+// invalidUTF8 returns the name of the first form field whose name or value
+// is not UTF-8, which Go would otherwise pass on as it is.
+func invalidUTF8(form url.Values) (string, bool) {
+	for k, vs := range form {
+		if !utf8.ValidString(k) {
+			return strings.ToValidUTF8(k, "\uFFFD"), true
+		}
+		for _, v := range vs {
+			if !utf8.ValidString(v) {
+				return k, true
+			}
+		}
+	}
+	return "", false
 }
 
 // csrfMatches compares the form's csrf field with the csrf cookie in
