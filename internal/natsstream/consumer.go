@@ -127,23 +127,26 @@ func (c *Consumer) Fetch(ctx context.Context, max int, wait time.Duration) ([]Ms
 		if !ok {
 			break
 		}
-		meta, err := m.Metadata()
+		msg, err := c.s.msg(m)
 		if err != nil {
 			return nil, fmt.Errorf("natsstream: fetch %s: %w", c.name, err)
 		}
-		msgs = append(msgs, Msg{
-			Seq:       meta.Sequence.Stream,
-			Subject:   strings.TrimPrefix(m.Subject(), c.s.prefix),
-			Data:      m.Data(),
-			Delivered: meta.NumDelivered,
-			Stored:    meta.Timestamp,
-			m:         m,
-		})
+		msgs = append(msgs, msg)
 	}
 	if err := batch.Error(); err != nil && !errors.Is(err, context.DeadlineExceeded) && !errors.Is(err, nats.ErrTimeout) {
 		return nil, fmt.Errorf("natsstream: fetch %s: %w", c.name, err)
 	}
 	return msgs, nil
+}
+
+// msg makes a Msg of a delivered message.
+func (s *Stream) msg(m jetstream.Msg) (Msg, error) {
+	meta, err := m.Metadata()
+	if err != nil {
+		return Msg{}, err
+	}
+	return Msg{Seq: meta.Sequence.Stream, Subject: strings.TrimPrefix(m.Subject(), s.prefix), Data: m.Data(),
+		Delivered: meta.NumDelivered, Stored: meta.Timestamp, m: m}, nil
 }
 
 // Event decodes the message's data.

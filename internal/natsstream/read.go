@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/nats-io/nats.go"
@@ -60,18 +59,17 @@ func (s *Stream) Read(ctx context.Context, from, through uint64, fn func(Msg) er
 		}
 		n := 0
 		for m := range batch.Messages() { // drained whole: the next pull starts after the last message delivered
-			meta, err := m.Metadata()
+			msg, err := s.msg(m)
 			if err != nil {
 				return fmt.Errorf("natsstream: read: %w", err)
 			}
-			seq := meta.Sequence.Stream
-			if seq <= last || seq > through {
+			if msg.Seq <= last || msg.Seq > through {
 				continue
 			}
-			last = seq
+			last = msg.Seq
 			n++
-			if err := fn(Msg{Seq: seq, Subject: strings.TrimPrefix(m.Subject(), s.prefix), Data: m.Data(),
-				Delivered: meta.NumDelivered, Stored: meta.Timestamp}); err != nil {
+			msg.m = nil // an ordered consumer's messages take no acks
+			if err := fn(msg); err != nil {
 				return err
 			}
 		}

@@ -522,19 +522,27 @@ func testFetchWait(t *testing.T, o Options) {
 	}
 }
 
-// testNextHeld: NextHeld finds the first message held at or after a
-// sequence, past deleted ones, and reports none past the last.
-func testNextHeld(t *testing.T, o Options) {
+// streamWithHoles publishes n events and deletes those at the sequences
+// deleted.
+func streamWithHoles(t *testing.T, o Options, n int, deleted ...uint64) (*Stream, jetstream.Stream) {
+	t.Helper()
 	s := openStream(t, o)
-	for i := range 5 {
+	for i := range n {
 		_, err := s.Publish(t.Context(), testEvent(i))
 		must(t, "Publish", err)
 	}
 	st, err := s.js.Stream(t.Context(), s.opts.Stream)
 	must(t, "Stream", err)
-	for _, seq := range []uint64{2, 3} {
+	for _, seq := range deleted {
 		must(t, "DeleteMsg", st.DeleteMsg(t.Context(), seq))
 	}
+	return s, st
+}
+
+// testNextHeld: NextHeld finds the first message held at or after a
+// sequence, past deleted ones, and reports none past the last.
+func testNextHeld(t *testing.T, o Options) {
+	s, _ := streamWithHoles(t, o, 5, 2, 3)
 	tests := []struct {
 		from   uint64
 		want   uint64
@@ -554,14 +562,7 @@ func testNextHeld(t *testing.T, o Options) {
 // testRead: Read returns the range in order, each message once, past a
 // deleted one, and leaves no consumer behind.
 func testRead(t *testing.T, o Options) {
-	s := openStream(t, o)
-	for i := range 10 {
-		_, err := s.Publish(t.Context(), testEvent(i))
-		must(t, "Publish", err)
-	}
-	st, err := s.js.Stream(t.Context(), s.opts.Stream)
-	must(t, "Stream", err)
-	must(t, "DeleteMsg", st.DeleteMsg(t.Context(), 4))
+	s, st := streamWithHoles(t, o, 10, 4)
 	tests := []struct {
 		from, through uint64
 		want          []uint64

@@ -108,10 +108,7 @@ func TestPurchaseWithoutJavaScript(t *testing.T) {
 func TestDoubleSubmit(t *testing.T) {
 	f := newFixture(t)
 	c := f.newClient()
-	f.addToCart(c, "en", "glow-serum", "1")
-	_, body, _ := f.get(c, "/en/checkout")
-	form := checkoutValues(f.csrf(body))
-	form.Set("key", regexp.MustCompile(`name="key" value="([^"]+)"`).FindStringSubmatch(body)[1])
+	form := f.checkoutForm(c)
 	cartID := cartCookie(t, f, c)
 	_, _, first := f.post(c, "/en/checkout", form)
 	// The browser resends with the cookies it had before the first answer.
@@ -381,10 +378,7 @@ func TestOutOfStockAtCheckout(t *testing.T) {
 func TestInvalidUTF8Form(t *testing.T) {
 	f := newFixture(t)
 	c := f.newClient()
-	f.addToCart(c, "en", "glow-serum", "1")
-	_, body, _ := f.get(c, "/en/checkout")
-	form := checkoutValues(f.csrf(body))
-	form.Set("key", regexp.MustCompile(`name="key" value="([^"]+)"`).FindStringSubmatch(body)[1])
+	form := f.checkoutForm(c)
 	form.Set("name", "\xff\xfeMariam")
 	status, page, _ := f.post(c, "/en/checkout", form)
 	if status < 400 || status >= 500 {
@@ -393,4 +387,15 @@ func TestInvalidUTF8Form(t *testing.T) {
 	if n := f.orderCount(); n != 0 {
 		t.Errorf("orders: got %d, want 0", n)
 	}
+}
+
+// checkoutForm puts one glow serum in c's cart and returns the checkout
+// form, filled in, with its CSRF token and idempotency key.
+func (f *fixture) checkoutForm(c *http.Client) url.Values {
+	f.t.Helper()
+	f.addToCart(c, "en", "glow-serum", "1")
+	_, body, _ := f.get(c, "/en/checkout")
+	form := checkoutValues(f.csrf(body))
+	form.Set("key", regexp.MustCompile(`name="key" value="([^"]+)"`).FindStringSubmatch(body)[1])
+	return form
 }
