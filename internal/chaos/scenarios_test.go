@@ -84,7 +84,7 @@ func streamServer(t *testing.T, h *harness, r *result) {
 	srv.start()
 	l := h.startLoad(srv.base, *flagEvents)
 	end := time.Now().Add(*flagDuration)
-	pauses, kills := 0, 0
+	pauses, long, kills := 0, 0, 0
 	for time.Now().Before(end) {
 		pause(t, h.between(time.Second, 3*time.Second))
 		if h.rng.IntN(2) == 0 {
@@ -94,6 +94,7 @@ func streamServer(t *testing.T, h *harness, r *result) {
 			hold := h.between(500*time.Millisecond, 4*time.Second)
 			if h.rng.IntN(4) == 0 { // past the collector's 10 s wait for the stream
 				hold = h.between(10*time.Second, 13*time.Second)
+				long++
 			}
 			pause(t, hold)
 			if err := ns.p.signal(syscall.SIGCONT); err != nil {
@@ -108,7 +109,7 @@ func streamServer(t *testing.T, h *harness, r *result) {
 		}
 		r.faults++
 	}
-	t.Logf("paused the stream server %d times, killed and restarted it %d times (%s)", pauses, kills, bin)
+	t.Logf("paused the stream server %d times (%d for over 10 s), killed and restarted it %d times (%s)", pauses, long, kills, bin)
 	h.finish(r, l, srv, ns.url(), ns.url())
 }
 
