@@ -11,7 +11,6 @@ import (
 	"maps"
 	"path/filepath"
 	"slices"
-	"sort"
 	"sync"
 	"testing"
 	"time"
@@ -75,10 +74,10 @@ func (l *ledger) fill(r *result) {
 
 // findings is what the ledger check found.
 type findings struct {
-	lost       int      // acknowledged orders and events absent somewhere downstream
-	duplicated int      // events archived (or stored) more than once
-	oversold   int      // units sold beyond the stock
-	lostWhat   []string // why each lost item counts, by id
+	lost       int                 // acknowledged orders and events absent somewhere downstream
+	duplicated int                 // events archived (or stored) more than once
+	oversold   int                 // units sold beyond the stock
+	lostWhy    map[string][]string // ids of the lost items, by why they count as lost
 	dupWhat    []string
 	stockWhat  []string
 	gaps       []string // stream messages the archive's batches leave out, by range
@@ -101,7 +100,9 @@ func (f findings) report(t *testing.T) {
 		}
 		t.Errorf("ledger: %s: %d\n    %s%s", what, len(items), joinLines(shown), more)
 	}
-	list("acknowledged but lost", f.lostWhat)
+	for _, why := range slices.Sorted(maps.Keys(f.lostWhy)) {
+		list("acknowledged but lost: "+why, slices.Sorted(slices.Values(f.lostWhy[why])))
+	}
 	list("duplicated", f.dupWhat)
 	list("stock", f.stockWhat)
 	list("holes in the archive (stream messages below its last committed sequence that no batch holds)", f.gaps)
@@ -125,11 +126,11 @@ func joinLines(s []string) string {
 func (l *ledger) check(ctx context.Context, h *harness, natsURL string, rep audit.Report) (findings, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	var f findings
+	f := findings{lostWhy: map[string][]string{}}
 	lost := map[string]bool{}
 	lose := func(id, why string) {
 		lost[id] = true
-		f.lostWhat = append(f.lostWhat, id+": "+why)
+		f.lostWhy[why] = append(f.lostWhy[why], id)
 	}
 
 	// Orders: each acknowledged order is in the database as it was placed,
@@ -142,7 +143,7 @@ func (l *ledger) check(ctx context.Context, h *harness, natsURL string, rep audi
 	for id, lines := range l.orders {
 		o, err := db.Order(ctx, souq.ID(id))
 		if errors.Is(err, souq.ErrNotFound) {
-			lose(id, "answered 201, not in the database")
+			lose(id, "order answered 201, not in the database")
 			continue
 		}
 		if err != nil {
@@ -153,7 +154,7 @@ func (l *ledger) check(ctx context.Context, h *harness, natsURL string, rep audi
 			got[string(ln.ProductID)] += ln.Quantity
 		}
 		if fmt.Sprint(got) != fmt.Sprint(lines) {
-			lose(id, fmt.Sprintf("in the database with lines %v, ordered %v", got, lines))
+			lose(fmt.Sprintf("%s (lines %v, ordered %v)", id, got, lines), "order answered 201, in the database with other lines")
 		}
 	}
 	all, _, err := db.ListOrders(ctx, 0, 0)
@@ -236,17 +237,17 @@ func (l *ledger) check(ctx context.Context, h *harness, natsURL string, rep audi
 	for _, id := range slices.Sorted(maps.Keys(l.events)) {
 		switch {
 		case inStream[id] == 0:
-			lose(id, "accepted by the collector, not in the stream")
+			lose(id, "event accepted by the collector, not in the stream")
 		case inArchive[id] == 0:
-			lose(id, "accepted by the collector and in the stream, not in the archive")
+			lose(id, "event accepted by the collector and in the stream, not in the archive")
 		}
 	}
 	for _, id := range slices.Sorted(maps.Keys(l.orders)) {
 		switch {
 		case orderInStream[id] == 0:
-			lose(id, "its Order Completed event is not in the stream")
+			lose(id, "order answered 201, its Order Completed event not in the stream")
 		case orderInArchive[id] == 0:
-			lose(id, "its Order Completed event is in the stream, not in the archive")
+			lose(id, "order answered 201, its Order Completed event in the stream, not in the archive")
 		case orderInStream[id] > 1 || orderInArchive[id] > 1:
 			f.dupWhat = append(f.dupWhat, fmt.Sprintf("%s: Order Completed %d times in the stream, %d in the archive",
 				id, orderInStream[id], orderInArchive[id]))
@@ -273,7 +274,6 @@ func (l *ledger) check(ctx context.Context, h *harness, natsURL string, rep audi
 	if got := orders.Counts["orders"]; got != len(all) {
 		f.other = append(f.other, fmt.Sprintf("the audit counted %d orders, the database holds %d", got, len(all)))
 	}
-	sort.Strings(f.lostWhat)
 	return f, nil
 }
 
