@@ -186,6 +186,19 @@ func pause(t *testing.T, d time.Duration) {
 	time.Sleep(d)
 }
 
+// removeStaleGroups removes the empty cgroups an earlier run left behind
+// when its test process was killed before its cleanup ran.
+func removeStaleGroups(root string) {
+	dirs, _ := filepath.Glob(filepath.Join(root, "souq-chaos-*"))
+	for _, d := range dirs {
+		pid, err := strconv.Atoi(strings.TrimPrefix(filepath.Base(d), "souq-chaos-"))
+		if err != nil || syscall.Kill(pid, 0) == nil {
+			continue // not ours, or its process still runs
+		}
+		_ = os.Remove(d) // fails, harmlessly, if the group is not empty
+	}
+}
+
 // removeFile removes path; a file already gone is not an error.
 func removeFile(path string) error {
 	if err := os.Remove(path); err != nil && !errors.Is(err, os.ErrNotExist) {
@@ -210,6 +223,7 @@ func (h *harness) cpuQuota(pid int, share float64, period time.Duration) (releas
 	} else {
 		return nil, errors.New("no cgroup CPU controller under /sys/fs/cgroup (neither v2 cpu.max nor the v1 cpu controller)")
 	}
+	removeStaleGroups(root)
 	dir := filepath.Join(root, fmt.Sprintf("souq-chaos-%d", pid))
 	if err := os.Mkdir(dir, 0o755); err != nil {
 		return nil, fmt.Errorf("create a cgroup: %w", err)
