@@ -215,7 +215,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		}
 	}()
 
-	now := time.Now
+	now := serveClock(getenv, log) // time.Now unless a fault-injection test offsets it (clock.go)
 	cat := catalog.New(db, now, log)
 	carts := cart.New(db, cat, now, log)
 	orders := checkout.New(db, cat, carts, paymentProvider(c, log), now, log)
@@ -260,12 +260,12 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	registerRelayMetrics(reg, ev.relay)
 	registerArchiveMetrics(reg, ev)
 	coll := collector.New(collector.Deps{Publisher: publisher{ev.stream}, DeadLetters: publisher{ev.stream},
-		WriteKeys: nonEmpty(writeKey), Log: log, Registry: reg, RatePerSecond: c.collectorRate, Burst: int(2 * c.collectorRate)})
+		WriteKeys: nonEmpty(writeKey), Now: now, Log: log, Registry: reg, RatePerSecond: c.collectorRate, Burst: int(2 * c.collectorRate)})
 	var extra []httpapi.Route
 	for _, rt := range coll.Routes() {
 		extra = append(extra, httpapi.Route{Pattern: rt.Pattern, Handler: rt.Handler})
 	}
-	dd := dashboard.Deps{Source: ev.agg, Health: ev, Products: productNames{cat}, Log: log, Interval: dashboardInterval}
+	dd := dashboard.Deps{Source: ev.agg, Health: ev, Products: productNames{cat}, Now: now, Log: log, Interval: dashboardInterval}
 	if !(c.demo && loopback(c.addr)) { // with --demo on localhost the dashboard is open
 		auth := dashboard.NewTokenAuth(adminToken)
 		dd.Authorize, dd.Login = auth.Authorize, auth
