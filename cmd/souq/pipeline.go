@@ -124,7 +124,7 @@ func archiveDir(c serveConfig) (string, error) {
 }
 
 // openEvents opens the stream and the archive and builds the consumers.
-func openEvents(ctx context.Context, c serveConfig, db *sqlite.DB, log *slog.Logger) (*events, error) {
+func openEvents(ctx context.Context, c serveConfig, db *sqlite.DB, now func() time.Time, log *slog.Logger) (*events, error) {
 	always, interval, err := streamSync(c.streamSync)
 	if err != nil {
 		return nil, err
@@ -163,9 +163,9 @@ func openEvents(ctx context.Context, c serveConfig, db *sqlite.DB, log *slog.Log
 	}
 	e.procC = pc
 	e.figures = &cached[streamFigures]{ttl: healthTTL, read: e.readFigures, now: time.Now}
-	e.relay = relay.New(db, stream, relay.Options{Interval: 50 * time.Millisecond, Logger: log})
+	e.relay = relay.New(db, stream, relay.Options{Interval: 50 * time.Millisecond, Now: now, Logger: log})
 	e.proc = pipeline.NewProcessor(pc, e.agg, stream, log)
-	e.arch = pipeline.NewArchiver(pipeline.Durable(stream, "archiver"), archive.New(e.bucket, archive.Options{MaxAge: c.archiveMaxAge, MaxRows: c.archiveMaxRows}), stream, log)
+	e.arch = pipeline.NewArchiver(pipeline.Durable(stream, "archiver"), archive.New(e.bucket, archive.Options{MaxAge: c.archiveMaxAge, MaxRows: c.archiveMaxRows, Now: now}), stream, log)
 	return e, nil
 }
 

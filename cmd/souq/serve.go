@@ -243,7 +243,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	if c.demo && writeKey == "" {
 		writeKey, generatedKey = souq.NewToken()[:24], true
 	}
-	ev, err := openEvents(ctx, c, db, log)
+	ev, err := openEvents(ctx, c, db, now, log)
 	if err != nil {
 		return err
 	}
