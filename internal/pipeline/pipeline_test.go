@@ -183,6 +183,7 @@ func TestEndToEnd(t *testing.T) {
 		{"souq_pipeline_consumer_lag", "archiver", 0},
 		{"souq_stream_messages", "", n + m},
 		{"souq_dead_letters", "", 0},
+		{"souq_archive_missing_total", "", 0},
 		{"souq_pipeline_processing_seconds", "", n + m}, // the histogram's count
 	} {
 		if got := metric(t, reg, m.name, m.label); got != m.want {
