@@ -111,6 +111,10 @@ type Simulator struct {
 	sale   saleCache
 
 	warnedKey atomic.Bool // the 401 warning was logged
+
+	// wait is how Run waits between arrivals: sleep, or a test's virtual
+	// clock.
+	wait func(ctx context.Context, d time.Duration) error
 }
 
 // New checks cfg, fills in the defaults and returns a Simulator. Without a
@@ -154,7 +158,7 @@ func New(cfg Config) (*Simulator, error) {
 		cfg.Log = slog.New(slog.DiscardHandler)
 	}
 	s := &Simulator{cfg: cfg, base: strings.TrimRight(cfg.BaseURL, "/"), client: cfg.Client,
-		log: cfg.Log.With("component", "shopper"), seed: uint64(cfg.Seed)}
+		log: cfg.Log.With("component", "shopper"), seed: uint64(cfg.Seed), wait: sleep}
 	if s.client == nil {
 		t := http.DefaultTransport.(*http.Transport).Clone()
 		t.MaxIdleConnsPerHost = cfg.MaxConcurrent
@@ -209,7 +213,7 @@ func (s *Simulator) Run(ctx context.Context) error {
 			"out_of_stock", st.OutOfStock, "events", st.Events, "errors", st.Errors, "dropped", st.Dropped)
 	}()
 	for {
-		if sleep(ctx, s.nextCandidate(rng)) != nil {
+		if s.wait(ctx, s.nextCandidate(rng)) != nil {
 			return nil
 		}
 		if !s.keep(rng, s.now()) {
