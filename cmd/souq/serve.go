@@ -75,7 +75,7 @@ func parseServe(args []string, getenv func(string) string, stderr io.Writer) (se
 	fs.StringVar(&c.addr, "addr", "127.0.0.1:8080", "`host:port` to listen on")
 	fs.StringVar(&c.data, "data", "./souq-data", "data `directory` for the embedded engines")
 	fs.StringVar(&c.database, "database", "", "database `URL`: sqlite:///path/to/souq.db (default <data>/souq.db)")
-	fs.BoolVar(&c.demo, "demo", false, "load the demo catalogue and flash sale; generate an admin token if none is set")
+	fs.BoolVar(&c.demo, "demo", false, "load the demo catalogue and flash sale; generate an admin token if none is set; on a loopback address, take test card payments (--payment test)")
 	fs.StringVar(&c.adminToken, "admin-token", "", "bearer `token` for /api/v1/admin (empty disables the admin API)")
 	fs.StringVar(&c.logFormat, "log-format", "text", "log `format`: text or json")
 	fs.StringVar(&c.logLevel, "log-level", "info", "log `level`: debug, info, warn or error")
