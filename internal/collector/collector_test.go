@@ -146,6 +146,8 @@ func TestBadRequests(t *testing.T) {
 		{name: "empty body", path: "/v1/batch", body: nil, status: 400, detail: "request body is empty"},
 		{name: "invalid UTF-8", path: "/v1/batch", status: 400, detail: `field "batch[1].anonymousId" is not valid UTF-8`,
 			body: []byte("{\"batch\":[{\"type\":\"track\",\"event\":\"Product Viewed\",\"messageId\":\"m1\",\"anonymousId\":\"x\",\"properties\":{\"product_id\":\"p1\"}},{\"type\":\"track\",\"event\":\"Product Viewed\",\"messageId\":\"m2\",\"anonymousId\":\"\xff\xfe\",\"properties\":{\"product_id\":\"p1\"}}]}")},
+		{name: "lone surrogate escape", path: "/v1/track", status: 400, detail: `field "anonymousId" is not valid UTF-8`,
+			body: []byte(`{"event":"Product Viewed","messageId":"m4","anonymousId":"x\ud800","properties":{"product_id":"p1"}}`)},
 		{name: "invalid UTF-8 in a single call", path: "/v1/track", status: 400, detail: `field "properties.name" is not valid UTF-8`,
 			body: []byte("{\"event\":\"Product Viewed\",\"messageId\":\"m3\",\"anonymousId\":\"x\",\"properties\":{\"product_id\":\"p1\",\"name\":\"\xc3\"}}")},
 		{name: "no batch", path: "/v1/batch", body: []byte(`{"messages": []}`), status: 400, detail: `the body must have a "batch" array`},

@@ -9,7 +9,7 @@ import (
 )
 
 // InvalidUTF8 reports whether body, a JSON request body, holds bytes that
-// are not UTF-8, and names where: the path of the first string holding
+// are not UTF-8 or a \u escape of a lone UTF-16 surrogate, and names where: the path of the first string holding
 // them ("customer.name", "batch[3].anonymousId"; a key's own name for an
 // invalid key; "" when it is outside any value). JSON text must be UTF-8
 // (RFC 8259), and Go's decoders silently replace such bytes with U+FFFD:
@@ -88,18 +88,82 @@ func InvalidUTF8(body []byte) (path string, invalid bool) {
 }
 
 // firstInvalid returns the offset of the first byte of b that is not part
-// of a UTF-8 encoded character, or -1.
+// of a UTF-8 encoded character, or of the first \u escape inside a JSON
+// string that is a lone UTF-16 surrogate (which decoders also turn into
+// U+FFFD), or -1.
 func firstInvalid(b []byte) int {
+	inString := false
 	for i := 0; i < len(b); {
-		if b[i] < utf8.RuneSelf {
-			i++
+		c := b[i]
+		if c >= utf8.RuneSelf {
+			r, size := utf8.DecodeRune(b[i:])
+			if r == utf8.RuneError && size == 1 {
+				return i
+			}
+			i += size
 			continue
 		}
-		r, size := utf8.DecodeRune(b[i:])
-		if r == utf8.RuneError && size == 1 {
-			return i
+		switch {
+		case c == '"':
+			inString = !inString
+		case c == '\\' && inString:
+			if i+1 < len(b) && b[i+1] == 'u' {
+				if n, ok := surrogate(b[i:]); !ok {
+					return i
+				} else if n > 0 {
+					i += n
+					continue
+				}
+			}
+			i += 2 // the escaped character
+			continue
 		}
-		i += size
+		i++
 	}
 	return -1
+}
+
+// surrogate looks at the \u escape at the start of b. For a surrogate
+// pair it returns the pair's length (12); for a lone surrogate, false; for
+// any other escape (or one too short to judge, which the decoder rejects),
+// 0 and true.
+func surrogate(b []byte) (n int, ok bool) {
+	hi, isHex := hex4(b, 2)
+	switch {
+	case !isHex || hi < 0xd800 || hi > 0xdfff:
+		return 0, true
+	case hi >= 0xdc00: // a low surrogate first
+		return 0, false
+	}
+	if len(b) < 12 || b[6] != '\\' || b[7] != 'u' {
+		return 0, false
+	}
+	lo, isHex := hex4(b, 8)
+	if !isHex || lo < 0xdc00 || lo > 0xdfff {
+		return 0, false
+	}
+	return 12, true
+}
+
+// hex4 reads four hexadecimal digits of b from offset at.
+func hex4(b []byte, at int) (rune, bool) {
+	if len(b) < at+4 {
+		return 0, false
+	}
+	var r rune
+	for _, c := range b[at : at+4] {
+		var d byte
+		switch {
+		case '0' <= c && c <= '9':
+			d = c - '0'
+		case 'a' <= c && c <= 'f':
+			d = c - 'a' + 10
+		case 'A' <= c && c <= 'F':
+			d = c - 'A' + 10
+		default:
+			return 0, false
+		}
+		r = r<<4 | rune(d)
+	}
+	return r, true
 }

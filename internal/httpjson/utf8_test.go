@@ -1,6 +1,9 @@
 package httpjson
 
-import "testing"
+import (
+	"encoding/json"
+	"testing"
+)
 
 func TestInvalidUTF8(t *testing.T) {
 	tests := []struct {
@@ -18,6 +21,14 @@ func TestInvalidUTF8(t *testing.T) {
 		{"in a key", "{\"ok\":1,\"k\xff\":2}", "k\ufffd", true},
 		{"top-level string", "\"\xff\"", "", true},
 		{"truncated sequence at the end", "{\"a\":\"x\xe2", "a", true},
+		{"surrogate pair", `{"a":"\ud83d\ude00","b":"\uD83D\uDE00"}`, "", false},
+		{"lone high surrogate", `{"a":"ok","b":"x\ud800y"}`, "b", true},
+		{"high surrogate at the end", `{"a":{"b":"\ud800"}}`, "a.b", true},
+		{"high surrogate then another escape", `{"a":"\ud800\u0041"}`, "a", true},
+		{"lone low surrogate", `{"batch":[{"c":"\udc00"}]}`, "batch[0].c", true},
+		{"escaped backslash before u", `{"a":"\\ud800"}`, "", false},
+		{"escaped quote in a string", `{"a":"say \"\ud800\" x"}`, "a", true},
+		{"surrogate-like text outside strings is left to the decoder", `{"a":1}`, "", false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -27,4 +38,27 @@ func TestInvalidUTF8(t *testing.T) {
 			}
 		})
 	}
+}
+
+// FuzzInvalidUTF8 checks two properties: what encoding/json writes is
+// never refused, and a body that is refused would have been changed by
+// decoding (the check refuses only what the decoder would replace).
+func FuzzInvalidUTF8(f *testing.F) {
+	for _, s := range []string{"", "مريم", "a\"b\\c", "\U0001F600", "\xff", `x\ud800`} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		body, err := json.Marshal(map[string]string{"k": s})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if path, bad := InvalidUTF8(body); bad {
+			t.Fatalf("InvalidUTF8(%s): refused at %q what encoding/json wrote", body, path)
+		}
+		raw := []byte(`{"k":"` + s + `"}`)
+		var v map[string]string
+		if _, bad := InvalidUTF8(raw); bad && json.Unmarshal(raw, &v) == nil && v["k"] == s {
+			t.Fatalf("InvalidUTF8(%q): refused a body the decoder keeps as sent", raw)
+		}
+	})
 }
