@@ -181,6 +181,9 @@ func (s *Storefront) fail(v *visit, err error) {
 		status, heading, msg = http.StatusUnprocessableEntity, "error.invalid.title", "error.invalid"
 	case errors.Is(err, souq.ErrOutOfStock), errors.Is(err, souq.ErrConflict), errors.Is(err, souq.ErrKeyInFlight):
 		status, heading, msg = http.StatusConflict, "error.conflict.title", "error.conflict"
+		if errors.Is(err, souq.ErrKeyInFlight) {
+			v.w.Header().Set("Retry-After", "1")
+		}
 	default:
 		s.log.Error("storefront request failed", "method", v.r.Method, "path", v.r.URL.Path, "err", err)
 	}
