@@ -196,6 +196,7 @@ type (
 		Files, Dead, Seq, Delay         string
 		Missing                         string
 		DeadWarn, DelayWarn, Failing    bool
+		MissingWarn                     bool
 		Errors                          []string
 	}
 )
@@ -424,8 +425,8 @@ func healthViewOf(h *PipelineHealth) healthView {
 		state = "error"
 	}
 	return healthView{State: state, Failing: h.Status == "error", Errors: h.Errors,
-		Missing: fmtInt(int64(h.ArchiveMissing)),
-		Ingest:  fmtPerSecond(h.IngestPerSecond), Stream: fmtInt(int64(h.StreamMessages)),
+		Missing: fmtInt(int64(h.ArchiveMissing)), MissingWarn: h.ArchiveMissing > 0,
+		Ingest: fmtPerSecond(h.IngestPerSecond), Stream: fmtInt(int64(h.StreamMessages)),
 		Lag: fmtInt(int64(h.StreamLag)), ArchiveLag: fmtInt(int64(h.ArchiveLag)),
 		Files: fmtInt(int64(h.ArchiveFiles)), Dead: fmtInt(int64(h.DeadLetters)),
 		Seq: fmtInt(int64(h.LastArchivedSeq)), Delay: fmtAge(h.ProcessingDelay),

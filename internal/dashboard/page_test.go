@@ -260,9 +260,14 @@ func TestPageWhenFiguresUnavailable(t *testing.T) {
 	if _, hidden := attr(byID(doc, "notice"), "hidden"); hidden {
 		t.Error("the unavailable notice is hidden")
 	}
-	for id, want := range map[string]string{"status": "figures unavailable", "h-state": "unavailable", "h-dead": "–", "max-seq": "–"} {
+	for id, want := range map[string]string{"status": "figures unavailable", "h-state": "unavailable", "h-dead": "–", "max-seq": "–", "h-missing": "–"} {
 		if got := text(byID(doc, id)); got != want {
 			t.Errorf("#%s: got %q, want %q", id, got, want)
+		}
+	}
+	for _, id := range []string{"h-missing", "h-state"} {
+		if got, _ := attr(byID(doc, id), "class"); got == "warn" {
+			t.Errorf("#%s is marked as a warning while the figures are unavailable", id)
 		}
 	}
 	if strings.Contains(page, errStore.Error()) {
