@@ -50,6 +50,15 @@ type SeqRange struct {
 // Len is the number of sequences in r.
 func (r SeqRange) Len() uint64 { return r.Last - r.First + 1 }
 
+// fileRows is the number of rows the batch's files hold, by the manifest.
+func (b Batch) fileRows() int {
+	n := 0
+	for _, f := range b.Files {
+		n += f.Rows
+	}
+	return n
+}
+
 // Missed is the number of sequences Missing lists.
 func (b Batch) Missed() uint64 {
 	var n uint64
@@ -64,12 +73,8 @@ func (b Batch) Missed() uint64 {
 // hold Rows rows. A version 1 manifest is taken as accounted if its files
 // hold Rows rows and Rows does not exceed its range.
 func (b Batch) Accounted() bool {
-	n := 0
-	for _, f := range b.Files {
-		n += f.Rows
-	}
 	size := b.LastSeq - b.FirstSeq + 1
-	if n != b.Rows || b.LastSeq < b.FirstSeq {
+	if b.fileRows() != b.Rows || b.LastSeq < b.FirstSeq {
 		return false
 	}
 	if b.Version == manifestVersionV1 {

@@ -70,11 +70,7 @@ func Measure(batches []Batch) Coverage {
 		}
 		if !b.Accounted() {
 			c.Short = append(c.Short, SeqRange{r.first, r.last})
-			fileRows := 0
-			for _, f := range b.Files {
-				fileRows += f.Rows
-			}
-			held := uint64(min(b.Rows, fileRows)) + uint64(len(b.Rejected)) + b.Missed()
+			held := uint64(min(b.Rows, b.fileRows())) + uint64(len(b.Rejected)) + b.Missed()
 			if size := r.last - r.first + 1; held < size {
 				c.ShortBy += size - held
 			}

@@ -54,9 +54,10 @@ var (
 // Defaults for Options (and for souq serve's --archive-max-age and
 // --archive-max-rows). With MaxAge at 10s an event reaches the archive
 // within about ten seconds plus one flush, well inside the stream's
-// default ack wait (30 s), so a pending message is not redelivered. MaxRows must not exceed the
-// number of unacknowledged messages the stream lets the consumer hold
-// (natsstream allows 20,000), or batches can only end by age.
+// default ack wait (30 s), so a pending message is not redelivered.
+// MaxRows must not exceed the number of unacknowledged messages the stream
+// lets the consumer hold (natsstream allows 20,000), or batches can only
+// end by age.
 const (
 	DefaultMaxRows  = 10_000
 	DefaultMaxBytes = 32 << 20
@@ -196,7 +197,7 @@ func (w *Writer) Add(seq uint64, ev souq.Event) error {
 		return err
 	}
 	r, err := newRow(seq, ev)
-	w.grow()
+	w.take(1)
 	if err != nil {
 		w.rejected = append(w.rejected, seq)
 		return err
@@ -222,7 +223,7 @@ func (w *Writer) Reject(seq uint64) error {
 	case err != nil:
 		return err
 	}
-	w.grow()
+	w.take(1)
 	w.rejected = append(w.rejected, seq)
 	return nil
 }
@@ -260,10 +261,7 @@ func (w *Writer) Skip(first, last uint64) error {
 	if first != w.next || last < first {
 		return fmt.Errorf("archive skip %d–%d: expected a range from %d: %w", first, last, w.next, ErrOutOfOrder)
 	}
-	if w.next == w.committed+1 {
-		w.since = w.opt.Now()
-	}
-	w.next = last + 1
+	w.take(last - first + 1)
 	if n := len(w.missing); n > 0 && w.missing[n-1].Last+1 == first {
 		w.missing[n-1].Last = last
 		return nil
@@ -272,12 +270,12 @@ func (w *Writer) Skip(first, last uint64) error {
 	return nil
 }
 
-// grow takes the sequence Next into the pending batch.
-func (w *Writer) grow() {
+// take takes the n sequences from Next on into the pending batch.
+func (w *Writer) take(n uint64) {
 	if w.next == w.committed+1 {
 		w.since = w.opt.Now()
 	}
-	w.next++
+	w.next += n
 }
 
 // pendingAgain answers Add for a sequence already pending.

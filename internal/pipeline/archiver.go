@@ -167,14 +167,7 @@ func (a *Archiver) step(ctx context.Context) error {
 	var ackNow []natsstream.Msg // already archived
 	for i := 0; i < len(msgs); {
 		m := msgs[i]
-		ev, err := m.Event()
-		if err == nil {
-			err = a.w.Add(m.Seq, ev)
-		} else if derr := err; errors.Is(derr, natsstream.ErrInvalidEvent) {
-			if err = a.w.Reject(m.Seq); err == nil {
-				err = derr
-			}
-		}
+		err := a.add(m)
 		switch {
 		case err == nil:
 			a.unacked = append(a.unacked, m)
@@ -207,6 +200,23 @@ func (a *Archiver) step(ctx context.Context) error {
 		return a.flush(ctx)
 	}
 	return nil
+}
+
+// add gives the writer message m: its event, or, for data that is not an
+// event, its place as a rejected sequence (natsstream.ErrInvalidEvent
+// then, for the caller to dead-letter it).
+func (a *Archiver) add(m natsstream.Msg) error {
+	ev, err := m.Event()
+	if err == nil {
+		return a.w.Add(m.Seq, ev)
+	}
+	if !errors.Is(err, natsstream.ErrInvalidEvent) {
+		return err
+	}
+	if rerr := a.w.Reject(m.Seq); rerr != nil {
+		return rerr
+	}
+	return err
 }
 
 // gap handles a message with sequence got beyond the writer's next one. If

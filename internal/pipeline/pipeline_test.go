@@ -555,3 +555,37 @@ func TestArchiverRecordsWhatTheStreamNoLongerHolds(t *testing.T) {
 		t.Errorf("missing in the manifests: got %v, want %v", missing, want)
 	}
 }
+
+// TestArchiverRejectedTakeTheirPlace: a message that is not an event and
+// an event the archive cannot store are dead-lettered, and the manifest
+// lists their sequences as rejected, so the batch still accounts for its
+// whole range and the events after them are archived.
+func TestArchiverRejectedTakeTheirPlace(t *testing.T) {
+	r := newRig(t)
+	r.publishBehaviour(3)
+	if _, err := r.stream.PublishRaw(t.Context(), "souq.events.track.product_viewed", "bad-1", []byte("not json")); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := r.stream.Publish(t.Context(), souq.Event{MessageID: "bad-2", Type: "track", Event: "Product Viewed", ReceivedAt: t0}); err != nil {
+		t.Fatal(err) // no event time: the archive cannot partition it
+	}
+	r.publishBehaviour(3)
+	a := r.archiver(archive.Options{})
+	stop := run(t, a.Run)
+	waitFor(t, "the archiver", func() bool { return a.Stats().LastSeq == 8 })
+	stop()
+	if st := a.Stats(); st.DeadLettered != 2 || st.Archived != 6 {
+		t.Errorf("stats: got %d dead-lettered and %d archived, want 2 and 6", st.DeadLettered, st.Archived)
+	}
+	batches, err := archive.Manifests(t.Context(), r.bucket)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rejected []uint64
+	for _, b := range batches {
+		rejected = append(rejected, b.Rejected...)
+	}
+	if cov := archive.Measure(batches); !cov.OK() || cov.LastSeq != 8 || !cmp.Equal(rejected, []uint64{4, 5}) {
+		t.Errorf("coverage %+v, rejected %v; want every sequence to 8 accounted for, 4 and 5 rejected", cov, rejected)
+	}
+}

@@ -1,11 +1,9 @@
 package httpapi
 
 import (
-	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
-	"strings"
 	"testing"
 	"time"
 
@@ -48,25 +46,5 @@ func TestKeyLeftInFlightByACrash(t *testing.T) {
 	}
 	if got := f.orderCount(); got != 1 {
 		t.Errorf("orders: got %d, want 1", got)
-	}
-}
-
-// TestInvalidUTF8IsRefused: bytes that are not UTF-8 in a JSON body are
-// refused with a problem naming the field, not stored as U+FFFD.
-func TestInvalidUTF8IsRefused(t *testing.T) {
-	f := newFixture(t)
-	p := f.product(5, 8900)
-	good, _ := json.Marshal(orderBody(item(p.ID, 1)))
-	bad := bytes.Replace(good, []byte(`"name":"`), []byte("\"name\":\"\xff\xfe"), 1)
-	if bytes.Equal(bad, good) {
-		t.Fatal("the order body has no customer name to spoil")
-	}
-	status, hdr, out := f.do("POST", "/api/v1/orders", bad)
-	wantProblem(t, status, hdr, out, 400)
-	if !strings.Contains(string(out), "customer.name") || !strings.Contains(string(out), "UTF-8") {
-		t.Errorf("problem: got %s, want one naming customer.name and UTF-8", out)
-	}
-	if got := f.orderCount(); got != 0 {
-		t.Errorf("orders: got %d, want 0", got)
 	}
 }
