@@ -28,10 +28,6 @@ var errNoCardPayments = &souq.Error{Kind: souq.ErrInvalid,
 	Detail: "card payment is not available in this shop: pay cash on delivery",
 	Fields: []souq.FieldError{{Field: "payment.method", Reason: "card payment is not available in this shop; use \"cod\""}}}
 
-// CardPayments reports whether the shop takes card payments (it has a
-// payment provider).
-func (s *Service) CardPayments() bool { return s.payments != nil }
-
 // CartReader reads a cart's items for checkout from a cart.
 type CartReader interface {
 	Raw(ctx context.Context, id souq.ID) (souq.Cart, error)
@@ -156,6 +152,9 @@ func (s *Service) place(ctx context.Context, req OrderRequest, idem *Idempotency
 	if err != nil {
 		return Placed{}, err
 	}
+	if req.Payment.Method == souq.PayCard && s.payments == nil {
+		return Placed{}, errNoCardPayments
+	}
 	items := req.Items
 	if req.CartID != "" {
 		if items, err = s.cartItems(ctx, req.CartID, m); err != nil {
@@ -180,9 +179,6 @@ func (s *Service) place(ctx context.Context, req OrderRequest, idem *Idempotency
 		return Placed{}, souq.Errorf(souq.ErrInvalid, "order total is too large")
 	}
 	if req.Payment.Method == souq.PayCard {
-		if s.payments == nil {
-			return Placed{}, errNoCardPayments
-		}
 		ref, err := s.payments.Authorize(ctx, req.Payment.Token, souq.M(o.Total, o.Currency), o.ID)
 		if err != nil {
 			return Placed{}, fmt.Errorf("authorise payment: %w", err)
