@@ -70,10 +70,7 @@ func decodeRequest(body []byte, callType string) (request, error) {
 		return request{}, fail(errBadRequest, "request body is empty; send the message as a JSON object")
 	}
 	if field, bad := httpjson.InvalidUTF8(body); bad {
-		if field == "" {
-			return request{}, fail(errBadRequest, "the body is not valid UTF-8: JSON text must be UTF-8")
-		}
-		return request{}, fail(errBadRequest, fmt.Sprintf("field %q is not valid UTF-8: JSON text must be UTF-8", field))
+		return request{}, fail(errBadRequest, httpjson.UTF8Detail(field))
 	}
 	if callType != "" {
 		var one struct {

@@ -74,11 +74,11 @@ func decodeBytes(body []byte, v any) error {
 
 // utf8Problem refuses a body whose field holds bytes that are not UTF-8.
 func utf8Problem(field string) error {
-	if field == "" {
-		return souq.Errorf(errBadRequest, "the body is not valid UTF-8: JSON text must be UTF-8")
+	e := &souq.Error{Kind: errBadRequest, Detail: httpjson.UTF8Detail(field)}
+	if field != "" {
+		e.Fields = []souq.FieldError{{Field: field, Reason: "is not valid UTF-8"}}
 	}
-	return &souq.Error{Kind: errBadRequest, Detail: fmt.Sprintf("field %q is not valid UTF-8: JSON text must be UTF-8", field),
-		Fields: []souq.FieldError{{Field: field, Reason: "is not valid UTF-8"}}}
+	return e
 }
 
 func decodeError(err error) error {

@@ -3,6 +3,7 @@ package httpjson
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -85,6 +86,15 @@ func InvalidUTF8(body []byte) (path string, invalid bool) {
 			valueDone()
 		}
 	}
+}
+
+// UTF8Detail says, for a client, that the field at path (from InvalidUTF8)
+// is not valid UTF-8.
+func UTF8Detail(path string) string {
+	if path == "" {
+		return "the body is not valid UTF-8: JSON text must be UTF-8"
+	}
+	return fmt.Sprintf("field %q is not valid UTF-8: JSON text must be UTF-8", path)
 }
 
 // firstInvalid returns the offset of the first byte of b that is not part

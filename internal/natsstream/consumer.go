@@ -71,7 +71,7 @@ func (s *Stream) consumer(ctx context.Context, durable string, cfg jetstream.Con
 	cfg.AckPolicy = jetstream.AckExplicitPolicy
 	cfg.AckWait = s.opts.AckWait
 	cfg.MaxAckPending = consumerMaxAck
-	cfg.FilterSubject = s.prefix + souq.SubjectPrefix + ".>"
+	cfg.FilterSubject = s.eventsFilter()
 	cfg.ReplayPolicy = jetstream.ReplayInstantPolicy
 	cfg.Replicas = s.opts.Replicas
 	c, err := s.js.CreateOrUpdateConsumer(ctx, s.opts.Stream, cfg)

@@ -8,8 +8,6 @@ import (
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
-
-	"github.com/souq-commerce/souq/internal/souq"
 )
 
 // Tuning of Read.
@@ -33,7 +31,7 @@ func (s *Stream) Read(ctx context.Context, from, through uint64, fn func(Msg) er
 		return nil
 	}
 	oc, err := s.js.OrderedConsumer(ctx, s.opts.Stream, jetstream.OrderedConsumerConfig{
-		FilterSubjects:    []string{s.prefix + souq.SubjectPrefix + ".>"},
+		FilterSubjects:    []string{s.eventsFilter()},
 		DeliverPolicy:     jetstream.DeliverByStartSequencePolicy,
 		OptStartSeq:       from,
 		InactiveThreshold: readLinger,

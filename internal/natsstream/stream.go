@@ -446,6 +446,9 @@ func (s *Stream) Info(ctx context.Context) (Info, error) {
 	}, nil
 }
 
+// eventsFilter is the subject filter of every event in the events stream.
+func (s *Stream) eventsFilter() string { return s.prefix + souq.SubjectPrefix + ".>" }
+
 // NextHeld returns the sequence of the first event the stream holds at or
 // after from, and false when it holds none. A consumer that reads the
 // stream in sequence uses it to tell a lost delivery (the stream holds
@@ -456,7 +459,7 @@ func (s *Stream) NextHeld(ctx context.Context, from uint64) (uint64, bool, error
 	if err != nil {
 		return 0, false, fmt.Errorf("natsstream: stream %s: %w", s.opts.Stream, err)
 	}
-	m, err := st.GetMsg(ctx, max(from, 1), jetstream.WithGetMsgSubject(s.prefix+souq.SubjectPrefix+".>"))
+	m, err := st.GetMsg(ctx, max(from, 1), jetstream.WithGetMsgSubject(s.eventsFilter()))
 	if errors.Is(err, jetstream.ErrMsgNotFound) {
 		return 0, false, nil
 	}
