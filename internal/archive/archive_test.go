@@ -376,8 +376,11 @@ func TestSkipAndRejected(t *testing.T) {
 	if err := w.Add(6, track("", "y", base, "")); !errors.Is(err, ErrInvalidEvent) {
 		t.Errorf("Add(6) without message id: got %v, want ErrInvalidEvent", err)
 	}
-	if err := w.Add(6, evs[5]); !errors.Is(err, ErrInvalidEvent) {
-		t.Errorf("Add(6) again: got %v, want ErrInvalidEvent (rejected before)", err)
+	if err := w.Add(6, evs[5]); !errors.Is(err, ErrRejected) {
+		t.Errorf("Add(6) again: got %v, want ErrRejected", err)
+	}
+	if err := w.Reject(6); !errors.Is(err, ErrRejected) {
+		t.Errorf("Reject(6) again: got %v, want ErrRejected", err)
 	}
 	addAll(t, w, 7, evs[6:8])
 	if n := w.Pending(); n != 8 {

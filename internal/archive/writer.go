@@ -36,6 +36,11 @@ var (
 	// no longer holds those sequences, record them with Writer.Skip. A
 	// Writer never commits a range it does not hold whole.
 	ErrGap = errors.New("stream sequence gap")
+	// ErrRejected reports a redelivery of a sequence already pending as
+	// rejected: the consumer dead-lettered it the first time, and holds
+	// it for the acknowledgement after the next Flush, like any pending
+	// message, without dead-lettering it again.
+	ErrRejected = errors.New("rejected before, pending")
 	// ErrOutOfOrder reports a sequence below Next that is neither
 	// committed nor pending: one that Skip recorded as absent from the
 	// stream.
@@ -183,7 +188,8 @@ func (w *Writer) Next() uint64 {
 // Add appends the message with stream sequence seq to the pending batch.
 // It takes sequences in order without holes: seq must be Next (ErrGap when
 // it is beyond), or one already pending, which is accepted again (a
-// redelivery) and stored once. An invalid event (ErrInvalidEvent) still
+// redelivery) and stored once (ErrRejected for one pending as rejected).
+// An invalid event (ErrInvalidEvent) still
 // takes its place in the sequence, as a rejected one the manifest lists,
 // so the consumer can dead-letter it and go on. See Writer for what each
 // error means to the consumer.
@@ -210,14 +216,14 @@ func (w *Writer) Add(seq uint64, ev souq.Event) error {
 // Reject records sequence seq, whose message is not an event at all (its
 // data cannot be decoded), as rejected, as Add does for an invalid event.
 // The ordering rules and errors are Add's; nil means the consumer should
-// dead-letter the message (again, if it was rejected before).
+// dead-letter the message.
 func (w *Writer) Reject(seq uint64) error {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	again, err := w.place(seq)
 	switch {
-	case again && errors.Is(err, ErrInvalidEvent):
-		return nil
+	case again && errors.Is(err, ErrRejected):
+		return err
 	case again:
 		return fmt.Errorf("seq %d is pending as an event: %w", seq, ErrOutOfOrder)
 	case err != nil:
@@ -284,7 +290,7 @@ func (w *Writer) pendingAgain(seq uint64) error {
 		return nil
 	}
 	if _, found := slices.BinarySearch(w.rejected, seq); found {
-		return fmt.Errorf("%w: seq %d was rejected before", ErrInvalidEvent, seq)
+		return fmt.Errorf("seq %d: %w", seq, ErrRejected)
 	}
 	return fmt.Errorf("seq %d is recorded as not in the stream: %w", seq, ErrOutOfOrder)
 }

@@ -169,7 +169,7 @@ func (a *Archiver) step(ctx context.Context) error {
 		m := msgs[i]
 		err := a.add(m)
 		switch {
-		case err == nil:
+		case err == nil, errors.Is(err, archive.ErrRejected): // pending: acknowledged after the flush
 			a.unacked = append(a.unacked, m)
 		case errors.Is(err, archive.ErrArchived):
 			ackNow = append(ackNow, m)

@@ -557,7 +557,8 @@ func TestArchiverRecordsWhatTheStreamNoLongerHolds(t *testing.T) {
 }
 
 // TestArchiverRejectedTakeTheirPlace: a message that is not an event and
-// an event the archive cannot store are dead-lettered, and the manifest
+// an event the archive cannot store are dead-lettered once, even when
+// delivered again before their batch is flushed, and the manifest
 // lists their sequences as rejected, so the batch still accounts for its
 // whole range and the events after them are archived.
 func TestArchiverRejectedTakeTheirPlace(t *testing.T) {
@@ -570,7 +571,9 @@ func TestArchiverRejectedTakeTheirPlace(t *testing.T) {
 		t.Fatal(err) // no event time: the archive cannot partition it
 	}
 	r.publishBehaviour(3)
-	a := r.archiver(archive.Options{})
+	// The batch waits past the ack wait (1 s): every pending message,
+	// the rejected ones too, is delivered again before the flush.
+	a := r.archiver(archive.Options{MaxAge: 2500 * time.Millisecond})
 	stop := run(t, a.Run)
 	waitFor(t, "the archiver", func() bool { return a.Stats().LastSeq == 8 })
 	stop()
