@@ -13,13 +13,8 @@ import (
 	"github.com/souq-commerce/souq/internal/souq"
 )
 
-// Paging limits for listings.
-const (
-	DefaultPageSize = 24
-	MaxPageSize     = 100
-	MaxPage         = 1000
-	MaxStock        = 1_000_000_000
-)
+// MaxStock bounds a product's stock level.
+const MaxStock = 1_000_000_000
 
 // salesTTL is how long the running and scheduled sales are cached. A sale's
 // start and end are applied on every request from the cached schedule by the
@@ -34,6 +29,7 @@ type Service struct {
 	log   *slog.Logger
 
 	products productCache
+	listings listingCache
 
 	mu        sync.Mutex
 	sales     []souq.Sale
@@ -65,76 +61,6 @@ type Offer struct {
 
 // InStock reports whether at least one unit is left.
 func (o Offer) InStock() bool { return o.Stock > 0 }
-
-// ListInput is a listing request as a shopper makes it.
-type ListInput struct {
-	Market   souq.Market
-	Category string
-	Brand    string
-	Search   string
-	Sort     Sort
-	Page     int
-	PageSize int
-}
-
-// Page is one page of offers.
-type Page struct {
-	Items    []Offer
-	Total    int
-	Page     int
-	PageSize int
-}
-
-// List returns one page of the products sold in the input's market.
-func (s *Service) List(ctx context.Context, in ListInput) (Page, error) {
-	var p souq.Problems
-	if in.Page == 0 {
-		in.Page = 1
-	}
-	if in.PageSize == 0 {
-		in.PageSize = DefaultPageSize
-	}
-	if in.Page < 1 || in.Page > MaxPage {
-		p.Add("page", "must be between 1 and %d", MaxPage)
-	}
-	if in.PageSize < 1 || in.PageSize > MaxPageSize {
-		p.Add("page_size", "must be between 1 and %d", MaxPageSize)
-	}
-	switch in.Sort {
-	case SortFeatured, SortName, SortNewest, SortPriceAsc, SortPriceDsc:
-	default:
-		p.Add("sort", "must be one of name, newest, price_asc, price_desc")
-	}
-	if len(in.Search) > 200 {
-		p.Add("q", "must be at most 200 characters")
-	}
-	if err := p.Err(); err != nil {
-		return Page{}, err
-	}
-	q := Query{
-		Category: strings.TrimSpace(in.Category),
-		Brand:    strings.TrimSpace(in.Brand),
-		Terms:    SearchTerms(in.Search),
-		Market:   in.Market.Code,
-		Sort:     in.Sort,
-		Offset:   (in.Page - 1) * in.PageSize,
-		Limit:    in.PageSize,
-	}
-	products, total, err := s.store.ListProducts(ctx, q)
-	if err != nil {
-		return Page{}, fmt.Errorf("list products: %w", err)
-	}
-	sales, err := s.activeSales(ctx)
-	if err != nil {
-		return Page{}, err
-	}
-	now := s.now()
-	page := Page{Total: total, Page: in.Page, PageSize: in.PageSize, Items: make([]Offer, 0, len(products))}
-	for _, pr := range products {
-		page.Items = append(page.Items, offer(pr, in.Market, sales, now))
-	}
-	return page, nil
-}
 
 // Get returns the offer for a product, found by id or by slug.
 func (s *Service) Get(ctx context.Context, idOrSlug string, m souq.Market) (Offer, error) {
@@ -219,16 +145,6 @@ func (s *Service) forgetSales() {
 	s.mu.Lock()
 	s.salesLoad = false
 	s.mu.Unlock()
-}
-
-// Facets returns the categories and brands of the products sold in a
-// market, with their counts.
-func (s *Service) Facets(ctx context.Context, m souq.Market) (Facets, error) {
-	f, err := s.store.Facets(ctx, m.Code)
-	if err != nil {
-		return Facets{}, fmt.Errorf("facets: %w", err)
-	}
-	return f, nil
 }
 
 var (
@@ -322,7 +238,44 @@ func (s *Service) Create(ctx context.Context, in ProductInput) (souq.Product, er
 	if err := s.store.CreateProduct(ctx, p, SearchText(p)); err != nil {
 		return souq.Product{}, fmt.Errorf("create product %s: %w", p.SKU, err)
 	}
+	s.listings.invalidate()
 	return p, nil
+}
+
+// MaxCreateBatch is how many products CreateMany stores per transaction.
+const MaxCreateBatch = 1000
+
+// CreateMany validates and stores many new products, for imports and load
+// tests. Every input is validated before any is stored; they are then
+// stored MaxCreateBatch at a time, each batch all or nothing, so on an
+// error (say a duplicate SKU) the products of earlier batches stay. The
+// i-th product is created at now+i µs, so the newest-first order is the
+// reverse of the input's.
+func (s *Service) CreateMany(ctx context.Context, ins []ProductInput) ([]souq.Product, error) {
+	for i, in := range ins {
+		if err := in.validate(true); err != nil {
+			return nil, fmt.Errorf("product %d (%s): %w", i+1, in.SKU, err)
+		}
+	}
+	now := s.now().UTC()
+	out := make([]souq.Product, 0, len(ins))
+	for start := 0; start < len(ins); start += MaxCreateBatch {
+		batch := ins[start:min(start+MaxCreateBatch, len(ins))]
+		nps := make([]NewProduct, len(batch))
+		for i, in := range batch {
+			p := in.product(souq.NewID(souq.ProductPrefix), now.Add(time.Duration(start+i)*time.Microsecond))
+			nps[i] = NewProduct{Product: p, SearchText: SearchText(p)}
+		}
+		err := s.store.CreateProducts(ctx, nps)
+		s.listings.invalidate()
+		if err != nil {
+			return out, fmt.Errorf("create products %d to %d: %w", start+1, start+len(batch), err)
+		}
+		for _, np := range nps {
+			out = append(out, np.Product)
+		}
+	}
+	return out, nil
 }
 
 // Update validates and replaces a product's details (not its stock).
@@ -341,6 +294,7 @@ func (s *Service) Update(ctx context.Context, id souq.ID, in ProductInput) (souq
 		return souq.Product{}, fmt.Errorf("update product %s: %w", id, notFound(err, id))
 	}
 	s.products.forget(id)
+	s.listings.invalidate()
 	return p, nil
 }
 
@@ -354,6 +308,7 @@ func (s *Service) SetStock(ctx context.Context, id souq.ID, quantity int) (souq.
 		return souq.Product{}, fmt.Errorf("set stock of %s: %w", id, notFound(err, id))
 	}
 	s.products.forget(id)
+	s.listings.invalidate()
 	return s.store.Product(ctx, id)
 }
 

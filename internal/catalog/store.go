@@ -13,9 +13,20 @@ import (
 // Store is the persistence the catalog needs. Implementations: sqlite (and
 // the PostgreSQL adapter); storetest holds the contract suite both pass.
 type Store interface {
-	// ListProducts returns one page of products matching q, ordered by
-	// q.Sort, and the number of products matching in all.
-	ListProducts(ctx context.Context, q Query) ([]souq.Product, int, error)
+	// ListProducts returns one page of the products matching q, in q.Sort
+	// order, from q.After when it is set, else from q.Offset. Its cost
+	// follows the page (and, for a deep offset, the offset), not the
+	// catalogue: see the adapter's documentation for how.
+	ListProducts(ctx context.Context, q Query) ([]souq.Product, error)
+	// CountProducts counts the products matching q (its sort and paging
+	// aside), up to limit: it returns min(count, limit), and the count
+	// itself when limit is 0 or less. With search terms its cost follows
+	// limit rather than the catalogue.
+	CountProducts(ctx context.Context, q Query, limit int) (int, error)
+	// ProductCounts counts products per category and brand pair; with
+	// market set, only products priced in that market. Facets and the
+	// totals of listings without search terms are sums of these.
+	ProductCounts(ctx context.Context, market souq.MarketCode) ([]GroupCount, error)
 	// Product returns a product by id; ErrNotFound if there is none.
 	Product(ctx context.Context, id souq.ID) (souq.Product, error)
 	// ProductBySlug returns a product by slug; ErrNotFound if there is none.
@@ -23,15 +34,15 @@ type Store interface {
 	// CreateProduct stores a new product with its search text. A duplicate
 	// id, SKU or slug is an ErrConflict.
 	CreateProduct(ctx context.Context, p souq.Product, searchText string) error
+	// CreateProducts stores new products in one transaction: all of them
+	// or, on a duplicate id, SKU or slug (an ErrConflict), none.
+	CreateProducts(ctx context.Context, ps []NewProduct) error
 	// UpdateProduct replaces every field of an existing product except its
 	// stock and creation time; ErrNotFound if there is none, ErrConflict on
 	// a duplicate SKU or slug.
 	UpdateProduct(ctx context.Context, p souq.Product, searchText string) error
 	// SetStock sets a product's stock level; ErrNotFound if there is none.
 	SetStock(ctx context.Context, id souq.ID, quantity int, at time.Time) error
-	// Facets counts products per category and per brand; with market set,
-	// only products priced in that market.
-	Facets(ctx context.Context, market souq.MarketCode) (Facets, error)
 	// CreateSale stores a sale with its prices.
 	CreateSale(ctx context.Context, s souq.Sale) error
 	// SalesEndingAfter returns the sales whose end is after t (running or
@@ -39,6 +50,12 @@ type Store interface {
 	SalesEndingAfter(ctx context.Context, t time.Time) ([]souq.Sale, error)
 	// DeleteSale removes a sale; ErrNotFound if there is none.
 	DeleteSale(ctx context.Context, id souq.ID) error
+}
+
+// NewProduct is a product to create with the text it is searched by.
+type NewProduct struct {
+	Product    souq.Product
+	SearchText string
 }
 
 // Query selects products. Terms are normalised search terms (see
@@ -51,8 +68,28 @@ type Query struct {
 	// Market, when set, keeps only products priced in that market.
 	Market souq.MarketCode
 	Sort   Sort
+	// After, when set, starts the page just after this position in Sort
+	// order (keyset paging: as fast at any depth); Offset is then ignored.
+	After  *Position
 	Offset int
 	Limit  int
+}
+
+// Position is a product's place in a listing's order: its id and the key
+// its Sort orders by (Created for the featured and newest orders, Name for
+// name, Amount, its price in Query.Market, for the price orders).
+type Position struct {
+	ID      souq.ID
+	Created time.Time
+	Name    string
+	Amount  int64
+}
+
+// GroupCount is how many products have one category and brand.
+type GroupCount struct {
+	Category string
+	Brand    string
+	Count    int
 }
 
 // Sort orders a product listing.
@@ -64,7 +101,7 @@ const (
 	SortName     Sort = "name"       // English name A–Z
 	SortNewest   Sort = "newest"     // creation time, newest first
 	SortPriceAsc Sort = "price_asc"  // regular price in Query.Market, low to high
-	SortPriceDsc Sort = "price_desc" // regular price in Query.Market, high to low
+	SortPriceDsc Sort = "price_desc" // regular price in Query.Market, high to low; ties by id descending
 )
 
 // Facets are the categories and brands with their product counts.

@@ -81,17 +81,18 @@ func Seed(ctx context.Context, svc *catalog.Service, now time.Time, log *slog.Lo
 // allProducts lists every product sold in market m, page by page.
 func allProducts(ctx context.Context, svc *catalog.Service, m souq.Market) ([]souq.Product, error) {
 	var out []souq.Product
-	for page := 1; page <= catalog.MaxPage; page++ {
-		p, err := svc.List(ctx, catalog.ListInput{Market: m, Page: page, PageSize: catalog.MaxPageSize})
+	in := catalog.ListInput{Market: m, PageSize: catalog.MaxPageSize}
+	for {
+		p, err := svc.List(ctx, in)
 		if err != nil {
-			return nil, fmt.Errorf("seed: list products (page %d): %w", page, err)
+			return nil, fmt.Errorf("seed: list products (after %d): %w", len(out), err)
 		}
 		for _, o := range p.Items {
 			out = append(out, o.Product)
 		}
-		if len(p.Items) < catalog.MaxPageSize || len(out) >= p.Total {
-			break
+		if p.NextCursor == "" {
+			return out, nil
 		}
+		in.Page, in.Cursor = 0, p.NextCursor
 	}
-	return out, nil
 }

@@ -64,12 +64,16 @@ func (s *server) handleProductList() http.Handler {
 		}
 		res, err := s.Catalog.List(r.Context(), catalog.ListInput{
 			Market: m, Category: q.Get("category"), Brand: q.Get("brand"), Search: q.Get("q"),
-			Sort: catalog.Sort(q.Get("sort")), Page: page, PageSize: size,
+			Sort: catalog.Sort(q.Get("sort")), Page: page, PageSize: size, Cursor: q.Get("cursor"),
 		})
 		if err != nil {
 			return asBadRequest(err)
 		}
-		out := listJSON[productJSON]{Items: make([]productJSON, 0, len(res.Items)), Total: res.Total, Page: res.Page, PageSize: res.PageSize}
+		out := productPageJSON{Items: make([]productJSON, 0, len(res.Items)), Total: res.Total, TotalExact: res.TotalExact,
+			Page: res.Page, PageSize: res.PageSize}
+		if res.NextCursor != "" {
+			out.NextCursor = &res.NextCursor
+		}
 		for _, o := range res.Items {
 			out.Items = append(out.Items, productView(o, m))
 		}

@@ -168,6 +168,16 @@ func saleView(s souq.Sale, now time.Time, withPrices bool) saleJSON {
 	return v
 }
 
+// productPageJSON is one page of a product listing.
+type productPageJSON struct {
+	Items      []productJSON `json:"items"`
+	Total      int           `json:"total"`
+	TotalExact bool          `json:"total_exact"`
+	Page       int           `json:"page"`
+	PageSize   int           `json:"page_size"`
+	NextCursor *string       `json:"next_cursor"` // null on the last page
+}
+
 type listJSON[T any] struct {
 	Items    []T `json:"items"`
 	Total    int `json:"total"`

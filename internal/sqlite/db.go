@@ -98,7 +98,8 @@ type DB struct {
 	committed chan struct{}  // closed when the committer has stopped
 	closeOnce sync.Once
 
-	stmts map[string]*sql.Stmt // hot statements prepared on the writer pool; read-only after Open
+	stmts     map[string]*sql.Stmt // hot statements prepared on the writer pool; read-only after Open
+	readStmts readStmts            // listing statements prepared on the reader pool on first use
 }
 
 // Open opens (creating if needed) the database file at path, applies the
@@ -206,6 +207,17 @@ func (db *DB) Ready(ctx context.Context) error {
 	}
 	if want := latestVersion(); have < want {
 		return fmt.Errorf("sqlite: not ready: schema version %d, want %d", have, want)
+	}
+	return nil
+}
+
+// Optimize gathers the statistics the query planner weighs indexes by
+// (ANALYZE). Run it after loading many rows at once; the queries of the
+// shop do not depend on it (their plans are fixed by how they are
+// written), but ad-hoc ones do.
+func (db *DB) Optimize(ctx context.Context) error {
+	if _, err := db.write.ExecContext(ctx, `ANALYZE`); err != nil {
+		return fmt.Errorf("sqlite: analyze: %w", err)
 	}
 	return nil
 }

@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/souq-commerce/souq/internal/catalog"
@@ -85,126 +84,35 @@ func loadPrices(ctx context.Context, q queryer, products []*souq.Product) error 
 	return nil
 }
 
-// ListProducts returns one page of products matching q, ordered by q.Sort,
-// and the number of products matching in all. Price sorts use the prices of
-// q.Market; without a market they fall back to the featured order. A Limit
-// of 0 or less returns every product from Offset on.
-func (db *DB) ListProducts(ctx context.Context, q catalog.Query) ([]souq.Product, int, error) {
-	from, where, args := productFilter(q)
-	order := "p.created_at DESC, p.id"
-	switch {
-	case q.Sort == catalog.SortName:
-		order = "p.name_en COLLATE NOCASE, p.id"
-	case q.Sort == catalog.SortPriceAsc && q.Market != "":
-		order = "pp.amount, p.id"
-	case q.Sort == catalog.SortPriceDsc && q.Market != "":
-		order = "pp.amount DESC, p.id"
-	}
-	limit := q.Limit
-	if limit <= 0 {
-		limit = -1 // SQLite: no limit
-	}
-	var (
-		products []souq.Product
-		total    int
-	)
-	err := db.readTx(ctx, func(tx *sql.Tx) error {
-		err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM `+from+where, args...).Scan(&total)
-		if err != nil {
-			return fmt.Errorf("count products: %w", err)
-		}
-		products, err = queryProducts(ctx, tx, `SELECT `+productColumns+` FROM `+from+where+
-			` ORDER BY `+order+` LIMIT ? OFFSET ?`, append(args, limit, max(q.Offset, 0))...)
-		return err
-	})
-	if err != nil {
-		return nil, 0, err
-	}
-	return products, total, nil
-}
-
-// productFilter turns a query's filters into a FROM clause (products p,
-// joined to pp, its price in q.Market, when a market is set), a WHERE clause
-// and their arguments.
-func productFilter(q catalog.Query) (from, where string, args []any) {
-	from = "products p"
-	if q.Market != "" {
-		from += " JOIN product_prices pp ON pp.product_id = p.id AND pp.market = ?"
-		args = append(args, string(q.Market))
-	}
-	var conds []string
-	if q.Category != "" {
-		conds = append(conds, "p.category = ?")
-		args = append(args, q.Category)
-	}
-	if q.Brand != "" {
-		conds = append(conds, "p.brand = ?")
-		args = append(args, q.Brand)
-	}
-	if match := ftsMatch(q.Terms); match != "" {
-		conds = append(conds, "p.pk IN (SELECT rowid FROM products_fts WHERE products_fts MATCH ?)")
-		args = append(args, match)
-	}
-	if len(conds) > 0 {
-		where = " WHERE " + strings.Join(conds, " AND ")
-	}
-	return from, where, args
-}
-
-// ftsMatch builds an FTS5 query in which every term must be the prefix of a
-// word: "term1"* "term2"*. Each term is quoted (quotes doubled) so that no
-// term is read as FTS syntax. It returns "" when there are no terms.
-func ftsMatch(terms []string) string {
-	var parts []string
-	for _, t := range terms {
-		if t = strings.TrimSpace(t); t != "" {
-			parts = append(parts, `"`+strings.ReplaceAll(t, `"`, `""`)+`"*`)
-		}
-	}
-	return strings.Join(parts, " AND ")
-}
-
-// queryProducts runs a query selecting productColumns and loads the prices.
-func queryProducts(ctx context.Context, tx *sql.Tx, query string, args ...any) ([]souq.Product, error) {
-	rows, err := tx.QueryContext(ctx, query, args...)
-	if err != nil {
-		return nil, fmt.Errorf("list products: %w", err)
-	}
-	defer rows.Close()
-	products := []souq.Product{}
-	for rows.Next() {
-		p, err := scanProduct(rows)
-		if err != nil {
-			return nil, fmt.Errorf("list products: %w", err)
-		}
-		products = append(products, p)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("list products: %w", err)
-	}
-	ptrs := make([]*souq.Product, len(products))
-	for i := range products {
-		ptrs[i] = &products[i]
-	}
-	return products, loadPrices(ctx, tx, ptrs)
-}
-
 // CreateProduct stores a new product with its search text. A duplicate id,
 // SKU or slug is an ErrConflict naming the field.
 func (db *DB) CreateProduct(ctx context.Context, p souq.Product, searchText string) error {
+	return db.CreateProducts(ctx, []catalog.NewProduct{{Product: p, SearchText: searchText}})
+}
+
+// CreateProducts stores new products in one transaction: all of them or,
+// on the first duplicate id, SKU or slug (an ErrConflict naming the field),
+// none.
+func (db *DB) CreateProducts(ctx context.Context, ps []catalog.NewProduct) error {
 	return db.writeTx(ctx, func(tx *sql.Tx) error {
-		if err := productClash(ctx, tx, p, true); err != nil {
-			return err
+		for _, np := range ps {
+			p := np.Product
+			if err := productClash(ctx, tx, p, true); err != nil {
+				return err
+			}
+			_, err := tx.ExecContext(ctx, `INSERT INTO products (id, sku, slug, brand, category, name_en, name_ar,
+				description_en, description_ar, image, stock, created_at, updated_at, search_text)
+				VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+				p.ID, p.SKU, p.Slug, p.Brand, p.Category, p.Name.EN, p.Name.AR, p.Description.EN, p.Description.AR,
+				p.Image, p.Stock, micros(p.CreatedAt), micros(p.UpdatedAt), np.SearchText)
+			if err != nil {
+				return fmt.Errorf("insert product %s: %w", p.ID, err)
+			}
+			if err := insertPrices(ctx, tx, p); err != nil {
+				return err
+			}
 		}
-		_, err := tx.ExecContext(ctx, `INSERT INTO products (id, sku, slug, brand, category, name_en, name_ar,
-			description_en, description_ar, image, stock, created_at, updated_at, search_text)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-			p.ID, p.SKU, p.Slug, p.Brand, p.Category, p.Name.EN, p.Name.AR, p.Description.EN, p.Description.AR,
-			p.Image, p.Stock, micros(p.CreatedAt), micros(p.UpdatedAt), searchText)
-		if err != nil {
-			return fmt.Errorf("insert product %s: %w", p.ID, err)
-		}
-		return insertPrices(ctx, tx, p)
+		return nil
 	})
 }
 
@@ -279,8 +187,8 @@ func productClash(ctx context.Context, tx *sql.Tx, p souq.Product, creating bool
 
 func insertPrices(ctx context.Context, tx *sql.Tx, p souq.Product) error {
 	for market, amount := range p.Prices {
-		_, err := tx.ExecContext(ctx, `INSERT INTO product_prices (product_id, market, amount) VALUES (?, ?, ?)`,
-			p.ID, string(market), amount)
+		_, err := tx.ExecContext(ctx, `INSERT INTO product_prices (product_id, market, amount, category, brand)
+			VALUES (?, ?, ?, ?, ?)`, p.ID, string(market), amount, p.Category, p.Brand)
 		if err != nil {
 			return fmt.Errorf("insert price of %s in %s: %w", p.ID, market, err)
 		}
@@ -301,39 +209,4 @@ func (db *DB) SetStock(ctx context.Context, id souq.ID, quantity int, at time.Ti
 		}
 		return nil
 	})
-}
-
-// Facets counts products per category and per brand, each list ordered by
-// value; with market set, only products priced in that market.
-func (db *DB) Facets(ctx context.Context, market souq.MarketCode) (catalog.Facets, error) {
-	f := catalog.Facets{Categories: []catalog.Facet{}, Brands: []catalog.Facet{}}
-	err := db.readTx(ctx, func(tx *sql.Tx) error {
-		var err error
-		if f.Categories, err = facet(ctx, tx, "category", market); err != nil {
-			return err
-		}
-		f.Brands, err = facet(ctx, tx, "brand", market)
-		return err
-	})
-	return f, err
-}
-
-// facet counts products per value of column, which is a fixed column name.
-func facet(ctx context.Context, tx *sql.Tx, column string, market souq.MarketCode) ([]catalog.Facet, error) {
-	rows, err := tx.QueryContext(ctx, `SELECT `+column+`, COUNT(*) FROM products
-		WHERE ? = '' OR EXISTS (SELECT 1 FROM product_prices pp WHERE pp.product_id = products.id AND pp.market = ?)
-		GROUP BY `+column+` ORDER BY `+column, string(market), string(market))
-	if err != nil {
-		return nil, fmt.Errorf("count products per %s: %w", column, err)
-	}
-	defer rows.Close()
-	out := []catalog.Facet{}
-	for rows.Next() {
-		var f catalog.Facet
-		if err := rows.Scan(&f.Value, &f.Count); err != nil {
-			return nil, fmt.Errorf("count products per %s: %w", column, err)
-		}
-		out = append(out, f)
-	}
-	return out, rows.Err()
 }

@@ -150,7 +150,7 @@ func TestReopenKeepsData(t *testing.T) {
 	if got.SKU != p.SKU || !got.CreatedAt.Equal(p.CreatedAt) || !got.UpdatedAt.Equal(p.UpdatedAt) || got.Prices[souq.AE] != 100 {
 		t.Errorf("Product after reopening: got %+v, want %+v", got, p)
 	}
-	found, _, err := db.ListProducts(t.Context(), catalog.Query{Terms: []string{"snail"}})
+	found, err := db.ListProducts(t.Context(), catalog.Query{Terms: []string{"snail"}})
 	if err != nil || len(found) != 1 {
 		t.Errorf("search after reopening: got %d products (error %v), want 1", len(found), err)
 	}
@@ -206,9 +206,14 @@ func TestSearchTermsAreNotSyntax(t *testing.T) {
 		{[]string{"", " "}, 1}, // blank terms do not filter
 	}
 	for _, tt := range tests {
-		got, total, err := db.ListProducts(t.Context(), catalog.Query{Terms: tt.terms})
+		got, err := db.ListProducts(t.Context(), catalog.Query{Terms: tt.terms})
 		if err != nil {
 			t.Errorf("terms %q: got error %v, want nil", tt.terms, err)
+			continue
+		}
+		total, err := db.CountProducts(t.Context(), catalog.Query{Terms: tt.terms}, 0)
+		if err != nil {
+			t.Errorf("terms %q: count: got error %v, want nil", tt.terms, err)
 			continue
 		}
 		if total != tt.want || len(got) != tt.want {

@@ -179,7 +179,7 @@ func (s *Storefront) list(v *visit, f catalog.Facets, p listPage) error {
 	q := v.r.URL.Query()
 	brand, sort := q.Get("brand"), catalog.Sort(q.Get("sort"))
 	pageNo, err := strconv.Atoi(q.Get("page"))
-	if err != nil || pageNo < 1 || pageNo > catalog.MaxPage {
+	if err != nil || pageNo < 1 || pageNo > catalog.MaxPagedItems/listPageSize {
 		pageNo = 1
 	}
 	p.Brands = []option{{Value: "", Label: i18n.T(v.lang, "filter.all_brands")}}

@@ -55,8 +55,8 @@ func testProductDuplicate(t *testing.T, s Store) {
 			checkDiff(t, "first product after the clash", getProduct(t, s, first.ID), first)
 		})
 	}
-	_, total, err := s.ListProducts(t.Context(), catalog.Query{})
-	must(t, "ListProducts", err)
+	total, err := s.CountProducts(t.Context(), catalog.Query{}, 0)
+	must(t, "CountProducts", err)
 	if total != 1 {
 		t.Errorf("products after clashes: got %d, want 1", total)
 	}
@@ -95,12 +95,7 @@ func testProductUpdate(t *testing.T, s Store) {
 		{"green tea", []souq.ID{old.ID}},
 		{"snail", nil},
 	} {
-		got, total, err := s.ListProducts(t.Context(), catalog.Query{Terms: catalog.SearchTerms(tt.search)})
-		must(t, "ListProducts", err)
-		checkDiff(t, "search "+tt.search+" after update", ids(got), tt.want)
-		if total != len(tt.want) {
-			t.Errorf("search %q after update: got total %d, want %d", tt.search, total, len(tt.want))
-		}
+		checkList(t, s, catalog.Query{Terms: catalog.SearchTerms(tt.search)}, tt.want, len(tt.want))
 	}
 }
 
@@ -195,19 +190,31 @@ func testListFilters(t *testing.T, s Store) {
 		})
 	}
 	// A listing carries whole products, prices included.
-	got, _, err := s.ListProducts(t.Context(), catalog.Query{Brand: "Huda Beauty"})
+	got, err := s.ListProducts(t.Context(), catalog.Query{Brand: "Huda Beauty"})
 	must(t, "ListProducts", err)
 	checkDiff(t, "listed product", got, []souq.Product{fixture[1]})
 }
 
-// checkList lists q and compares the ids and the total.
+// checkList lists q and compares the ids, and counts q and compares the
+// total, with no limit and with limits below, at and above it.
 func checkList(t *testing.T, s Store, q catalog.Query, want []souq.ID, wantTotal int) {
 	t.Helper()
-	got, total, err := s.ListProducts(t.Context(), q)
+	got, err := s.ListProducts(t.Context(), q)
 	must(t, "ListProducts", err)
 	checkDiff(t, "listed ids", ids(got), want)
-	if total != wantTotal {
-		t.Errorf("total: got %d, want %d", total, wantTotal)
+	for _, limit := range []int{0, wantTotal - 1, wantTotal, wantTotal + 1} {
+		if limit < 0 {
+			continue
+		}
+		total, err := s.CountProducts(t.Context(), q, limit)
+		must(t, "CountProducts", err)
+		if want := wantTotal; limit > 0 {
+			if want = min(wantTotal, limit); total != want {
+				t.Errorf("total up to %d: got %d, want %d", limit, total, want)
+			}
+		} else if total != want {
+			t.Errorf("total: got %d, want %d", total, want)
+		}
 	}
 }
 
@@ -292,7 +299,7 @@ func testListSort(t *testing.T, s Store) {
 		{catalog.SortNewest, "", []souq.ID{"prd_e", "prd_a", "prd_c", "prd_d", "prd_b"}},
 		{catalog.SortName, "", []souq.ID{"prd_d", "prd_c", "prd_a", "prd_b", "prd_e"}},
 		{catalog.SortPriceAsc, souq.AE, []souq.ID{"prd_a", "prd_d", "prd_b", "prd_c"}},
-		{catalog.SortPriceDsc, souq.AE, []souq.ID{"prd_c", "prd_b", "prd_a", "prd_d"}},
+		{catalog.SortPriceDsc, souq.AE, []souq.ID{"prd_c", "prd_b", "prd_d", "prd_a"}}, // ties by id descending
 		{catalog.SortPriceAsc, souq.SA, []souq.ID{"prd_e", "prd_c"}},
 		{catalog.SortPriceDsc, souq.SA, []souq.ID{"prd_c", "prd_e"}},
 	}
@@ -302,44 +309,80 @@ func testListSort(t *testing.T, s Store) {
 			// Paging through one item at a time gives the same order.
 			var paged []souq.ID
 			for i := range tt.want {
-				got, _, err := s.ListProducts(t.Context(), catalog.Query{Sort: tt.sort, Market: tt.market, Offset: i, Limit: 1})
+				got, err := s.ListProducts(t.Context(), catalog.Query{Sort: tt.sort, Market: tt.market, Offset: i, Limit: 1})
 				must(t, "ListProducts", err)
 				paged = append(paged, ids(got)...)
 			}
 			checkDiff(t, "one product per page", paged, tt.want)
+			// So does following keyset positions.
+			checkDiff(t, "one product per keyset page", keysetPages(t, s, catalog.Query{Sort: tt.sort, Market: tt.market}, 1), tt.want)
 		})
 	}
 }
 
-func testFacets(t *testing.T, s Store) {
-	got, err := s.Facets(t.Context(), "")
-	must(t, "Facets of an empty catalog", err)
-	checkDiff(t, "Facets of an empty catalog", got, catalog.Facets{})
+func testProductCounts(t *testing.T, s Store) {
+	got, err := s.ProductCounts(t.Context(), "")
+	must(t, "ProductCounts of an empty catalog", err)
+	checkDiff(t, "ProductCounts of an empty catalog", got, []catalog.GroupCount{})
 
-	createProducts(t, s, catalogFixture()...)
-	got, err = s.Facets(t.Context(), "")
-	must(t, "Facets", err)
-	want := catalog.Facets{
-		Categories: []catalog.Facet{{Value: "makeup", Count: 1}, {Value: "skincare", Count: 2}, {Value: "suncare", Count: 1}},
-		Brands:     []catalog.Facet{{Value: "Cosrx", Count: 2}, {Value: "Huda Beauty", Count: 1}, {Value: "La Roche-Posay", Count: 1}},
-	}
-	// The contract does not fix the order of facets; compare them sorted.
-	checkDiff(t, "Facets", sortFacets(got), want)
+	fixture := catalogFixture()
+	third := fixture[3]
+	third.ID, third.SKU, third.Slug = "prd_5", "SKN-005", "third-cosrx"
+	createProducts(t, s, append(fixture, third)...)
+	got, err = s.ProductCounts(t.Context(), "")
+	must(t, "ProductCounts", err)
+	checkDiff(t, "ProductCounts", sortCounts(got), []catalog.GroupCount{
+		{Category: "makeup", Brand: "Huda Beauty", Count: 1},
+		{Category: "skincare", Brand: "Cosrx", Count: 3},
+		{Category: "suncare", Brand: "La Roche-Posay", Count: 1},
+	})
 
 	// In Saudi Arabia only the snail essence and the sunscreen are sold.
-	got, err = s.Facets(t.Context(), souq.SA)
-	must(t, "Facets in SA", err)
-	want = catalog.Facets{
-		Categories: []catalog.Facet{{Value: "skincare", Count: 1}, {Value: "suncare", Count: 1}},
-		Brands:     []catalog.Facet{{Value: "Cosrx", Count: 1}, {Value: "La Roche-Posay", Count: 1}},
-	}
-	checkDiff(t, "Facets in SA", sortFacets(got), want)
+	got, err = s.ProductCounts(t.Context(), souq.SA)
+	must(t, "ProductCounts in SA", err)
+	checkDiff(t, "ProductCounts in SA", sortCounts(got), []catalog.GroupCount{
+		{Category: "skincare", Brand: "Cosrx", Count: 1},
+		{Category: "suncare", Brand: "La Roche-Posay", Count: 1},
+	})
+
+	// A product's new category and brand are counted where they now are,
+	// in every market it is sold in.
+	moved := fixture[0]
+	moved.Category, moved.Brand = "makeup", "Huda Beauty"
+	must(t, "UpdateProduct", s.UpdateProduct(t.Context(), moved, catalog.SearchText(moved)))
+	got, err = s.ProductCounts(t.Context(), souq.SA)
+	must(t, "ProductCounts in SA after update", err)
+	checkDiff(t, "ProductCounts in SA after update", sortCounts(got), []catalog.GroupCount{
+		{Category: "makeup", Brand: "Huda Beauty", Count: 1},
+		{Category: "suncare", Brand: "La Roche-Posay", Count: 1},
+	})
 }
 
-func sortFacets(f catalog.Facets) catalog.Facets {
-	byValue := func(a, b catalog.Facet) int { return strings.Compare(a.Value, b.Value) }
-	f.Categories, f.Brands = slices.Clone(f.Categories), slices.Clone(f.Brands)
-	slices.SortFunc(f.Categories, byValue)
-	slices.SortFunc(f.Brands, byValue)
-	return f
+func sortCounts(c []catalog.GroupCount) []catalog.GroupCount {
+	c = slices.Clone(c)
+	slices.SortFunc(c, func(a, b catalog.GroupCount) int {
+		return strings.Compare(a.Category+"\x00"+a.Brand, b.Category+"\x00"+b.Brand)
+	})
+	return c
 }
+
+// keysetPages lists q from the start to the end, limit products a page,
+// each page after the last product of the one before, and returns the ids.
+func keysetPages(t *testing.T, s Store, q catalog.Query, limit int) []souq.ID {
+	t.Helper()
+	var out []souq.ID
+	q.Limit = limit
+	for range 10_000 {
+		got, err := s.ListProducts(t.Context(), q)
+		must(t, "ListProducts", err)
+		out = append(out, ids(got)...)
+		if len(got) < limit {
+			return out
+		}
+		last := got[len(got)-1]
+		q.After = &catalog.Position{ID: last.ID, Created: last.CreatedAt, Name: last.Name.EN, Amount: last.Prices[q.Market]}
+	}
+	t.Fatalf("keyset paging of %+v did not end", q)
+	return nil
+}
+

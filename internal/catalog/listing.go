@@ -1,0 +1,384 @@
+package catalog
+
+import (
+	"cmp"
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/souq-commerce/souq/internal/souq"
+)
+
+// Paging and search limits for listings.
+const (
+	DefaultPageSize = 24
+	MaxPageSize     = 100
+	// MaxPagedItems is how deep page numbers reach: page × page_size may
+	// be at most this. Deeper products are reached with cursors
+	// (ListInput.Cursor, Page.NextCursor), which are as fast at any depth.
+	MaxPagedItems = 2400
+	// SearchCountCap is the most matches a search counts; above it the
+	// total is given as "at least" (Page.TotalExact false).
+	SearchCountCap = 1000
+	// MaxSearchLength bounds a search query, in bytes.
+	MaxSearchLength = 200
+)
+
+// QueryTimeout bounds the database work of one listing or facets request;
+// past it the request fails (the API answers 503 with Retry-After) and the
+// query stops, as it does when the caller's context ends.
+const QueryTimeout = 2 * time.Second
+
+// listTTL is how long a listing page is served from memory, and so the
+// longest the stock it shows may lag (the order transaction's conditional
+// decrement decides what sells). Product, price and stock changes made
+// through this service clear every cached page at once; sale prices are
+// applied to cached pages at each request, so a sale starts and ends on
+// time.
+const listTTL = time.Second
+
+// countsTTL is how long a market's product counts per category and brand
+// (facets, and the totals of listings without search) are served from
+// memory. They change only when products are created or their prices
+// change, which through this service clears them at once; changes made by
+// another instance are seen within countsTTL.
+const countsTTL = 10 * time.Second
+
+// maxCachedListings bounds the listing cache; past it the cache starts
+// afresh.
+const maxCachedListings = 10_000
+
+// ListInput is a listing request as a shopper makes it.
+type ListInput struct {
+	Market   souq.Market
+	Category string
+	Brand    string
+	Search   string
+	Sort     Sort
+	Page     int
+	PageSize int
+	// Cursor, from an earlier page's NextCursor with the same sort,
+	// starts the page after that page's last product; Page is then not
+	// given.
+	Cursor string
+}
+
+// Page is one page of offers.
+type Page struct {
+	Items    []Offer
+	Total    int
+	Page     int // 0 for a page reached by cursor
+	PageSize int
+	// TotalExact is false when Total is a lower bound: a search matching
+	// more than SearchCountCap products.
+	TotalExact bool
+	// NextCursor reads the next page; empty on the last page.
+	NextCursor string
+}
+
+// List returns one page of the products sold in the input's market.
+// Pages are read through a short-lived cache (see listTTL).
+func (s *Service) List(ctx context.Context, in ListInput) (Page, error) {
+	q, err := in.query()
+	if err != nil {
+		return Page{}, err
+	}
+	now := s.now()
+	key := listingKey(q)
+	gen := s.listings.generation()
+	l, ok := s.listings.get(key, gen, time.Now())
+	if !ok {
+		if l, err = s.loadListing(ctx, q); err != nil {
+			return Page{}, err
+		}
+		s.listings.put(key, gen, l, time.Now())
+	}
+	sales, err := s.activeSales(ctx)
+	if err != nil {
+		return Page{}, err
+	}
+	page := Page{Total: l.total, TotalExact: l.exact, Page: in.Page, PageSize: q.Limit, NextCursor: l.next,
+		Items: make([]Offer, 0, len(l.products))}
+	for _, pr := range l.products {
+		page.Items = append(page.Items, offer(pr, in.Market, sales, now))
+	}
+	return page, nil
+}
+
+// query validates a listing request and turns it into a store query.
+func (in *ListInput) query() (Query, error) {
+	var p souq.Problems
+	if in.PageSize == 0 {
+		in.PageSize = DefaultPageSize
+	}
+	if in.Page == 0 && in.Cursor == "" {
+		in.Page = 1
+	}
+	if in.PageSize < 1 || in.PageSize > MaxPageSize {
+		p.Add("page_size", "must be between 1 and %d", MaxPageSize)
+	}
+	switch {
+	case in.Cursor != "" && in.Page != 0:
+		p.Add("cursor", "give page or cursor, not both")
+	case in.Cursor == "" && in.Page < 1:
+		p.Add("page", "must be at least 1")
+	case in.Cursor == "" && in.PageSize >= 1 && in.Page > MaxPagedItems/in.PageSize:
+		p.Add("page", "page × page_size must be at most %d; read deeper pages with cursor=next_cursor of the page before", MaxPagedItems)
+	}
+	switch in.Sort {
+	case SortFeatured, SortName, SortNewest, SortPriceAsc, SortPriceDsc:
+	default:
+		p.Add("sort", "must be one of name, newest, price_asc, price_desc")
+	}
+	if len(in.Search) > MaxSearchLength {
+		p.Add("q", "must be at most %d characters", MaxSearchLength)
+	}
+	q := Query{
+		Category: strings.TrimSpace(in.Category),
+		Brand:    strings.TrimSpace(in.Brand),
+		Terms:    SearchTerms(in.Search),
+		Market:   in.Market.Code,
+		Sort:     in.Sort,
+		Offset:   (in.Page - 1) * in.PageSize,
+		Limit:    in.PageSize,
+	}
+	if in.Cursor != "" {
+		after, err := decodeCursor(in.Cursor, in.Sort)
+		if err != nil {
+			p.Add("cursor", "%v", err)
+		}
+		q.After, q.Offset = &after, 0
+	}
+	return q, p.Err()
+}
+
+// listing is a page as read from the store, before pricing.
+type listing struct {
+	products []souq.Product
+	total    int
+	exact    bool
+	next     string
+}
+
+// loadListing reads a page and its total from the store, within
+// QueryTimeout.
+func (s *Service) loadListing(ctx context.Context, q Query) (listing, error) {
+	ctx, cancel := context.WithTimeout(ctx, QueryTimeout)
+	defer cancel()
+	page := q
+	page.Limit = q.Limit + 1 // one more tells whether a next page exists
+	products, err := s.store.ListProducts(ctx, page)
+	if err != nil {
+		return listing{}, fmt.Errorf("list products: %w", err)
+	}
+	l := listing{products: products, exact: true}
+	if len(products) > q.Limit {
+		l.products = products[:q.Limit]
+		l.next = encodeCursor(q.Sort, position(l.products[q.Limit-1], q.Market))
+	}
+	if len(q.Terms) == 0 {
+		counts, err := s.productCounts(ctx, q.Market)
+		if err != nil {
+			return listing{}, err
+		}
+		for _, g := range counts {
+			if (q.Category == "" || g.Category == q.Category) && (q.Brand == "" || g.Brand == q.Brand) {
+				l.total += g.Count
+			}
+		}
+		return l, nil
+	}
+	n, err := s.store.CountProducts(ctx, q, SearchCountCap+1)
+	if err != nil {
+		return listing{}, fmt.Errorf("count products: %w", err)
+	}
+	l.total = n
+	if n > SearchCountCap {
+		seen := q.Offset + len(l.products)
+		if l.next != "" {
+			seen++
+		}
+		l.total, l.exact = max(SearchCountCap, seen), false
+	}
+	return l, nil
+}
+
+// Facets returns the categories and brands of the products sold in a
+// market, with their counts, each list ordered by value.
+func (s *Service) Facets(ctx context.Context, m souq.Market) (Facets, error) {
+	ctx, cancel := context.WithTimeout(ctx, QueryTimeout)
+	defer cancel()
+	counts, err := s.productCounts(ctx, m.Code)
+	if err != nil {
+		return Facets{}, fmt.Errorf("facets: %w", err)
+	}
+	cats, brands := map[string]int{}, map[string]int{}
+	for _, g := range counts {
+		cats[g.Category] += g.Count
+		brands[g.Brand] += g.Count
+	}
+	return Facets{Categories: facetList(cats), Brands: facetList(brands)}, nil
+}
+
+func facetList(counts map[string]int) []Facet {
+	out := make([]Facet, 0, len(counts))
+	for v, n := range counts {
+		out = append(out, Facet{Value: v, Count: n})
+	}
+	slices.SortFunc(out, func(a, b Facet) int { return cmp.Compare(a.Value, b.Value) })
+	return out
+}
+
+// productCounts returns a market's product counts per category and brand,
+// cached for countsTTL.
+func (s *Service) productCounts(ctx context.Context, m souq.MarketCode) ([]GroupCount, error) {
+	gen := s.listings.generation()
+	if c, ok := s.listings.counts(m, gen, time.Now()); ok {
+		return c, nil
+	}
+	c, err := s.store.ProductCounts(ctx, m)
+	if err != nil {
+		return nil, fmt.Errorf("count products: %w", err)
+	}
+	s.listings.putCounts(m, gen, c, time.Now())
+	return c, nil
+}
+
+// position is a product's place in a listing sorted for market m.
+func position(p souq.Product, m souq.MarketCode) Position {
+	return Position{ID: p.ID, Created: p.CreatedAt, Name: p.Name.EN, Amount: p.Prices[m]}
+}
+
+// cursor is the content of a cursor: the sort it belongs to and the last
+// product's position in it.
+type cursor struct {
+	Sort    Sort    `json:"s,omitempty"`
+	ID      souq.ID `json:"i"`
+	Created int64   `json:"c,omitempty"` // unix µs
+	Name    string  `json:"n,omitempty"`
+	Amount  int64   `json:"a,omitempty"`
+}
+
+// encodeCursor makes the opaque cursor of a position: base64url JSON.
+func encodeCursor(sort Sort, p Position) string {
+	c := cursor{Sort: sort, ID: p.ID}
+	switch sort {
+	case SortName:
+		c.Name = p.Name
+	case SortPriceAsc, SortPriceDsc:
+		c.Amount = p.Amount
+	default:
+		c.Created = p.Created.UnixMicro()
+	}
+	b, _ := json.Marshal(c) // a struct of strings and numbers always encodes
+	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+// decodeCursor reads a cursor made by encodeCursor for the given sort.
+func decodeCursor(s string, sort Sort) (Position, error) {
+	bad := fmt.Errorf("is not a next_cursor of this listing")
+	if len(s) > 400 {
+		return Position{}, bad
+	}
+	b, err := base64.RawURLEncoding.DecodeString(s)
+	if err != nil {
+		return Position{}, bad
+	}
+	var c cursor
+	if err := json.Unmarshal(b, &c); err != nil || !strings.HasPrefix(string(c.ID), souq.ProductPrefix) {
+		return Position{}, bad
+	}
+	if c.Sort != sort {
+		return Position{}, fmt.Errorf("belongs to sort %q, not %q: keep the sort when following next_cursor", cmp.Or(string(c.Sort), "featured"), cmp.Or(string(sort), "featured"))
+	}
+	return Position{ID: c.ID, Created: time.UnixMicro(c.Created).UTC(), Name: c.Name, Amount: c.Amount}, nil
+}
+
+// listingKey identifies a store query in the listing cache.
+func listingKey(q Query) string {
+	var b strings.Builder
+	for _, part := range []string{string(q.Market), q.Category, q.Brand, strings.Join(q.Terms, " "), string(q.Sort),
+		strconv.Itoa(q.Offset), strconv.Itoa(q.Limit)} {
+		b.WriteString(part)
+		b.WriteByte(0)
+	}
+	if a := q.After; a != nil {
+		fmt.Fprintf(&b, "%s\x00%d\x00%s\x00%d", a.ID, a.Created.UnixMicro(), a.Name, a.Amount)
+	}
+	return b.String()
+}
+
+// listingCache holds listing pages and per-market counts. Every change to
+// products through the Service bumps its generation, which makes every
+// entry stale at once.
+type listingCache struct {
+	gen atomic.Uint64
+
+	mu      sync.Mutex
+	pages   map[string]cachedListing
+	markets map[souq.MarketCode]cachedCounts
+}
+
+type cachedListing struct {
+	l      listing
+	gen    uint64
+	expiry time.Time
+}
+
+type cachedCounts struct {
+	counts []GroupCount
+	gen    uint64
+	expiry time.Time
+}
+
+func (c *listingCache) generation() uint64 { return c.gen.Load() }
+
+// invalidate makes every cached page and count stale.
+func (c *listingCache) invalidate() { c.gen.Add(1) }
+
+func (c *listingCache) get(key string, gen uint64, now time.Time) (listing, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	e, ok := c.pages[key]
+	if !ok || e.gen != gen || now.After(e.expiry) {
+		return listing{}, false
+	}
+	return e.l, true
+}
+
+// put stores a page read under generation gen; a page read before an
+// invalidation is never served after it.
+func (c *listingCache) put(key string, gen uint64, l listing, now time.Time) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.pages == nil || len(c.pages) >= maxCachedListings {
+		c.pages = make(map[string]cachedListing)
+	}
+	c.pages[key] = cachedListing{l: l, gen: gen, expiry: now.Add(listTTL)}
+}
+
+func (c *listingCache) counts(m souq.MarketCode, gen uint64, now time.Time) ([]GroupCount, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	e, ok := c.markets[m]
+	if !ok || e.gen != gen || now.After(e.expiry) {
+		return nil, false
+	}
+	return e.counts, true
+}
+
+func (c *listingCache) putCounts(m souq.MarketCode, gen uint64, counts []GroupCount, now time.Time) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.markets == nil {
+		c.markets = make(map[souq.MarketCode]cachedCounts)
+	}
+	c.markets[m] = cachedCounts{counts: counts, gen: gen, expiry: now.Add(countsTTL)}
+}
