@@ -1,0 +1,89 @@
+package httpapi
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"net/http/httptest"
+	"path/filepath"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/souq-commerce/souq/internal/catalog"
+	"github.com/souq-commerce/souq/internal/souq"
+	"github.com/souq-commerce/souq/internal/sqlite"
+)
+
+// spinningStore is a catalog store whose listing is as expensive as a
+// query can be: it keeps a core busy until its context ends, as SQLite
+// does with a statement whose context ends (the sqlite package's
+// TestQueryStopsWhenContextEnds).
+type spinningStore struct {
+	*sqlite.DB
+	started, stopped chan struct{}
+}
+
+func (s spinningStore) ListProducts(ctx context.Context, q catalog.Query) ([]souq.Product, error) {
+	close(s.started)
+	defer close(s.stopped)
+	for x := 0; ; x++ {
+		if x%1_000_000 == 0 && ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
+	}
+}
+
+func cpuUsed(t *testing.T) time.Duration {
+	t.Helper()
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		t.Fatalf("getrusage: %v", err)
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// TestListingStopsWhenClientLeaves sends a listing whose database work
+// never ends, closes the connection, and checks that the work stops and
+// the server's CPU goes idle again.
+func TestListingStopsWhenClientLeaves(t *testing.T) {
+	db, err := sqlite.Open(t.Context(), filepath.Join(t.TempDir(), "souq.db"), sqlite.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = db.Close() })
+	store := spinningStore{DB: db, started: make(chan struct{}), stopped: make(chan struct{})}
+	cat := catalog.New(store, time.Now, testLogger(t))
+	srv := httptest.NewServer(NewServer(Deps{Catalog: cat, Registry: prometheus.NewRegistry(), Ready: db.Ready}))
+	t.Cleanup(srv.Close)
+
+	conn, err := net.Dial("tcp", srv.Listener.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	fmt.Fprintf(conn, "GET /api/v1/products?market=AE&q=serum HTTP/1.1\r\nHost: souq.test\r\n\r\n")
+	select {
+	case <-store.started:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the listing never reached the store")
+	}
+	conn.Close()
+	select {
+	case <-store.stopped:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the listing's database work went on 10 s after the client left")
+	}
+	const window = 200 * time.Millisecond
+	for deadline := time.Now().Add(10 * time.Second); ; {
+		before, start := cpuUsed(t), time.Now()
+		time.Sleep(window)
+		if used := (cpuUsed(t) - before) * window / time.Since(start); used < window/4 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the server's CPU did not go idle after the client left")
+		}
+	}
+}
