@@ -4,9 +4,11 @@
 // with ample stock through the admin API, then measures:
 //
 //   - throughput: closed loop, N concurrent clients placing orders as fast as
-//     they can for a duration → orders/s;
+//     they can for a duration → orders/s, with an Idempotency-Key on every
+//     order (as the storefront, the simulated shoppers and careful API
+//     clients send) and without one, in alternating rounds, and their ratio;
 //   - latency: open loop at a fixed rate (requests start on schedule whether
-//     or not earlier ones have finished) → p50, p90, p99, max.
+//     or not earlier ones have finished), with keys → p50, p90, p99, max.
 //
 // Run from the repository root: go run ./bench/checkout [-sync full] …
 package main
@@ -20,6 +22,7 @@ import (
 	"net/http"
 	"os"
 	"runtime"
+	"sync/atomic"
 	"time"
 
 	"github.com/souq-commerce/souq/bench/internal/load"
@@ -39,6 +42,7 @@ type config struct {
 	duration time.Duration
 	rate     int
 	products int
+	rounds   int
 }
 
 func run() error {
@@ -48,6 +52,7 @@ func run() error {
 	flag.DurationVar(&c.duration, "duration", 10*time.Second, "length of each phase")
 	flag.IntVar(&c.rate, "rate", 500, "orders per second in the fixed-rate phase")
 	flag.IntVar(&c.products, "products", 50, "products to order from")
+	flag.IntVar(&c.rounds, "rounds", 2, "alternating keyed and unkeyed throughput rounds")
 	flag.Parse()
 
 	dir, err := os.MkdirTemp("", "souq-bench-")
@@ -69,27 +74,42 @@ func run() error {
 	fmt.Printf("checkout benchmark: souq serve on embedded SQLite, synchronous=%s (WAL), %d CPUs, %d products\n",
 		c.sync, runtime.NumCPU(), len(ids))
 
-	order := func(i int) error { return placeOrder(client, base, ids, i) }
+	var seq atomic.Int64 // numbers orders across phases, so keys never repeat
+	keyed := func(int) error { return placeOrder(client, base, ids, int(seq.Add(1)), true) }
+	unkeyed := func(int) error { return placeOrder(client, base, ids, int(seq.Add(1)), false) }
 
 	// Warm up connections and caches.
-	if _, err := load.Closed(c.clients, 2*time.Second, order); err != nil {
+	if _, err := load.Closed(c.clients, 2*time.Second, keyed); err != nil {
 		return err
 	}
-	lat, err := load.Closed(c.clients, c.duration, order)
-	if err != nil {
-		return err
+	var total [2]int
+	for round := 1; round <= c.rounds; round++ {
+		for i, mode := range []struct {
+			name  string
+			order func(int) error
+		}{{"with Idempotency-Key", keyed}, {"without key", unkeyed}} {
+			lat, err := load.Closed(c.clients, c.duration, mode.order)
+			if err != nil {
+				return err
+			}
+			total[i] += len(lat)
+			fmt.Printf("throughput, round %d, %s: %d clients, %s: %d orders, %.0f orders/s, p50 %s p99 %s\n",
+				round, mode.name, c.clients, c.duration, len(lat), float64(len(lat))/c.duration.Seconds(), load.Pct(lat, 50), load.Pct(lat, 99))
+		}
 	}
-	fmt.Printf("throughput: %d clients, %s: %d orders, %.0f orders/s, p50 %s p99 %s\n",
-		c.clients, c.duration, len(lat), float64(len(lat))/c.duration.Seconds(), load.Pct(lat, 50), load.Pct(lat, 99))
+	fmt.Printf("keyed / unkeyed throughput: %.2f\n", float64(total[0])/float64(max(total[1], 1)))
 
-	lat, late, err := load.Open(c.rate, c.duration, order)
+	lat, late, err := load.Open(c.rate, c.duration, keyed)
 	if err != nil {
 		return err
 	}
-	fmt.Printf("fixed rate: %d orders/s for %s: %d orders, p50 %s p90 %s p99 %s max %s (started late: %d)\n",
+	fmt.Printf("fixed rate, with Idempotency-Key: %d orders/s for %s: %d orders, p50 %s p90 %s p99 %s max %s (started late: %d)\n",
 		c.rate, c.duration, len(lat), load.Pct(lat, 50), load.Pct(lat, 90), load.Pct(lat, 99), load.Pct(lat, 100), late)
 	return nil
 }
+
+// benchStart tells this run's keys from an earlier run's.
+var benchStart = time.Now().UnixNano()
 
 func createProducts(client *http.Client, base string, n int) ([]string, error) {
 	ids := make([]string, 0, n)
@@ -132,9 +152,18 @@ func orderBody(ids []string, i int) []byte {
 	return b
 }
 
-// placeOrder places order number i and checks it was created.
-func placeOrder(client *http.Client, base string, ids []string, i int) error {
-	resp, err := client.Post(base+"/api/v1/orders", "application/json", bytes.NewReader(orderBody(ids, i)))
+// placeOrder places order number i, with the Idempotency-Key bench-<i>
+// when keyed, and checks it was created.
+func placeOrder(client *http.Client, base string, ids []string, i int, keyed bool) error {
+	req, err := http.NewRequest("POST", base+"/api/v1/orders", bytes.NewReader(orderBody(ids, i)))
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Content-Type", "application/json")
+	if keyed {
+		req.Header.Set("Idempotency-Key", fmt.Sprintf("bench-%d-%d", benchStart, i))
+	}
+	resp, err := client.Do(req)
 	if err != nil {
 		return err
 	}

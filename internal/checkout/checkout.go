@@ -104,10 +104,13 @@ type Idempotency struct {
 }
 
 // Result is what PlaceOrder did: placed a new order, or found a completed
-// request with the same key and body whose stored response is Replay.
+// request with the same key and body whose stored response is Replay. With
+// a key, Response is the new order's response as Render made it and as it
+// was stored for replays, so it need not be rendered again.
 type Result struct {
-	Placed Placed
-	Replay *KeyResult
+	Placed   Placed
+	Replay   *KeyResult
+	Response *KeyResult
 }
 
 // PlaceOrder validates and prices the request, takes the payment and
@@ -137,28 +140,28 @@ func (s *Service) PlaceOrder(ctx context.Context, req OrderRequest, idem *Idempo
 			return Result{Replay: &res}, nil
 		}
 	}
-	placed, err := s.place(ctx, req, idem)
+	placed, resp, err := s.place(ctx, req, idem)
 	if err != nil && idem != nil {
 		// Nothing was committed: free the key so a corrected request may use it.
 		if rerr := s.store.ReleaseKey(context.WithoutCancel(ctx), idem.Key, idem.claimedAt); rerr != nil {
 			s.log.Error("release idempotency key", "err", rerr)
 		}
 	}
-	return Result{Placed: placed}, err
+	return Result{Placed: placed, Response: resp}, err
 }
 
-func (s *Service) place(ctx context.Context, req OrderRequest, idem *Idempotency) (Placed, error) {
+func (s *Service) place(ctx context.Context, req OrderRequest, idem *Idempotency) (Placed, *KeyResult, error) {
 	m, err := req.validate()
 	if err != nil {
-		return Placed{}, err
+		return Placed{}, nil, err
 	}
 	if req.Payment.Method == souq.PayCard && s.payments == nil {
-		return Placed{}, errNoCardPayments
+		return Placed{}, nil, errNoCardPayments
 	}
 	items := req.Items
 	if req.CartID != "" {
 		if items, err = s.cartItems(ctx, req.CartID, m); err != nil {
-			return Placed{}, err
+			return Placed{}, nil, err
 		}
 	}
 	now := s.now().UTC()
@@ -169,45 +172,48 @@ func (s *Service) place(ctx context.Context, req OrderRequest, idem *Idempotency
 		CreatedAt: now, UpdatedAt: now, Status: souq.StatusPlaced,
 	}
 	if o.Lines, err = s.price(ctx, merge(items), m); err != nil {
-		return Placed{}, err
+		return Placed{}, nil, err
 	}
 	for _, l := range o.Lines {
 		o.Total += l.LineTotal
 		o.VAT += l.VAT
 	}
 	if o.Total > souq.MaxAmount {
-		return Placed{}, souq.Errorf(souq.ErrInvalid, "order total is too large")
+		return Placed{}, nil, souq.Errorf(souq.ErrInvalid, "order total is too large")
 	}
 	if req.Payment.Method == souq.PayCard {
 		ref, err := s.payments.Authorize(ctx, req.Payment.Token, souq.M(o.Total, o.Currency), o.ID)
 		if err != nil {
-			return Placed{}, fmt.Errorf("authorise payment: %w", err)
+			return Placed{}, nil, fmt.Errorf("authorise payment: %w", err)
 		}
 		o.Payment.Provider, o.Payment.Reference, o.Status = s.payments.Name(), ref, souq.StatusPaid
 	}
 	placed := Placed{Order: o, AccessToken: souq.NewToken()}
 	placed.Order.AccessTokenHash = souq.HashToken(placed.AccessToken)
-	if err := s.commit(ctx, placed, idem, now); err != nil {
+	resp, err := s.commit(ctx, placed, idem, now)
+	if err != nil {
 		if o.Payment.Reference != "" {
 			if verr := s.payments.Void(context.WithoutCancel(ctx), o.Payment.Reference); verr != nil {
 				s.log.Error("void payment of failed order", "order", o.ID, "err", verr)
 			}
 		}
-		return Placed{}, err
+		return Placed{}, nil, err
 	}
-	return placed, nil
+	return placed, resp, nil
 }
 
-func (s *Service) commit(ctx context.Context, placed Placed, idem *Idempotency, now time.Time) error {
+// commit writes the placed order and returns, with a key, the response
+// stored for it.
+func (s *Service) commit(ctx context.Context, placed Placed, idem *Idempotency, now time.Time) (*KeyResult, error) {
 	ev, err := souq.NewOrderEvent(souq.EventOrderCompleted, placed.Order, now)
 	if err != nil {
-		return fmt.Errorf("order event: %w", err)
+		return nil, fmt.Errorf("order event: %w", err)
 	}
 	var done *KeyResult
 	if idem != nil {
 		status, body, err := idem.Render(placed)
 		if err != nil {
-			return fmt.Errorf("render order response: %w", err)
+			return nil, fmt.Errorf("render order response: %w", err)
 		}
 		done = &KeyResult{Key: idem.Key, ClaimedAt: idem.claimedAt, Status: status, Body: body}
 	}
@@ -218,13 +224,13 @@ func (s *Service) commit(ctx context.Context, placed Placed, idem *Idempotency, 
 		if oos.SKU == "" {
 			detail = fmt.Sprintf("product %s is no longer available", oos.ProductID)
 		}
-		return &souq.Error{Kind: souq.ErrOutOfStock, Detail: detail, Extra: map[string]any{
+		return nil, &souq.Error{Kind: souq.ErrOutOfStock, Detail: detail, Extra: map[string]any{
 			"product_id": oos.ProductID, "sku": oos.SKU, "requested": oos.Requested, "available": oos.Available}}
 	}
 	if err != nil {
-		return fmt.Errorf("create order: %w", err)
+		return nil, fmt.Errorf("create order: %w", err)
 	}
-	return nil
+	return done, nil
 }
 
 // cartItems reads the items of a cart in market m.

@@ -54,8 +54,13 @@ func (s *server) handleOrderCreate() http.Handler {
 		}
 		o := res.Placed.Order
 		s.metrics.ordersCreated.WithLabelValues(string(o.Market), string(o.Payment.Method)).Inc()
-		status, body, err := renderCreated(res.Placed)
-		if err != nil {
+		var (
+			status int
+			body   []byte
+		)
+		if r := res.Response; r != nil { // rendered already, to be stored for replays
+			status, body = r.Status, r.Body
+		} else if status, body, err = renderCreated(res.Placed); err != nil {
 			return err
 		}
 		w.Header().Set("Location", "/api/v1/orders/"+string(o.ID))

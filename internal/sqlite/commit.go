@@ -10,19 +10,21 @@ import (
 	"github.com/souq-commerce/souq/internal/souq"
 )
 
-// maxBatch bounds how many orders one group commit holds.
+// maxBatch bounds how many writes one group commit holds.
 const maxBatch = 128
 
-// errClosed is returned to orders placed after Close.
+// errClosed is returned to writes sent after Close.
 var errClosed = errors.New("sqlite: database is closed")
 
-// orderJob is one CreateOrder call waiting for the committer.
-type orderJob struct {
+// writeJob is one small write waiting for the committer: an order, or the
+// claim or release of an idempotency key.
+type writeJob struct {
 	ctx   context.Context
-	o     souq.Order
-	event souq.OutboxEvent
-	done  *checkout.KeyResult
+	write func(ctx context.Context, tx execer) error
 	err   chan error // receives the outcome once the batch has committed
+	// single marks a write of at most one changing statement, which
+	// needs no savepoint: a statement that fails changes nothing.
+	single bool
 }
 
 // CreateOrder commits, in one write transaction: for every line a
@@ -41,7 +43,20 @@ type orderJob struct {
 // all. CreateOrder returns only after the commit, so a nil error means the
 // order is durable to the configured synchronous mode.
 func (db *DB) CreateOrder(ctx context.Context, o souq.Order, event souq.OutboxEvent, done *checkout.KeyResult) error {
-	job := &orderJob{ctx: ctx, o: o, event: event, done: done, err: make(chan error, 1)}
+	return db.groupWrite(ctx, false, func(ctx context.Context, tx execer) error {
+		return createOrderTx(ctx, tx, o, event, done)
+	})
+}
+
+// groupWrite has the committer run write in its next group commit, inside
+// a savepoint of its own (a failing write rolls back only itself) unless
+// single says it makes at most one change, and returns write's error once
+// that transaction has committed; a nil error means the write is durable to
+// the configured synchronous mode.
+func (db *DB) groupWrite(ctx context.Context, single bool, write func(ctx context.Context, tx execer) error) error {
+	job := &writeJob{ctx: ctx, write: write, err: make(chan error, 1), single: single}
+	db.pending.Add(1)
+	defer db.pending.Add(-1)
 	select {
 	case db.jobs <- job:
 	case <-db.closing:
@@ -50,7 +65,7 @@ func (db *DB) CreateOrder(ctx context.Context, o souq.Order, event souq.OutboxEv
 		return ctx.Err()
 	}
 	// Once taken, the job's outcome is waited for even if ctx ends: the
-	// order may already be committed, and the caller must know.
+	// write may already be committed, and the caller must know.
 	return <-job.err
 }
 
@@ -60,13 +75,13 @@ func (db *DB) CreateOrder(ctx context.Context, o souq.Order, event souq.OutboxEv
 func (db *DB) commit() {
 	defer close(db.committed)
 	for {
-		var first *orderJob
+		var first *writeJob
 		select {
 		case first = <-db.jobs:
 		case <-db.closing:
 			return
 		}
-		batch := []*orderJob{first}
+		batch := []*writeJob{first}
 	fill:
 		for len(batch) < maxBatch {
 			select {
@@ -82,7 +97,7 @@ func (db *DB) commit() {
 
 // commitBatch writes the batch in one transaction and reports each job's
 // outcome.
-func (db *DB) commitBatch(batch []*orderJob) {
+func (db *DB) commitBatch(batch []*writeJob) {
 	ctx := context.Background() // the batch outlives any one request
 	errs := make([]error, len(batch))
 	err := db.writeTx(ctx, func(sqlTx *sql.Tx) error {
@@ -92,10 +107,14 @@ func (db *DB) commitBatch(batch []*orderJob) {
 				errs[i] = err
 				continue
 			}
+			if j.single {
+				errs[i] = j.write(ctx, tx)
+				continue
+			}
 			if _, err := tx.ExecContext(ctx, sqlSavepoint); err != nil {
 				return fmt.Errorf("savepoint: %w", err)
 			}
-			if errs[i] = createOrderTx(ctx, tx, j.o, j.event, j.done); errs[i] != nil {
+			if errs[i] = j.write(ctx, tx); errs[i] != nil {
 				if _, err := tx.ExecContext(ctx, sqlRollbackToSavepoint); err != nil {
 					return fmt.Errorf("rollback to savepoint: %w", err)
 				}
@@ -106,9 +125,10 @@ func (db *DB) commitBatch(batch []*orderJob) {
 		}
 		return nil
 	})
+	db.commits.Add(1)
 	for i, j := range batch {
 		if err != nil && errs[i] == nil {
-			errs[i] = fmt.Errorf("create order %s: %w", j.o.ID, err)
+			errs[i] = fmt.Errorf("group commit: %w", err)
 		}
 		j.err <- errs[i]
 	}
@@ -136,8 +156,10 @@ const (
 	sqlReleaseSavepoint    = `RELEASE create_order`
 )
 
-// hotStatements lists them for preparing.
-var hotStatements = []string{sqlEmptyCart, sqlTakeStock, sqlInsertOrder, sqlInsertOrderLine, sqlInsertOutbox, sqlCompleteKey, sqlSavepoint, sqlRollbackToSavepoint, sqlReleaseSavepoint}
+// hotStatements lists them, and those of idempotency keys, for preparing.
+var hotStatements = []string{sqlEmptyCart, sqlTakeStock, sqlInsertOrder, sqlInsertOrderLine, sqlInsertOutbox,
+	sqlCompleteKey, sqlSavepoint, sqlRollbackToSavepoint, sqlReleaseSavepoint,
+	sqlReadKey, sqlInsertKey, sqlTakeOverKey, sqlReleaseKey}
 
 // execer is what the order-writing functions need from a transaction.
 type execer interface {
@@ -145,9 +167,9 @@ type execer interface {
 	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
 }
 
-// preparedTx runs ExecContext through statements prepared once on the
-// writer connection, so the group committer does not parse the same SQL for
-// every order.
+// preparedTx runs ExecContext and QueryRowContext through statements
+// prepared once on the writer connection, so the group committer does not
+// parse the same SQL for every order.
 type preparedTx struct {
 	*sql.Tx
 	db *DB
@@ -159,6 +181,14 @@ func (t preparedTx) ExecContext(ctx context.Context, query string, args ...any) 
 		return t.Tx.StmtContext(ctx, st).ExecContext(ctx, args...)
 	}
 	return t.Tx.ExecContext(ctx, query, args...)
+}
+
+// QueryRowContext runs query as a prepared statement inside the transaction.
+func (t preparedTx) QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row {
+	if st, ok := t.db.stmts[query]; ok {
+		return t.Tx.StmtContext(ctx, st).QueryRowContext(ctx, args...)
+	}
+	return t.Tx.QueryRowContext(ctx, query, args...)
 }
 
 // prepareHot prepares hotStatements on the writer pool. It runs in Open

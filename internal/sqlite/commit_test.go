@@ -1,10 +1,13 @@
 package sqlite
 
 import (
+	"context"
 	"errors"
+	"fmt"
 	"path/filepath"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/souq-commerce/souq/internal/souq"
 )
@@ -126,5 +129,69 @@ func TestGroupCommitIsolatesFailures(t *testing.T) {
 	evs, err := db.PendingOutbox(t.Context(), 1000)
 	if err != nil || len(evs) != 10 {
 		t.Errorf("outbox: got %d events, %v; want 10", len(evs), err)
+	}
+}
+
+// TestKeyClaimsShareACommit shows that idempotency key claims ride the
+// group commit: claims made while the committer is busy are all written by
+// its next commit, not one commit (and one log sync) each.
+func TestKeyClaimsShareACommit(t *testing.T) {
+	db := openTest(t, filepath.Join(t.TempDir(), "souq.db"), Options{})
+	release := make(chan struct{})
+	busy := make(chan error, 1)
+	go func() { // holds the committer until release is closed
+		busy <- db.groupWrite(t.Context(), true, func(context.Context, execer) error { <-release; return nil })
+	}()
+	waitFor(t, "the committer to be busy", func() bool { return db.pending.Load() == 1 })
+	before := db.commits.Load()
+
+	const n = 50
+	now := time.Date(2026, 12, 5, 10, 0, 0, 0, time.UTC)
+	claims := make(chan error, n+1)
+	for i := range n {
+		go func() {
+			_, err := db.ClaimKey(t.Context(), fmt.Sprintf("key-%d", i), "hash", "owner", now, now.Add(-time.Hour))
+			claims <- err
+		}()
+	}
+	go func() { // the same key twice in one batch: the second finds it in flight
+		st, err := db.ClaimKey(t.Context(), "key-0", "hash", "owner", now, now.Add(-time.Hour))
+		if err == nil && !st.Exists {
+			st2, err2 := db.ClaimKey(t.Context(), "key-0", "hash", "owner", now, now.Add(-time.Hour))
+			if err2 == nil && !st2.InFlight {
+				err = fmt.Errorf("key-0 claimed twice")
+			}
+		}
+		claims <- err
+	}()
+	waitFor(t, "every claim to wait for the committer", func() bool { return db.pending.Load() == n+2 })
+	close(release)
+	if err := <-busy; err != nil {
+		t.Fatal(err)
+	}
+	for range n + 1 {
+		if err := <-claims; err != nil {
+			t.Fatalf("claim: %v", err)
+		}
+	}
+	if got := db.commits.Load() - before; got > 3 {
+		t.Errorf("commits for the busy write and %d claims: got %d, want at most 3 (one for the busy write, one for the claims, one for a re-claim)", n+1, got)
+	}
+	var keys int
+	if err := db.read.QueryRowContext(t.Context(), `SELECT COUNT(*) FROM idempotency_keys WHERE in_flight = 1`).Scan(&keys); err != nil {
+		t.Fatal(err)
+	}
+	if keys != n {
+		t.Errorf("keys in flight: got %d, want %d", keys, n)
+	}
+}
+
+// waitFor polls cond until it holds, for at most 10 s.
+func waitFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	for deadline := time.Now().Add(10 * time.Second); !cond(); time.Sleep(time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
 	}
 }

@@ -52,6 +52,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	_ "modernc.org/sqlite" // registers the "sqlite" driver
@@ -93,7 +94,9 @@ type DB struct {
 	sync  string
 	log   *slog.Logger
 
-	jobs      chan *orderJob // CreateOrder → committer; unbuffered
+	jobs      chan *writeJob // orders and key claims → committer; unbuffered
+	pending   atomic.Int64   // writes sent to the committer and not yet answered
+	commits   atomic.Int64   // group commits made
 	closing   chan struct{}  // closed by Close to stop the committer
 	committed chan struct{}  // closed when the committer has stopped
 	closeOnce sync.Once
@@ -138,7 +141,7 @@ func Open(ctx context.Context, path string, opt Options) (*DB, error) {
 		db.write.Close()
 		return nil, fmt.Errorf("sqlite: %w", err)
 	}
-	db.jobs, db.closing, db.committed = make(chan *orderJob), make(chan struct{}), make(chan struct{})
+	db.jobs, db.closing, db.committed = make(chan *writeJob), make(chan struct{}), make(chan struct{})
 	go db.commit()
 	db.log.Info("database open", "path", path, "synchronous", sync)
 	return db, nil

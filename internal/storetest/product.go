@@ -385,4 +385,3 @@ func keysetPages(t *testing.T, s Store, q catalog.Query, limit int) []souq.ID {
 	t.Fatalf("keyset paging of %+v did not end", q)
 	return nil
 }
-
