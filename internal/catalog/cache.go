@@ -2,6 +2,7 @@ package catalog
 
 import (
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/souq-commerce/souq/internal/souq"
@@ -57,4 +58,79 @@ func (c *productCache) forget(id souq.ID) {
 		delete(c.entries, e.p.Slug)
 	}
 	delete(c.entries, string(id))
+}
+
+// listingCache holds listing pages and per-market product counts. Every
+// change to products through the Service bumps its generation, which makes
+// every entry unusable at once.
+type listingCache struct {
+	gen    atomic.Uint64
+	pages  staleCache[string, listing]
+	counts staleCache[souq.MarketCode, []GroupCount]
+}
+
+func (c *listingCache) generation() uint64 { return c.gen.Load() }
+
+// invalidate makes every cached page and count unusable.
+func (c *listingCache) invalidate() { c.gen.Add(1) }
+
+// init sets the caches' lifetimes; Service calls it once.
+func (c *listingCache) init() {
+	c.pages = staleCache[string, listing]{ttl: listTTL, stale: listStale, max: maxCachedListings}
+	c.counts = staleCache[souq.MarketCode, []GroupCount]{ttl: countsTTL, stale: countsStale, max: len(souq.MarketCodes()) + 1}
+}
+
+// staleCache is a map of values that are fresh for ttl after they were
+// read, then served stale for up to stale more while one caller reads them
+// again (stale-while-revalidate). Values read under an older generation are
+// never served.
+type staleCache[K comparable, V any] struct {
+	ttl, stale time.Duration
+	max        int // past it the cache starts afresh
+
+	mu      sync.Mutex
+	entries map[K]*staleEntry[V]
+}
+
+type staleEntry[V any] struct {
+	v          V
+	gen        uint64
+	freshUntil time.Time
+	refreshing bool
+}
+
+// get returns the value for k when one of generation gen is fresh or still
+// servable. refresh is true for exactly one caller once the value is
+// stale: that caller must read it again and put it (or unmark k).
+func (c *staleCache[K, V]) get(k K, gen uint64, now time.Time) (v V, ok, refresh bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	e, found := c.entries[k]
+	if !found || e.gen != gen || now.After(e.freshUntil.Add(c.stale)) {
+		return v, false, false
+	}
+	if now.After(e.freshUntil) && !e.refreshing {
+		e.refreshing = true
+		return e.v, true, true
+	}
+	return e.v, true, false
+}
+
+// put stores a value read under generation gen.
+func (c *staleCache[K, V]) put(k K, gen uint64, v V, now time.Time) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.entries == nil || len(c.entries) >= c.max {
+		c.entries = make(map[K]*staleEntry[V])
+	}
+	c.entries[k] = &staleEntry[V]{v: v, gen: gen, freshUntil: now.Add(c.ttl)}
+}
+
+// unmark lets another caller refresh k after a refresh failed.
+func (c *staleCache[K, V]) unmark(k K) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if e, ok := c.entries[k]; ok {
+		e.refreshing = false
+	}
 }

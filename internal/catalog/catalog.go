@@ -40,7 +40,9 @@ type Service struct {
 // New returns a catalog service. now is the server clock (time.Now in
 // production).
 func New(store Store, now func() time.Time, log *slog.Logger) *Service {
-	return &Service{store: store, now: now, log: log.With("component", "catalog")}
+	s := &Service{store: store, now: now, log: log.With("component", "catalog")}
+	s.listings.init()
+	return s
 }
 
 // Now returns the server time the catalog prices by.

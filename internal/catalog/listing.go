@@ -9,8 +9,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/souq-commerce/souq/internal/souq"
@@ -36,20 +34,29 @@ const (
 // query stops, as it does when the caller's context ends.
 const QueryTimeout = 2 * time.Second
 
-// listTTL is how long a listing page is served from memory, and so the
-// longest the stock it shows may lag (the order transaction's conditional
-// decrement decides what sells). Product, price and stock changes made
-// through this service clear every cached page at once; sale prices are
-// applied to cached pages at each request, so a sale starts and ends on
-// time.
-const listTTL = time.Second
+// listTTL is how long a listing page is served from memory as fresh;
+// for listStale more it is still served while one request's worth of work
+// reads it again in the background, so a popular page never makes a
+// shopper wait for the database. The stock a listing shows may so lag by
+// up to listTTL+listStale (the order transaction's conditional decrement
+// decides what sells). Product, price and stock changes made through this
+// service make every cached page stale at once; sale prices are applied to
+// cached pages at each request, so a sale starts and ends on time.
+const (
+	listTTL   = time.Second
+	listStale = time.Second
+)
 
 // countsTTL is how long a market's product counts per category and brand
 // (facets, and the totals of listings without search) are served from
-// memory. They change only when products are created or their prices
-// change, which through this service clears them at once; changes made by
-// another instance are seen within countsTTL.
-const countsTTL = 10 * time.Second
+// memory as fresh, and countsStale how long more while they are read again
+// in the background. They change only when products are created or their
+// prices change, which through this service clears them at once; changes
+// made by another instance are seen within countsTTL+countsStale.
+const (
+	countsTTL   = 10 * time.Second
+	countsStale = 10 * time.Second
+)
 
 // maxCachedListings bounds the listing cache; past it the cache starts
 // afresh.
@@ -93,12 +100,15 @@ func (s *Service) List(ctx context.Context, in ListInput) (Page, error) {
 	now := s.now()
 	key := listingKey(q)
 	gen := s.listings.generation()
-	l, ok := s.listings.get(key, gen, time.Now())
-	if !ok {
+	l, ok, refresh := s.listings.pages.get(key, gen, time.Now())
+	switch {
+	case !ok:
 		if l, err = s.loadListing(ctx, q); err != nil {
 			return Page{}, err
 		}
-		s.listings.put(key, gen, l, time.Now())
+		s.listings.pages.put(key, gen, l, time.Now())
+	case refresh:
+		go s.refreshListing(key, gen, q)
 	}
 	sales, err := s.activeSales(ctx)
 	if err != nil {
@@ -165,6 +175,20 @@ type listing struct {
 	total    int
 	exact    bool
 	next     string
+}
+
+// refreshListing reads a stale cached page again, in the background: its
+// goroutine lasts at most QueryTimeout.
+func (s *Service) refreshListing(key string, gen uint64, q Query) {
+	ctx, cancel := context.WithTimeout(context.Background(), QueryTimeout)
+	defer cancel()
+	l, err := s.loadListing(ctx, q)
+	if err != nil {
+		s.listings.pages.unmark(key)
+		s.log.Warn("refresh a cached listing", "err", err)
+		return
+	}
+	s.listings.pages.put(key, gen, l, time.Now())
 }
 
 // loadListing reads a page and its total from the store, within
@@ -237,17 +261,30 @@ func facetList(counts map[string]int) []Facet {
 }
 
 // productCounts returns a market's product counts per category and brand,
-// cached for countsTTL.
+// cached (see countsTTL).
 func (s *Service) productCounts(ctx context.Context, m souq.MarketCode) ([]GroupCount, error) {
 	gen := s.listings.generation()
-	if c, ok := s.listings.counts(m, gen, time.Now()); ok {
-		return c, nil
+	c, ok, refresh := s.listings.counts.get(m, gen, time.Now())
+	switch {
+	case !ok:
+		var err error
+		if c, err = s.store.ProductCounts(ctx, m); err != nil {
+			return nil, fmt.Errorf("count products: %w", err)
+		}
+		s.listings.counts.put(m, gen, c, time.Now())
+	case refresh:
+		go func() {
+			ctx, cancel := context.WithTimeout(context.Background(), QueryTimeout)
+			defer cancel()
+			c, err := s.store.ProductCounts(ctx, m)
+			if err != nil {
+				s.listings.counts.unmark(m)
+				s.log.Warn("refresh cached product counts", "market", m, "err", err)
+				return
+			}
+			s.listings.counts.put(m, gen, c, time.Now())
+		}()
 	}
-	c, err := s.store.ProductCounts(ctx, m)
-	if err != nil {
-		return nil, fmt.Errorf("count products: %w", err)
-	}
-	s.listings.putCounts(m, gen, c, time.Now())
 	return c, nil
 }
 
@@ -313,72 +350,4 @@ func listingKey(q Query) string {
 		fmt.Fprintf(&b, "%s\x00%d\x00%s\x00%d", a.ID, a.Created.UnixMicro(), a.Name, a.Amount)
 	}
 	return b.String()
-}
-
-// listingCache holds listing pages and per-market counts. Every change to
-// products through the Service bumps its generation, which makes every
-// entry stale at once.
-type listingCache struct {
-	gen atomic.Uint64
-
-	mu      sync.Mutex
-	pages   map[string]cachedListing
-	markets map[souq.MarketCode]cachedCounts
-}
-
-type cachedListing struct {
-	l      listing
-	gen    uint64
-	expiry time.Time
-}
-
-type cachedCounts struct {
-	counts []GroupCount
-	gen    uint64
-	expiry time.Time
-}
-
-func (c *listingCache) generation() uint64 { return c.gen.Load() }
-
-// invalidate makes every cached page and count stale.
-func (c *listingCache) invalidate() { c.gen.Add(1) }
-
-func (c *listingCache) get(key string, gen uint64, now time.Time) (listing, bool) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	e, ok := c.pages[key]
-	if !ok || e.gen != gen || now.After(e.expiry) {
-		return listing{}, false
-	}
-	return e.l, true
-}
-
-// put stores a page read under generation gen; a page read before an
-// invalidation is never served after it.
-func (c *listingCache) put(key string, gen uint64, l listing, now time.Time) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.pages == nil || len(c.pages) >= maxCachedListings {
-		c.pages = make(map[string]cachedListing)
-	}
-	c.pages[key] = cachedListing{l: l, gen: gen, expiry: now.Add(listTTL)}
-}
-
-func (c *listingCache) counts(m souq.MarketCode, gen uint64, now time.Time) ([]GroupCount, bool) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	e, ok := c.markets[m]
-	if !ok || e.gen != gen || now.After(e.expiry) {
-		return nil, false
-	}
-	return e.counts, true
-}
-
-func (c *listingCache) putCounts(m souq.MarketCode, gen uint64, counts []GroupCount, now time.Time) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.markets == nil {
-		c.markets = make(map[souq.MarketCode]cachedCounts)
-	}
-	c.markets[m] = cachedCounts{counts: counts, gen: gen, expiry: now.Add(countsTTL)}
 }

@@ -3,7 +3,6 @@ package sqlite
 import (
 	"context"
 	"database/sql"
-	"errors"
 	"fmt"
 	"time"
 
@@ -16,7 +15,7 @@ const (
 	sqlReadKey = `SELECT hash, in_flight, status, body, created_at, updated_at
 		FROM idempotency_keys WHERE key = ?`
 	sqlInsertKey = `INSERT INTO idempotency_keys (key, hash, owner, in_flight, status, body, created_at, updated_at)
-		VALUES (?, ?, ?, 1, 0, NULL, ?, ?)`
+		VALUES (?, ?, ?, 1, 0, NULL, ?, ?) ON CONFLICT (key) DO NOTHING`
 	sqlTakeOverKey = `UPDATE idempotency_keys SET hash = ?, owner = ?, in_flight = 1, status = 0, body = NULL,
 		created_at = ?, updated_at = ? WHERE key = ?`
 	sqlReleaseKey = `DELETE FROM idempotency_keys WHERE key = ? AND in_flight = 1 AND created_at = ?`
@@ -47,16 +46,21 @@ func (db *DB) ClaimKey(ctx context.Context, key, hash, owner string, now, staleB
 }
 
 func claimKeyTx(ctx context.Context, tx execer, key, hash, owner string, now, staleBefore time.Time) (checkout.KeyState, error) {
+	// The usual case, a new key, is one statement.
+	n, err := rowsAffected(tx.ExecContext(ctx, sqlInsertKey, key, hash, owner, micros(now), micros(now)))
+	if err != nil {
+		return checkout.KeyState{}, fmt.Errorf("claim idempotency key: %w", err)
+	}
+	if n == 1 {
+		return checkout.KeyState{}, nil
+	}
 	var (
 		st               checkout.KeyState
 		created, updated int64
 	)
-	err := tx.QueryRowContext(ctx, sqlReadKey, key).
+	err = tx.QueryRowContext(ctx, sqlReadKey, key).
 		Scan(&st.Hash, &st.InFlight, &st.Result.Status, &st.Result.Body, &created, &updated)
 	switch {
-	case errors.Is(err, sql.ErrNoRows):
-		st = checkout.KeyState{}
-		_, err = tx.ExecContext(ctx, sqlInsertKey, key, hash, owner, micros(now), micros(now))
 	case err != nil:
 	case st.InFlight && updated < micros(staleBefore):
 		st = checkout.KeyState{}

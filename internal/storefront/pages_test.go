@@ -1,12 +1,15 @@
 package storefront
 
 import (
+	"fmt"
 	"net/http"
 	"net/url"
 	"regexp"
 	"strings"
 	"testing"
 
+	"github.com/souq-commerce/souq/internal/catalog"
+	"github.com/souq-commerce/souq/internal/souq"
 	"github.com/souq-commerce/souq/internal/storefront/i18n"
 )
 
@@ -265,5 +268,28 @@ func TestListPaging(t *testing.T) {
 	_, body, _ = f.get(f.client, "/en/c/skincare?sort=price_asc")
 	if strings.Index(body, "UAE Toner") > strings.Index(body, "Glow Serum") {
 		t.Errorf("price_asc: AED 45 toner listed after AED 89 serum")
+	}
+}
+
+// TestBroadSearchPages shows a search matching more products than are
+// counted as "N or more", with pages that go on past the counted ones.
+func TestBroadSearchPages(t *testing.T) {
+	f := newFixture(t)
+	ins := make([]catalog.ProductInput, catalog.SearchCountCap+30)
+	for i := range ins {
+		ins[i] = catalog.ProductInput{SKU: fmt.Sprintf("BULK-%05d", i), Slug: fmt.Sprintf("bulk-%d", i), Brand: "COSRX",
+			Category: "skincare", Name: souq.Localized{EN: fmt.Sprintf("Bulk Serum %d", i), AR: fmt.Sprintf("سيروم %d", i)},
+			Prices: price(5000)}
+	}
+	if _, err := f.catalog.CreateMany(t.Context(), ins); err != nil {
+		t.Fatal(err)
+	}
+	c := f.newClient()
+	_, body, _ := f.get(c, "/en/search?q=bulk+serum")
+	mustContain(t, "broad search", body, "Products found: 1000 or more", "Page 1<", `href="/en/search?page=2&amp;q=bulk&#43;serum" rel="next"`)
+	_, body, _ = f.get(c, "/ar/search?q=bulk+serum&page=43")
+	mustContain(t, "page 43 of a broad search", body, "عدد المنتجات: ١٠٣٠ أو أكثر", `rel="prev"`)
+	if strings.Contains(body, `rel="next"`) {
+		t.Error("the last page of a broad search links to a next page")
 	}
 }

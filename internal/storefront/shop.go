@@ -121,8 +121,9 @@ type listPage struct {
 	Sorts     []option
 	Items     []card
 	Total     int
+	Exact     bool // Total is exact; else at least Total match (a broad search)
 	Page      int
-	Pages     int
+	Pages     int // 0 when the total is not exact
 	PrevURL   string
 	NextURL   string
 	Empty     string // the message when nothing matches
@@ -209,8 +210,10 @@ func (s *Storefront) list(v *visit, f catalog.Facets, p listPage) error {
 	if err != nil {
 		return err
 	}
-	p.Items, p.Total, p.Page = s.cards(v, page.Items), page.Total, pageNo
-	p.Pages = max(1, (page.Total+listPageSize-1)/listPageSize)
+	p.Items, p.Total, p.Exact, p.Page = s.cards(v, page.Items), page.Total, page.TotalExact, pageNo
+	if p.Exact {
+		p.Pages = max(1, (page.Total+listPageSize-1)/listPageSize)
+	}
 	p.FirstItem = (pageNo-1)*listPageSize + 1
 	link := func(n int) string {
 		u := url.Values{}
@@ -231,10 +234,13 @@ func (s *Storefront) list(v *visit, f catalog.Facets, p listPage) error {
 		}
 		return p.Action + "?" + u.Encode()
 	}
-	if pageNo > 1 {
+	switch {
+	case pageNo > 1 && p.Pages > 0:
 		p.PrevURL = link(min(pageNo-1, p.Pages))
+	case pageNo > 1:
+		p.PrevURL = link(pageNo - 1)
 	}
-	if pageNo < p.Pages {
+	if pageNo < p.Pages || p.Pages == 0 && page.NextCursor != "" && pageNo < catalog.MaxPagedItems/listPageSize {
 		p.NextURL = link(pageNo + 1)
 	}
 	if len(p.Items) == 0 {

@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"time"
 )
 
@@ -19,11 +20,9 @@ import (
 // waits for /readyz and returns the base URL and a function that stops the
 // server with SIGINT and waits for it.
 func Start(dir string, args ...string) (base string, stop func(), err error) {
-	bin := filepath.Join(dir, "souq")
-	build := exec.Command("go", "build", "-o", bin, "./cmd/souq")
-	build.Stdout, build.Stderr = os.Stderr, os.Stderr
-	if err := build.Run(); err != nil {
-		return "", nil, fmt.Errorf("build souq (run from the repository root): %w", err)
+	bin, err := build(dir)
+	if err != nil {
+		return "", nil, err
 	}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -51,4 +50,30 @@ func Start(dir string, args ...string) (base string, stop func(), err error) {
 	}
 	stop()
 	return "", nil, errors.New("server not ready after a minute")
+}
+
+// Seed builds ./cmd/souq into dir and runs `souq seed --data <dir>/data
+// --products n`: the catalogue Start's server will serve.
+func Seed(dir string, n int) error {
+	bin, err := build(dir)
+	if err != nil {
+		return err
+	}
+	seed := exec.Command(bin, "seed", "--data", filepath.Join(dir, "data"), "--products", strconv.Itoa(n))
+	seed.Stdout, seed.Stderr = os.Stderr, os.Stderr
+	if err := seed.Run(); err != nil {
+		return fmt.Errorf("souq seed --products %d: %w", n, err)
+	}
+	return nil
+}
+
+// build builds ./cmd/souq into dir and returns the binary's path.
+func build(dir string) (string, error) {
+	bin := filepath.Join(dir, "souq")
+	build := exec.Command("go", "build", "-o", bin, "./cmd/souq")
+	build.Stdout, build.Stderr = os.Stderr, os.Stderr
+	if err := build.Run(); err != nil {
+		return "", fmt.Errorf("build souq (run from the repository root): %w", err)
+	}
+	return bin, nil
 }
