@@ -15,6 +15,7 @@ package main
 
 import (
 	"bytes"
+	"crypto/rand"
 	"encoding/json"
 	"flag"
 	"fmt"
@@ -108,9 +109,6 @@ func run() error {
 	return nil
 }
 
-// benchStart tells this run's keys from an earlier run's.
-var benchStart = time.Now().UnixNano()
-
 func createProducts(client *http.Client, base string, n int) ([]string, error) {
 	ids := make([]string, 0, n)
 	for i := range n {
@@ -152,8 +150,9 @@ func orderBody(ids []string, i int) []byte {
 	return b
 }
 
-// placeOrder places order number i, with the Idempotency-Key bench-<i>
-// when keyed, and checks it was created.
+// placeOrder places order number i, with a random Idempotency-Key (as
+// clients make them: a UUID's worth of random hex) when keyed, and checks
+// it was created.
 func placeOrder(client *http.Client, base string, ids []string, i int, keyed bool) error {
 	req, err := http.NewRequest("POST", base+"/api/v1/orders", bytes.NewReader(orderBody(ids, i)))
 	if err != nil {
@@ -161,7 +160,7 @@ func placeOrder(client *http.Client, base string, ids []string, i int, keyed boo
 	}
 	req.Header.Set("Content-Type", "application/json")
 	if keyed {
-		req.Header.Set("Idempotency-Key", fmt.Sprintf("bench-%d-%d", benchStart, i))
+		req.Header.Set("Idempotency-Key", rand.Text())
 	}
 	resp, err := client.Do(req)
 	if err != nil {

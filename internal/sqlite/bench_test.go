@@ -3,19 +3,33 @@ package sqlite
 import (
 	"fmt"
 	"path/filepath"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/souq-commerce/souq/internal/checkout"
 	"github.com/souq-commerce/souq/internal/souq"
 )
 
 // BenchmarkCreateOrder places orders of 1 to 3 lines from parallel
 // goroutines, as checkout does during a sale, and reports orders per second
 // for each synchronous mode.
+//
+// The keyed variants claim an idempotency key before each order and
+// complete it with a stored response of 1 KB in the order, as keyed
+// checkout does.
 func BenchmarkCreateOrder(b *testing.B) {
-	for _, sync := range []string{SyncFull, SyncNormal} {
-		b.Run(sync, func(b *testing.B) {
+	for _, bc := range []struct {
+		sync  string
+		keyed bool
+	}{{SyncFull, false}, {SyncFull, true}, {SyncNormal, false}, {SyncNormal, true}} {
+		name := bc.sync
+		if bc.keyed {
+			name += "/keyed"
+		}
+		sync := bc.sync
+		b.Run(name, func(b *testing.B) {
 			db := openTest(b, filepath.Join(b.TempDir(), "souq.db"), Options{Synchronous: sync})
 			products := make([]souq.Product, 3)
 			for i := range products {
@@ -40,7 +54,16 @@ func BenchmarkCreateOrder(b *testing.B) {
 						b.Error(err)
 						return
 					}
-					if err := db.CreateOrder(b.Context(), o, ev, nil); err != nil {
+					var done *checkout.KeyResult
+					if bc.keyed {
+						key, now := string(o.ID), time.Now().UTC()
+						if _, err := db.ClaimKey(b.Context(), key, "hash", "bench", now, now.Add(-time.Hour)); err != nil {
+							b.Error(err)
+							return
+						}
+						done = &checkout.KeyResult{Key: key, ClaimedAt: now, Status: 201, Body: response}
+					}
+					if err := db.CreateOrder(b.Context(), o, ev, done); err != nil {
 						b.Error(err)
 						return
 					}
@@ -50,6 +73,9 @@ func BenchmarkCreateOrder(b *testing.B) {
 		})
 	}
 }
+
+// response stands for a stored order response.
+var response = []byte(`{"id":"ord_x","body":"` + strings.Repeat("x", 1000) + `"}`)
 
 // benchOrder returns order number n with one unit of each product.
 func benchOrder(n int64, products []souq.Product) souq.Order {

@@ -43,9 +43,13 @@ type writeJob struct {
 // all. CreateOrder returns only after the commit, so a nil error means the
 // order is durable to the configured synchronous mode.
 func (db *DB) CreateOrder(ctx context.Context, o souq.Order, event souq.OutboxEvent, done *checkout.KeyResult) error {
-	return db.groupWrite(ctx, false, func(ctx context.Context, tx execer) error {
-		return createOrderTx(ctx, tx, o, event, done)
+	err := db.groupWrite(ctx, false, func(ctx context.Context, tx execer) error {
+		return db.createOrderTx(ctx, tx, o, event, done)
 	})
+	if err == nil && done != nil {
+		db.claims.drop(done.Key, done.ClaimedAt) // done now: its row answers from here on
+	}
+	return err
 }
 
 // groupWrite has the committer run write in its next group commit, inside
@@ -149,17 +153,15 @@ const (
 			brand, category, quantity, unit_price, on_sale, line_total, vat, vat_basis_points)
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
 	sqlInsertOutbox = `INSERT INTO outbox (id, name, payload, created_at) VALUES (?, ?, ?, ?)`
-	sqlCompleteKey  = `UPDATE idempotency_keys
-		SET in_flight = 0, status = ?, body = ?, updated_at = ? WHERE key = ? AND in_flight = 1 AND created_at = ?`
 	sqlSavepoint           = `SAVEPOINT create_order`
 	sqlRollbackToSavepoint = `ROLLBACK TO create_order`
 	sqlReleaseSavepoint    = `RELEASE create_order`
 )
 
-// hotStatements lists them, and those of idempotency keys, for preparing.
+// hotStatements lists them, and the completion of idempotency keys, for
+// preparing.
 var hotStatements = []string{sqlEmptyCart, sqlTakeStock, sqlInsertOrder, sqlInsertOrderLine, sqlInsertOutbox,
-	sqlCompleteKey, sqlSavepoint, sqlRollbackToSavepoint, sqlReleaseSavepoint,
-	sqlReadKey, sqlInsertKey, sqlTakeOverKey, sqlReleaseKey}
+	sqlCompleteKey, sqlSavepoint, sqlRollbackToSavepoint, sqlReleaseSavepoint}
 
 // execer is what the order-writing functions need from a transaction.
 type execer interface {

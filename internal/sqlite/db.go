@@ -103,6 +103,7 @@ type DB struct {
 
 	stmts     map[string]*sql.Stmt // hot statements prepared on the writer pool; read-only after Open
 	readStmts readStmts            // listing statements prepared on the reader pool on first use
+	claims    claims               // idempotency keys in flight (idempotency.go)
 }
 
 // Open opens (creating if needed) the database file at path, applies the

@@ -4,136 +4,202 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"sync"
 	"time"
 
 	"github.com/souq-commerce/souq/internal/checkout"
 	"github.com/souq-commerce/souq/internal/souq"
 )
 
-// The statements of idempotency keys on the order path, prepared at Open.
+// Idempotency keys
+//
+// A key has two states. In flight (claimed, its request running) it lives
+// in memory, in claims; done (its order committed) it is a row of
+// idempotency_keys, written by the order's own transaction with the
+// response to replay. So a keyed order costs one row more than an unkeyed
+// one and no write of its own: no durable commit for the claim, none for a
+// release.
+//
+// That is sound because one process owns a SQLite file (docs/storage.md):
+// no other process could see a claim, and a claim's only purpose is to
+// stop a second request with the same key while the first runs, in this
+// process. A crash loses the claims and nothing else: no order committed
+// under them (the order and its done row commit together), so the retries
+// place their orders at once, as ReleaseClaims did for durable claims. And
+// whatever happens to claims, a key is done at most once: the done row is
+// written only over no row or an in-flight one (left by an older version),
+// so a second order under the same key fails its transaction (ErrConflict)
+// instead of committing.
+
+// The statements of done keys.
 const (
 	sqlReadKey = `SELECT hash, in_flight, status, body, created_at, updated_at
 		FROM idempotency_keys WHERE key = ?`
-	sqlInsertKey = `INSERT INTO idempotency_keys (key, hash, owner, in_flight, status, body, created_at, updated_at)
-		VALUES (?, ?, ?, 1, 0, NULL, ?, ?) ON CONFLICT (key) DO NOTHING`
-	sqlTakeOverKey = `UPDATE idempotency_keys SET hash = ?, owner = ?, in_flight = 1, status = 0, body = NULL,
-		created_at = ?, updated_at = ? WHERE key = ?`
-	sqlReleaseKey = `DELETE FROM idempotency_keys WHERE key = ? AND in_flight = 1 AND created_at = ?`
+	sqlCompleteKey = `INSERT INTO idempotency_keys (key, hash, owner, in_flight, status, body, created_at, updated_at)
+		VALUES (?, ?, ?, 0, ?, ?, ?, ?)
+		ON CONFLICT (key) DO UPDATE SET hash = excluded.hash, owner = excluded.owner, in_flight = 0,
+			status = excluded.status, body = excluded.body, created_at = excluded.created_at, updated_at = excluded.updated_at
+		WHERE in_flight = 1`
 )
 
-// ClaimKey claims an idempotency key for a request whose body hashes to
-// hash. It inserts the key as in flight and returns a zero KeyState, or
-// returns the key's existing state: in flight (the claim is refused) or done
-// (with the stored response). A key in flight since before staleBefore is
-// taken over as if it were new: its hash and times are replaced and a zero
-// KeyState is returned. owner is recorded as the claim's holder.
-//
-// The claim rides the order committer's group commit (see CreateOrder), so
-// a keyed order costs no durable commit of its own: claims and orders of
-// concurrent requests share one log sync. Claims of one key within a batch
-// are written one after the other in it, so the second sees the first.
-func (db *DB) ClaimKey(ctx context.Context, key, hash, owner string, now, staleBefore time.Time) (checkout.KeyState, error) {
-	var st checkout.KeyState
-	err := db.groupWrite(ctx, true, func(ctx context.Context, tx execer) error {
-		var err error
-		st, err = claimKeyTx(ctx, tx, key, hash, owner, now, staleBefore)
-		return err
-	})
-	if err != nil {
-		return checkout.KeyState{}, err
-	}
-	return st, nil
+// claims are the keys in flight in this process.
+type claims struct {
+	mu sync.Mutex
+	m  map[string]claim
 }
 
-func claimKeyTx(ctx context.Context, tx execer, key, hash, owner string, now, staleBefore time.Time) (checkout.KeyState, error) {
-	// The usual case, a new key, is one statement.
-	n, err := rowsAffected(tx.ExecContext(ctx, sqlInsertKey, key, hash, owner, micros(now), micros(now)))
-	if err != nil {
-		return checkout.KeyState{}, fmt.Errorf("claim idempotency key: %w", err)
+// claim is a key in flight: the request's body hash, the process that
+// claimed it and when (which identifies the claim).
+type claim struct {
+	hash, owner string
+	at          time.Time
+}
+
+// take claims key for a request unless a claim made at or after
+// staleBefore holds it, which it returns.
+func (c *claims) take(key string, cl claim, staleBefore time.Time) (held claim, ok bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if cur, found := c.m[key]; found && !cur.at.Before(staleBefore) {
+		return cur, false
 	}
-	if n == 1 {
-		return checkout.KeyState{}, nil
+	if c.m == nil {
+		c.m = make(map[string]claim)
 	}
+	c.m[key] = cl
+	return cl, true
+}
+
+// holder returns the claim on key made at at, if it still holds the key.
+func (c *claims) holder(key string, at time.Time) (claim, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	cur, ok := c.m[key]
+	return cur, ok && cur.at.Equal(at)
+}
+
+// drop ends the claim on key made at at, if it still holds the key.
+func (c *claims) drop(key string, at time.Time) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if cur, ok := c.m[key]; ok && cur.at.Equal(at) {
+		delete(c.m, key)
+	}
+}
+
+// dropWhere ends every claim for which match is true and returns how many.
+func (c *claims) dropWhere(match func(claim) bool) int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	n := 0
+	for k, cl := range c.m {
+		if match(cl) {
+			delete(c.m, k)
+			n++
+		}
+	}
+	return n
+}
+
+// ClaimKey claims an idempotency key for a request whose body hashes to
+// hash. It claims the key (in memory) and returns a zero KeyState, or
+// returns the key's existing state: in flight (the claim is refused) or done
+// (with the stored response). A key in flight since before staleBefore is
+// taken over as if it were new. owner is recorded as the claim's holder.
+func (db *DB) ClaimKey(ctx context.Context, key, hash, owner string, now, staleBefore time.Time) (checkout.KeyState, error) {
+	mine := claim{hash: hash, owner: owner, at: now}
+	if held, ok := db.claims.take(key, mine, staleBefore); !ok {
+		return checkout.KeyState{Exists: true, Hash: held.hash, InFlight: true}, nil
+	}
+	// Claimed; unless the key is done already. Its done row, if any, was
+	// committed before its claim was dropped, so this read sees it.
 	var (
 		st               checkout.KeyState
 		created, updated int64
 	)
-	err = tx.QueryRowContext(ctx, sqlReadKey, key).
-		Scan(&st.Hash, &st.InFlight, &st.Result.Status, &st.Result.Body, &created, &updated)
-	switch {
-	case err != nil:
-	case st.InFlight && updated < micros(staleBefore):
-		st = checkout.KeyState{}
-		_, err = tx.ExecContext(ctx, sqlTakeOverKey, hash, owner, micros(now), micros(now), key)
-	case st.InFlight:
-		st = checkout.KeyState{Exists: true, Hash: st.Hash, InFlight: true} // no response yet
-	default:
-		st.Exists = true
-		st.Result.Key, st.Result.ClaimedAt = key, fromMicros(created)
-	}
+	err := db.queryRead(ctx, sqlReadKey, []any{key}, func(rows *sql.Rows) error {
+		return rows.Scan(&st.Hash, &st.InFlight, &st.Result.Status, &st.Result.Body, &created, &updated)
+	})
 	if err != nil {
+		db.claims.drop(key, now)
 		return checkout.KeyState{}, fmt.Errorf("claim idempotency key: %w", err)
 	}
+	switch {
+	case st.Hash == "": // no row: a new key
+		return checkout.KeyState{}, nil
+	case st.InFlight && updated < micros(staleBefore):
+		return checkout.KeyState{}, nil // a stale in-flight row of an older version: taken over
+	case st.InFlight:
+		db.claims.drop(key, now)
+		return checkout.KeyState{Exists: true, Hash: st.Hash, InFlight: true}, nil
+	}
+	db.claims.drop(key, now)
+	st.Exists = true
+	st.Result.Key, st.Result.ClaimedAt = key, fromMicros(created)
 	return st, nil
 }
 
-// completeKey records the response of the request holding an in-flight key
-// under the claim made at r.ClaimedAt (the key's created_at). It is part of
-// the order transaction; a key not in flight under that claim any more means
-// it was released or another request took it over, so the order must not
-// commit.
-func completeKey(ctx context.Context, tx execer, r checkout.KeyResult, at time.Time) error {
+// completeKey records, in the order transaction, the response of the
+// request whose claim on r.Key was made at r.ClaimedAt. A key no longer
+// held by that claim (released, or taken over) or done already means the
+// order must not commit: ErrConflict.
+func (db *DB) completeKey(ctx context.Context, tx execer, r checkout.KeyResult, at time.Time) error {
+	cl, ok := db.claims.holder(r.Key, r.ClaimedAt)
+	if !ok {
+		return errNotHeld
+	}
 	n, err := rowsAffected(tx.ExecContext(ctx, sqlCompleteKey,
-		r.Status, r.Body, micros(at), r.Key, micros(r.ClaimedAt)))
+		r.Key, cl.hash, cl.owner, r.Status, r.Body, micros(r.ClaimedAt), micros(at)))
 	if err != nil {
 		return fmt.Errorf("complete idempotency key: %w", err)
 	}
 	if n == 0 {
-		return souq.Errorf(souq.ErrConflict, "the idempotency key is no longer held by this request")
+		return errNotHeld
 	}
 	return nil
 }
 
-// ReleaseKey deletes a key in flight under the claim made at claimedAt so
+// errNotHeld refuses an order completing a key its request no longer holds.
+var errNotHeld = souq.Errorf(souq.ErrConflict, "the idempotency key is no longer held by this request")
+
+// ReleaseKey frees a key in flight under the claim made at claimedAt so
 // the client may retry with it. A completed, re-claimed or unknown key is
-// left as it is.
-// It rides the group commit too: a flash sale's sold-out orders release
+// left as it is. It writes nothing: a flash sale's sold-out orders release
 // their keys by the thousand.
 func (db *DB) ReleaseKey(ctx context.Context, key string, claimedAt time.Time) error {
-	return db.groupWrite(ctx, true, func(ctx context.Context, tx execer) error {
-		if _, err := tx.ExecContext(ctx, sqlReleaseKey, key, micros(claimedAt)); err != nil {
-			return fmt.Errorf("release idempotency key: %w", err)
-		}
-		return nil
-	})
+	db.claims.drop(key, claimedAt)
+	return nil
 }
 
-// ReleaseClaims deletes every key in flight under a claim that owner does
-// not hold, and returns how many.
+// ReleaseClaims frees every key in flight under a claim that owner does
+// not hold, in memory and as rows an older version left, and returns how
+// many.
 func (db *DB) ReleaseClaims(ctx context.Context, owner string) (int, error) {
-	var n int64
+	n := db.claims.dropWhere(func(c claim) bool { return c.owner != owner })
+	var rows int64
 	err := db.writeTx(ctx, func(tx *sql.Tx) error {
 		var err error
-		n, err = rowsAffected(tx.ExecContext(ctx, `DELETE FROM idempotency_keys WHERE in_flight = 1 AND owner <> ?`, owner))
+		rows, err = rowsAffected(tx.ExecContext(ctx, `DELETE FROM idempotency_keys WHERE in_flight = 1 AND owner <> ?`, owner))
 		if err != nil {
 			return fmt.Errorf("release idempotency claims: %w", err)
 		}
 		return nil
 	})
-	return int(n), err
+	return n + int(rows), err
 }
 
 // DeleteKeysBefore removes keys created before t, done or in flight, and
 // returns how many.
 func (db *DB) DeleteKeysBefore(ctx context.Context, t time.Time) (int, error) {
-	var n int64
+	n := db.claims.dropWhere(func(c claim) bool { return c.at.Before(t) })
+	var rows int64
 	err := db.writeTx(ctx, func(tx *sql.Tx) error {
 		var err error
-		n, err = rowsAffected(tx.ExecContext(ctx, `DELETE FROM idempotency_keys WHERE created_at < ?`, micros(t)))
+		rows, err = rowsAffected(tx.ExecContext(ctx, `DELETE FROM idempotency_keys WHERE created_at < ?`, micros(t)))
 		if err != nil {
 			return fmt.Errorf("delete idempotency keys: %w", err)
 		}
 		return nil
 	})
-	return int(n), err
+	return n + int(rows), err
 }

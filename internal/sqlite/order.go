@@ -20,7 +20,7 @@ import (
 // for an unknown product). When done names a key that is no longer in flight
 // (released, or taken over and completed by another request) the error is an
 // ErrConflict. The caller rolls back what it wrote on any error.
-func createOrderTx(ctx context.Context, tx execer, o souq.Order, event souq.OutboxEvent, done *checkout.KeyResult) error {
+func (db *DB) createOrderTx(ctx context.Context, tx execer, o souq.Order, event souq.OutboxEvent, done *checkout.KeyResult) error {
 	for _, l := range o.Lines {
 		if err := takeStock(ctx, tx, l, o.CreatedAt); err != nil {
 			return err
@@ -38,7 +38,7 @@ func createOrderTx(ctx context.Context, tx execer, o souq.Order, event souq.Outb
 		}
 	}
 	if done != nil {
-		return completeKey(ctx, tx, *done, o.CreatedAt)
+		return db.completeKey(ctx, tx, *done, o.CreatedAt)
 	}
 	return nil
 }

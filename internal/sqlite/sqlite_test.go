@@ -249,3 +249,39 @@ func TestOpenRejectsBadPath(t *testing.T) {
 		}
 	}
 }
+
+// TestDoneKeyIsNeverDoneTwice shows the guard under the in-memory claims:
+// even when a claim is made on a key that is done already (as a second
+// process on the same file, which is not supported, would), the order
+// completing it again does not commit.
+func TestDoneKeyIsNeverDoneTwice(t *testing.T) {
+	db := openTest(t, filepath.Join(t.TempDir(), "souq.db"), Options{})
+	p := souq.Product{ID: "prd_a", SKU: "SKN-001", Slug: "snail", Stock: 5, Prices: map[souq.MarketCode]int64{}}
+	if err := db.CreateProduct(t.Context(), p, ""); err != nil {
+		t.Fatal(err)
+	}
+	t0 := time.Date(2026, 12, 5, 10, 0, 0, 0, time.UTC)
+	order := func(id souq.ID, claimedAt time.Time) error {
+		o := souq.Order{ID: id, Status: souq.StatusPlaced, Lines: []souq.OrderLine{{ProductID: p.ID, SKU: p.SKU, Quantity: 1}}}
+		return db.CreateOrder(t.Context(), o, souq.OutboxEvent{ID: souq.ID("evt_" + id)},
+			&checkout.KeyResult{Key: "k", ClaimedAt: claimedAt, Status: 201, Body: []byte(`{"id":"` + string(id) + `"}`)})
+	}
+	if st, err := db.ClaimKey(t.Context(), "k", "hash", "me", t0, t0.Add(-time.Hour)); err != nil || st.Exists {
+		t.Fatalf("claim: got %+v, %v", st, err)
+	}
+	if err := order("ord_1", t0); err != nil {
+		t.Fatalf("first order: %v", err)
+	}
+	t1 := t0.Add(time.Minute)
+	db.claims.take("k", claim{hash: "hash", owner: "other process", at: t1}, t1)
+	if err := order("ord_2", t1); !errors.Is(err, souq.ErrConflict) {
+		t.Errorf("second order under a done key: got %v, want ErrConflict", err)
+	}
+	if _, err := db.Order(t.Context(), "ord_2"); !errors.Is(err, souq.ErrNotFound) {
+		t.Errorf("second order: got %v, want not found", err)
+	}
+	st, err := db.ClaimKey(t.Context(), "k", "hash", "me", t1.Add(time.Hour), t1.Add(time.Hour))
+	if err != nil || !st.Exists || st.InFlight || string(st.Result.Body) != `{"id":"ord_1"}` {
+		t.Errorf("key after both: got %+v, %v; want done with the first order's response", st, err)
+	}
+}
