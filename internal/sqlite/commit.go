@@ -152,7 +152,7 @@ const (
 	sqlInsertOrderLine = `INSERT INTO order_lines (order_id, line_no, product_id, sku, name_en, name_ar,
 			brand, category, quantity, unit_price, on_sale, line_total, vat, vat_basis_points)
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
-	sqlInsertOutbox = `INSERT INTO outbox (id, name, payload, created_at) VALUES (?, ?, ?, ?)`
+	sqlInsertOutbox        = `INSERT INTO outbox (id, name, payload, created_at) VALUES (?, ?, ?, ?)`
 	sqlSavepoint           = `SAVEPOINT create_order`
 	sqlRollbackToSavepoint = `ROLLBACK TO create_order`
 	sqlReleaseSavepoint    = `RELEASE create_order`
