@@ -60,13 +60,15 @@ func (c *productCache) forget(id souq.ID) {
 	delete(c.entries, string(id))
 }
 
-// listingCache holds listing pages and per-market product counts. Every
+// listingCache holds listing pages, per-market product counts and search
+// match counts. Every
 // change to products through the Service bumps its generation, which makes
 // every entry unusable at once.
 type listingCache struct {
-	gen    atomic.Uint64
-	pages  staleCache[string, listing]
-	counts staleCache[souq.MarketCode, []GroupCount]
+	gen      atomic.Uint64
+	pages    staleCache[string, listing]
+	counts   staleCache[souq.MarketCode, []GroupCount]
+	searches staleCache[string, int] // match counts of searches
 }
 
 func (c *listingCache) generation() uint64 { return c.gen.Load() }
@@ -78,6 +80,7 @@ func (c *listingCache) invalidate() { c.gen.Add(1) }
 func (c *listingCache) init() {
 	c.pages = staleCache[string, listing]{ttl: listTTL, stale: listStale, max: maxCachedListings}
 	c.counts = staleCache[souq.MarketCode, []GroupCount]{ttl: countsTTL, stale: countsStale, max: len(souq.MarketCodes()) + 1}
+	c.searches = staleCache[string, int]{ttl: countsTTL, stale: countsStale, max: maxCachedListings}
 }
 
 // staleCache is a map of values that are fresh for ttl after they were

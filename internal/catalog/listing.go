@@ -219,9 +219,9 @@ func (s *Service) loadListing(ctx context.Context, q Query) (listing, error) {
 		}
 		return l, nil
 	}
-	n, err := s.store.CountProducts(ctx, q, SearchCountCap+1)
+	n, err := s.searchCount(ctx, q)
 	if err != nil {
-		return listing{}, fmt.Errorf("count products: %w", err)
+		return listing{}, err
 	}
 	l.total = n
 	if n > SearchCountCap {
@@ -232,6 +232,38 @@ func (s *Service) loadListing(ctx context.Context, q Query) (listing, error) {
 		l.total, l.exact = max(SearchCountCap, seen), false
 	}
 	return l, nil
+}
+
+// searchCount counts a search's matches up to SearchCountCap+1, cached
+// like the product counts (see countsTTL): the matches change only when
+// products do, not with stock, and all the pages and sorts of a search
+// share the count.
+func (s *Service) searchCount(ctx context.Context, q Query) (int, error) {
+	q.Sort, q.After, q.Offset, q.Limit = "", nil, 0, 0
+	key := listingKey(q)
+	gen := s.listings.generation()
+	n, ok, refresh := s.listings.searches.get(key, gen, time.Now())
+	switch {
+	case !ok:
+		var err error
+		if n, err = s.store.CountProducts(ctx, q, SearchCountCap+1); err != nil {
+			return 0, fmt.Errorf("count products: %w", err)
+		}
+		s.listings.searches.put(key, gen, n, time.Now())
+	case refresh:
+		go func() {
+			ctx, cancel := context.WithTimeout(context.Background(), QueryTimeout)
+			defer cancel()
+			n, err := s.store.CountProducts(ctx, q, SearchCountCap+1)
+			if err != nil {
+				s.listings.searches.unmark(key)
+				s.log.Warn("refresh a cached search count", "err", err)
+				return
+			}
+			s.listings.searches.put(key, gen, n, time.Now())
+		}()
+	}
+	return n, nil
 }
 
 // Facets returns the categories and brands of the products sold in a

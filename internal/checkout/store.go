@@ -33,10 +33,10 @@ type Store interface {
 		event func(souq.Order) (souq.OutboxEvent, error)) (souq.Order, error)
 
 	// ClaimKey claims an idempotency key for a request whose body hashes to
-	// hash, the claim being identified by now. It inserts the key as in
-	// flight and returns a zero KeyState, or
-	// returns the key's existing state: in flight (the claim is refused) or
-	// done (with the stored response). A key that has been in flight since
+	// hash, the claim being identified by now. It marks the key in flight
+	// (where every process placing orders on the store sees it) and returns
+	// a zero KeyState, or returns the key's existing state: in flight (the
+	// claim is refused) or done (with the stored response). A key that has been in flight since
 	// before staleBefore is taken over as if it were new; its earlier holder
 	// crashed before its order committed, since the order and the key's
 	// completion commit together. owner identifies the process making the

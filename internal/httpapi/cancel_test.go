@@ -3,7 +3,9 @@ package httpapi
 import (
 	"context"
 	"fmt"
+	"io"
 	"net"
+	"net/http"
 	"net/http/httptest"
 	"path/filepath"
 	"syscall"
@@ -29,6 +31,11 @@ type spinningStore struct {
 func (s spinningStore) ListProducts(ctx context.Context, q catalog.Query) ([]souq.Product, error) {
 	close(s.started)
 	defer close(s.stopped)
+	return spin(ctx)
+}
+
+// spin keeps a core busy until ctx ends.
+func spin(ctx context.Context) ([]souq.Product, error) {
 	for x := 0; ; x++ {
 		if x%1_000_000 == 0 && ctx.Err() != nil {
 			return nil, ctx.Err()
@@ -45,10 +52,9 @@ func cpuUsed(t *testing.T) time.Duration {
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
-// TestListingStopsWhenClientLeaves sends a listing whose database work
-// never ends, closes the connection, and checks that the work stops and
-// the server's CPU goes idle again.
-func TestListingStopsWhenClientLeaves(t *testing.T) {
+// newSpinningServer serves the API over a spinningStore.
+func newSpinningServer(t *testing.T) (*httptest.Server, spinningStore) {
+	t.Helper()
 	db, err := sqlite.Open(t.Context(), filepath.Join(t.TempDir(), "souq.db"), sqlite.Options{})
 	if err != nil {
 		t.Fatal(err)
@@ -58,7 +64,37 @@ func TestListingStopsWhenClientLeaves(t *testing.T) {
 	cat := catalog.New(store, time.Now, testLogger(t))
 	srv := httptest.NewServer(NewServer(Deps{Catalog: cat, Registry: prometheus.NewRegistry(), Ready: db.Ready}))
 	t.Cleanup(srv.Close)
+	return srv, store
+}
 
+// TestListingHasATimeLimit sends a listing whose database work never ends
+// and stays connected: the request ends after catalog.QueryTimeout with a
+// 503 that says to retry, and the work stops.
+func TestListingHasATimeLimit(t *testing.T) {
+	srv, store := newSpinningServer(t)
+	client := &http.Client{Timeout: 10 * catalog.QueryTimeout}
+	resp, err := client.Get(srv.URL + "/api/v1/products?market=AE&q=serum")
+	if err != nil {
+		t.Fatalf("the listing did not answer: %v", err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	wantProblem(t, resp.StatusCode, resp.Header, body, http.StatusServiceUnavailable)
+	if resp.Header.Get("Retry-After") == "" {
+		t.Error("503 without Retry-After")
+	}
+	select {
+	case <-store.stopped:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the listing's database work went on after its request ended")
+	}
+}
+
+// TestListingStopsWhenClientLeaves sends a listing whose database work
+// never ends, closes the connection, and checks that the work stops and
+// the server's CPU goes idle again.
+func TestListingStopsWhenClientLeaves(t *testing.T) {
+	srv, store := newSpinningServer(t)
 	conn, err := net.Dial("tcp", srv.Listener.Addr().String())
 	if err != nil {
 		t.Fatal(err)
