@@ -345,20 +345,27 @@ func (db *DB) queryRead(ctx context.Context, query string, args []any, scan func
 }
 
 // readStmt returns the prepared statement for query, preparing it on first
-// use; nil when the cache is full.
+// use; nil when the cache is full. Preparing takes a connection from the
+// pool, so it happens outside the lock: a new shape waiting for a busy
+// pool must not hold up the queries whose statements are ready.
 func (db *DB) readStmt(ctx context.Context, query string) (*sql.Stmt, error) {
 	c := &db.readStmts
 	c.mu.Lock()
-	defer c.mu.Unlock()
-	if st, ok := c.stmts[query]; ok {
+	st, ok := c.stmts[query]
+	full := len(c.stmts) >= maxReadStmts
+	c.mu.Unlock()
+	if ok || full {
 		return st, nil
-	}
-	if len(c.stmts) >= maxReadStmts {
-		return nil, nil
 	}
 	st, err := db.read.PrepareContext(ctx, query)
 	if err != nil {
 		return nil, fmt.Errorf("prepare: %w", err)
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if have, ok := c.stmts[query]; ok { // prepared meanwhile by another call
+		_ = st.Close()
+		return have, nil
 	}
 	if c.stmts == nil {
 		c.stmts = make(map[string]*sql.Stmt)
