@@ -158,10 +158,11 @@ const (
 	sqlReleaseSavepoint    = `RELEASE create_order`
 )
 
-// hotStatements lists them, and the completion of idempotency keys, for
-// preparing.
+// hotStatements lists them, the completion of idempotency keys and the
+// creation of products, for preparing.
 var hotStatements = []string{sqlEmptyCart, sqlTakeStock, sqlInsertOrder, sqlInsertOrderLine, sqlInsertOutbox,
-	sqlCompleteKey, sqlSavepoint, sqlRollbackToSavepoint, sqlReleaseSavepoint}
+	sqlCompleteKey, sqlSavepoint, sqlRollbackToSavepoint, sqlReleaseSavepoint,
+	sqlProductClash, sqlInsertProduct, sqlInsertPrice}
 
 // execer is what the order-writing functions need from a transaction.
 type execer interface {
@@ -169,7 +170,7 @@ type execer interface {
 	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
 }
 
-// preparedTx runs ExecContext and QueryRowContext through statements
+// preparedTx runs ExecContext, QueryContext and QueryRowContext through statements
 // prepared once on the writer connection, so the group committer does not
 // parse the same SQL for every order.
 type preparedTx struct {
@@ -183,6 +184,14 @@ func (t preparedTx) ExecContext(ctx context.Context, query string, args ...any) 
 		return t.Tx.StmtContext(ctx, st).ExecContext(ctx, args...)
 	}
 	return t.Tx.ExecContext(ctx, query, args...)
+}
+
+// QueryContext runs query as a prepared statement inside the transaction.
+func (t preparedTx) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	if st, ok := t.db.stmts[query]; ok {
+		return t.Tx.StmtContext(ctx, st).QueryContext(ctx, args...)
+	}
+	return t.Tx.QueryContext(ctx, query, args...)
 }
 
 // QueryRowContext runs query as a prepared statement inside the transaction.

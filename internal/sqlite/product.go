@@ -84,6 +84,22 @@ func loadPrices(ctx context.Context, q queryer, products []*souq.Product) error 
 	return nil
 }
 
+// The statements that create products, prepared at Open.
+const (
+	sqlProductClash  = `SELECT id, sku, slug FROM products WHERE id = ? OR sku = ? OR slug = ?`
+	sqlInsertProduct = `INSERT INTO products (id, sku, slug, brand, category, name_en, name_ar,
+		description_en, description_ar, image, stock, created_at, updated_at, search_text)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+	sqlInsertPrice = `INSERT INTO product_prices (product_id, market, amount, category, brand) VALUES (?, ?, ?, ?, ?)`
+)
+
+// productWriter is what writing a product needs from a transaction: a
+// *sql.Tx, or a preparedTx.
+type productWriter interface {
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+}
+
 // CreateProduct stores a new product with its search text. A duplicate id,
 // SKU or slug is an ErrConflict naming the field.
 func (db *DB) CreateProduct(ctx context.Context, p souq.Product, searchText string) error {
@@ -93,16 +109,18 @@ func (db *DB) CreateProduct(ctx context.Context, p souq.Product, searchText stri
 // CreateProducts stores new products in one transaction: all of them or,
 // on the first duplicate id, SKU or slug (an ErrConflict naming the field),
 // none.
+//
+// Its statements are prepared once on the writer connection, so an import
+// of thousands of products does not parse the same SQL for each.
 func (db *DB) CreateProducts(ctx context.Context, ps []catalog.NewProduct) error {
-	return db.writeTx(ctx, func(tx *sql.Tx) error {
+	return db.writeTx(ctx, func(sqlTx *sql.Tx) error {
+		tx := preparedTx{Tx: sqlTx, db: db}
 		for _, np := range ps {
 			p := np.Product
 			if err := productClash(ctx, tx, p, true); err != nil {
 				return err
 			}
-			_, err := tx.ExecContext(ctx, `INSERT INTO products (id, sku, slug, brand, category, name_en, name_ar,
-				description_en, description_ar, image, stock, created_at, updated_at, search_text)
-				VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			_, err := tx.ExecContext(ctx, sqlInsertProduct,
 				p.ID, p.SKU, p.Slug, p.Brand, p.Category, p.Name.EN, p.Name.AR, p.Description.EN, p.Description.AR,
 				p.Image, p.Stock, micros(p.CreatedAt), micros(p.UpdatedAt), np.SearchText)
 			if err != nil {
@@ -150,8 +168,8 @@ func (db *DB) UpdateProduct(ctx context.Context, p souq.Product, searchText stri
 // productClash returns an ErrConflict naming the first of id (when
 // creating), SKU and slug that another product already has. It runs inside
 // the write transaction, so no other writer can slip in between.
-func productClash(ctx context.Context, tx *sql.Tx, p souq.Product, creating bool) error {
-	query := `SELECT id, sku, slug FROM products WHERE id = ? OR sku = ? OR slug = ?`
+func productClash(ctx context.Context, tx productWriter, p souq.Product, creating bool) error {
+	query := sqlProductClash
 	if !creating {
 		query = `SELECT id, sku, slug FROM products WHERE id <> ? AND (sku = ? OR slug = ?)`
 	}
@@ -185,10 +203,9 @@ func productClash(ctx context.Context, tx *sql.Tx, p souq.Product, creating bool
 	return nil
 }
 
-func insertPrices(ctx context.Context, tx *sql.Tx, p souq.Product) error {
+func insertPrices(ctx context.Context, tx productWriter, p souq.Product) error {
 	for market, amount := range p.Prices {
-		_, err := tx.ExecContext(ctx, `INSERT INTO product_prices (product_id, market, amount, category, brand)
-			VALUES (?, ?, ?, ?, ?)`, p.ID, string(market), amount, p.Category, p.Brand)
+		_, err := tx.ExecContext(ctx, sqlInsertPrice, p.ID, string(market), amount, p.Category, p.Brand)
 		if err != nil {
 			return fmt.Errorf("insert price of %s in %s: %w", p.ID, market, err)
 		}
