@@ -293,3 +293,29 @@ func TestBroadSearchPages(t *testing.T) {
 		t.Error("the last page of a broad search links to a next page")
 	}
 }
+
+// TestDeepCategoryPages shows the last page numbers reach in a category
+// with more products than that: no next link, and a word on narrowing.
+func TestDeepCategoryPages(t *testing.T) {
+	f := newFixture(t)
+	ins := make([]catalog.ProductInput, catalog.MaxPagedItems+10)
+	for i := range ins {
+		ins[i] = catalog.ProductInput{SKU: fmt.Sprintf("DEEP-%05d", i), Slug: fmt.Sprintf("deep-%d", i), Brand: "COSRX",
+			Category: "suncare", Name: souq.Localized{EN: fmt.Sprintf("Sun Cream %d", i), AR: fmt.Sprintf("واقي %d", i)},
+			Prices: price(5000)}
+	}
+	if _, err := f.catalog.CreateMany(t.Context(), ins); err != nil {
+		t.Fatal(err)
+	}
+	c := f.newClient()
+	last := catalog.MaxPagedItems / 24
+	_, body, _ := f.get(c, fmt.Sprintf("/en/c/suncare?page=%d", last))
+	mustContain(t, "last reachable page", body, fmt.Sprintf("Page %d of %d", last, last), "Pages show the first 2400 products", `rel="prev"`)
+	if strings.Contains(body, `rel="next"`) {
+		t.Error("the last reachable page links to a next page")
+	}
+	_, body, _ = f.get(c, "/en/c/suncare?page=2")
+	if strings.Contains(body, "Pages show the first") {
+		t.Error("page 2 says pages stop")
+	}
+}

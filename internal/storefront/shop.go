@@ -122,6 +122,7 @@ type listPage struct {
 	Items     []card
 	Total     int
 	Exact     bool // Total is exact; else at least Total match (a broad search)
+	Truncated int  // on the last page numbers reach, when more match: how many they reach
 	Page      int
 	Pages     int // 0 when the total is not exact
 	PrevURL   string
@@ -211,8 +212,17 @@ func (s *Storefront) list(v *visit, f catalog.Facets, p listPage) error {
 		return err
 	}
 	p.Items, p.Total, p.Exact, p.Page = s.cards(v, page.Items), page.Total, page.TotalExact, pageNo
+	maxPage := catalog.MaxPagedItems / listPageSize
 	if p.Exact {
 		p.Pages = max(1, (page.Total+listPageSize-1)/listPageSize)
+	}
+	// Page numbers reach the first MaxPagedItems products; past them a
+	// shopper narrows the list rather than paging on, and the last
+	// reachable page says so.
+	more := p.Pages > maxPage || !p.Exact && page.NextCursor != ""
+	p.Pages = min(p.Pages, maxPage)
+	if more && pageNo >= maxPage {
+		p.Truncated = maxPage * listPageSize
 	}
 	p.FirstItem = (pageNo-1)*listPageSize + 1
 	link := func(n int) string {
@@ -240,7 +250,7 @@ func (s *Storefront) list(v *visit, f catalog.Facets, p listPage) error {
 	case pageNo > 1:
 		p.PrevURL = link(pageNo - 1)
 	}
-	if pageNo < p.Pages || p.Pages == 0 && page.NextCursor != "" && pageNo < catalog.MaxPagedItems/listPageSize {
+	if pageNo < p.Pages || p.Pages == 0 && page.NextCursor != "" && pageNo < maxPage {
 		p.NextURL = link(pageNo + 1)
 	}
 	if len(p.Items) == 0 {
