@@ -33,7 +33,9 @@ import (
 //
 // With search terms the plan depends on how many products match them, which
 // a first statement counts in the full-text index up to narrowSearch+1
-// matches (its cost is bounded by that number):
+// matches (for words of two letters or more its cost is bounded by that
+// number; a one-letter word merges the lists of every word it starts,
+// some 10–15 ms on 100,000 products):
 //
 //   - at most narrowSearch matches: the matches are read from the full-text
 //     index, joined to their products and sorted: cost follows the matches,
@@ -41,8 +43,11 @@ import (
 //   - more: the listing's own index is read in order and each row's search
 //     text is checked for every term (a prefix of a word: instr on the text
 //     and the term both with a leading space), until the page is full. With
-//     that many matches, at least one row in 1 + N/narrowSearch matches, so
-//     a page costs at most its length times that.
+//     that many matches, on average at least one row in 1 + N/narrowSearch
+//     matches, so a page costs its length times that on average; an order
+//     that puts the matches last (the dearer serums in price order) costs
+//     more, and a filter that excludes nearly all matches costs most
+//     (docs/catalog.md gives figures).
 //
 // Both give the full-text index's answer: search text is normalised by the
 // catalog to words of letters and digits separated by single spaces, which
