@@ -83,17 +83,16 @@ func (s *Service) ScheduleSale(ctx context.Context, in SaleInput) (souq.Sale, er
 	if err := p.Err(); err != nil {
 		return souq.Sale{}, err
 	}
-	existing, err := s.store.SalesEndingAfter(ctx, now)
+	// The store refuses an overlap in the same transaction as the write,
+	// so two sales scheduled at once cannot both be stored.
+	var overlap *SaleOverlapError
+	err := s.store.CreateSale(ctx, sale)
+	if errors.As(err, &overlap) {
+		e := overlap.Other
+		return souq.Sale{}, souq.Errorf(souq.ErrConflict, "sale overlaps %s (%s, %s to %s); sales may not overlap",
+			e.ID, e.Name.EN, e.StartsAt.Format(time.RFC3339), e.EndsAt.Format(time.RFC3339))
+	}
 	if err != nil {
-		return souq.Sale{}, fmt.Errorf("schedule sale: %w", err)
-	}
-	for _, e := range existing {
-		if sale.StartsAt.Before(e.EndsAt) && e.StartsAt.Before(sale.EndsAt) {
-			return souq.Sale{}, souq.Errorf(souq.ErrConflict, "sale overlaps %s (%s, %s to %s); sales may not overlap",
-				e.ID, e.Name.EN, e.StartsAt.Format(time.RFC3339), e.EndsAt.Format(time.RFC3339))
-		}
-	}
-	if err := s.store.CreateSale(ctx, sale); err != nil {
 		return souq.Sale{}, fmt.Errorf("schedule sale: %w", err)
 	}
 	s.forgetSales()

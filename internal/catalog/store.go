@@ -5,6 +5,7 @@ package catalog
 
 import (
 	"context"
+	"fmt"
 	"time"
 
 	"github.com/souq-commerce/souq/internal/souq"
@@ -43,7 +44,10 @@ type Store interface {
 	UpdateProduct(ctx context.Context, p souq.Product, searchText string) error
 	// SetStock sets a product's stock level; ErrNotFound if there is none.
 	SetStock(ctx context.Context, id souq.ID, quantity int, at time.Time) error
-	// CreateSale stores a sale with its prices.
+	// CreateSale stores a sale with its prices, unless it overlaps in time
+	// a sale already stored: then nothing is written and the error is a
+	// *SaleOverlapError naming that sale. The check and the write are one
+	// transaction, so sales created at once cannot overlap either.
 	CreateSale(ctx context.Context, s souq.Sale) error
 	// SalesEndingAfter returns the sales whose end is after t (running or
 	// scheduled), ordered by start time, with their prices.
@@ -83,6 +87,17 @@ type Position struct {
 	Created time.Time
 	Name    string
 	Amount  int64
+}
+
+// SaleOverlapError is CreateSale's error for a sale that overlaps Other
+// in time (Other without its prices). Sales may not overlap: at any
+// moment at most one runs.
+type SaleOverlapError struct {
+	Other souq.Sale
+}
+
+func (e *SaleOverlapError) Error() string {
+	return fmt.Sprintf("the sale overlaps sale %s", e.Other.ID)
 }
 
 // GroupCount is how many products have one category and brand.

@@ -3,14 +3,17 @@ package sqlite
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"time"
 
+	"github.com/souq-commerce/souq/internal/catalog"
 	"github.com/souq-commerce/souq/internal/souq"
 )
 
 // CreateSale stores a sale with its prices. A duplicate id is an
-// ErrConflict.
+// ErrConflict; a sale overlapping a stored one in time is a
+// *catalog.SaleOverlapError.
 func (db *DB) CreateSale(ctx context.Context, s souq.Sale) error {
 	return db.writeTx(ctx, func(tx *sql.Tx) error {
 		var n int
@@ -20,7 +23,23 @@ func (db *DB) CreateSale(ctx context.Context, s souq.Sale) error {
 		if n > 0 {
 			return souq.Errorf(souq.ErrConflict, "a sale with id %q already exists", s.ID)
 		}
-		_, err := tx.ExecContext(ctx, `INSERT INTO sales (id, name_en, name_ar, starts_at, ends_at, created_at)
+		// Inside the write transaction (BEGIN IMMEDIATE), so no other sale
+		// can be written between this check and the insert.
+		var (
+			o                    souq.Sale
+			starts, ends, create int64
+		)
+		err := tx.QueryRowContext(ctx, `SELECT id, name_en, name_ar, starts_at, ends_at, created_at FROM sales
+			WHERE starts_at < ? AND ends_at > ? ORDER BY starts_at, id LIMIT 1`, micros(s.EndsAt), micros(s.StartsAt)).
+			Scan(&o.ID, &o.Name.EN, &o.Name.AR, &starts, &ends, &create)
+		switch {
+		case err == nil:
+			o.StartsAt, o.EndsAt, o.CreatedAt = fromMicros(starts), fromMicros(ends), fromMicros(create)
+			return &catalog.SaleOverlapError{Other: o}
+		case !errors.Is(err, sql.ErrNoRows):
+			return fmt.Errorf("create sale %s: check for overlaps: %w", s.ID, err)
+		}
+		_, err = tx.ExecContext(ctx, `INSERT INTO sales (id, name_en, name_ar, starts_at, ends_at, created_at)
 			VALUES (?, ?, ?, ?, ?, ?)`,
 			s.ID, s.Name.EN, s.Name.AR, micros(s.StartsAt), micros(s.EndsAt), micros(s.CreatedAt))
 		if err != nil {

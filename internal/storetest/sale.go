@@ -1,9 +1,13 @@
 package storetest
 
 import (
+	"errors"
+	"fmt"
+	"strings"
 	"testing"
 	"time"
 
+	"github.com/souq-commerce/souq/internal/catalog"
 	"github.com/souq-commerce/souq/internal/souq"
 )
 
@@ -67,4 +71,69 @@ func testSaleDelete(t *testing.T, s Store) {
 
 	checkKind(t, "DeleteSale(a) again", s.DeleteSale(t.Context(), a.ID), souq.ErrNotFound)
 	checkKind(t, "DeleteSale(missing)", s.DeleteSale(t.Context(), "sale_missing"), souq.ErrNotFound)
+}
+
+// testSaleOverlap: a sale that overlaps a stored one in time is refused
+// with a *catalog.SaleOverlapError naming it, and nothing of it is stored;
+// sales that only touch (one ends as the other starts) do not overlap.
+// Created at once, overlapping sales are refused all but one.
+func testSaleOverlap(t *testing.T, s Store) {
+	createProducts(t, s, catalogFixture()...)
+	first := newSale("sale_first", time.Hour, 3*time.Hour)
+	must(t, "CreateSale(first)", s.CreateSale(t.Context(), first))
+	for _, tt := range []struct {
+		name       string
+		start, end time.Duration
+		overlaps   bool
+	}{
+		{"inside", 2 * time.Hour, 150 * time.Minute, true},
+		{"around", 0, 4 * time.Hour, true},
+		{"over the start", 0, 2 * time.Hour, true},
+		{"over the end", 2 * time.Hour, 4 * time.Hour, true},
+		{"ends as it starts", 0, time.Hour, false},
+		{"starts as it ends", 3 * time.Hour, 4 * time.Hour, false},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			sale := newSale("sale_"+strings.ReplaceAll(tt.name, " ", "_"), tt.start, tt.end)
+			err := s.CreateSale(t.Context(), sale)
+			if !tt.overlaps {
+				must(t, "CreateSale", err)
+				must(t, "DeleteSale", s.DeleteSale(t.Context(), sale.ID))
+				return
+			}
+			var overlap *catalog.SaleOverlapError
+			if !errors.As(err, &overlap) || overlap.Other.ID != first.ID || !overlap.Other.StartsAt.Equal(first.StartsAt) {
+				t.Fatalf("CreateSale: got %v, want a SaleOverlapError naming %s", err, first.ID)
+			}
+			got, err := s.SalesEndingAfter(t.Context(), at(-24*time.Hour))
+			must(t, "SalesEndingAfter", err)
+			if len(got) != 1 {
+				t.Errorf("sales after a refused overlap: got %d, want 1", len(got))
+			}
+		})
+	}
+
+	// Overlapping sales created at once: exactly one is stored.
+	const n = 10
+	errs := make(chan error, n)
+	for i := range n {
+		go func() {
+			sale := newSale(fmt.Sprintf("sale_race_%d", i), 10*time.Hour+time.Duration(i)*time.Minute, 11*time.Hour+time.Duration(i)*time.Minute)
+			errs <- s.CreateSale(t.Context(), sale)
+		}()
+	}
+	created := 0
+	for range n {
+		err := <-errs
+		var overlap *catalog.SaleOverlapError
+		switch {
+		case err == nil:
+			created++
+		case !errors.As(err, &overlap):
+			t.Errorf("CreateSale at once: got %v, want nil or a SaleOverlapError", err)
+		}
+	}
+	if created != 1 {
+		t.Errorf("overlapping sales created at once: %d stored, want 1", created)
+	}
 }

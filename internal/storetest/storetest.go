@@ -63,6 +63,7 @@ func Run(t *testing.T, open func(t *testing.T) Store) {
 		{"CreateProductsAtomic", testCreateProductsAtomic},
 		{"Sales", testSales},
 		{"SaleDelete", testSaleDelete},
+		{"SaleOverlap", testSaleOverlap},
 		{"CartItems", testCartItems},
 		{"CartMarket", testCartMarket},
 		{"CartNotFound", testCartNotFound},
