@@ -50,6 +50,7 @@ type auditConfig struct {
 	adminToken     string
 	grace          time.Duration
 	streamMaxAge   time.Duration
+	outboxKeep     time.Duration
 	streamMaxBytes int64
 }
 
@@ -72,6 +73,7 @@ func parseAudit(args []string, getenv func(string) string, stderr io.Writer, now
 	fs.StringVar(&c.adminToken, "admin-token", "", "bearer `token` sent to --url")
 	fs.DurationVar(&c.grace, "grace", audit.DefaultGrace, "how long an event may wait at a hop before it counts as stalled")
 	fs.DurationVar(&c.streamMaxAge, "stream-max-age", 7*24*time.Hour, "how long the stream keeps events (as given to serve)")
+	fs.DurationVar(&c.outboxKeep, "outbox-retention", 7*24*time.Hour, "how long published outbox rows are kept (as given to serve; 0: forever)")
 	fs.Int64Var(&c.streamMaxBytes, "stream-max-bytes", 10<<30, "how many `bytes` of events the stream keeps (as given to serve; -1: no limit)")
 	if err := parseFlags(fs, args, getenv, stderr, auditUsage); err != nil {
 		return c, err
@@ -162,7 +164,7 @@ func runAudit(ctx context.Context, args []string, getenv func(string) string, st
 	}
 
 	rep, err := audit.Run(ctx, audit.Inputs{Database: db, Stream: stream, Archive: bucket,
-		LiveURL: c.url, AdminToken: c.adminToken, Grace: c.grace}, c.from, c.to)
+		LiveURL: c.url, AdminToken: c.adminToken, Grace: c.grace, OutboxRetention: c.outboxKeep}, c.from, c.to)
 	if err != nil {
 		return err
 	}

@@ -60,6 +60,7 @@ type serveConfig struct {
 	natsListen     string
 	streamSync     string
 	streamMaxAge   time.Duration
+	outboxKeep     time.Duration
 	streamMaxBytes int64
 	archive        string
 	archiveMaxAge  time.Duration
@@ -88,6 +89,7 @@ func parseServe(args []string, getenv func(string) string, stderr io.Writer) (se
 	fs.StringVar(&c.natsListen, "nats-listen", "", "embedded NATS: also accept NATS clients on `host:port` (default: no port)")
 	fs.StringVar(&c.streamSync, "stream-sync", "1s", "embedded NATS: \"always\" to sync every event to disk before acknowledging it, or a sync `interval`")
 	fs.DurationVar(&c.streamMaxAge, "stream-max-age", 7*24*time.Hour, "how long the stream keeps events")
+	fs.DurationVar(&c.outboxKeep, "outbox-retention", 7*24*time.Hour, "how long published outbox rows are kept for souq audit (0: forever)")
 	fs.Int64Var(&c.streamMaxBytes, "stream-max-bytes", 10<<30, "how many `bytes` of events the stream keeps (-1: no limit)")
 	fs.StringVar(&c.archive, "archive", "", "archive `location`: a directory or file:///path (default <data>/archive)")
 	fs.DurationVar(&c.archiveMaxAge, "archive-max-age", archive.DefaultMaxAge, "longest time an event waits before its archive file is written")
@@ -113,6 +115,9 @@ func parseServe(args []string, getenv func(string) string, stderr io.Writer) (se
 	}
 	if _, _, err := streamSync(c.streamSync); err != nil {
 		problems = append(problems, strings.TrimPrefix(err.Error(), errUsage.Error()+": "))
+	}
+	if c.outboxKeep < 0 {
+		problems = append(problems, "--outbox-retention must not be negative (0 keeps published rows forever)")
 	}
 	if c.shoppers < 0 {
 		problems = append(problems, "--shoppers must not be negative")
@@ -322,7 +327,8 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	work, stopWork := context.WithCancel(context.WithoutCancel(ctx))
 	var wg sync.WaitGroup
 	defer func() { stopWork(); wg.Wait() }()
-	wg.Go(func() { housekeeping(work, carts, orders, log) })
+	pruneOutbox := func(ctx context.Context) (int, error) { return ev.relay.Prune(ctx, c.outboxKeep) }
+	wg.Go(func() { housekeeping(work, carts, orders, pruneOutbox, log) })
 	ev.run(work, &wg, log)
 
 	// Simulated shoppers use the server like real ones; they stop first.
@@ -437,9 +443,11 @@ func nonEmpty(s ...string) []string {
 	return out
 }
 
-// housekeeping removes idle carts and old idempotency keys every hour until
-// ctx ends. It runs in its own goroutine for the life of the server.
-func housekeeping(ctx context.Context, carts *cart.Service, orders *checkout.Service, log *slog.Logger) {
+// housekeeping removes idle carts, old idempotency keys and outbox rows
+// published longer than the retention ago, every hour until ctx ends. It
+// runs in its own goroutine for the life of the server.
+func housekeeping(ctx context.Context, carts *cart.Service, orders *checkout.Service,
+	pruneOutbox func(context.Context) (int, error), log *slog.Logger) {
 	t := time.NewTicker(time.Hour)
 	defer t.Stop()
 	for {
@@ -452,6 +460,11 @@ func housekeeping(ctx context.Context, carts *cart.Service, orders *checkout.Ser
 			log.Warn("expire idempotency keys", "err", err)
 		} else if n > 0 {
 			log.Info("expired idempotency keys", "count", n)
+		}
+		if n, err := pruneOutbox(ctx); err != nil && ctx.Err() == nil {
+			log.Warn("prune the outbox", "err", err)
+		} else if n > 0 {
+			log.Info("deleted published outbox rows past their retention", "count", n)
 		}
 		select {
 		case <-ctx.Done():

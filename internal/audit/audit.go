@@ -67,6 +67,11 @@ type Inputs struct {
 	// Analytics configures the recomputations; it should be the server's
 	// (the zero value, as souq serve uses).
 	Analytics analytics.Config
+	// OutboxRetention is how long the server keeps published outbox rows
+	// (souq serve --outbox-retention); 0 means forever. Orders and stream
+	// events older than that are not reported for a missing outbox row:
+	// it may have been deleted (the report warns how many).
+	OutboxRetention time.Duration
 	// Now is the clock the grace period is measured with; nil is time.Now.
 	Now func() time.Time
 }
@@ -200,13 +205,16 @@ func (a *auditor) ordersOutbox() Hop {
 		name  string
 	}
 	expected := map[want]bool{}
+	at := map[want]time.Time{} // when the event was written
 	for _, o := range a.orders {
 		if a.inRange(o.CreatedAt) {
-			expected[want{o.ID, souq.EventOrderCompleted}] = true
+			k := want{o.ID, souq.EventOrderCompleted}
+			expected[k], at[k] = true, o.CreatedAt
 			b.counts["orders"]++
 		}
 		if o.Status == souq.StatusCancelled && a.inRange(o.UpdatedAt) {
-			expected[want{o.ID, souq.EventOrderCancelled}] = true
+			k := want{o.ID, souq.EventOrderCancelled}
+			expected[k], at[k] = true, o.UpdatedAt
 			b.counts["cancellations"]++
 		}
 	}
@@ -224,8 +232,11 @@ func (a *auditor) ordersOutbox() Hop {
 		}
 		rows[k] = append(rows[k], string(r.ID))
 	}
+	pruned := 0
 	for k := range expected {
 		switch ids := rows[k]; {
+		case len(ids) == 0 && a.pruned(at[k]):
+			pruned++
 		case len(ids) == 0:
 			b.missing = append(b.missing, fmt.Sprintf("%s (%s)", k.order, k.name))
 		case len(ids) > 1:
@@ -234,7 +245,16 @@ func (a *auditor) ordersOutbox() Hop {
 			}
 		}
 	}
+	if pruned > 0 {
+		b.warnf("%d orders are older than the outbox retention (%s); their outbox rows may have been deleted and were not checked", pruned, a.in.OutboxRetention)
+	}
 	return b.hop()
+}
+
+// pruned reports whether an outbox row written at t may have been deleted
+// under the outbox retention by now.
+func (a *auditor) pruned(t time.Time) bool {
+	return a.in.OutboxRetention > 0 && t.Before(a.now.Add(-a.in.OutboxRetention))
 }
 
 func orNone(id souq.ID) string {
@@ -279,7 +299,7 @@ func (a *auditor) outboxStream() Hop {
 	if expired > 0 {
 		b.warnf("%d published outbox events are older than the oldest message the stream holds (expired under its retention) and were not checked", expired)
 	}
-	seen := map[string]bool{}
+	seen, prunedRows := map[string]bool{}, 0
 	for _, m := range a.stream.Msgs {
 		if m.Err != nil || !a.inRange(m.Event.Timestamp) {
 			continue
@@ -294,9 +314,16 @@ func (a *auditor) outboxStream() Hop {
 			b.counts["stream order events"]++
 			if !inOutbox[id] && !seen[id+"\x00extra"] {
 				seen[id+"\x00extra"] = true
+				if a.pruned(m.Event.Timestamp) {
+					prunedRows++
+					continue
+				}
 				b.extra = append(b.extra, fmt.Sprintf("%s (%s not in the outbox)", id, m.Event.Event))
 			}
 		}
+	}
+	if prunedRows > 0 {
+		b.warnf("%d order events in the stream are older than the outbox retention (%s); their outbox rows may have been deleted and were not checked", prunedRows, a.in.OutboxRetention)
 	}
 	return b.hop()
 }

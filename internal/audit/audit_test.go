@@ -786,3 +786,33 @@ func TestArchivedAfterTheStreamWasRead(t *testing.T) {
 		t.Errorf("got\n%s\nwant clean, warning of 3 records stored after the read", text(rep))
 	}
 }
+
+// TestPrunedOutbox: once the published outbox rows are deleted under the
+// server's retention, an audit told that retention does not report their
+// orders and stream events as lacking a row, and says how many it could
+// not check; told nothing, it does report them.
+func TestPrunedOutbox(t *testing.T) {
+	t.Parallel()
+	r := newRig(t, options{})
+	n, err := r.db.DeleteOutboxPublishedBefore(t.Context(), time.Now().Add(time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n != nOrders+nCancelled {
+		t.Fatalf("deleted %d published rows, want %d", n, nOrders+nCancelled)
+	}
+	if rep := r.audit(r.inputs()); rep.Clean() || hop(t, rep, audit.HopOrdersOutbox).Missing.Total != nOrders+nCancelled {
+		t.Errorf("without the retention: got\n%s\nwant %d orders and cancellations missing their rows", text(rep), nOrders+nCancelled)
+	}
+	in := r.inputs()
+	in.OutboxRetention = time.Minute // every event of the rig is older
+	rep := r.audit(in)
+	if !rep.Clean() {
+		t.Fatalf("with the retention: got differences\n%s", text(rep))
+	}
+	for _, h := range []string{audit.HopOrdersOutbox, audit.HopOutboxStream} {
+		if w := hop(t, rep, h).Warnings; len(w) != 1 || !strings.Contains(w[0], "older than the outbox retention") {
+			t.Errorf("%s warnings: got %q, want one about the retention", h, w)
+		}
+	}
+}

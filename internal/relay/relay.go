@@ -44,6 +44,9 @@ type Outbox interface {
 	// MarkOutboxPublished marks events published; unknown or already
 	// published ids are ignored.
 	MarkOutboxPublished(ctx context.Context, ids []souq.ID, at time.Time) error
+	// DeleteOutboxPublishedBefore deletes the events published before t
+	// and returns how many; unpublished events stay.
+	DeleteOutboxPublishedBefore(ctx context.Context, t time.Time) (int, error)
 }
 
 // Publisher is the stream the relay publishes to.
@@ -93,6 +96,22 @@ type Relay struct {
 	// the marking of the events: the window in which a crash leaves a
 	// published event pending.
 	afterPublish func(ctx context.Context)
+}
+
+// Prune deletes the outbox events published longer than retention ago,
+// and returns how many; a retention of 0 or less keeps them all. A
+// published event has done its job (the stream holds it and dropped its
+// duplicates within the stream's window); its row is kept for retention
+// only so that souq audit can match orders with their events.
+func (r *Relay) Prune(ctx context.Context, retention time.Duration) (int, error) {
+	if retention <= 0 {
+		return 0, nil
+	}
+	n, err := r.outbox.DeleteOutboxPublishedBefore(ctx, r.now().Add(-retention))
+	if err != nil {
+		return n, fmt.Errorf("prune outbox: %w", err)
+	}
+	return n, nil
 }
 
 // Stats are the relay's counters since New.

@@ -402,3 +402,39 @@ func (f *flakyOutbox) PendingOutbox(ctx context.Context, limit int) ([]souq.Outb
 	}
 	return f.Outbox.PendingOutbox(ctx, limit)
 }
+
+// TestRelayPrune deletes the rows published longer than the retention ago,
+// in several batches, and never an unpublished one.
+func TestRelayPrune(t *testing.T) {
+	e := newEnv(t)
+	e.placeOrders(t, 6000) // more than one pruning batch
+	published := make([]souq.ID, 0, 6000)
+	evs, err := e.db.PendingOutbox(t.Context(), 100000)
+	must(t, "PendingOutbox", err)
+	for _, ev := range evs {
+		published = append(published, ev.ID)
+	}
+	must(t, "MarkOutboxPublished", e.db.MarkOutboxPublished(t.Context(), published, t0.Add(time.Hour)))
+	later := e.placeOrders(t, 3) // unpublished
+
+	clock := t0.Add(time.Hour + 30*time.Minute)
+	r := New(e.db, e.stream, Options{Now: func() time.Time { return clock }})
+	for _, c := range []struct {
+		retention time.Duration
+		want      int
+	}{
+		{0, 0},              // kept forever
+		{time.Hour, 0},      // published 30 minutes ago: kept
+		{time.Minute, 6000}, // past the retention: deleted
+		{time.Minute, 0},    // nothing left to delete
+	} {
+		n, err := r.Prune(t.Context(), c.retention)
+		must(t, "Prune", err)
+		if n != c.want {
+			t.Errorf("Prune(%s): deleted %d rows, want %d", c.retention, n, c.want)
+		}
+	}
+	if got := e.pending(t); len(got) != len(later) {
+		t.Errorf("unpublished rows after pruning: got %d, want %d", len(got), len(later))
+	}
+}

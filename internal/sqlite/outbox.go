@@ -82,3 +82,30 @@ func (db *DB) MarkOutboxPublished(ctx context.Context, ids []souq.ID, at time.Ti
 		return nil
 	})
 }
+
+// pruneBatch bounds the rows one pruning transaction deletes, so that the
+// writer connection is never held long from the orders waiting for it.
+const pruneBatch = 5000
+
+// DeleteOutboxPublishedBefore deletes the events published before t, a
+// batch of rows per transaction, and returns how many. Unpublished events
+// are never deleted.
+func (db *DB) DeleteOutboxPublishedBefore(ctx context.Context, t time.Time) (int, error) {
+	total := 0
+	for {
+		var n int64
+		err := db.writeTx(ctx, func(tx *sql.Tx) error {
+			var err error
+			n, err = rowsAffected(tx.ExecContext(ctx, `DELETE FROM outbox WHERE rowid IN (
+				SELECT rowid FROM outbox WHERE published_at IS NOT NULL AND published_at < ? LIMIT ?)`, micros(t), pruneBatch))
+			return err
+		})
+		if err != nil {
+			return total, fmt.Errorf("delete published outbox events: %w", err)
+		}
+		total += int(n)
+		if n < pruneBatch {
+			return total, nil
+		}
+	}
+}
