@@ -238,7 +238,7 @@ func (s *Service) Create(ctx context.Context, in ProductInput) (souq.Product, er
 	}
 	p := in.product(souq.NewID(souq.ProductPrefix), s.now().UTC())
 	if err := s.store.CreateProduct(ctx, p, SearchText(p)); err != nil {
-		return souq.Product{}, fmt.Errorf("create product %s: %w", p.SKU, err)
+		return souq.Product{}, fmt.Errorf("create product %s: %w", p.SKU, clash(err))
 	}
 	s.listings.invalidate()
 	return p, nil
@@ -271,7 +271,7 @@ func (s *Service) CreateMany(ctx context.Context, ins []ProductInput) ([]souq.Pr
 		err := s.store.CreateProducts(ctx, nps)
 		s.listings.invalidate()
 		if err != nil {
-			return out, fmt.Errorf("create products %d to %d: %w", start+1, start+len(batch), err)
+			return out, fmt.Errorf("create products %d to %d: %w", start+1, start+len(batch), clash(err))
 		}
 		for _, np := range nps {
 			out = append(out, np.Product)
@@ -293,7 +293,7 @@ func (s *Service) Update(ctx context.Context, id souq.ID, in ProductInput) (souq
 	p.CreatedAt, p.Stock = old.CreatedAt, old.Stock
 	s.products.forget(id)
 	if err := s.store.UpdateProduct(ctx, p, SearchText(p)); err != nil {
-		return souq.Product{}, fmt.Errorf("update product %s: %w", id, notFound(err, id))
+		return souq.Product{}, fmt.Errorf("update product %s: %w", id, clash(notFound(err, id)))
 	}
 	s.products.forget(id)
 	s.listings.invalidate()
@@ -312,6 +312,18 @@ func (s *Service) SetStock(ctx context.Context, id souq.ID, quantity int) (souq.
 	s.products.forget(id)
 	s.listings.invalidate()
 	return s.store.Product(ctx, id)
+}
+
+// clash turns a store's ProductClashError into the problem a client sees;
+// other errors pass unchanged.
+func clash(err error) error {
+	var c *ProductClashError
+	if !errors.As(err, &c) {
+		return err
+	}
+	name := map[string]string{"id": "id", "sku": "SKU", "slug": "slug"}[c.Field]
+	return &souq.Error{Kind: souq.ErrConflict, Detail: fmt.Sprintf("a product with %s %q already exists", name, c.Value),
+		Fields: []souq.FieldError{{Field: c.Field, Reason: "is already used by another product"}}}
 }
 
 func notFound(err error, id souq.ID) error {

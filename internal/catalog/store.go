@@ -89,6 +89,20 @@ type Position struct {
 	Amount  int64
 }
 
+// ProductClashError is the error of CreateProduct(s) and UpdateProduct
+// when another product already has the id, SKU or slug: Field is "id",
+// "sku" or "slug", Value the value. It is an ErrConflict.
+type ProductClashError struct {
+	Field, Value string
+}
+
+func (e *ProductClashError) Error() string {
+	return fmt.Sprintf("another product has %s %q", e.Field, e.Value)
+}
+
+// Is makes a clash an ErrConflict.
+func (e *ProductClashError) Is(target error) bool { return target == souq.ErrConflict }
+
 // SaleOverlapError is CreateSale's error for a sale that overlaps Other
 // in time (Other without its prices). Sales may not overlap: at any
 // moment at most one runs.

@@ -227,6 +227,9 @@ func (s *Service) commit(ctx context.Context, placed Placed, idem *Idempotency, 
 		return nil, &souq.Error{Kind: souq.ErrOutOfStock, Detail: detail, Extra: map[string]any{
 			"product_id": oos.ProductID, "sku": oos.SKU, "requested": oos.Requested, "available": oos.Available}}
 	}
+	if errors.Is(err, ErrKeyNotHeld) {
+		return nil, souq.Errorf(souq.ErrConflict, "the Idempotency-Key was released or taken over while this request ran; the order was not placed")
+	}
 	if err != nil {
 		return nil, fmt.Errorf("create order: %w", err)
 	}

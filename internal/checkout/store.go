@@ -5,6 +5,7 @@ package checkout
 
 import (
 	"context"
+	"fmt"
 	"time"
 
 	"github.com/souq-commerce/souq/internal/souq"
@@ -53,6 +54,11 @@ type Store interface {
 	// DeleteKeysBefore removes keys created before t and returns how many.
 	DeleteKeysBefore(ctx context.Context, t time.Time) (int, error)
 }
+
+// ErrKeyNotHeld is CreateOrder's error when the idempotency key it is to
+// complete is no longer held by the claim that placed the order (released,
+// or taken over): nothing of the order is written. It is an ErrConflict.
+var ErrKeyNotHeld = fmt.Errorf("idempotency key no longer held by this request: %w", souq.ErrConflict)
 
 // KeyState is the state of an idempotency key that already existed.
 type KeyState struct {

@@ -486,9 +486,10 @@ func TestAdminAPI(t *testing.T) {
 	if status != 201 || created.Stock != 3 || created.Prices[souq.KW] != 6500 {
 		t.Fatalf("create: got %d %s", status, body)
 	}
-	status, body = f.admin("POST", "/api/v1/admin/products", in)
-	if status != 409 {
-		t.Errorf("duplicate SKU: got %d %s, want 409", status, body)
+	status, hdr, body = f.do("POST", "/api/v1/admin/products", in, "Authorization", "Bearer "+testAdminToken)
+	p := wantProblem(t, status, hdr, body, 409)
+	if !strings.Contains(p.Detail, `a product with SKU "LANEIGE-LSM-20" already exists`) || len(p.InvalidParams) != 1 || p.InvalidParams[0].Field != "sku" {
+		t.Errorf("duplicate SKU: got %+v, want the SKU named in detail and invalid_params", p)
 	}
 	status, body = f.admin("PUT", "/api/v1/admin/products/"+string(created.ID)+"/stock", map[string]any{"quantity": 40})
 	if status != 200 || decodeJSON[souq.Product](t, body).Stock != 40 {

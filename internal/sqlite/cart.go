@@ -19,7 +19,7 @@ func (db *DB) CreateCart(ctx context.Context, c souq.Cart) error {
 			return fmt.Errorf("create cart: %w", err)
 		}
 		if n > 0 {
-			return souq.Errorf(souq.ErrConflict, "the cart already exists")
+			return fmt.Errorf("cart %s: %w", c.ID, souq.ErrConflict)
 		}
 		_, err := tx.ExecContext(ctx, `INSERT INTO carts (id, market, created_at, updated_at) VALUES (?, ?, ?, ?)`,
 			c.ID, string(c.Market), micros(c.CreatedAt), micros(c.UpdatedAt))

@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/souq-commerce/souq/internal/checkout"
-	"github.com/souq-commerce/souq/internal/souq"
 )
 
 // Idempotency keys
@@ -160,7 +159,7 @@ func (db *DB) completeKey(ctx context.Context, tx execer, r checkout.KeyResult, 
 }
 
 // errNotHeld refuses an order completing a key its request no longer holds.
-var errNotHeld = souq.Errorf(souq.ErrConflict, "the idempotency key is no longer held by this request")
+var errNotHeld = fmt.Errorf("idempotency key: %w", checkout.ErrKeyNotHeld)
 
 // ReleaseKey frees a key in flight under the claim made at claimedAt so
 // the client may retry with it. A completed, re-claimed or unknown key is

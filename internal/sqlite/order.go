@@ -222,7 +222,7 @@ func (db *DB) CancelOrder(ctx context.Context, id souq.ID, from []souq.OrderStat
 			return err
 		}
 		if !slices.Contains(from, o.Status) {
-			return souq.Errorf(souq.ErrConflict, "order %s is %s and cannot be cancelled", id, o.Status)
+			return fmt.Errorf("order %s is %s: %w", id, o.Status, souq.ErrConflict)
 		}
 		_, err = tx.ExecContext(ctx, `UPDATE orders SET status = ?, updated_at = ? WHERE id = ?`,
 			string(souq.StatusCancelled), micros(at), id)

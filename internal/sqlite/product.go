@@ -194,11 +194,11 @@ func productClash(ctx context.Context, tx productWriter, p souq.Product, creatin
 	}
 	switch {
 	case idClash:
-		return souq.Errorf(souq.ErrConflict, "a product with id %q already exists", p.ID)
+		return &catalog.ProductClashError{Field: "id", Value: string(p.ID)}
 	case skuClash:
-		return souq.Errorf(souq.ErrConflict, "a product with SKU %q already exists", p.SKU)
+		return &catalog.ProductClashError{Field: "sku", Value: p.SKU}
 	case slugClash:
-		return souq.Errorf(souq.ErrConflict, "a product with slug %q already exists", p.Slug)
+		return &catalog.ProductClashError{Field: "slug", Value: p.Slug}
 	}
 	return nil
 }

@@ -21,7 +21,7 @@ func (db *DB) CreateSale(ctx context.Context, s souq.Sale) error {
 			return fmt.Errorf("create sale %s: %w", s.ID, err)
 		}
 		if n > 0 {
-			return souq.Errorf(souq.ErrConflict, "a sale with id %q already exists", s.ID)
+			return fmt.Errorf("sale %s: %w", s.ID, souq.ErrConflict)
 		}
 		// Inside the write transaction (BEGIN IMMEDIATE), so no other sale
 		// can be written between this check and the insert.

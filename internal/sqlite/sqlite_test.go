@@ -3,7 +3,6 @@ package sqlite
 import (
 	"errors"
 	"path/filepath"
-	"strings"
 	"testing"
 	"time"
 
@@ -153,33 +152,6 @@ func TestReopenKeepsData(t *testing.T) {
 	found, err := db.ListProducts(t.Context(), catalog.Query{Terms: []string{"snail"}})
 	if err != nil || len(found) != 1 {
 		t.Errorf("search after reopening: got %d products (error %v), want 1", len(found), err)
-	}
-}
-
-func TestConflictNamesField(t *testing.T) {
-	db := openTest(t, filepath.Join(t.TempDir(), "souq.db"), Options{})
-	p := souq.Product{ID: "prd_a", SKU: "SKN-001", Slug: "snail", Prices: map[souq.MarketCode]int64{}}
-	if err := db.CreateProduct(t.Context(), p, ""); err != nil {
-		t.Fatal(err)
-	}
-	tests := []struct {
-		name string
-		p    souq.Product
-		want string
-	}{
-		{"id", souq.Product{ID: "prd_a", SKU: "X", Slug: "x"}, "id"},
-		{"sku", souq.Product{ID: "prd_b", SKU: "SKN-001", Slug: "x"}, "SKU"},
-		{"slug", souq.Product{ID: "prd_b", SKU: "X", Slug: "snail"}, "slug"},
-	}
-	for _, tt := range tests {
-		err := db.CreateProduct(t.Context(), tt.p, "")
-		var e *souq.Error
-		if !errors.As(err, &e) || !errors.Is(err, souq.ErrConflict) {
-			t.Fatalf("%s clash: got %v, want a *souq.Error of kind ErrConflict", tt.name, err)
-		}
-		if !strings.Contains(e.Detail, tt.want) {
-			t.Errorf("%s clash: got detail %q, want it to name %q", tt.name, e.Detail, tt.want)
-		}
 	}
 }
 

@@ -1,6 +1,7 @@
 package storetest
 
 import (
+	"errors"
 	"slices"
 	"strings"
 	"testing"
@@ -41,17 +42,22 @@ func testProductDuplicate(t *testing.T, s Store) {
 	first := newProduct("prd_a", "SKN-001")
 	createProducts(t, s, first)
 	tests := []struct {
-		name string
-		p    souq.Product
+		name  string
+		p     souq.Product
+		field string
 	}{
-		{"same id", func() souq.Product { p := newProduct("prd_a", "SKN-002"); return p }()},
-		{"same SKU", func() souq.Product { p := newProduct("prd_b", "SKN-001"); p.Slug = "other"; return p }()},
-		{"same slug", func() souq.Product { p := newProduct("prd_b", "SKN-002"); p.Slug = first.Slug; return p }()},
+		{"same id", func() souq.Product { p := newProduct("prd_a", "SKN-002"); return p }(), "id"},
+		{"same SKU", func() souq.Product { p := newProduct("prd_b", "SKN-001"); p.Slug = "other"; return p }(), "sku"},
+		{"same slug", func() souq.Product { p := newProduct("prd_b", "SKN-002"); p.Slug = first.Slug; return p }(), "slug"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			err := s.CreateProduct(t.Context(), tt.p, catalog.SearchText(tt.p))
 			checkKind(t, "CreateProduct", err, souq.ErrConflict)
+			var clash *catalog.ProductClashError
+			if !errors.As(err, &clash) || clash.Field != tt.field {
+				t.Errorf("CreateProduct: got %v, want a ProductClashError on %s", err, tt.field)
+			}
 			checkDiff(t, "first product after the clash", getProduct(t, s, first.ID), first)
 		})
 	}
