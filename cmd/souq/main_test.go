@@ -385,6 +385,8 @@ func TestRunUsageErrors(t *testing.T) {
 		{"bad duration from env", []string{"serve"}, map[string]string{"SOUQ_SHUTDOWN_TIMEOUT": "soon"}, "SOUQ_SHUTDOWN_TIMEOUT"},
 		{"tls cert without key", []string{"serve", "--tls-cert", "c.pem"}, nil, "--tls-key"},
 		{"unsupported database", []string{"serve", "--database", "mysql://x"}, nil, "unsupported scheme"},
+		{"bad trusted proxy", []string{"serve", "--trusted-proxies", "10.0.0.0/8,lb.internal"}, nil, "--trusted-proxies"},
+		{"negative outbox retention", []string{"serve", "--outbox-retention", "-1h"}, nil, "--outbox-retention"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -474,5 +476,43 @@ func TestServeStorefront(t *testing.T) {
 	}
 	if status, _, _ := get("/api/v1/products/" + p.Slug); status != 200 {
 		t.Errorf("the API still answers next to the shop: got %d", status)
+	}
+}
+
+// TestServeBehindTrustedProxy: a request a trusted load balancer forwarded
+// over HTTPS gets HSTS and Secure cookies; the same headers from anyone
+// else are ignored.
+func TestServeBehindTrustedProxy(t *testing.T) {
+	base, _, stop := startServe(t, []string{"--addr", "127.0.0.1:0", "--data", t.TempDir(), "--shoppers", "0",
+		"--trusted-proxies", "127.0.0.1/32"}, nil)
+	defer stop()
+	get := func(base string) *http.Response {
+		req, _ := http.NewRequest(http.MethodGet, base+"/en/", nil)
+		req.Header.Set("X-Forwarded-Proto", "https")
+		req.Header.Set("X-Forwarded-For", "198.51.100.7")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp
+	}
+	resp := get(base)
+	if resp.Header.Get("Strict-Transport-Security") == "" {
+		t.Error("a request forwarded over HTTPS by a trusted proxy got no HSTS")
+	}
+	if cs := resp.Cookies(); len(cs) == 0 || !cs[0].Secure {
+		t.Errorf("cookies of a request forwarded over HTTPS: got %v, want Secure ones", cs)
+	}
+
+	other, _, stopOther := startServe(t, []string{"--addr", "127.0.0.1:0", "--data", t.TempDir(), "--shoppers", "0",
+		"--trusted-proxies", "10.0.0.0/8"}, nil)
+	defer stopOther()
+	resp = get(other)
+	if resp.Header.Get("Strict-Transport-Security") != "" {
+		t.Error("forwarding headers from an untrusted peer were believed (HSTS sent)")
+	}
+	if cs := resp.Cookies(); len(cs) == 0 || cs[0].Secure {
+		t.Errorf("cookies for an untrusted peer's request: got %v, want them not Secure", cs)
 	}
 }

@@ -26,6 +26,7 @@ import (
 	"github.com/souq-commerce/souq/internal/collector"
 	"github.com/souq-commerce/souq/internal/dashboard"
 	"github.com/souq-commerce/souq/internal/demo"
+	"github.com/souq-commerce/souq/internal/forwarded"
 	"github.com/souq-commerce/souq/internal/httpapi"
 	"github.com/souq-commerce/souq/internal/payment"
 	"github.com/souq-commerce/souq/internal/pipeline"
@@ -61,6 +62,7 @@ type serveConfig struct {
 	streamSync     string
 	streamMaxAge   time.Duration
 	outboxKeep     time.Duration
+	proxies        string
 	streamMaxBytes int64
 	archive        string
 	archiveMaxAge  time.Duration
@@ -89,6 +91,7 @@ func parseServe(args []string, getenv func(string) string, stderr io.Writer) (se
 	fs.StringVar(&c.natsListen, "nats-listen", "", "embedded NATS: also accept NATS clients on `host:port` (default: no port)")
 	fs.StringVar(&c.streamSync, "stream-sync", "1s", "embedded NATS: \"always\" to sync every event to disk before acknowledging it, or a sync `interval`")
 	fs.DurationVar(&c.streamMaxAge, "stream-max-age", 7*24*time.Hour, "how long the stream keeps events")
+	fs.StringVar(&c.proxies, "trusted-proxies", "", "`CIDRs` of load balancers whose X-Forwarded-For and X-Forwarded-Proto are believed, comma-separated (default: none)")
 	fs.DurationVar(&c.outboxKeep, "outbox-retention", 7*24*time.Hour, "how long published outbox rows are kept for souq audit (0: forever)")
 	fs.Int64Var(&c.streamMaxBytes, "stream-max-bytes", 10<<30, "how many `bytes` of events the stream keeps (-1: no limit)")
 	fs.StringVar(&c.archive, "archive", "", "archive `location`: a directory or file:///path (default <data>/archive)")
@@ -115,6 +118,9 @@ func parseServe(args []string, getenv func(string) string, stderr io.Writer) (se
 	}
 	if _, _, err := streamSync(c.streamSync); err != nil {
 		problems = append(problems, strings.TrimPrefix(err.Error(), errUsage.Error()+": "))
+	}
+	if _, err := forwarded.Parse(c.proxies); err != nil {
+		problems = append(problems, "--trusted-proxies: "+err.Error())
 	}
 	if c.outboxKeep < 0 {
 		problems = append(problems, "--outbox-retention must not be negative (0 keeps published rows forever)")
@@ -290,6 +296,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	for _, rt := range shop.Routes() {
 		extra = append(extra, httpapi.Route{Pattern: rt.Pattern, Handler: rt.Handler})
 	}
+	proxies, _ := forwarded.Parse(c.proxies) // checked by parseServe
 	handler := httpapi.NewServer(httpapi.Deps{
 		Catalog: cat, Carts: carts, Checkout: orders, AdminToken: adminToken, Registry: reg, Log: log, Extra: extra,
 		Banner: "Shop API for AE, SA, QA, KW, BH and OM.",
@@ -301,7 +308,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		},
 	})
 	srv := &http.Server{
-		Handler:           handler,
+		Handler:           proxies.Handler(handler), // first, so everything after sees the client's address
 		ReadHeaderTimeout: 5 * time.Second,
 		ReadTimeout:       15 * time.Second,
 		WriteTimeout:      30 * time.Second,

@@ -8,6 +8,8 @@ import (
 	"net/http"
 	"strings"
 	"time"
+
+	"github.com/souq-commerce/souq/internal/forwarded"
 )
 
 // SessionCookie is the cookie TokenAuth's sign-in sets.
@@ -64,7 +66,7 @@ func (a *TokenAuth) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	http.SetCookie(w, &http.Cookie{
 		Name: SessionCookie, Value: a.session, Path: "/",
-		MaxAge: int(sessionMaxAge / time.Second), HttpOnly: true, Secure: r.TLS != nil, SameSite: http.SameSiteStrictMode,
+		MaxAge: int(sessionMaxAge / time.Second), HttpOnly: true, Secure: forwarded.HTTPS(r), SameSite: http.SameSiteStrictMode,
 	})
 	w.Header().Set("Cache-Control", "no-store")
 	http.Redirect(w, r, "/dashboard", http.StatusSeeOther)

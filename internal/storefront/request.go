@@ -11,6 +11,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/souq-commerce/souq/internal/forwarded"
 	"github.com/souq-commerce/souq/internal/souq"
 	"github.com/souq-commerce/souq/internal/storefront/i18n"
 )
@@ -95,7 +96,7 @@ func validToken(s string) bool {
 // setCookie sets a cookie for the whole site; maxAge 0 makes it last for
 // the browser session, a negative one deletes it.
 func (v *visit) setCookie(name, value string, maxAge time.Duration) {
-	c := &http.Cookie{Name: name, Value: value, Path: "/", HttpOnly: true, SameSite: http.SameSiteLaxMode, Secure: v.r.TLS != nil}
+	c := &http.Cookie{Name: name, Value: value, Path: "/", HttpOnly: true, SameSite: http.SameSiteLaxMode, Secure: forwarded.HTTPS(v.r)}
 	switch {
 	case maxAge > 0:
 		c.MaxAge = int(maxAge.Seconds())
