@@ -21,6 +21,7 @@ Usage:
 
 Commands:
   serve     run the shop and the event pipeline on embedded engines (--demo: demo data and shoppers)
+  migrate   apply the database migrations without serving (SQLite or PostgreSQL)
   seed      create a large catalogue for load tests: souq seed --products 100000
   audit     reconcile orders, outbox, stream, archive and aggregates for a time range
   version   print the version
@@ -51,6 +52,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return runAudit(ctx, rest, getenv, stdout, stderr)
 	case "seed":
 		return runSeed(ctx, rest, getenv, stdout, stderr)
+	case "migrate":
+		return runMigrate(ctx, rest, getenv, stdout, stderr)
 	case "version", "--version":
 		if len(rest) > 0 {
 			fmt.Fprint(stdout, versionUsage)
@@ -69,6 +72,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 			return runAudit(ctx, []string{"-h"}, getenv, stdout, stderr)
 		case len(rest) > 0 && rest[0] == "seed":
 			return runSeed(ctx, []string{"-h"}, getenv, stdout, stderr)
+		case len(rest) > 0 && rest[0] == "migrate":
+			return runMigrate(ctx, []string{"-h"}, getenv, stdout, stderr)
 		case len(rest) > 0 && rest[0] == "version":
 			fmt.Fprint(stdout, versionUsage)
 			return nil
