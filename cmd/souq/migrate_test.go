@@ -2,16 +2,14 @@ package main
 
 import (
 	"bytes"
-	"context"
-	"crypto/rand"
-	"encoding/hex"
-	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/souq-commerce/souq/internal/postgres/pgtest"
 )
 
 func TestMigrateSQLite(t *testing.T) {
@@ -29,30 +27,16 @@ func TestMigrateSQLite(t *testing.T) {
 }
 
 func TestMigratePostgres(t *testing.T) {
-	base := os.Getenv("SOUQ_TEST_POSTGRES_URL")
-	if base == "" {
-		t.Skip("SOUQ_TEST_POSTGRES_URL is not set: PostgreSQL tests skipped (.ci/run sets it)")
-	}
-	b := make([]byte, 6)
-	_, _ = rand.Read(b)
-	schema := "souq_test_" + hex.EncodeToString(b)
-	admin, err := pgxpool.New(t.Context(), base)
+	dbURL := pgtest.Schema(t)
+	admin, err := pgxpool.New(t.Context(), dbURL)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer admin.Close()
-	if _, err := admin.Exec(t.Context(), `CREATE SCHEMA `+schema); err != nil {
-		t.Fatal(err)
-	}
-	defer admin.Exec(context.Background(), `DROP SCHEMA `+schema+` CASCADE`)
-	u, _ := url.Parse(base)
-	q := u.Query()
-	q.Set("search_path", schema)
-	u.RawQuery = q.Encode()
 
 	for range 2 { // the second run finds nothing to do
 		var out, errOut bytes.Buffer
-		if err := run(t.Context(), []string{"migrate", "--database", u.String()}, func(string) string { return "" }, &out, &errOut); err != nil {
+		if err := run(t.Context(), []string{"migrate", "--database", dbURL}, func(string) string { return "" }, &out, &errOut); err != nil {
 			t.Fatalf("migrate: %v (%s)", err, errOut.String())
 		}
 		if !strings.Contains(out.String(), "PostgreSQL schema is up to date") {
@@ -60,7 +44,7 @@ func TestMigratePostgres(t *testing.T) {
 		}
 	}
 	var tables int
-	err = admin.QueryRow(t.Context(), `SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = $1`, schema).Scan(&tables)
+	err = admin.QueryRow(t.Context(), `SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = current_schema()`).Scan(&tables)
 	if err != nil || tables < 10 {
 		t.Errorf("tables in the migrated schema: got %d (%v), want the whole schema", tables, err)
 	}

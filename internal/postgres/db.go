@@ -5,7 +5,7 @@
 //
 // This is the adapter's first part: the connection pool with its time
 // limits, the embedded migrations applied under an advisory lock, and
-// readiness. The storage seams come next (issue 10).
+// readiness. The storage seams come next.
 //
 // # Time limits
 //

@@ -4,59 +4,29 @@ import (
 	"context"
 	"embed"
 	"fmt"
-	"io/fs"
-	"path"
-	"slices"
-	"strconv"
-	"strings"
 
 	"github.com/jackc/pgx/v5"
+
+	"github.com/souq-commerce/souq/internal/schemafiles"
 )
 
 //go:embed migrations/*.sql
 var migrationFiles embed.FS
 
-// migration is one embedded schema change.
-type migration struct {
-	version int
-	name    string
-	sql     string
-}
-
-// migrations returns the embedded migrations in version order. File names
-// are NNNN_description.sql; a malformed name or a repeated version is a
-// programming error and panics.
-func migrations() []migration {
-	entries, err := fs.ReadDir(migrationFiles, "migrations")
+// migrations returns the embedded migrations in version order; a
+// malformed set is a programming error and panics.
+func migrations() []schemafiles.File {
+	files, err := schemafiles.Load(migrationFiles, "migrations")
 	if err != nil {
-		panic(fmt.Sprintf("postgres: read embedded migrations: %v", err))
+		panic("postgres: " + err.Error())
 	}
-	var out []migration
-	for _, e := range entries {
-		prefix, _, ok := strings.Cut(e.Name(), "_")
-		v, err := strconv.Atoi(prefix)
-		if !ok || err != nil || v < 1 {
-			panic(fmt.Sprintf("postgres: migration %s is not named NNNN_description.sql", e.Name()))
-		}
-		body, err := migrationFiles.ReadFile(path.Join("migrations", e.Name()))
-		if err != nil {
-			panic(fmt.Sprintf("postgres: read migration %s: %v", e.Name(), err))
-		}
-		out = append(out, migration{version: v, name: e.Name(), sql: string(body)})
-	}
-	slices.SortFunc(out, func(a, b migration) int { return a.version - b.version })
-	for i := 1; i < len(out); i++ {
-		if out[i].version == out[i-1].version {
-			panic(fmt.Sprintf("postgres: migrations %s and %s share a version", out[i-1].name, out[i].name))
-		}
-	}
-	return out
+	return files
 }
 
 // latestVersion is the version of the newest embedded migration.
 func latestVersion() int {
 	all := migrations()
-	return all[len(all)-1].version
+	return all[len(all)-1].Version
 }
 
 // migrationLock is the key of the session advisory lock held while
@@ -100,10 +70,10 @@ func (db *DB) Migrate(ctx context.Context) error {
 	for _, m := range migrations() {
 		applied, err := applyMigration(ctx, c, m)
 		if err != nil {
-			return fmt.Errorf("postgres: migration %s: %w", m.name, err)
+			return fmt.Errorf("postgres: migration %s: %w", m.Name, err)
 		}
 		if applied {
-			db.log.Info("applied migration", "version", m.version, "file", m.name)
+			db.log.Info("applied migration", "version", m.Version, "file", m.Name)
 		}
 	}
 	return nil
@@ -111,19 +81,19 @@ func (db *DB) Migrate(ctx context.Context) error {
 
 // applyMigration applies m unless it is already recorded, and reports
 // whether it applied it.
-func applyMigration(ctx context.Context, c *pgx.Conn, m migration) (bool, error) {
+func applyMigration(ctx context.Context, c *pgx.Conn, m schemafiles.File) (bool, error) {
 	applied := false
 	err := pgx.BeginFunc(ctx, c, func(tx pgx.Tx) error {
 		var n int
-		if err := tx.QueryRow(ctx, `SELECT COUNT(*) FROM schema_migrations WHERE version = $1`, m.version).Scan(&n); err != nil || n > 0 {
+		if err := tx.QueryRow(ctx, `SELECT COUNT(*) FROM schema_migrations WHERE version = $1`, m.Version).Scan(&n); err != nil || n > 0 {
 			return err
 		}
 		// Without arguments pgx sends the file with the simple protocol,
 		// which runs every statement in it.
-		if _, err := tx.Exec(ctx, m.sql); err != nil {
+		if _, err := tx.Exec(ctx, m.SQL); err != nil {
 			return err
 		}
-		if _, err := tx.Exec(ctx, `INSERT INTO schema_migrations (version) VALUES ($1)`, m.version); err != nil {
+		if _, err := tx.Exec(ctx, `INSERT INTO schema_migrations (version) VALUES ($1)`, m.Version); err != nil {
 			return err
 		}
 		applied = true

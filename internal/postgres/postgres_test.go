@@ -2,52 +2,20 @@ package postgres
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"log/slog"
-	"net/url"
-	"os"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/souq-commerce/souq/internal/postgres/pgtest"
 )
 
-// testURL returns the URL of a fresh schema in the test PostgreSQL
-// (SOUQ_TEST_POSTGRES_URL), dropped when the test ends, so tests run in
-// parallel and leave nothing behind. Without the variable the test skips.
-func testURL(t *testing.T) string {
-	t.Helper()
-	base := os.Getenv("SOUQ_TEST_POSTGRES_URL")
-	if base == "" {
-		t.Skip("SOUQ_TEST_POSTGRES_URL is not set: PostgreSQL tests skipped (.ci/run sets it)")
-	}
-	b := make([]byte, 6)
-	_, _ = rand.Read(b)
-	schema := "souq_test_" + hex.EncodeToString(b)
-	admin, err := pgxpool.New(t.Context(), base)
-	if err != nil {
-		t.Fatalf("connect to %s: %v", base, err)
-	}
-	if _, err := admin.Exec(t.Context(), `CREATE SCHEMA `+schema); err != nil {
-		t.Fatalf("create schema: %v", err)
-	}
-	t.Cleanup(func() {
-		_, _ = admin.Exec(context.Background(), `DROP SCHEMA `+schema+` CASCADE`)
-		admin.Close()
-	})
-	u, err := url.Parse(base)
-	if err != nil {
-		t.Fatal(err)
-	}
-	q := u.Query()
-	q.Set("search_path", schema)
-	u.RawQuery = q.Encode()
-	return u.String()
-}
+// testURL is a fresh schema on the test server (pgtest.Schema).
+func testURL(t *testing.T) string { return pgtest.Schema(t) }
 
 func openTest(t *testing.T, url string, opt Options) *DB {
 	t.Helper()

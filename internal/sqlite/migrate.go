@@ -5,59 +5,29 @@ import (
 	"database/sql"
 	"embed"
 	"fmt"
-	"io/fs"
 	"log/slog"
-	"path"
-	"slices"
-	"strconv"
-	"strings"
 	"time"
+
+	"github.com/souq-commerce/souq/internal/schemafiles"
 )
 
 //go:embed migrations/*.sql
 var migrationFiles embed.FS
 
-// migration is one embedded schema change.
-type migration struct {
-	version int
-	name    string
-	sql     string
-}
-
-// migrations returns the embedded migrations in version order. File names
-// are NNNN_description.sql; a malformed name or a repeated version is a
-// programming error and panics.
-func migrations() []migration {
-	entries, err := fs.ReadDir(migrationFiles, "migrations")
+// migrations returns the embedded migrations in version order; a
+// malformed set is a programming error and panics.
+func migrations() []schemafiles.File {
+	files, err := schemafiles.Load(migrationFiles, "migrations")
 	if err != nil {
-		panic(fmt.Sprintf("sqlite: read embedded migrations: %v", err))
+		panic("sqlite: " + err.Error())
 	}
-	var out []migration
-	for _, e := range entries {
-		prefix, _, ok := strings.Cut(e.Name(), "_")
-		v, err := strconv.Atoi(prefix)
-		if !ok || err != nil || v < 1 {
-			panic(fmt.Sprintf("sqlite: migration %s is not named NNNN_description.sql", e.Name()))
-		}
-		body, err := migrationFiles.ReadFile(path.Join("migrations", e.Name()))
-		if err != nil {
-			panic(fmt.Sprintf("sqlite: read migration %s: %v", e.Name(), err))
-		}
-		out = append(out, migration{version: v, name: e.Name(), sql: string(body)})
-	}
-	slices.SortFunc(out, func(a, b migration) int { return a.version - b.version })
-	for i := 1; i < len(out); i++ {
-		if out[i].version == out[i-1].version {
-			panic(fmt.Sprintf("sqlite: migrations %s and %s share a version", out[i-1].name, out[i].name))
-		}
-	}
-	return out
+	return files
 }
 
 // latestVersion is the version of the newest embedded migration.
 func latestVersion() int {
 	all := migrations()
-	return all[len(all)-1].version
+	return all[len(all)-1].Version
 }
 
 // migrate applies every embedded migration not yet recorded in
@@ -75,10 +45,10 @@ func migrate(ctx context.Context, w *sql.DB, log *slog.Logger) error {
 	for _, m := range migrations() {
 		applied, err := applyMigration(ctx, w, m)
 		if err != nil {
-			return fmt.Errorf("migration %s: %w", m.name, err)
+			return fmt.Errorf("migration %s: %w", m.Name, err)
 		}
 		if applied {
-			log.Info("applied migration", "version", m.version, "file", m.name)
+			log.Info("applied migration", "version", m.Version, "file", m.Name)
 		}
 	}
 	return nil
@@ -86,19 +56,19 @@ func migrate(ctx context.Context, w *sql.DB, log *slog.Logger) error {
 
 // applyMigration applies m unless it is already recorded, and reports
 // whether it applied it.
-func applyMigration(ctx context.Context, w *sql.DB, m migration) (bool, error) {
+func applyMigration(ctx context.Context, w *sql.DB, m schemafiles.File) (bool, error) {
 	applied := false
 	err := inTx(ctx, w, func(tx *sql.Tx) error {
 		var n int
-		err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM schema_migrations WHERE version = ?`, m.version).Scan(&n)
+		err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM schema_migrations WHERE version = ?`, m.Version).Scan(&n)
 		if err != nil || n > 0 {
 			return err
 		}
-		if _, err := tx.ExecContext(ctx, m.sql); err != nil {
+		if _, err := tx.ExecContext(ctx, m.SQL); err != nil {
 			return err
 		}
 		_, err = tx.ExecContext(ctx, `INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)`,
-			m.version, micros(time.Now()))
+			m.Version, micros(time.Now()))
 		applied = err == nil
 		return err
 	})
