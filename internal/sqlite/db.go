@@ -284,6 +284,12 @@ func queryIn(ctx context.Context, q queryer, query string, ids []any, scan func(
 // queryRows runs query and calls scan for every row.
 func queryRows(ctx context.Context, q queryer, query string, args []any, scan func(rows *sql.Rows) error) error {
 	rows, err := q.QueryContext(ctx, query, args...)
+	return eachRow(rows, err, scan)
+}
+
+// eachRow calls scan for every row of a query that returned rows and err,
+// closes the rows, and returns the first error.
+func eachRow(rows *sql.Rows, err error, scan func(rows *sql.Rows) error) error {
 	if err != nil {
 		return err
 	}

@@ -331,22 +331,11 @@ func (db *DB) queryRead(ctx context.Context, query string, args []any, scan func
 	if err != nil {
 		return err
 	}
-	var rows *sql.Rows
-	if st != nil {
-		rows, err = st.QueryContext(ctx, args...)
-	} else {
-		rows, err = db.read.QueryContext(ctx, query, args...)
+	if st == nil {
+		return queryRows(ctx, db.read, query, args, scan)
 	}
-	if err != nil {
-		return err
-	}
-	defer rows.Close()
-	for rows.Next() {
-		if err := scan(rows); err != nil {
-			return err
-		}
-	}
-	return rows.Err()
+	rows, err := st.QueryContext(ctx, args...)
+	return eachRow(rows, err, scan)
 }
 
 // readStmt returns the prepared statement for query, preparing it on first
