@@ -1,6 +1,8 @@
 package catalog
 
 import (
+	"context"
+	"log/slog"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -76,11 +78,15 @@ func (c *listingCache) generation() uint64 { return c.gen.Load() }
 // invalidate makes every cached page and count unusable.
 func (c *listingCache) invalidate() { c.gen.Add(1) }
 
-// init sets the caches' lifetimes; Service calls it once.
-func (c *listingCache) init() {
-	c.pages = staleCache[string, listing]{ttl: listTTL, stale: listStale, max: maxCachedListings}
-	c.counts = staleCache[souq.MarketCode, []GroupCount]{ttl: countsTTL, stale: countsStale, max: len(souq.MarketCodes()) + 1}
-	c.searches = staleCache[string, int]{ttl: countsTTL, stale: countsStale, max: maxCachedListings}
+// init sets the caches' lifetimes and where failed background reads are
+// logged; Service calls it once.
+func (c *listingCache) init(log *slog.Logger) {
+	c.pages = staleCache[string, listing]{ttl: listTTL, stale: listStale, max: maxCachedListings,
+		log: log.With("cache", "listings")}
+	c.counts = staleCache[souq.MarketCode, []GroupCount]{ttl: countsTTL, stale: countsStale, max: len(souq.MarketCodes()) + 1,
+		log: log.With("cache", "product counts")}
+	c.searches = staleCache[string, int]{ttl: countsTTL, stale: countsStale, max: maxCachedListings,
+		log: log.With("cache", "search counts")}
 }
 
 // staleCache is a map of values that are fresh for ttl after they were
@@ -89,7 +95,8 @@ func (c *listingCache) init() {
 // never served.
 type staleCache[K comparable, V any] struct {
 	ttl, stale time.Duration
-	max        int // past it the cache starts afresh
+	max        int          // past it the cache starts afresh
+	log        *slog.Logger // failed background reads
 
 	mu      sync.Mutex
 	entries map[K]*staleEntry[V]
@@ -100,6 +107,36 @@ type staleEntry[V any] struct {
 	gen        uint64
 	freshUntil time.Time
 	refreshing bool
+}
+
+// fetch returns the value of k under generation gen: from memory while it
+// is fresh; from memory while it is stale, one background call of load
+// (bounded by QueryTimeout, its goroutine ending with it) reading it
+// again; otherwise from load, called now with ctx, and kept.
+func (c *staleCache[K, V]) fetch(ctx context.Context, k K, gen uint64, load func(context.Context) (V, error)) (V, error) {
+	v, ok, refresh := c.get(k, gen, time.Now())
+	switch {
+	case !ok:
+		v, err := load(ctx)
+		if err != nil {
+			return v, err
+		}
+		c.put(k, gen, v, time.Now())
+		return v, nil
+	case refresh:
+		go func() {
+			ctx, cancel := context.WithTimeout(context.Background(), QueryTimeout)
+			defer cancel()
+			fresh, err := load(ctx)
+			if err != nil {
+				c.unmark(k)
+				c.log.Warn("refresh a cached value", "err", err)
+				return
+			}
+			c.put(k, gen, fresh, time.Now())
+		}()
+	}
+	return v, nil
 }
 
 // get returns the value for k when one of generation gen is fresh or still

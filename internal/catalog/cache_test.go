@@ -1,6 +1,9 @@
 package catalog
 
 import (
+	"context"
+	"errors"
+	"log/slog"
 	"testing"
 	"time"
 )
@@ -30,4 +33,45 @@ func TestStaleCache(t *testing.T) {
 		c.put(string(rune('a'+i)), 1, i, t0)
 	}
 	check("after the cache filled up", 3*time.Second, 1, 0, false, false)
+}
+
+// TestStaleCacheFetch: a miss loads now; a stale value is served while a
+// single background load replaces it; a failed load caches nothing.
+func TestStaleCacheFetch(t *testing.T) {
+	c := staleCache[string, int]{ttl: time.Hour, stale: time.Hour, max: 10, log: slog.New(slog.DiscardHandler)}
+	loads := make(chan int, 10)
+	load := func(v int, err error) func(context.Context) (int, error) {
+		return func(context.Context) (int, error) { loads <- v; return v, err }
+	}
+	if _, err := c.fetch(t.Context(), "k", 1, load(0, errors.New("down"))); err == nil {
+		t.Fatal("a failed load: got nil error")
+	}
+	<-loads
+	if v, err := c.fetch(t.Context(), "k", 1, load(7, nil)); err != nil || v != 7 {
+		t.Fatalf("a miss: got %d, %v; want 7 loaded now", v, err)
+	}
+	<-loads
+	// Age the entry past its fresh time.
+	c.mu.Lock()
+	c.entries["k"].freshUntil = time.Now().Add(-time.Minute)
+	c.mu.Unlock()
+	for range 3 {
+		if v, err := c.fetch(t.Context(), "k", 1, load(8, nil)); err != nil || v != 7 {
+			t.Fatalf("a stale value: got %d, %v; want 7 served", v, err)
+		}
+	}
+	if got := <-loads; got != 8 {
+		t.Fatalf("background load: got %d", got)
+	}
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(time.Millisecond) {
+		if v, _, _ := c.get("k", 1, time.Now()); v == 8 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the background load's value was never kept")
+		}
+	}
+	if len(loads) != 0 {
+		t.Errorf("stale fetches started %d more loads, want 1 in all", len(loads)+1)
+	}
 }

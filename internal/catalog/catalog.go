@@ -41,7 +41,7 @@ type Service struct {
 // production).
 func New(store Store, now func() time.Time, log *slog.Logger) *Service {
 	s := &Service{store: store, now: now, log: log.With("component", "catalog")}
-	s.listings.init()
+	s.listings.init(s.log)
 	return s
 }
 

@@ -98,17 +98,11 @@ func (s *Service) List(ctx context.Context, in ListInput) (Page, error) {
 		return Page{}, err
 	}
 	now := s.now()
-	key := listingKey(q)
-	gen := s.listings.generation()
-	l, ok, refresh := s.listings.pages.get(key, gen, time.Now())
-	switch {
-	case !ok:
-		if l, err = s.loadListing(ctx, q); err != nil {
-			return Page{}, err
-		}
-		s.listings.pages.put(key, gen, l, time.Now())
-	case refresh:
-		go s.refreshListing(key, gen, q)
+	l, err := s.listings.pages.fetch(ctx, listingKey(q), s.listings.generation(), func(ctx context.Context) (listing, error) {
+		return s.loadListing(ctx, q)
+	})
+	if err != nil {
+		return Page{}, err
 	}
 	sales, err := s.activeSales(ctx)
 	if err != nil {
@@ -177,20 +171,6 @@ type listing struct {
 	next     string
 }
 
-// refreshListing reads a stale cached page again, in the background: its
-// goroutine lasts at most QueryTimeout.
-func (s *Service) refreshListing(key string, gen uint64, q Query) {
-	ctx, cancel := context.WithTimeout(context.Background(), QueryTimeout)
-	defer cancel()
-	l, err := s.loadListing(ctx, q)
-	if err != nil {
-		s.listings.pages.unmark(key)
-		s.log.Warn("refresh a cached listing", "err", err)
-		return
-	}
-	s.listings.pages.put(key, gen, l, time.Now())
-}
-
 // loadListing reads a page and its total from the store, within
 // QueryTimeout.
 func (s *Service) loadListing(ctx context.Context, q Query) (listing, error) {
@@ -240,30 +220,13 @@ func (s *Service) loadListing(ctx context.Context, q Query) (listing, error) {
 // share the count.
 func (s *Service) searchCount(ctx context.Context, q Query) (int, error) {
 	q.Sort, q.After, q.Offset, q.Limit = "", nil, 0, 0
-	key := listingKey(q)
-	gen := s.listings.generation()
-	n, ok, refresh := s.listings.searches.get(key, gen, time.Now())
-	switch {
-	case !ok:
-		var err error
-		if n, err = s.store.CountProducts(ctx, q, SearchCountCap+1); err != nil {
+	return s.listings.searches.fetch(ctx, listingKey(q), s.listings.generation(), func(ctx context.Context) (int, error) {
+		n, err := s.store.CountProducts(ctx, q, SearchCountCap+1)
+		if err != nil {
 			return 0, fmt.Errorf("count products: %w", err)
 		}
-		s.listings.searches.put(key, gen, n, time.Now())
-	case refresh:
-		go func() {
-			ctx, cancel := context.WithTimeout(context.Background(), QueryTimeout)
-			defer cancel()
-			n, err := s.store.CountProducts(ctx, q, SearchCountCap+1)
-			if err != nil {
-				s.listings.searches.unmark(key)
-				s.log.Warn("refresh a cached search count", "err", err)
-				return
-			}
-			s.listings.searches.put(key, gen, n, time.Now())
-		}()
-	}
-	return n, nil
+		return n, nil
+	})
 }
 
 // Facets returns the categories and brands of the products sold in a
@@ -295,29 +258,13 @@ func facetList(counts map[string]int) []Facet {
 // productCounts returns a market's product counts per category and brand,
 // cached (see countsTTL).
 func (s *Service) productCounts(ctx context.Context, m souq.MarketCode) ([]GroupCount, error) {
-	gen := s.listings.generation()
-	c, ok, refresh := s.listings.counts.get(m, gen, time.Now())
-	switch {
-	case !ok:
-		var err error
-		if c, err = s.store.ProductCounts(ctx, m); err != nil {
+	return s.listings.counts.fetch(ctx, m, s.listings.generation(), func(ctx context.Context) ([]GroupCount, error) {
+		c, err := s.store.ProductCounts(ctx, m)
+		if err != nil {
 			return nil, fmt.Errorf("count products: %w", err)
 		}
-		s.listings.counts.put(m, gen, c, time.Now())
-	case refresh:
-		go func() {
-			ctx, cancel := context.WithTimeout(context.Background(), QueryTimeout)
-			defer cancel()
-			c, err := s.store.ProductCounts(ctx, m)
-			if err != nil {
-				s.listings.counts.unmark(m)
-				s.log.Warn("refresh cached product counts", "market", m, "err", err)
-				return
-			}
-			s.listings.counts.put(m, gen, c, time.Now())
-		}()
-	}
-	return c, nil
+		return c, nil
+	})
 }
 
 // position is a product's place in a listing sorted for market m.
