@@ -275,15 +275,7 @@ func TestListPaging(t *testing.T) {
 // counted as "N or more", with pages that go on past the counted ones.
 func TestBroadSearchPages(t *testing.T) {
 	f := newFixture(t)
-	ins := make([]catalog.ProductInput, catalog.SearchCountCap+30)
-	for i := range ins {
-		ins[i] = catalog.ProductInput{SKU: fmt.Sprintf("BULK-%05d", i), Slug: fmt.Sprintf("bulk-%d", i), Brand: "COSRX",
-			Category: "skincare", Name: souq.Localized{EN: fmt.Sprintf("Bulk Serum %d", i), AR: fmt.Sprintf("سيروم %d", i)},
-			Prices: price(5000)}
-	}
-	if _, err := f.catalog.CreateMany(t.Context(), ins); err != nil {
-		t.Fatal(err)
-	}
+	f.bulk(t, catalog.SearchCountCap+30, "BULK", "skincare", "Bulk Serum", "سيروم")
 	c := f.newClient()
 	_, body, _ := f.get(c, "/en/search?q=bulk+serum")
 	mustContain(t, "broad search", body, "Products found: 1000 or more", "Page 1<", `href="/en/search?page=2&amp;q=bulk&#43;serum" rel="next"`)
@@ -298,15 +290,7 @@ func TestBroadSearchPages(t *testing.T) {
 // with more products than that: no next link, and a word on narrowing.
 func TestDeepCategoryPages(t *testing.T) {
 	f := newFixture(t)
-	ins := make([]catalog.ProductInput, catalog.MaxPagedItems+10)
-	for i := range ins {
-		ins[i] = catalog.ProductInput{SKU: fmt.Sprintf("DEEP-%05d", i), Slug: fmt.Sprintf("deep-%d", i), Brand: "COSRX",
-			Category: "suncare", Name: souq.Localized{EN: fmt.Sprintf("Sun Cream %d", i), AR: fmt.Sprintf("واقي %d", i)},
-			Prices: price(5000)}
-	}
-	if _, err := f.catalog.CreateMany(t.Context(), ins); err != nil {
-		t.Fatal(err)
-	}
+	f.bulk(t, catalog.MaxPagedItems+10, "DEEP", "suncare", "Sun Cream", "واقي")
 	c := f.newClient()
 	last := catalog.MaxPagedItems / 24
 	_, body, _ := f.get(c, fmt.Sprintf("/en/c/suncare?page=%d", last))
@@ -317,5 +301,20 @@ func TestDeepCategoryPages(t *testing.T) {
 	_, body, _ = f.get(c, "/en/c/suncare?page=2")
 	if strings.Contains(body, "Pages show the first") {
 		t.Error("page 2 says pages stop")
+	}
+}
+
+// bulk creates n products of one category, named "<en> <i>" and
+// "<ar> <i>", with SKUs <prefix>-<i>.
+func (f *fixture) bulk(t *testing.T, n int, prefix, category, en, ar string) {
+	t.Helper()
+	ins := make([]catalog.ProductInput, n)
+	for i := range ins {
+		ins[i] = catalog.ProductInput{SKU: fmt.Sprintf("%s-%05d", prefix, i), Slug: fmt.Sprintf("%s-%d", strings.ToLower(prefix), i),
+			Brand: "COSRX", Category: category, Name: souq.Localized{EN: fmt.Sprintf("%s %d", en, i), AR: fmt.Sprintf("%s %d", ar, i)},
+			Prices: price(5000)}
+	}
+	if _, err := f.catalog.CreateMany(t.Context(), ins); err != nil {
+		t.Fatal(err)
 	}
 }
