@@ -25,7 +25,8 @@ number in both names, a price within 20% of the original's), N products in
 all, in batches of 1,000 transactions. The same N makes the same catalogue.
 Seed an empty database, then start serve on it (with --demo, serve also
 schedules its flash sale over it). Stop serve first: seed writes to the
-database file directly.
+database file directly, with synchronous=normal (a power cut during a seed
+can lose its last batches; seed again into a new directory).
 
 Flags:
 `
