@@ -123,3 +123,37 @@ func TestListingStopsWhenClientLeaves(t *testing.T) {
 		}
 	}
 }
+
+// busyStore is a catalog store whose database is unavailable, as a
+// PostgreSQL store is when a statement or lock times out.
+type busyStore struct{ *sqlite.DB }
+
+func (busyStore) ListProducts(context.Context, catalog.Query) ([]souq.Product, error) {
+	return nil, fmt.Errorf("list products: %w: canceling statement due to lock timeout", souq.ErrUnavailable)
+}
+
+// TestUnavailableStoreAnswers503: a store that cannot do the work just now
+// makes the API answer 503 with Retry-After and a problem document.
+func TestUnavailableStoreAnswers503(t *testing.T) {
+	db, err := sqlite.Open(t.Context(), filepath.Join(t.TempDir(), "souq.db"), sqlite.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = db.Close() })
+	cat := catalog.New(busyStore{db}, time.Now, testLogger(t))
+	srv := httptest.NewServer(NewServer(Deps{Catalog: cat, Registry: prometheus.NewRegistry(), Ready: db.Ready}))
+	t.Cleanup(srv.Close)
+	resp, err := http.Get(srv.URL + "/api/v1/products?market=AE")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	p := wantProblem(t, resp.StatusCode, resp.Header, body, http.StatusServiceUnavailable)
+	if resp.Header.Get("Retry-After") != "1" {
+		t.Errorf("Retry-After: got %q, want 1", resp.Header.Get("Retry-After"))
+	}
+	if p.Detail != "the shop is busy; retry shortly" {
+		t.Errorf("detail: got %q", p.Detail)
+	}
+}

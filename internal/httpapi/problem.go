@@ -58,6 +58,12 @@ func (s *server) fail(w http.ResponseWriter, r *http.Request, err error) {
 			}
 		}
 	}
+	if errors.Is(err, souq.ErrUnavailable) {
+		s.log.Warn("request failed: a store is unavailable", "method", r.Method, "path", r.URL.Path, "err", err)
+		w.Header().Set("Retry-After", "1")
+		httpjson.WriteProblem(w, httpjson.Problem{Status: http.StatusServiceUnavailable, Detail: "the shop is busy; retry shortly", Instance: r.URL.Path})
+		return
+	}
 	if errors.Is(err, context.DeadlineExceeded) || errors.Is(r.Context().Err(), context.Canceled) {
 		w.Header().Set("Retry-After", "1")
 		httpjson.WriteProblem(w, httpjson.Problem{Status: http.StatusServiceUnavailable, Detail: "the request timed out; retry shortly", Instance: r.URL.Path})

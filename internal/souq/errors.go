@@ -8,14 +8,15 @@ import (
 // Error kinds. Every error a client may see wraps exactly one of these; the
 // HTTP layer maps kinds to status codes in one table.
 var (
-	ErrInvalid      = errors.New("invalid request")        // 400 / 422: the input breaks a rule
-	ErrNotFound     = errors.New("not found")              // 404
-	ErrConflict     = errors.New("conflict")               // 409: state does not allow it now
-	ErrOutOfStock   = errors.New("out of stock")           // 409: not enough units left
-	ErrUnauthorized = errors.New("unauthorized")           // 401: missing or wrong credentials
-	ErrPayment      = errors.New("payment declined")       // 402
-	ErrKeyReused    = errors.New("idempotency key reused") // 422: same key, different request
-	ErrKeyInFlight  = errors.New("request in progress")    // 409: same key still being served
+	ErrInvalid      = errors.New("invalid request")         // 400 / 422: the input breaks a rule
+	ErrNotFound     = errors.New("not found")               // 404
+	ErrConflict     = errors.New("conflict")                // 409: state does not allow it now
+	ErrOutOfStock   = errors.New("out of stock")            // 409: not enough units left
+	ErrUnauthorized = errors.New("unauthorized")            // 401: missing or wrong credentials
+	ErrPayment      = errors.New("payment declined")        // 402
+	ErrKeyReused    = errors.New("idempotency key reused")  // 422: same key, different request
+	ErrKeyInFlight  = errors.New("request in progress")     // 409: same key still being served
+	ErrUnavailable  = errors.New("temporarily unavailable") // 503: the database is too busy or unreachable just now; retry
 )
 
 // Error is an error whose Detail is safe to show to a client. Kind is one of

@@ -179,6 +179,10 @@ func (s *Storefront) fail(v *visit, err error) {
 		status, heading, msg = http.StatusNotFound, "error.not_found.title", "error.not_found"
 	case errors.Is(err, souq.ErrInvalid):
 		status, heading, msg = http.StatusUnprocessableEntity, "error.invalid.title", "error.invalid"
+	case errors.Is(err, souq.ErrUnavailable):
+		status, heading, msg = http.StatusServiceUnavailable, "error.busy.title", "error.busy"
+		v.w.Header().Set("Retry-After", "1")
+		s.log.Warn("storefront request failed: a store is unavailable", "method", v.r.Method, "path", v.r.URL.Path, "err", err)
 	case errors.Is(err, souq.ErrOutOfStock), errors.Is(err, souq.ErrConflict), errors.Is(err, souq.ErrKeyInFlight):
 		status, heading, msg = http.StatusConflict, "error.conflict.title", "error.conflict"
 		if errors.Is(err, souq.ErrKeyInFlight) {
