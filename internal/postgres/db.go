@@ -3,15 +3,13 @@
 // `souq serve` replicas sharing one database (Amazon RDS in production).
 // Like the sqlite package it holds no business rules.
 //
-// This is the adapter's first part: the connection pool with its time
-// limits, the embedded migrations applied under an advisory lock, and
-// readiness. The storage seams come next.
-//
 // # Time limits
 //
 // Every connection runs with statement_timeout and lock_timeout set
 // (Options), so a query that cannot finish fails instead of hanging its
-// request.
+// request. Such a failure, a pool that cannot hand out a connection in
+// time and a server that cannot be reached are souq.ErrUnavailable: the
+// HTTP layer answers 503 with Retry-After.
 //
 // # Migrations
 //
@@ -31,7 +29,23 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/souq-commerce/souq/internal/audit"
+	"github.com/souq-commerce/souq/internal/cart"
+	"github.com/souq-commerce/souq/internal/catalog"
+	"github.com/souq-commerce/souq/internal/checkout"
+	"github.com/souq-commerce/souq/internal/souq"
+)
+
+// The stores this package implements.
+var (
+	_ catalog.Store  = (*DB)(nil)
+	_ cart.Store     = (*DB)(nil)
+	_ checkout.Store = (*DB)(nil)
+	_ audit.Database = (*DB)(nil)
 )
 
 // Defaults of Options.
@@ -55,14 +69,16 @@ type Options struct {
 
 // DB is a Souq database on PostgreSQL. It is safe for concurrent use.
 type DB struct {
-	pool *pgxpool.Pool
-	log  *slog.Logger
+	opt   Options // as applied
+	pool  *pgxpool.Pool
+	log   *slog.Logger
+	batch batcher // orders waiting for a group commit (commit.go)
 }
 
 // Open connects to the database at url (postgres://…), applies the
 // embedded migrations not yet applied and returns the database.
 func Open(ctx context.Context, url string, opt Options) (*DB, error) {
-	cfg, err := poolConfig(url, opt)
+	cfg, err := poolConfig(url, &opt)
 	if err != nil {
 		return nil, err
 	}
@@ -74,7 +90,8 @@ func Open(ctx context.Context, url string, opt Options) (*DB, error) {
 	if err != nil {
 		return nil, fmt.Errorf("postgres: connect: %w", err)
 	}
-	db := &DB{pool: pool, log: log.With("component", "postgres")}
+	db := &DB{pool: pool, log: log.With("component", "postgres"), opt: opt}
+	db.opt.MaxConns = cfg.MaxConns
 	if err := pool.Ping(ctx); err != nil {
 		pool.Close()
 		return nil, fmt.Errorf("postgres: connect: %w", err)
@@ -83,12 +100,14 @@ func Open(ctx context.Context, url string, opt Options) (*DB, error) {
 		pool.Close()
 		return nil, err
 	}
+	db.startCommitters()
 	db.log.Info("database open", "host", cfg.ConnConfig.Host, "database", cfg.ConnConfig.Database, "max_conns", cfg.MaxConns)
 	return db, nil
 }
 
-// poolConfig parses url and applies the options.
-func poolConfig(url string, opt Options) (*pgxpool.Config, error) {
+// poolConfig parses url and applies the options, filling in the defaults
+// of opt.
+func poolConfig(url string, opt *Options) (*pgxpool.Config, error) {
 	cfg, err := pgxpool.ParseConfig(url)
 	if err != nil {
 		return nil, fmt.Errorf("postgres: %w", err)
@@ -119,8 +138,14 @@ func poolConfig(url string, opt Options) (*pgxpool.Config, error) {
 	return cfg, nil
 }
 
-// Close closes the pool.
-func (db *DB) Close() { db.pool.Close() }
+// Close stops the order committers (letting the batches being written
+// finish), then closes the pool. Orders placed after Close fail.
+func (db *DB) Close() {
+	if db.batch.jobs != nil {
+		db.stopCommitters()
+	}
+	db.pool.Close()
+}
 
 // Ready reports whether the database answers and every embedded migration
 // has been applied. It backs the /readyz probe.
@@ -132,6 +157,87 @@ func (db *DB) Ready(ctx context.Context) error {
 	}
 	if want := latestVersion(); have < want {
 		return fmt.Errorf("postgres: not ready: schema version %d, want %d", have, want)
+	}
+	return nil
+}
+
+// writeTx runs fn in a read-committed transaction and commits it, or
+// rolls it back when fn fails. fn's error is returned as it is, except
+// that a failure of the database itself (a timeout, a lost connection) is
+// also an ErrUnavailable (see unavailable).
+func (db *DB) writeTx(ctx context.Context, fn func(tx pgx.Tx) error) error {
+	return unavailable(pgx.BeginTxFunc(ctx, db.pool, pgx.TxOptions{}, fn))
+}
+
+// readTx runs fn in a read-only repeatable-read transaction: every query
+// in fn sees the same snapshot of the database.
+func (db *DB) readTx(ctx context.Context, fn func(tx pgx.Tx) error) error {
+	opts := pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly}
+	return unavailable(pgx.BeginTxFunc(ctx, db.pool, opts, fn))
+}
+
+// SQLSTATE codes the adapter acts on.
+const (
+	codeUniqueViolation    = "23505"
+	codeExclusionViolation = "23P01"
+	codeForeignKey         = "23503"
+	codeSerialization      = "40001"
+	codeDeadlock           = "40P01"
+	codeQueryCanceled      = "57014" // statement_timeout
+	codeLockNotAvailable   = "55P03" // lock_timeout
+	codeTooManyConnections = "53300"
+)
+
+// sqlState returns err's SQLSTATE, or "" when it is not a server error.
+func sqlState(err error) string {
+	var pe *pgconn.PgError
+	if errors.As(err, &pe) {
+		return pe.Code
+	}
+	return ""
+}
+
+// constraintOf returns the name of the constraint a server error broke.
+func constraintOf(err error) string {
+	var pe *pgconn.PgError
+	if errors.As(err, &pe) {
+		return pe.ConstraintName
+	}
+	return ""
+}
+
+// unavailable marks err as souq.ErrUnavailable when it says the database
+// could not do the work just now rather than that the work was wrong: a
+// statement or lock timeout, a deadlock or serialization failure, too many
+// connections, a connection that could not be made or was lost. Other
+// errors, and nil, are returned unchanged.
+func unavailable(err error) error {
+	if err == nil || errors.Is(err, souq.ErrUnavailable) {
+		return err
+	}
+	switch sqlState(err) {
+	case codeQueryCanceled, codeLockNotAvailable, codeSerialization, codeDeadlock, codeTooManyConnections:
+		return fmt.Errorf("%w: %w", souq.ErrUnavailable, err)
+	case "":
+		var ce *pgconn.ConnectError
+		if errors.As(err, &ce) || pgconn.SafeToRetry(err) || pgconn.Timeout(err) && !errors.Is(err, context.Canceled) {
+			return fmt.Errorf("%w: %w", souq.ErrUnavailable, err)
+		}
+	}
+	return err
+}
+
+// Describe says how the pool is set up, for people.
+func (db *DB) Describe() string {
+	return fmt.Sprintf("pool %d, statement timeout %s, lock timeout %s", db.opt.MaxConns, db.opt.StatementTimeout, db.opt.LockTimeout)
+}
+
+// Optimize gathers the statistics the query planner weighs indexes by
+// (ANALYZE). Autovacuum does it too, in its own time; run it after loading
+// many rows at once.
+func (db *DB) Optimize(ctx context.Context) error {
+	if _, err := db.pool.Exec(ctx, `ANALYZE`); err != nil {
+		return fmt.Errorf("postgres: analyze: %w", err)
 	}
 	return nil
 }

@@ -2,13 +2,11 @@ package postgres
 
 import (
 	"context"
-	"errors"
 	"log/slog"
 	"sync"
 	"testing"
 	"time"
 
-	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/souq-commerce/souq/internal/postgres/pgtest"
@@ -64,7 +62,7 @@ func TestMigrateConcurrently(t *testing.T) {
 func TestNotReadyBeforeMigrations(t *testing.T) {
 	t.Parallel()
 	url := testURL(t)
-	cfg, err := poolConfig(url, Options{})
+	cfg, err := poolConfig(url, &Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -110,14 +108,6 @@ func TestTimeouts(t *testing.T) {
 	}
 }
 
-func sqlState(err error) string {
-	var pe *pgconn.PgError
-	if errors.As(err, &pe) {
-		return pe.Code
-	}
-	return ""
-}
-
 // TestSalesCannotOverlap: the schema itself refuses overlapping sales
 // (exclusion constraint, SQLSTATE 23P01), whatever the concurrency.
 func TestSalesCannotOverlap(t *testing.T) {
@@ -142,11 +132,11 @@ func TestSalesCannotOverlap(t *testing.T) {
 
 func TestBadOptions(t *testing.T) {
 	for _, opt := range []Options{{MaxConns: -1}, {StatementTimeout: time.Microsecond}, {LockTimeout: time.Nanosecond}} {
-		if _, err := poolConfig("postgres://localhost/test", opt); err == nil {
+		if _, err := poolConfig("postgres://localhost/test", &opt); err == nil {
 			t.Errorf("poolConfig(%+v): got nil error", opt)
 		}
 	}
-	if _, err := poolConfig("postgres://%zz", Options{}); err == nil {
+	if _, err := poolConfig("postgres://%zz", &Options{}); err == nil {
 		t.Error("a malformed URL: got nil error")
 	}
 }

@@ -18,6 +18,17 @@
 // holds up the events behind it; if the dead letter cannot be stored the
 // event stays pending and is tried again.
 //
+// # Several relays
+//
+// With replicas sharing one database every replica runs a relay over the
+// same outbox. An outbox that implements Exclusive lets one relay at a
+// time make a pass (read, publish, mark): the others skip their turn and
+// pause. Passes then never publish the same events side by side, and the
+// events keep their order; a relay that dies mid-pass gives up its turn
+// with its process, and the events it published but did not mark are
+// published again by the next pass under the same message id, which the
+// stream drops as a duplicate.
+//
 // # Goroutines
 //
 // Run works in the caller's goroutine until its context ends; it starts
@@ -47,6 +58,14 @@ type Outbox interface {
 	// DeleteOutboxPublishedBefore deletes the events published before t
 	// and returns how many; unpublished events stay.
 	DeleteOutboxPublishedBefore(ctx context.Context, t time.Time) (int, error)
+}
+
+// Exclusive is implemented by an outbox that several processes' relays
+// share (the PostgreSQL store): Exclusively runs fn unless another relay
+// is running a pass, in which case it returns ran false without running
+// it. fn's error is returned.
+type Exclusive interface {
+	Exclusively(ctx context.Context, fn func(ctx context.Context) error) (ran bool, err error)
 }
 
 // Publisher is the stream the relay publishes to.
@@ -79,8 +98,9 @@ type Options struct {
 const maxBackoff = 5 * time.Second
 
 // Relay moves outbox events to the stream. It is safe for concurrent use,
-// but one Run per outbox is enough: two would publish the same events
-// twice (harmless, as duplicates are dropped, but wasted).
+// but one Run per outbox is enough unless the outbox is Exclusive: two
+// would publish the same events twice (harmless, as duplicates are
+// dropped, but wasted).
 type Relay struct {
 	outbox Outbox
 	pub    Publisher
@@ -197,8 +217,28 @@ func (r *Relay) Run(ctx context.Context) error {
 // RunOnce makes one pass: it reads up to Batch pending events, publishes
 // them and marks those the stream acknowledged (and the dead-lettered
 // ones). It returns how many events it read, and an error if any event
-// was left pending.
+// was left pending. When the outbox is Exclusive and another relay is
+// making a pass, it does nothing and returns 0.
 func (r *Relay) RunOnce(ctx context.Context) (int, error) {
+	ex, ok := r.outbox.(Exclusive)
+	if !ok {
+		return r.pass(ctx)
+	}
+	var n int
+	ran, err := ex.Exclusively(ctx, func(ctx context.Context) error {
+		var err error
+		n, err = r.pass(ctx)
+		return err
+	})
+	if !ran && err != nil {
+		r.fail(ctx, 1)
+		return 0, fmt.Errorf("relay: take the relay's turn: %w", err)
+	}
+	return n, err
+}
+
+// pass is RunOnce's work.
+func (r *Relay) pass(ctx context.Context) (int, error) {
 	events, err := r.outbox.PendingOutbox(ctx, r.batch)
 	if err != nil {
 		r.fail(ctx, 1)

@@ -438,3 +438,44 @@ func TestRelayPrune(t *testing.T) {
 		t.Errorf("unpublished rows after pruning: got %d, want %d", len(got), len(later))
 	}
 }
+
+// turnOutbox is an Exclusive outbox whose turn another relay may hold.
+type turnOutbox struct {
+	Outbox
+	held  bool // another relay holds the turn
+	reads int  // PendingOutbox calls
+}
+
+func (o *turnOutbox) Exclusively(ctx context.Context, fn func(ctx context.Context) error) (bool, error) {
+	if o.held {
+		return false, nil
+	}
+	return true, fn(ctx)
+}
+
+func (o *turnOutbox) PendingOutbox(ctx context.Context, limit int) ([]souq.OutboxEvent, error) {
+	o.reads++
+	return o.Outbox.PendingOutbox(ctx, limit)
+}
+
+// TestRelayTakesTurns: with an Exclusive outbox, a pass runs only in the
+// relay's turn; while another relay holds it, nothing is read or
+// published.
+func TestRelayTakesTurns(t *testing.T) {
+	e := newEnv(t)
+	e.placeOrders(t, 3)
+	out := &turnOutbox{Outbox: e.db, held: true}
+	r := New(out, e.stream, Options{Now: func() time.Time { return t0 }})
+	n, err := r.RunOnce(t.Context())
+	if n != 0 || err != nil || out.reads != 0 {
+		t.Fatalf("RunOnce while another relay has the turn: got %d, %v, %d reads; want 0, nil, 0", n, err, out.reads)
+	}
+	out.held = false
+	if n, err := r.RunOnce(t.Context()); n != 3 || err != nil {
+		t.Fatalf("RunOnce in its turn: got %d, %v; want 3, nil", n, err)
+	}
+	waitPending(t, e, 0)
+	if got := r.Stats().Published; got != 3 {
+		t.Errorf("published: got %d, want 3", got)
+	}
+}

@@ -157,3 +157,16 @@ func testKeyReleaseClaims(t *testing.T, s Store) {
 		t.Errorf("ReleaseClaims again: got %d, %v; want 0 (only this owner's claims are left)", n, err)
 	}
 }
+
+// testKeyNanoseconds: the checkout service claims keys at the clock's
+// full precision, finer than stores keep; the claim must still be
+// recognised when its order completes it, and released by ReleaseKey.
+func testKeyNanoseconds(t *testing.T, s Store) {
+	claimedAt := t0.Add(789 * time.Nanosecond)
+	claim(t, s, "k-ns", "hash-a", claimedAt)
+	completeKey(t, s, "k-ns", claimedAt, time.Minute)
+
+	claim(t, s, "k-ns-2", "hash-b", claimedAt)
+	must(t, "ReleaseKey", s.ReleaseKey(t.Context(), "k-ns-2", claimedAt))
+	claim(t, s, "k-ns-2", "hash-c", claimedAt.Add(time.Second)) // free again
+}

@@ -81,6 +81,7 @@ func Run(t *testing.T, open func(t *testing.T) Store) {
 		{"KeyRelease", testKeyRelease},
 		{"KeyReleaseClaims", testKeyReleaseClaims},
 		{"KeyDeleteBefore", testKeyDeleteBefore},
+		{"KeyNanoseconds", testKeyNanoseconds},
 		{"Outbox", testOutbox},
 	}
 	for _, tt := range tests {

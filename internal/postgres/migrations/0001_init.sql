@@ -1,9 +1,11 @@
 -- Souq schema for PostgreSQL, version 1: the same tables as the SQLite
 -- store's, in PostgreSQL's types. Money is bigint minor units of the
 -- market's currency; times are timestamptz (microseconds, as Go keeps them).
+-- Columns that order listings (ids, names) compare bytewise (COLLATE "C"),
+-- as SQLite does, whatever the database's default collation.
 
 CREATE TABLE products (
-    id             text        PRIMARY KEY,
+    id             text        COLLATE "C" PRIMARY KEY,
     sku            text        NOT NULL UNIQUE,
     slug           text        NOT NULL UNIQUE,
     brand          text        NOT NULL,
@@ -26,17 +28,17 @@ CREATE TABLE products (
 CREATE INDEX products_search ON products USING gin (search);
 -- Listings read a page through an index serving filter and order.
 CREATE INDEX products_created ON products (created_at DESC, id);
-CREATE INDEX products_name ON products (lower(name_en), id);
+CREATE INDEX products_name ON products ((lower(name_en) COLLATE "C"), id);
 CREATE INDEX products_category_created ON products (category, created_at DESC, id);
-CREATE INDEX products_category_name ON products (category, lower(name_en), id);
+CREATE INDEX products_category_name ON products (category, (lower(name_en) COLLATE "C"), id);
 CREATE INDEX products_brand_created ON products (brand, created_at DESC, id);
-CREATE INDEX products_brand_name ON products (brand, lower(name_en), id);
+CREATE INDEX products_brand_name ON products (brand, (lower(name_en) COLLATE "C"), id);
 
 -- Category and brand are copied from the product (rewritten with its
 -- prices), so that a price-sorted listing in a market and a category or
 -- brand is a range of one index.
 CREATE TABLE product_prices (
-    product_id text   NOT NULL REFERENCES products (id) ON DELETE CASCADE,
+    product_id text   COLLATE "C" NOT NULL REFERENCES products (id) ON DELETE CASCADE,
     market     text   NOT NULL,
     amount     bigint NOT NULL,
     category   text   NOT NULL,
@@ -89,7 +91,7 @@ CREATE TABLE cart_items (
 );
 
 CREATE TABLE orders (
-    id                text        PRIMARY KEY,
+    id                text        COLLATE "C" PRIMARY KEY,
     status            text        NOT NULL,
     market            text        NOT NULL,
     currency          text        NOT NULL,

@@ -1,0 +1,351 @@
+package postgres
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/souq-commerce/souq/internal/checkout"
+	"github.com/souq-commerce/souq/internal/souq"
+)
+
+// Orders: many per transaction
+//
+// In a flash sale most buyers want the same few products. Were each order
+// its own transaction (a conditional UPDATE … SET stock = stock - q WHERE
+// stock >= q, then the order's rows, then COMMIT), every buyer of a
+// product would queue on that product's row lock for a whole commit, a
+// disk flush included: a few hundred orders a second at best, falling as
+// buyers pile up (docs/storage.md has the figures).
+//
+// So each process batches the orders it has in hand. CreateOrder hands its
+// order to a committer goroutine and waits; a committer takes every order
+// waiting (up to maxBatch) and writes them in one transaction:
+//
+//  1. It locks the rows of every product the batch buys, in id order
+//     (SELECT … ORDER BY id FOR UPDATE), and reads their stock.
+//  2. It locks the idempotency keys the batch completes, in key order, and
+//     refuses the orders whose key is no longer held by their claim
+//     (checkout.ErrKeyNotHeld).
+//  3. In Go, it gives each order its units in arrival order while they
+//     last: an order one of whose lines cannot be filled is refused whole
+//     (*souq.OutOfStockError, Available being what the orders before it
+//     left), and takes nothing.
+//  4. It writes, in one round trip: one stock decrement per product, by
+//     the total of the orders accepted; their orders, lines and outbox
+//     events (multi-row inserts); their carts emptied; their keys done.
+//  5. It commits: one disk flush for the whole batch. Only then does each
+//     CreateOrder return, so a nil error means the order is durable.
+//
+// The product rows are locked once per batch instead of once per order,
+// and for the time of one commit. Several processes (replicas) each run
+// their batches; their transactions take the locks in the same order
+// (products by id, then keys by key), so they queue on a hot row but
+// never deadlock, and the CHECK (stock >= 0) constraint stands behind the
+// arithmetic. Because the decisions of steps 2–3 are made on locked rows,
+// the writes of step 4 cannot fail for one order's reasons; if the batch
+// transaction fails anyway (a lost connection, a timeout), each of its
+// orders is tried again alone, so that one order cannot fail others, and
+// an order that fails alone reports its own error.
+//
+// A commit whose outcome is unknown (the connection lost during COMMIT)
+// is reported as an error although the orders may have committed; a
+// client retrying with its Idempotency-Key gets the stored response
+// instead of a second order.
+
+// Batching limits and the committers each DB runs.
+const (
+	maxBatch   = 256
+	committers = 2
+)
+
+// errClosed is returned to orders placed after Close.
+var errClosed = errors.New("postgres: database is closed")
+
+// orderJob is one order waiting for a committer.
+type orderJob struct {
+	ctx   context.Context
+	order souq.Order
+	event souq.OutboxEvent
+	done  *checkout.KeyResult
+	err   chan error // receives the outcome once the batch has committed or failed
+}
+
+// batcher is the order queue and its committer goroutines.
+type batcher struct {
+	jobs      chan *orderJob // unbuffered: a job is taken by a committer or refused
+	closing   chan struct{}  // closed by Close
+	stopped   sync.WaitGroup // committers running
+	closeOnce sync.Once
+
+	batches atomic.Int64 // transactions committed (or tried) for batches
+	orders  atomic.Int64 // orders written in them
+}
+
+// startCommitters starts the committer goroutines; stopCommitters (in
+// Close) stops them after the batches they hold are written.
+func (db *DB) startCommitters() {
+	db.batch.jobs, db.batch.closing = make(chan *orderJob), make(chan struct{})
+	for range committers {
+		db.batch.stopped.Go(db.commitLoop)
+	}
+}
+
+// stopCommitters stops the committers and waits for them.
+func (db *DB) stopCommitters() {
+	db.batch.closeOnce.Do(func() { close(db.batch.closing) })
+	db.batch.stopped.Wait()
+}
+
+// CreateOrder commits, in one transaction with other orders placed at the
+// same time (see above): for every line a stock decrement if enough is
+// left, the order and its lines, the outbox event, the removal of the
+// cart's items when o.CartID is set, and the completion of the idempotency
+// key when done is not nil. When a line cannot be filled nothing of this
+// order is written and the error is a *souq.OutOfStockError naming the
+// first such product (Available 0 for an unknown product). When done names
+// a key no longer in flight under its claim nothing is written and the
+// error is checkout.ErrKeyNotHeld. A nil error means the order committed.
+func (db *DB) CreateOrder(ctx context.Context, o souq.Order, event souq.OutboxEvent, done *checkout.KeyResult) error {
+	job := &orderJob{ctx: ctx, order: o, event: event, done: done, err: make(chan error, 1)}
+	select {
+	case db.batch.jobs <- job:
+	case <-db.batch.closing:
+		return errClosed
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	// Once taken, the outcome is waited for even if ctx ends: the order
+	// may already be committed, and the caller must know.
+	return <-job.err
+}
+
+// commitLoop is a committer goroutine: it takes the first waiting order,
+// then every other waiting one up to maxBatch, and writes them, until
+// Close.
+func (db *DB) commitLoop() {
+	for {
+		var first *orderJob
+		select {
+		case first = <-db.batch.jobs:
+		case <-db.batch.closing:
+			return
+		}
+		batch := []*orderJob{first}
+	fill:
+		for len(batch) < maxBatch {
+			select {
+			case j := <-db.batch.jobs:
+				batch = append(batch, j)
+			default:
+				break fill
+			}
+		}
+		db.commitOrders(batch)
+	}
+}
+
+// commitOrders writes batch and reports each order's outcome. Orders whose
+// request has ended are refused before anything is written. When the
+// batch transaction fails, each order is tried alone.
+func (db *DB) commitOrders(batch []*orderJob) {
+	live := batch[:0:0]
+	for _, j := range batch {
+		if err := j.ctx.Err(); err != nil {
+			j.err <- err
+			continue
+		}
+		live = append(live, j)
+	}
+	if len(live) == 0 {
+		return
+	}
+	ctx := context.Background() // the batch outlives any one request; statements are bounded by statement_timeout
+	errs, err := db.writeBatch(ctx, live)
+	if err != nil && len(live) > 1 {
+		db.log.Warn("order batch failed; writing its orders one by one", "orders", len(live), "err", err)
+		for _, j := range live {
+			one, err := db.writeBatch(ctx, []*orderJob{j})
+			if err == nil {
+				err = one[0]
+			}
+			j.err <- err
+		}
+		return
+	}
+	for i, j := range live {
+		if err != nil {
+			errs[i] = fmt.Errorf("create order %s: %w", j.order.ID, err)
+		}
+		j.err <- errs[i]
+	}
+}
+
+// writeBatch writes the orders in one transaction. It returns each order's
+// own outcome (nil, out of stock or key not held), valid only when the
+// returned error, the transaction's, is nil.
+func (db *DB) writeBatch(ctx context.Context, batch []*orderJob) ([]error, error) {
+	var errs []error
+	err := db.writeTx(ctx, func(tx pgx.Tx) error {
+		errs = make([]error, len(batch))
+		stock, err := lockStock(ctx, tx, batch)
+		if err != nil {
+			return err
+		}
+		if err := lockKeys(ctx, tx, batch, errs); err != nil {
+			return err
+		}
+		take := allocate(batch, stock, errs)
+		var accepted []*orderJob
+		for i, j := range batch {
+			if errs[i] == nil {
+				accepted = append(accepted, j)
+			}
+		}
+		if len(accepted) == 0 {
+			return nil
+		}
+		return writeOrders(ctx, tx, accepted, take)
+	})
+	db.batch.batches.Add(1)
+	if err == nil {
+		for _, e := range errs {
+			if e == nil {
+				db.batch.orders.Add(1)
+			}
+		}
+	}
+	return errs, err
+}
+
+// lockStock locks the rows of every product the batch buys, in id order,
+// and returns their SKU and stock. Unknown products are absent.
+func lockStock(ctx context.Context, tx pgx.Tx, batch []*orderJob) (map[souq.ID]*stockLevel, error) {
+	var ids []string
+	for _, j := range batch {
+		for _, l := range j.order.Lines {
+			ids = append(ids, string(l.ProductID))
+		}
+	}
+	slices.Sort(ids)
+	ids = slices.Compact(ids)
+	rows, err := tx.Query(ctx, `SELECT id, sku, stock FROM products WHERE id = ANY($1) ORDER BY id FOR UPDATE`, ids)
+	if err != nil {
+		return nil, fmt.Errorf("lock stock: %w", err)
+	}
+	stock := make(map[souq.ID]*stockLevel, len(ids))
+	var s stockLevel
+	var id string
+	_, err = pgx.ForEachRow(rows, []any{&id, &s.sku, &s.left}, func() error {
+		level := s
+		stock[souq.ID(id)] = &level
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("lock stock: %w", err)
+	}
+	return stock, nil
+}
+
+// stockLevel is a locked product's SKU, the units left for the orders of
+// the batch not yet given theirs, and the units the batch takes.
+type stockLevel struct {
+	sku   string
+	left  int
+	taken int
+}
+
+// lockKeys locks the idempotency keys the batch completes, in key order,
+// and sets errs[i] to ErrKeyNotHeld for each order whose key is not in
+// flight under its claim.
+func lockKeys(ctx context.Context, tx pgx.Tx, batch []*orderJob, errs []error) error {
+	var keys []string
+	for _, j := range batch {
+		if j.done != nil {
+			keys = append(keys, j.done.Key)
+		}
+	}
+	if len(keys) == 0 {
+		return nil
+	}
+	slices.Sort(keys)
+	rows, err := tx.Query(ctx, `SELECT key, created_at FROM idempotency_keys
+		WHERE key = ANY($1) AND in_flight ORDER BY key FOR UPDATE`, keys)
+	if err != nil {
+		return fmt.Errorf("lock idempotency keys: %w", err)
+	}
+	held := make(map[string]time.Time, len(keys))
+	var (
+		key string
+		at  time.Time
+	)
+	_, err = pgx.ForEachRow(rows, []any{&key, &at}, func() error {
+		held[key] = at
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("lock idempotency keys: %w", err)
+	}
+	seen := make(map[string]bool, len(keys))
+	for i, j := range batch {
+		if j.done == nil {
+			continue
+		}
+		at, ok := held[j.done.Key]
+		// The column keeps microseconds (pgx truncates). Two orders of one
+		// batch under one key: only the first may complete it.
+		if !ok || !at.Equal(j.done.ClaimedAt.Truncate(time.Microsecond)) || seen[j.done.Key] {
+			errs[i] = errNotHeld
+		}
+		seen[j.done.Key] = true
+	}
+	return nil
+}
+
+// errNotHeld refuses an order completing a key its request no longer holds.
+var errNotHeld = fmt.Errorf("idempotency key: %w", checkout.ErrKeyNotHeld)
+
+// allocate gives the orders not yet refused their units in batch order,
+// refusing (errs[i]) each order one of whose lines cannot be filled from
+// what the orders before it left, and returns the units taken per
+// product.
+func allocate(batch []*orderJob, stock map[souq.ID]*stockLevel, errs []error) map[souq.ID]int {
+	for i, j := range batch {
+		if errs[i] != nil {
+			continue
+		}
+		need := make(map[souq.ID]int, len(j.order.Lines))
+		for _, l := range j.order.Lines {
+			need[l.ProductID] += l.Quantity
+			s := stock[l.ProductID]
+			if s == nil || s.left < need[l.ProductID] {
+				oos := &souq.OutOfStockError{ProductID: l.ProductID, SKU: l.SKU, Requested: l.Quantity}
+				if s != nil {
+					oos.SKU, oos.Available = s.sku, s.left-(need[l.ProductID]-l.Quantity)
+				}
+				errs[i] = oos
+				break
+			}
+		}
+		if errs[i] != nil {
+			continue
+		}
+		for id, n := range need {
+			stock[id].left -= n
+			stock[id].taken += n
+		}
+	}
+	take := make(map[souq.ID]int)
+	for id, s := range stock {
+		if s.taken > 0 {
+			take[id] = s.taken
+		}
+	}
+	return take
+}
