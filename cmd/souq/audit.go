@@ -14,7 +14,7 @@ import (
 	"github.com/souq-commerce/souq/internal/audit"
 	"github.com/souq-commerce/souq/internal/fileblob"
 	"github.com/souq-commerce/souq/internal/natsstream"
-	"github.com/souq-commerce/souq/internal/sqlite"
+	"github.com/souq-commerce/souq/internal/postgres"
 )
 
 const auditUsage = `Usage: souq audit [flags]
@@ -63,7 +63,7 @@ func parseAudit(args []string, getenv func(string) string, stderr io.Writer, now
 	)
 	fs := flag.NewFlagSet("audit", flag.ContinueOnError)
 	fs.StringVar(&c.data, "data", "./souq-data", "data `directory` souq serve uses")
-	fs.StringVar(&c.database, "database", "", "database `URL`: sqlite:///path/to/souq.db (default <data>/souq.db)")
+	fs.StringVar(&c.database, "database", "", databaseFlagUsage)
 	fs.StringVar(&c.natsURL, "nats-url", "", "NATS `URL` of the stream (default: the embedded stream in <data>/stream, which a running serve locks)")
 	fs.StringVar(&c.archive, "archive", "", "archive `location`: a directory or file:///path (default <data>/archive)")
 	fs.StringVar(&from, "from", "", "start of the range, `RFC3339` (default: 24 hours before --to)")
@@ -121,18 +121,20 @@ func runAudit(ctx context.Context, args []string, getenv func(string) string, st
 		return err
 	}
 	where := serveConfig{data: c.data, database: c.database, archive: c.archive}
-	dbPath, err := sqlitePath(where)
-	if err != nil {
-		return err
-	}
 	archPath, err := archiveDir(where)
 	if err != nil {
 		return err
 	}
 	streamDir := filepath.Join(c.data, "stream")
 	// Auditing creates nothing: every source must be there already.
-	if err := mustExist("database", dbPath, "--data or --database"); err != nil {
-		return err
+	if !isPostgres(c.database) {
+		dbPath, err := sqlitePath(where)
+		if err != nil {
+			return err
+		}
+		if err := mustExist("database", dbPath, "--data or --database"); err != nil {
+			return err
+		}
 	}
 	if err := mustExist("archive", archPath, "--data or --archive"); err != nil {
 		return err
@@ -143,11 +145,11 @@ func runAudit(ctx context.Context, args []string, getenv func(string) string, st
 		}
 	}
 
-	db, err := sqlite.Open(ctx, dbPath, sqlite.Options{})
+	db, err := openDatabase(ctx, dbConfig{data: c.data, url: c.database, pg: postgres.Options{MaxConns: 2}}, nil)
 	if err != nil {
-		return fmt.Errorf("open database: %w", err)
+		return err
 	}
-	defer db.Close()
+	defer db.close()
 	stream, err := natsstream.Open(ctx, natsstream.Options{URL: c.natsURL, StoreDir: streamDir,
 		MaxAge: c.streamMaxAge, MaxBytes: c.streamMaxBytes})
 	if errors.Is(err, natsstream.ErrStoreDirInUse) {

@@ -387,6 +387,10 @@ func TestRunUsageErrors(t *testing.T) {
 		{"unsupported database", []string{"serve", "--database", "mysql://x"}, nil, "unsupported scheme"},
 		{"bad trusted proxy", []string{"serve", "--trusted-proxies", "10.0.0.0/8,lb.internal"}, nil, "--trusted-proxies"},
 		{"negative outbox retention", []string{"serve", "--outbox-retention", "-1h"}, nil, "--outbox-retention"},
+		{"replicas with generated secrets", []string{"serve", "--demo", "--addr", "0.0.0.0:8080", "--database", "postgres://db.internal/souq"},
+			map[string]string{"SOUQ_ADMIN_TOKEN": "configured"}, "--write-key"},
+		{"pool too small", []string{"serve", "--pg-max-conns", "0"}, nil, "--pg-max-conns"},
+		{"lock timeout too short", []string{"serve", "--pg-lock-timeout", "0s"}, nil, "--pg-lock-timeout"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

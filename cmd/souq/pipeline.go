@@ -21,7 +21,6 @@ import (
 	"github.com/souq-commerce/souq/internal/pipeline"
 	"github.com/souq-commerce/souq/internal/relay"
 	"github.com/souq-commerce/souq/internal/souq"
-	"github.com/souq-commerce/souq/internal/sqlite"
 )
 
 // dashboardInterval is how often the dashboard pushes new figures, and how
@@ -137,7 +136,7 @@ func archiveDir(c serveConfig) (string, error) {
 }
 
 // openEvents opens the stream and the archive and builds the consumers.
-func openEvents(ctx context.Context, c serveConfig, db *sqlite.DB, now func() time.Time, log *slog.Logger) (*events, error) {
+func openEvents(ctx context.Context, c serveConfig, db relay.Outbox, now func() time.Time, log *slog.Logger) (*events, error) {
 	always, interval, err := streamSync(c.streamSync)
 	if err != nil {
 		return nil, err

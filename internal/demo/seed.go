@@ -2,6 +2,7 @@ package demo
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"time"
@@ -29,6 +30,11 @@ type Result struct {
 //   - If no sale is running or scheduled, it schedules FlashSale(now, …)
 //     over the catalogue's products, so each restart of a demo gets a fresh
 //     sale once the last one has ended.
+//
+// Replicas starting together on one database may all run it: the products
+// are created in one transaction, and a replica that finds them created by
+// another meanwhile (ErrConflict) leaves them; the database refuses a second,
+// overlapping sale, which the replica that tried takes as done.
 func Seed(ctx context.Context, svc *catalog.Service, now time.Time, log *slog.Logger) (Result, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
@@ -40,13 +46,16 @@ func Seed(ctx context.Context, svc *catalog.Service, now time.Time, log *slog.Lo
 		return res, fmt.Errorf("seed: count products: %w", err)
 	}
 	if first.Total == 0 {
-		for _, in := range Products() {
-			if _, err := svc.Create(ctx, in); err != nil {
-				return res, fmt.Errorf("seed %s: %w", in.SKU, err)
-			}
-			res.ProductsCreated++
+		created, err := svc.CreateMany(ctx, Products())
+		switch {
+		case errors.Is(err, souq.ErrConflict) && len(created) == 0:
+			log.Info("demo products created meanwhile by another process")
+		case err != nil:
+			return res, fmt.Errorf("seed products: %w", err)
+		default:
+			res.ProductsCreated = len(created)
+			log.Info("demo products created", "count", res.ProductsCreated)
 		}
-		log.Info("demo products created", "count", res.ProductsCreated)
 	} else {
 		log.Info("catalogue not empty; demo products not created", "products", first.Total)
 	}
@@ -69,6 +78,10 @@ func Seed(ctx context.Context, svc *catalog.Service, now time.Time, log *slog.Lo
 		return res, nil
 	}
 	sale, err := svc.ScheduleSale(ctx, in)
+	if errors.Is(err, souq.ErrConflict) {
+		log.Info("demo flash sale scheduled meanwhile by another process", "detail", err)
+		return res, nil
+	}
 	if err != nil {
 		return res, fmt.Errorf("seed flash sale: %w", err)
 	}
