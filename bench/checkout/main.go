@@ -1,175 +1,260 @@
-// Command checkout benchmarks order placement on embedded SQLite through the
-// real binary and HTTP API. It builds cmd/souq, starts `souq serve` on a
-// fresh data directory with the chosen synchronous mode, creates products
-// with ample stock through the admin API, then measures:
+// Command checkout benchmarks order placement through the real binary and
+// HTTP API: on embedded SQLite always, and with -database on PostgreSQL
+// too, with one `souq serve` process and with several replicas sharing
+// the database, against a naive baseline on the same server.
 //
-//   - throughput: closed loop, N concurrent clients placing orders as fast as
-//     they can for a duration → orders/s, with an Idempotency-Key on every
-//     order (as the storefront, the simulated shoppers and careful API
-//     clients send) and without one, in alternating rounds, and their ratio;
-//   - latency: open loop at a fixed rate (requests start on schedule whether
-//     or not earlier ones have finished), with keys → p50, p90, p99, max.
+// It builds cmd/souq once, then measures configurations one after the
+// other, each on a fresh database (a fresh data directory for SQLite; a
+// fresh schema bench_<random> for PostgreSQL, dropped at the end, also on
+// an error or Ctrl+C), with products created through the admin API:
 //
-// Run from the repository root: go run ./bench/checkout [-sync full] …
+//   - naive PG: not Souq, a baseline written here. N workers, each with its
+//     own connection (a pgxpool sized to N), run per order one transaction:
+//     UPDATE products SET stock = stock - 1 WHERE id = $1 AND stock >= 1 on
+//     one hot row, then INSERTs of an order, an order line and an outbox
+//     row (a few hundred bytes of JSON), COMMIT (synchronous_commit as the
+//     server has it). Each order holds the row lock from its UPDATE to its
+//     commit's flush: what a row lock per order allows. When N exceeds what
+//     the server's max_connections leaves free, the pool is capped and the
+//     cell is marked with *: the other workers wait for a connection.
+//   - Souq PG, 1 replica and N replicas (-replicas): `souq serve
+//     --database <url with search_path=<schema>>` processes, each with its
+//     own --data directory and loopback port, --log-level error and
+//     --shoppers 0. The load generator spreads orders round-robin over the
+//     replicas' base URLs, as a load balancer would (no proxy process). Each
+//     process batches the orders it has in hand into one transaction.
+//   - Souq SQLite: one `souq serve` on embedded SQLite (-sync), the
+//     reference.
+//
+// Each Souq configuration runs in two modes, each its own configuration:
+//
+//   - spread: one- and two-line cash-on-delivery orders over -products
+//     products;
+//   - hot: every order buys 1 unit of the same product (the hot SKU), whose
+//     stock (10⁹) never runs out.
+//
+// Souq orders carry a random Idempotency-Key, as real clients send them
+// (-keys=false sends none). After a warm-up (-warmup) per configuration, it
+// measures, each cell for -duration:
+//
+//   - throughput: closed loop, B concurrent buyers placing orders back to
+//     back → orders/s and p99. The naive baseline and Souq PG hot (1 and N
+//     replicas) sweep -buyers (default 16,64,256); the others run at 64
+//     buyers (or the middle of -buyers when it lacks 64);
+//   - latency: open loop at -rate orders/s (requests start on schedule
+//     whether or not earlier ones have finished), hot SKU, Souq PG 1 and N
+//     replicas and SQLite → p50, p90, p99, max and how many started late.
+//
+// Only orders answered 201 count: a cell in which any order failed fails
+// (FAIL in the table, the first error on stderr), and the command exits
+// non-zero after printing the summary. -rounds N adds the keyed versus
+// unkeyed comparison on SQLite (spread; hot with -hot): N alternating
+// rounds of each at 64 buyers, and their throughput ratio.
+//
+// At the end it prints the machine, the PostgreSQL server's version and
+// synchronous_commit, a table (rows: configurations; columns: orders/s and
+// p99 at each buyer count), the fixed-rate lines, hot SKU on PostgreSQL
+// (1 replica) over naive at 64 buyers, and each hot configuration's
+// throughput at the most buyers over the fewest.
+//
+// -hot measures the hot-SKU configurations only. Run from the repository
+// root:
+//
+//	go run ./bench/checkout [-database postgres://user@host:5432/db] [-replicas 3] [-hot] [-duration 10s] …
 package main
 
 import (
-	"bytes"
-	"crypto/rand"
-	"encoding/json"
+	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"net/http"
 	"os"
+	"os/signal"
 	"runtime"
-	"sync/atomic"
+	"slices"
+	"strconv"
+	"strings"
+	"syscall"
 	"time"
 
-	"github.com/souq-commerce/souq/bench/internal/load"
+	"github.com/souq-commerce/souq/bench/internal/pgschema"
 	"github.com/souq-commerce/souq/bench/internal/server"
 )
 
 func main() {
-	if err := run(); err != nil {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	err := run(ctx, os.Args[1:], os.Stdout)
+	stop()
+	if err != nil {
 		fmt.Fprintln(os.Stderr, "bench:", err)
 		os.Exit(1)
 	}
 }
 
 type config struct {
-	sync     string
-	clients  int
+	database string
+	replicas int
+	hotOnly  bool
+	buyers   []int // sorted, distinct
+	ref      int   // buyers of the configurations that do not sweep
 	duration time.Duration
+	warmup   time.Duration
 	rate     int
 	products int
+	sync     string
+	keys     bool
 	rounds   int
 }
 
-func run() error {
+func parse(args []string) (config, error) {
 	var c config
-	flag.StringVar(&c.sync, "sync", "full", "SQLite synchronous mode: full or normal")
-	flag.IntVar(&c.clients, "clients", 32, "concurrent clients in the throughput phase")
-	flag.DurationVar(&c.duration, "duration", 10*time.Second, "length of each phase")
-	flag.IntVar(&c.rate, "rate", 500, "orders per second in the fixed-rate phase")
-	flag.IntVar(&c.products, "products", 50, "products to order from")
-	flag.IntVar(&c.rounds, "rounds", 2, "alternating keyed and unkeyed throughput rounds")
-	flag.Parse()
+	var buyers string
+	fs := flag.NewFlagSet("checkout", flag.ContinueOnError)
+	fs.StringVar(&c.database, "database", "", "PostgreSQL `URL` (postgres://…): also run the naive baseline and Souq on PostgreSQL, each configuration in a fresh schema")
+	fs.IntVar(&c.replicas, "replicas", 3, "most `souq serve` processes on one PostgreSQL database (configurations run with 1 and with this many)")
+	fs.BoolVar(&c.hotOnly, "hot", false, "only the hot-SKU configurations (every order buys the same product)")
+	fs.StringVar(&buyers, "buyers", "16,64,256", "concurrent buyers of the closed-loop sweeps, comma-separated")
+	fs.DurationVar(&c.duration, "duration", 10*time.Second, "length of each measured cell")
+	fs.DurationVar(&c.warmup, "warmup", 2*time.Second, "warm-up per configuration (not measured)")
+	fs.IntVar(&c.rate, "rate", 300, "orders per second in the fixed-rate cells")
+	fs.IntVar(&c.products, "products", 50, "products the spread orders buy from")
+	fs.StringVar(&c.sync, "sync", "full", "SQLite synchronous mode: full or normal")
+	fs.BoolVar(&c.keys, "keys", true, "send a random Idempotency-Key with every Souq order")
+	fs.IntVar(&c.rounds, "rounds", 0, "alternating keyed and unkeyed throughput rounds on SQLite (0: none)")
+	if err := fs.Parse(args); err != nil {
+		return c, err
+	}
+	for f := range strings.SplitSeq(buyers, ",") {
+		n, err := strconv.Atoi(strings.TrimSpace(f))
+		if err != nil || n < 1 {
+			return c, fmt.Errorf("-buyers %q: want positive numbers separated by commas", buyers)
+		}
+		c.buyers = append(c.buyers, n)
+	}
+	slices.Sort(c.buyers)
+	c.buyers = slices.Compact(c.buyers)
+	c.ref = c.buyers[len(c.buyers)/2]
+	if slices.Contains(c.buyers, 64) {
+		c.ref = 64
+	}
+	switch {
+	case c.database != "" && !strings.HasPrefix(c.database, "postgres://") && !strings.HasPrefix(c.database, "postgresql://"):
+		return c, errors.New("-database: want a postgres:// URL")
+	case c.replicas < 1:
+		return c, errors.New("-replicas must be at least 1")
+	case c.duration <= 0 || c.warmup < 0:
+		return c, errors.New("-duration must be positive and -warmup not negative")
+	case c.rate < 1 || c.products < 1 || c.rounds < 0:
+		return c, errors.New("-rate and -products must be positive, -rounds not negative")
+	}
+	return c, nil
+}
 
+// bench is one run: its settings, the souq binary, the PostgreSQL server
+// (nil without -database) and what was measured.
+type bench struct {
+	c      config
+	dir    string // temporary: the binary and the data directories
+	bin    string
+	pg     *pgschema.Server
+	client *http.Client
+	out    io.Writer
+	sum    summary
+	seq    int // numbers configurations, for their data directories
+}
+
+func run(ctx context.Context, args []string, stdout io.Writer) error {
+	c, err := parse(args)
+	if errors.Is(err, flag.ErrHelp) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
 	dir, err := os.MkdirTemp("", "souq-bench-")
 	if err != nil {
 		return err
 	}
 	defer os.RemoveAll(dir)
-	base, stop, err := server.Start(dir, "--sqlite-sync", c.sync, "--admin-token", "bench", "--log-level", "error")
+	bin, err := server.Build(dir)
 	if err != nil {
 		return err
 	}
-	defer stop()
-	client := &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{
-		MaxIdleConns: 1024, MaxIdleConnsPerHost: 1024, IdleConnTimeout: time.Minute}}
-	ids, err := createProducts(client, base, c.products)
-	if err != nil {
-		return err
-	}
-	fmt.Printf("checkout benchmark: souq serve on embedded SQLite, synchronous=%s (WAL), %d CPUs, %d products\n",
-		c.sync, runtime.NumCPU(), len(ids))
-
-	var seq atomic.Int64 // numbers orders across phases, so keys never repeat
-	keyed := func(int) error { return placeOrder(client, base, ids, int(seq.Add(1)), true) }
-	unkeyed := func(int) error { return placeOrder(client, base, ids, int(seq.Add(1)), false) }
-
-	// Warm up connections and caches.
-	if _, err := load.Closed(c.clients, 2*time.Second, keyed); err != nil {
-		return err
-	}
-	var total [2]int
-	for round := 1; round <= c.rounds; round++ {
-		for i, mode := range []struct {
-			name  string
-			order func(int) error
-		}{{"with Idempotency-Key", keyed}, {"without key", unkeyed}} {
-			lat, err := load.Closed(c.clients, c.duration, mode.order)
-			if err != nil {
+	b := &bench{c: c, dir: dir, bin: bin, out: stdout, client: &http.Client{Timeout: 30 * time.Second,
+		Transport: &http.Transport{MaxIdleConns: 1024, MaxIdleConnsPerHost: 1024, IdleConnTimeout: time.Minute}}}
+	b.sum.machine = fmt.Sprintf("%d CPUs (GOMAXPROCS %d), %s/%s", runtime.NumCPU(), runtime.GOMAXPROCS(0), runtime.GOOS, runtime.GOARCH)
+	b.sum.buyers, b.sum.ref, b.sum.rate, b.sum.duration = c.buyers, c.ref, c.rate, c.duration
+	if c.database != "" {
+		if b.pg, err = pgschema.Connect(ctx, c.database); err != nil {
+			return err
+		}
+		defer func() {
+			if err := b.pg.Close(ctx); err != nil {
+				fmt.Fprintln(os.Stderr, "bench:", err)
+			}
+		}()
+		for _, s := range []struct {
+			name string
+			to   *string
+		}{{"server_version", &b.sum.pgVersion}, {"synchronous_commit", &b.sum.pgSync}, {"max_connections", &b.sum.pgMaxConns}} {
+			if *s.to, err = b.pg.Show(ctx, s.name); err != nil {
 				return err
 			}
-			total[i] += len(lat)
-			fmt.Printf("throughput, round %d, %s: %d clients, %s: %d orders, %.0f orders/s, p50 %s p99 %s\n",
-				round, mode.name, c.clients, c.duration, len(lat), float64(len(lat))/c.duration.Seconds(), load.Pct(lat, 50), load.Pct(lat, 99))
 		}
 	}
-	fmt.Printf("keyed / unkeyed throughput: %.2f\n", float64(total[0])/float64(max(total[1], 1)))
-
-	lat, late, err := load.Open(c.rate, c.duration, keyed)
-	if err != nil {
-		return err
+	fmt.Fprintf(b.out, "checkout benchmark: %s; %s per cell after a %s warm-up per configuration\n", b.sum.machine, c.duration, c.warmup)
+	if b.pg != nil {
+		fmt.Fprintf(b.out, "PostgreSQL %s, synchronous_commit=%s, max_connections=%s\n", b.sum.pgVersion, b.sum.pgSync, b.sum.pgMaxConns)
 	}
-	fmt.Printf("fixed rate, with Idempotency-Key: %d orders/s for %s: %d orders, p50 %s p90 %s p99 %s max %s (started late: %d)\n",
-		c.rate, c.duration, len(lat), load.Pct(lat, 50), load.Pct(lat, 90), load.Pct(lat, 99), load.Pct(lat, 100), late)
+
+	var configs []souqConfig
+	modes := []mode{spread, hot}
+	if c.hotOnly {
+		modes = []mode{hot}
+	}
+	if b.pg != nil {
+		replicas := []int{1}
+		if c.replicas > 1 {
+			replicas = append(replicas, c.replicas)
+		}
+		for _, r := range replicas {
+			for _, m := range modes {
+				sc := souqConfig{postgres: true, replicas: r, mode: m, buyers: []int{c.ref}}
+				if m == hot {
+					sc.buyers, sc.fixed = c.buyers, true
+				}
+				configs = append(configs, sc)
+			}
+		}
+	}
+	for i, m := range modes {
+		configs = append(configs, souqConfig{replicas: 1, mode: m, buyers: []int{c.ref}, fixed: m == hot, rounds: i == 0})
+	}
+
+	if b.pg != nil {
+		b.sum.add(b.naive(ctx))
+	}
+	for _, sc := range configs {
+		if ctx.Err() != nil {
+			break
+		}
+		b.sum.add(b.souq(ctx, sc))
+	}
+	b.sum.print(b.out)
+	if ctx.Err() != nil {
+		return errors.New("interrupted: the figures above are partial")
+	}
+	if n := b.sum.failures(); n > 0 {
+		return fmt.Errorf("%d configurations or cells failed (FAIL above; errors on stderr)", n)
+	}
 	return nil
 }
 
-func createProducts(client *http.Client, base string, n int) ([]string, error) {
-	ids := make([]string, 0, n)
-	for i := range n {
-		body, _ := json.Marshal(map[string]any{
-			"sku": fmt.Sprintf("BENCH-%04d", i), "slug": fmt.Sprintf("bench-%d", i), "brand": "Bench", "category": "skincare",
-			"name":   map[string]string{"en": fmt.Sprintf("Bench Serum %d", i), "ar": fmt.Sprintf("سيروم %d", i)},
-			"prices": map[string]int64{"AE": 8900, "SA": 9200, "KW": 7250}, "stock": 1_000_000_000,
-		})
-		req, _ := http.NewRequest("POST", base+"/api/v1/admin/products", bytes.NewReader(body))
-		req.Header.Set("Authorization", "Bearer bench")
-		req.Header.Set("Content-Type", "application/json")
-		resp, err := client.Do(req)
-		if err != nil {
-			return nil, err
-		}
-		var p struct{ ID string }
-		err = json.NewDecoder(resp.Body).Decode(&p)
-		resp.Body.Close()
-		if err != nil || resp.StatusCode != 201 {
-			return nil, fmt.Errorf("create product: status %d, %v", resp.StatusCode, err)
-		}
-		ids = append(ids, p.ID)
-	}
-	return ids, nil
-}
-
-// orderBody is a one- or two-line cash-on-delivery order in the UAE.
-func orderBody(ids []string, i int) []byte {
-	items := []map[string]any{{"product_id": ids[i%len(ids)], "quantity": 1}}
-	if i%3 == 0 {
-		items = append(items, map[string]any{"product_id": ids[(i*7+1)%len(ids)], "quantity": 2})
-	}
-	b, _ := json.Marshal(map[string]any{
-		"market": "AE", "items": items,
-		"customer":         map[string]string{"name": "Bench Shopper", "email": "bench@example.ae", "phone": "+971501234567"},
-		"shipping_address": map[string]string{"line1": "Tower 1", "area": "Business Bay", "city": "Dubai"},
-		"payment":          map[string]string{"method": "cod"},
-	})
-	return b
-}
-
-// placeOrder places order number i, with a random Idempotency-Key (as
-// clients make them: a UUID's worth of random hex) when keyed, and checks
-// it was created.
-func placeOrder(client *http.Client, base string, ids []string, i int, keyed bool) error {
-	req, err := http.NewRequest("POST", base+"/api/v1/orders", bytes.NewReader(orderBody(ids, i)))
-	if err != nil {
-		return err
-	}
-	req.Header.Set("Content-Type", "application/json")
-	if keyed {
-		req.Header.Set("Idempotency-Key", rand.Text())
-	}
-	resp, err := client.Do(req)
-	if err != nil {
-		return err
-	}
-	_, _ = io.Copy(io.Discard, resp.Body)
-	resp.Body.Close()
-	if resp.StatusCode != 201 {
-		return fmt.Errorf("order: status %d", resp.StatusCode)
-	}
-	return nil
+// fail reports a failed cell or configuration on stderr at once, loudly,
+// and returns err.
+func (b *bench) fail(what string, err error) error {
+	fmt.Fprintf(os.Stderr, "FAIL %s: %v\n", what, err)
+	return err
 }

@@ -1,8 +1,12 @@
 // Package server builds the souq binary and runs `souq serve` as a separate
 // process for the benchmarks, so they measure the real binary over HTTP.
+// Build once per run, then start as many processes as a benchmark needs
+// (replicas of one database each get their own data directory) with
+// StartOn; Start does both for a benchmark that needs one process.
 package server
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -20,42 +24,84 @@ import (
 // waits for /readyz and returns the base URL and a function that stops the
 // server with SIGINT and waits for it.
 func Start(dir string, args ...string) (base string, stop func(), err error) {
-	bin, err := build(dir)
+	bin, err := Build(dir)
 	if err != nil {
 		return "", nil, err
 	}
+	return StartOn(context.Background(), bin, filepath.Join(dir, "data"), args...)
+}
+
+// StartOn starts the binary bin (from Build) as `souq serve --addr <free
+// loopback port> --data <data>` with the extra args, waits for /readyz and
+// returns the base URL and a function that stops the server with SIGINT
+// and waits for it. It fails at once if the process exits before it is
+// ready, and after a minute or when ctx ends if it never is. The
+// process's stderr is the benchmark's.
+func StartOn(ctx context.Context, bin, data string, args ...string) (base string, stop func(), err error) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return "", nil, err
 	}
 	addr := ln.Addr().String()
 	ln.Close()
-	srv := exec.Command(bin, append([]string{"serve", "--addr", addr, "--data", filepath.Join(dir, "data")}, args...)...)
+	srv := exec.Command(bin, append([]string{"serve", "--addr", addr, "--data", data}, args...)...)
 	srv.Stdout, srv.Stderr = io.Discard, os.Stderr
 	if err := srv.Start(); err != nil {
 		return "", nil, err
 	}
+	// exited is closed when the process has been waited for; waitErr is
+	// its exit status, read only after exited is closed.
+	exited := make(chan struct{})
+	var waitErr error
+	go func() {
+		waitErr = srv.Wait()
+		close(exited)
+	}()
 	stop = func() {
 		_ = srv.Process.Signal(os.Interrupt)
-		_ = srv.Wait()
+		<-exited
 	}
 	base = "http://" + addr
-	for deadline := time.Now().Add(time.Minute); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
-		if resp, err := http.Get(base + "/readyz"); err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				return base, stop, nil
+	ctx, cancel := context.WithTimeout(ctx, time.Minute)
+	defer cancel()
+	tick := time.NewTicker(50 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		if ready(ctx, base) {
+			return base, stop, nil
+		}
+		select {
+		case <-exited:
+			return "", nil, fmt.Errorf("souq serve exited before it was ready: %v", waitErr)
+		case <-ctx.Done():
+			stop()
+			if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+				return "", nil, errors.New("server not ready after a minute")
 			}
+			return "", nil, ctx.Err()
+		case <-tick.C:
 		}
 	}
-	stop()
-	return "", nil, errors.New("server not ready after a minute")
+}
+
+// ready reports whether the server at base answers /readyz with 200.
+func ready(ctx context.Context, base string) bool {
+	req, err := http.NewRequestWithContext(ctx, "GET", base+"/readyz", nil)
+	if err != nil {
+		return false
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return false
+	}
+	resp.Body.Close()
+	return resp.StatusCode == http.StatusOK
 }
 
 // Seed builds ./cmd/souq into dir and runs `souq seed --data <dir>/data
 // --products n`: the catalogue Start's server will serve.
 func Seed(dir string, n int) error {
-	bin, err := build(dir)
+	bin, err := Build(dir)
 	if err != nil {
 		return err
 	}
@@ -67,8 +113,9 @@ func Seed(dir string, n int) error {
 	return nil
 }
 
-// build builds ./cmd/souq into dir and returns the binary's path.
-func build(dir string) (string, error) {
+// Build builds ./cmd/souq (run from the repository root) into dir and
+// returns the binary's path.
+func Build(dir string) (string, error) {
 	bin := filepath.Join(dir, "souq")
 	build := exec.Command("go", "build", "-o", bin, "./cmd/souq")
 	build.Stdout, build.Stderr = os.Stderr, os.Stderr
