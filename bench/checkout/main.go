@@ -45,6 +45,11 @@
 //     whether or not earlier ones have finished), hot SKU, Souq PG 1 and N
 //     replicas and SQLite → p50, p90, p99, max and how many started late.
 //
+// Before each measured cell it waits until the replicas' outbox relays have
+// published every order's event and their stream consumers have caught up
+// (read from /metrics), so that a cell does not pay for the events of the
+// cells before it.
+//
 // Only orders answered 201 count: a cell in which any order failed fails
 // (FAIL in the table, the first error on stderr), and the command exits
 // non-zero after printing the summary. -rounds N adds the keyed versus

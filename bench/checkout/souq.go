@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"crypto/rand"
@@ -10,8 +11,11 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/souq-commerce/souq/bench/internal/load"
 	"github.com/souq-commerce/souq/bench/internal/server"
@@ -97,7 +101,22 @@ func (b *bench) souq(ctx context.Context, sc souqConfig) *row {
 			return placeOrder(ctx, b.client, bases[i%len(bases)], body, keyed)
 		}
 	}
-	placed := order(b.c.keys)
+	var acked atomic.Int64 // orders answered 201, in every cell
+	keyedOrder := order(b.c.keys)
+	placed := func(i int) error {
+		err := keyedOrder(i)
+		if err == nil {
+			acked.Add(1)
+		}
+		return err
+	}
+	// Before each measured cell the pipeline catches up with the orders
+	// of the cells before, so that a cell does not pay for their events.
+	settle := func() {
+		if err := settle(ctx, b.client, bases, acked.Load()); err != nil {
+			fmt.Fprintf(os.Stderr, "bench: %s: the pipeline did not catch up: %v\n", r.name, err)
+		}
+	}
 	fmt.Fprintf(b.out, "%s: %d process(es) ready, %d product(s)\n", r.name, len(bases), len(ids))
 	if _, err := load.ClosedContext(ctx, b.c.ref, b.c.warmup, placed); err != nil {
 		r.err = b.fail(r.name+", warm-up", err)
@@ -107,12 +126,14 @@ func (b *bench) souq(ctx context.Context, sc souqConfig) *row {
 		if ctx.Err() != nil {
 			break
 		}
+		settle()
 		lat, err := load.ClosedContext(ctx, buyers, b.c.duration, placed)
 		c := closedCell(buyers, b.c.duration, lat, err)
 		r.cells = append(r.cells, c)
 		b.report(r.name, c)
 	}
 	if sc.fixed && ctx.Err() == nil {
+		settle()
 		lat, late, err := load.OpenContext(ctx, b.c.rate, b.c.duration, placed)
 		f := &fixedCell{err: err}
 		if err == nil {
@@ -286,4 +307,69 @@ func snippet(b []byte) string {
 		b = b[:200]
 	}
 	return string(bytes.TrimSpace(b))
+}
+
+// settle waits, up to two minutes, until the replicas' outbox relays have
+// published at least acked events between them and their stream consumers
+// have no lag, reading their /metrics.
+func settle(ctx context.Context, client *http.Client, bases []string, acked int64) error {
+	deadline := time.Now().Add(2 * time.Minute)
+	for {
+		var published, lag float64
+		var err error
+		for _, base := range bases {
+			var m map[string]float64
+			if m, err = metrics(ctx, client, base); err != nil {
+				break
+			}
+			published += m["souq_relay_published_total"] + m["souq_relay_duplicates_total"]
+			lag += m["souq_pipeline_consumer_lag"]
+		}
+		if err == nil && published >= float64(acked) && lag == 0 {
+			return nil
+		}
+		if time.Now().After(deadline) {
+			if err == nil {
+				err = fmt.Errorf("%.0f of %d events published, consumer lag %.0f", published, acked, lag)
+			}
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(200 * time.Millisecond):
+		}
+	}
+}
+
+// metrics reads a server's /metrics and sums each metric's samples by name.
+func metrics(ctx context.Context, client *http.Client, base string) (map[string]float64, error) {
+	req, err := http.NewRequestWithContext(ctx, "GET", base+"/metrics", nil)
+	if err != nil {
+		return nil, err
+	}
+	resp, err := client.Do(req)
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	out := map[string]float64{}
+	sc := bufio.NewScanner(resp.Body)
+	sc.Buffer(make([]byte, 64<<10), 1<<20)
+	for sc.Scan() {
+		line := sc.Text()
+		if line == "" || line[0] == '#' {
+			continue
+		}
+		name, rest, _ := strings.Cut(line, " ")
+		name, _, _ = strings.Cut(name, "{")
+		fields := strings.Fields(rest)
+		if len(fields) == 0 {
+			continue
+		}
+		if v, err := strconv.ParseFloat(fields[len(fields)-1], 64); err == nil {
+			out[name] += v
+		}
+	}
+	return out, sc.Err()
 }

@@ -74,9 +74,9 @@ func New(store Store, cat *catalog.Service, carts CartReader, payments PaymentPr
 // embedded SQLite database. Were a live process to share the store, its
 // claim would be released too; its order would then not commit (it
 // completes the key only under its own claim) and its client would retry:
-// never a double order, but a failed request. Replicas sharing a
-// database need claims with a lease instead (owner heartbeats), so that
-// only the claims of dead owners are released.
+// never a double order, but a failed request. So replicas sharing a
+// PostgreSQL database do not call it: there a dead replica's claims are
+// taken over once they are KeyStaleAfter old.
 func (s *Service) ReleaseDeadClaims(ctx context.Context) (int, error) {
 	n, err := s.store.ReleaseClaims(ctx, s.owner)
 	if err != nil {

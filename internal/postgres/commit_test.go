@@ -167,3 +167,72 @@ func TestBatchRefusesOnlyItsFailures(t *testing.T) {
 		t.Errorf("got %d transactions, want 1 (no fallback: every refusal was decided on locked rows)", n)
 	}
 }
+
+// TestBatchFailureFallsBackToOneByOne: an order whose write fails (here
+// its outbox event's id is taken, which no lock foresees) fails the batch
+// transaction; the batch's orders are then written one by one, so only
+// that order fails.
+func TestBatchFailureFallsBackToOneByOne(t *testing.T) {
+	t.Parallel()
+	db := openTest(t, testURL(t), Options{})
+	insertProduct(t, db, "prd_a", 10)
+	first, ev := testOrder(t, 0, "prd_a", 1)
+	if err := db.CreateOrder(t.Context(), first, ev, nil); err != nil {
+		t.Fatal(err)
+	}
+	var batch []*orderJob
+	for i := 1; i <= 3; i++ {
+		o, e := testOrder(t, i, "prd_a", 1)
+		if i == 2 {
+			e.ID = ev.ID // taken by the first order's event
+		}
+		batch = append(batch, &orderJob{ctx: t.Context(), order: o, event: e, err: make(chan error, 1)})
+	}
+	db.commitOrders(batch)
+	for i, j := range batch {
+		err := <-j.err
+		if bad := i == 1; bad != (err != nil) {
+			t.Errorf("order %d: got %v, want an error only for the order whose event id is taken", i+1, err)
+		}
+	}
+	var stock, orders int
+	if err := db.pool.QueryRow(t.Context(), `SELECT (SELECT stock FROM products), (SELECT COUNT(*) FROM orders)`).Scan(&stock, &orders); err != nil {
+		t.Fatal(err)
+	}
+	if stock != 7 || orders != 3 {
+		t.Errorf("got stock %d and %d orders, want 7 and 3 (the first and the two good ones of the batch)", stock, orders)
+	}
+	if n := db.pool.Stat().TotalConns(); n == 0 {
+		t.Error("no connection left in the pool")
+	}
+}
+
+// TestClaimBatch: claims made in one statement answer as if made one
+// after the other: a key claimed twice in the batch is claimed by the
+// first and in flight for the second; a done key replays; a fresh claim
+// of another request is refused.
+func TestClaimBatch(t *testing.T) {
+	t.Parallel()
+	db := openTest(t, testURL(t), Options{})
+	at := time.Date(2026, 12, 5, 9, 0, 0, 0, time.UTC)
+	if st, err := db.ClaimKey(t.Context(), "held", "h-held", "other", at, at.Add(-time.Minute)); err != nil || st.Exists {
+		t.Fatalf("claim: %+v, %v", st, err)
+	}
+	job := func(key, hash string) *claimJob {
+		return &claimJob{key: key, hash: hash, owner: "me", now: at.Add(time.Second), staleBefore: at.Add(-time.Minute), res: make(chan claimResult, 1)}
+	}
+	batch := []*claimJob{job("k1", "a"), job("k1", "b"), job("held", "c"), job("k2", "d")}
+	db.claimBatch(batch)
+	want := []checkout.KeyState{
+		{},
+		{Exists: true, Hash: "a", InFlight: true},
+		{Exists: true, Hash: "h-held", InFlight: true},
+		{},
+	}
+	for i, j := range batch {
+		r := <-j.res
+		if r.err != nil || r.st.Exists != want[i].Exists || r.st.Hash != want[i].Hash || r.st.InFlight != want[i].InFlight {
+			t.Errorf("claim %d (%s): got %+v, want %+v", i, j.key, r, want[i])
+		}
+	}
+}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/jackc/pgx/v5"
 
@@ -79,13 +80,16 @@ func listSQL(q catalog.Query, count bool) (string, []any) {
 	if q.Brand != "" {
 		conds = append(conds, filterTable+".brand = "+arg(q.Brand))
 	}
-	if tsq := tsQuery(q.Terms); tsq != "" {
-		conds = append(conds, "p.search @@ to_tsquery('simple', "+arg(tsq)+")")
+	switch tsq, ok := tsQuery(q.Terms); {
+	case !ok:
+		conds = append(conds, "FALSE")
+	case tsq != "":
+		conds = append(conds, "p.search @@ "+arg(tsq)+"::tsquery")
 	}
 	var order string
 	switch sort {
 	case catalog.SortName:
-		order = `lower(p.name_en) COLLATE "C", p.id`
+		order = `lower(p.name_en COLLATE "C"), p.id`
 	case catalog.SortPriceAsc:
 		order = "pp.amount, pp.product_id"
 	case catalog.SortPriceDsc:
@@ -96,7 +100,7 @@ func listSQL(q catalog.Query, count bool) (string, []any) {
 	if a := q.After; a != nil && !count {
 		switch sort {
 		case catalog.SortName:
-			conds = append(conds, `(lower(p.name_en) COLLATE "C", p.id) > (lower(`+arg(a.Name)+`) COLLATE "C", `+arg(string(a.ID))+`)`)
+			conds = append(conds, `(lower(p.name_en COLLATE "C"), p.id) > (lower(`+arg(a.Name)+`::text COLLATE "C"), `+arg(string(a.ID))+`)`)
 		case catalog.SortPriceAsc:
 			conds = append(conds, "(pp.amount, pp.product_id) > ("+arg(a.Amount)+", "+arg(string(a.ID))+")")
 		case catalog.SortPriceDsc:
@@ -117,19 +121,46 @@ func listSQL(q catalog.Query, count bool) (string, []any) {
 	return b.String(), args
 }
 
+// maxWordBytes is the longest word PostgreSQL puts in a tsvector or a
+// tsquery (2047 bytes): a longer term is a prefix of no indexed word.
+const maxWordBytes = 2047
+
 // tsQuery builds a tsquery in which every term must be the prefix of a
-// word: 'term1':* & 'term2':*. Each term is quoted (quotes doubled,
-// backslashes escaped), so that no term is read as tsquery syntax. It
-// returns "" when there are no terms.
-func tsQuery(terms []string) string {
+// word: 'term1':* & 'term2':*. Each term is one quoted lexeme (quotes and
+// backslashes doubled), cast to tsquery rather than parsed by to_tsquery,
+// so no term is read as tsquery syntax or split by the text parser; the
+// catalog normalises terms as it normalises the search text. It returns
+// "" when there are no terms, and ok false when a term can be the prefix
+// of no stored word (too long, or holding a NUL or invalid UTF-8, which
+// PostgreSQL text cannot hold): the search then matches nothing.
+func tsQuery(terms []string) (query string, ok bool) {
 	var parts []string
 	for _, t := range terms {
-		if t = strings.TrimSpace(t); t != "" {
-			t = strings.ReplaceAll(strings.ReplaceAll(t, `\`, `\\`), `'`, `''`)
-			parts = append(parts, `'`+t+`':*`)
+		t = strings.TrimSpace(t)
+		switch {
+		case t == "":
+			continue
+		case len(t) > maxWordBytes || strings.ContainsRune(t, 0) || !utf8.ValidString(t):
+			return "", false
 		}
+		t = strings.ReplaceAll(strings.ReplaceAll(t, `\`, `\\`), `'`, `''`)
+		parts = append(parts, `'`+t+`':*`)
 	}
-	return strings.Join(parts, " & ")
+	return strings.Join(parts, " & "), true
+}
+
+// planned returns the arguments of q's statement, preceded for a search
+// by the mode that plans it for its terms on every call (an unnamed
+// statement, of which pgx caches only the description): the best plan
+// depends on how many products the terms match (see the top of this
+// file), and a statement prepared once would after five calls be given a
+// generic plan that guesses that number. Listings without terms have one
+// best plan whatever their arguments, and keep theirs prepared.
+func planned(q catalog.Query, args []any) []any {
+	if len(q.Terms) > 0 {
+		return append([]any{pgx.QueryExecModeCacheDescribe}, args...)
+	}
+	return args
 }
 
 // ListProducts returns one page of the products matching q in q.Sort
@@ -146,7 +177,7 @@ func (db *DB) ListProducts(ctx context.Context, q catalog.Query) ([]souq.Product
 	if q.After != nil {
 		offset = 0
 	}
-	rows, err := db.pool.Query(ctx, query, append(args, limit, offset)...)
+	rows, err := db.pool.Query(ctx, query, planned(q, append(args, limit, offset))...)
 	if err != nil {
 		return nil, unavailable(fmt.Errorf("list products: %w", err))
 	}
@@ -167,7 +198,7 @@ func (db *DB) CountProducts(ctx context.Context, q catalog.Query, limit int) (in
 		lim = limit
 	}
 	var n int
-	if err := db.pool.QueryRow(ctx, query, append(args, lim)...).Scan(&n); err != nil {
+	if err := db.pool.QueryRow(ctx, query, planned(q, append(args, lim))...).Scan(&n); err != nil {
 		return 0, unavailable(fmt.Errorf("count products: %w", err))
 	}
 	return n, nil

@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/souq-commerce/souq/internal/souq"
 )
@@ -39,12 +38,12 @@ const (
 		WHERE k.key = d.key AND k.in_flight`
 )
 
-// writeOrders writes the accepted orders of a batch, in one round trip:
-// the stock each product gives (take), the orders with their lines and
-// events, their carts emptied and their keys completed. The caller holds
-// the locks that make every statement succeed.
-func writeOrders(ctx context.Context, tx pgx.Tx, orders []*orderJob, take map[souq.ID]int) error {
-	b := &pgx.Batch{}
+// queueOrders queues the writes of a batch's accepted orders: the stock
+// each product gives (take), the orders with their lines and events, their
+// carts emptied and their keys completed. The caller holds the locks that
+// make every statement succeed: the keys' rows are locked and in flight
+// under the orders' claims, so completing them changes exactly those rows.
+func queueOrders(b *pgx.Batch, orders []*orderJob, take map[souq.ID]int) {
 	b.Queue(sqlTakeStock, takeArgs(orders, take)...)
 	b.Queue(sqlInsertOrders, orderArgs(orders)...)
 	b.Queue(sqlInsertOrderLines, lineArgs(orders)...)
@@ -62,7 +61,6 @@ func writeOrders(ctx context.Context, tx pgx.Tx, orders []*orderJob, take map[so
 	if len(carts) > 0 {
 		b.Queue(sqlEmptyCarts, carts)
 	}
-	keys := 0
 	var (
 		key      []string
 		status   []int32
@@ -73,21 +71,11 @@ func writeOrders(ctx context.Context, tx pgx.Tx, orders []*orderJob, take map[so
 		if j.done != nil {
 			key, status = append(key, j.done.Key), append(status, int32(j.done.Status))
 			body, keyTimes = append(body, nonNil(j.done.Body)), append(keyTimes, j.order.CreatedAt)
-			keys++
 		}
 	}
-	if keys > 0 {
-		b.Queue(sqlCompleteKeys, key, status, body, keyTimes).Exec(func(tag pgconn.CommandTag) error {
-			if int(tag.RowsAffected()) != keys {
-				return fmt.Errorf("completed %d of %d idempotency keys", tag.RowsAffected(), keys)
-			}
-			return nil
-		})
+	if len(key) > 0 {
+		b.Queue(sqlCompleteKeys, key, status, body, keyTimes)
 	}
-	if err := tx.SendBatch(ctx, b).Close(); err != nil {
-		return fmt.Errorf("write %d orders: %w", len(orders), err)
-	}
-	return nil
 }
 
 // nonNil returns b, or an empty slice for nil (bytea columns here are NOT

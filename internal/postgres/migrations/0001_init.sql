@@ -26,13 +26,15 @@ CREATE TABLE products (
     search         tsvector    GENERATED ALWAYS AS (to_tsvector('simple', search_text)) STORED
 );
 CREATE INDEX products_search ON products USING gin (search);
--- Listings read a page through an index serving filter and order.
+-- Listings read a page through an index serving filter and order. Names
+-- order as SQLite's NOCASE does, whatever the database's locale: ASCII
+-- letters folded (lower() under "C" folds nothing else), bytes compared.
 CREATE INDEX products_created ON products (created_at DESC, id);
-CREATE INDEX products_name ON products ((lower(name_en) COLLATE "C"), id);
+CREATE INDEX products_name ON products ((lower(name_en COLLATE "C")), id);
 CREATE INDEX products_category_created ON products (category, created_at DESC, id);
-CREATE INDEX products_category_name ON products (category, (lower(name_en) COLLATE "C"), id);
+CREATE INDEX products_category_name ON products (category, (lower(name_en COLLATE "C")), id);
 CREATE INDEX products_brand_created ON products (brand, created_at DESC, id);
-CREATE INDEX products_brand_name ON products (brand, (lower(name_en) COLLATE "C"), id);
+CREATE INDEX products_brand_name ON products (brand, (lower(name_en COLLATE "C")), id);
 
 -- Category and brand are copied from the product (rewritten with its
 -- prices), so that a price-sorted listing in a market and a category or
