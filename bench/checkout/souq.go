@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"crypto/rand"
@@ -11,13 +10,12 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
-	"strconv"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/souq-commerce/souq/bench/internal/load"
+	"github.com/souq-commerce/souq/bench/internal/metrics"
 	"github.com/souq-commerce/souq/bench/internal/server"
 )
 
@@ -319,7 +317,7 @@ func settle(ctx context.Context, client *http.Client, bases []string, acked int6
 		var err error
 		for _, base := range bases {
 			var m map[string]float64
-			if m, err = metrics(ctx, client, base); err != nil {
+			if m, err = metrics.Scrape(ctx, client, base); err != nil {
 				break
 			}
 			published += m["souq_relay_published_total"] + m["souq_relay_duplicates_total"]
@@ -340,36 +338,4 @@ func settle(ctx context.Context, client *http.Client, bases []string, acked int6
 		case <-time.After(200 * time.Millisecond):
 		}
 	}
-}
-
-// metrics reads a server's /metrics and sums each metric's samples by name.
-func metrics(ctx context.Context, client *http.Client, base string) (map[string]float64, error) {
-	req, err := http.NewRequestWithContext(ctx, "GET", base+"/metrics", nil)
-	if err != nil {
-		return nil, err
-	}
-	resp, err := client.Do(req)
-	if err != nil {
-		return nil, err
-	}
-	defer resp.Body.Close()
-	out := map[string]float64{}
-	sc := bufio.NewScanner(resp.Body)
-	sc.Buffer(make([]byte, 64<<10), 1<<20)
-	for sc.Scan() {
-		line := sc.Text()
-		if line == "" || line[0] == '#' {
-			continue
-		}
-		name, rest, _ := strings.Cut(line, " ")
-		name, _, _ = strings.Cut(name, "{")
-		fields := strings.Fields(rest)
-		if len(fields) == 0 {
-			continue
-		}
-		if v, err := strconv.ParseFloat(fields[len(fields)-1], 64); err == nil {
-			out[name] += v
-		}
-	}
-	return out, sc.Err()
 }

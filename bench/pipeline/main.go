@@ -34,6 +34,7 @@ import (
 	"time"
 
 	"github.com/souq-commerce/souq/bench/internal/load"
+	"github.com/souq-commerce/souq/bench/internal/metrics"
 	"github.com/souq-commerce/souq/bench/internal/server"
 	"github.com/souq-commerce/souq/internal/natsstream"
 	"github.com/souq-commerce/souq/internal/souq"
@@ -131,7 +132,7 @@ func run() error {
 
 	// Archive bytes per event: let the archiver flush, then read its counters.
 	time.Sleep(12 * time.Second)
-	m, err := scrape(client, base)
+	m, err := metrics.Scrape(context.Background(), client, base)
 	if err != nil {
 		return err
 	}
@@ -223,42 +224,10 @@ func send(client *http.Client, base string, body []byte) error {
 	return nil
 }
 
-// scrape reads the server's unlabelled (or summed) metric values.
-func scrape(client *http.Client, base string) (map[string]float64, error) {
-	resp, err := client.Get(base + "/metrics")
-	if err != nil {
-		return nil, err
-	}
-	defer resp.Body.Close()
-	out := map[string]float64{}
-	sc := bufio.NewScanner(resp.Body)
-	sc.Buffer(make([]byte, 1<<20), 1<<20)
-	for sc.Scan() {
-		line := sc.Text()
-		if strings.HasPrefix(line, "#") {
-			continue
-		}
-		name, val, ok := strings.Cut(line, " ")
-		if !ok {
-			continue
-		}
-		v, err := strconv.ParseFloat(val, 64)
-		if err != nil {
-			continue
-		}
-		if i := strings.IndexByte(name, '{'); i >= 0 {
-			out[name] = v
-			name = name[:i]
-		}
-		out[name] += v
-	}
-	return out, sc.Err()
-}
-
 // waitCaughtUp waits until the processor has no lag.
 func waitCaughtUp(client *http.Client, base string, limit time.Duration) error {
 	for deadline := time.Now().Add(limit); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
-		m, err := scrape(client, base)
+		m, err := metrics.Scrape(context.Background(), client, base)
 		if err != nil {
 			return err
 		}
@@ -276,7 +245,7 @@ type hist struct {
 }
 
 func histogram(client *http.Client, base, name string) (hist, error) {
-	m, err := scrape(client, base)
+	m, err := metrics.Scrape(context.Background(), client, base)
 	if err != nil {
 		return hist{}, err
 	}
