@@ -59,39 +59,57 @@ func (db *DB) CreateProduct(ctx context.Context, p souq.Product, searchText stri
 
 // CreateProducts stores new products in one transaction: all of them or,
 // on the first duplicate id, SKU or slug (in the order of ps, then id, SKU,
-// slug; a *catalog.ProductClashError), none. Rows are written with COPY,
-// so an import of thousands of products costs a few round trips.
+// slug; a *catalog.ProductClashError), none. Duplicates are looked for in
+// one query, then the rows are written with COPY, so an import of
+// thousands of products costs a few round trips.
+//
+// A clashing product another writer commits between the check and the
+// write breaks a unique constraint instead; the transaction is then run
+// again, and its check names the clash as it names any other.
 func (db *DB) CreateProducts(ctx context.Context, ps []catalog.NewProduct) error {
 	if len(ps) == 0 {
 		return nil
 	}
-	return db.writeTx(ctx, func(tx pgx.Tx) error {
-		if err := batchClash(ctx, tx, ps); err != nil {
+	var err error
+	for range 3 {
+		err = db.writeTx(ctx, func(tx pgx.Tx) error { return createProducts(ctx, tx, ps) })
+		if sqlState(err) != codeUniqueViolation {
 			return err
 		}
-		var prices [][]any
-		products := make([][]any, len(ps))
-		for i, np := range ps {
-			p := np.Product
-			products[i] = []any{string(p.ID), p.SKU, p.Slug, p.Brand, p.Category, p.Name.EN, p.Name.AR,
-				p.Description.EN, p.Description.AR, p.Image, p.Stock, p.CreatedAt, p.UpdatedAt, np.SearchText}
-			for market, amount := range p.Prices {
-				prices = append(prices, []any{string(p.ID), string(market), amount, p.Category, p.Brand})
-			}
+	}
+	if len(ps) == 1 {
+		return clashOf(err, ps[0].Product)
+	}
+	return fmt.Errorf("%w: %w", souq.ErrConflict, err)
+}
+
+// createProducts checks ps for clashes and writes them in tx.
+func createProducts(ctx context.Context, tx pgx.Tx, ps []catalog.NewProduct) error {
+	if err := batchClash(ctx, tx, ps); err != nil {
+		return err
+	}
+	var prices [][]any
+	products := make([][]any, len(ps))
+	for i, np := range ps {
+		p := np.Product
+		products[i] = []any{string(p.ID), p.SKU, p.Slug, p.Brand, p.Category, p.Name.EN, p.Name.AR,
+			p.Description.EN, p.Description.AR, p.Image, p.Stock, p.CreatedAt, p.UpdatedAt, np.SearchText}
+		for market, amount := range p.Prices {
+			prices = append(prices, []any{string(p.ID), string(market), amount, p.Category, p.Brand})
 		}
-		_, err := tx.CopyFrom(ctx, pgx.Identifier{"products"}, []string{"id", "sku", "slug", "brand", "category",
-			"name_en", "name_ar", "description_en", "description_ar", "image", "stock", "created_at", "updated_at", "search_text"},
-			pgx.CopyFromRows(products))
-		if err != nil {
-			return clashOf(fmt.Errorf("insert products: %w", err), ps[0].Product)
-		}
-		_, err = tx.CopyFrom(ctx, pgx.Identifier{"product_prices"}, []string{"product_id", "market", "amount", "category", "brand"},
-			pgx.CopyFromRows(prices))
-		if err != nil {
-			return fmt.Errorf("insert prices: %w", err)
-		}
-		return nil
-	})
+	}
+	_, err := tx.CopyFrom(ctx, pgx.Identifier{"products"}, []string{"id", "sku", "slug", "brand", "category",
+		"name_en", "name_ar", "description_en", "description_ar", "image", "stock", "created_at", "updated_at", "search_text"},
+		pgx.CopyFromRows(products))
+	if err != nil {
+		return fmt.Errorf("insert products: %w", err)
+	}
+	_, err = tx.CopyFrom(ctx, pgx.Identifier{"product_prices"}, []string{"product_id", "market", "amount", "category", "brand"},
+		pgx.CopyFromRows(prices))
+	if err != nil {
+		return fmt.Errorf("insert prices: %w", err)
+	}
+	return nil
 }
 
 // batchClash returns a *catalog.ProductClashError for the first product of
@@ -126,9 +144,9 @@ func batchClash(ctx context.Context, tx pgx.Tx, ps []catalog.NewProduct) error {
 	return nil
 }
 
-// clashOf turns a unique violation a concurrent writer caused (after the
-// check) into a *catalog.ProductClashError naming its field; p's value is
-// named when the statement wrote one product, else the field alone.
+// clashOf turns a unique violation of products that a concurrent writer
+// caused (after the check) in writing p into a *catalog.ProductClashError
+// naming the field and p's value of it.
 func clashOf(err error, p souq.Product) error {
 	if sqlState(err) != codeUniqueViolation {
 		return err
