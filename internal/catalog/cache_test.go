@@ -55,14 +55,23 @@ func TestStaleCacheFetch(t *testing.T) {
 	c.mu.Lock()
 	c.entries["k"].freshUntil = time.Now().Add(-time.Minute)
 	c.mu.Unlock()
+	// The background load waits for release, so every fetch below finds
+	// the stale value whatever the scheduling.
+	release := make(chan struct{})
+	slow := func(context.Context) (int, error) {
+		loads <- 8
+		<-release
+		return 8, nil
+	}
 	for range 3 {
-		if v, err := c.fetch(t.Context(), "k", 1, load(8, nil)); err != nil || v != 7 {
+		if v, err := c.fetch(t.Context(), "k", 1, slow); err != nil || v != 7 {
 			t.Fatalf("a stale value: got %d, %v; want 7 served", v, err)
 		}
 	}
 	if got := <-loads; got != 8 {
 		t.Fatalf("background load: got %d", got)
 	}
+	close(release)
 	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(time.Millisecond) {
 		if v, _, _ := c.get("k", 1, time.Now()); v == 8 {
 			break
