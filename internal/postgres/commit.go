@@ -91,8 +91,7 @@ type batcher struct {
 	stopped   sync.WaitGroup // committers running
 	closeOnce sync.Once
 
-	batches atomic.Int64 // transactions committed (or tried) for batches
-	orders  atomic.Int64 // orders written in them
+	batches atomic.Int64 // batch transactions tried (the tests read it)
 }
 
 // startCommitters starts the committer goroutines and the claimer;
@@ -135,29 +134,36 @@ func (db *DB) CreateOrder(ctx context.Context, o souq.Order, event souq.OutboxEv
 	return <-job.err
 }
 
-// commitLoop is a committer goroutine: it takes the first waiting order,
-// then every other waiting one up to maxBatch, and writes them, until
-// Close.
+// commitLoop is a committer goroutine: it writes each gathered batch of
+// orders, until Close.
 func (db *DB) commitLoop() {
 	for {
-		var first *orderJob
-		select {
-		case first = <-db.batch.jobs:
-		case <-db.batch.closing:
+		batch, ok := gather(db.batch.jobs, db.batch.closing)
+		if !ok {
 			return
-		}
-		batch := []*orderJob{first}
-	fill:
-		for len(batch) < maxBatch {
-			select {
-			case j := <-db.batch.jobs:
-				batch = append(batch, j)
-			default:
-				break fill
-			}
 		}
 		db.commitOrders(batch)
 	}
+}
+
+// gather waits for the first job on jobs, then takes every other job
+// already waiting, up to maxBatch. ok is false once closing is closed.
+func gather[J any](jobs <-chan J, closing <-chan struct{}) (batch []J, ok bool) {
+	select {
+	case first := <-jobs:
+		batch = append(batch, first)
+	case <-closing:
+		return nil, false
+	}
+	for len(batch) < maxBatch {
+		select {
+		case j := <-jobs:
+			batch = append(batch, j)
+		default:
+			return batch, true
+		}
+	}
+	return batch, true
 }
 
 // commitOrders writes batch and reports each order's outcome. Orders whose
@@ -189,8 +195,9 @@ func (db *DB) commitOrders(batch []*orderJob) {
 		return
 	}
 	for i, j := range live {
-		if err != nil {
-			errs[i] = fmt.Errorf("create order %s: %w", j.order.ID, err)
+		if err != nil { // a batch of one, whose transaction failed
+			j.err <- fmt.Errorf("create order %s: %w", j.order.ID, err)
+			continue
 		}
 		j.err <- errs[i]
 	}
@@ -272,7 +279,6 @@ func (db *DB) writeBatch(ctx context.Context, batch []*orderJob) ([]error, error
 		rollback(ctx, conn)
 		return nil, unavailable(fmt.Errorf("write %d orders: %w", len(accepted), err))
 	}
-	db.batch.orders.Add(int64(len(accepted)))
 	return errs, nil
 }
 

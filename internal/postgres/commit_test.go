@@ -236,3 +236,23 @@ func TestClaimBatch(t *testing.T) {
 		}
 	}
 }
+
+// TestLoneOrderFailure: a batch of one order whose write fails reports
+// that order's error (and the committer goes on).
+func TestLoneOrderFailure(t *testing.T) {
+	t.Parallel()
+	db := openTest(t, testURL(t), Options{})
+	insertProduct(t, db, "prd_a", 10)
+	first, ev := testOrder(t, 0, "prd_a", 1)
+	if err := db.CreateOrder(t.Context(), first, ev, nil); err != nil {
+		t.Fatal(err)
+	}
+	lone, _ := testOrder(t, 1, "prd_a", 1)
+	if err := db.CreateOrder(t.Context(), lone, ev, nil); err == nil { // ev's id is taken
+		t.Error("an order whose event id is taken: got nil error")
+	}
+	next, nev := testOrder(t, 2, "prd_a", 1)
+	if err := db.CreateOrder(t.Context(), next, nev, nil); err != nil {
+		t.Errorf("the order after: %v", err)
+	}
+}

@@ -95,26 +95,13 @@ func (db *DB) ClaimKey(ctx context.Context, key, hash, owner string, now, staleB
 	return r.st, nil
 }
 
-// claimLoop is the claimer goroutine: it takes the first waiting claim,
-// then every other waiting one up to maxBatch, and makes them, until
-// Close.
+// claimLoop is the claimer goroutine: it makes each gathered batch of
+// claims, until Close.
 func (db *DB) claimLoop() {
 	for {
-		var first *claimJob
-		select {
-		case first = <-db.batch.claims:
-		case <-db.batch.closing:
+		batch, ok := gather(db.batch.claims, db.batch.closing)
+		if !ok {
 			return
-		}
-		batch := []*claimJob{first}
-	fill:
-		for len(batch) < maxBatch {
-			select {
-			case j := <-db.batch.claims:
-				batch = append(batch, j)
-			default:
-				break fill
-			}
 		}
 		db.claimBatch(batch)
 	}
