@@ -6,12 +6,8 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"os"
-	"path/filepath"
-	"strings"
 
 	"github.com/souq-commerce/souq/internal/postgres"
-	"github.com/souq-commerce/souq/internal/sqlite"
 )
 
 const migrateUsage = `Usage: souq migrate [flags]
@@ -29,7 +25,7 @@ func runMigrate(ctx context.Context, args []string, getenv func(string) string, 
 	var data, database string
 	fs := flag.NewFlagSet("migrate", flag.ContinueOnError)
 	fs.StringVar(&data, "data", "./souq-data", "data `directory` souq serve uses")
-	fs.StringVar(&database, "database", "", "database `URL`: postgres://user@host/db or sqlite:///path/to/souq.db (default <data>/souq.db)")
+	fs.StringVar(&database, "database", "", databaseFlagUsage)
 	err := parseFlags(fs, args, getenv, stderr, migrateUsage)
 	if errors.Is(err, flag.ErrHelp) {
 		return nil
@@ -37,33 +33,15 @@ func runMigrate(ctx context.Context, args []string, getenv func(string) string, 
 	if err != nil {
 		return err
 	}
-	if strings.HasPrefix(database, "postgres://") || strings.HasPrefix(database, "postgresql://") {
-		db, err := postgres.Open(ctx, database, postgres.Options{MaxConns: 2})
-		if err != nil {
-			return fmt.Errorf("migrate: %w", err)
-		}
-		defer db.Close()
-		if err := db.Ready(ctx); err != nil {
-			return fmt.Errorf("migrate: %w", err)
-		}
-		fmt.Fprintln(stdout, "PostgreSQL schema is up to date")
-		return nil
-	}
-	path, err := sqlitePath(serveConfig{data: data, database: database})
-	if err != nil {
-		return err
-	}
-	if err := os.MkdirAll(filepath.Dir(path), 0o750); err != nil {
-		return fmt.Errorf("create database directory: %w", err)
-	}
-	db, err := sqlite.Open(ctx, path, sqlite.Options{})
+	// Opening a database applies its migrations; Ready then confirms them.
+	db, err := openDatabase(ctx, dbConfig{data: data, url: database, pg: postgres.Options{MaxConns: 2}}, nil)
 	if err != nil {
 		return fmt.Errorf("migrate: %w", err)
 	}
-	defer db.Close()
+	defer db.close()
 	if err := db.Ready(ctx); err != nil {
 		return fmt.Errorf("migrate: %w", err)
 	}
-	fmt.Fprintf(stdout, "SQLite schema in %s is up to date\n", path)
+	fmt.Fprintf(stdout, "schema is up to date: %s\n", db.where)
 	return nil
 }

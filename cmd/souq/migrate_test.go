@@ -41,7 +41,7 @@ func TestMigratePostgres(t *testing.T) {
 		if err := run(t.Context(), []string{"migrate", "--database", dbURL}, func(string) string { return "" }, &out, &errOut); err != nil {
 			t.Fatalf("migrate: %v (%s)", err, errOut.String())
 		}
-		if !strings.Contains(out.String(), "PostgreSQL schema is up to date") {
+		if !strings.Contains(out.String(), "schema is up to date: PostgreSQL postgres://") {
 			t.Errorf("migrate printed %q", out.String())
 		}
 	}

@@ -180,7 +180,6 @@ func (db *DB) readTx(ctx context.Context, fn func(tx pgx.Tx) error) error {
 const (
 	codeUniqueViolation    = "23505"
 	codeExclusionViolation = "23P01"
-	codeForeignKey         = "23503"
 	codeSerialization      = "40001"
 	codeDeadlock           = "40P01"
 	codeQueryCanceled      = "57014" // statement_timeout

@@ -2,6 +2,7 @@ package postgres
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"sync"
 	"testing"
@@ -10,6 +11,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/souq-commerce/souq/internal/postgres/pgtest"
+	"github.com/souq-commerce/souq/internal/souq"
 )
 
 // testURL is a fresh schema on the test server (pgtest.Schema).
@@ -138,5 +140,26 @@ func TestBadOptions(t *testing.T) {
 	}
 	if _, err := poolConfig("postgres://%zz", &Options{}); err == nil {
 		t.Error("a malformed URL: got nil error")
+	}
+}
+
+// TestTimeoutIsUnavailable: a store method whose statement waits past the
+// lock timeout fails with souq.ErrUnavailable (the API's 503 with
+// Retry-After), not with an error the API would answer 500.
+func TestTimeoutIsUnavailable(t *testing.T) {
+	t.Parallel()
+	db := openTest(t, testURL(t), Options{LockTimeout: 100 * time.Millisecond})
+	insertProduct(t, db, "prd_locked", 5)
+	holder, err := db.pool.Begin(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer holder.Rollback(context.Background())
+	if _, err := holder.Exec(t.Context(), `SELECT 1 FROM products WHERE id = 'prd_locked' FOR UPDATE`); err != nil {
+		t.Fatal(err)
+	}
+	err = db.SetStock(t.Context(), "prd_locked", 9, time.Now())
+	if !errors.Is(err, souq.ErrUnavailable) {
+		t.Errorf("SetStock on a row locked past the lock timeout: got %v, want souq.ErrUnavailable", err)
 	}
 }
