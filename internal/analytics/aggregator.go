@@ -84,13 +84,18 @@ func (c Config) floors(w time.Time) Floors {
 // over them. Apply is meant to be called by one consumer goroutine (calls
 // are serialised by a mutex, so more are safe but gain nothing); Snapshot,
 // Series, Dump and Stats may be called from any number of goroutines at
-// the same time as Apply. Only one Aggregator may write to a store.
+// the same time as Apply. Several Aggregators, in several processes, may
+// write to one shared store (see HotStore); each judges lateness by its
+// own watermark, which starts at the store's and follows the events it
+// applies, so replicas reading one stream decide alike up to the few
+// seconds one may be behind another. Only an Aggregator writing alone to
+// its store may serve the cached Snapshots of its embedded Reader: a
+// dashboard over a shared store uses NewReader.
 type Aggregator struct {
 	*Reader // the queries, over the same store
 
 	mu        sync.Mutex // serialises Apply; guards the fields below
 	watermark time.Time
-	buf       []Delta
 
 	changes *changes // what Apply committed, for the Reader's caches
 
@@ -129,49 +134,96 @@ func New(ctx context.Context, store HotStore, cfg Config) (*Aggregator, error) {
 // to the UTC minute and hour. Lateness is judged against the watermark:
 // the newest ReceivedAt applied, this event's included.
 func (a *Aggregator) Apply(ctx context.Context, seq uint64, ev souq.Event) (applied bool, err error) {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	p, ok, err := parseEvent(&ev, a.cfg.FutureSkew, a.buf)
+	res, err := a.ApplyMany(ctx, []Record{{Seq: seq, Event: ev}})
 	if err != nil {
-		a.stats.malformed.Add(1)
 		return false, err
 	}
-	if !ok {
-		a.stats.ignored.Add(1)
-		return false, nil
-	}
-	a.buf = p.deltas[:0]
+	return res[0].Applied, res[0].Err
+}
+
+// Result is what ApplyMany did with one event: Applied reports whether
+// the aggregates changed; Err, when not nil, wraps ErrMalformed.
+type Result struct {
+	Applied bool
+	Err     error
+}
+
+// ApplyMany applies records in order as Apply would, committing them to
+// the store together (one round trip to a remote store), and returns what
+// it did with each. A store error is returned as err, and then none of the
+// records counts as applied: they may be retried.
+func (a *Aggregator) ApplyMany(ctx context.Context, recs []Record) ([]Result, error) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	res := make([]Result, len(recs))
+	batches := make([]*Batch, 0, len(recs))
+	at := make([]int, 0, len(recs)) // the record of each batch
 	w := a.watermark
+	var tooOld, ignored, malformed uint64
+	for i := range recs {
+		b, err := a.batch(&recs[i], w)
+		switch {
+		case err != nil:
+			res[i].Err = err
+			malformed++
+		case b == nil:
+			ignored++
+		case b.Hour.Before(b.Floors.Hours):
+			tooOld++
+		default:
+			w = b.Watermark
+			batches = append(batches, b)
+			at = append(at, i)
+		}
+	}
+	applied, err := a.store.CommitMany(ctx, batches)
+	for _, b := range batches {
+		a.changes.note(b) // even after an error: the store may have changed
+	}
+	if err != nil {
+		return nil, fmt.Errorf("analytics: apply %d events: %w", len(batches), err)
+	}
+	a.stats.malformed.Add(malformed)
+	a.stats.ignored.Add(ignored)
+	a.stats.tooOld.Add(tooOld)
+	for j, ok := range applied {
+		b := batches[j]
+		if !ok {
+			a.stats.duplicates.Add(1)
+			continue
+		}
+		res[at[j]].Applied = true
+		a.stats.applied.Add(1)
+		if b.Minute.IsZero() {
+			a.stats.hourOnly.Add(1)
+		}
+		if b.Watermark.After(a.watermark) {
+			a.watermark = b.Watermark
+		}
+	}
+	return res, nil
+}
+
+// batch turns r into the Batch to commit when the watermark before it is
+// w; nil, without error, for an event the aggregates do not count. The
+// batch's Minute is zero when the event is too late for minute buckets;
+// its Hour may be below its hour floor (too old to count at all).
+func (a *Aggregator) batch(r *Record, w time.Time) (*Batch, error) {
+	p, ok, err := parseEvent(&r.Event, a.cfg.FutureSkew, nil)
+	if err != nil || !ok {
+		return nil, err
+	}
 	if p.received.After(w) {
 		w = p.received
 	}
-	b := Batch{
-		ID: ev.MessageID, Seq: seq, Watermark: w, Floors: a.cfg.floors(w), Deltas: p.deltas,
+	b := &Batch{
+		ID: r.Event.MessageID, Seq: r.Seq, Watermark: w, Floors: a.cfg.floors(w), Deltas: p.deltas,
 		Minute: p.at.Truncate(time.Minute), Hour: p.at.Truncate(time.Hour),
 	}
-	if b.Hour.Before(b.Floors.Hours) {
-		a.stats.tooOld.Add(1)
-		return false, nil
-	}
-	late := b.Minute.Before(b.Floors.Minutes)
-	if late {
+	if b.Minute.Before(b.Floors.Minutes) {
 		b.Minute = time.Time{}
 	}
-	applied, err = a.store.Commit(ctx, &b)
-	a.changes.note(&b) // even after an error: the store may have changed
-	if err != nil {
-		return false, fmt.Errorf("analytics: apply %s: %w", ev.MessageID, err)
-	}
-	if !applied {
-		a.stats.duplicates.Add(1)
-		return false, nil
-	}
-	a.watermark = w
-	a.stats.applied.Add(1)
-	if late {
-		a.stats.hourOnly.Add(1)
-	}
-	return true, nil
+	return b, nil
 }
 
 // Stats counts what Apply did with the events it was given since the

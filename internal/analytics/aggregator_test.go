@@ -300,7 +300,7 @@ func TestConfigRejected(t *testing.T) {
 	}
 }
 
-// flakyStore is a MemStore whose Commit fails while down is set.
+// flakyStore is a MemStore whose commits fail while down is set.
 type flakyStore struct {
 	*analytics.MemStore
 	down bool
@@ -313,6 +313,13 @@ func (s *flakyStore) Commit(ctx context.Context, b *analytics.Batch) (bool, erro
 		return false, errStoreDown
 	}
 	return s.MemStore.Commit(ctx, b)
+}
+
+func (s *flakyStore) CommitMany(ctx context.Context, bs []*analytics.Batch) ([]bool, error) {
+	if s.down {
+		return nil, errStoreDown
+	}
+	return s.MemStore.CommitMany(ctx, bs)
 }
 
 func TestApplyStoreFailure(t *testing.T) {

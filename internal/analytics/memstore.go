@@ -124,6 +124,18 @@ func (s *MemStore) Commit(ctx context.Context, b *Batch) (bool, error) {
 	return true, nil
 }
 
+// CommitMany implements HotStore.
+func (s *MemStore) CommitMany(ctx context.Context, bs []*Batch) ([]bool, error) {
+	applied := make([]bool, len(bs))
+	for i, b := range bs {
+		var err error
+		if applied[i], err = s.Commit(ctx, b); err != nil {
+			return nil, err
+		}
+	}
+	return applied, nil
+}
+
 // prune drops buckets (and their ids) older than f, when f has advanced.
 func (s *MemStore) prune(f Floors) {
 	if f.Minutes.After(s.floors.Minutes) {

@@ -134,8 +134,10 @@ type Progress struct {
 // same contract (see the package documentation for the key layout), and
 // package hotstoretest checks any implementation.
 //
-// One Aggregator writes to a store; any number of readers may read it
-// concurrently with the writer.
+// Any number of Aggregators (one per processor replica) may write to a
+// store and any number of readers read it at the same time: a store
+// shared between processes (Redis) deduplicates across them, so an event
+// delivered to two replicas is counted once.
 type HotStore interface {
 	// Commit applies the batch atomically: it adds every delta to the
 	// minute bucket b.Minute (unless zero) and to the hour bucket b.Hour,
@@ -146,6 +148,12 @@ type HotStore interface {
 	// bucket for a batch without one. Commit drops buckets and ids older
 	// than b.Floors. It must not keep b or its Deltas after it returns.
 	Commit(ctx context.Context, b *Batch) (applied bool, err error)
+	// CommitMany commits each batch of bs as Commit would, in order, and
+	// reports for each whether it was applied. Each batch is atomic on
+	// its own; a store may send them all in one round trip. When err is
+	// not nil, any of them may have been applied: the caller commits them
+	// again, and deduplication makes that harmless.
+	CommitMany(ctx context.Context, bs []*Batch) (applied []bool, err error)
 	// Read calls fn for every cell in r, in order of bucket start (members
 	// in no particular order). c is valid only during the call and must
 	// not be modified; fn must not call the store.

@@ -9,6 +9,7 @@
 package hotstoretest
 
 import (
+	"fmt"
 	"sync"
 	"testing"
 	"time"
@@ -33,6 +34,9 @@ func Run(t *testing.T, open func(t *testing.T) analytics.HotStore) {
 		{"Prune", testPrune},
 		{"BadRange", testBadRange},
 		{"ConcurrentReads", testConcurrentReads},
+		{"CommitMany", testCommitMany},
+		{"ConcurrentWriters", testConcurrentWriters},
+		{"EveryCounter", testEveryCounter},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) { tt.fn(t, open(t)) })
@@ -257,4 +261,110 @@ func testConcurrentReads(t *testing.T, s analytics.HotStore) {
 	if sum != n {
 		t.Errorf("after concurrent reads: got %d views, want %d", sum, n)
 	}
+}
+
+func testCommitMany(t *testing.T, s analytics.HotStore) {
+	commit(t, s, batch("e1", 1, 0, "prd_a"), true)
+	late := batch("late", 5, 2*time.Minute, "prd_c")
+	late.Minute = time.Time{}
+	bs := []*analytics.Batch{
+		batch("e2", 2, time.Minute, "prd_b"),
+		batch("e1", 3, 0, "prd_a"), // applied before
+		batch("e3", 4, time.Minute, "prd_a"),
+		batch("e2", 2, time.Minute, "prd_b"), // earlier in this call
+		late,
+	}
+	applied, err := s.CommitMany(t.Context(), bs)
+	if err != nil {
+		t.Fatalf("CommitMany: %v", err)
+	}
+	if diff := cmp.Diff([]bool{true, false, true, false, true}, applied); diff != "" {
+		t.Errorf("CommitMany applied (-want +got):\n%s", diff)
+	}
+	checkCells(t, "minutes", read(t, s, analytics.Range{Res: analytics.Minute, Dim: analytics.Total}),
+		[]cell{{t0, "all", views(1)}, {t0.Add(time.Minute), "all", views(2)}})
+	checkCells(t, "hours", read(t, s, analytics.Range{Res: analytics.Hour, Dim: analytics.Total}),
+		[]cell{{t0, "all", views(4)}})
+	p := progress(t, s)
+	want := analytics.Progress{Watermark: t0.Add(2 * time.Minute), MaxSeq: 5, Applied: 4, Duplicates: 2, IDs: 4}
+	if diff := cmp.Diff(want, p); diff != "" {
+		t.Errorf("progress (-want +got):\n%s", diff)
+	}
+	if applied, err := s.CommitMany(t.Context(), nil); err != nil || len(applied) != 0 {
+		t.Errorf("CommitMany(nil): got %v, %v; want nothing, nil", applied, err)
+	}
+}
+
+// testConcurrentWriters plays processor replicas that were delivered the
+// same events (a redelivery after a lost acknowledgement): each event
+// counts once, whichever writer commits it first.
+func testConcurrentWriters(t *testing.T, s analytics.HotStore) {
+	const n, writers = 300, 3
+	var wg sync.WaitGroup
+	appliedBy := make([]int, writers)
+	for w := range writers {
+		wg.Go(func() {
+			for i := 0; i < n; i += 50 {
+				var bs []*analytics.Batch
+				for j := i; j < i+50; j++ {
+					k := (j + w*100) % n // each writer starts elsewhere
+					bs = append(bs, batch(fmt.Sprintf("ev-%03d", k), uint64(k+1), time.Duration(k)*time.Second, "prd_"+string(rune('a'+k%5))))
+				}
+				applied, err := s.CommitMany(t.Context(), bs)
+				if err != nil {
+					t.Errorf("writer %d: CommitMany: %v", w, err)
+					return
+				}
+				for _, ok := range applied {
+					if ok {
+						appliedBy[w]++
+					}
+				}
+			}
+		})
+	}
+	wg.Wait()
+	if total := appliedBy[0] + appliedBy[1] + appliedBy[2]; total != n {
+		t.Errorf("writers applied %v events, %d in all; want %d in all", appliedBy, total, n)
+	}
+	var sum int64
+	for _, c := range read(t, s, analytics.Range{Res: analytics.Minute, Dim: analytics.Product}) {
+		sum += c.Counters.Views
+	}
+	if sum != n {
+		t.Errorf("views by product in minute buckets: got %d, want %d", sum, n)
+	}
+	if p := progress(t, s); p.Applied != n || p.Duplicates != (writers-1)*n || p.MaxSeq != n {
+		t.Errorf("progress: got applied %d, duplicates %d, max seq %d; want %d, %d, %d",
+			p.Applied, p.Duplicates, p.MaxSeq, n, (writers-1)*n, n)
+	}
+}
+
+// testEveryCounter checks that every counter field, and members with any
+// printable text (members never hold control characters), survive the store.
+func testEveryCounter(t *testing.T, s analytics.HotStore) {
+	var c analytics.Counters
+	for i, name := range analytics.CounterFields() {
+		*c.Field(name) = int64(1000*i + 7)
+	}
+	c.RevenueAED = -5 // a refund-like negative survives too
+	members := []string{"Riyadh", "الرياض", "Umm Al Quwain: Dubai", "100% Pure", "x{y}z", "unknown"}
+	b := batch("every", 1, 0, "prd_a")
+	for _, m := range members {
+		b.Deltas = append(b.Deltas, analytics.Delta{Dim: analytics.City, Member: m, Counters: c})
+	}
+	commit(t, s, b, true)
+	got := map[string]analytics.Counters{}
+	for _, cl := range read(t, s, analytics.Range{Res: analytics.Minute, Dim: analytics.City}) {
+		got[cl.Member] = cl.Counters
+	}
+	want := map[string]analytics.Counters{}
+	for _, m := range members {
+		want[m] = c
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("cities (-want +got):\n%s", diff)
+	}
+	one := read(t, s, analytics.Range{Res: analytics.Hour, Dim: analytics.City, Member: "الرياض"})
+	checkCells(t, "one member's hour", one, []cell{{t0, "الرياض", c}})
 }
