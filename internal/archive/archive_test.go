@@ -252,7 +252,7 @@ func TestPartitioning(t *testing.T) {
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("files and their sequences (-want +got):\n%s", diff)
 	}
-	if keys := listKeys(t, bucket, "events/_manifests/"); !slices.Equal(keys, []string{"events/_manifests/" + r + ".json"}) {
+	if keys := listKeys(t, bucket, "events/_manifests/"); !slices.Equal(keys, []string{"events/_manifests/00000000000000000001.json"}) {
 		t.Errorf("manifests: got %q, want one for %s", keys, r)
 	}
 	if want := at("2025-11-30T22:30:00Z"); !b.MinEventTime.Equal(want) {

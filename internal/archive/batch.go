@@ -184,11 +184,11 @@ func decodeManifest(key string, data []byte) (Batch, error) {
 	if err := json.Unmarshal(data, &b); err != nil {
 		return Batch{}, fmt.Errorf("%w: manifest %s: %v", ErrCorrupt, key, err)
 	}
-	r, _ := parseManifestKey(key)
+	first, last, _ := parseManifestKey(key)
 	if b.Version != manifestVersion && b.Version != manifestVersionV1 {
 		return Batch{}, fmt.Errorf("%w: manifest %s: version %d, want %d", ErrCorrupt, key, b.Version, manifestVersion)
 	}
-	if b.seqRange() != r {
+	if b.FirstSeq != first || (last != 0 && b.LastSeq != last) || b.LastSeq < b.FirstSeq {
 		return Batch{}, fmt.Errorf("%w: manifest %s covers %v", ErrCorrupt, key, b.seqRange())
 	}
 	return b, nil

@@ -108,7 +108,7 @@ func (x *Index) Coverage(ctx context.Context) (Coverage, error) {
 	}
 	seen := make(map[string]bool, len(keys))
 	for _, k := range keys {
-		if _, ok := parseManifestKey(k); !ok {
+		if _, _, ok := parseManifestKey(k); !ok {
 			continue
 		}
 		seen[k] = true

@@ -28,7 +28,7 @@ func BenchmarkIndexCoverage(b *testing.B) {
 				if err != nil {
 					b.Fatal(err)
 				}
-				key := manifestKey(bt.seqRange())
+				key := manifestKey(bt.FirstSeq)
 				if err := os.WriteFile(filepath.Join(dir, filepath.FromSlash(key)), data, 0o644); err != nil {
 					b.Fatal(err)
 				}

@@ -9,15 +9,18 @@
 // style, one file per partition per batch:
 //
 //	events/dt=YYYY-MM-DD/hour=HH/events-<first seq>-<last seq>.parquet
-//	events/_manifests/<first seq>-<last seq>.json
+//	events/_manifests/<first seq>.json
 //
 // where first and last are the stream sequence range of the batch (20
-// digits, zero-padded, so names sort by sequence). A batch whose events fall
+// digits, zero-padded, so names sort by sequence). Manifests written
+// before manifests were named by their first sequence alone are named
+// "<first seq>-<last seq>.json" and are read alike. A batch whose events fall
 // into several hours writes one file per hour, all named with the batch's
 // range. The manifest, written after every file of its batch, lists them
 // (key, rows, bytes, SHA-256, event-time bounds) and is the commit point: a
 // data file without a manifest is an orphan left by a crash, deleted by
-// [Writer.Recover] and ignored by [ReadAll].
+// [ReadAll] ignores and [Writer.Recover] deletes once it can never be
+// committed.
 //
 // # Exactly once
 //
@@ -37,8 +40,17 @@
 // longer held ([Writer.Skip]), all listed in the manifest — so everything
 // at or below the highest committed sequence is accounted for, whatever
 // order the stream delivered in. [Index] and [Measure] check the same
-// from the manifests alone. One Writer writes an archive at a time: two
-// would commit overlapping ranges.
+// from the manifests alone.
+//
+// Several writers (archiver replicas) may write one archive. Every file is
+// created, never replaced ([Bucket].Create; S3's If-None-Match: *), and a
+// manifest is named by its batch's first sequence, so of two writers
+// committing from one sequence exactly one creates the name; the other
+// reads the winner's manifest, counts its range as archived and goes on
+// from its end. A writer only ever commits from the end of a manifest it
+// has seen, so batches never overlap, whoever cuts them where. A data file
+// found in place has the name, hence the bytes, of the same batch.
+// [CheckCreateOnly] verifies at start that the store refuses overwrites.
 //
 // # Row schema
 //

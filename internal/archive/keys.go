@@ -34,9 +34,12 @@ func dataKey(part string, r seqRange) string {
 	return rootPrefix + part + "/" + dataFilePrefix + r.String() + dataFileSuffix
 }
 
-// manifestKey is the key of a batch's manifest.
-func manifestKey(r seqRange) string {
-	return manifestPrefix + r.String() + manifestSuffix
+// manifestKey is the key of the manifest of the batch starting at
+// sequence first. It names the first sequence only, so that two writers
+// committing batches from the same sequence (with different ends) compete
+// for one name, which Bucket.Create gives to one of them.
+func manifestKey(first uint64) string {
+	return fmt.Sprintf("%s%0*d%s", manifestPrefix, seqDigits, first, manifestSuffix)
 }
 
 // parseDataKey returns the batch range and the start of the partition hour
@@ -69,18 +72,30 @@ func parseDataKey(key string) (seqRange, time.Time, bool) {
 	return r, hour, true
 }
 
-// parseManifestKey returns the batch range of a manifest key, and false for
-// any other key.
-func parseManifestKey(key string) (seqRange, bool) {
+// parseManifestKey returns the first sequence of a manifest's batch, and
+// its last when the key names it (a manifest written before manifests were
+// named by their first sequence only: "<first>-<last>.json"; 0 otherwise),
+// and false for any other key.
+func parseManifestKey(key string) (first, last uint64, ok bool) {
 	name, ok := strings.CutPrefix(key, manifestPrefix)
 	if !ok {
-		return seqRange{}, false
+		return 0, 0, false
 	}
 	name, ok = strings.CutSuffix(name, manifestSuffix)
 	if !ok {
-		return seqRange{}, false
+		return 0, 0, false
 	}
-	return parseRange(name)
+	if r, ok := parseRange(name); ok {
+		return r.first, r.last, true
+	}
+	if len(name) != seqDigits {
+		return 0, 0, false
+	}
+	first, err := strconv.ParseUint(name, 10, 64)
+	if err != nil || first == 0 {
+		return 0, 0, false
+	}
+	return first, 0, true
 }
 
 // parseRange parses "<20 digits>-<20 digits>".

@@ -43,7 +43,7 @@ func Manifests(ctx context.Context, bucket Bucket) ([]Batch, error) {
 	}
 	var batches []Batch
 	for _, k := range keys {
-		if _, ok := parseManifestKey(k); !ok {
+		if _, _, ok := parseManifestKey(k); !ok {
 			continue
 		}
 		data, err := bucket.Get(ctx, k)

@@ -275,6 +275,9 @@ func TestKeys(t *testing.T) {
 		{"events/dt=2025-11-28/hour=21/events-18446744073709551615-18446744073709551615.parquet", true,
 			seqRange{1<<64 - 1, 1<<64 - 1}, time.Date(2025, 11, 28, 21, 0, 0, 0, time.UTC), false},
 		{"events/_manifests/00000000000000000001-00000000000000000010.json", true, seqRange{1, 10}, time.Time{}, true},
+		{"events/_manifests/00000000000000000007.json", true, seqRange{7, 0}, time.Time{}, true},
+		{"events/_manifests/00000000000000000000.json", false, seqRange{}, time.Time{}, true},
+		{"events/_manifests/7.json", false, seqRange{}, time.Time{}, true},
 		{"events/dt=2025-11-28/hour=21/events-1-10.parquet", false, seqRange{}, time.Time{}, false},
 		{"events/dt=2025-11-28/hour=24/events-00000000000000000001-00000000000000000010.parquet", false, seqRange{}, time.Time{}, false},
 		{"events/dt=2025-11-28/events-00000000000000000001-00000000000000000010.parquet", false, seqRange{}, time.Time{}, false},
@@ -286,12 +289,12 @@ func TestKeys(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.key, func(t *testing.T) {
 			if tt.isManif {
-				r, ok := parseManifestKey(tt.key)
-				if ok != tt.ok || r != tt.r {
+				first, last, ok := parseManifestKey(tt.key)
+				if r := (seqRange{first, last}); ok != tt.ok || r != tt.r {
 					t.Errorf("parseManifestKey: got %v, %t; want %v, %t", r, ok, tt.r, tt.ok)
 				}
-				if ok && manifestKey(r) != tt.key {
-					t.Errorf("manifestKey(%v): got %q, want %q", r, manifestKey(r), tt.key)
+				if ok && last == 0 && manifestKey(first) != tt.key {
+					t.Errorf("manifestKey(%d): got %q, want %q", first, manifestKey(first), tt.key)
 				}
 				return
 			}

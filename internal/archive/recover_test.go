@@ -35,10 +35,10 @@ func TestCrashBeforeManifest(t *testing.T) {
 	if last != 10 {
 		t.Errorf("Recover: got last seq %d, want 10", last)
 	}
-	for _, k := range listKeys(t, bucket, "events/dt=") {
-		if strings.Contains(k, "00000000000000000011-00000000000000000020") {
-			t.Errorf("orphan %s survived Recover", k)
-		}
+	// The orphans are ahead of the archive: as far as Recover can tell,
+	// another writer may be about to commit them, so they stay.
+	if got := listKeys(t, bucket, "events/dt="); len(got) != 3 {
+		t.Errorf("data files after Recover: got %q, want the 3 still there", got)
 	}
 	for seq := uint64(5); seq <= 10; seq++ {
 		if err := w2.Add(seq, evs[seq-1]); !errors.Is(err, ErrArchived) {
@@ -108,19 +108,27 @@ const (
 )
 
 func (f *faultyBucket) Put(ctx context.Context, key string, data []byte) error {
+	return f.write(ctx, key, data, f.Bucket.Put)
+}
+
+func (f *faultyBucket) Create(ctx context.Context, key string, data []byte) error {
+	return f.write(ctx, key, data, f.Bucket.Create)
+}
+
+func (f *faultyBucket) write(ctx context.Context, key string, data []byte, do func(context.Context, string, []byte) error) error {
 	f.mu.Lock()
 	mode := f.fail(key)
 	f.mu.Unlock()
 	switch mode {
 	case failBefore:
-		return fmt.Errorf("put %s: %w", key, errCrash)
+		return fmt.Errorf("write %s: %w", key, errCrash)
 	case failAfter:
-		if err := f.Bucket.Put(ctx, key, data); err != nil {
+		if err := do(ctx, key, data); err != nil {
 			return err
 		}
-		return fmt.Errorf("put %s: %w", key, errCrash)
+		return fmt.Errorf("write %s: %w", key, errCrash)
 	}
-	return f.Bucket.Put(ctx, key, data)
+	return do(ctx, key, data)
 }
 
 func TestFlushRetry(t *testing.T) {

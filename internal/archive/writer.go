@@ -1,6 +1,7 @@
 package archive
 
 import (
+	"bytes"
 	"cmp"
 	"context"
 	"errors"
@@ -15,11 +16,15 @@ import (
 
 // Bucket is the blob store the archive lives in: fileblob.Dir locally, S3
 // at scale. Put must be atomic (a reader sees the old value or the new one,
-// whole) and durable when it returns; Get of a missing key returns an error
-// wrapping fs.ErrNotExist; List returns the keys starting with prefix in
-// byte order; Delete of a missing key succeeds.
+// whole) and durable when it returns; Create is Put that fails, with an
+// error wrapping fs.ErrExist and without touching the stored value, when
+// the key exists (of two concurrent Creates of one key, one succeeds);
+// Get of a missing key returns an error wrapping fs.ErrNotExist; List
+// returns the keys starting with prefix in byte order; Delete of a missing
+// key succeeds.
 type Bucket interface {
 	Put(ctx context.Context, key string, data []byte) error
+	Create(ctx context.Context, key string, data []byte) error
 	Get(ctx context.Context, key string) ([]byte, error)
 	List(ctx context.Context, prefix string) ([]string, error)
 	Delete(ctx context.Context, key string) error
@@ -115,13 +120,13 @@ type Writer struct {
 	missing   []SeqRange // pending sequences the stream did not hold, ascending
 	bytes     int        // approximate size of pending
 	since     time.Time  // when the oldest pending sequence was added
-	failed    *attempt   // the last Flush that failed, if any
-}
-
-// attempt is a Flush that failed after it may have written files.
-type attempt struct {
-	r    seqRange
-	keys []string
+	// written are the data files this Writer created for batches from
+	// sequence committed+1 whose manifest is not settled yet; once a
+	// manifest takes that name (this Writer's or another's), those it
+	// does not list are deleted.
+	written []string
+	// takenOver counts batches another writer committed first.
+	takenOver uint64
 }
 
 // New returns a Writer for bucket. Call Recover before Add.
@@ -142,11 +147,18 @@ func New(bucket Bucket, opt Options) *Writer {
 }
 
 // Recover reads the archive's manifests to find the highest committed
-// stream sequence, deletes orphan data files (files of a batch that has no
-// manifest, left by a crash before its commit) and discards anything
-// pending. It returns the highest committed sequence (0 for an empty
-// archive); from then on Add reports sequences at or below it with
-// ErrArchived.
+// stream sequence, deletes the orphan data files that can never be
+// committed (see below) and discards anything pending. It returns the
+// highest committed sequence (0 for an empty archive); from then on Add
+// reports sequences at or below it with ErrArchived.
+//
+// An orphan is a data file no manifest lists: left by a crash before its
+// manifest, or written by a writer that lost the manifest's name to
+// another. Recover deletes one only when a manifest with another range
+// holds its batch's first sequence, a name nobody can take any more; an
+// orphan ahead of the archive may belong to another writer about to
+// commit it, and a writer that reaches its range creates it again or
+// finds it there with the same bytes.
 func (w *Writer) Recover(ctx context.Context) (lastSeq uint64, err error) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
@@ -154,15 +166,45 @@ func (w *Writer) Recover(ctx context.Context) (lastSeq uint64, err error) {
 	if err != nil {
 		return 0, fmt.Errorf("archive recover: %w", err)
 	}
-	committed := make(map[seqRange]bool)
+	manifests := make(map[uint64]string) // key by first sequence
+	var newest uint64
 	for _, k := range keys {
-		if r, ok := parseManifestKey(k); ok {
-			committed[r] = true
-			lastSeq = max(lastSeq, r.last)
+		if first, _, ok := parseManifestKey(k); ok {
+			manifests[first] = k
+			newest = max(newest, first)
 		}
 	}
+	read := func(first uint64) (Batch, error) {
+		k := manifests[first]
+		data, err := w.bucket.Get(ctx, k)
+		if err != nil {
+			return Batch{}, err
+		}
+		return decodeManifest(k, data)
+	}
+	if newest > 0 {
+		// Batches never overlap, so the newest manifest has the highest end.
+		b, err := read(newest)
+		if err != nil {
+			return 0, fmt.Errorf("archive recover: %w", err)
+		}
+		lastSeq = b.LastSeq
+	}
+	lasts := make(map[uint64]uint64) // manifests read for orphans, by first sequence
 	for _, k := range keys {
-		if r, _, ok := parseDataKey(k); ok && !committed[r] {
+		r, _, ok := parseDataKey(k)
+		if !ok || r.first > lastSeq || manifests[r.first] == "" {
+			continue
+		}
+		last, ok := lasts[r.first]
+		if !ok {
+			b, err := read(r.first)
+			if err != nil {
+				return 0, fmt.Errorf("archive recover: %w", err)
+			}
+			last, lasts[r.first] = b.LastSeq, b.LastSeq
+		}
+		if last != r.last {
 			if err := w.bucket.Delete(ctx, k); err != nil {
 				return 0, fmt.Errorf("archive recover: delete orphan: %w", err)
 			}
@@ -173,7 +215,7 @@ func (w *Writer) Recover(ctx context.Context) (lastSeq uint64, err error) {
 	w.next = lastSeq + 1
 	w.pending, w.rejected, w.missing = nil, nil, nil
 	w.bytes = 0
-	w.failed = nil
+	w.written = nil
 	return lastSeq, nil
 }
 
@@ -324,86 +366,124 @@ func (w *Writer) Pending() int {
 // partition, then the manifest that commits them. When it returns nil,
 // every event added before the call is in the archive (an empty Batch means
 // there was nothing to write). When it fails, the events stay pending and
-// Flush may be called again; a later Flush removes what a failed one left
-// behind, and recognises a failed Flush whose manifest was in fact written.
+// Flush may be called again.
+//
+// Every file is created, never replaced (Bucket.Create). The manifest is
+// named by the batch's first sequence, so of two writers committing from
+// one sequence only the first to create the name commits; the other finds
+// that manifest in its place, counts the sequences it covers as archived
+// (Add reports them with ErrArchived from then on) and commits the rest
+// of its pending sequences, if any, as the next batch. A data file found
+// in place has the same name, so it must hold the same bytes: anything
+// else is ErrCorrupt. Flush returns the last batch committed.
 func (w *Writer) Flush(ctx context.Context) (Batch, error) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	if w.failed != nil {
-		b, done, err := w.resolveFailed(ctx)
-		if err != nil {
+	var b Batch
+	for w.next > w.committed+1 {
+		var err error
+		if b, err = w.flushOnce(ctx); err != nil {
 			return Batch{}, fmt.Errorf("archive flush: %w", err)
 		}
-		if done {
-			return b, nil
-		}
 	}
-	if w.next == w.committed+1 {
-		return Batch{}, nil
-	}
+	return b, nil
+}
+
+// flushOnce commits the pending sequences as one batch from committed+1,
+// or finds another writer's batch from there, and returns the batch
+// committed.
+func (w *Writer) flushOnce(ctx context.Context) (Batch, error) {
 	b, files, err := encodeBatch(seqRange{w.committed + 1, w.next - 1}, w.pending, w.rejected, w.missing)
 	if err != nil {
-		return Batch{}, fmt.Errorf("archive flush: %w", err)
+		return Batch{}, err
 	}
-	keys := make([]string, len(files))
-	for i, f := range files {
-		keys[i] = f.Key
-	}
-	if w.failed != nil {
-		// Files of the failed attempt that this batch will not overwrite.
-		for _, k := range w.failed.keys {
-			if !slices.Contains(keys, k) {
-				if err := w.bucket.Delete(ctx, k); err != nil {
-					return Batch{}, fmt.Errorf("archive flush: delete stale %s: %w", k, err)
-				}
-			}
-		}
-	}
-	w.failed = &attempt{r: b.seqRange(), keys: keys}
 	for _, f := range files {
-		if err := w.bucket.Put(ctx, f.Key, f.data); err != nil {
-			return Batch{}, fmt.Errorf("archive flush: %w", err)
+		created, err := w.create(ctx, f.Key, f.data)
+		if err != nil {
+			return Batch{}, err
+		}
+		if created {
+			w.written = append(w.written, f.Key)
 		}
 	}
 	if w.beforeManifest != nil {
 		if err := w.beforeManifest(); err != nil {
-			return Batch{}, fmt.Errorf("archive flush: %w", err)
+			return Batch{}, err
 		}
 	}
 	manifest, err := encodeManifest(b)
 	if err != nil {
-		return Batch{}, fmt.Errorf("archive flush: %w", err)
+		return Batch{}, err
 	}
-	if err := w.bucket.Put(ctx, manifestKey(b.seqRange()), manifest); err != nil {
-		return Batch{}, fmt.Errorf("archive flush: manifest: %w", err)
+	key := manifestKey(b.FirstSeq)
+	err = w.bucket.Create(ctx, key, manifest)
+	if errors.Is(err, fs.ErrExist) {
+		// Committed already: by this Writer in a Flush that failed after
+		// the manifest was written, or by another writer.
+		data, gerr := w.bucket.Get(ctx, key)
+		if gerr != nil {
+			return Batch{}, fmt.Errorf("manifest %s: %w", key, gerr)
+		}
+		if b, err = decodeManifest(key, data); err != nil {
+			return Batch{}, err
+		}
+		if !bytes.Equal(data, manifest) {
+			w.takenOver++
+		}
+	} else if err != nil {
+		return Batch{}, fmt.Errorf("manifest: %w", err)
 	}
+	w.dropUnlisted(ctx, b)
 	w.commit(b.LastSeq)
 	return b, nil
 }
 
-// resolveFailed finds out whether the failed Flush committed after all (its
-// manifest Put failed after writing). If it did, the events it covered are
-// no longer pending, and done reports whether nothing else is.
-func (w *Writer) resolveFailed(ctx context.Context) (b Batch, done bool, err error) {
-	key := manifestKey(w.failed.r)
-	data, err := w.bucket.Get(ctx, key)
-	if errors.Is(err, fs.ErrNotExist) {
-		return Batch{}, false, nil // not committed: Flush deletes its files
+// create creates key with data, or finds it holding data already. It
+// reports whether it created the file.
+func (w *Writer) create(ctx context.Context, key string, data []byte) (bool, error) {
+	err := w.bucket.Create(ctx, key, data)
+	if err == nil {
+		return true, nil
 	}
+	if !errors.Is(err, fs.ErrExist) {
+		return false, err
+	}
+	have, err := w.bucket.Get(ctx, key)
 	if err != nil {
-		return Batch{}, false, err
+		return false, err
 	}
-	if b, err = decodeManifest(key, data); err != nil {
-		return Batch{}, false, err
+	if !bytes.Equal(have, data) {
+		return false, fmt.Errorf("%w: %s exists with other contents (%d bytes, want %d)", ErrCorrupt, key, len(have), len(data))
 	}
-	w.commit(b.LastSeq)
-	return b, w.next == w.committed+1, nil
+	return false, nil
 }
 
-// commit records that every sequence up to last is archived.
+// dropUnlisted deletes the files this Writer created for batches from b's
+// first sequence that b does not list: b holds that name for good, so
+// nothing will ever list them. A failed delete leaves an orphan for a
+// later Recover.
+func (w *Writer) dropUnlisted(ctx context.Context, b Batch) {
+	for _, k := range w.written {
+		if !slices.ContainsFunc(b.Files, func(f File) bool { return f.Key == k }) {
+			_ = w.bucket.Delete(ctx, k)
+		}
+	}
+	w.written = w.written[:0]
+}
+
+// TakenOver returns how many batches this Writer found committed by
+// another writer when it came to commit them.
+func (w *Writer) TakenOver() uint64 {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.takenOver
+}
+
+// commit records that every sequence up to last is archived; last may be
+// beyond the pending sequences, when another writer committed them.
 func (w *Writer) commit(last uint64) {
 	w.committed = max(w.committed, last)
-	w.failed = nil
+	w.next = max(w.next, w.committed+1)
 	i, _ := slices.BinarySearchFunc(w.pending, int64(last)+1, bySeq)
 	w.pending = slices.Delete(w.pending, 0, i)
 	j, _ := slices.BinarySearch(w.rejected, last+1)

@@ -360,17 +360,20 @@ func (r *rig) manifests() []archive.Batch {
 	return bs
 }
 
-func manifestKey(first, last uint64) string {
-	return fmt.Sprintf("events/_manifests/%020d-%020d.json", first, last)
+// putManifest writes b's manifest in place of the one of the batch
+// starting at b.FirstSeq.
+func (r *rig) putManifest(b archive.Batch) {
+	r.t.Helper()
+	r.putManifestAt(fmt.Sprintf("events/_manifests/%020d.json", b.FirstSeq), b)
 }
 
-func (r *rig) putManifest(b archive.Batch) {
+func (r *rig) putManifestAt(key string, b archive.Batch) {
 	r.t.Helper()
 	data, err := json.MarshalIndent(b, "", "  ")
 	if err != nil {
 		r.t.Fatal(err)
 	}
-	if err := r.bucket.Put(r.t.Context(), manifestKey(b.FirstSeq, b.LastSeq), data); err != nil {
+	if err := r.bucket.Put(r.t.Context(), key, data); err != nil {
 		r.t.Fatal(err)
 	}
 }
@@ -414,7 +417,9 @@ func TestDuplicatedArchiveFile(t *testing.T) {
 	dup.LastSeq, dup.Rows = b.LastSeq-1, f.Rows
 	f.Key = copyKey
 	dup.Files = []archive.File{f}
-	r.putManifest(dup)
+	// A second manifest from the same sequence can only be one named the
+	// way earlier versions named them, by first and last sequence.
+	r.putManifestAt(fmt.Sprintf("events/_manifests/%020d-%020d.json", dup.FirstSeq, dup.LastSeq), dup)
 
 	rep := r.audit(r.inputs())
 	h := hop(t, rep, audit.HopStreamArchive)

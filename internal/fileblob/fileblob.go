@@ -10,6 +10,9 @@
 // Temporary files start with '.', which keys may not, so they never show up
 // in List and never collide with a key.
 //
+// Create is Put that refuses to replace a value (the archive writes
+// create-only, so two writers cannot both commit one name).
+//
 // A Dir is safe for concurrent use. Two concurrent Puts of the same key leave
 // one of the two values, whole.
 package fileblob
@@ -51,7 +54,30 @@ func (d *Dir) Root() string { return d.root }
 
 // Put stores data under key, replacing any previous value, atomically and
 // durably (see the package documentation).
-func (d *Dir) Put(ctx context.Context, key string, data []byte) (err error) {
+func (d *Dir) Put(ctx context.Context, key string, data []byte) error {
+	return d.store(ctx, "put", key, data, os.Rename)
+}
+
+// Create stores data under key only if nothing is stored there yet,
+// atomically and durably; when the key exists it fails with an error
+// wrapping fs.ErrExist and leaves the stored value alone. Of two
+// concurrent Creates of one key, one succeeds. The blob is linked into
+// place (a hard link fails if the name exists), so the directory's file
+// system must support hard links, as every local Linux one does.
+func (d *Dir) Create(ctx context.Context, key string, data []byte) error {
+	return d.store(ctx, "create", key, data, func(tmp, final string) error {
+		err := os.Link(tmp, final)
+		if rerr := os.Remove(tmp); err == nil {
+			err = rerr
+		}
+		return err
+	})
+}
+
+// store writes data to a temporary file in key's directory, flushes it,
+// moves it into place with place(temporary, final) and flushes the
+// directory.
+func (d *Dir) store(ctx context.Context, op, key string, data []byte, place func(tmp, final string) error) (err error) {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
@@ -61,11 +87,11 @@ func (d *Dir) Put(ctx context.Context, key string, data []byte) (err error) {
 	rel, base := splitKey(key)
 	dir, err := d.ensureDir(rel)
 	if err != nil {
-		return fmt.Errorf("fileblob put %s: %w", key, err)
+		return fmt.Errorf("fileblob %s %s: %w", op, key, err)
 	}
 	tmp, err := os.CreateTemp(dir, "."+base+".tmp-*")
 	if err != nil {
-		return fmt.Errorf("fileblob put %s: %w", key, err)
+		return fmt.Errorf("fileblob %s %s: %w", op, key, err)
 	}
 	defer func() {
 		if err != nil {
@@ -74,19 +100,19 @@ func (d *Dir) Put(ctx context.Context, key string, data []byte) (err error) {
 		}
 	}()
 	if _, err := tmp.Write(data); err != nil {
-		return fmt.Errorf("fileblob put %s: %w", key, err)
+		return fmt.Errorf("fileblob %s %s: %w", op, key, err)
 	}
 	if err := tmp.Sync(); err != nil {
-		return fmt.Errorf("fileblob put %s: sync: %w", key, err)
+		return fmt.Errorf("fileblob %s %s: sync: %w", op, key, err)
 	}
 	if err := tmp.Close(); err != nil {
-		return fmt.Errorf("fileblob put %s: %w", key, err)
+		return fmt.Errorf("fileblob %s %s: %w", op, key, err)
 	}
-	if err := os.Rename(tmp.Name(), filepath.Join(dir, base)); err != nil {
-		return fmt.Errorf("fileblob put %s: %w", key, err)
+	if err := place(tmp.Name(), filepath.Join(dir, base)); err != nil {
+		return fmt.Errorf("fileblob %s %s: %w", op, key, err)
 	}
 	if err := syncDir(dir); err != nil {
-		return fmt.Errorf("fileblob put %s: sync directory: %w", key, err)
+		return fmt.Errorf("fileblob %s %s: sync directory: %w", op, key, err)
 	}
 	return nil
 }
