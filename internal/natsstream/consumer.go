@@ -9,6 +9,7 @@ import (
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
+	"github.com/nats-io/nuid"
 	json "github.com/segmentio/encoding/json"
 
 	"github.com/souq-commerce/souq/internal/souq"
@@ -39,13 +40,38 @@ type Msg struct {
 }
 
 // Consumer creates the durable consumer named durable, or binds to it if it
-// exists (updating its settings). It delivers every message of the events
-// stream from the first one it has not acknowledged, and redelivers a
-// message not acknowledged within Options.AckWait. durable is letters,
-// digits, '-' and '_'.
+// exists (updating its settings but never where it delivers from, so
+// processes sharing it keep their place). A new one delivers every message
+// of the events stream from the first; any redelivers a message not
+// acknowledged within Options.AckWait. Processes that open the same
+// durable share its messages: each message goes to one of them at a time.
+// durable is letters, digits, '-' and '_'.
 func (s *Stream) Consumer(ctx context.Context, durable string) (*Consumer, error) {
-	return s.consumer(ctx, durable, jetstream.ConsumerConfig{DeliverPolicy: jetstream.DeliverAllPolicy})
+	cfg := jetstream.ConsumerConfig{DeliverPolicy: jetstream.DeliverAllPolicy}
+	c, err := s.js.Consumer(ctx, s.opts.Stream, durable)
+	switch {
+	case err == nil:
+		have := c.CachedInfo().Config
+		cfg.DeliverPolicy, cfg.OptStartSeq, cfg.OptStartTime = have.DeliverPolicy, have.OptStartSeq, have.OptStartTime
+	case !errors.Is(err, jetstream.ErrConsumerNotFound):
+		return nil, fmt.Errorf("natsstream: consumer %s: %w", durable, err)
+	}
+	return s.consumer(ctx, durable, cfg)
 }
+
+// Ephemeral creates a consumer of its own for this process, named prefix
+// and a random suffix, delivering every message of the events stream from
+// the first: for a processor whose aggregates live in its memory, which
+// must see every event itself. The server deletes it once nobody has
+// fetched from it for a minute, so a process that dies leaves nothing
+// behind.
+func (s *Stream) Ephemeral(ctx context.Context, prefix string) (*Consumer, error) {
+	return s.consumer(ctx, prefix+"-"+nuid.Next(), jetstream.ConsumerConfig{
+		DeliverPolicy: jetstream.DeliverAllPolicy, InactiveThreshold: ephemeralIdle})
+}
+
+// ephemeralIdle is how long an Ephemeral consumer outlives its last fetch.
+const ephemeralIdle = time.Minute
 
 // ConsumerFrom replaces the durable consumer named durable with one that
 // delivers from stream sequence start on (from the first message kept, if
@@ -210,9 +236,7 @@ func (c *Consumer) Pending(ctx context.Context) (uint64, error) {
 }
 
 // DeleteConsumer removes the durable consumer named durable, if it exists,
-// so the next Consumer call starts it again from the first message. A
-// processor whose aggregates live in memory does this at start, since its
-// state went with the previous process.
+// so the next Consumer call starts it again from the first message.
 func (s *Stream) DeleteConsumer(ctx context.Context, durable string) error {
 	err := s.js.DeleteConsumer(ctx, s.opts.Stream, durable)
 	if err != nil && !errors.Is(err, jetstream.ErrConsumerNotFound) {

@@ -93,7 +93,7 @@ func deleteStreams(t *testing.T, o Options) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	for _, name := range []string{o.Stream, o.DeadLetterStream} {
+	for _, name := range []string{o.Stream, o.DeadLetterStream, "KV_" + strings.ToUpper(o.Namespace) + "_SOUQ_LEASES"} {
 		if err := js.DeleteStream(ctx, name); err != nil && !errors.Is(err, jetstream.ErrStreamNotFound) {
 			t.Errorf("delete stream %s: %v", name, err)
 		}
@@ -138,6 +138,10 @@ func runStreamTests(t *testing.T, newOptions func(t *testing.T) Options) {
 		{"DeadLetters", testDeadLetters},
 		{"NextHeld", testNextHeld},
 		{"Read", testRead},
+		{"SharedConsumer", testSharedConsumer},
+		{"Ephemeral", testEphemeral},
+		{"Lead", testLead},
+		{"LeaseLost", testLeaseLost},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
