@@ -38,7 +38,10 @@ const finalFlush = 10 * time.Second
 // reports them. It also opens the consumer afresh from the sequence after
 // the last one committed when it starts and after any error.
 //
-// One archiver per archive (see the archive package).
+// Several archivers may write one archive (see the archive package); they
+// run one at a time under a lease (natsstream.Stream.Lead), since each
+// reads the whole stream, and if a stalled one wakes up while another
+// runs, the archive's create-only commits keep each event in it once.
 type Archiver struct {
 	open     OpenConsumer
 	consumer Consumer                 // nil until the first open; Run's goroutine only
@@ -98,8 +101,11 @@ func (a *Archiver) Stats() ArchiverStats {
 }
 
 // Run recovers the archive, then archives until ctx ends, flushing what is
-// pending before it returns.
+// pending before it returns. It may be run again after it returns (an
+// archiver replica that lost the archiver lease and got it back): each run
+// starts from what the archive holds then.
 func (a *Archiver) Run(ctx context.Context) error {
+	a.unacked = nil // a previous run's, for a consumer opened afresh below
 	last, err := a.w.Recover(ctx)
 	if err != nil {
 		return fmt.Errorf("archiver: recover: %w", err)

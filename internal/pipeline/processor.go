@@ -2,7 +2,6 @@ package pipeline
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"sync/atomic"
@@ -10,13 +9,12 @@ import (
 
 	"github.com/souq-commerce/souq/internal/analytics"
 	"github.com/souq-commerce/souq/internal/natsstream"
-	"github.com/souq-commerce/souq/internal/souq"
 )
 
-// Applier applies an event to the aggregates, ignoring one it has applied
+// Applier applies events to the aggregates, ignoring those it has applied
 // before. analytics.Aggregator is the implementation.
 type Applier interface {
-	Apply(ctx context.Context, seq uint64, ev souq.Event) (bool, error)
+	ApplyMany(ctx context.Context, recs []analytics.Record) ([]analytics.Result, error)
 }
 
 // ProcessorBatch is the most messages the processor fetches at a time.
@@ -60,10 +58,11 @@ func (p *Processor) Stats() ProcessorStats {
 		DeadLettered: p.deadLettered.Load(), LastSeq: p.lastSeq.Load()}
 }
 
-// Run fetches and applies events until ctx ends. A message is acknowledged
-// once its event is applied (or found applied before, or dead-lettered as
-// malformed); when applying fails for another reason (the hot store is
-// down), the rest of the batch is left unacknowledged and is redelivered.
+// Run fetches and applies events until ctx ends, each fetch's events
+// together (one round trip to a remote hot store). A message is
+// acknowledged once its event is applied (or found applied before, or
+// dead-lettered as malformed); when applying fails for another reason (the
+// hot store is down), the fetch is left unacknowledged and is redelivered.
 func (p *Processor) Run(ctx context.Context) error {
 	var b backoff
 	for ctx.Err() == nil {
@@ -97,33 +96,47 @@ func (p *Processor) Run(ctx context.Context) error {
 	return nil
 }
 
-// apply applies msgs in order and returns those that may be acknowledged.
+// apply applies msgs, all at once, and returns those that may be
+// acknowledged: all of them, unless the aggregates could not be written
+// (none then) or a dead letter could not be (those before it).
 func (p *Processor) apply(ctx context.Context, msgs []natsstream.Msg) ([]natsstream.Msg, error) {
-	done := msgs[:0:0]
-	for _, m := range msgs {
+	recs := make([]analytics.Record, 0, len(msgs))
+	bad := make([]error, len(msgs)) // why a message is dead-lettered
+	for i, m := range msgs {
 		ev, err := m.Event()
-		if err == nil {
-			var applied bool
-			applied, err = p.agg.Apply(ctx, m.Seq, ev)
+		if err != nil {
+			bad[i] = err
+			continue
+		}
+		recs = append(recs, analytics.Record{Seq: m.Seq, Event: ev})
+	}
+	res, err := p.agg.ApplyMany(ctx, recs)
+	if err != nil {
+		return nil, fmt.Errorf("apply seqs %d-%d: %w", msgs[0].Seq, msgs[len(msgs)-1].Seq, err)
+	}
+	done := msgs[:0:0]
+	j := 0 // the next result
+	for i, m := range msgs {
+		if bad[i] == nil {
+			r := res[j]
 			switch {
-			case err == nil && applied:
+			case r.Err != nil:
+				bad[i] = r.Err
+			case r.Applied:
 				p.applied.Add(1)
-				if p.latency != nil && !ev.ReceivedAt.IsZero() {
+				if ev := &recs[j].Event; p.latency != nil && !ev.ReceivedAt.IsZero() {
 					p.latency(time.Since(ev.ReceivedAt))
 				}
-			case err == nil:
+			default:
 				p.duplicates.Add(1)
 			}
+			j++
 		}
-		if err != nil && (errors.Is(err, analytics.ErrMalformed) || errors.Is(err, natsstream.ErrInvalidEvent)) {
-			if derr := p.dead.DeadLetter(ctx, "processor", m.Data, err.Error()); derr != nil {
+		if bad[i] != nil {
+			if derr := p.dead.DeadLetter(ctx, "processor", m.Data, bad[i].Error()); derr != nil {
 				return done, fmt.Errorf("dead-letter seq %d: %w", m.Seq, derr)
 			}
 			p.deadLettered.Add(1)
-			err = nil
-		}
-		if err != nil {
-			return done, fmt.Errorf("apply seq %d: %w", m.Seq, err)
 		}
 		p.lastSeq.Store(m.Seq)
 		done = append(done, m)
