@@ -97,8 +97,19 @@ type Options struct {
 	// a message; default 30 seconds.
 	AckWait time.Duration
 	// Replicas is the number of copies of each stream on an external
-	// cluster; default 1. The embedded server supports only 1.
+	// cluster; default 1. The embedded server supports only 1. Open
+	// creates the streams with it, or updates existing ones to it (the
+	// cluster moves the data; going from 1 to 3 needs three servers).
 	Replicas int
+	// CredsFile (external only) is a NATS credentials file (a user JWT
+	// and its NKey seed) to connect with.
+	CredsFile string
+	// RootCAs (external only) are PEM files of the certificate
+	// authorities that sign the servers' TLS certificates; set, the
+	// connection requires TLS. ClientCert and ClientKey are a client
+	// certificate and key for servers that verify clients.
+	RootCAs               []string
+	ClientCert, ClientKey string
 	// SyncAlways (embedded only) makes the server fsync every message
 	// before acknowledging it; see the package documentation for what
 	// each choice survives.
@@ -179,8 +190,14 @@ func (o Options) resolve() (Options, error) {
 		if o.Replicas != 1 {
 			return o, fmt.Errorf("%w: the embedded server keeps one replica, not %d", ErrInvalidOptions, o.Replicas)
 		}
+		if o.CredsFile != "" || len(o.RootCAs) > 0 || o.ClientCert != "" || o.ClientKey != "" {
+			return o, fmt.Errorf("%w: credentials and TLS apply to an external server only", ErrInvalidOptions)
+		}
 	} else if o.Listen != "" || o.SyncAlways {
 		return o, fmt.Errorf("%w: Listen and SyncAlways apply to the embedded server only; configure the server at %s", ErrInvalidOptions, o.URL)
+	}
+	if (o.ClientCert == "") != (o.ClientKey == "") {
+		return o, fmt.Errorf("%w: a client certificate and its key go together", ErrInvalidOptions)
 	}
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
@@ -242,6 +259,15 @@ func Open(ctx context.Context, opt Options) (*Stream, error) {
 		nats.Name("souq"),
 		nats.MaxReconnects(-1),
 		nats.ClosedHandler(func(*nats.Conn) { close(s.closed) }),
+	}
+	if o.CredsFile != "" {
+		nopts = append(nopts, nats.UserCredentials(o.CredsFile))
+	}
+	if len(o.RootCAs) > 0 {
+		nopts = append(nopts, nats.RootCAs(o.RootCAs...))
+	}
+	if o.ClientCert != "" {
+		nopts = append(nopts, nats.ClientCert(o.ClientCert, o.ClientKey))
 	}
 	if o.URL == "" {
 		if s.srv, s.unlock, err = startServer(ctx, o, o.Logger); err != nil {
@@ -343,6 +369,25 @@ type RawMsg struct {
 type PublishResult struct {
 	Ack Ack
 	Err error
+}
+
+// PublishEvents is PublishBatch for callers that need to know only which
+// events failed: nil and nil when every event was acknowledged; else one
+// error per event (nil for those acknowledged) and nil, or, when the batch
+// failed as a whole, nil and the error.
+func (s *Stream) PublishEvents(ctx context.Context, evs []souq.Event) ([]error, error) {
+	res, err := s.PublishBatch(ctx, evs)
+	if err == nil {
+		return nil, nil
+	}
+	if len(res) != len(evs) {
+		return nil, err
+	}
+	errs := make([]error, len(res))
+	for i, r := range res {
+		errs[i] = r.Err
+	}
+	return errs, nil
 }
 
 // PublishBatch publishes the events without waiting between them and then
@@ -546,4 +591,17 @@ func headerValue(s string) string {
 		return "unspecified"
 	}
 	return s
+}
+
+// Ready reports whether the stream can be used: the connection is up and
+// the server answers for the events stream (a stream without a quorum of
+// its replicas does not). It makes one round trip.
+func (s *Stream) Ready(ctx context.Context) error {
+	if !s.nc.IsConnected() {
+		return fmt.Errorf("natsstream: not connected (%s)", s.nc.Status())
+	}
+	if _, err := s.js.Stream(ctx, s.opts.Stream); err != nil {
+		return fmt.Errorf("natsstream: stream %s: %w", s.opts.Stream, err)
+	}
+	return nil
 }
