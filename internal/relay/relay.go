@@ -275,6 +275,12 @@ func (r *Relay) pass(ctx context.Context) (int, error) {
 	if len(msgs) > 0 {
 		results, _ := r.pub.PublishRawBatch(ctx, msgs) // per-event errors are in results
 		for i, res := range results {
+			// Only an acknowledgement with a stream sequence says the
+			// stream holds the event (a duplicate's names the copy it
+			// holds); anything else leaves the row to publish again.
+			if res.Err == nil && res.Ack.Seq == 0 {
+				res.Err = fmt.Errorf("relay: %s: acknowledgement without a stream sequence", msgIDs[i])
+			}
 			if res.Err != nil {
 				errs = append(errs, res.Err)
 				continue

@@ -479,3 +479,40 @@ func TestRelayTakesTurns(t *testing.T) {
 		t.Errorf("published: got %d, want 3", got)
 	}
 }
+
+// seqlessAcks is a stream whose acknowledgements of the first publish carry
+// no sequence: the message may not be stored, whatever the reply said.
+type seqlessAcks struct {
+	*natsstream.Stream
+	calls int
+}
+
+func (s *seqlessAcks) PublishRawBatch(ctx context.Context, msgs []natsstream.RawMsg) ([]natsstream.PublishResult, error) {
+	s.calls++
+	if s.calls == 1 {
+		return make([]natsstream.PublishResult, len(msgs)), nil
+	}
+	return s.Stream.PublishRawBatch(ctx, msgs)
+}
+
+// TestRelayMarksOnlyRealAcks: an event is marked published only on an
+// acknowledgement with a stream sequence; a duplicate's (the stream had
+// it) counts as published.
+func TestRelayMarksOnlyRealAcks(t *testing.T) {
+	e := newEnv(t)
+	events := e.placeOrders(t, 3)
+	wantIDs, _ := idsOf(events)
+	r := New(e.db, &seqlessAcks{Stream: e.stream}, Options{})
+	if _, err := r.RunOnce(t.Context()); err == nil {
+		t.Errorf("RunOnce with acknowledgements without a sequence: got no error, want one")
+	}
+	if d := cmp.Diff(wantIDs, e.pending(t)); d != "" {
+		t.Errorf("pending after acknowledgements without a sequence (-want +got):\n%s", d)
+	}
+	if _, err := r.RunOnce(t.Context()); err != nil {
+		t.Fatalf("RunOnce: %v", err)
+	}
+	if p := e.pending(t); len(p) != 0 {
+		t.Errorf("pending after real acknowledgements: got %v, want none", p)
+	}
+}
