@@ -70,6 +70,16 @@
 // idempotent. A message not acknowledged within Options.AckWait is
 // redelivered.
 //
+// # Replicas
+//
+// Processes that open one durable with Consumer share its messages;
+// Consumer never moves an existing durable's start, so a process binding
+// to it does not disturb the others. Ephemeral gives a process a consumer
+// of its own that the server deletes once the process is gone. Lead runs
+// a role in one process at a time under a lease kept in a key-value
+// bucket. Options.Replicas keeps the streams and the lease bucket in that
+// many copies on a cluster.
+//
 // # Goroutines
 //
 // Open starts the embedded server's goroutines and the NATS connection's
