@@ -45,6 +45,7 @@ func TestRelayTurn(t *testing.T) {
 type recorder struct {
 	mu   sync.Mutex
 	seen map[string]int
+	seq  uint64
 }
 
 func (r *recorder) PublishRawBatch(ctx context.Context, msgs []natsstream.RawMsg) ([]natsstream.PublishResult, error) {
@@ -53,6 +54,8 @@ func (r *recorder) PublishRawBatch(ctx context.Context, msgs []natsstream.RawMsg
 	out := make([]natsstream.PublishResult, len(msgs))
 	for i, m := range msgs {
 		r.seen[m.MsgID]++
+		r.seq++
+		out[i].Ack.Seq = r.seq
 		out[i].Ack.Duplicate = r.seen[m.MsgID] > 1
 	}
 	return out, nil
