@@ -26,6 +26,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"syscall"
 )
 
 // ErrInvalidKey is returned for a key (or List prefix) that is not a clean
@@ -127,6 +128,11 @@ func (d *Dir) Get(ctx context.Context, key string) ([]byte, error) {
 		return nil, err
 	}
 	data, err := os.ReadFile(d.path(key))
+	if errors.Is(err, syscall.ENOTDIR) || errors.Is(err, syscall.EISDIR) {
+		// A key below a file's key, or one naming a directory (the prefix
+		// of other keys): neither is there.
+		return nil, fmt.Errorf("fileblob get %s: %w", key, fs.ErrNotExist)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("fileblob get %s: %w", key, err)
 	}
@@ -192,7 +198,7 @@ func (d *Dir) Delete(ctx context.Context, key string) error {
 	}
 	p := d.path(key)
 	if err := os.Remove(p); err != nil {
-		if errors.Is(err, fs.ErrNotExist) {
+		if errors.Is(err, fs.ErrNotExist) || errors.Is(err, syscall.ENOTDIR) {
 			return nil
 		}
 		return fmt.Errorf("fileblob delete %s: %w", key, err)

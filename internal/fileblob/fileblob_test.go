@@ -10,6 +10,9 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/souq-commerce/souq/internal/archive"
+	"github.com/souq-commerce/souq/internal/archive/buckettest"
 )
 
 func openTemp(t *testing.T) *Dir {
@@ -233,4 +236,8 @@ func TestReopenSeesData(t *testing.T) {
 	if err != nil || string(got) != "persisted" {
 		t.Errorf("Get after reopen: got %q, %v; want %q", got, err, "persisted")
 	}
+}
+
+func TestBucketContract(t *testing.T) {
+	buckettest.Run(t, func(t *testing.T) archive.Bucket { return openTemp(t) })
 }
