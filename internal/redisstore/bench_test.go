@@ -1,0 +1,193 @@
+package redisstore
+
+import (
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/souq-commerce/souq/internal/analytics"
+	"github.com/souq-commerce/souq/internal/souq"
+)
+
+// benchPool returns n events of the realistic mix over 2,000 products,
+// 40 brands and 15 categories in the six markets; callers give each use a
+// fresh id and time.
+func benchPool(n int) []souq.Event {
+	m := newMix(11, 2000, 40, 15)
+	pool := make([]souq.Event, n)
+	for i := range pool {
+		pool[i] = m.event(i, t0)
+	}
+	return pool
+}
+
+// feed applies events number first to first+n-1 (from event) through a,
+// rate events a second of event time, in ApplyMany calls of batch events
+// (as the processor commits a fetch).
+func feed(tb testing.TB, a *analytics.Aggregator, event func(i int) souq.Event, first, n, rate, batch int) {
+	tb.Helper()
+	recs := make([]analytics.Record, 0, batch)
+	step := time.Second / time.Duration(rate)
+	for i := first; i < first+n; i++ {
+		ev := event(i)
+		ev.MessageID = "evt_" + strconv.Itoa(i)
+		ev.Timestamp = t0.Add(time.Duration(i) * step)
+		ev.ReceivedAt = ev.Timestamp.Add(receiveDelay)
+		recs = append(recs, analytics.Record{Seq: uint64(i + 1), Event: ev})
+		if len(recs) == batch || i == first+n-1 {
+			if _, err := a.ApplyMany(tb.Context(), recs); err != nil {
+				tb.Fatal(err)
+			}
+			recs = recs[:0]
+		}
+	}
+}
+
+// BenchmarkApply applies the realistic mix at 1,000 events a second of
+// event time through an Aggregator on Redis, 500 events per ApplyMany
+// (one round trip each).
+func BenchmarkApply(b *testing.B) {
+	s := openTest(b, Options{})
+	a, err := analytics.New(b.Context(), s, analytics.Config{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	pool := benchPool(1 << 14)
+	const batch = 500
+	calls0, usec0 := evalshaStats(b, s)
+	i := 0
+	for b.Loop() {
+		feed(b, a, func(i int) souq.Event { return pool[i%len(pool)] }, i*batch, batch, 1000, batch)
+		i++
+	}
+	b.ReportMetric(float64(i*batch)/b.Elapsed().Seconds(), "events/s")
+	if calls, usec := evalshaStats(b, s); calls > calls0 {
+		// Server time per script run: one thread's capacity is 1e6 / this.
+		b.ReportMetric(float64(usec-usec0)/float64(calls-calls0), "server-µs/event")
+	}
+	b.ReportMetric(0, "ns/op")
+}
+
+// evalshaStats returns the calls of EVALSHA the server has run and the
+// microseconds it spent in them (INFO commandstats).
+func evalshaStats(tb testing.TB, s *Store) (calls, usec int64) {
+	tb.Helper()
+	info, err := s.client.Info(tb.Context(), "commandstats").Result()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	for _, l := range strings.Split(info, "\n") {
+		rest, ok := strings.CutPrefix(strings.TrimSpace(l), "cmdstat_evalsha:")
+		if !ok {
+			continue
+		}
+		for _, kv := range strings.Split(rest, ",") {
+			k, v, _ := strings.Cut(kv, "=")
+			n, _ := strconv.ParseInt(v, 10, 64)
+			switch k {
+			case "calls":
+				calls = n
+			case "usec":
+				usec = n
+			}
+		}
+	}
+	return calls, usec
+}
+
+// keyBytes returns the MEMORY USAGE (every element sampled) of each of
+// the Store's keys, summed by kind: minute hashes, minute id sets, hour
+// hashes, and the rest (progress, indexes, hour id sets).
+func keyBytes(tb testing.TB, s *Store) (minuteHashes, minuteIDs, hourHashes, rest int64) {
+	tb.Helper()
+	for _, k := range scanKeys(tb, s.client, s.keys.base+":*") {
+		n, err := s.client.MemoryUsage(tb.Context(), k, 0).Result()
+		if err != nil {
+			tb.Fatalf("MEMORY USAGE %s: %v", k, err)
+		}
+		switch name := strings.TrimPrefix(k, s.keys.base); {
+		case strings.HasPrefix(name, ":m:"):
+			minuteHashes += n
+		case strings.HasPrefix(name, ":ids:m:"):
+			minuteIDs += n
+		case strings.HasPrefix(name, ":h:"):
+			hourHashes += n
+		default:
+			rest += n
+		}
+	}
+	return minuteHashes, minuteIDs, hourHashes, rest
+}
+
+// usedMemory returns the server's used_memory (INFO memory).
+func usedMemory(tb testing.TB, s *Store) int64 {
+	tb.Helper()
+	info, err := s.client.Info(tb.Context(), "memory").Result()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	for _, l := range strings.Split(info, "\n") {
+		if v, ok := strings.CutPrefix(strings.TrimSpace(l), "used_memory:"); ok {
+			n, _ := strconv.ParseInt(v, 10, 64)
+			return n
+		}
+	}
+	tb.Fatal("INFO memory has no used_memory")
+	return 0
+}
+
+// BenchmarkMemory measures what the hot store holds in Redis for one
+// minute of sale traffic at 1,000 and at 10,000 events a second (the
+// realistic mix over 2,000 products, 40 brands, 15 categories, the six
+// markets and their cities; every event drawn afresh), and extrapolates
+// to the default retention: 180 minute buckets (3 h, with the ids) and one
+// hour bucket per hour of traffic (kept 7 days). It runs once whatever
+// b.N; run it with -benchtime 1x.
+//
+// An hour bucket of real traffic holds 60 minutes of events; here it holds
+// one. The extrapolation uses, for both rates, the hour bucket of the
+// 10,000 events/s minute (600,000 events): the counters grow slowly past
+// that point, bounded by every member having every field (about 48,000
+// fields for this catalogue, ~3 MB).
+func BenchmarkMemory(b *testing.B) {
+	type measure struct {
+		rate, events            int
+		minuteHashes, minuteIDs int64
+		hourHashes              int64
+	}
+	var ms []measure
+	for _, rate := range []int{1000, 10_000} {
+		m := newMix(11, 2000, 40, 15)
+		s := openTest(b, Options{})
+		a, err := analytics.New(b.Context(), s, analytics.Config{})
+		if err != nil {
+			b.Fatal(err)
+		}
+		before := usedMemory(b, s)
+		n := 60 * rate
+		start := time.Now()
+		feed(b, a, func(int) souq.Event { return m.event(0, t0) }, 0, n, rate, 500)
+		elapsed := time.Since(start)
+		used := usedMemory(b, s) - before
+		mh, mi, hh, rest := keyBytes(b, s)
+		b.Logf("%d events/s: %d events in %v; one minute bucket: counters %.3f MB, ids %.2f MB (%.1f B/event in all, ids %.1f B/event); "+
+			"hour bucket counters %.3f MB; other keys %d B; used_memory grew %.1f MB",
+			rate, n, elapsed.Round(time.Millisecond), mb(mh), mb(mi), float64(mh+mi)/float64(n), float64(mi)/float64(n),
+			mb(hh), rest, mb(used))
+		ms = append(ms, measure{rate, n, mh, mi, hh})
+	}
+	hour := ms[len(ms)-1].hourHashes
+	for _, m := range ms {
+		minute := m.minuteHashes + m.minuteIDs
+		day, week := 180*minute+24*hour, 180*minute+168*hour
+		b.Logf("%d events/s: after a day of it %.0f MB (180 minute buckets %.0f MB, of which ids %.0f MB, + 24 hour buckets %.0f MB); after 7 days %.0f MB",
+			m.rate, mb(day), mb(180*minute), mb(180*m.minuteIDs), mb(24*hour), mb(week))
+		suffix := "@" + strconv.Itoa(m.rate/1000) + "k/s"
+		b.ReportMetric(float64(minute)/float64(m.events), "B/event"+suffix)
+		b.ReportMetric(mb(day), "MB/day"+suffix)
+	}
+	b.ReportMetric(0, "ns/op")
+}
+
+func mb(n int64) float64 { return float64(n) / 1e6 }

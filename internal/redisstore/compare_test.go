@@ -1,0 +1,178 @@
+package redisstore
+
+import (
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/souq-commerce/souq/internal/analytics"
+	"github.com/souq-commerce/souq/internal/souq"
+)
+
+// storyEvents returns n realistic events spread over span of event time,
+// as the stream would deliver them: with redeliveries of earlier events
+// (every 40th), events arriving hours late (every 97th: hour buckets only
+// once the watermark is 3 hours on), a few over a week old (too old to
+// count), and a clock running ahead.
+func storyEvents(n int, span time.Duration) []analytics.Record {
+	m := newMix(7, 2000, 40, 15)
+	step := span / time.Duration(n)
+	var recs []analytics.Record
+	for i := range n {
+		now := t0.Add(time.Duration(i) * step)
+		var ev souq.Event
+		switch {
+		case i%40 == 39:
+			ev = recs[i-25].Event // a redelivery: same id, same timestamps
+		case i%97 == 96:
+			ev = m.event(i, now.Add(-3*time.Hour-30*time.Minute))
+			ev.ReceivedAt = now
+		case i%499 == 498:
+			ev = m.event(i, now.Add(-8*24*time.Hour))
+			ev.ReceivedAt = now
+		case i%333 == 332:
+			ev = m.event(i, now.Add(time.Hour)) // a client clock an hour ahead
+			ev.ReceivedAt = now
+		default:
+			ev = m.event(i, now)
+		}
+		recs = append(recs, analytics.Record{Seq: uint64(i + 1), Event: ev})
+	}
+	return recs
+}
+
+func newAggregator(t *testing.T, store analytics.HotStore) *analytics.Aggregator {
+	t.Helper()
+	a, err := analytics.New(t.Context(), store, analytics.Config{})
+	if err != nil {
+		t.Fatalf("New: %v", err)
+	}
+	return a
+}
+
+func dump(t *testing.T, a *analytics.Aggregator) analytics.State {
+	t.Helper()
+	s, err := a.Dump(t.Context())
+	if err != nil {
+		t.Fatalf("Dump: %v", err)
+	}
+	return s
+}
+
+func storeProgress(t *testing.T, s analytics.HotStore) analytics.Progress {
+	t.Helper()
+	p, err := s.Progress(t.Context())
+	if err != nil {
+		t.Fatalf("Progress: %v", err)
+	}
+	return p
+}
+
+// TestSameAsMemStore feeds the same events to an Aggregator on a MemStore
+// and one on Redis: every result, the Stats, the Progress and the Dump
+// must be equal. The events span more than the minute retention, so
+// buckets are pruned and late events go to hour buckets only.
+func TestSameAsMemStore(t *testing.T) {
+	s := openTest(t, Options{})
+	memStore := analytics.NewMemStore()
+	mem, red := newAggregator(t, memStore), newAggregator(t, s)
+	recs := storyEvents(2000, 4*time.Hour+10*time.Minute)
+	for i := 0; i < len(recs); i += 100 {
+		chunk := recs[i:min(i+100, len(recs))]
+		want, err := mem.ApplyMany(t.Context(), chunk)
+		if err != nil {
+			t.Fatalf("MemStore ApplyMany: %v", err)
+		}
+		got, err := red.ApplyMany(t.Context(), chunk)
+		if err != nil {
+			t.Fatalf("Redis ApplyMany: %v", err)
+		}
+		if diff := cmp.Diff(want, got, cmp.Comparer(func(x, y error) bool { return (x == nil) == (y == nil) })); diff != "" {
+			t.Fatalf("results of records %d–%d (-MemStore +Redis):\n%s", i, i+len(chunk)-1, diff)
+		}
+	}
+	st := mem.Stats()
+	if st.HourOnly == 0 || st.TooOld == 0 || st.Duplicates == 0 {
+		t.Errorf("the story lacks a case: %+v", st)
+	}
+	if diff := cmp.Diff(st, red.Stats()); diff != "" {
+		t.Errorf("Stats (-MemStore +Redis):\n%s", diff)
+	}
+	if diff := cmp.Diff(storeProgress(t, memStore), storeProgress(t, s)); diff != "" {
+		t.Errorf("Progress (-MemStore +Redis):\n%s", diff)
+	}
+	want := dump(t, mem)
+	if len(want.Cells) < 1000 {
+		t.Errorf("MemStore Dump has only %d cells", len(want.Cells))
+	}
+	if diff := cmp.Diff(want, dump(t, red)); diff != "" {
+		t.Errorf("Dump (-MemStore +Redis):\n%s", diff)
+	}
+}
+
+// TestReplicas plays two processor replicas — two Stores with their own
+// connections on one prefix, each under its own Aggregator — that were
+// both delivered every event, concurrently and in different orders: each
+// event counts once, and the aggregates equal those of one MemStore fed
+// each event once.
+func TestReplicas(t *testing.T) {
+	prefix := randomPrefix()
+	stores := []*Store{openTest(t, Options{Prefix: prefix}), openTest(t, Options{Prefix: prefix})}
+	recs := storyEvents(1200, 50*time.Minute)
+	distinct := map[string]bool{}
+	var events []analytics.Record // without the story's redeliveries and too-old events
+	for _, r := range recs {
+		if !distinct[r.Event.MessageID] && !r.Event.Timestamp.Before(t0.Add(-4*time.Hour)) {
+			distinct[r.Event.MessageID] = true
+			events = append(events, r)
+		}
+	}
+	mem := newAggregator(t, analytics.NewMemStore())
+	if _, err := mem.ApplyMany(t.Context(), events); err != nil {
+		t.Fatal(err)
+	}
+
+	replicas := make([]*analytics.Aggregator, len(stores))
+	var wg sync.WaitGroup
+	for w, s := range stores {
+		replicas[w] = newAggregator(t, s)
+		wg.Go(func() {
+			for i := 0; i < len(events); i += 50 {
+				var chunk []analytics.Record
+				for j := i; j < min(i+50, len(events)); j++ {
+					chunk = append(chunk, events[(j+w*len(events)/2)%len(events)]) // replica 1 starts half way
+				}
+				if _, err := replicas[w].ApplyMany(t.Context(), chunk); err != nil {
+					t.Errorf("replica %d: %v", w, err)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	a, b := replicas[0].Stats(), replicas[1].Stats()
+	if a.Applied+b.Applied != uint64(len(events)) || a.Duplicates+b.Duplicates != uint64(len(events)) {
+		t.Errorf("replicas applied %d + %d, found %d + %d duplicates; want %d in all of each",
+			a.Applied, b.Applied, a.Duplicates, b.Duplicates, len(events))
+	}
+	if a.Applied == 0 || b.Applied == 0 {
+		t.Logf("one replica applied everything (%d, %d): the race was not exercised", a.Applied, b.Applied)
+	}
+	p := storeProgress(t, stores[1])
+	if p.Applied != uint64(len(events)) || p.Duplicates != uint64(len(events)) {
+		t.Errorf("progress: got applied %d, duplicates %d; want %d, %d", p.Applied, p.Duplicates, len(events), len(events))
+	}
+	reader, err := analytics.NewReader(stores[1], analytics.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := reader.Dump(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(dump(t, mem), got); diff != "" {
+		t.Errorf("Dump (-one MemStore +two replicas on Redis):\n%s", diff)
+	}
+}

@@ -1,0 +1,185 @@
+package redisstore
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/souq-commerce/souq/internal/analytics"
+	"github.com/souq-commerce/souq/internal/souq"
+)
+
+// Read implements analytics.HotStore in two round trips whatever the
+// range holds: ZRANGEBYSCORE of the bucket index for the bucket starts
+// in the range, then one pipeline of an HGETALL per bucket (or, for one
+// member, an HMGET of its fields). A bucket pruned between the two reads
+// is simply not visited. As MemStore does, From and To are taken in whole
+// Unix seconds (Time.Unix), and a zero From or To is no limit.
+//
+// A hash field naming a counter this version does not know (written by a
+// newer one) is skipped.
+func (s *Store) Read(ctx context.Context, r analytics.Range, fn func(start time.Time, member string, c *analytics.Counters)) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	res := resIndex(r.Res)
+	if res < 0 || dimIndex(r.Dim) < 0 {
+		return souq.Errorf(souq.ErrInvalid, "read %q %q: unknown resolution or dimension", string(r.Res), string(r.Dim))
+	}
+	by := &redis.ZRangeBy{Min: "-inf", Max: "+inf"}
+	if !r.From.IsZero() {
+		by.Min = strconv.FormatInt(r.From.Unix(), 10)
+	}
+	if !r.To.IsZero() {
+		by.Max = "(" + strconv.FormatInt(r.To.Unix(), 10)
+	}
+	s.rt.Add(1)
+	starts, err := s.client.ZRangeByScore(ctx, s.keys.buckets[res], by).Result()
+	if err != nil {
+		return fmt.Errorf("redisstore: read buckets: %w", unavailable(err))
+	}
+	if len(starts) == 0 {
+		return nil
+	}
+
+	pipe := s.client.Pipeline()
+	var fields []string // of r.Member, in the order of counterNames
+	if r.Member != "" {
+		fields = make([]string, len(counterNames))
+		for i, name := range counterNames {
+			fields[i] = r.Member + sep + name
+		}
+	}
+	all := make([]*redis.MapStringStringCmd, 0, len(starts))
+	one := make([]*redis.SliceCmd, 0, len(starts))
+	for _, start := range starts {
+		key := s.keys.bucket(res, start, r.Dim)
+		if fields != nil {
+			one = append(one, pipe.HMGet(ctx, key, fields...))
+		} else {
+			all = append(all, pipe.HGetAll(ctx, key))
+		}
+	}
+	s.rt.Add(1)
+	if _, err := pipe.Exec(ctx); err != nil {
+		return fmt.Errorf("redisstore: read %d buckets: %w", len(starts), unavailable(err))
+	}
+
+	members := map[string]*analytics.Counters{}
+	for i, start := range starts {
+		sec, err := strconv.ParseInt(start, 10, 64)
+		if err != nil {
+			return fmt.Errorf("redisstore: read: bucket index holds %q", start)
+		}
+		t := time.Unix(sec, 0).UTC()
+		if fields != nil {
+			c, ok, err := decodeMember(one[i].Val())
+			if err != nil {
+				return fmt.Errorf("redisstore: read %s: %w", s.keys.bucket(res, start, r.Dim), err)
+			}
+			if ok {
+				fn(t, r.Member, &c)
+			}
+			continue
+		}
+		clear(members)
+		if err := decodeBucket(all[i].Val(), members); err != nil {
+			return fmt.Errorf("redisstore: read %s: %w", s.keys.bucket(res, start, r.Dim), err)
+		}
+		for m, c := range members {
+			fn(t, m, c)
+		}
+	}
+	return nil
+}
+
+// decodeBucket adds the fields of a bucket's hash to the counters of
+// their members.
+func decodeBucket(h map[string]string, members map[string]*analytics.Counters) error {
+	for f, v := range h {
+		i := strings.LastIndex(f, sep)
+		if i < 0 {
+			return fmt.Errorf("field %q has no separator", f)
+		}
+		m, name := f[:i], f[i+len(sep):]
+		c, ok := members[m]
+		if !ok {
+			c = &analytics.Counters{}
+			members[m] = c
+		}
+		p := c.Field(name)
+		if p == nil {
+			continue
+		}
+		n, err := strconv.ParseInt(v, 10, 64)
+		if err != nil {
+			return fmt.Errorf("field %q: %w", f, err)
+		}
+		*p = n
+	}
+	return nil
+}
+
+// decodeMember decodes an HMGET of one member's fields (in the order of
+// counterNames); ok is false when the member has none.
+func decodeMember(vals []any) (c analytics.Counters, ok bool, err error) {
+	for i, v := range vals {
+		str, isStr := v.(string)
+		if !isStr {
+			continue // nil: no such field
+		}
+		n, err := strconv.ParseInt(str, 10, 64)
+		if err != nil {
+			return c, false, fmt.Errorf("field %s: %w", counterNames[i], err)
+		}
+		*c.Field(counterNames[i]) = n
+		ok = true
+	}
+	return c, ok, nil
+}
+
+// progressFields are the fields of the progress hash Progress reads.
+var progressFields = []string{"wm_s", "wm_ns", "max_seq", "applied", "duplicates", "ids"}
+
+// Progress implements analytics.HotStore: one HMGET of the progress hash.
+func (s *Store) Progress(ctx context.Context) (analytics.Progress, error) {
+	if err := ctx.Err(); err != nil {
+		return analytics.Progress{}, err
+	}
+	s.rt.Add(1)
+	vals, err := s.client.HMGet(ctx, s.keys.progress, progressFields...).Result()
+	if err != nil {
+		return analytics.Progress{}, fmt.Errorf("redisstore: progress: %w", unavailable(err))
+	}
+	var n [6]int64
+	var set [6]bool
+	for i, v := range vals {
+		str, ok := v.(string)
+		if !ok {
+			continue
+		}
+		if i == 2 { // max_seq: a uint64
+			u, err := strconv.ParseUint(str, 10, 64)
+			if err != nil {
+				return analytics.Progress{}, fmt.Errorf("redisstore: progress: max_seq %q: %w", str, err)
+			}
+			n[i], set[i] = int64(u), true
+			continue
+		}
+		if n[i], err = strconv.ParseInt(str, 10, 64); err != nil {
+			return analytics.Progress{}, fmt.Errorf("redisstore: progress: %s %q: %w", progressFields[i], str, err)
+		}
+		set[i] = true
+	}
+	p := analytics.Progress{
+		MaxSeq: uint64(n[2]), Applied: uint64(max(n[3], 0)), Duplicates: uint64(max(n[4], 0)), IDs: int(max(n[5], 0)),
+	}
+	if set[0] {
+		p.Watermark = time.Unix(n[0], n[1]).UTC()
+	}
+	return p, nil
+}
