@@ -1,13 +1,18 @@
 // Command pipeline benchmarks the event pipeline through the real binary:
 //
-//   - raw: the embedded JetStream publish rate (batches of 100, acknowledged),
-//     measured in this process on a fresh store with the same sync setting;
+//   - raw: the publish rate (batches of 100, acknowledged) straight to the
+//     server's embedded JetStream, over a NATS connection from this process;
 //   - collector: events/s through POST /v1/batch (batches of 100), each 200
 //     meaning every event is acknowledged by the stream;
 //   - freshness: at a fixed event rate, the time from an event's receipt to
 //     its being visible in the aggregates (the server's
 //     souq_pipeline_processing_seconds histogram over the phase);
 //   - archive: Parquet bytes per event once the archive has caught up.
+//
+// The raw and collector phases are measured the same way: from this
+// process, against the same server and stream (its processor and archiver
+// consuming as in production), with the same events, clients and batches,
+// each starting once the processor has caught up.
 //
 // Run from the repository root: go run ./bench/pipeline [-sync 1s] …
 package main
@@ -22,9 +27,9 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"net"
 	"net/http"
 	"os"
-	"path/filepath"
 	"runtime"
 	"sort"
 	"strconv"
@@ -74,19 +79,26 @@ func run() error {
 	defer os.RemoveAll(dir)
 	fmt.Printf("pipeline benchmark: stream sync %s, %d CPUs, batches of %d events\n", c.sync, runtime.NumCPU(), batchSize)
 
-	raw, err := rawPublish(dir, c)
+	natsAddr, err := freeAddr()
 	if err != nil {
-		return fmt.Errorf("raw publish: %w", err)
+		return err
 	}
-	fmt.Printf("raw embedded JetStream publish: %.0f events/s\n", raw)
-
 	base, stop, err := server.Start(dir, "--write-key", "bench", "--stream-sync", c.sync, "--log-level", "error",
-		"--collector-rate", "1000000", "--admin-token", "bench")
+		"--collector-rate", "1000000", "--admin-token", "bench", "--nats-listen", natsAddr)
 	if err != nil {
 		return err
 	}
 	defer stop()
 	client := &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: 256}}
+
+	raw, err := rawPublish("nats://"+natsAddr, c)
+	if err != nil {
+		return fmt.Errorf("raw publish: %w", err)
+	}
+	fmt.Printf("raw JetStream publish to the server's stream: %.0f events/s\n", raw)
+	if err := waitDrained(client, base, time.Minute); err != nil {
+		return err
+	}
 
 	var seq atomic.Int64
 	lat, err := load.Closed(c.clients, c.duration, func(int) error {
@@ -142,17 +154,10 @@ func run() error {
 	return nil
 }
 
-// rawPublish measures the embedded stream's acknowledged publish rate.
-func rawPublish(dir string, c config) (float64, error) {
-	always, interval := c.sync == "always", time.Duration(0)
-	if !always {
-		d, err := time.ParseDuration(c.sync)
-		if err != nil {
-			return 0, err
-		}
-		interval = d
-	}
-	s, err := natsstream.Open(context.Background(), natsstream.Options{StoreDir: filepath.Join(dir, "raw"), SyncAlways: always, SyncInterval: interval})
+// rawPublish measures the acknowledged publish rate to the stream at url
+// (the server's own, with its settings) with the collector phase's events.
+func rawPublish(url string, c config) (float64, error) {
+	s, err := natsstream.Open(context.Background(), natsstream.Options{URL: url})
 	if err != nil {
 		return 0, err
 	}
@@ -160,9 +165,9 @@ func rawPublish(dir string, c config) (float64, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), c.duration)
 	defer cancel()
 	var (
-		n   atomic.Int64
-		seq atomic.Int64
-		wg  sync.WaitGroup
+		n, failed atomic.Int64
+		seq       atomic.Int64
+		wg        sync.WaitGroup
 	)
 	for range c.clients {
 		wg.Go(func() {
@@ -173,12 +178,27 @@ func rawPublish(dir string, c config) (float64, error) {
 				}
 				if _, err := s.PublishBatch(context.Background(), evs); err == nil {
 					n.Add(batchSize)
+				} else {
+					failed.Add(1)
 				}
 			}
 		})
 	}
 	wg.Wait()
+	if f := failed.Load(); f > 0 {
+		return 0, fmt.Errorf("%d batches were not acknowledged", f)
+	}
 	return float64(n.Load()) / c.duration.Seconds(), nil
+}
+
+// freeAddr returns a loopback address with a free port.
+func freeAddr() (string, error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return "", err
+	}
+	defer ln.Close()
+	return ln.Addr().String(), nil
 }
 
 var now = time.Now
@@ -236,6 +256,21 @@ func waitCaughtUp(client *http.Client, base string, limit time.Duration) error {
 		}
 	}
 	return errors.New("processor did not catch up")
+}
+
+// waitDrained waits until the processor and the archiver have no lag, so
+// the collector phase starts, as the raw one did, with no backlog.
+func waitDrained(client *http.Client, base string, limit time.Duration) error {
+	for deadline := time.Now().Add(limit); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
+		m, err := metrics.Scrape(context.Background(), client, base)
+		if err != nil {
+			return err
+		}
+		if m[`souq_pipeline_consumer_lag{consumer="processor"}`] == 0 && m[`souq_pipeline_consumer_lag{consumer="archiver"}`] == 0 {
+			return nil
+		}
+	}
+	return errors.New("processor and archiver did not catch up")
 }
 
 type hist struct {

@@ -10,6 +10,7 @@ import (
 	"net"
 	"net/http"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -55,19 +56,28 @@ type Deps struct {
 	// ClientIP names the client of a request for rate limiting (the host of
 	// RemoteAddr when nil). Set it when a proxy you trust sits in front.
 	ClientIP func(r *http.Request) string
+	// Limiter, when set, is a rate limit shared with the other collector
+	// replicas, asked instead of the in-process token bucket. nil keeps the
+	// in-process bucket alone. When Limiter fails (returns an error), the
+	// request is held to the in-process bucket instead, the failure is
+	// counted in souq_collector_limiter_errors_total and logged at most
+	// once a minute: the collector fails open to its local limit.
+	Limiter Limiter
 }
 
 // Collector is the Segment-compatible HTTP tracking API.
 type Collector struct {
-	pub      Publisher
-	dead     DeadLetters
-	keys     [][sha256.Size]byte
-	now      func() time.Time
-	log      *slog.Logger
-	metrics  *metrics
-	limiter  *limiter
-	schemas  *schemaSet
-	clientIP func(r *http.Request) string
+	pub       Publisher
+	dead      DeadLetters
+	keys      [][sha256.Size]byte
+	now       func() time.Time
+	log       *slog.Logger
+	metrics   *metrics
+	limiter   *limiter
+	shared    Limiter      // nil: limiter alone
+	sharedLog atomic.Int64 // when a shared limiter's failure was last logged, Unix ns
+	schemas   *schemaSet
+	clientIP  func(r *http.Request) string
 }
 
 // publishTimeout bounds the wait for the stream (and for dead letters).
@@ -96,7 +106,8 @@ func New(d Deps) *Collector {
 		d.ClientIP = remoteHost
 	}
 	c := &Collector{pub: d.Publisher, dead: d.DeadLetters, now: d.Now, log: d.Log.With("component", "collector"),
-		metrics: newMetrics(d.Registry), limiter: newLimiter(d.RatePerSecond, d.Burst), schemas: schemas, clientIP: d.ClientIP}
+		metrics: newMetrics(d.Registry), limiter: newLimiter(d.RatePerSecond, d.Burst), shared: d.Limiter,
+		schemas: schemas, clientIP: d.ClientIP}
 	for _, k := range d.WriteKeys {
 		if k != "" {
 			c.keys = append(c.keys, sha256.Sum256([]byte(k)))
@@ -170,9 +181,8 @@ func (c *Collector) serve(w http.ResponseWriter, r *http.Request, callType strin
 			return fail(errUnauthorized, "wrong write key")
 		}
 	}
-	if ok, wait := c.limiter.allow(key, ip, len(req.items), receivedAt); !ok {
-		return &requestError{kind: errRateLimited, retryAfter: retryAfterSeconds(wait),
-			detail: fmt.Sprintf("too many events from this client (limit %g a second); retry after the time in Retry-After", float64(c.limiter.rate))}
+	if err := c.allow(r.Context(), key, ip, len(req.items), receivedAt); err != nil {
+		return err
 	}
 	c.metrics.batchEvents.Observe(float64(len(req.items)))
 	return c.ingest(w, r, req, envelope{receivedAt: receivedAt, callType: callType, sentAt: req.sentAt, context: req.context})

@@ -23,7 +23,11 @@
 // event must be one of the Segment e-commerce spec v2 events the collector
 // has a schema for (schemas/*.json, JSON Schema 2020-12, compiled once); its
 // properties are checked against it: documented properties must have the
-// documented types, and other properties are allowed. "Order Completed" and
+// documented types, and other properties are allowed. A schema that uses
+// only the keywords the e-commerce schemas use is also compiled into Go
+// checks that run over the raw JSON (check.go); they accept and reject
+// exactly what the validator does, with the same reasons, and the
+// validator judges the events of any other schema. "Order Completed" and
 // "Order Cancelled" are rejected: the server records them from the checkout
 // outbox, so a client copy would count orders twice. context.market, when
 // present, must be a Souq market code. Values that read as payment card
@@ -51,11 +55,14 @@
 // batch is 400; a body over MaxBodyBytes (also after gzip decompression) or
 // a batch over MaxBatchEvents messages is 413; a message over MaxEventBytes
 // is rejected on its own. A client over its rate (per write key and client
-// IP, counted in messages) gets 429 with Retry-After.
+// IP, counted in messages) gets 429 with Retry-After. The rate is kept in
+// process, or by Deps.Limiter, shared by the collector's replicas, when
+// set; a request the shared limiter cannot decide is held to the
+// in-process limit.
 //
 // # Concurrency
 //
 // A Collector is safe for concurrent use and starts no goroutines. The rate
 // limiter's table is guarded by one mutex; idle buckets are swept inline, at
-// most once a minute.
+// most once a minute. Deps.Limiter must be safe for concurrent use.
 package collector

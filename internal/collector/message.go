@@ -204,7 +204,7 @@ func (s *schemaSet) checkPayload(ev *souq.Event, m *wireMessage) *rejection {
 		if r := s.checkEventName(m.Event); r != nil {
 			return r
 		}
-		if reason := validate(s.track[m.Event], "properties", props); reason != "" {
+		if reason := s.track[m.Event].validate("properties", props); reason != "" {
 			return &rejection{code: codeSchema, reason: reason}
 		}
 		ev.Event, ev.Properties = m.Event, props
@@ -213,7 +213,7 @@ func (s *schemaSet) checkPayload(ev *souq.Event, m *wireMessage) *rejection {
 		if r != nil {
 			return r
 		}
-		if reason := validate(s.page, "properties", props); reason != "" {
+		if reason := s.page.validate("properties", props); reason != "" {
 			return &rejection{code: codeSchema, reason: reason}
 		}
 		ev.Name, ev.Properties = m.Name, props
@@ -222,7 +222,7 @@ func (s *schemaSet) checkPayload(ev *souq.Event, m *wireMessage) *rejection {
 		if r != nil {
 			return r
 		}
-		if reason := validate(s.identify, "traits", traits); reason != "" {
+		if reason := s.identify.validate("traits", traits); reason != "" {
 			return &rejection{code: codeSchema, reason: reason}
 		}
 		ev.Traits = traits

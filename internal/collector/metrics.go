@@ -10,9 +10,10 @@ const (
 )
 
 type metrics struct {
-	events      *prometheus.CounterVec
-	append      prometheus.Histogram
-	batchEvents prometheus.Histogram
+	events        *prometheus.CounterVec
+	append        prometheus.Histogram
+	batchEvents   prometheus.Histogram
+	limiterErrors prometheus.Counter
 }
 
 func newMetrics(reg prometheus.Registerer) *metrics {
@@ -31,7 +32,11 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 			Help:    "Messages per collector request.",
 			Buckets: []float64{1, 2, 5, 10, 20, 50, 100, 200, 500, 1000},
 		}),
+		limiterErrors: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "souq_collector_limiter_errors_total",
+			Help: "Requests the shared rate limiter could not decide (Deps.Limiter failed); each was held to the collector's in-process limit instead.",
+		}),
 	}
-	reg.MustRegister(m.events, m.append, m.batchEvents)
+	reg.MustRegister(m.events, m.append, m.batchEvents, m.limiterErrors)
 	return m
 }

@@ -1,6 +1,8 @@
 package collector
 
 import (
+	"context"
+	"fmt"
 	"math"
 	"strconv"
 	"sync"
@@ -8,6 +10,56 @@ import (
 
 	"golang.org/x/time/rate"
 )
+
+// Limiter is a rate limit shared by collector replicas (the Redis one in
+// internal/redisstore). Allow takes n events from client's allowance, or
+// none and says how long until there will be enough. client names a write
+// key (its index in Deps.WriteKeys) and a client IP: "0|203.0.113.9". An
+// error means the limiter could not decide.
+type Limiter interface {
+	Allow(ctx context.Context, client string, n int, now time.Time) (ok bool, retryAfter time.Duration, err error)
+}
+
+// sharedLimiterTimeout bounds the wait for a shared limiter's answer; past
+// it the request is held to the in-process limit.
+const sharedLimiterTimeout = 250 * time.Millisecond
+
+// allow takes n events from the client's allowance: from the shared
+// limiter when there is one and it answers, else from the in-process
+// bucket. It returns a 429 error when there are too few.
+func (c *Collector) allow(ctx context.Context, key int, ip string, n int, now time.Time) error {
+	if c.shared != nil {
+		ctx, cancel := context.WithTimeout(ctx, sharedLimiterTimeout)
+		ok, wait, err := c.shared.Allow(ctx, strconv.Itoa(key)+"|"+ip, n, now)
+		cancel()
+		switch {
+		case err == nil && ok:
+			return nil
+		case err == nil:
+			return &requestError{kind: errRateLimited, retryAfter: retryAfterSeconds(wait),
+				detail: "too many events from this client; retry after the time in Retry-After"}
+		}
+		c.sharedFailed(now, err)
+	}
+	if ok, wait := c.limiter.allow(key, ip, n, now); !ok {
+		return &requestError{kind: errRateLimited, retryAfter: retryAfterSeconds(wait),
+			detail: fmt.Sprintf("too many events from this client (limit %g a second); retry after the time in Retry-After", float64(c.limiter.rate))}
+	}
+	return nil
+}
+
+// sharedFailed counts a shared limiter's failure and logs it, at most once
+// a minute.
+func (c *Collector) sharedFailed(now time.Time, err error) {
+	c.metrics.limiterErrors.Inc()
+	last := c.sharedLog.Load()
+	if last != 0 && now.UnixNano()-last < int64(time.Minute) {
+		return
+	}
+	if c.sharedLog.CompareAndSwap(last, now.UnixNano()) {
+		c.log.Warn("shared rate limiter failed: holding clients to this collector's own limit (logged at most once a minute; see souq_collector_limiter_errors_total)", "err", err)
+	}
+}
 
 // Default per-client limits: events per second and burst, per write key and
 // client IP.

@@ -40,10 +40,36 @@ var serverEvents = []string{souq.EventOrderCompleted, souq.EventOrderCancelled}
 
 // schemaSet holds the compiled schemas: compiled once per process.
 type schemaSet struct {
-	track    map[string]*jsonschema.Schema // by event name
-	page     *jsonschema.Schema
-	identify *jsonschema.Schema
+	track    map[string]eventSchema // by event name
+	page     eventSchema
+	identify eventSchema
 	names    []string // supported track event names, sorted
+}
+
+// eventSchema is one schema file compiled for the validator and, when it
+// uses only the keywords a check implements, into a check.
+type eventSchema struct {
+	schema *jsonschema.Schema
+	check  *check // nil: the validator alone
+	// uncompiled says why there is no check.
+	uncompiled error
+}
+
+func newEventSchema(sch *jsonschema.Schema) eventSchema {
+	ck, err := compileCheck(sch)
+	return eventSchema{schema: sch, check: ck, uncompiled: err}
+}
+
+// validate checks raw (a well-formed JSON value, or nil for none) with the
+// compiled check, or the validator when there is none or it cannot decide,
+// and returns the reason it is invalid or "".
+func (es eventSchema) validate(field string, raw []byte) string {
+	if es.check != nil {
+		if reason, ok := es.check.run(field, raw); ok {
+			return reason
+		}
+	}
+	return validate(es.schema, field, raw)
 }
 
 var loadSchemas = sync.OnceValues(func() (*schemaSet, error) { return compileSchemas(schemaFiles) })
@@ -79,7 +105,7 @@ func compileSchemas(fsys fs.FS) (*schemaSet, error) {
 			titles[name] = title
 		}
 	}
-	set := &schemaSet{track: map[string]*jsonschema.Schema{}}
+	set := &schemaSet{track: map[string]eventSchema{}}
 	for name, title := range titles {
 		if strings.HasPrefix(name, "_") {
 			continue
@@ -90,9 +116,9 @@ func compileSchemas(fsys fs.FS) (*schemaSet, error) {
 		}
 		switch name {
 		case "page.json":
-			set.page = sch
+			set.page = newEventSchema(sch)
 		case "identify.json":
-			set.identify = sch
+			set.identify = newEventSchema(sch)
 		default:
 			if title == "" {
 				return nil, fmt.Errorf("schema %s has no title naming its event", name)
@@ -100,11 +126,11 @@ func compileSchemas(fsys fs.FS) (*schemaSet, error) {
 			if slices.Contains(serverEvents, title) {
 				return nil, fmt.Errorf("schema %s: %q is recorded by the server, not collected", name, title)
 			}
-			set.track[title] = sch
+			set.track[title] = newEventSchema(sch)
 			set.names = append(set.names, title)
 		}
 	}
-	if set.page == nil || set.identify == nil {
+	if set.page.schema == nil || set.identify.schema == nil {
 		return nil, errors.New("schemas: page.json and identify.json are required")
 	}
 	slices.Sort(set.names)
@@ -135,10 +161,17 @@ func validate(sch *jsonschema.Schema, field string, raw []byte) string {
 	if len(leaves) == 0 {
 		return field + " does not match the event's schema"
 	}
-	slices.Sort(leaves) // causes may come from map iteration; sort for a stable reason
-	reason := leaves[0]
-	if len(leaves) > 1 {
-		reason += fmt.Sprintf(" (and %d more problems)", len(leaves)-1)
+	return summarize(leaves)
+}
+
+// summarize makes one reason of the problems found in a value: the first
+// in sorted order (the validator finds them in map order), and how many
+// more there are.
+func summarize(reasons []string) string {
+	slices.Sort(reasons)
+	reason := reasons[0]
+	if len(reasons) > 1 {
+		reason += fmt.Sprintf(" (and %d more problems)", len(reasons)-1)
 	}
 	return reason
 }
@@ -156,11 +189,15 @@ func leafErrors(ve *jsonschema.ValidationError, field string, out []string) []st
 	case *kind.Schema, *kind.Group, *kind.Reference:
 		return out
 	}
-	loc := field
-	if len(ve.InstanceLocation) > 0 {
-		loc += "/" + strings.Join(ve.InstanceLocation, "/")
+	return append(out, problemReason(field, ve.InstanceLocation, ve.ErrorKind))
+}
+
+// problemReason is "field/location: message" for one problem.
+func problemReason(field string, loc []string, k jsonschema.ErrorKind) string {
+	if len(loc) > 0 {
+		field += "/" + strings.Join(loc, "/")
 	}
 	// A lone error's basic output carries just its message.
-	msg := (&jsonschema.ValidationError{ErrorKind: ve.ErrorKind}).BasicOutput().Error.String()
-	return append(out, loc+": "+msg)
+	msg := (&jsonschema.ValidationError{ErrorKind: k}).BasicOutput().Error.String()
+	return field + ": " + msg
 }
