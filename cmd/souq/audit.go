@@ -12,7 +12,6 @@ import (
 	"time"
 
 	"github.com/souq-commerce/souq/internal/audit"
-	"github.com/souq-commerce/souq/internal/fileblob"
 	"github.com/souq-commerce/souq/internal/natsstream"
 	"github.com/souq-commerce/souq/internal/postgres"
 )
@@ -65,7 +64,7 @@ func parseAudit(args []string, getenv func(string) string, stderr io.Writer, now
 	fs.StringVar(&c.data, "data", "./souq-data", "data `directory` souq serve uses")
 	fs.StringVar(&c.database, "database", "", databaseFlagUsage)
 	fs.StringVar(&c.natsURL, "nats-url", "", "NATS `URL` of the stream (default: the embedded stream in <data>/stream, which a running serve locks)")
-	fs.StringVar(&c.archive, "archive", "", "archive `location`: a directory or file:///path (default <data>/archive)")
+	fs.StringVar(&c.archive, "archive", "", "archive `location`: a directory, file:///path or s3://bucket[/prefix]?region=… (default <data>/archive)")
 	fs.StringVar(&from, "from", "", "start of the range, `RFC3339` (default: 24 hours before --to)")
 	fs.StringVar(&to, "to", "", "end of the range, excluded, `RFC3339` (default: now)")
 	fs.StringVar(&c.format, "format", "text", "report `format`: text or json")
@@ -121,10 +120,6 @@ func runAudit(ctx context.Context, args []string, getenv func(string) string, st
 		return err
 	}
 	where := serveConfig{data: c.data, database: c.database, archive: c.archive}
-	archPath, err := archiveDir(where)
-	if err != nil {
-		return err
-	}
 	streamDir := filepath.Join(c.data, "stream")
 	// Auditing creates nothing: every source must be there already.
 	if !isPostgres(c.database) {
@@ -135,9 +130,6 @@ func runAudit(ctx context.Context, args []string, getenv func(string) string, st
 		if err := mustExist("database", dbPath, "--data or --database"); err != nil {
 			return err
 		}
-	}
-	if err := mustExist("archive", archPath, "--data or --archive"); err != nil {
-		return err
 	}
 	if c.natsURL == "" {
 		if err := mustExist("stream store", streamDir, "--data or --nats-url"); err != nil {
@@ -160,10 +152,11 @@ func runAudit(ctx context.Context, args []string, getenv func(string) string, st
 		return fmt.Errorf("open stream: %w", err)
 	}
 	defer stream.Close()
-	bucket, err := fileblob.Open(archPath)
+	bucket, _, closeBucket, err := openArchive(ctx, where, true)
 	if err != nil {
-		return fmt.Errorf("open archive: %w", err)
+		return err
 	}
+	defer closeBucket()
 
 	rep, err := audit.Run(ctx, audit.Inputs{Database: db, Stream: stream, Archive: bucket,
 		LiveURL: c.url, AdminToken: c.adminToken, Grace: c.grace, OutboxRetention: c.outboxKeep}, c.from, c.to)

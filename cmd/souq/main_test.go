@@ -391,6 +391,14 @@ func TestRunUsageErrors(t *testing.T) {
 			map[string]string{"SOUQ_ADMIN_TOKEN": "configured"}, "--write-key"},
 		{"pool too small", []string{"serve", "--pg-max-conns", "0"}, nil, "--pg-max-conns"},
 		{"lock timeout too short", []string{"serve", "--pg-lock-timeout", "0s"}, nil, "--pg-lock-timeout"},
+		{"unknown role", []string{"serve", "--roles", "api,indexer"}, nil, `unknown role "indexer"`},
+		{"roles on a private stream", []string{"serve", "--roles", "api,relay", "--hot", "redis://127.0.0.1:6379/0"}, nil, "--nats-url"},
+		{"api without processor, in-process hot store", []string{"serve", "--roles", "api", "--nats-url", "nats://127.0.0.1:4222"}, nil, "--hot redis://"},
+		{"processor alone, in-process hot store", []string{"serve", "--roles", "processor", "--nats-url", "nats://127.0.0.1:4222"}, nil, "shared hot store"},
+		{"hot store scheme", []string{"serve", "--hot", "memcached://x"}, nil, "--hot"},
+		{"demo without the api", []string{"serve", "--demo", "--roles", "collector", "--nats-url", "nats://127.0.0.1:4222"}, nil, "--demo"},
+		{"stream replicas on the embedded server", []string{"serve", "--stream-replicas", "3"}, nil, "--stream-replicas"},
+		{"bad namespace", []string{"serve", "--namespace", "shop.one"}, nil, "--namespace"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -2,12 +2,14 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -19,7 +21,9 @@ import (
 	"github.com/souq-commerce/souq/internal/fileblob"
 	"github.com/souq-commerce/souq/internal/natsstream"
 	"github.com/souq-commerce/souq/internal/pipeline"
+	"github.com/souq-commerce/souq/internal/redisstore"
 	"github.com/souq-commerce/souq/internal/relay"
+	"github.com/souq-commerce/souq/internal/s3blob"
 	"github.com/souq-commerce/souq/internal/souq"
 )
 
@@ -28,19 +32,38 @@ import (
 // dashboard shows within a second of the events (docs/benchmarks.md).
 const dashboardInterval = 250 * time.Millisecond
 
-// events is the running event pipeline: the stream, the outbox relay, the
-// processor feeding the aggregates and the archiver.
+// events is the event pipeline as this process's roles use it: the
+// stream always; the outbox relay, processor and archiver when their
+// roles run here; the hot store when the api or processor role runs; the
+// archive when the api (for health) or archiver role runs.
 type events struct {
-	stream   *natsstream.Stream
-	bucket   *fileblob.Dir
-	index    *archive.Index // the archive's manifests, for health
-	relay    *relay.Relay
-	store    *analytics.MemStore
-	agg      *analytics.Aggregator
-	proc     *pipeline.Processor
-	arch     *pipeline.Archiver
-	procC    *natsstream.Consumer
-	archPath string
+	roles     roles
+	stream    *natsstream.Stream
+	bucket    archive.Bucket // nil unless needed
+	archURL   string         // where the archive is, for people
+	closeArch func() error
+	index     *archive.Index // the archive's manifests, for health
+	relay     *relay.Relay   // nil unless the relay runs here
+
+	hot       analytics.HotStore
+	hotShared bool         // Redis: shared by every replica
+	closeHot  func() error // nil for the in-process store
+	redis     *redisstore.Store
+	// limiter is the collectors' rate limit shared through Redis; nil
+	// without --hot, when each collector limits alone.
+	limiter *redisstore.Limiter
+	reader  *analytics.Reader
+	agg     *analytics.Aggregator // nil unless the processor runs here
+	proc    *pipeline.Processor
+	arch    *pipeline.Archiver
+	leading atomic.Bool // this replica holds the archiver lease
+	// procC is the processor's consumer (this process's, or the shared
+	// durable bound to read its lag); nil until opened.
+	procC *natsstream.Consumer
+	// replayTo is the stream's last sequence when a processor with an
+	// in-process store started: it is not ready until it has applied that
+	// far (0: ready at once).
+	replayTo uint64
 
 	// coverage is what the archive's manifests account for, measured at
 	// most once per archiveCheckTTL.
@@ -120,106 +143,279 @@ func streamSync(v string) (always bool, interval time.Duration, err error) {
 	return false, d, nil
 }
 
-// archiveDir resolves --archive: a directory path or a file:// URL; the
-// default is <data>/archive. s3:// comes with the S3 adapter.
-func archiveDir(c serveConfig) (string, error) {
+// archiveDir resolves --archive when it is a directory or a file:// URL;
+// the default is <data>/archive. ok is false for an s3:// URL.
+func archiveDir(c serveConfig) (dir string, ok bool, err error) {
 	switch a := c.archive; {
 	case a == "":
-		return filepath.Join(c.data, "archive"), nil
+		return filepath.Join(c.data, "archive"), true, nil
 	case strings.HasPrefix(a, "file://"):
-		return strings.TrimPrefix(a, "file://"), nil
+		return strings.TrimPrefix(a, "file://"), true, nil
+	case strings.HasPrefix(a, "s3://"):
+		return "", false, nil
 	case strings.Contains(a, "://"):
-		return "", fmt.Errorf("%w: --archive %q: unsupported scheme; use a directory or file:///path", errUsage, a)
+		return "", false, fmt.Errorf("%w: --archive %q: unsupported scheme; use a directory, file:///path or s3://bucket?region=…", errUsage, a)
 	default:
-		return a, nil
+		return a, true, nil
 	}
 }
 
-// openEvents opens the stream and the archive and builds the consumers.
-func openEvents(ctx context.Context, c serveConfig, db relay.Outbox, now func() time.Time, log *slog.Logger) (*events, error) {
-	always, interval, err := streamSync(c.streamSync)
+// openArchive opens the archive's bucket: a directory (created unless
+// existing is set, when it must be there already) or S3.
+func openArchive(ctx context.Context, c serveConfig, existing bool) (b archive.Bucket, where string, closeFn func() error, err error) {
+	dir, local, err := archiveDir(c)
 	if err != nil {
-		return nil, err
+		return nil, "", nil, err
 	}
-	archPath, err := archiveDir(c)
+	if !local {
+		s, err := s3blob.Open(ctx, c.archive)
+		if errors.Is(err, s3blob.ErrInvalidURL) {
+			return nil, "", nil, fmt.Errorf("%w: --archive: %v", errUsage, err)
+		} else if err != nil {
+			return nil, "", nil, fmt.Errorf("open archive: %w", err)
+		}
+		return s, c.archive, s.Close, nil
+	}
+	if existing {
+		if err := mustExist("archive", dir, "--data or --archive"); err != nil {
+			return nil, "", nil, err
+		}
+	} else if err := os.MkdirAll(dir, 0o750); err != nil {
+		return nil, "", nil, fmt.Errorf("create archive directory: %w", err)
+	}
+	d, err := fileblob.Open(dir)
+	if err != nil {
+		return nil, "", nil, fmt.Errorf("open archive: %w", err)
+	}
+	return d, d.Root(), func() error { return nil }, nil
+}
+
+// openHot opens the hot store: Redis when --hot is set, else in process.
+func (e *events) openHot(ctx context.Context, c serveConfig, log *slog.Logger) error {
+	if c.hot == "" {
+		e.hot = analytics.NewMemStore()
+		return nil
+	}
+	st, err := redisstore.Open(ctx, c.hot, redisstore.Options{Prefix: redisPrefix(c, "an"), Logger: log})
+	if err != nil {
+		return fmt.Errorf("open hot store: %w", err)
+	}
+	e.hot, e.hotShared, e.closeHot, e.redis = st, true, st.Close, st
+	return nil
+}
+
+// redisPrefix starts the Redis keys of one use ("an": the aggregates,
+// "rl": the collectors' rate limit), in the namespace when there is one.
+func redisPrefix(c serveConfig, use string) string {
+	if c.namespace == "" {
+		return "souq:" + use
+	}
+	return "souq:" + c.namespace + ":" + use
+}
+
+// openEvents opens the stream and what the roles of c need of the
+// pipeline, and builds the relay, processor and archiver that run here.
+func openEvents(ctx context.Context, c serveConfig, rs roles, db relay.Outbox, now func() time.Time, log *slog.Logger) (_ *events, err error) {
+	always, interval, err := streamSync(c.streamSync)
 	if err != nil {
 		return nil, err
 	}
 	stream, err := natsstream.Open(ctx, natsstream.Options{
 		URL: c.natsURL, StoreDir: filepath.Join(c.data, "stream"), Listen: c.natsListen,
-		MaxAge: c.streamMaxAge, MaxBytes: c.streamMaxBytes, SyncAlways: always, SyncInterval: interval, Logger: log,
+		MaxAge: c.streamMaxAge, MaxBytes: c.streamMaxBytes, SyncAlways: always, SyncInterval: interval,
+		Namespace: c.namespace, Replicas: c.streamReplicas, CredsFile: c.natsCreds, RootCAs: nonEmpty(c.natsCA), ClientCert: c.natsCert, ClientKey: c.natsKey,
+		Logger: log,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("open stream: %w", err)
 	}
-	e := &events{stream: stream, archPath: archPath}
-	fail := func(err error) (*events, error) {
-		stream.Close()
-		return nil, err
+	e := &events{roles: rs, stream: stream}
+	defer func() {
+		if err != nil {
+			err = errors.Join(err, e.close())
+		}
+	}()
+	if rs.needs("archive") {
+		if e.bucket, e.archURL, e.closeArch, err = openArchive(ctx, c, false); err != nil {
+			return nil, err
+		}
+		// The archive's exactly-once rule rests on create-only writes.
+		if rs[roleArchiver] {
+			if err := archive.CheckCreateOnly(ctx, e.bucket); err != nil {
+				return nil, fmt.Errorf("archive %s: %w", e.archURL, err)
+			}
+		}
+		e.index = archive.NewIndex(e.bucket)
+		e.coverage = &cached[archiveCheck]{ttl: archiveCheckTTL, now: time.Now,
+			read: func(ctx context.Context) (archiveCheck, error) { // an error is kept, as a finding
+				cov, err := e.index.Coverage(ctx)
+				return archiveCheck{cov, err}, nil
+			}}
 	}
-	if err := os.MkdirAll(archPath, 0o750); err != nil {
-		return fail(fmt.Errorf("create archive directory: %w", err))
+	if rs.needs("hot store") {
+		if err := e.openHot(ctx, c, log); err != nil {
+			return nil, err
+		}
+		if e.reader, err = analytics.NewReader(e.hot, analytics.Config{SnapshotTTL: dashboardInterval}); err != nil {
+			return nil, err
+		}
 	}
-	if e.bucket, err = fileblob.Open(archPath); err != nil {
-		return fail(fmt.Errorf("open archive: %w", err))
+	if rs[roleCollector] && c.hot != "" {
+		if e.hot == nil {
+			if err := e.openHot(ctx, c, log); err != nil {
+				return nil, err
+			}
+		}
+		if e.limiter, err = redisstore.NewLimiter(e.redis, c.collectorRate, collectorBurst(c), redisPrefix(c, "rl")); err != nil {
+			return nil, err
+		}
 	}
-	e.index = archive.NewIndex(e.bucket)
-	e.store = analytics.NewMemStore()
-	if e.agg, err = analytics.New(ctx, e.store, analytics.Config{SnapshotTTL: dashboardInterval}); err != nil {
-		return fail(err)
+	if rs[roleProcessor] {
+		if err := e.openProcessor(ctx, log); err != nil {
+			return nil, err
+		}
+	} else if rs[roleAPI] {
+		// The lag the dashboard shows is the shared processor's.
+		if e.procC, err = stream.Consumer(ctx, processorDurable); err != nil {
+			return nil, err
+		}
 	}
-	// The aggregates live in memory: rebuild them from the whole stream.
-	pc, err := stream.ConsumerFrom(ctx, "processor", 1)
-	if err != nil {
-		return fail(err)
-	}
-	e.procC = pc
 	e.figures = &cached[streamFigures]{ttl: healthTTL, read: e.readFigures, now: time.Now}
-	e.coverage = &cached[archiveCheck]{ttl: archiveCheckTTL, now: time.Now,
-		read: func(ctx context.Context) (archiveCheck, error) { // an error is kept, as a finding
-			cov, err := e.index.Coverage(ctx)
-			return archiveCheck{cov, err}, nil
-		}}
-	e.relay = relay.New(db, stream, relay.Options{Interval: 50 * time.Millisecond, Now: now, Logger: log})
-	e.proc = pipeline.NewProcessor(pc, e.agg, stream, log)
-	e.arch = pipeline.NewArchiver(pipeline.Durable(stream, "archiver"), archive.New(e.bucket, archive.Options{MaxAge: c.archiveMaxAge, MaxRows: c.archiveMaxRows, Now: now}), stream, log)
+	if rs[roleRelay] {
+		e.relay = relay.New(db, stream, relay.Options{Interval: 50 * time.Millisecond, Now: now, Logger: log})
+	}
+	if rs[roleArchiver] {
+		e.arch = pipeline.NewArchiver(pipeline.Durable(stream, "archiver"),
+			archive.New(e.bucket, archive.Options{MaxAge: c.archiveMaxAge, MaxRows: c.archiveMaxRows, Now: now}), stream, log)
+	}
 	return e, nil
 }
 
-// run starts the relay, processor and archiver; each stops when ctx ends,
-// and wg is done when all have returned.
+// processorDurable is the durable consumer processor replicas share when
+// the hot store is shared.
+const processorDurable = "processor"
+
+// openProcessor builds the processor. With Redis, every replica shares
+// the durable consumer, and the store's per-event markers make an event
+// delivered twice count once. With the in-process store, the aggregates
+// live in this process only: it reads the whole stream through a
+// consumer of its own, and /readyz waits until it has caught up with the
+// stream as it was at start.
+func (e *events) openProcessor(ctx context.Context, log *slog.Logger) (err error) {
+	// An Aggregator's own cached Snapshots are right only while it writes
+	// alone to its store; the dashboard reads through e.reader.
+	if e.agg, err = analytics.New(ctx, e.hot, analytics.Config{}); err != nil {
+		return err
+	}
+	if e.hotShared {
+		e.procC, err = e.stream.Consumer(ctx, processorDurable)
+	} else {
+		info, ierr := e.stream.Info(ctx)
+		if ierr != nil {
+			return ierr
+		}
+		e.replayTo = info.LastSeq
+		e.procC, err = e.stream.Ephemeral(ctx, "processor-mem")
+	}
+	if err != nil {
+		return err
+	}
+	e.proc = pipeline.NewProcessor(e.procC, e.agg, e.stream, log)
+	return nil
+}
+
+// close closes what openEvents opened.
+func (e *events) close() error {
+	var errs []error
+	if e.closeHot != nil {
+		errs = append(errs, e.closeHot())
+	}
+	if e.closeArch != nil {
+		errs = append(errs, e.closeArch())
+	}
+	errs = append(errs, e.stream.Close())
+	return errors.Join(errs...)
+}
+
+// run starts the relay, processor and archiver that run here; each stops
+// when ctx ends, and wg is done when all have returned. The archiver runs
+// in one replica at a time, under the stream's archiver lease.
 func (e *events) run(ctx context.Context, wg *sync.WaitGroup, log *slog.Logger) {
-	for name, fn := range map[string]func(context.Context) error{
-		"relay": e.relay.Run, "processor": e.proc.Run, "archiver": e.arch.Run,
-	} {
+	start := func(name string, fn func(context.Context) error) {
 		wg.Go(func() {
 			if err := fn(ctx); err != nil {
 				log.Error("pipeline component stopped", "component", name, "err", err)
 			}
 		})
 	}
+	if e.relay != nil {
+		start("relay", e.relay.Run)
+	}
+	if e.proc != nil {
+		start("processor", e.proc.Run)
+	}
+	if e.arch != nil {
+		start("archiver", func(ctx context.Context) error {
+			return e.stream.Lead(ctx, "archiver", func(ctx context.Context) {
+				e.leading.Store(true)
+				defer e.leading.Store(false)
+				if err := e.arch.Run(ctx); err != nil {
+					log.Error("archiver stopped", "err", err)
+				}
+			})
+		})
+	}
+}
+
+// ready checks what the roles here depend on, for /readyz.
+func (e *events) ready(ctx context.Context) error {
+	if err := e.stream.Ready(ctx); err != nil {
+		return err
+	}
+	if p, ok := e.hot.(interface{ Ping(context.Context) error }); ok {
+		if err := p.Ping(ctx); err != nil {
+			return fmt.Errorf("hot store: %w", err)
+		}
+	}
+	if e.proc != nil && e.replayTo > 0 && e.proc.Stats().LastSeq < e.replayTo {
+		return fmt.Errorf("the processor is rebuilding the aggregates from the stream: at %d of %d",
+			e.proc.Stats().LastSeq, e.replayTo)
+	}
+	return nil
 }
 
 // publisher adapts the stream to the collector's Publisher and DeadLetters.
 type publisher struct{ s *natsstream.Stream }
 
 func (p publisher) PublishBatch(ctx context.Context, evs []souq.Event) ([]error, error) {
-	res, err := p.s.PublishBatch(ctx, evs)
-	if err == nil {
-		return nil, nil
-	}
-	if len(res) != len(evs) {
-		return nil, err
-	}
-	errs := make([]error, len(res))
-	for i, r := range res {
-		errs[i] = r.Err
-	}
-	return errs, nil
+	return p.s.PublishEvents(ctx, evs)
 }
 
 func (p publisher) DeadLetter(ctx context.Context, reason string, raw []byte) error {
 	return p.s.DeadLetter(ctx, "collector", raw, reason)
+}
+
+// registerRoleMetrics exports souq_role{role="…"} 1 for each role this
+// process runs, and whether it holds the archiver lease.
+func registerRoleMetrics(reg prometheus.Registerer, rs roles, e *events) {
+	for _, t := range roleTable {
+		if rs[t.name] {
+			g := prometheus.NewGauge(prometheus.GaugeOpts{Name: "souq_role", Help: "The roles this process runs: 1 for each.",
+				ConstLabels: prometheus.Labels{"role": string(t.name)}})
+			g.Set(1)
+			reg.MustRegister(g)
+		}
+	}
+	if e.arch != nil {
+		reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "souq_archiver_leader",
+			Help: "1 while this replica holds the archiver lease and archives; 0 while it stands by."},
+			func() float64 {
+				if e.leading.Load() {
+					return 1
+				}
+				return 0
+			}))
+	}
 }
 
 // registerRelayMetrics exports the outbox relay's counters.
@@ -245,7 +441,7 @@ func (e *events) Health(ctx context.Context) (dashboard.PipelineHealth, error) {
 	if err != nil {
 		return dashboard.PipelineHealth{}, err
 	}
-	progress, err := e.store.Progress(ctx)
+	progress, err := e.hot.Progress(ctx)
 	if err != nil {
 		return dashboard.PipelineHealth{}, err
 	}
@@ -271,7 +467,11 @@ func (e *events) archiveFigures(ctx context.Context) (f streamFigures, chk archi
 		return f, chk, 0, err
 	}
 	chk, _ = e.coverage.get(ctx)
-	return f, chk, max(e.arch.Stats().LastSeq, chk.cov.LastSeq), nil
+	last := chk.cov.LastSeq
+	if e.arch != nil {
+		last = max(last, e.arch.Stats().LastSeq)
+	}
+	return f, chk, last, nil
 }
 
 // archiveErrors describes what is wrong with the archive, for a person;
@@ -313,11 +513,13 @@ func (e *events) readFigures(ctx context.Context) (streamFigures, error) {
 	if err != nil {
 		return streamFigures{}, err
 	}
-	procLag, err := e.procC.Pending(ctx)
-	if err != nil {
-		return streamFigures{}, err
+	f := streamFigures{msgs: info.Msgs, deadLetters: info.DeadLetters, lastSeq: info.LastSeq}
+	if e.procC != nil { // nil in a process running neither the api nor the processor
+		if f.procLag, err = e.procC.Pending(ctx); err != nil {
+			return streamFigures{}, err
+		}
 	}
-	return streamFigures{msgs: info.Msgs, deadLetters: info.DeadLetters, lastSeq: info.LastSeq, procLag: procLag}, nil
+	return f, nil
 }
 
 // registerArchiveMetrics exports what Health finds in the archive.

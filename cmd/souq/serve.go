@@ -10,6 +10,7 @@ import (
 	"net"
 	"net/http"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -30,6 +31,7 @@ import (
 	"github.com/souq-commerce/souq/internal/payment"
 	"github.com/souq-commerce/souq/internal/pipeline"
 	"github.com/souq-commerce/souq/internal/postgres"
+	"github.com/souq-commerce/souq/internal/relay"
 	"github.com/souq-commerce/souq/internal/shopper"
 	"github.com/souq-commerce/souq/internal/souq"
 	"github.com/souq-commerce/souq/internal/storefront"
@@ -58,6 +60,15 @@ type serveConfig struct {
 	tlsKey          string
 	shutdownTimeout time.Duration
 
+	roles          roles
+	rolesFlag      string
+	hot            string
+	streamReplicas int
+	natsCreds      string
+	namespace      string
+	natsCA         string
+	natsCert       string
+	natsKey        string
 	writeKey       string
 	natsURL        string
 	natsListen     string
@@ -92,14 +103,22 @@ func parseServe(args []string, getenv func(string) string, stderr io.Writer) (se
 	fs.StringVar(&c.tlsKey, "tls-key", "", "TLS private key `file` (PEM)")
 	fs.DurationVar(&c.shutdownTimeout, "shutdown-timeout", 15*time.Second, "how long to let in-flight requests finish on shutdown")
 	fs.StringVar(&c.writeKey, "write-key", "", "write `key` event senders use as the HTTP Basic username on /v1/batch (empty disables the collector)")
+	fs.StringVar(&c.rolesFlag, "roles", "all", rolesUsage())
+	fs.StringVar(&c.hot, "hot", "", "hot store `URL` for the live aggregates: redis://host:6379/0 or rediss://… (TLS), shared by every replica (default: in this process, rebuilt from the stream at start)")
 	fs.StringVar(&c.natsURL, "nats-url", "", "NATS `URL` of an external JetStream cluster (default: embedded NATS in the data directory)")
+	fs.StringVar(&c.namespace, "namespace", "", "`name` isolating this shop on shared engines: its NATS subjects, streams, consumers and leases, and its Redis keys, carry it (letters, digits, '-' and '_'; default none)")
+	fs.IntVar(&c.streamReplicas, "stream-replicas", 1, "with --nats-url: copies of the streams the cluster keeps (1 or 3; 3 survives the loss of a server)")
+	fs.StringVar(&c.natsCreds, "nats-creds", "", "with --nats-url: NATS credentials `file` (user JWT and NKey seed)")
+	fs.StringVar(&c.natsCA, "nats-ca", "", "with --nats-url: PEM `file` of the CA that signs the NATS servers' certificates (requires TLS)")
+	fs.StringVar(&c.natsCert, "nats-cert", "", "with --nats-url: client certificate `file` (PEM) for servers that verify clients")
+	fs.StringVar(&c.natsKey, "nats-key", "", "with --nats-url: the client certificate's key `file` (PEM)")
 	fs.StringVar(&c.natsListen, "nats-listen", "", "embedded NATS: also accept NATS clients on `host:port` (default: no port)")
 	fs.StringVar(&c.streamSync, "stream-sync", "1s", "embedded NATS: \"always\" to sync every event to disk before acknowledging it, or a sync `interval`")
 	fs.DurationVar(&c.streamMaxAge, "stream-max-age", 7*24*time.Hour, "how long the stream keeps events")
 	fs.StringVar(&c.proxies, "trusted-proxies", "", "`CIDRs` of load balancers whose X-Forwarded-For and X-Forwarded-Proto are believed, comma-separated (default: none)")
 	fs.DurationVar(&c.outboxKeep, "outbox-retention", 7*24*time.Hour, "how long published outbox rows are kept for souq audit (0: forever)")
 	fs.Int64Var(&c.streamMaxBytes, "stream-max-bytes", 10<<30, "how many `bytes` of events the stream keeps (-1: no limit)")
-	fs.StringVar(&c.archive, "archive", "", "archive `location`: a directory or file:///path (default <data>/archive)")
+	fs.StringVar(&c.archive, "archive", "", "archive `location`: a directory, file:///path, or s3://bucket[/prefix]?region=me-central-1 (credentials from the AWS environment; default <data>/archive)")
 	fs.DurationVar(&c.archiveMaxAge, "archive-max-age", archive.DefaultMaxAge, "longest time an event waits before its archive file is written")
 	fs.IntVar(&c.archiveMaxRows, "archive-max-rows", archive.DefaultMaxRows, "most events in one archive batch")
 	fs.Float64Var(&c.shoppers, "shoppers", shopper.DefaultRate, "with --demo: simulated shopper sessions started per second at the evening peak (0: none)")
@@ -109,6 +128,12 @@ func parseServe(args []string, getenv func(string) string, stderr io.Writer) (se
 		return c, err
 	}
 	var problems []string
+	var err error
+	if c.roles, err = parseRoles(c.rolesFlag); err != nil {
+		problems = append(problems, err.Error())
+		c.roles = allRoles()
+	}
+	problems = append(problems, c.roleProblems()...)
 	if c.logFormat != "text" && c.logFormat != "json" {
 		problems = append(problems, fmt.Sprintf("--log-format must be text or json, not %q", c.logFormat))
 	}
@@ -161,6 +186,44 @@ func parseServe(args []string, getenv func(string) string, stderr io.Writer) (se
 		return c, fmt.Errorf("%w: %s", errUsage, strings.Join(problems, "; "))
 	}
 	return c, nil
+}
+
+var namespacePattern = regexp.MustCompile(`^[A-Za-z0-9_-]{1,32}$`)
+
+// collectorBurst is how many events a client may send at once: two
+// seconds' worth at --collector-rate.
+func collectorBurst(c serveConfig) int { return max(1, int(2*c.collectorRate)) }
+
+// roleProblems checks that the roles, the stream, the hot store and the
+// demo fit together.
+func (c serveConfig) roleProblems() []string {
+	var problems []string
+	shared := c.natsURL != "" || c.natsListen != ""
+	if !c.roles.all() && !shared {
+		problems = append(problems, fmt.Sprintf("--roles %s: the other roles run elsewhere and need the same stream: set --nats-url (or --nats-listen on the process whose embedded stream the others use)", c.roles))
+	}
+	if c.hot == "" && c.roles[roleAPI] != c.roles[roleProcessor] {
+		problems = append(problems, "the api and processor roles run in different processes: they need a shared hot store, --hot redis://…")
+	}
+	if c.hot != "" && !strings.HasPrefix(c.hot, "redis://") && !strings.HasPrefix(c.hot, "rediss://") {
+		problems = append(problems, fmt.Sprintf("--hot %q: unsupported scheme; use redis://host:6379/0 or rediss://… (TLS)", redactURL(c.hot)))
+	}
+	if c.demo && !c.roles[roleAPI] {
+		problems = append(problems, "--demo loads the demo shop: it needs the api role")
+	}
+	if c.streamReplicas != 1 && c.streamReplicas != 3 && c.streamReplicas != 5 {
+		problems = append(problems, fmt.Sprintf("--stream-replicas must be 1, 3 or 5, not %d", c.streamReplicas))
+	}
+	if c.natsURL == "" && (c.streamReplicas != 1 || c.natsCreds != "" || c.natsCA != "" || c.natsCert != "" || c.natsKey != "") {
+		problems = append(problems, "--stream-replicas, --nats-creds, --nats-ca, --nats-cert and --nats-key apply to an external NATS cluster: set --nats-url")
+	}
+	if (c.natsCert == "") != (c.natsKey == "") {
+		problems = append(problems, "--nats-cert and --nats-key go together")
+	}
+	if c.namespace != "" && !namespacePattern.MatchString(c.namespace) {
+		problems = append(problems, fmt.Sprintf("--namespace %q: letters, digits, '-' and '_' only", c.namespace))
+	}
+	return problems
 }
 
 // Card payment providers for --payment. A real provider comes with its own
@@ -222,42 +285,54 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	if err != nil {
 		return err
 	}
-	db, err := openDatabase(ctx, dbConfig{data: c.data, url: c.database, sqliteSync: c.sqliteSync, pg: c.pg.options()}, log)
-	if err != nil {
-		return err
-	}
-	defer func() {
-		if err := db.close(); err != nil {
-			log.Error("close database", "err", err)
+	rs := c.roles
+	log = log.With("roles", rs.String())
+	var db *openedDB
+	if rs.needs("database") {
+		if db, err = openDatabase(ctx, dbConfig{data: c.data, url: c.database, sqliteSync: c.sqliteSync, pg: c.pg.options()}, log); err != nil {
+			return err
 		}
-	}()
+		defer func() {
+			if err := db.close(); err != nil {
+				log.Error("close database", "err", err)
+			}
+		}()
+	}
 
 	now := serveClock(getenv, log) // time.Now unless a fault-injection test offsets it (clock.go)
-	cat := catalog.New(db, now, log)
-	carts := cart.New(db, cat, now, log)
-	orders := checkout.New(db, cat, carts, paymentProvider(c, log), now, log)
-	// Keys left in flight by a previous process that stopped mid-request
-	// are free again at once when this is the only process on the
-	// database (SQLite). Replicas sharing PostgreSQL cannot tell a dead
-	// replica's claim from a live one's this way: there a claim is taken
-	// over once it is checkout.KeyStaleAfter old.
-	if !db.shared {
-		if n, err := orders.ReleaseDeadClaims(ctx); err != nil {
-			return err
-		} else if n > 0 {
-			log.Info("released idempotency keys left in flight by the previous process", "count", n)
+	var (
+		cat        *catalog.Service
+		carts      *cart.Service
+		orders     *checkout.Service
+		adminToken string
+		generated  bool
+	)
+	if rs[roleAPI] {
+		cat = catalog.New(db, now, log)
+		carts = cart.New(db, cat, now, log)
+		orders = checkout.New(db, cat, carts, paymentProvider(c, log), now, log)
+		// Keys left in flight by a previous process that stopped mid-request
+		// are free again at once when this is the only process on the
+		// database (SQLite). Replicas sharing PostgreSQL cannot tell a dead
+		// replica's claim from a live one's this way: there a claim is taken
+		// over once it is checkout.KeyStaleAfter old.
+		if !db.shared {
+			if n, err := orders.ReleaseDeadClaims(ctx); err != nil {
+				return err
+			} else if n > 0 {
+				log.Info("released idempotency keys left in flight by the previous process", "count", n)
+			}
 		}
-	}
-
-	adminToken, generated := c.adminToken, false
-	if c.demo {
-		res, err := demo.Seed(ctx, cat, now(), log)
-		if err != nil {
-			return fmt.Errorf("load demo data: %w", err)
-		}
-		log.Info("demo data ready", "products_created", res.ProductsCreated)
-		if adminToken == "" {
-			adminToken, generated = souq.NewToken(), true
+		adminToken = c.adminToken
+		if c.demo {
+			res, err := demo.Seed(ctx, cat, now(), log)
+			if err != nil {
+				return fmt.Errorf("load demo data: %w", err)
+			}
+			log.Info("demo data ready", "products_created", res.ProductsCreated)
+			if adminToken == "" {
+				adminToken, generated = souq.NewToken(), true
+			}
 		}
 	}
 
@@ -265,51 +340,78 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	if c.demo && writeKey == "" {
 		writeKey, generatedKey = souq.NewToken()[:24], true
 	}
-	ev, err := openEvents(ctx, c, db, now, log)
+	var outbox relay.Outbox
+	if db != nil {
+		outbox = db
+	}
+	ev, err := openEvents(ctx, c, rs, outbox, now, log)
 	if err != nil {
 		return err
 	}
-	if db.shared && c.natsURL == "" {
+	if db != nil && db.shared && c.natsURL == "" {
 		log.Warn("PostgreSQL with the embedded stream: replicas of this database each publish to their own stream " +
 			"and each dashboard shows a part of the shop; give every replica the same --nats-url")
 	}
 	defer func() {
-		if err := ev.stream.Close(); err != nil {
-			log.Error("close stream", "err", err)
+		if err := ev.close(); err != nil {
+			log.Error("close the pipeline's connections", "err", err)
 		}
 	}()
 
 	var draining atomic.Bool
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	pipeline.RegisterMetrics(reg, ev.proc, ev.arch, ev.stream)
-	registerRelayMetrics(reg, ev.relay)
-	registerArchiveMetrics(reg, ev)
-	coll := collector.New(collector.Deps{Publisher: publisher{ev.stream}, DeadLetters: publisher{ev.stream},
-		WriteKeys: nonEmpty(writeKey), Now: now, Log: log, Registry: reg, RatePerSecond: c.collectorRate, Burst: int(2 * c.collectorRate)})
-	var extra []httpapi.Route
-	for _, rt := range coll.Routes() {
-		extra = append(extra, httpapi.Route{Pattern: rt.Pattern, Handler: rt.Handler})
+	pipeline.RegisterStreamMetrics(reg, ev.stream)
+	if ev.proc != nil {
+		pipeline.RegisterProcessorMetrics(reg, ev.proc)
 	}
-	dd := dashboard.Deps{Source: ev.agg, Health: ev, Products: productNames{cat}, Now: now, Log: log, Interval: dashboardInterval}
-	if !(c.demo && loopback(c.addr)) { // with --demo on localhost the dashboard is open
-		auth := dashboard.NewTokenAuth(adminToken)
-		dd.Authorize, dd.Login = auth.Authorize, auth
+	if ev.arch != nil {
+		pipeline.RegisterArchiverMetrics(reg, ev.arch)
 	}
-	dash := dashboard.New(dd)
-	defer dash.Close()
-	for _, rt := range dash.Routes() {
-		extra = append(extra, httpapi.Route{Pattern: rt.Pattern, Handler: rt.Handler})
+	if ev.relay != nil {
+		registerRelayMetrics(reg, ev.relay)
 	}
-	// The shop's web site serves / and /ar/, /en/; with --demo, analytics
-	// consent defaults to yes (see docs/storefront.md).
-	shop, err := storefront.New(storefront.Deps{Catalog: cat, Carts: carts, Checkout: orders,
-		WriteKey: writeKey, ConsentByDefault: c.demo, Log: log})
-	if err != nil {
-		return fmt.Errorf("storefront: %w", err)
+	if ev.coverage != nil {
+		registerArchiveMetrics(reg, ev)
 	}
-	for _, rt := range shop.Routes() {
-		extra = append(extra, httpapi.Route{Pattern: rt.Pattern, Handler: rt.Handler})
+	registerRoleMetrics(reg, rs, ev)
+	var (
+		extra      []httpapi.Route
+		onShutdown []func()
+	)
+	if rs[roleCollector] {
+		cd := collector.Deps{Publisher: publisher{ev.stream}, DeadLetters: publisher{ev.stream},
+			WriteKeys: nonEmpty(writeKey), Now: now, Log: log, Registry: reg, RatePerSecond: c.collectorRate, Burst: collectorBurst(c)}
+		if ev.limiter != nil { // with --hot, one limit over every collector replica
+			cd.Limiter = ev.limiter
+		}
+		coll := collector.New(cd)
+		for _, rt := range coll.Routes() {
+			extra = append(extra, httpapi.Route{Pattern: rt.Pattern, Handler: rt.Handler})
+		}
+	}
+	if rs[roleAPI] {
+		dd := dashboard.Deps{Source: ev.reader, Health: ev, Products: productNames{cat}, Now: now, Log: log, Interval: dashboardInterval}
+		if !(c.demo && loopback(c.addr)) { // with --demo on localhost the dashboard is open
+			auth := dashboard.NewTokenAuth(adminToken)
+			dd.Authorize, dd.Login = auth.Authorize, auth
+		}
+		dash := dashboard.New(dd)
+		defer dash.Close()
+		onShutdown = append(onShutdown, dash.Close) // Shutdown does not end open event streams itself
+		for _, rt := range dash.Routes() {
+			extra = append(extra, httpapi.Route{Pattern: rt.Pattern, Handler: rt.Handler})
+		}
+		// The shop's web site serves / and /ar/, /en/; with --demo, analytics
+		// consent defaults to yes (see docs/storefront.md).
+		shop, err := storefront.New(storefront.Deps{Catalog: cat, Carts: carts, Checkout: orders,
+			WriteKey: writeKey, ConsentByDefault: c.demo, Log: log})
+		if err != nil {
+			return fmt.Errorf("storefront: %w", err)
+		}
+		for _, rt := range shop.Routes() {
+			extra = append(extra, httpapi.Route{Pattern: rt.Pattern, Handler: rt.Handler})
+		}
 	}
 	proxies, _ := forwarded.Parse(c.proxies) // checked by parseServe
 	handler := httpapi.NewServer(httpapi.Deps{
@@ -319,7 +421,12 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 			if draining.Load() {
 				return errors.New("shutting down")
 			}
-			return db.Ready(ctx)
+			if db != nil {
+				if err := db.Ready(ctx); err != nil {
+					return err
+				}
+			}
+			return ev.ready(ctx)
 		},
 	})
 	srv := &http.Server{
@@ -331,7 +438,9 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		MaxHeaderBytes:    64 << 10,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
-	srv.RegisterOnShutdown(dash.Close) // Shutdown does not end open event streams itself
+	for _, f := range onShutdown {
+		srv.RegisterOnShutdown(f)
+	}
 	ln, err := net.Listen("tcp", c.addr)
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", c.addr, err)
@@ -341,7 +450,14 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		scheme = "https"
 	}
 	base := scheme + "://" + ln.Addr().String()
-	printWhereToLook(stdout, base, c, db.where, adminToken, generated)
+	if rs[roleAPI] {
+		printWhereToLook(stdout, base, c, db.where, adminToken, generated)
+	} else {
+		fmt.Fprintf(stdout, "Souq is running at %s\n", base)
+		fmt.Fprintf(stdout, "  roles:     %s\n", rs)
+		fmt.Fprintf(stdout, "  health:    %s/livez, %s/readyz\n", base, base)
+		fmt.Fprintf(stdout, "  metrics:   %s/metrics\n", base)
+	}
 	printEvents(stdout, base, c, ev, writeKey, generatedKey)
 
 	// Background work stops when work is cancelled, after the HTTP server
@@ -349,14 +465,24 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	work, stopWork := context.WithCancel(context.WithoutCancel(ctx))
 	var wg sync.WaitGroup
 	defer func() { stopWork(); wg.Wait() }()
-	pruneOutbox := func(ctx context.Context) (int, error) { return ev.relay.Prune(ctx, c.outboxKeep) }
-	wg.Go(func() { housekeeping(work, carts, orders, pruneOutbox, log) })
+	var chores []chore
+	if rs[roleAPI] {
+		chores = append(chores, chore{"expire carts", "expired idle carts", carts.Expire},
+			chore{"expire idempotency keys", "expired idempotency keys", orders.ExpireKeys})
+	}
+	if rs[roleRelay] {
+		chores = append(chores, chore{"prune the outbox", "deleted published outbox rows past their retention",
+			func(ctx context.Context) (int, error) { return ev.relay.Prune(ctx, c.outboxKeep) }})
+	}
+	if len(chores) > 0 {
+		wg.Go(func() { housekeeping(work, chores, log) })
+	}
 	ev.run(work, &wg, log)
 
 	// Simulated shoppers use the server like real ones; they stop first.
 	shoppers, stopShoppers := context.WithCancel(work)
 	defer stopShoppers()
-	if c.demo && c.shoppers > 0 {
+	if c.demo && c.shoppers > 0 && rs[roleCollector] {
 		sim, err := shopper.New(shopper.Config{BaseURL: base, WriteKey: writeKey, Rate: c.shoppers, CashOnly: c.payment != paymentTest, Log: log})
 		if err != nil {
 			return fmt.Errorf("shopper simulator: %w", err)
@@ -428,10 +554,22 @@ func printWhereToLook(w io.Writer, base string, c serveConfig, database, adminTo
 func printEvents(w io.Writer, base string, c serveConfig, ev *events, writeKey string, generated bool) {
 	stream := "embedded NATS JetStream in " + filepath.Join(c.data, "stream")
 	if c.natsURL != "" {
-		stream = "NATS " + c.natsURL
+		stream = fmt.Sprintf("NATS %s (%d replicas)", redactURL(c.natsURL), c.streamReplicas)
 	}
 	fmt.Fprintf(w, "  stream:    %s (sync %s)\n", stream, c.streamSync)
-	fmt.Fprintf(w, "  archive:   %s (Parquet)\n", ev.archPath)
+	if ev.bucket != nil {
+		fmt.Fprintf(w, "  archive:   %s (Parquet)\n", redactURL(ev.archURL))
+	}
+	if ev.hot != nil {
+		hot := "in this process (rebuilt from the stream at start)"
+		if ev.hotShared {
+			hot = "Redis " + redactURL(c.hot)
+		}
+		fmt.Fprintf(w, "  hot store: %s\n", hot)
+	}
+	if !c.roles[roleCollector] {
+		return
+	}
 	switch {
 	case generated:
 		fmt.Fprintf(w, "  events:    POST %s/v1/batch with HTTP Basic user %s  (generated write key; set SOUQ_WRITE_KEY to choose one)\n", base, writeKey)
@@ -465,28 +603,26 @@ func nonEmpty(s ...string) []string {
 	return out
 }
 
-// housekeeping removes idle carts, old idempotency keys and outbox rows
-// published longer than the retention ago, every hour until ctx ends. It
-// runs in its own goroutine for the life of the server.
-func housekeeping(ctx context.Context, carts *cart.Service, orders *checkout.Service,
-	pruneOutbox func(context.Context) (int, error), log *slog.Logger) {
+// chore is a housekeeping task: what it does, what it says it did, and
+// the call that does it and counts what it did.
+type chore struct {
+	what, did string
+	run       func(context.Context) (int, error)
+}
+
+// housekeeping runs the chores (removing idle carts, old idempotency keys,
+// outbox rows published longer than the retention ago) every hour until
+// ctx ends. It runs in its own goroutine for the life of the server.
+func housekeeping(ctx context.Context, chores []chore, log *slog.Logger) {
 	t := time.NewTicker(time.Hour)
 	defer t.Stop()
 	for {
-		if n, err := carts.Expire(ctx); err != nil && ctx.Err() == nil {
-			log.Warn("expire carts", "err", err)
-		} else if n > 0 {
-			log.Info("expired idle carts", "count", n)
-		}
-		if n, err := orders.ExpireKeys(ctx); err != nil && ctx.Err() == nil {
-			log.Warn("expire idempotency keys", "err", err)
-		} else if n > 0 {
-			log.Info("expired idempotency keys", "count", n)
-		}
-		if n, err := pruneOutbox(ctx); err != nil && ctx.Err() == nil {
-			log.Warn("prune the outbox", "err", err)
-		} else if n > 0 {
-			log.Info("deleted published outbox rows past their retention", "count", n)
+		for _, ch := range chores {
+			if n, err := ch.run(ctx); err != nil && ctx.Err() == nil {
+				log.Warn(ch.what, "err", err)
+			} else if n > 0 {
+				log.Info(ch.did, "count", n)
+			}
 		}
 		select {
 		case <-ctx.Done():

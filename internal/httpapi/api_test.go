@@ -5,6 +5,8 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"net/http"
+	"net/http/httptest"
 	"strings"
 	"sync"
 	"testing"
@@ -638,5 +640,25 @@ func TestInvalidUTF8IsRefused(t *testing.T) {
 	}
 	if got := f.orderCount(); got != 0 {
 		t.Errorf("orders: got %d, want 0", got)
+	}
+}
+
+// TestServerWithoutShop: a process running no shop role (no Catalog)
+// serves health and metrics, and answers the shop's paths with a 404
+// problem rather than failing on them.
+func TestServerWithoutShop(t *testing.T) {
+	h := NewServer(Deps{Ready: func(context.Context) error { return nil }})
+	for path, want := range map[string]int{
+		"/livez": http.StatusOK, "/readyz": http.StatusOK, "/metrics": http.StatusOK,
+		"/api/v1/products?market=AE": http.StatusNotFound, "/api": http.StatusNotFound,
+	} {
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, path, nil))
+		if rec.Code != want {
+			t.Errorf("GET %s: got %d, want %d", path, rec.Code, want)
+		}
+		if want == http.StatusNotFound && rec.Header().Get("Content-Type") != "application/problem+json" {
+			t.Errorf("GET %s: got Content-Type %q, want a problem", path, rec.Header().Get("Content-Type"))
+		}
 	}
 }

@@ -24,6 +24,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/souq-commerce/souq/internal/analytics"
+	"github.com/souq-commerce/souq/internal/catalog"
 	"github.com/souq-commerce/souq/internal/dashboard"
 	"github.com/souq-commerce/souq/internal/payment"
 )
@@ -87,7 +88,7 @@ func TestOpenAPIRoutes(t *testing.T) {
 			documented[strings.ToUpper(method)+" "+path] = true
 		}
 	}
-	s := &server{Deps: Deps{Registry: prometheus.NewRegistry()}}
+	s := &server{Deps: Deps{Registry: prometheus.NewRegistry(), Catalog: &catalog.Service{}}}
 	patterns := []string{}
 	for _, rt := range s.routes() {
 		patterns = append(patterns, rt.pattern)

@@ -12,11 +12,16 @@ type route struct {
 // The API's index page is at /api; the site's root belongs to the
 // storefront.
 func (s *server) routes() []route {
-	return []route{
-		{"GET /api", s.handleIndex()},
+	rs := []route{
 		{"GET /livez", handleLive()},
 		{"GET /readyz", s.handleReady()},
 		{"GET /metrics", s.handleMetrics()},
+	}
+	if s.Catalog == nil { // a process without the shop: health and metrics only
+		return rs
+	}
+	return append(rs, []route{
+		{"GET /api", s.handleIndex()},
 		{"GET /api/openapi.json", handleOpenAPI()},
 
 		{"GET /api/v1/markets", s.handleMarkets()},
@@ -45,5 +50,5 @@ func (s *server) routes() []route {
 		{"GET /api/v1/admin/sales", s.admin(s.handleAdminSaleList())},
 		{"POST /api/v1/admin/sales", s.admin(s.handleAdminSaleCreate())},
 		{"DELETE /api/v1/admin/sales/{id}", s.admin(s.handleAdminSaleDelete())},
-	}
+	}...)
 }

@@ -19,6 +19,9 @@ import (
 
 // Deps are what the API serves from.
 type Deps struct {
+	// Catalog, Carts and Checkout serve the shop's API; without a Catalog
+	// the server has health and metrics only (a process running other
+	// roles).
 	Catalog  *catalog.Service
 	Carts    *cart.Service
 	Checkout *checkout.Service

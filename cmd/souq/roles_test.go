@@ -1,0 +1,249 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"os"
+	"path"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+	"github.com/redis/go-redis/v9"
+
+	"github.com/souq-commerce/souq/internal/archive"
+	"github.com/souq-commerce/souq/internal/fileblob"
+	"github.com/souq-commerce/souq/internal/s3blob"
+	"github.com/souq-commerce/souq/internal/souq"
+)
+
+// TestServeRoles runs the shop as separate processes on the machine's NATS
+// server and Redis: the api with the relay, the collector, two processors
+// and two archivers (one archive: on the S3-compatible server when
+// SOUQ_TEST_S3_URL names one, else a directory). Orders and behaviour events
+// reach the one dashboard's figures exactly once, the archive holds each
+// event once, and every process answers /readyz and names its roles in
+// /metrics.
+func TestServeRoles(t *testing.T) {
+	natsURL, redisURL := os.Getenv("SOUQ_TEST_NATS_URL"), os.Getenv("SOUQ_TEST_REDIS_URL")
+	if natsURL == "" || redisURL == "" {
+		t.Skip("SOUQ_TEST_NATS_URL and SOUQ_TEST_REDIS_URL not set: skipping the test of separate roles on NATS and Redis")
+	}
+	ns := "roles_" + string(souq.NewID(""))[:10]
+	arch, bucket := testArchive(t, ns)
+	const writeKey, token = "roles-test-key", "roles-test-token"
+	common := []string{"--addr", "127.0.0.1:0", "--nats-url", natsURL, "--namespace", ns, "--hot", redisURL,
+		"--write-key", writeKey, "--admin-token", token, "--archive", arch, "--archive-max-age", "200ms"}
+	start := func(roles string, extra ...string) (string, *syncBuffer) {
+		t.Helper()
+		args := append(append([]string{"--roles", roles, "--data", t.TempDir()}, common...), extra...)
+		base, stdout, _ := startServe(t, args, nil)
+		return base, stdout
+	}
+	api, _ := start("api,relay", "--demo", "--shoppers", "0")
+	coll, _ := start("collector")
+	procs := []string{}
+	for range 2 {
+		base, _ := start("processor")
+		procs = append(procs, base)
+	}
+	var archivers []string
+	for range 2 {
+		base, _ := start("archiver")
+		archivers = append(archivers, base)
+	}
+	t.Cleanup(func() { cleanNamespace(t, natsURL, redisURL, ns) })
+
+	var list productList
+	getJSON(t, api+"/api/v1/products?market=AE&page_size=50", &list)
+	product := list.inStock(t)
+	const orders, views = 3, 120
+	for i := range orders {
+		body := fmt.Sprintf(`{"market":"AE","items":[{"product_id":%q,"quantity":1}],
+			"customer":{"name":"Mariam","email":"mariam%d@example.ae","phone":"+971501234567"},
+			"shipping_address":{"line1":"Villa 12","area":"Jumeirah","city":"Dubai","country":"AE"},
+			"payment":{"method":"cod"}}`, product, i)
+		resp, err := http.Post(api+"/api/v1/orders", "application/json", strings.NewReader(body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusCreated {
+			t.Fatalf("order %d: got %d", i, resp.StatusCode)
+		}
+	}
+	var events []string
+	for i := range views {
+		events = append(events, fmt.Sprintf(`{"type":"track","event":"Product Viewed","messageId":"roles-view-%d","anonymousId":"a%d","properties":{"product_id":%q},"context":{"market":"SA"}}`, i, i%9, product))
+	}
+	req, _ := http.NewRequest(http.MethodPost, coll+"/v1/batch", strings.NewReader(`{"batch":[`+strings.Join(events, ",")+`]}`))
+	req.SetBasicAuth(writeKey, "")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("collector: got %d", resp.StatusCode)
+	}
+
+	type snapshot struct {
+		Today struct {
+			Orders int64 `json:"orders"`
+			Views  int64 `json:"views"`
+		} `json:"today"`
+	}
+	var snap snapshot
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		getJSON(t, api+"/api/v1/analytics/snapshot", &snap) // open: --demo on loopback
+		if snap.Today.Orders >= orders && snap.Today.Views >= views {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the dashboard did not reach %d orders and %d views: %+v", orders, views, snap.Today)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if snap.Today.Orders != orders || snap.Today.Views != views {
+		t.Errorf("dashboard today: got %d orders, %d views; want %d and %d, each counted once", snap.Today.Orders, snap.Today.Views, orders, views)
+	}
+
+	var recs []archive.Record
+	deadline = time.Now().Add(30 * time.Second)
+	for len(recs) < orders+views {
+		if recs, err = archive.ReadAll(t.Context(), bucket, time.Time{}, time.Time{}); err != nil {
+			t.Fatal(err)
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("archive: got %d events, want %d", len(recs), orders+views)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	seen := map[string]int{}
+	for _, r := range recs {
+		seen[r.Event.MessageID]++
+	}
+	if len(recs) != orders+views || len(seen) != orders+views {
+		t.Errorf("archive: got %d events, %d distinct; want %d, each once", len(recs), len(seen), orders+views)
+	}
+
+	leaders := 0
+	for _, base := range append(append([]string{api, coll}, procs...), archivers...) {
+		body := getText(t, base+"/metrics")
+		if !regexp.MustCompile(`(?m)^souq_role\{role="\w+"\} 1$`).MatchString(body) {
+			t.Errorf("%s/metrics names no role:\n%s", base, body)
+		}
+		if regexp.MustCompile(`(?m)^souq_archiver_leader 1$`).MatchString(body) {
+			leaders++
+		}
+	}
+	if leaders != 1 {
+		t.Errorf("archiver replicas leading: got %d, want 1", leaders)
+	}
+	if code := getStatus(t, procs[0]+"/api/v1/products?market=AE"); code != http.StatusNotFound {
+		t.Errorf("the shop API on a processor replica: got %d, want 404", code)
+	}
+}
+
+// testArchive returns where a test's archive is, for --archive, and the
+// archive's bucket: a fresh prefix on SOUQ_TEST_S3_URL's bucket, emptied
+// at the end, or a temporary directory.
+func testArchive(t *testing.T, prefix string) (string, archive.Bucket) {
+	t.Helper()
+	raw := os.Getenv("SOUQ_TEST_S3_URL")
+	if raw == "" {
+		dir := t.TempDir()
+		b, err := fileblob.Open(dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return dir, b
+	}
+	u, err := url.Parse(raw)
+	if err != nil {
+		t.Fatalf("SOUQ_TEST_S3_URL: %v", err)
+	}
+	u.Path = path.Join("/", u.Path, prefix)
+	b, err := s3blob.Open(t.Context(), u.String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		ctx := context.Background()
+		keys, err := b.List(ctx, "")
+		for _, k := range keys {
+			err = errors.Join(err, b.Delete(ctx, k))
+		}
+		if err := errors.Join(err, b.Close()); err != nil {
+			t.Errorf("empty the test's archive: %v", err)
+		}
+	})
+	return u.String(), b
+}
+
+func getText(t *testing.T, url string) string {
+	t.Helper()
+	resp, err := http.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return string(b)
+}
+
+func getStatus(t *testing.T, url string) int {
+	t.Helper()
+	resp, err := http.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	return resp.StatusCode
+}
+
+// cleanNamespace deletes what a test's namespace left on the shared NATS
+// server and Redis.
+func cleanNamespace(t *testing.T, natsURL, redisURL, ns string) {
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	nc, err := nats.Connect(natsURL)
+	if err != nil {
+		t.Errorf("clean up: %v", err)
+		return
+	}
+	defer nc.Close()
+	js, err := jetstream.New(nc)
+	if err != nil {
+		t.Errorf("clean up: %v", err)
+		return
+	}
+	up := strings.ToUpper(ns)
+	for _, name := range []string{up + "_SOUQ_EVENTS", up + "_SOUQ_DEADLETTERS", "KV_" + up + "_SOUQ_LEASES"} {
+		if err := js.DeleteStream(ctx, name); err != nil && !errors.Is(err, jetstream.ErrStreamNotFound) {
+			t.Errorf("clean up stream %s: %v", name, err)
+		}
+	}
+	opts, err := redis.ParseURL(redisURL)
+	if err != nil {
+		t.Errorf("clean up: %v", err)
+		return
+	}
+	rdb := redis.NewClient(opts)
+	defer rdb.Close()
+	iter := rdb.Scan(ctx, 0, "*"+ns+"*", 1000).Iterator()
+	for iter.Next(ctx) {
+		rdb.Unlink(ctx, iter.Val())
+	}
+	if err := iter.Err(); err != nil {
+		t.Errorf("clean up Redis keys of %s: %v", ns, err)
+	}
+}
