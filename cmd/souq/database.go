@@ -86,15 +86,27 @@ func openDatabase(ctx context.Context, c dbConfig, log *slog.Logger) (*openedDB,
 	return &openedDB{database: db, where: fmt.Sprintf("%s (SQLite, synchronous=%s)", path, db.Synchronous()), close: db.Close}, nil
 }
 
-// redactURL returns a database URL without its password and query.
+// redactURL returns a URL, or comma-separated URLs (a NATS cluster's),
+// without passwords and queries, for printing. A plain path is returned as
+// it is.
 func redactURL(raw string) string {
-	u, err := url.Parse(raw)
-	if err != nil {
-		return "(unparsable URL)"
+	parts := strings.Split(raw, ",")
+	for i, p := range parts {
+		u, err := url.Parse(p)
+		if err != nil {
+			return "(unparsable URL)"
+		}
+		if u.User != nil {
+			name := u.User.Username()
+			u.User = nil
+			if name != "" {
+				u.User = url.User(name)
+			}
+		}
+		u.RawQuery = ""
+		parts[i] = u.String()
 	}
-	u.User = url.User(u.User.Username())
-	u.RawQuery = ""
-	return u.String()
+	return strings.Join(parts, ",")
 }
 
 // pgFlags are the PostgreSQL pool and time limits flags of serve.
