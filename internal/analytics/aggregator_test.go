@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/souq-commerce/souq/internal/analytics"
+	"github.com/souq-commerce/souq/internal/analytics/analyticstest"
 	"github.com/souq-commerce/souq/internal/souq"
 )
 
@@ -91,9 +92,9 @@ func TestApplyMetrics(t *testing.T) {
 			name: "orders in two markets and currencies",
 			events: []souq.Event{
 				order("o1", souq.EventOrderCompleted, 10*time.Second, souq.AE, "Dubai",
-					line{"prd_a", "COSRX", "skincare", 2, 8900}, line{"prd_b", "Anua", "toner", 1, 4550}),
+					line("prd_a", "COSRX", "skincare", 2, 8900), line("prd_b", "Anua", "toner", 1, 4550)),
 				order("o2", souq.EventOrderCompleted, 20*time.Second, souq.KW, "Kuwait City",
-					line{"prd_a", "COSRX", "skincare", 3, 12500}),
+					line("prd_a", "COSRX", "skincare", 3, 12500)),
 			},
 			res: m, dims: []analytics.Dimension{total, market, city, product},
 			want: []analytics.Cell{
@@ -110,8 +111,8 @@ func TestApplyMetrics(t *testing.T) {
 			// SAR 115.00 = 11500 × 1469/1500 = 11262.33 → 11262 fils.
 			name: "a cancellation counts in its own minute",
 			events: []souq.Event{
-				order("o3", souq.EventOrderCompleted, 30*time.Second, souq.SA, "Riyadh", line{"prd_c", "Laneige", "makeup", 1, 11500}),
-				order("c3", souq.EventOrderCancelled, 2*time.Minute+10*time.Second, souq.SA, "Riyadh", line{"prd_c", "Laneige", "makeup", 1, 11500}),
+				order("o3", souq.EventOrderCompleted, 30*time.Second, souq.SA, "Riyadh", line("prd_c", "Laneige", "makeup", 1, 11500)),
+				order("c3", souq.EventOrderCancelled, 2*time.Minute+10*time.Second, souq.SA, "Riyadh", line("prd_c", "Laneige", "makeup", 1, 11500)),
 			},
 			res: m, dims: []analytics.Dimension{total},
 			want: []analytics.Cell{
@@ -122,8 +123,8 @@ func TestApplyMetrics(t *testing.T) {
 		{
 			name: "an order and its cancellation share the hour",
 			events: []souq.Event{
-				order("o3", souq.EventOrderCompleted, 30*time.Second, souq.SA, "Riyadh", line{"prd_c", "Laneige", "makeup", 1, 11500}),
-				order("c3", souq.EventOrderCancelled, 2*time.Minute+10*time.Second, souq.SA, "Riyadh", line{"prd_c", "Laneige", "makeup", 1, 11500}),
+				order("o3", souq.EventOrderCompleted, 30*time.Second, souq.SA, "Riyadh", line("prd_c", "Laneige", "makeup", 1, 11500)),
+				order("c3", souq.EventOrderCancelled, 2*time.Minute+10*time.Second, souq.SA, "Riyadh", line("prd_c", "Laneige", "makeup", 1, 11500)),
 			},
 			res: h, dims: []analytics.Dimension{category},
 			want: []analytics.Cell{
@@ -135,7 +136,7 @@ func TestApplyMetrics(t *testing.T) {
 			name: "two lines of one product are one order of it",
 			events: []souq.Event{
 				order("o4", souq.EventOrderCompleted, 0, souq.AE, "Sharjah",
-					line{"prd_a", "COSRX", "skincare", 1, 8900}, line{"prd_a", "COSRX", "skincare", 2, 6200}, line{"prd_d", "COSRX", "serum", 1, 1000}),
+					line("prd_a", "COSRX", "skincare", 1, 8900), line("prd_a", "COSRX", "skincare", 2, 6200), line("prd_d", "COSRX", "serum", 1, 1000)),
 			},
 			res: m, dims: []analytics.Dimension{product, brand},
 			want: []analytics.Cell{
@@ -166,7 +167,7 @@ func TestApplyMetrics(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			a, _ := newAggregator(t, analytics.Config{})
 			applyAll(t, a, tt.events...)
-			checkDiff(t, "cells", cells(dump(t, a), tt.res, tt.dims...), tt.want)
+			checkDiff(t, "cells", cells(analyticstest.Dump(t, a), tt.res, tt.dims...), tt.want)
 		})
 	}
 }
@@ -215,7 +216,7 @@ func TestBucketBoundaries(t *testing.T) {
 			ev := view("v", 0, "prd_a", "COSRX", "skincare", "AE")
 			ev.Timestamp, ev.ReceivedAt = tt.ts, tt.received
 			applyAll(t, a, ev)
-			s := dump(t, a)
+			s := analyticstest.Dump(t, a)
 			got := append(cells(s, analytics.Minute, analytics.Total), cells(s, analytics.Hour, analytics.Total)...)
 			want := []analytics.Cell{
 				{Res: analytics.Minute, Start: tt.minute, Dim: analytics.Total, Member: "all", Counters: analytics.Counters{Views: 1}},
@@ -231,7 +232,7 @@ func TestRetention(t *testing.T) {
 	totals := func(res analytics.Resolution) map[time.Duration]int64 {
 		t.Helper()
 		out := map[time.Duration]int64{}
-		for _, c := range cells(dump(t, a), res, analytics.Total) {
+		for _, c := range cells(analyticstest.Dump(t, a), res, analytics.Total) {
 			out[c.Start.Sub(t0)] = c.Counters.Views
 		}
 		return out

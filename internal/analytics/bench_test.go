@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/souq-commerce/souq/internal/analytics"
+	"github.com/souq-commerce/souq/internal/analytics/analyticstest"
 	"github.com/souq-commerce/souq/internal/souq"
 )
 
@@ -15,7 +16,7 @@ func benchEvents(n int) []souq.Event {
 	m := newMix(11, 2000)
 	pool := make([]souq.Event, n)
 	for i := range pool {
-		pool[i] = m.event(i, 0)
+		pool[i] = m.Event(i, t0)
 	}
 	return pool
 }
@@ -38,7 +39,7 @@ func BenchmarkApply(b *testing.B) {
 		id = strconv.AppendInt(append(id[:0], "evt_"...), int64(i), 10)
 		ev.MessageID = string(id)
 		ev.Timestamp = t0.Add(time.Duration(i) * 500 * time.Microsecond)
-		ev.ReceivedAt = ev.Timestamp.Add(receiveDelay)
+		ev.ReceivedAt = ev.Timestamp.Add(analyticstest.ReceiveDelay)
 		if _, err := a.Apply(b.Context(), uint64(i+1), ev); err != nil {
 			b.Fatal(err)
 		}

@@ -1,40 +1,22 @@
 package analytics_test
 
 import (
-	"encoding/json"
 	"testing"
 	"time"
 
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/souq-commerce/souq/internal/analytics"
+	"github.com/souq-commerce/souq/internal/analytics/analyticstest"
 	"github.com/souq-commerce/souq/internal/souq"
 )
 
-// t0 is 10:00 UTC (14:00 in the Gulf) on a Saturday of a sale.
-var t0 = time.Date(2026, 3, 14, 10, 0, 0, 0, time.UTC)
-
-// receiveDelay is how long after its timestamp the test events reach Souq.
-const receiveDelay = 200 * time.Millisecond
-
-func mustJSON(v any) json.RawMessage {
-	if v == nil {
-		return nil
-	}
-	b, err := json.Marshal(v)
-	if err != nil {
-		panic(err)
-	}
-	return b
-}
+// t0 is the tests' origin of time, 10:00 UTC on a Saturday of a sale.
+var t0 = analyticstest.T0
 
 // track returns a browser track event at t0+at.
 func track(id, name string, at time.Duration, props, ctx map[string]any) souq.Event {
-	ts := t0.Add(at)
-	return souq.Event{
-		MessageID: id, Type: "track", Event: name, Timestamp: ts, ReceivedAt: ts.Add(receiveDelay),
-		AnonymousID: "anon_1", Properties: mustJSON(props), Context: mustJSON(ctx),
-	}
+	return analyticstest.Track(id, name, t0.Add(at), props, ctx)
 }
 
 // marketCtx is a browser context naming market m ("" names none).
@@ -68,37 +50,14 @@ func add(id string, at time.Duration, product string, quantity int, market strin
 }
 
 // line is one order line: quantity × price (minor units, VAT-inclusive).
-type line struct {
-	product, brand, category string
-	quantity                 int
-	price                    int64
+func line(product, brand, category string, quantity int, price int64) analyticstest.Line {
+	return analyticstest.Line{Product: product, Brand: brand, Category: category, Quantity: quantity, Price: price}
 }
 
 // order returns "Order Completed" (or, with name EventOrderCancelled, its
-// cancellation) for an order in market m shipped to city, built by the
-// same souq.NewOrderEvent the checkout uses.
-func order(id, name string, at time.Duration, m souq.MarketCode, city string, lines ...line) souq.Event {
-	market := souq.MustMarket(m)
-	o := souq.Order{ID: souq.ID("ord_" + id), Market: m, Currency: market.Currency,
-		ShippingAddress: souq.Address{City: city, Country: m}, Payment: souq.Payment{Method: souq.PayCashOnDelivery}}
-	for _, l := range lines {
-		total, vat := souq.LineTotal(l.price, l.quantity, market)
-		o.Lines = append(o.Lines, souq.OrderLine{ProductID: souq.ID(l.product), SKU: "SKU-" + l.product,
-			Name: souq.Localized{EN: "Product " + l.product}, Brand: l.brand, Category: l.category,
-			Quantity: l.quantity, UnitPrice: l.price, LineTotal: total, VAT: vat})
-		o.Total += total
-		o.VAT += vat
-	}
-	out, err := souq.NewOrderEvent(name, o, t0.Add(at))
-	if err != nil {
-		panic(err) // only json.Marshal can fail, and not on these types
-	}
-	var ev souq.Event
-	if err := json.Unmarshal(out.Payload, &ev); err != nil {
-		panic(err)
-	}
-	ev.MessageID = id
-	return ev
+// cancellation) at t0+at for an order in market m shipped to city.
+func order(id, name string, at time.Duration, m souq.MarketCode, city string, lines ...analyticstest.Line) souq.Event {
+	return analyticstest.Order(id, name, t0.Add(at), m, city, lines...)
 }
 
 func newAggregator(t *testing.T, cfg analytics.Config) (*analytics.Aggregator, *analytics.MemStore) {
@@ -119,15 +78,6 @@ func applyAll(t *testing.T, a *analytics.Aggregator, events ...souq.Event) {
 			t.Fatalf("Apply(%s %q): %v", ev.MessageID, ev.Event, err)
 		}
 	}
-}
-
-func dump(t *testing.T, a *analytics.Aggregator) analytics.State {
-	t.Helper()
-	s, err := a.Dump(t.Context())
-	if err != nil {
-		t.Fatalf("Dump: %v", err)
-	}
-	return s
 }
 
 // cells returns the cells of resolution res in the given dimensions.

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/souq-commerce/souq/internal/analytics"
+	"github.com/souq-commerce/souq/internal/analytics/analyticstest"
 	"github.com/souq-commerce/souq/internal/souq"
 )
 
@@ -19,7 +20,7 @@ func editProps(ev souq.Event, edit func(p map[string]any)) souq.Event {
 		panic(err)
 	}
 	edit(p)
-	ev.Properties = mustJSON(p)
+	ev.Properties = analyticstest.MustJSON(p)
 	return ev
 }
 
@@ -33,8 +34,8 @@ func TestApplyMalformed(t *testing.T) {
 	withProps := func(name string, props map[string]any) souq.Event {
 		return track("bad", name, time.Minute, props, marketCtx("AE"))
 	}
-	aeOrder := order("bad", souq.EventOrderCompleted, time.Minute, souq.AE, "Dubai", line{"prd_a", "COSRX", "skincare", 1, 8900})
-	kwOrder := order("bad", souq.EventOrderCancelled, time.Minute, souq.KW, "Hawalli", line{"prd_a", "COSRX", "skincare", 1, 12500})
+	aeOrder := order("bad", souq.EventOrderCompleted, time.Minute, souq.AE, "Dubai", line("prd_a", "COSRX", "skincare", 1, 8900))
+	kwOrder := order("bad", souq.EventOrderCancelled, time.Minute, souq.KW, "Hawalli", line("prd_a", "COSRX", "skincare", 1, 12500))
 	raw := func(ev souq.Event, props, ctx string) souq.Event {
 		if props != "" {
 			ev.Properties = json.RawMessage(props)
@@ -83,8 +84,8 @@ func TestApplyMalformed(t *testing.T) {
 
 	a, _ := newAggregator(t, analytics.Config{})
 	applyAll(t, a, view("ok1", 0, "prd_a", "COSRX", "skincare", "AE"),
-		order("ok2", souq.EventOrderCompleted, 0, souq.AE, "Dubai", line{"prd_a", "COSRX", "skincare", 1, 8900}))
-	before := dump(t, a)
+		order("ok2", souq.EventOrderCompleted, 0, souq.AE, "Dubai", line("prd_a", "COSRX", "skincare", 1, 8900)))
+	before := analyticstest.Dump(t, a)
 	for i, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			applied, err := a.Apply(t.Context(), uint64(100+i), tt.ev)
@@ -93,7 +94,7 @@ func TestApplyMalformed(t *testing.T) {
 			}
 		})
 	}
-	checkDiff(t, "aggregates after malformed events", dump(t, a), before)
+	checkDiff(t, "aggregates after malformed events", analyticstest.Dump(t, a), before)
 	if got := a.Stats(); got.Malformed != uint64(len(tests)) || got.Applied != 2 {
 		t.Errorf("stats: got %+v, want %d malformed and 2 applied", got, len(tests))
 	}

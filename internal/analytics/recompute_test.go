@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/souq-commerce/souq/internal/analytics"
+	"github.com/souq-commerce/souq/internal/analytics/analyticstest"
 	"github.com/souq-commerce/souq/internal/souq"
 )
 
@@ -15,7 +16,7 @@ func TestApplyTwiceInAnyOrder(t *testing.T) {
 	m := newMix(1, 50)
 	var records []analytics.Record
 	for i := range n {
-		records = append(records, analytics.Record{Seq: uint64(i + 1), Event: m.event(i, time.Duration(i)*10*time.Second)})
+		records = append(records, analytics.Record{Seq: uint64(i + 1), Event: m.Event(i, t0.Add(time.Duration(i)*10*time.Second))})
 	}
 
 	once, _ := newAggregator(t, analytics.Config{})
@@ -24,7 +25,7 @@ func TestApplyTwiceInAnyOrder(t *testing.T) {
 			t.Fatalf("Apply(%d): %v", r.Seq, err)
 		}
 	}
-	want := dump(t, once)
+	want := analyticstest.Dump(t, once)
 	if len(want.Cells) < 100 {
 		t.Fatalf("applied once: got %d cells, want a few hundred", len(want.Cells))
 	}
@@ -37,7 +38,7 @@ func TestApplyTwiceInAnyOrder(t *testing.T) {
 			t.Fatalf("Apply(%d): %v", r.Seq, err)
 		}
 	}
-	checkDiff(t, "applied twice, shuffled, against once in order", dump(t, twice), want)
+	checkDiff(t, "applied twice, shuffled, against once in order", analyticstest.Dump(t, twice), want)
 	if got := twice.Stats(); got.Applied != n || got.Duplicates != n {
 		t.Errorf("stats: got %+v, want %d applied and %d duplicates", got, n, n)
 	}
@@ -59,7 +60,7 @@ func stream(t *testing.T) (records []analytics.Record, deliveries []analytics.Re
 	const n = 6000
 	for i := range n {
 		at := time.Duration(i) * 5 * time.Hour / n
-		ev := m.event(i, at)
+		ev := m.Event(i, t0.Add(at))
 		switch r := rng.IntN(200); {
 		case r < 2: // from a phone that was offline for four hours
 			ev.Timestamp = ev.Timestamp.Add(-4 * time.Hour)
@@ -109,7 +110,7 @@ func TestRecomputeEqualsLive(t *testing.T) {
 	if st.HourOnly == 0 || st.TooOld == 0 || st.Duplicates == 0 || st.Malformed == 0 || uint64(malformed) != st.Malformed {
 		t.Fatalf("live stats %+v (%d errors): the stream does not exercise late, old, duplicate and malformed events", st, malformed)
 	}
-	liveState := dump(t, live)
+	liveState := analyticstest.Dump(t, live)
 	if len(liveState.Cells) < 1000 {
 		t.Fatalf("live: got %d cells, want thousands", len(liveState.Cells))
 	}
@@ -121,7 +122,7 @@ func TestRecomputeEqualsLive(t *testing.T) {
 	if err != nil {
 		t.Fatalf("Recompute: %v", err)
 	}
-	checkDiff(t, "recomputed against live", dump(t, re), liveState)
+	checkDiff(t, "recomputed against live", analyticstest.Dump(t, re), liveState)
 }
 
 // TestRecomputeSeesADifference shows the comparison is not vacuous: a live
@@ -130,7 +131,7 @@ func TestRecomputeSeesADifference(t *testing.T) {
 	records, _ := stream(t)
 	missed := -1
 	for i, r := range records {
-		if r.Event.Event == analytics.EventProductViewed && r.Event.ReceivedAt.Sub(r.Event.Timestamp) == receiveDelay {
+		if r.Event.Event == analytics.EventProductViewed && r.Event.ReceivedAt.Sub(r.Event.Timestamp) == analyticstest.ReceiveDelay {
 			missed = i
 		}
 	}
@@ -144,7 +145,7 @@ func TestRecomputeSeesADifference(t *testing.T) {
 	if err != nil {
 		t.Fatalf("Recompute: %v", err)
 	}
-	if cmp.Equal(dump(t, re), dump(t, live)) {
+	if cmp.Equal(analyticstest.Dump(t, re), analyticstest.Dump(t, live)) {
 		t.Errorf("Recompute with view %s that the live aggregator missed: got equal states, want a difference", records[missed].Event.MessageID)
 	}
 }

@@ -14,6 +14,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/souq-commerce/souq/internal/analytics"
+	"github.com/souq-commerce/souq/internal/analytics/analyticstest"
 	"github.com/souq-commerce/souq/internal/souq"
 )
 
@@ -32,18 +33,18 @@ func TestSnapshot(t *testing.T) {
 	type C = analytics.Counters
 	type A = analytics.Amounts
 	now := t0.Add(30*time.Minute + 30*time.Second)
-	o1 := []line{{"prd_a", "COSRX", "skincare", 2, 8900}, {"prd_b", "Anua", "toner", 1, 4550}} // AED 223.50
+	o1 := []analyticstest.Line{line("prd_a", "COSRX", "skincare", 2, 8900), line("prd_b", "Anua", "toner", 1, 4550)} // AED 223.50
 	a, _ := newAggregator(t, analytics.Config{})
 	applyAll(t, a,
 		view("y1", -14*time.Hour-10*time.Minute, "prd_a", "COSRX", "skincare", "AE"), // 19:50 UTC: yesterday in the Gulf
-		order("y2", souq.EventOrderCompleted, -13*time.Hour-50*time.Minute, souq.AE, "Dubai", line{"prd_a", "COSRX", "skincare", 1, 8900}),
+		order("y2", souq.EventOrderCompleted, -13*time.Hour-50*time.Minute, souq.AE, "Dubai", line("prd_a", "COSRX", "skincare", 1, 8900)),
 		view("m0", -29*time.Minute-time.Second, "prd_a", "COSRX", "skincare", "AE"), // 09:30:59: today, not the last hour
 		view("m1", -29*time.Minute, "prd_a", "COSRX", "skincare", "AE"),             // 09:31: the first minute of the last hour
 		add("a1", 10*time.Minute, "prd_a", 2, "AE"),
 		add("a2", 11*time.Minute, "prd_b", 1, "SA"),
 		track("c1", analytics.EventCheckoutStarted, 12*time.Minute, nil, marketCtx("AE")),
 		order("o1", souq.EventOrderCompleted, 13*time.Minute, souq.AE, "Dubai", o1...),
-		order("o2", souq.EventOrderCompleted, 20*time.Minute, souq.KW, "Kuwait City", line{"prd_a", "COSRX", "skincare", 3, 12500}),
+		order("o2", souq.EventOrderCompleted, 20*time.Minute, souq.KW, "Kuwait City", line("prd_a", "COSRX", "skincare", 3, 12500)),
 		order("x1", souq.EventOrderCancelled, 25*time.Minute, souq.AE, "Dubai", o1...),
 		view("u1", 26*time.Minute, "prd_c", "", "", ""),
 		view("v1", 30*time.Minute, "prd_a", "COSRX", "skincare", "AE"),
@@ -63,7 +64,7 @@ func TestSnapshot(t *testing.T) {
 	today.RevenueAED += 8900
 	checkDiff(t, "today", s.Today, analytics.Row{Name: "all", Counters: today, NetRevenueAED: 8900 + 44759})
 	checkDiff(t, "today from", s.TodayFrom, time.Date(2026, 3, 13, 20, 0, 0, 0, time.UTC))
-	if !s.Watermark.Equal(t0.Add(30*time.Minute + 2*time.Second + receiveDelay)) {
+	if !s.Watermark.Equal(t0.Add(30*time.Minute + 2*time.Second + analyticstest.ReceiveDelay)) {
 		t.Errorf("watermark: got %v, want the last event's receipt", s.Watermark)
 	}
 
@@ -130,7 +131,7 @@ func TestTrending(t *testing.T) {
 		}
 	}
 	views("a", "prd_a", 10*time.Minute, 12) // 10:10: the last hour only
-	events = append(events, order("b", souq.EventOrderCompleted, 50*time.Minute, souq.AE, "Dubai", line{"prd_b", "B", "c", 1, 4550}))
+	events = append(events, order("b", souq.EventOrderCompleted, 50*time.Minute, souq.AE, "Dubai", line("prd_b", "B", "c", 1, 4550)))
 	views("c", "prd_c", 46*time.Minute, 1)
 	events = append(events, add("c1", 57*time.Minute, "prd_c", 1, "AE"), add("c2", 57*time.Minute, "prd_c", 1, "AE"))
 	views("d", "prd_d", 58*time.Minute, 5)
@@ -177,7 +178,7 @@ func TestSeries(t *testing.T) {
 		view("3", 3*time.Minute, "prd_a", "B", "c", "AE"),
 		view("4", 3*time.Minute, "prd_b", "B", "c", "AE"),
 		view("5", 7*time.Minute, "prd_a", "B", "c", "AE"),
-		order("6", souq.EventOrderCompleted, 65*time.Minute, souq.AE, "Dubai", line{"prd_a", "B", "c", 1, 8900}),
+		order("6", souq.EventOrderCompleted, 65*time.Minute, souq.AE, "Dubai", line("prd_a", "B", "c", 1, 8900)),
 	)
 	values := func(points []analytics.Point) []int64 {
 		var out []int64
@@ -261,7 +262,7 @@ func TestSnapshotCache(t *testing.T) {
 
 func TestSnapshotJSON(t *testing.T) {
 	a, _ := newAggregator(t, analytics.Config{})
-	applyAll(t, a, order("o", souq.EventOrderCompleted, 0, souq.KW, "Salmiya", line{"prd_a", "B", "c", 1, 12500}))
+	applyAll(t, a, order("o", souq.EventOrderCompleted, 0, souq.KW, "Salmiya", line("prd_a", "B", "c", 1, 12500)))
 	b, err := json.Marshal(snapshot(t, a, t0))
 	if err != nil {
 		t.Fatalf("Marshal: %v", err)
@@ -290,7 +291,7 @@ func TestConcurrentApplyAndRead(t *testing.T) {
 	events := make([]souq.Event, n)
 	views := int64(0)
 	for i := range events {
-		events[i] = m.event(i, time.Duration(i)*time.Second/4)
+		events[i] = m.Event(i, t0.Add(time.Duration(i)*time.Second/4))
 		if events[i].Event == analytics.EventProductViewed {
 			views++
 		}
@@ -364,7 +365,7 @@ func TestSnapshotCacheEqualsFresh(t *testing.T) {
 						case r < 10:
 							late = time.Duration(rng.IntN(5)) * time.Hour
 						}
-						ev = m.event(len(applied), clock.Sub(t0)-late)
+						ev = m.Event(len(applied), clock.Add(-late))
 						ev.ReceivedAt = clock
 						if step == 500 {
 							ev.ReceivedAt = clock.Add(40 * time.Minute) // the watermark jumps: minutes in the windows are pruned

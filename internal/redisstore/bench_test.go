@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/souq-commerce/souq/internal/analytics"
+	"github.com/souq-commerce/souq/internal/analytics/analyticstest"
 	"github.com/souq-commerce/souq/internal/souq"
 )
 
@@ -14,10 +15,10 @@ import (
 // 40 brands and 15 categories in the six markets; callers give each use a
 // fresh id and time.
 func benchPool(n int) []souq.Event {
-	m := newMix(11, 2000, 40, 15)
+	m := newMix(11)
 	pool := make([]souq.Event, n)
 	for i := range pool {
-		pool[i] = m.event(i, t0)
+		pool[i] = m.Event(i, t0)
 	}
 	return pool
 }
@@ -33,7 +34,7 @@ func feed(tb testing.TB, a *analytics.Aggregator, event func(i int) souq.Event, 
 		ev := event(i)
 		ev.MessageID = "evt_" + strconv.Itoa(i)
 		ev.Timestamp = t0.Add(time.Duration(i) * step)
-		ev.ReceivedAt = ev.Timestamp.Add(receiveDelay)
+		ev.ReceivedAt = ev.Timestamp.Add(analyticstest.ReceiveDelay)
 		recs = append(recs, analytics.Record{Seq: uint64(i + 1), Event: ev})
 		if len(recs) == batch || i == first+n-1 {
 			if _, err := a.ApplyMany(tb.Context(), recs); err != nil {
@@ -158,7 +159,7 @@ func BenchmarkMemory(b *testing.B) {
 	}
 	var ms []measure
 	for _, rate := range []int{1000, 10_000} {
-		m := newMix(11, 2000, 40, 15)
+		m := newMix(11)
 		s := openTest(b, Options{})
 		a, err := analytics.New(b.Context(), s, analytics.Config{})
 		if err != nil {
@@ -167,7 +168,7 @@ func BenchmarkMemory(b *testing.B) {
 		before := usedMemory(b, s)
 		n := 60 * rate
 		start := time.Now()
-		feed(b, a, func(int) souq.Event { return m.event(0, t0) }, 0, n, rate, 500)
+		feed(b, a, func(int) souq.Event { return m.Event(0, t0) }, 0, n, rate, 500)
 		elapsed := time.Since(start)
 		used := usedMemory(b, s) - before
 		mh, mi, hh, rest := keyBytes(b, s)

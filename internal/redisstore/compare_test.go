@@ -1,6 +1,7 @@
 package redisstore
 
 import (
+	"fmt"
 	"sync"
 	"testing"
 	"time"
@@ -8,8 +9,23 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/souq-commerce/souq/internal/analytics"
+	"github.com/souq-commerce/souq/internal/analytics/analyticstest"
 	"github.com/souq-commerce/souq/internal/souq"
 )
+
+// t0 is the tests' origin of time, 10:00 UTC on a Saturday of a sale.
+var t0 = analyticstest.T0
+
+// newMix returns the realistic mix of shop events over 2,000 products,
+// 40 brands and 15 categories in the six markets; half its browser events
+// name a city.
+func newMix(seed uint64) *analyticstest.Mix {
+	categories := make([]string, 15)
+	for i := range categories {
+		categories[i] = fmt.Sprintf("category %02d", i)
+	}
+	return analyticstest.NewMix(seed, analyticstest.MixConfig{Products: 2000, Brands: 40, Categories: categories, Cities: true})
+}
 
 // storyEvents returns n realistic events spread over span of event time,
 // as the stream would deliver them: with redeliveries of earlier events
@@ -17,7 +33,7 @@ import (
 // once the watermark is 3 hours on), a few over a week old (too old to
 // count), and a clock running ahead.
 func storyEvents(n int, span time.Duration) []analytics.Record {
-	m := newMix(7, 2000, 40, 15)
+	m := newMix(7)
 	step := span / time.Duration(n)
 	var recs []analytics.Record
 	for i := range n {
@@ -27,16 +43,16 @@ func storyEvents(n int, span time.Duration) []analytics.Record {
 		case i%40 == 39:
 			ev = recs[i-25].Event // a redelivery: same id, same timestamps
 		case i%97 == 96:
-			ev = m.event(i, now.Add(-3*time.Hour-30*time.Minute))
+			ev = m.Event(i, now.Add(-3*time.Hour-30*time.Minute))
 			ev.ReceivedAt = now
 		case i%499 == 498:
-			ev = m.event(i, now.Add(-8*24*time.Hour))
+			ev = m.Event(i, now.Add(-8*24*time.Hour))
 			ev.ReceivedAt = now
 		case i%333 == 332:
-			ev = m.event(i, now.Add(time.Hour)) // a client clock an hour ahead
+			ev = m.Event(i, now.Add(time.Hour)) // a client clock an hour ahead
 			ev.ReceivedAt = now
 		default:
-			ev = m.event(i, now)
+			ev = m.Event(i, now)
 		}
 		recs = append(recs, analytics.Record{Seq: uint64(i + 1), Event: ev})
 	}
@@ -50,24 +66,6 @@ func newAggregator(t *testing.T, store analytics.HotStore) *analytics.Aggregator
 		t.Fatalf("New: %v", err)
 	}
 	return a
-}
-
-func dump(t *testing.T, a *analytics.Aggregator) analytics.State {
-	t.Helper()
-	s, err := a.Dump(t.Context())
-	if err != nil {
-		t.Fatalf("Dump: %v", err)
-	}
-	return s
-}
-
-func storeProgress(t *testing.T, s analytics.HotStore) analytics.Progress {
-	t.Helper()
-	p, err := s.Progress(t.Context())
-	if err != nil {
-		t.Fatalf("Progress: %v", err)
-	}
-	return p
 }
 
 // TestSameAsMemStore feeds the same events to an Aggregator on a MemStore
@@ -100,14 +98,14 @@ func TestSameAsMemStore(t *testing.T) {
 	if diff := cmp.Diff(st, red.Stats()); diff != "" {
 		t.Errorf("Stats (-MemStore +Redis):\n%s", diff)
 	}
-	if diff := cmp.Diff(storeProgress(t, memStore), storeProgress(t, s)); diff != "" {
+	if diff := cmp.Diff(analyticstest.Progress(t, memStore), analyticstest.Progress(t, s)); diff != "" {
 		t.Errorf("Progress (-MemStore +Redis):\n%s", diff)
 	}
-	want := dump(t, mem)
+	want := analyticstest.Dump(t, mem)
 	if len(want.Cells) < 1000 {
 		t.Errorf("MemStore Dump has only %d cells", len(want.Cells))
 	}
-	if diff := cmp.Diff(want, dump(t, red)); diff != "" {
+	if diff := cmp.Diff(want, analyticstest.Dump(t, red)); diff != "" {
 		t.Errorf("Dump (-MemStore +Redis):\n%s", diff)
 	}
 }
@@ -160,7 +158,7 @@ func TestReplicas(t *testing.T) {
 	if a.Applied == 0 || b.Applied == 0 {
 		t.Logf("one replica applied everything (%d, %d): the race was not exercised", a.Applied, b.Applied)
 	}
-	p := storeProgress(t, stores[1])
+	p := analyticstest.Progress(t, stores[1])
 	if p.Applied != uint64(len(events)) || p.Duplicates != uint64(len(events)) {
 		t.Errorf("progress: got applied %d, duplicates %d; want %d, %d", p.Applied, p.Duplicates, len(events), len(events))
 	}
@@ -172,7 +170,7 @@ func TestReplicas(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if diff := cmp.Diff(dump(t, mem), got); diff != "" {
+	if diff := cmp.Diff(analyticstest.Dump(t, mem), got); diff != "" {
 		t.Errorf("Dump (-one MemStore +two replicas on Redis):\n%s", diff)
 	}
 }

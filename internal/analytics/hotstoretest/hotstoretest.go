@@ -17,6 +17,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/souq-commerce/souq/internal/analytics"
+	"github.com/souq-commerce/souq/internal/analytics/analyticstest"
 )
 
 // Run runs the suite. open must return a new, empty store for each subtest
@@ -91,15 +92,6 @@ func read(t *testing.T, s analytics.HotStore, r analytics.Range) []cell {
 	return got
 }
 
-func progress(t *testing.T, s analytics.HotStore) analytics.Progress {
-	t.Helper()
-	p, err := s.Progress(t.Context())
-	if err != nil {
-		t.Fatalf("Progress: %v", err)
-	}
-	return p
-}
-
 func checkCells(t *testing.T, what string, got, want []cell) {
 	t.Helper()
 	if diff := cmp.Diff(want, got); diff != "" {
@@ -144,7 +136,7 @@ func testDuplicate(t *testing.T, s analytics.HotStore) {
 		[]cell{{t0, "all", views(1)}})
 	checkCells(t, "hour after a duplicate", read(t, s, analytics.Range{Res: analytics.Hour, Dim: analytics.Total}),
 		[]cell{{t0, "all", views(1)}})
-	p := progress(t, s)
+	p := analyticstest.Progress(t, s)
 	if p.Applied != 1 || p.Duplicates != 1 || p.MaxSeq != 1 {
 		t.Errorf("progress: got applied %d, duplicates %d, max seq %d; want 1, 1, 1", p.Applied, p.Duplicates, p.MaxSeq)
 	}
@@ -182,12 +174,12 @@ func testRangeBounds(t *testing.T, s analytics.HotStore) {
 }
 
 func testProgress(t *testing.T, s analytics.HotStore) {
-	if p := progress(t, s); p != (analytics.Progress{}) {
+	if p := analyticstest.Progress(t, s); p != (analytics.Progress{}) {
 		t.Errorf("empty store: got %+v, want zero", p)
 	}
 	commit(t, s, batch("e1", 7, 2*time.Minute, "prd_a"), true)
 	commit(t, s, batch("e2", 3, time.Minute, "prd_a"), true) // older, lower sequence: a redelivery
-	p := progress(t, s)
+	p := analyticstest.Progress(t, s)
 	want := analytics.Progress{Watermark: t0.Add(2 * time.Minute), MaxSeq: 7, Applied: 2, IDs: 2}
 	if diff := cmp.Diff(want, p); diff != "" {
 		t.Errorf("progress (-want +got):\n%s", diff)
@@ -203,7 +195,7 @@ func testPrune(t *testing.T, s analytics.HotStore) {
 		[]cell{{t0.Add(2 * time.Hour), "all", views(1)}})
 	checkCells(t, "hours after prune", read(t, s, analytics.Range{Res: analytics.Hour, Dim: analytics.Total}),
 		[]cell{{t0.Add(2 * time.Hour), "all", views(1)}})
-	if p := progress(t, s); p.IDs != 1 || p.Applied != 2 {
+	if p := analyticstest.Progress(t, s); p.IDs != 1 || p.Applied != 2 {
 		t.Errorf("after prune: got %d ids, %d applied; want 1, 2", p.IDs, p.Applied)
 	}
 	b = batch("older", 3, 30*time.Second, "prd_a")
@@ -285,7 +277,7 @@ func testCommitMany(t *testing.T, s analytics.HotStore) {
 		[]cell{{t0, "all", views(1)}, {t0.Add(time.Minute), "all", views(2)}})
 	checkCells(t, "hours", read(t, s, analytics.Range{Res: analytics.Hour, Dim: analytics.Total}),
 		[]cell{{t0, "all", views(4)}})
-	p := progress(t, s)
+	p := analyticstest.Progress(t, s)
 	want := analytics.Progress{Watermark: t0.Add(2 * time.Minute), MaxSeq: 5, Applied: 4, Duplicates: 2, IDs: 4}
 	if diff := cmp.Diff(want, p); diff != "" {
 		t.Errorf("progress (-want +got):\n%s", diff)
@@ -334,7 +326,7 @@ func testConcurrentWriters(t *testing.T, s analytics.HotStore) {
 	if sum != n {
 		t.Errorf("views by product in minute buckets: got %d, want %d", sum, n)
 	}
-	if p := progress(t, s); p.Applied != n || p.Duplicates != (writers-1)*n || p.MaxSeq != n {
+	if p := analyticstest.Progress(t, s); p.Applied != n || p.Duplicates != (writers-1)*n || p.MaxSeq != n {
 		t.Errorf("progress: got applied %d, duplicates %d, max seq %d; want %d, %d, %d",
 			p.Applied, p.Duplicates, p.MaxSeq, n, (writers-1)*n, n)
 	}
