@@ -418,6 +418,23 @@ func registerRoleMetrics(reg prometheus.Registerer, rs roles, e *events) {
 	}
 }
 
+// registerRedisMetrics exports the requests this process has sent to
+// Redis, by what they were for: with souq_pipeline_processor_batches_total,
+// the round trips per batch the processor commits.
+func registerRedisMetrics(reg prometheus.Registerer, st *redisstore.Store) {
+	counter := func(op string, v func(redisstore.RoundTrips) uint64) prometheus.Collector {
+		return prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "souq_redis_round_trips_total",
+			Help:        "Requests sent to Redis, a pipeline counting once, by what they were for: commit (the processor's batches), read (the dashboard, readiness) or limit (the collectors' rate limit).",
+			ConstLabels: prometheus.Labels{"op": op}},
+			func() float64 { return float64(v(st.RoundTrips())) })
+	}
+	reg.MustRegister(
+		counter("commit", func(r redisstore.RoundTrips) uint64 { return r.Commit }),
+		counter("read", func(r redisstore.RoundTrips) uint64 { return r.Read }),
+		counter("limit", func(r redisstore.RoundTrips) uint64 { return r.Limit }),
+	)
+}
+
 // registerRelayMetrics exports the outbox relay's counters.
 func registerRelayMetrics(reg prometheus.Registerer, r *relay.Relay) {
 	counter := func(name, help string, v func(relay.Stats) uint64) prometheus.Collector {

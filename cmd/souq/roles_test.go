@@ -10,6 +10,7 @@ import (
 	"os"
 	"path"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -148,6 +149,17 @@ func TestServeRoles(t *testing.T) {
 	if leaders != 1 {
 		t.Errorf("archiver replicas leading: got %d, want 1", leaders)
 	}
+	// Each batch a processor applies is one round trip to Redis (two more
+	// when the server lost the commit script), whatever its size.
+	var batches, commits float64
+	for _, base := range procs {
+		body := getText(t, base+"/metrics")
+		batches += metricIn(t, body, "souq_pipeline_processor_batches_total")
+		commits += metricIn(t, body, `souq_redis_round_trips_total{op="commit"}`)
+	}
+	if batches < 1 || commits < batches || commits > batches+4 {
+		t.Errorf("processors: %v commit round trips to Redis for %v batches, want one per batch (and the script loaded once per replica)", commits, batches)
+	}
 	if code := getStatus(t, procs[0]+"/api/v1/products?market=AE"); code != http.StatusNotFound {
 		t.Errorf("the shop API on a processor replica: got %d, want 404", code)
 	}
@@ -187,6 +199,23 @@ func testArchive(t *testing.T, prefix string) (string, archive.Bucket) {
 		}
 	})
 	return u.String(), b
+}
+
+// metricIn returns the value of the sample named name (with its labels,
+// as exposed) in a /metrics body, failing t when there is none.
+func metricIn(t *testing.T, body, name string) float64 {
+	t.Helper()
+	for line := range strings.SplitSeq(body, "\n") {
+		if v, ok := strings.CutPrefix(line, name+" "); ok {
+			f, err := strconv.ParseFloat(v, 64)
+			if err != nil {
+				t.Fatalf("metric %s: %v", name, err)
+			}
+			return f
+		}
+	}
+	t.Fatalf("no metric %s in:\n%s", name, body)
+	return 0
 }
 
 func getText(t *testing.T, url string) string {

@@ -375,6 +375,9 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		registerArchiveMetrics(reg, ev)
 	}
 	registerRoleMetrics(reg, rs, ev)
+	if ev.redis != nil {
+		registerRedisMetrics(reg, ev.redis)
+	}
 	var (
 		extra      []httpapi.Route
 		onShutdown []func()

@@ -55,6 +55,8 @@ func RegisterProcessorMetrics(reg prometheus.Registerer, proc *Processor) {
 			Help: "Events applied to the aggregates."}, func() float64 { return float64(proc.Stats().Applied) }),
 		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "souq_pipeline_events_skipped_total",
 			Help: "Events that left the aggregates unchanged: delivered again, or of a kind they do not count."}, func() float64 { return float64(proc.Stats().Duplicates) }),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "souq_pipeline_processor_batches_total",
+			Help: "Fetches of events the processor applied, each in one call to the hot store."}, func() float64 { return float64(proc.Stats().Batches) }),
 	)
 }
 

@@ -202,6 +202,13 @@ func TestEndToEnd(t *testing.T) {
 	if got := proc.Stats(); got.Applied+got.Duplicates != n+m || got.DeadLettered != 0 {
 		t.Errorf("processor stats: got %+v, want %d events seen, none dead-lettered", got, n+m)
 	}
+	// Events are applied a fetch at a time: at least one fetch per
+	// ProcessorBatch events, at most one per event.
+	if got := proc.Stats().Batches; got < (n+m+ProcessorBatch-1)/ProcessorBatch || got > n+m {
+		t.Errorf("processor batches: got %d for %d events, want %d to %d", got, n+m, (n+m+ProcessorBatch-1)/ProcessorBatch, n+m)
+	} else if m := metric(t, reg, "souq_pipeline_processor_batches_total", ""); m != float64(got) {
+		t.Errorf("souq_pipeline_processor_batches_total: got %v, want %d", m, got)
+	}
 
 	var recs []analytics.Record
 	for _, rec := range records {

@@ -32,7 +32,7 @@ type Processor struct {
 	log      *slog.Logger
 
 	applied, duplicates, deadLettered atomic.Uint64
-	lastSeq                           atomic.Uint64
+	batches, lastSeq                  atomic.Uint64
 
 	// latency, when set, observes for each applied event the time from
 	// its receipt by Souq to its being visible in the aggregates.
@@ -50,12 +50,15 @@ type ProcessorStats struct {
 	Duplicates   uint64 `json:"duplicates"` // delivered again, or of a kind the aggregates do not count
 	DeadLettered uint64 `json:"dead_lettered"`
 	LastSeq      uint64 `json:"last_seq"`
+	// Batches counts the fetches applied, each in one call to the hot
+	// store (one round trip to Redis).
+	Batches uint64 `json:"batches"`
 }
 
 // Stats returns the processor's counters.
 func (p *Processor) Stats() ProcessorStats {
 	return ProcessorStats{Applied: p.applied.Load(), Duplicates: p.duplicates.Load(),
-		DeadLettered: p.deadLettered.Load(), LastSeq: p.lastSeq.Load()}
+		DeadLettered: p.deadLettered.Load(), LastSeq: p.lastSeq.Load(), Batches: p.batches.Load()}
 }
 
 // Run fetches and applies events until ctx ends, each fetch's events
@@ -114,6 +117,7 @@ func (p *Processor) apply(ctx context.Context, msgs []natsstream.Msg) ([]natsstr
 	if err != nil {
 		return nil, fmt.Errorf("apply seqs %d-%d: %w", msgs[0].Seq, msgs[len(msgs)-1].Seq, err)
 	}
+	p.batches.Add(1)
 	done := msgs[:0:0]
 	j := 0 // the next result
 	for i, m := range msgs {

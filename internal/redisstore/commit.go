@@ -306,7 +306,7 @@ func (s *Store) commitAll(ctx context.Context, bs []*analytics.Batch) ([]bool, e
 		for j, i := range pending {
 			cmds[j] = pipe.EvalSha(ctx, s.commit.Hash(), calls[i].keys, calls[i].argv...)
 		}
-		s.rt.Add(1)
+		s.rt[rtCommit].Add(1)
 		_, _ = pipe.Exec(ctx) // errors are read from each command
 		var again []int
 		for j, i := range pending {

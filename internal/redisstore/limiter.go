@@ -68,7 +68,7 @@ var gcraScript = redis.NewScript(gcraLua)
 // limiter's keys hold no hash tag: each script touches one key, passed in
 // KEYS, so clients spread over a cluster's slots.
 type Limiter struct {
-	client              *redis.Client
+	s                   *Store
 	prefix              string
 	burst               int
 	interval, tolerance string // µs, as script arguments
@@ -88,7 +88,7 @@ func NewLimiter(s *Store, ratePerSecond float64, burst int, prefix string) (*Lim
 	}
 	interval := 1e6 / ratePerSecond
 	return &Limiter{
-		client: s.client, prefix: prefix, burst: burst,
+		s: s, prefix: prefix, burst: burst,
 		interval:  strconv.FormatFloat(interval, 'g', -1, 64),
 		tolerance: strconv.FormatFloat(interval*float64(burst), 'g', -1, 64),
 	}, nil
@@ -109,7 +109,8 @@ func (l *Limiter) Allow(ctx context.Context, client string, n int, now time.Time
 	case n > l.burst:
 		return false, 0, fmt.Errorf("redisstore: allow %d events: %w of %d", n, ErrOverBurst, l.burst)
 	}
-	res, err := gcraScript.Run(ctx, l.client, []string{l.prefix + ":" + client}, l.interval, l.tolerance, n).Int64Slice()
+	l.s.rt[rtLimit].Add(1)
+	res, err := gcraScript.Run(ctx, l.s.client, []string{l.prefix + ":" + client}, l.interval, l.tolerance, n).Int64Slice()
 	if err != nil {
 		return false, 0, fmt.Errorf("redisstore: allow: %w", unavailable(err))
 	}

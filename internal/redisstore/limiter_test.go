@@ -80,8 +80,17 @@ func TestLimiter(t *testing.T) {
 // collector replicas) with one prefix share each client's allowance.
 func TestLimiterShared(t *testing.T) {
 	prefix := randomPrefix()
-	a := newTestLimiter(t, openTest(t, Options{}), 1, 3, prefix)
+	sa := openTest(t, Options{})
+	a := newTestLimiter(t, sa, 1, 3, prefix)
 	b := newTestLimiter(t, openTest(t, Options{}), 1, 3, prefix)
+	before := sa.RoundTrips()
+	defer func() {
+		want := before
+		want.Limit += 2 // replica a asked twice, in one round trip each
+		if got := sa.RoundTrips(); got != want {
+			t.Errorf("replica a's round trips: got %+v, want %+v", got, want)
+		}
+	}()
 	if r := allow(t, a, "c", 2); !r.ok {
 		t.Fatalf("replica a, 2 events: refused")
 	}

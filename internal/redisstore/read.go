@@ -37,7 +37,7 @@ func (s *Store) Read(ctx context.Context, r analytics.Range, fn func(start time.
 	if !r.To.IsZero() {
 		by.Max = "(" + strconv.FormatInt(r.To.Unix(), 10)
 	}
-	s.rt.Add(1)
+	s.rt[rtRead].Add(1)
 	starts, err := s.client.ZRangeByScore(ctx, s.keys.buckets[res], by).Result()
 	if err != nil {
 		return fmt.Errorf("redisstore: read buckets: %w", unavailable(err))
@@ -64,7 +64,7 @@ func (s *Store) Read(ctx context.Context, r analytics.Range, fn func(start time.
 			all = append(all, pipe.HGetAll(ctx, key))
 		}
 	}
-	s.rt.Add(1)
+	s.rt[rtRead].Add(1)
 	if _, err := pipe.Exec(ctx); err != nil {
 		return fmt.Errorf("redisstore: read %d buckets: %w", len(starts), unavailable(err))
 	}
@@ -150,7 +150,7 @@ func (s *Store) Progress(ctx context.Context) (analytics.Progress, error) {
 	if err := ctx.Err(); err != nil {
 		return analytics.Progress{}, err
 	}
-	s.rt.Add(1)
+	s.rt[rtRead].Add(1)
 	vals, err := s.client.HMGet(ctx, s.keys.progress, progressFields...).Result()
 	if err != nil {
 		return analytics.Progress{}, fmt.Errorf("redisstore: progress: %w", unavailable(err))

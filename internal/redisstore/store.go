@@ -119,8 +119,27 @@ type Store struct {
 	minuteTTL, hourTTL string
 
 	commit *redis.Script
-	rt     atomic.Uint64 // requests sent, a pipeline counting once
+	rt     [3]atomic.Uint64 // requests sent, by rtCommit, rtRead, rtLimit
 }
+
+// What a request to Redis was for, indexing Store.rt.
+const (
+	rtCommit = iota
+	rtRead
+	rtLimit
+)
+
+// RoundTrips counts the requests a Store has sent to Redis, a pipeline
+// counting as one, by what they were for. Connection set-up and the
+// client library's own retries of a failed request are not counted.
+type RoundTrips struct {
+	Commit uint64 // committing batches, and loading the script they run
+	Read   uint64 // reading buckets and progress, and pings
+	Limit  uint64 // the collectors' shared rate limit
+}
+
+// Total is the sum of r's counts.
+func (r RoundTrips) Total() uint64 { return r.Commit + r.Read + r.Limit }
 
 // Open connects to the Redis server at rawURL —
 // redis://[user:password@]host:port[/db] or rediss://… for TLS (the
@@ -200,21 +219,22 @@ func (s *Store) Close() error {
 
 // Ping checks that the server answers, for readiness probes.
 func (s *Store) Ping(ctx context.Context) error {
-	s.rt.Add(1)
+	s.rt[rtRead].Add(1)
 	if err := s.client.Ping(ctx).Err(); err != nil {
 		return fmt.Errorf("redisstore: ping: %w", unavailable(err))
 	}
 	return nil
 }
 
-// RoundTrips returns how many requests the Store has sent to Redis, a
-// pipeline counting as one. Connection set-up and the client library's
-// own retries of a failed request are not counted.
-func (s *Store) RoundTrips() uint64 { return s.rt.Load() }
+// RoundTrips returns how many requests the Store, and the Limiters using
+// its connections, have sent to Redis.
+func (s *Store) RoundTrips() RoundTrips {
+	return RoundTrips{Commit: s.rt[rtCommit].Load(), Read: s.rt[rtRead].Load(), Limit: s.rt[rtLimit].Load()}
+}
 
 // loadScript loads the commit script into the server's script cache.
 func (s *Store) loadScript(ctx context.Context) error {
-	s.rt.Add(1)
+	s.rt[rtCommit].Add(1)
 	if err := s.commit.Load(ctx, s.client).Err(); err != nil {
 		return unavailable(err)
 	}
