@@ -15,12 +15,12 @@ import (
 	"testing"
 	"time"
 
-	"github.com/nats-io/nats.go"
-	"github.com/nats-io/nats.go/jetstream"
 	"github.com/redis/go-redis/v9"
 
 	"github.com/souq-commerce/souq/internal/archive"
+	"github.com/souq-commerce/souq/internal/archive/buckettest"
 	"github.com/souq-commerce/souq/internal/fileblob"
+	"github.com/souq-commerce/souq/internal/natsstream"
 	"github.com/souq-commerce/souq/internal/s3blob"
 	"github.com/souq-commerce/souq/internal/souq"
 )
@@ -189,12 +189,7 @@ func testArchive(t *testing.T, prefix string) (string, archive.Bucket) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() {
-		ctx := context.Background()
-		keys, err := b.List(ctx, "")
-		for _, k := range keys {
-			err = errors.Join(err, b.Delete(ctx, k))
-		}
-		if err := errors.Join(err, b.Close()); err != nil {
+		if err := errors.Join(buckettest.Empty(context.Background(), b), b.Close()); err != nil {
 			t.Errorf("empty the test's archive: %v", err)
 		}
 	})
@@ -244,22 +239,12 @@ func getStatus(t *testing.T, url string) int {
 func cleanNamespace(t *testing.T, natsURL, redisURL, ns string) {
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
-	nc, err := nats.Connect(natsURL)
+	stream, err := natsstream.Open(ctx, natsstream.Options{URL: natsURL, Namespace: ns})
+	if err == nil {
+		err = errors.Join(stream.Delete(ctx), stream.Close())
+	}
 	if err != nil {
 		t.Errorf("clean up: %v", err)
-		return
-	}
-	defer nc.Close()
-	js, err := jetstream.New(nc)
-	if err != nil {
-		t.Errorf("clean up: %v", err)
-		return
-	}
-	up := strings.ToUpper(ns)
-	for _, name := range []string{up + "_SOUQ_EVENTS", up + "_SOUQ_DEADLETTERS", "KV_" + up + "_SOUQ_LEASES"} {
-		if err := js.DeleteStream(ctx, name); err != nil && !errors.Is(err, jetstream.ErrStreamNotFound) {
-			t.Errorf("clean up stream %s: %v", name, err)
-		}
 	}
 	opts, err := redis.ParseURL(redisURL)
 	if err != nil {

@@ -244,3 +244,21 @@ func (s *Stream) DeleteConsumer(ctx context.Context, durable string) error {
 	}
 	return nil
 }
+
+// Delete removes everything this Stream keeps on the server: the events
+// and dead-letter streams, with their messages and consumers, and the
+// lease bucket. It is for tearing down a namespace (a test's or a
+// benchmark's); the Stream is unusable afterwards, and any other process
+// using the namespace loses its data.
+func (s *Stream) Delete(ctx context.Context) error {
+	var errs []error
+	for _, name := range []string{s.opts.Stream, s.opts.DeadLetterStream} {
+		if err := s.js.DeleteStream(ctx, name); err != nil && !errors.Is(err, jetstream.ErrStreamNotFound) {
+			errs = append(errs, fmt.Errorf("natsstream: delete stream %s: %w", name, err))
+		}
+	}
+	if err := s.js.DeleteKeyValue(ctx, s.leaseBucket()); err != nil && !errors.Is(err, jetstream.ErrBucketNotFound) {
+		errs = append(errs, fmt.Errorf("natsstream: delete lease bucket %s: %w", s.leaseBucket(), err))
+	}
+	return errors.Join(errs...)
+}

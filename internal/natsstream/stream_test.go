@@ -12,7 +12,6 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
-	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/souq-commerce/souq/internal/souq"
@@ -72,31 +71,19 @@ func testNamespace(t *testing.T) string {
 	return fmt.Sprintf("t%08x_%s", h.Sum32(), string(souq.NewID(""))[:8])
 }
 
-// deleteStreams deletes the streams named by o on its server.
+// deleteStreams deletes what a Stream opened with o keeps on its server.
 func deleteStreams(t *testing.T, o Options) {
 	t.Helper()
-	o, err := o.resolve()
-	if err != nil {
-		t.Errorf("delete streams: %v", err)
-		return
-	}
-	nc, err := nats.Connect(o.URL)
-	if err != nil {
-		t.Errorf("delete streams: connect: %v", err)
-		return
-	}
-	defer nc.Close()
-	js, err := jetstream.New(nc)
-	if err != nil {
-		t.Errorf("delete streams: %v", err)
-		return
-	}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	for _, name := range []string{o.Stream, o.DeadLetterStream, "KV_" + strings.ToUpper(o.Namespace) + "_SOUQ_LEASES"} {
-		if err := js.DeleteStream(ctx, name); err != nil && !errors.Is(err, jetstream.ErrStreamNotFound) {
-			t.Errorf("delete stream %s: %v", name, err)
-		}
+	s, err := Open(ctx, o)
+	if err != nil {
+		t.Errorf("delete streams: %v", err)
+		return
+	}
+	defer s.Close()
+	if err := s.Delete(ctx); err != nil {
+		t.Errorf("delete streams: %v", err)
 	}
 }
 
@@ -142,6 +129,7 @@ func runStreamTests(t *testing.T, newOptions func(t *testing.T) Options) {
 		{"Ephemeral", testEphemeral},
 		{"Lead", testLead},
 		{"LeaseLost", testLeaseLost},
+		{"Delete", testDelete},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -837,4 +825,24 @@ func TestCloseTwice(t *testing.T) {
 	if _, err := s.Publish(t.Context(), testEvent(0)); err == nil {
 		t.Errorf("Publish after Close: got nil error, want one")
 	}
+}
+
+// Delete leaves nothing of the Stream's on the server, and deleting again
+// is not an error.
+func testDelete(t *testing.T, o Options) {
+	s := openStream(t, o)
+	ctx := t.Context()
+	must(t, "DeadLetter", s.DeadLetter(ctx, "collector", []byte("{}"), "test"))
+	_, err := s.leases(ctx)
+	must(t, "leases", err)
+	must(t, "Delete", s.Delete(ctx))
+	for _, name := range []string{s.opts.Stream, s.opts.DeadLetterStream} {
+		if _, err := s.js.Stream(ctx, name); !errors.Is(err, jetstream.ErrStreamNotFound) {
+			t.Errorf("stream %s after Delete: got %v, want not found", name, err)
+		}
+	}
+	if _, err := s.js.KeyValue(ctx, s.leaseBucket()); !errors.Is(err, jetstream.ErrBucketNotFound) {
+		t.Errorf("lease bucket after Delete: got %v, want not found", err)
+	}
+	must(t, "Delete again", s.Delete(ctx))
 }

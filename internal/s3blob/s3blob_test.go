@@ -226,7 +226,7 @@ func openURL(t *testing.T, raw string) *Bucket {
 		t.Fatalf("Open: %v", err)
 	}
 	t.Cleanup(func() {
-		if err := deleteAll(context.Background(), b); err != nil {
+		if err := buckettest.Empty(context.Background(), b); err != nil {
 			t.Errorf("emptying the test prefix: %v", err)
 		}
 		if err := b.Close(); err != nil {
@@ -234,37 +234,6 @@ func openURL(t *testing.T, raw string) *Bucket {
 		}
 	})
 	return b
-}
-
-// deleteAll deletes every key in b, from a few goroutines.
-func deleteAll(ctx context.Context, b *Bucket) error {
-	keys, err := b.List(ctx, "")
-	if err != nil {
-		return err
-	}
-	var (
-		wg   sync.WaitGroup
-		mu   sync.Mutex
-		errs []error
-		next = make(chan string)
-	)
-	for range 16 {
-		wg.Go(func() {
-			for key := range next {
-				if err := b.Delete(ctx, key); err != nil {
-					mu.Lock()
-					errs = append(errs, err)
-					mu.Unlock()
-				}
-			}
-		})
-	}
-	for _, key := range keys {
-		next <- key
-	}
-	close(next)
-	wg.Wait()
-	return errors.Join(errs...)
 }
 
 func TestBucketContract(t *testing.T) {

@@ -49,6 +49,7 @@ func Run(t *testing.T, open func(t *testing.T) archive.Bucket) {
 		{"List", testList},
 		{"ListMany", testListMany},
 		{"Delete", testDelete},
+		{"Empty", testEmpty},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -410,4 +411,49 @@ func putAll(t *testing.T, b archive.Bucket, keys []string) {
 	if len(errs) > 0 {
 		t.Fatalf("%d Puts failed, the first: %v", len(errs), errs[0])
 	}
+}
+
+func testEmpty(t *testing.T, b archive.Bucket) {
+	ctx := context.Background()
+	for _, key := range keys {
+		put(t, b, key, []byte("x"))
+	}
+	if err := Empty(ctx, b); err != nil {
+		t.Fatalf("Empty: %v", err)
+	}
+	if got, err := b.List(ctx, ""); err != nil || len(got) != 0 {
+		t.Errorf("List after Empty: got %q, %v; want nothing", got, err)
+	}
+}
+
+// Empty deletes every key in b, a few at a time in parallel: for
+// removing a test's or a benchmark's archive.
+func Empty(ctx context.Context, b archive.Bucket) error {
+	keys, err := b.List(ctx, "")
+	if err != nil {
+		return err
+	}
+	var (
+		wg   sync.WaitGroup
+		mu   sync.Mutex
+		errs []error
+		next = make(chan string)
+	)
+	for range 16 {
+		wg.Go(func() {
+			for key := range next {
+				if err := b.Delete(ctx, key); err != nil {
+					mu.Lock()
+					errs = append(errs, err)
+					mu.Unlock()
+				}
+			}
+		})
+	}
+	for _, key := range keys {
+		next <- key
+	}
+	close(next)
+	wg.Wait()
+	return errors.Join(errs...)
 }
