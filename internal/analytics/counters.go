@@ -163,3 +163,15 @@ func (c *Counters) Field(name string) *int64 {
 	}
 	return f(c)
 }
+
+// CounterFieldFuncs returns, for each name of CounterFields and in that
+// order, the function that returns a pointer to the field: Field without
+// a lookup by name, for storage adapters that visit every field.
+func CounterFieldFuncs() []func(*Counters) *int64 {
+	names := CounterFields()
+	fs := make([]func(*Counters) *int64, len(names))
+	for i, name := range names {
+		fs[i] = counterFields[name]
+	}
+	return fs
+}

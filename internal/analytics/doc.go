@@ -115,10 +115,11 @@
 // count it, stop); HINCRBY each non-zero counter (field names from
 // CounterFields) in the minute and hour hashes of each dimension; ZADD the
 // bucket starts; raise the watermark (seconds and nanoseconds, so it comes
-// back equal) and max_seq; count the batch and its id. The keys it writes
-// are passed in KEYS; those of the buckets it prunes are built in the
-// script from the index (see package redisstore on what that means for
-// Redis Cluster). CommitMany pipelines one script call per batch. Read is a
+// back equal) and max_seq; count the batch and its id. CommitMany runs the
+// same script once for up to 1,000 batches, in order, summing their
+// increments per field before the HINCRBYs. The progress hash and indexes
+// are passed in KEYS; the buckets' keys are built in the script (see
+// package redisstore on what that means for Redis Cluster). Read is a
 // ZRANGEBYSCORE of the index, then one pipeline of an HGETALL per bucket
 // (an HMGET of its fields for one member): two round trips, whatever the
 // range. Members hold no control characters, so "\x1f" separates member

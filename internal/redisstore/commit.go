@@ -13,50 +13,131 @@ import (
 	"github.com/souq-commerce/souq/internal/analytics"
 )
 
-// commitLua applies one analytics.Batch; Redis runs it atomically. It
-// mirrors analytics.MemStore.Commit step by step:
+// commitLua applies analytics.Batches, in order; Redis runs it
+// atomically. For each batch it mirrors analytics.MemStore.Commit step by
+// step:
 //
 //  1. raise the floors kept in the progress hash to the batch's, pruning
 //     the buckets (hashes and id sets) that start below a floor that
 //     advanced, and taking their ids out of the ids count;
-//  2. ignore a batch whose bucket is below the floors (return -1, no
+//  2. ignore a batch whose bucket is below the floors (result -1, no
 //     duplicate counted);
 //  3. SADD the message id (its 96-bit hash, see idHash) to the id set of
-//     the batch's bucket: 0 means a duplicate (count it, return 0);
-//  4. HINCRBY each counter field into the minute hash (if any) and the
-//     hour hash of each dimension, giving a hash a TTL when a field of it
-//     was created (a new hash has all its fields created);
-//  5. ZADD the bucket starts to the bucket indexes;
+//     the batch's bucket: 0 means a duplicate (count it, result 0);
+//  4. add each counter field to the minute hash (if any) and the hour
+//     hash of each dimension, giving a hash a TTL when a field of it was
+//     created (a new hash has all its fields created);
+//  5. add the bucket starts to the bucket indexes;
 //  6. raise the watermark and max_seq, count the batch and its id
-//     (return 1).
+//     (result 1).
 //
-// Every path that may write the progress hash refreshes its TTL.
+// Steps 4 and 5 are deferred and summed: the increments of every batch
+// applied are added up per hash and field in a Lua table, and written
+// with one HINCRBY per distinct field (a fetch of 500 events touches the
+// same few hundred fields over and over), the id sets' TTLs and the
+// indexes once each — before any pruning (so a pruned bucket is not
+// written again) and at the end. Sums are kept below 2^52, where Lua's
+// doubles hold integers exactly: an increment of 2^52 or more is written
+// at once, as its decimal string (Redis parses it as a 64-bit integer),
+// and a sum about to reach 2^52 is written and begun again. Step 6 is
+// written once, at the end.
 //
-// KEYS: progress, minute index, hour index, id set of the batch's bucket,
-// then for each dimension with deltas its minute hash (only when the
-// batch has a minute) and its hour hash.
+// Every write to the progress hash refreshes its TTL.
 //
-// ARGV: id, seq (decimal), minute start ("" for an hour-only batch), hour
-// start, watermark seconds, watermark nanoseconds, minute floor, hour
-// floor (Unix seconds; Go's zero time is -62135596800), minute TTL, hour
-// TTL (seconds), key base "{prefix}", number of dimensions, then per
-// dimension: the number of fields n and n pairs of field, increment.
+// KEYS: progress, minute index, hour index. The buckets' keys are built
+// here, from the key base (see Store: they share its hash tag).
+//
+// ARGV: minute TTL, hour TTL (seconds), key base "{prefix}", number of
+// batches, then per batch: id, seq (decimal), minute start ("" for an
+// hour-only batch), hour start, watermark seconds, watermark
+// nanoseconds, minute floor, hour floor (Unix seconds; Go's zero time is
+// -62135596800), the number of fields n, then n triples of dimension
+// (1-based index in the dimension list), field, increment.
+//
+// Returns each batch's result, in order.
 //
 // Numbers that may exceed 2^53 (seq) are compared as decimal strings:
-// Lua numbers are doubles. Increments are passed to HINCRBY as strings, so
-// Redis parses them as 64-bit integers.
+// Lua numbers are doubles.
 const commitLua = `
-local progress, zmin, zhour, idset = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
-local id, seq, minute, hour = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
-local floorM, floorH = ARGV[7], ARGV[8]
-local minuteTTL, hourTTL, base = ARGV[9], ARGV[10], ARGV[11]
+local progress, zmin, zhour = KEYS[1], KEYS[2], KEYS[3]
+local minuteTTL, hourTTL, base = ARGV[1], ARGV[2], ARGV[3]
 local zero = -62135596800
+local limit = 4503599627370496 -- 2^52
 local dims = {%s}
 
 local p = redis.call('HMGET', progress, 'floor_m', 'floor_h', 'wm_s', 'wm_ns', 'max_seq')
+local fM, fH = tonumber(p[1]) or zero, tonumber(p[2]) or zero
+local ws, wns = tonumber(p[3]) or zero, tonumber(p[4]) or 0
+local maxSeq = p[5] or '0'
+local newWS, newWNS, newSeq
 
-local function touch()
-  redis.call('EXPIRE', progress, hourTTL)
+local function greater(x, y)
+  if #x ~= #y then return #x > #y end
+  for i = 1, #x do
+    local c, d = x:byte(i), y:byte(i)
+    if c ~= d then return c > d end
+  end
+  return false
+end
+
+-- Deferred writes: sums[key] = {ttl, names (in order), vals}, hashes
+-- the keys in order; the id sets to give a TTL; the bucket starts to index.
+local sums, hashes, idsets, idorder = {}, {}, {}, {}
+local mstarts, hstarts, mseen, hseen = {}, {}, {}, {}
+
+local function flush()
+  for _, key in ipairs(hashes) do
+    local h = sums[key]
+    local new = false
+    for _, f in ipairs(h.names) do
+      local v = h.vals[f]
+      if redis.call('HINCRBY', key, f, string.format('%%d', v)) == v then new = true end
+    end
+    if new then redis.call('EXPIRE', key, h.ttl) end
+  end
+  for _, key in ipairs(idorder) do redis.call('EXPIRE', key, idsets[key]) end
+  for _, x in ipairs({{zmin, mstarts, minuteTTL}, {zhour, hstarts, hourTTL}}) do
+    if #x[2] > 0 then
+      local args = {}
+      for _, s in ipairs(x[2]) do args[#args + 1] = s; args[#args + 1] = s end
+      if redis.call('ZADD', x[1], unpack(args)) > 0 then redis.call('EXPIRE', x[1], x[3]) end
+    end
+  end
+  sums, hashes, idsets, idorder = {}, {}, {}, {}
+  mstarts, hstarts, mseen, hseen = {}, {}, {}, {}
+end
+
+-- incr writes one increment now; v is its decimal string, iv its value.
+local function incr(key, ttl, f, v, iv)
+  if redis.call('HINCRBY', key, f, v) == iv then redis.call('EXPIRE', key, ttl) end
+end
+
+-- add adds the increment v (a decimal string) to the sums. Sums stay
+-- below 2^52, where doubles hold integers exactly: a bigger increment is
+-- written at once, as its string, and a sum about to pass 2^52 is written
+-- and started again.
+local function add(key, ttl, f, v)
+  local iv = tonumber(v)
+  if iv >= limit or iv <= -limit then
+    incr(key, ttl, f, v, iv)
+    return
+  end
+  local h = sums[key]
+  if not h then
+    h = {ttl = ttl, names = {}, vals = {}}
+    sums[key] = h
+    hashes[#hashes + 1] = key
+  end
+  local cur = h.vals[f]
+  if cur == nil then
+    h.names[#h.names + 1] = f
+    h.vals[f] = iv
+  elseif math.abs(cur) + math.abs(iv) >= limit then
+    incr(key, ttl, f, string.format('%%d', cur), cur)
+    h.vals[f] = iv
+  else
+    h.vals[f] = cur + iv
+  end
 end
 
 local function prune(z, res, floor)
@@ -74,75 +155,99 @@ local function prune(z, res, floor)
   if ids > 0 then redis.call('HINCRBY', progress, 'ids', -ids) end
 end
 
-local fM, fH = tonumber(p[1]) or zero, tonumber(p[2]) or zero
-if tonumber(floorM) > fM then
-  fM = tonumber(floorM)
-  redis.call('HSET', progress, 'floor_m', floorM)
-  prune(zmin, 'm', floorM)
-  touch()
-end
-if tonumber(floorH) > fH then
-  fH = tonumber(floorH)
-  redis.call('HSET', progress, 'floor_h', floorH)
-  prune(zhour, 'h', floorH)
-  touch()
-end
-
-local hasMinute = minute ~= ''
-if (hasMinute and tonumber(minute) < fM) or (not hasMinute and tonumber(hour) < fH) then
-  return -1
-end
-
-if redis.call('SADD', idset, id) == 0 then
-  redis.call('HINCRBY', progress, 'duplicates', 1)
-  touch()
-  return 0
-end
-redis.call('EXPIRE', idset, hasMinute and minuteTTL or hourTTL)
-
-local k, a = 5, 13
-for _ = 1, tonumber(ARGV[12]) do
-  local mkey
-  if hasMinute then mkey = KEYS[k]; k = k + 1 end
-  local hkey = KEYS[k]; k = k + 1
-  local n = tonumber(ARGV[a]); a = a + 1
-  local mnew, hnew = false, false
-  for _ = 1, n do
-    local f, v = ARGV[a], ARGV[a + 1]; a = a + 2
-    local iv = tonumber(v)
-    if mkey and redis.call('HINCRBY', mkey, f, v) == iv then mnew = true end
-    if redis.call('HINCRBY', hkey, f, v) == iv then hnew = true end
+-- The keys of a bucket's hashes, by start and dimension index.
+local keyCache = {m = {}, h = {}}
+local function bucketKey(res, start, di)
+  local byStart = keyCache[res][start]
+  if not byStart then
+    byStart = {}
+    keyCache[res][start] = byStart
   end
-  if mnew then redis.call('EXPIRE', mkey, minuteTTL) end
-  if hnew then redis.call('EXPIRE', hkey, hourTTL) end
-end
-
-if hasMinute and redis.call('ZADD', zmin, minute, minute) == 1 then redis.call('EXPIRE', zmin, minuteTTL) end
-if redis.call('ZADD', zhour, hour, hour) == 1 then redis.call('EXPIRE', zhour, hourTTL) end
-
-local function greater(x, y)
-  if #x ~= #y then return #x > #y end
-  for i = 1, #x do
-    local c, d = x:byte(i), y:byte(i)
-    if c ~= d then return c > d end
+  local k = byStart[di]
+  if not k then
+    k = base .. ':' .. res .. ':' .. start .. ':' .. dims[tonumber(di)]
+    byStart[di] = k
   end
-  return false
+  return k
 end
+
+local results = {}
+local applied, dups = 0, 0
+local a = 5
+for b = 1, tonumber(ARGV[4]) do
+  local id, seq, minute, hour = ARGV[a], ARGV[a + 1], ARGV[a + 2], ARGV[a + 3]
+  local bws, bwns, floorM, floorH = ARGV[a + 4], ARGV[a + 5], ARGV[a + 6], ARGV[a + 7]
+  local n = tonumber(ARGV[a + 8])
+  a = a + 9
+  local nfM, nfH = tonumber(floorM), tonumber(floorH)
+  if nfM > fM or nfH > fH then flush() end
+  if nfM > fM then
+    fM = nfM
+    redis.call('HSET', progress, 'floor_m', floorM)
+    prune(zmin, 'm', floorM)
+  end
+  if nfH > fH then
+    fH = nfH
+    redis.call('HSET', progress, 'floor_h', floorH)
+    prune(zhour, 'h', floorH)
+  end
+
+  local hasMinute = minute ~= ''
+  if (hasMinute and tonumber(minute) < fM) or (not hasMinute and tonumber(hour) < fH) then
+    results[b] = -1
+  else
+    local idset, idttl = base .. ':ids:h:' .. hour, hourTTL
+    if hasMinute then idset, idttl = base .. ':ids:m:' .. minute, minuteTTL end
+    if redis.call('SADD', idset, id) == 0 then
+      dups = dups + 1
+      results[b] = 0
+    else
+      if not idsets[idset] then
+        idsets[idset] = idttl
+        idorder[#idorder + 1] = idset
+      end
+      for f = a, a + 3 * (n - 1), 3 do
+        local di, field, v = ARGV[f], ARGV[f + 1], ARGV[f + 2]
+        if hasMinute then add(bucketKey('m', minute, di), minuteTTL, field, v) end
+        add(bucketKey('h', hour, di), hourTTL, field, v)
+      end
+      if hasMinute and not mseen[minute] then
+        mseen[minute] = true
+        mstarts[#mstarts + 1] = minute
+      end
+      if not hseen[hour] then
+        hseen[hour] = true
+        hstarts[#hstarts + 1] = hour
+      end
+      local x, y = tonumber(bws), tonumber(bwns)
+      if x > ws or (x == ws and y > wns) then
+        ws, wns, newWS, newWNS = x, y, bws, bwns
+      end
+      if greater(seq, maxSeq) then
+        maxSeq, newSeq = seq, seq
+      end
+      applied = applied + 1
+      results[b] = 1
+    end
+  end
+  a = a + 3 * n
+end
+flush()
+
 local set = {}
-local ws, wns = tonumber(ARGV[5]), tonumber(ARGV[6])
-local cs, cns = tonumber(p[3]) or zero, tonumber(p[4]) or 0
-if ws > cs or (ws == cs and wns > cns) then
-  set = {'wm_s', ARGV[5], 'wm_ns', ARGV[6]}
-end
-if greater(seq, p[5] or '0') then
+if newWS then set = {'wm_s', newWS, 'wm_ns', newWNS} end
+if newSeq then
   set[#set + 1] = 'max_seq'
-  set[#set + 1] = seq
+  set[#set + 1] = newSeq
 end
 if #set > 0 then redis.call('HSET', progress, unpack(set)) end
-redis.call('HINCRBY', progress, 'applied', 1)
-redis.call('HINCRBY', progress, 'ids', 1)
-touch()
-return 1
+if applied > 0 then
+  redis.call('HINCRBY', progress, 'applied', applied)
+  redis.call('HINCRBY', progress, 'ids', applied)
+end
+if dups > 0 then redis.call('HINCRBY', progress, 'duplicates', dups) end
+redis.call('EXPIRE', progress, hourTTL)
+return results
 `
 
 // commitScript is commitLua with the dimensions filled in.
@@ -204,55 +309,65 @@ func idHash(id string) string {
 	return string(h[:12])
 }
 
-// args returns the KEYS and ARGV of the commit script for b.
-func (s *Store) args(b *analytics.Batch) (keys []string, argv []any) {
-	hasMinute := !b.Minute.IsZero()
-	minute, hour := "", strconv.FormatInt(b.Hour.Unix(), 10)
-	idKey := s.keys.ids(hourRes, hour)
-	if hasMinute {
-		minute = strconv.FormatInt(b.Minute.Unix(), 10)
-		idKey = s.keys.ids(minuteRes, minute)
+// maxScriptBatches bounds the batches one run of the commit script
+// applies, and so how long it holds Redis (a few milliseconds).
+const maxScriptBatches = 1000
+
+// dimArgs are the dimensions' 1-based indexes, as script arguments.
+var dimArgs = func() []string {
+	a := make([]string, numDims)
+	for i := range a {
+		a[i] = strconv.Itoa(i + 1)
 	}
-	// The fields of each dimension: "<member>\x1f<counter>", increment.
-	fields := make([][]any, numDims)
+	return a
+}()
+
+// counterFuncs are the accessors of counterNames, in order.
+var counterFuncs = analytics.CounterFieldFuncs()
+
+// args returns the KEYS and ARGV of one run of the commit script for bs.
+func (s *Store) args(bs []*analytics.Batch) (keys []string, argv []any) {
+	keys = []string{s.keys.progress, s.keys.buckets[minuteRes], s.keys.buckets[hourRes]}
+	argv = append(make([]any, 0, 4+len(bs)*30), s.minuteTTL, s.hourTTL, s.keys.base, strconv.Itoa(len(bs)))
+	for _, b := range bs {
+		argv = appendBatch(argv, b)
+	}
+	return keys, argv
+}
+
+// appendBatch appends b's arguments to the commit script's argv.
+func appendBatch(argv []any, b *analytics.Batch) []any {
+	minute := ""
+	if !b.Minute.IsZero() {
+		minute = strconv.FormatInt(b.Minute.Unix(), 10)
+	}
+	argv = append(argv, idHash(b.ID), strconv.FormatUint(b.Seq, 10), minute, strconv.FormatInt(b.Hour.Unix(), 10),
+		strconv.FormatInt(b.Watermark.Unix(), 10), strconv.Itoa(b.Watermark.Nanosecond()),
+		strconv.FormatInt(unixCeil(b.Floors.Minutes), 10), strconv.FormatInt(unixCeil(b.Floors.Hours), 10), nil)
+	count := len(argv) - 1
+	n := 0
+	// The fields of each delta: dimension, "<member>\x1f<counter>", increment.
 	for i := range b.Deltas {
 		d := &b.Deltas[i]
 		di := dimIndex(d.Dim)
 		if di < 0 {
 			continue // as MemStore: an unknown dimension is not stored
 		}
-		n := len(fields[di])
-		for _, name := range counterNames {
-			if v := *d.Counters.Field(name); v != 0 {
-				fields[di] = append(fields[di], d.Member+sep+name, strconv.FormatInt(v, 10))
+		before := n
+		for j, field := range counterFuncs {
+			if v := *field(&d.Counters); v != 0 {
+				argv = append(argv, dimArgs[di], d.Member+sep+counterNames[j], strconv.FormatInt(v, 10))
+				n++
 			}
 		}
-		if len(fields[di]) == n {
+		if n == before {
 			// All zero: still make the member exist, as MemStore does.
-			fields[di] = append(fields[di], d.Member+sep+counterNames[0], "0")
+			argv = append(argv, dimArgs[di], d.Member+sep+counterNames[0], "0")
+			n++
 		}
 	}
-	keys = append(make([]string, 0, 4+2*numDims), s.keys.progress, s.keys.buckets[minuteRes], s.keys.buckets[hourRes], idKey)
-	argv = append(make([]any, 0, 13+numDims+2*len(b.Deltas)*4),
-		idHash(b.ID), strconv.FormatUint(b.Seq, 10), minute, hour,
-		strconv.FormatInt(b.Watermark.Unix(), 10), strconv.Itoa(b.Watermark.Nanosecond()),
-		strconv.FormatInt(unixCeil(b.Floors.Minutes), 10), strconv.FormatInt(unixCeil(b.Floors.Hours), 10),
-		s.minuteTTL, s.hourTTL, s.keys.base, nil)
-	ndims := 0
-	for di, dim := range analytics.Dimensions() {
-		if len(fields[di]) == 0 {
-			continue
-		}
-		ndims++
-		if hasMinute {
-			keys = append(keys, s.keys.bucket(minuteRes, minute, dim))
-		}
-		keys = append(keys, s.keys.bucket(hourRes, hour, dim))
-		argv = append(argv, strconv.Itoa(len(fields[di])/2))
-		argv = append(argv, fields[di]...)
-	}
-	argv[11] = strconv.Itoa(ndims)
-	return keys, argv
+	argv[count] = strconv.Itoa(n)
+	return argv
 }
 
 // Commit implements analytics.HotStore: one EVALSHA of the commit script.
@@ -264,16 +379,18 @@ func (s *Store) Commit(ctx context.Context, b *analytics.Batch) (bool, error) {
 	return applied[0], nil
 }
 
-// CommitMany implements analytics.HotStore: one EVALSHA per batch, all in
-// one pipeline, so one round trip once the script is loaded. When the
-// server does not have the script (it restarted or failed over), the
-// batches it refused are sent again, in order, after loading it: two
-// more round trips. Those batches are then applied after the ones that
-// went through the first time, which only matters to which of two copies
-// of one id in the same call is reported applied. Likewise, when the
-// client library retries a pipeline whose reply was lost, a batch the
-// first attempt applied is reported not applied (a duplicate): the
-// aggregates stay right, only the report is off.
+// CommitMany implements analytics.HotStore: one EVALSHA of the commit
+// script for up to maxScriptBatches batches, all in one pipeline, so one
+// round trip once the script is loaded. Each script run is atomic; the
+// batches of a call larger than maxScriptBatches are applied in several
+// runs, in order. When the server does not have the script (it restarted
+// or failed over), the runs it refused are sent again, in order, after
+// loading it: two more round trips. Those batches are then applied after
+// the ones that went through the first time, which only matters to which
+// of two copies of one id in the same call is reported applied. Likewise,
+// when the client library retries a pipeline whose reply was lost, a
+// batch the first attempt applied is reported not applied (a duplicate):
+// the aggregates stay right, only the report is off.
 func (s *Store) CommitMany(ctx context.Context, bs []*analytics.Batch) ([]bool, error) {
 	applied, err := s.commitAll(ctx, bs)
 	if err != nil {
@@ -290,32 +407,38 @@ func (s *Store) commitAll(ctx context.Context, bs []*analytics.Batch) ([]bool, e
 	if len(bs) == 0 {
 		return applied, nil
 	}
-	type call struct {
-		keys []string
-		argv []any
+	// A run of the script for bs[first:first+n].
+	type run struct {
+		first, n int
+		keys     []string
+		argv     []any
 	}
-	calls := make([]call, len(bs))
-	pending := make([]int, len(bs))
-	for i, b := range bs {
-		calls[i].keys, calls[i].argv = s.args(b)
-		pending[i] = i
+	var pending []run
+	for first := 0; first < len(bs); first += maxScriptBatches {
+		r := run{first: first, n: min(maxScriptBatches, len(bs)-first)}
+		r.keys, r.argv = s.args(bs[first : first+r.n])
+		pending = append(pending, r)
 	}
 	for attempt := 0; ; attempt++ {
 		pipe := s.client.Pipeline()
 		cmds := make([]*redis.Cmd, len(pending))
-		for j, i := range pending {
-			cmds[j] = pipe.EvalSha(ctx, s.commit.Hash(), calls[i].keys, calls[i].argv...)
+		for j, r := range pending {
+			cmds[j] = pipe.EvalSha(ctx, s.commit.Hash(), r.keys, r.argv...)
 		}
 		s.rt[rtCommit].Add(1)
 		_, _ = pipe.Exec(ctx) // errors are read from each command
-		var again []int
-		for j, i := range pending {
-			n, err := cmds[j].Int64()
+		var again []run
+		for j, r := range pending {
+			res, err := cmds[j].Int64Slice()
 			switch {
+			case err == nil && len(res) != r.n:
+				return nil, fmt.Errorf("the commit script returned %d results for %d batches", len(res), r.n)
 			case err == nil:
-				applied[i] = n == 1
+				for k, n := range res {
+					applied[r.first+k] = n == 1
+				}
 			case redis.HasErrorPrefix(err, "NOSCRIPT") && attempt == 0:
-				again = append(again, i)
+				again = append(again, r)
 			default:
 				return nil, unavailable(err)
 			}
@@ -323,7 +446,7 @@ func (s *Store) commitAll(ctx context.Context, bs []*analytics.Batch) ([]bool, e
 		if len(again) == 0 {
 			return applied, nil
 		}
-		s.log.Info("loading the commit script: the server did not have it", "batches", len(again))
+		s.log.Info("loading the commit script: the server did not have it", "runs", len(again))
 		if err := s.loadScript(ctx); err != nil {
 			return nil, fmt.Errorf("load script: %w", err)
 		}

@@ -9,27 +9,31 @@
 //
 // # Atomicity
 //
-// Commit is one Lua script (commitLua): Redis runs a script alone,
-// so the duplicate check, the counter increments, the progress and the
-// pruning of one Batch are seen all or nothing by every replica and
-// reader. CommitMany sends one EVALSHA per Batch in one pipeline: each
-// Batch is atomic on its own, and the pipeline costs one round trip.
+// Commit and CommitMany run one Lua script (commitLua) for up to 1,000
+// Batches: Redis runs a script alone, so the duplicate checks, the counter
+// increments, the progress and the pruning of those Batches are seen all
+// or nothing by every replica and reader. The script sums the Batches'
+// increments per field before writing them, so a processor's fetch of 500
+// events costs one script run and one HINCRBY per distinct field, not
+// one per event and counter; CommitMany pipelines the runs it needs, one
+// round trip in all.
 //
 // # Redis Cluster and ElastiCache
 //
 // Every key of a Store starts with the hash tag "{prefix}", so all of them
 // hash to one Redis Cluster slot and a script may touch any of them. The
-// keys a Batch writes are passed in KEYS; the keys of the buckets a Commit
-// prunes are built inside the script from the bucket index (the client
-// cannot know them without reading the index first, which would cost a
-// round trip and race with other replicas). Redis Cluster only requires
-// that a script's keys live in the slot of its declared keys, which the
-// hash tag guarantees, so this works on ElastiCache with cluster mode
-// enabled — but it is outside the letter of the scripting documentation
-// ("all keys must be passed in KEYS"), and a future server that enforced
-// that letter would refuse the pruning. Store uses a single-node client
-// (redis.NewClient): it suits ElastiCache with cluster mode disabled (the
-// primary endpoint). With cluster mode enabled all of a Store's keys sit
+// script declares the progress hash and the bucket indexes in KEYS and
+// builds the names of the buckets' hashes and id sets itself, from the key
+// base (their names depend on the events, and those of the buckets it
+// prunes on the index, which the client cannot know without reading it
+// first, costing a round trip and racing with other replicas). Redis
+// Cluster only requires that a script's keys live in the slot of its
+// declared keys, which the hash tag guarantees, so this works on
+// ElastiCache with cluster mode enabled — but it is outside the letter of
+// the scripting documentation ("all keys must be passed in KEYS"), and a
+// future server that enforced that letter would refuse the script. Store
+// uses a single-node client (redis.NewClient): it suits ElastiCache with
+// cluster mode disabled (the primary endpoint). With cluster mode enabled all of a Store's keys sit
 // on one shard anyway — one hash tag cannot be spread — but connecting
 // needs a cluster-aware client, which this package does not provide yet.
 //

@@ -347,9 +347,9 @@ func TestOpenOptions(t *testing.T) {
 	}
 }
 
-// TestArgs checks the script's arguments for an hour-only batch: an id
-// set and hashes of hour buckets only, a field per non-zero counter, and
-// a member with only zero counters still present.
+// TestArgs checks the script's arguments for an hour-only batch: no
+// minute, a field per non-zero counter, a member with only zero counters
+// still present, and a dimension the store does not know left out.
 func TestArgs(t *testing.T) {
 	s, err := newStore(redis.NewClient(&redis.Options{Addr: "127.0.0.1:1"}), Options{Prefix: "p"})
 	if err != nil {
@@ -364,16 +364,18 @@ func TestArgs(t *testing.T) {
 			{Dim: analytics.Total, Member: analytics.All},
 			{Dim: "colour", Member: "red", Counters: analytics.Counters{Views: 1}},
 		}}
-	keys, argv := s.args(b)
+	keys, argv := s.args([]*analytics.Batch{b})
 	h := fmt.Sprint(t0.Unix())
-	wantKeys := []string{"{p}:progress", "{p}:buckets:m", "{p}:buckets:h", "{p}:ids:h:" + h, "{p}:h:" + h + ":total", "{p}:h:" + h + ":city"}
+	wantKeys := []string{"{p}:progress", "{p}:buckets:m", "{p}:buckets:h"}
 	if fmt.Sprint(keys) != fmt.Sprint(wantKeys) {
 		t.Errorf("keys: got %q, want %q", keys, wantKeys)
 	}
-	wantArgv := []any{idHash("e1"), "7", "", h, fmt.Sprint(at.Unix()), "0",
-		fmt.Sprint(t0.Add(-time.Hour).Unix() + 1), "-62135596800", s.minuteTTL, s.hourTTL, "{p}", "2",
-		"1", "all\x1f" + counterNames[0], "0",
-		"2", "Umm Al Quwain: {x}\x1frevenue.AED", "300", "Umm Al Quwain: {x}\x1funits", "2"}
+	city, total := fmt.Sprint(dimIndex(analytics.City)+1), fmt.Sprint(dimIndex(analytics.Total)+1)
+	wantArgv := []any{s.minuteTTL, s.hourTTL, "{p}", "1",
+		idHash("e1"), "7", "", h, fmt.Sprint(at.Unix()), "0",
+		fmt.Sprint(t0.Add(-time.Hour).Unix() + 1), "-62135596800", "3",
+		city, "Umm Al Quwain: {x}\x1frevenue.AED", "300", city, "Umm Al Quwain: {x}\x1funits", "2",
+		total, "all\x1f" + counterNames[0], "0"}
 	if fmt.Sprintf("%q", argv) != fmt.Sprintf("%q", wantArgv) {
 		t.Errorf("argv:\n got %q\nwant %q", argv, wantArgv)
 	}
