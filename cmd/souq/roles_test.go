@@ -25,13 +25,15 @@ import (
 	"github.com/souq-commerce/souq/internal/souq"
 )
 
-// TestServeRoles runs the shop as separate processes on the machine's NATS
-// server and Redis: the api with the relay, the collector, two processors
-// and two archivers (one archive: on the S3-compatible server when
-// SOUQ_TEST_S3_URL names one, else a directory). Orders and behaviour events
-// reach the one dashboard's figures exactly once, the archive holds each
-// event once, and every process answers /readyz and names its roles in
-// /metrics.
+// TestServeRoles runs the shop as separate servers (each its own souq
+// serve, in this test's process) on the machine's NATS server and Redis:
+// the api with the relay, a second api, the collector, two processors and
+// two archivers (one archive: on the S3-compatible server when
+// SOUQ_TEST_S3_URL names one, else a directory). Orders and behaviour
+// events reach the dashboards' figures exactly once, both replicas showing
+// the same; the archive holds each event once; every server answers
+// /readyz and names its roles in /metrics; and the processors make one
+// round trip to Redis per batch.
 func TestServeRoles(t *testing.T) {
 	natsURL, redisURL := os.Getenv("SOUQ_TEST_NATS_URL"), os.Getenv("SOUQ_TEST_REDIS_URL")
 	if natsURL == "" || redisURL == "" {
@@ -49,6 +51,7 @@ func TestServeRoles(t *testing.T) {
 		return base, stdout
 	}
 	api, _ := start("api,relay", "--demo", "--shoppers", "0")
+	api2, _ := start("api", "--demo", "--shoppers", "0") // a second dashboard replica
 	coll, _ := start("collector")
 	procs := []string{}
 	for range 2 {
@@ -116,6 +119,18 @@ func TestServeRoles(t *testing.T) {
 	if snap.Today.Orders != orders || snap.Today.Views != views {
 		t.Errorf("dashboard today: got %d orders, %d views; want %d and %d, each counted once", snap.Today.Orders, snap.Today.Views, orders, views)
 	}
+	// The other replica reads the same Redis: the same figures, once its
+	// cached snapshot is renewed.
+	var snap2 snapshot
+	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+		getJSON(t, api2+"/api/v1/analytics/snapshot", &snap2)
+		if snap2.Today == snap.Today {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the second dashboard replica shows %+v, the first %+v", snap2.Today, snap.Today)
+		}
+	}
 
 	var recs []archive.Record
 	deadline = time.Now().Add(30 * time.Second)
@@ -137,7 +152,7 @@ func TestServeRoles(t *testing.T) {
 	}
 
 	leaders := 0
-	for _, base := range append(append([]string{api, coll}, procs...), archivers...) {
+	for _, base := range append(append([]string{api, api2, coll}, procs...), archivers...) {
 		body := getText(t, base+"/metrics")
 		if !regexp.MustCompile(`(?m)^souq_role\{role="\w+"\} 1$`).MatchString(body) {
 			t.Errorf("%s/metrics names no role:\n%s", base, body)
