@@ -91,8 +91,10 @@ func run() error {
 	if c.rate < batchSize {
 		return fmt.Errorf("-rate must be at least %d events/s (one batch a second)", batchSize)
 	}
-	if c.archiveURL != "" && !strings.HasPrefix(c.archiveURL, "s3://") {
-		return fmt.Errorf("-archive %q: want an s3:// URL", c.archiveURL)
+	if c.archiveURL != "" {
+		if u, err := url.Parse(c.archiveURL); err != nil || u.Scheme != "s3" || u.Host == "" {
+			return fmt.Errorf("-archive %q: want an s3://bucket?region=… URL", c.archiveURL)
+		}
 	}
 
 	dir, err := os.MkdirTemp("", "souq-bench-pipeline-")
@@ -151,7 +153,7 @@ func external(c config) setup {
 		engines = append(engines, "in-process aggregates")
 	}
 	if c.archiveURL != "" {
-		u, _ := url.Parse(c.archiveURL)
+		u, _ := url.Parse(c.archiveURL) // checked by run
 		u.Path = path.Join("/", u.Path, ns)
 		st.archive = u.String()
 		engines = append(engines, "S3 "+u.Host+u.Path)
