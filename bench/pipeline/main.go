@@ -49,13 +49,12 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/redis/go-redis/v9"
-
 	"github.com/souq-commerce/souq/bench/internal/load"
 	"github.com/souq-commerce/souq/bench/internal/metrics"
 	"github.com/souq-commerce/souq/bench/internal/server"
 	"github.com/souq-commerce/souq/internal/archive/buckettest"
 	"github.com/souq-commerce/souq/internal/natsstream"
+	"github.com/souq-commerce/souq/internal/redisstore"
 	"github.com/souq-commerce/souq/internal/s3blob"
 	"github.com/souq-commerce/souq/internal/souq"
 )
@@ -181,12 +180,10 @@ type result struct {
 	raw, collector   float64 // events/s
 	fresh50, fresh99 time.Duration
 	dash50, dash99   time.Duration
-	updates          int
 	bytesPerEvent    float64
-	// With Redis, over the freshness phase: the processor's batches and
-	// the round trips to Redis they took, and the dashboard's reads.
-	batches, commitTrips, readTrips float64
-	batchEvents                     float64
+	// With Redis, over the freshness phase: the processor's batches, the
+	// round trips to Redis they took and their mean size in events.
+	batches, commitTrips, batchEvents float64
 }
 
 // measure starts the server for st in dir and runs the phases.
@@ -280,19 +277,18 @@ func measure(bin, dir string, c config, st setup) (r result, err error) {
 	r.fresh50, r.fresh99 = d.quantile(0.5), d.quantile(0.99)
 	fmt.Printf("freshness at %d events/s for %s (%d events, %d batches started late): receipt → aggregates p50 %s p99 %s (%.0f observed)\n",
 		c.rate, c.duration, sent, late, r.fresh50, r.fresh99, d.count)
-	r.dash50, r.dash99, r.updates = pctDur(delays, 0.50), pctDur(delays, 0.99), updates
+	r.dash50, r.dash99 = pctDur(delays, 0.50), pctDur(delays, 0.99)
 	fmt.Printf("event → dashboard (server-sent updates, %d received): p50 %s p99 %s max %s\n",
 		updates, r.dash50, r.dash99, pctDur(delays, 1))
 	diff := func(name string) float64 { return after[name] - before[name] }
 	if st.redisURL != "" {
 		r.batches = diff("souq_pipeline_processor_batches_total")
 		r.commitTrips = diff(`souq_redis_round_trips_total{op="commit"}`)
-		r.readTrips = diff(`souq_redis_round_trips_total{op="read"}`)
 		if r.batches > 0 {
 			r.batchEvents = (diff("souq_pipeline_events_applied_total") + diff("souq_pipeline_events_skipped_total")) / r.batches
 		}
 		fmt.Printf("Redis round trips in the freshness phase: %.0f commits for %.0f processor batches (%.2f per batch, %.0f events per batch); %.0f reads for %d dashboard updates\n",
-			r.commitTrips, r.batches, r.commitTrips/math.Max(r.batches, 1), r.batchEvents, r.readTrips, updates)
+			r.commitTrips, r.batches, r.commitTrips/math.Max(r.batches, 1), r.batchEvents, diff(`souq_redis_round_trips_total{op="read"}`), updates)
 	}
 
 	if r.bytesPerEvent, err = archived(client, base); err != nil {
@@ -332,7 +328,11 @@ func cleanUp(stream *natsstream.Stream, st setup) error {
 		errs = append(errs, stream.Delete(ctx))
 	}
 	if st.redisURL != "" {
-		errs = append(errs, deleteKeys(ctx, st.redisURL, "*"+st.namespace+"*"))
+		rs, err := redisstore.Open(ctx, st.redisURL, redisstore.Options{})
+		if err == nil {
+			err = errors.Join(rs.DeleteKeys(ctx, "*"+st.namespace+"*"), rs.Close())
+		}
+		errs = append(errs, err)
 	}
 	if st.archive != "" {
 		b, err := s3blob.Open(ctx, st.archive)
@@ -345,23 +345,6 @@ func cleanUp(stream *natsstream.Stream, st setup) error {
 		return fmt.Errorf("clean up namespace %s: %w", st.namespace, err)
 	}
 	return nil
-}
-
-// deleteKeys unlinks the keys matching pattern.
-func deleteKeys(ctx context.Context, rawURL, pattern string) error {
-	opts, err := redis.ParseURL(rawURL)
-	if err != nil {
-		return err
-	}
-	rdb := redis.NewClient(opts)
-	defer rdb.Close()
-	iter := rdb.Scan(ctx, 0, pattern, 1000).Iterator()
-	for iter.Next(ctx) {
-		if err := rdb.Unlink(ctx, iter.Val()).Err(); err != nil {
-			return err
-		}
-	}
-	return iter.Err()
 }
 
 // printTable prints the setups' results side by side.

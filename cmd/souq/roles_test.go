@@ -15,12 +15,11 @@ import (
 	"testing"
 	"time"
 
-	"github.com/redis/go-redis/v9"
-
 	"github.com/souq-commerce/souq/internal/archive"
 	"github.com/souq-commerce/souq/internal/archive/buckettest"
 	"github.com/souq-commerce/souq/internal/fileblob"
 	"github.com/souq-commerce/souq/internal/natsstream"
+	"github.com/souq-commerce/souq/internal/redisstore"
 	"github.com/souq-commerce/souq/internal/s3blob"
 	"github.com/souq-commerce/souq/internal/souq"
 )
@@ -261,18 +260,11 @@ func cleanNamespace(t *testing.T, natsURL, redisURL, ns string) {
 	if err != nil {
 		t.Errorf("clean up: %v", err)
 	}
-	opts, err := redis.ParseURL(redisURL)
+	st, err := redisstore.Open(ctx, redisURL, redisstore.Options{})
+	if err == nil {
+		err = errors.Join(st.DeleteKeys(ctx, "*"+ns+"*"), st.Close())
+	}
 	if err != nil {
-		t.Errorf("clean up: %v", err)
-		return
-	}
-	rdb := redis.NewClient(opts)
-	defer rdb.Close()
-	iter := rdb.Scan(ctx, 0, "*"+ns+"*", 1000).Iterator()
-	for iter.Next(ctx) {
-		rdb.Unlink(ctx, iter.Val())
-	}
-	if err := iter.Err(); err != nil {
 		t.Errorf("clean up Redis keys of %s: %v", ns, err)
 	}
 }

@@ -14,7 +14,7 @@ func newTestLimiter(t *testing.T, s *Store, rate float64, burst int, prefix stri
 	if err != nil {
 		t.Fatalf("NewLimiter: %v", err)
 	}
-	t.Cleanup(func() { deleteKeys(t, s.client, prefix+":*") })
+	t.Cleanup(func() { deleteKeys(t, s, prefix+":*") })
 	return l
 }
 

@@ -236,6 +236,32 @@ func (s *Store) RoundTrips() RoundTrips {
 	return RoundTrips{Commit: s.rt[rtCommit].Load(), Read: s.rt[rtRead].Load(), Limit: s.rt[rtLimit].Load()}
 }
 
+// DeleteKeys unlinks every key of the server's database that matches
+// pattern (SCAN MATCH, then UNLINK a page at a time), whatever store or
+// limiter wrote it: for tearing down a test's or a benchmark's namespace.
+// Other processes using those keys lose their data.
+func (s *Store) DeleteKeys(ctx context.Context, pattern string) error {
+	iter := s.client.Scan(ctx, 0, pattern, 1000).Iterator()
+	var page []string
+	for iter.Next(ctx) {
+		if page = append(page, iter.Val()); len(page) == 1000 {
+			if err := s.client.Unlink(ctx, page...).Err(); err != nil {
+				return fmt.Errorf("redisstore: delete keys %s: %w", pattern, err)
+			}
+			page = page[:0]
+		}
+	}
+	if err := iter.Err(); err != nil {
+		return fmt.Errorf("redisstore: delete keys %s: %w", pattern, err)
+	}
+	if len(page) > 0 {
+		if err := s.client.Unlink(ctx, page...).Err(); err != nil {
+			return fmt.Errorf("redisstore: delete keys %s: %w", pattern, err)
+		}
+	}
+	return nil
+}
+
 // loadScript loads the commit script into the server's script cache.
 func (s *Store) loadScript(ctx context.Context) error {
 	s.rt[rtCommit].Add(1)

@@ -54,34 +54,20 @@ func openTest(t testing.TB, opts Options) *Store {
 		t.Fatalf("Open(%s): %v", u, err)
 	}
 	t.Cleanup(func() {
-		deleteKeys(t, s.client, "{"+opts.Prefix+"}:*")
+		deleteKeys(t, s, "{"+opts.Prefix+"}:*")
 		s.Close()
 	})
 	return s
 }
 
-// deleteKeys unlinks every key matching pattern (SCAN + UNLINK).
-func deleteKeys(t testing.TB, c *redis.Client, pattern string) {
+// deleteKeys deletes every key matching pattern (Store.DeleteKeys) and
+// checks that none is left.
+func deleteKeys(t testing.TB, s *Store, pattern string) {
 	t.Helper()
-	ctx := context.Background() // t.Context() is done during cleanup
-	var cursor uint64
-	for {
-		keys, next, err := c.Scan(ctx, cursor, pattern, 1000).Result()
-		if err != nil {
-			t.Errorf("delete test keys %s: scan: %v", pattern, err)
-			return
-		}
-		if len(keys) > 0 {
-			if err := c.Unlink(ctx, keys...).Err(); err != nil {
-				t.Errorf("delete test keys %s: unlink: %v", pattern, err)
-				return
-			}
-		}
-		if cursor = next; cursor == 0 {
-			break
-		}
+	if err := s.DeleteKeys(context.Background(), pattern); err != nil { // t.Context() is done during cleanup
+		t.Errorf("delete test keys: %v", err)
 	}
-	if left := scanKeys(t, c, pattern); len(left) > 0 {
+	if left := scanKeys(t, s.client, pattern); len(left) > 0 {
 		t.Errorf("after deleting test keys %s: %d left", pattern, len(left))
 	}
 }

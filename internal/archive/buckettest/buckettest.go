@@ -16,6 +16,7 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+	"golang.org/x/sync/errgroup"
 
 	"github.com/souq-commerce/souq/internal/archive"
 )
@@ -426,34 +427,17 @@ func testEmpty(t *testing.T, b archive.Bucket) {
 	}
 }
 
-// Empty deletes every key in b, a few at a time in parallel: for
-// removing a test's or a benchmark's archive.
+// Empty deletes every key in b, 16 at a time: for removing a test's or
+// a benchmark's archive. It returns the first error.
 func Empty(ctx context.Context, b archive.Bucket) error {
 	keys, err := b.List(ctx, "")
 	if err != nil {
 		return err
 	}
-	var (
-		wg   sync.WaitGroup
-		mu   sync.Mutex
-		errs []error
-		next = make(chan string)
-	)
-	for range 16 {
-		wg.Go(func() {
-			for key := range next {
-				if err := b.Delete(ctx, key); err != nil {
-					mu.Lock()
-					errs = append(errs, err)
-					mu.Unlock()
-				}
-			}
-		})
-	}
+	var g errgroup.Group
+	g.SetLimit(16)
 	for _, key := range keys {
-		next <- key
+		g.Go(func() error { return b.Delete(ctx, key) })
 	}
-	close(next)
-	wg.Wait()
-	return errors.Join(errs...)
+	return g.Wait()
 }
