@@ -49,7 +49,7 @@ type ProcessorStats struct {
 	Applied      uint64 `json:"applied"`
 	Duplicates   uint64 `json:"duplicates"` // delivered again, or of a kind the aggregates do not count
 	DeadLettered uint64 `json:"dead_lettered"`
-	LastSeq      uint64 `json:"last_seq"`
+	LastSeq      uint64 `json:"last_seq"` // the highest sequence handled
 	// Batches counts the fetches applied, each in one call to the hot
 	// store (one round trip to Redis).
 	Batches uint64 `json:"batches"`
@@ -142,8 +142,14 @@ func (p *Processor) apply(ctx context.Context, msgs []natsstream.Msg) ([]natsstr
 			}
 			p.deadLettered.Add(1)
 		}
-		p.lastSeq.Store(m.Seq)
+		raise(&p.lastSeq, m.Seq) // a redelivery may come after newer messages
 		done = append(done, m)
 	}
 	return done, nil
+}
+
+// raise sets v to n if n is greater.
+func raise(v *atomic.Uint64, n uint64) {
+	for old := v.Load(); n > old && !v.CompareAndSwap(old, n); old = v.Load() {
+	}
 }
