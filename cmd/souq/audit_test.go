@@ -110,7 +110,7 @@ func placeOrderAndTrack(t *testing.T, base, stdout, data string) {
 // missing.
 func TestAuditServeData(t *testing.T) {
 	data := t.TempDir()
-	base, stdout, stop := startServe(t, []string{"--addr", "127.0.0.1:0", "--data", data, "--demo", "--archive-max-age", "100ms"}, nil)
+	base, stdout, stop := startServe(t, []string{"--addr", "127.0.0.1:0", "--data", data, "--demo", "--shoppers", "0", "--archive-max-age", "100ms"}, nil)
 	placeOrderAndTrack(t, base, stdout.String(), data)
 
 	var out, errOut bytes.Buffer
@@ -195,7 +195,7 @@ func TestAuditRunningServer(t *testing.T) {
 	natsAddr := ln.Addr().String()
 	ln.Close()
 	data := t.TempDir()
-	base, stdout, _ := startServe(t, []string{"--addr", "127.0.0.1:0", "--data", data, "--demo", "--admin-token", "tok",
+	base, stdout, _ := startServe(t, []string{"--addr", "127.0.0.1:0", "--data", data, "--demo", "--shoppers", "0", "--admin-token", "tok",
 		"--archive-max-age", "100ms", "--nats-listen", natsAddr}, nil)
 	placeOrderAndTrack(t, base, stdout.String(), data)
 
