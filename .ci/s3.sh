@@ -26,19 +26,12 @@ access_key=souq-ci
 secret_key=souq-ci-secret # a throwaway server's, on loopback only
 
 log() { echo "s3.sh: $*" >&2; }
+# shellcheck source=lib.sh
+. "$(dirname "$0")/lib.sh"
 
 stop() {
   local pid="${SOUQ_TEST_S3_PID:-}" dir="${SOUQ_TEST_S3_DIR:-}"
-  if [ -n "$pid" ] && [ -r "/proc/$pid/cmdline" ] && tr '\0' ' ' <"/proc/$pid/cmdline" | grep -q versitygw; then
-    kill "$pid"
-    local deadline=$((SECONDS + 10))
-    while kill -0 "$pid" 2>/dev/null; do
-      if [ "$SECONDS" -ge "$deadline" ]; then
-        log "versitygw ($pid) did not stop in 10 s: killing it"; kill -9 "$pid" 2>/dev/null || true; break
-      fi
-      sleep 0.1
-    done
-  fi
+  ci_stop "$pid" versitygw
   case "$dir" in
     */souq-s3.*) rm -rf "$dir" ;;
   esac
@@ -51,14 +44,7 @@ elif [ "${1:-start}" != start ]; then
   echo "usage: $0 [start|stop]" >&2; exit 2
 fi
 
-# Install.
-bin_dir="${XDG_CACHE_HOME:-$HOME/.cache}/souq-ci/versitygw-$VERSITYGW_VERSION"
-bin="$bin_dir/versitygw"
-if [ ! -x "$bin" ]; then
-  log "installing versitygw $VERSITYGW_VERSION into $bin_dir"
-  mkdir -p "$bin_dir"
-  GOBIN="$bin_dir" go install "github.com/versity/versitygw/cmd/versitygw@$VERSITYGW_VERSION" >&2
-fi
+bin=$(ci_install versitygw "$VERSITYGW_VERSION" github.com/versity/versitygw/cmd/versitygw)
 
 # in_use PORT: whether something accepts connections on 127.0.0.1:PORT.
 in_use() {

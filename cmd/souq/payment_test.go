@@ -102,7 +102,15 @@ func TestPaymentFlag(t *testing.T) {
 		want string
 	}{
 		{"test provider off loopback", []string{"--addr", "0.0.0.0:0", "--payment", "test"}, "--payment test"},
-		{"unknown provider", []string{"--addr", "127.0.0.1:0", "--payment", "paypal"}, `--payment must be none or test, not "paypal"`},
+		{"unknown provider", []string{"--addr", "127.0.0.1:0", "--payment", "paypal"}, `--payment must be none, stripe or test, not "paypal"`},
+		{"stripe without a public URL", []string{"--payment", "stripe", "--stripe-secret-key", "sk_test_1", "--stripe-webhook-secret", "whsec_1"}, "--payment stripe needs --public-url"},
+		{"stripe without secrets", []string{"--payment", "stripe", "--public-url", "https://shop.example.ae"}, "SOUQ_STRIPE_SECRET_KEY"},
+		{"stripe with a publishable key", []string{"--payment", "stripe", "--public-url", "https://shop.example.ae",
+			"--stripe-secret-key", "pk_live_1", "--stripe-webhook-secret", "whsec_1"}, "--payment stripe"},
+		{"stripe settings without stripe", []string{"--stripe-secret-key", "sk_test_1"}, "apply to --payment stripe"},
+		{"a public URL with a path", []string{"--public-url", "https://shop.example.ae/en/"}, "--public-url"},
+		{"unknown capture", []string{"--payment-capture", "later"}, "--payment-capture must be automatic or manual"},
+		{"a timeout too short", []string{"--payment-timeout", "10s"}, "--payment-timeout must be between 1m and 24h"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -110,6 +118,11 @@ func TestPaymentFlag(t *testing.T) {
 			err := run(t.Context(), append([]string{"serve", "--data", t.TempDir()}, tt.args...), func(string) string { return "" }, &stdout, &stderr)
 			if !errors.Is(err, errUsage) || !strings.Contains(err.Error(), tt.want) {
 				t.Errorf("got %v, want a usage error mentioning %q", err, tt.want)
+			}
+			for _, secret := range []string{"sk_test_1", "pk_live_1", "whsec_1"} {
+				if err != nil && strings.Contains(err.Error(), secret) {
+					t.Errorf("the error quotes a secret: %v", err)
+				}
 			}
 		})
 	}

@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/url"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -29,6 +30,7 @@ import (
 	"github.com/souq-commerce/souq/internal/forwarded"
 	"github.com/souq-commerce/souq/internal/httpapi"
 	"github.com/souq-commerce/souq/internal/payment"
+	"github.com/souq-commerce/souq/internal/payment/stripepay"
 	"github.com/souq-commerce/souq/internal/pipeline"
 	"github.com/souq-commerce/souq/internal/postgres"
 	"github.com/souq-commerce/souq/internal/relay"
@@ -82,7 +84,18 @@ type serveConfig struct {
 	archiveMaxRows int
 	collectorRate  float64
 	shoppers       float64
-	payment        string // "none" or "test", resolved by parseServe
+	payment        string // "none", "test" or "stripe", resolved by parseServe
+	pay            paymentConfig
+}
+
+// paymentConfig is the card payment settings besides the provider.
+type paymentConfig struct {
+	capture             string
+	timeout             time.Duration
+	publicURL           string
+	stripeKey           string
+	stripeWebhookSecret string
+	stripeAPI           string
 }
 
 func parseServe(args []string, getenv func(string) string, stderr io.Writer) (serveConfig, error) {
@@ -122,7 +135,13 @@ func parseServe(args []string, getenv func(string) string, stderr io.Writer) (se
 	fs.DurationVar(&c.archiveMaxAge, "archive-max-age", archive.DefaultMaxAge, "longest time an event waits before its archive file is written")
 	fs.IntVar(&c.archiveMaxRows, "archive-max-rows", archive.DefaultMaxRows, "most events in one archive batch")
 	fs.Float64Var(&c.shoppers, "shoppers", shopper.DefaultRate, "with --demo: simulated shopper sessions started per second at the evening peak (0: none)")
-	fs.StringVar(&c.payment, "payment", "", "card payment `provider`: none (cash on delivery only) or test (the built-in test provider: tok_ok pays, no money moves; loopback only); default test with --demo on a loopback address, else none")
+	fs.StringVar(&c.payment, "payment", "", "card payment `provider`: none (cash on delivery only), stripe (docs/payments.md), or test (the built-in test provider: tok_ok pays, no money moves; loopback only); default test with --demo on a loopback address, else none")
+	fs.StringVar(&c.pay.capture, "payment-capture", string(checkout.CaptureAutomatic), "when card payments are taken: automatic (when the shopper pays) or manual (authorised, captured at dispatch through POST /api/v1/admin/orders/{id}/capture)")
+	fs.DurationVar(&c.pay.timeout, "payment-timeout", checkout.DefaultPaymentTimeout, "how long an unpaid card order holds its stock before it is released")
+	fs.StringVar(&c.pay.publicURL, "public-url", "", "the shop's public `URL` (https://shop.example.ae), where the payment provider sends shoppers back; required with --payment stripe")
+	fs.StringVar(&c.pay.stripeKey, "stripe-secret-key", "", "Stripe secret or restricted `key` (sk_live_…, rk_live_…); set it through the environment, not the command line")
+	fs.StringVar(&c.pay.stripeWebhookSecret, "stripe-webhook-secret", "", "signing `secret` of the Stripe webhook endpoint <public-url>/api/v1/payments/webhook (whsec_…); set it through the environment")
+	fs.StringVar(&c.pay.stripeAPI, "stripe-api-url", "", "Stripe API base `URL` (default Stripe's; a stripe-mock server for tests)")
 	fs.Float64Var(&c.collectorRate, "collector-rate", collector.DefaultRatePerSecond, "events per second one client (write key and IP address) may send to the collector")
 	if err := parseFlags(fs, args, getenv, stderr, serveUsage); err != nil {
 		return c, err
@@ -174,11 +193,12 @@ func parseServe(args []string, getenv func(string) string, stderr io.Writer) (se
 		c.payment = paymentTest
 	case c.payment == "":
 		c.payment = paymentNone
-	case c.payment != paymentNone && c.payment != paymentTest:
-		problems = append(problems, fmt.Sprintf("--payment must be none or test, not %q", c.payment))
+	case c.payment != paymentNone && c.payment != paymentTest && c.payment != paymentStripe:
+		problems = append(problems, fmt.Sprintf("--payment must be none, stripe or test, not %q", c.payment))
 	case c.payment == paymentTest && !loopback(c.addr):
 		problems = append(problems, fmt.Sprintf("--payment test accepts made-up card tokens as paid orders: it is for development on a loopback --addr (127.0.0.1:…), not %q", c.addr))
 	}
+	problems = append(problems, c.pay.problems(c.payment)...)
 	if c.archiveMaxAge <= 0 || c.archiveMaxRows < 1 {
 		problems = append(problems, "--archive-max-age and --archive-max-rows must be positive")
 	}
@@ -226,22 +246,68 @@ func (c serveConfig) roleProblems() []string {
 	return problems
 }
 
-// Card payment providers for --payment. A real provider comes with its own
-// value; until then a shop without the test provider takes cash on
-// delivery only.
+// Card payment providers for --payment.
 const (
-	paymentNone = "none"
-	paymentTest = "test"
+	paymentNone   = "none"
+	paymentTest   = "test"
+	paymentStripe = "stripe"
 )
 
-// paymentProvider returns the card payment provider --payment chose, or
-// nil for none, warning loudly about the test provider.
-func paymentProvider(c serveConfig, log *slog.Logger) checkout.PaymentProvider {
-	if c.payment != paymentTest {
-		return nil
+// paymentSweepEvery is how often the api role looks for unpaid orders to
+// release and refunds to retry.
+const paymentSweepEvery = 30 * time.Second
+
+// problems checks the payment settings for provider.
+func (p paymentConfig) problems(provider string) []string {
+	var problems []string
+	if p.capture != string(checkout.CaptureAutomatic) && p.capture != string(checkout.CaptureManual) {
+		problems = append(problems, fmt.Sprintf("--payment-capture must be automatic or manual, not %q", p.capture))
 	}
-	log.Warn("TEST PAYMENT PROVIDER: card orders paid with the token tok_ok are accepted as paid and no money moves; never use it for real sales")
-	return payment.NewTestProvider()
+	if p.timeout < time.Minute || p.timeout > 24*time.Hour {
+		problems = append(problems, fmt.Sprintf("--payment-timeout must be between 1m and 24h, not %s", p.timeout))
+	}
+	if p.publicURL != "" {
+		if u, err := url.Parse(p.publicURL); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" ||
+			(u.Path != "" && u.Path != "/") || u.RawQuery != "" {
+			problems = append(problems, fmt.Sprintf("--public-url %q must be the shop's base URL, such as https://shop.example.ae", p.publicURL))
+		}
+	}
+	if provider != paymentStripe {
+		if p.stripeKey != "" || p.stripeWebhookSecret != "" || p.stripeAPI != "" {
+			problems = append(problems, "--stripe-secret-key, --stripe-webhook-secret and --stripe-api-url apply to --payment stripe")
+		}
+		return problems
+	}
+	if p.publicURL == "" {
+		problems = append(problems, "--payment stripe needs --public-url: Stripe sends shoppers back to the shop's order page after its payment page and 3-D Secure")
+	}
+	if p.stripeKey == "" || p.stripeWebhookSecret == "" {
+		problems = append(problems, "--payment stripe needs SOUQ_STRIPE_SECRET_KEY and SOUQ_STRIPE_WEBHOOK_SECRET (docs/payments.md): payments are confirmed only by signed webhooks")
+	}
+	return problems
+}
+
+// payments returns the card payment settings --payment chose: no provider
+// for none, and a loud warning for the test provider.
+func payments(c serveConfig, log *slog.Logger) (checkout.Payments, error) {
+	p := checkout.Payments{Capture: checkout.CaptureMode(c.pay.capture), Timeout: c.pay.timeout}
+	if base := strings.TrimSuffix(c.pay.publicURL, "/"); base != "" {
+		p.ReturnURL = func(order souq.ID, lang string) string {
+			return base + "/" + lang + "/orders/" + url.PathEscape(string(order)) + "/return"
+		}
+	}
+	switch c.payment {
+	case paymentTest:
+		log.Warn("TEST PAYMENT PROVIDER: card orders paid with the token tok_ok are accepted as paid and no money moves; never use it for real sales")
+		p.Provider = payment.NewTestProvider()
+	case paymentStripe:
+		sp, err := stripepay.New(stripepay.Config{SecretKey: c.pay.stripeKey, WebhookSecret: c.pay.stripeWebhookSecret, APIURL: c.pay.stripeAPI})
+		if err != nil {
+			return p, fmt.Errorf("%w: --payment stripe: %v", errUsage, err)
+		}
+		p.Provider = sp
+	}
+	return p, nil
 }
 
 func newLogger(c serveConfig, w io.Writer) (*slog.Logger, error) {
@@ -310,7 +376,11 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	if rs[roleAPI] {
 		cat = catalog.New(db, now, log)
 		carts = cart.New(db, cat, now, log)
-		orders = checkout.New(db, cat, carts, paymentProvider(c, log), now, log)
+		pay, err := payments(c, log)
+		if err != nil {
+			return err
+		}
+		orders = checkout.New(db, cat, carts, pay, now, log)
 		// Keys left in flight by a previous process that stopped mid-request
 		// are free again at once when this is the only process on the
 		// database (SQLite). Replicas sharing PostgreSQL cannot tell a dead
@@ -478,7 +548,13 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 			func(ctx context.Context) (int, error) { return ev.relay.Prune(ctx, c.outboxKeep) }})
 	}
 	if len(chores) > 0 {
-		wg.Go(func() { housekeeping(work, chores, log) })
+		wg.Go(func() { housekeeping(work, chores, time.Hour, log) })
+	}
+	if rs[roleAPI] && c.payment != paymentNone {
+		// Every api replica sweeps: each step is conditional on the order's
+		// state (checkout.Service.SweepPayments).
+		sweep := []chore{{"sweep card payments", "released unpaid orders and retried refunds", orders.SweepPayments}}
+		wg.Go(func() { housekeeping(work, sweep, paymentSweepEvery, log) })
 	}
 	ev.run(work, &wg, log)
 
@@ -539,7 +615,10 @@ func printWhereToLook(w io.Writer, base string, c serveConfig, database, adminTo
 	fmt.Fprintf(w, "  dashboard: %s/dashboard\n", base)
 	fmt.Fprintf(w, "  metrics:   %s/metrics\n", base)
 	fmt.Fprintf(w, "  database:  %s\n", database)
-	if c.payment == paymentTest {
+	if c.payment == paymentStripe {
+		fmt.Fprintf(w, "  payments:  Stripe (%s capture; unpaid orders released after %s); webhook endpoint %s/api/v1/payments/webhook\n",
+			c.pay.capture, c.pay.timeout, strings.TrimSuffix(c.pay.publicURL, "/"))
+	} else if c.payment == paymentTest {
 		fmt.Fprintln(w, "  payments:  TEST provider: card token tok_ok is a paid order and no money moves (--payment test; never for real sales)")
 	} else {
 		fmt.Fprintln(w, "  payments:  cash on delivery only (no card provider configured)")
@@ -614,10 +693,11 @@ type chore struct {
 }
 
 // housekeeping runs the chores (removing idle carts, old idempotency keys,
-// outbox rows published longer than the retention ago) every hour until
-// ctx ends. It runs in its own goroutine for the life of the server.
-func housekeeping(ctx context.Context, chores []chore, log *slog.Logger) {
-	t := time.NewTicker(time.Hour)
+// outbox rows published longer than the retention ago; releasing unpaid
+// orders) at once and then every interval until ctx ends. It runs in its
+// own goroutine for the life of the server.
+func housekeeping(ctx context.Context, chores []chore, every time.Duration, log *slog.Logger) {
+	t := time.NewTicker(every)
 	defer t.Stop()
 	for {
 		for _, ch := range chores {

@@ -25,9 +25,11 @@ var ErrInvalidRange = errors.New("audit: invalid range")
 type Order struct {
 	ID     souq.ID
 	Status souq.OrderStatus
-	// CreatedAt is when the order was placed; UpdatedAt, for a cancelled
-	// order, when it was cancelled.
-	CreatedAt, UpdatedAt time.Time
+	// CompletedAt is when the order was confirmed ("Order Completed"),
+	// CancelledAt when it was cancelled ("Order Cancelled" if it had been
+	// completed), RefundedAt when its payment was given back ("Order
+	// Refunded"); zero for what did not happen.
+	CompletedAt, CancelledAt, RefundedAt time.Time
 }
 
 // OutboxRow is one row of the transactional outbox.
@@ -193,7 +195,7 @@ func (a *auditor) waiting(b *hopBuilder, id string, since time.Time) {
 // isOrderEvent reports whether name is an event the outbox writes for an
 // order.
 func isOrderEvent(name string) bool {
-	return name == souq.EventOrderCompleted || name == souq.EventOrderCancelled
+	return name == souq.EventOrderCompleted || name == souq.EventOrderCancelled || name == souq.EventOrderRefunded
 }
 
 // ordersOutbox checks that each order in the range has its outbox events,
@@ -207,15 +209,21 @@ func (a *auditor) ordersOutbox() Hop {
 	expected := map[want]bool{}
 	at := map[want]time.Time{} // when the event was written
 	for _, o := range a.orders {
-		if a.inRange(o.CreatedAt) {
+		if !o.CompletedAt.IsZero() && a.inRange(o.CompletedAt) {
 			k := want{o.ID, souq.EventOrderCompleted}
-			expected[k], at[k] = true, o.CreatedAt
+			expected[k], at[k] = true, o.CompletedAt
 			b.counts["orders"]++
 		}
-		if o.Status == souq.StatusCancelled && a.inRange(o.UpdatedAt) {
+		// An order released unpaid never completed: no cancellation event.
+		if !o.CompletedAt.IsZero() && !o.CancelledAt.IsZero() && a.inRange(o.CancelledAt) {
 			k := want{o.ID, souq.EventOrderCancelled}
-			expected[k], at[k] = true, o.UpdatedAt
+			expected[k], at[k] = true, o.CancelledAt
 			b.counts["cancellations"]++
+		}
+		if !o.RefundedAt.IsZero() && a.inRange(o.RefundedAt) {
+			k := want{o.ID, souq.EventOrderRefunded}
+			expected[k], at[k] = true, o.RefundedAt
+			b.counts["refunds"]++
 		}
 	}
 	rows := map[want][]string{}

@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/souq-commerce/souq/internal/checkout"
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
@@ -115,7 +116,7 @@ func (r *rig) placeOrder(at time.Time) souq.ID {
 	o := souq.Order{ID: id, Status: souq.StatusPlaced, Market: souq.KW, Currency: souq.KWD,
 		Customer:        souq.Customer{Name: "Fatima", Email: "f@example.kw", Phone: "+96599887766"},
 		ShippingAddress: souq.Address{Line1: "Block 3", Area: "Salmiya", City: "Salmiya", Country: souq.KW},
-		Payment:         souq.Payment{Method: souq.PayCashOnDelivery}, CreatedAt: at, UpdatedAt: at,
+		Payment:         souq.Payment{Method: souq.PayCashOnDelivery}, CreatedAt: at, UpdatedAt: at, CompletedAt: &at,
 		Lines: []souq.OrderLine{{ProductID: product.ID, SKU: product.SKU, Name: product.Name, Brand: product.Brand,
 			Category: product.Category, Quantity: 2, UnitPrice: 7250, LineTotal: 14500}}, Total: 14500}
 	ev, err := souq.NewOrderEvent(souq.EventOrderCompleted, o, at)
@@ -131,10 +132,11 @@ func (r *rig) placeOrder(at time.Time) souq.ID {
 
 func (r *rig) cancelOrder(id souq.ID, at time.Time) {
 	r.t.Helper()
-	_, err := r.db.CancelOrder(r.t.Context(), id, []souq.OrderStatus{souq.StatusPlaced}, at,
-		func(o souq.Order) (souq.OutboxEvent, error) {
-			return souq.NewOrderEvent(souq.EventOrderCancelled, o, at)
-		})
+	_, err := r.db.UpdateOrder(r.t.Context(), id, at, func(o *souq.Order) (checkout.OrderUpdate, error) {
+		o.Status, o.CancelledAt = souq.StatusCancelled, &at
+		ev, err := souq.NewOrderEvent(souq.EventOrderCancelled, *o, at)
+		return checkout.OrderUpdate{Restock: true, Events: []souq.OutboxEvent{ev}}, err
+	})
 	if err != nil {
 		r.t.Fatal(err)
 	}
@@ -819,5 +821,92 @@ func TestPrunedOutbox(t *testing.T) {
 		if w := hop(t, rep, h).Warnings; len(w) != 1 || !strings.Contains(w[0], "older than the outbox retention") {
 			t.Errorf("%s warnings: got %q, want one about the retention", h, w)
 		}
+	}
+}
+
+// TestCardOrders: a card order counts from when its payment is confirmed,
+// not when it was placed; one released unpaid writes no event and is
+// expected to have none; a refunded one has its "Order Refunded".
+func TestCardOrders(t *testing.T) {
+	t.Parallel()
+	r := newRig(t, options{beforeArchive: func(r *rig) {
+		at := r.t0.Add(30 * time.Minute)
+		released := r.placeCardOrder(at)
+		r.changeOrder(released, at.Add(15*time.Minute), func(o *souq.Order, now time.Time) []string {
+			o.Status, o.CancelledAt, o.Payment.Status = souq.StatusCancelled, &now, souq.PaymentCanceled
+			return nil
+		})
+		paid := r.placeCardOrder(at.Add(time.Second))
+		r.changeOrder(paid, at.Add(2*time.Minute), func(o *souq.Order, now time.Time) []string {
+			o.Status, o.CompletedAt, o.Payment.Status = souq.StatusPaid, &now, souq.PaymentCaptured
+			return []string{souq.EventOrderCompleted}
+		})
+		refunded := r.placeCardOrder(at.Add(2 * time.Second))
+		r.changeOrder(refunded, at.Add(3*time.Minute), func(o *souq.Order, now time.Time) []string {
+			o.Status, o.CompletedAt, o.Payment.Status = souq.StatusPaid, &now, souq.PaymentCaptured
+			return []string{souq.EventOrderCompleted}
+		})
+		r.changeOrder(refunded, at.Add(4*time.Minute), func(o *souq.Order, now time.Time) []string {
+			o.Status, o.CancelledAt, o.Payment.Status = souq.StatusCancelled, &now, souq.PaymentRefundPending
+			return []string{souq.EventOrderCancelled}
+		})
+		r.changeOrder(refunded, at.Add(5*time.Minute), func(o *souq.Order, now time.Time) []string {
+			o.Payment.Status, o.Payment.RefundedAt, o.Payment.RefundReference = souq.PaymentRefunded, &now, "re_1"
+			return []string{souq.EventOrderRefunded}
+		})
+		r.relayAll()
+	}})
+	rep := r.audit(r.inputs())
+	if !rep.Clean() {
+		t.Fatalf("got differences:\n%s", text(rep))
+	}
+	oo := hop(t, rep, audit.HopOrdersOutbox)
+	for count, want := range map[string]int{"orders": nOrders + 2, "cancellations": nCancelled + 1, "refunds": 1,
+		"order event rows": nOrders + nCancelled + 4} {
+		if got := oo.Counts[count]; got != want {
+			t.Errorf("orders → outbox count %q: got %d, want %d", count, got, want)
+		}
+	}
+}
+
+// placeCardOrder commits a card order pending payment at at: its stock
+// held, no event.
+func (r *rig) placeCardOrder(at time.Time) souq.ID {
+	r.t.Helper()
+	id := souq.NewID(souq.OrderPrefix)
+	due := at.Add(15 * time.Minute)
+	o := souq.Order{ID: id, Status: souq.StatusPendingPayment, Market: souq.KW, Currency: souq.KWD,
+		Customer:        souq.Customer{Name: "Dana", Phone: "+96599887711"},
+		ShippingAddress: souq.Address{Line1: "Block 5", Area: "Salmiya", City: "Salmiya", Country: souq.KW},
+		Payment: souq.Payment{Method: souq.PayCard, Provider: "test", Reference: "pay_test_" + string(id),
+			Status: souq.PaymentPending, Capture: "automatic", DueAt: &due},
+		CreatedAt: at, UpdatedAt: at,
+		Lines: []souq.OrderLine{{ProductID: product.ID, SKU: product.SKU, Name: product.Name, Brand: product.Brand,
+			Category: product.Category, Quantity: 1, UnitPrice: 7250, LineTotal: 7250}}, Total: 7250}
+	if err := r.db.CreateOrder(r.t.Context(), o, souq.OutboxEvent{}, nil); err != nil {
+		r.t.Fatal(err)
+	}
+	return id
+}
+
+// changeOrder applies change to an order at at, writing the events it
+// names.
+func (r *rig) changeOrder(id souq.ID, at time.Time, change func(*souq.Order, time.Time) []string) {
+	r.t.Helper()
+	_, err := r.db.UpdateOrder(r.t.Context(), id, at, func(o *souq.Order) (checkout.OrderUpdate, error) {
+		var up checkout.OrderUpdate
+		was := o.Status
+		for _, name := range change(o, at) {
+			ev, err := souq.NewOrderEvent(name, *o, at)
+			if err != nil {
+				return up, err
+			}
+			up.Events = append(up.Events, ev)
+		}
+		up.Restock = was != souq.StatusCancelled && o.Status == souq.StatusCancelled
+		return up, nil
+	})
+	if err != nil {
+		r.t.Fatal(err)
 	}
 }

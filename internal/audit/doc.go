@@ -1,10 +1,14 @@
 // Package audit reconciles the hops an event travels for a time range and
 // reports, by id, what is missing, duplicated or extra at each one:
 //
-//	orders → outbox            every order created in the range has exactly one
-//	                           "Order Completed" outbox row, every order cancelled
-//	                           in the range one "Order Cancelled" row, and every
-//	                           order-event row in the range has its order
+//	orders → outbox            every order completed in the range (placed cash on
+//	                           delivery, or its card payment confirmed) has
+//	                           exactly one "Order Completed" outbox row, every
+//	                           completed order cancelled in the range one "Order
+//	                           Cancelled" row, every payment refunded in the range
+//	                           one "Order Refunded" row, and every order-event row
+//	                           in the range has its order; an order released
+//	                           unpaid has none
 //	outbox → stream            every published outbox event is in the stream
 //	                           exactly once; an unpublished one is pending (a
 //	                           warning) within the grace period and stalled (a
@@ -27,8 +31,8 @@
 //	                           equals the snapshot recomputed from the stream
 //	                           up to the snapshot's max_seq, at the same instant
 //
-// Ranges are half-open, [from, to), and are matched on the order's created
-// time (updated time for a cancellation), the outbox row's created time and
+// Ranges are half-open, [from, to), and are matched on the order's time of
+// completion, cancellation or refund, the outbox row's created time and
 // the event time (souq.Event.Timestamp), which checkout sets to the same
 // instant, truncated to the microsecond as the database and the archive
 // keep it.

@@ -11,17 +11,6 @@ import (
 	"github.com/souq-commerce/souq/internal/souq"
 )
 
-// PaymentProvider authorises card payments from provider tokens. payment's
-// TestProvider is the built-in one.
-type PaymentProvider interface {
-	Name() string
-	// Authorize reserves amount on the card behind token and returns the
-	// provider's reference. A decline is an ErrPayment error.
-	Authorize(ctx context.Context, token string, amount souq.Money, order souq.ID) (string, error)
-	// Void releases an authorisation.
-	Void(ctx context.Context, reference string) error
-}
-
 // errNoCardPayments answers an order paid by card in a shop without a
 // card provider.
 var errNoCardPayments = &souq.Error{Kind: souq.ErrInvalid,
@@ -49,15 +38,21 @@ type Service struct {
 	store    Store
 	catalog  *catalog.Service
 	carts    CartReader
-	payments PaymentProvider
+	payments Payments
 	now      func() time.Time
 	log      *slog.Logger
 }
 
-// New returns a checkout service. payments may be nil: the shop then has
-// no card provider, and an order paid by card is refused (cash on
+// New returns a checkout service. payments.Provider may be nil: the shop
+// then has no card provider, and an order paid by card is refused (cash on
 // delivery only).
-func New(store Store, cat *catalog.Service, carts CartReader, payments PaymentProvider, now func() time.Time, log *slog.Logger) *Service {
+func New(store Store, cat *catalog.Service, carts CartReader, payments Payments, now func() time.Time, log *slog.Logger) *Service {
+	if payments.Capture == "" {
+		payments.Capture = CaptureAutomatic
+	}
+	if payments.Timeout <= 0 {
+		payments.Timeout = DefaultPaymentTimeout
+	}
 	return &Service{owner: souq.NewToken(), store: store, catalog: cat, carts: carts, payments: payments, now: now,
 		log: log.With("component", "checkout")}
 }
@@ -106,9 +101,13 @@ type Idempotency struct {
 // Result is what PlaceOrder did: placed a new order, or found a completed
 // request with the same key and body whose stored response is Replay. With
 // a key, Response is the new order's response as Render made it and as it
-// was stored for replays, so it need not be rendered again.
+// was stored for replays, so it need not be rendered again. A card order
+// is stored as it committed, pending payment; Placed.Order is the order
+// after the payment was started, and Action the shopper's next step, so a
+// card order's response is rendered again from them.
 type Result struct {
 	Placed   Placed
+	Action   *PaymentAction
 	Replay   *KeyResult
 	Response *KeyResult
 }
@@ -147,7 +146,14 @@ func (s *Service) PlaceOrder(ctx context.Context, req OrderRequest, idem *Idempo
 			s.log.Error("release idempotency key", "err", rerr)
 		}
 	}
-	return Result{Placed: placed, Response: resp}, err
+	if err != nil || placed.Order.Status != souq.StatusPendingPayment {
+		return Result{Placed: placed, Response: resp}, err
+	}
+	// The order and its key are committed: whatever happens to the payment
+	// now, a retry with the key gets this order, never a second one.
+	o, action, err := s.startPayment(ctx, placed.Order, req.Payment)
+	placed.Order = o
+	return Result{Placed: placed, Action: action, Response: resp}, err
 }
 
 func (s *Service) place(ctx context.Context, req OrderRequest, idem *Idempotency) (Placed, *KeyResult, error) {
@@ -155,7 +161,7 @@ func (s *Service) place(ctx context.Context, req OrderRequest, idem *Idempotency
 	if err != nil {
 		return Placed{}, nil, err
 	}
-	if req.Payment.Method == souq.PayCard && s.payments == nil {
+	if req.Payment.Method == souq.PayCard && s.payments.Provider == nil {
 		return Placed{}, nil, errNoCardPayments
 	}
 	items := req.Items
@@ -169,7 +175,7 @@ func (s *Service) place(ctx context.Context, req OrderRequest, idem *Idempotency
 		ID: souq.NewID(souq.OrderPrefix), Market: m.Code, Currency: m.Currency,
 		Customer: req.Customer, ShippingAddress: req.ShippingAddress, CartID: req.CartID,
 		Payment:   souq.Payment{Method: req.Payment.Method},
-		CreatedAt: now, UpdatedAt: now, Status: souq.StatusPlaced,
+		CreatedAt: now, UpdatedAt: now, Status: souq.StatusPlaced, CompletedAt: &now,
 	}
 	if o.Lines, err = s.price(ctx, merge(items), m); err != nil {
 		return Placed{}, nil, err
@@ -182,32 +188,32 @@ func (s *Service) place(ctx context.Context, req OrderRequest, idem *Idempotency
 		return Placed{}, nil, souq.Errorf(souq.ErrInvalid, "order total is too large")
 	}
 	if req.Payment.Method == souq.PayCard {
-		ref, err := s.payments.Authorize(ctx, req.Payment.Token, souq.M(o.Total, o.Currency), o.ID)
-		if err != nil {
-			return Placed{}, nil, fmt.Errorf("authorise payment: %w", err)
-		}
-		o.Payment.Provider, o.Payment.Reference, o.Status = s.payments.Name(), ref, souq.StatusPaid
+		// Held, not sold: the stock is the order's until the payment is
+		// confirmed or the order is released (pay.go).
+		due := now.Add(s.payments.Timeout)
+		o.Status, o.CompletedAt = souq.StatusPendingPayment, nil
+		o.Payment = souq.Payment{Method: souq.PayCard, Provider: s.payments.Provider.Name(),
+			Status: souq.PaymentPending, Capture: string(s.payments.Capture), DueAt: &due}
 	}
 	placed := Placed{Order: o, AccessToken: souq.NewToken()}
 	placed.Order.AccessTokenHash = souq.HashToken(placed.AccessToken)
 	resp, err := s.commit(ctx, placed, idem, now)
 	if err != nil {
-		if o.Payment.Reference != "" {
-			if verr := s.payments.Void(context.WithoutCancel(ctx), o.Payment.Reference); verr != nil {
-				s.log.Error("void payment of failed order", "order", o.ID, "err", verr)
-			}
-		}
 		return Placed{}, nil, err
 	}
 	return placed, resp, nil
 }
 
 // commit writes the placed order and returns, with a key, the response
-// stored for it.
+// stored for it. An order pending payment has no event yet: "Order
+// Completed" is written when its payment is confirmed.
 func (s *Service) commit(ctx context.Context, placed Placed, idem *Idempotency, now time.Time) (*KeyResult, error) {
-	ev, err := souq.NewOrderEvent(souq.EventOrderCompleted, placed.Order, now)
-	if err != nil {
-		return nil, fmt.Errorf("order event: %w", err)
+	var ev souq.OutboxEvent
+	if placed.Order.Status != souq.StatusPendingPayment {
+		var err error
+		if ev, err = souq.NewOrderEvent(souq.EventOrderCompleted, placed.Order, now); err != nil {
+			return nil, fmt.Errorf("order event: %w", err)
+		}
 	}
 	var done *KeyResult
 	if idem != nil {
@@ -217,7 +223,7 @@ func (s *Service) commit(ctx context.Context, placed Placed, idem *Idempotency, 
 		}
 		done = &KeyResult{Key: idem.Key, ClaimedAt: idem.claimedAt, Status: status, Body: body}
 	}
-	err = s.store.CreateOrder(ctx, placed.Order, ev, done)
+	err := s.store.CreateOrder(ctx, placed.Order, ev, done)
 	var oos *souq.OutOfStockError
 	if errors.As(err, &oos) {
 		detail := fmt.Sprintf("not enough stock for %s: %d requested, %d left", oos.SKU, oos.Requested, oos.Available)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 
 	"github.com/souq-commerce/souq/internal/souq"
 )
@@ -12,7 +13,7 @@ import (
 const MaxListPageSize = 100
 
 // cancellable lists the statuses an order can be cancelled from.
-var cancellable = []souq.OrderStatus{souq.StatusPlaced, souq.StatusPaid}
+var cancellable = []souq.OrderStatus{souq.StatusPendingPayment, souq.StatusPlaced, souq.StatusPaid}
 
 // Order returns an order to whoever holds its access token. A wrong token
 // and a missing order give the same not-found error, so ids cannot be probed.
@@ -60,27 +61,57 @@ func (s *Service) AdminCancel(ctx context.Context, id souq.ID) (souq.Order, erro
 	return s.cancel(ctx, id)
 }
 
-// cancel sets the order cancelled, restores its stock and records the
-// "Order Cancelled" event in one transaction, then voids a card payment.
+// cancel cancels an order. An unpaid one's payment is cancelled at the
+// provider first (if it was taken meanwhile, the order is paid and is
+// cancelled as such); the order is then set cancelled, its stock restored
+// and, if it was completed, "Order Cancelled" written, in one transaction;
+// a card payment taken is then given back (refund; the sweeper retries a
+// refund that fails).
 func (s *Service) cancel(ctx context.Context, id souq.ID) (souq.Order, error) {
+	o, err := s.store.Order(ctx, id)
+	if err != nil {
+		return souq.Order{}, fmt.Errorf("cancel order %s: %w", id, err)
+	}
+	if o.Status == souq.StatusPendingPayment && o.Payment.Reference != "" && o.Payment.Provider == s.providerName() {
+		cctx, cancel := context.WithTimeout(ctx, providerCall)
+		st, err := s.payments.Provider.Cancel(cctx, o.Payment.Reference)
+		cancel()
+		if err != nil {
+			s.log.Error("cancel the payment of an unpaid order", "order", id, "err", err)
+			return souq.Order{}, souq.Errorf(souq.ErrUnavailable, "the payment provider could not be reached to cancel the payment; try again shortly")
+		}
+		if st.Status == souq.PaymentCaptured || st.Status == souq.PaymentAuthorized {
+			if _, err := s.settle(ctx, id, st); err != nil {
+				return souq.Order{}, fmt.Errorf("cancel order %s: %w", id, err)
+			}
+		}
+	}
 	now := s.now().UTC()
-	o, err := s.store.CancelOrder(ctx, id, cancellable, now, func(o souq.Order) (souq.OutboxEvent, error) {
-		return souq.NewOrderEvent(souq.EventOrderCancelled, o, now)
+	o, err = s.store.UpdateOrder(ctx, id, now, func(o *souq.Order) (OrderUpdate, error) {
+		switch {
+		case !slices.Contains(cancellable, o.Status):
+			return OrderUpdate{}, fmt.Errorf("order %s is %s: %w", id, o.Status, souq.ErrConflict)
+		case o.Status == souq.StatusPendingPayment:
+			return s.releaseUpdate(o, now, souq.PaymentCanceled, "")
+		}
+		return s.cancelPaid(o, now)
 	})
 	if errors.Is(err, souq.ErrConflict) {
-		return souq.Order{}, souq.Errorf(souq.ErrConflict, "order %s cannot be cancelled: it is no longer placed or paid", id)
+		return souq.Order{}, souq.Errorf(souq.ErrConflict, "order %s cannot be cancelled: it is no longer pending, placed or paid", id)
 	}
 	if err != nil {
 		return souq.Order{}, fmt.Errorf("cancel order %s: %w", id, err)
 	}
-	if o.Payment.Reference != "" {
-		if s.payments == nil {
-			s.log.Error("cannot void the payment of a cancelled order: no payment provider is configured",
+	if o.Payment.Status == souq.PaymentRefundPending {
+		if s.payments.Provider == nil || o.Payment.Provider != s.payments.Provider.Name() {
+			s.log.Error("cannot give back the payment of a cancelled order: its provider is not configured; refund it by hand",
 				"order", id, "provider", o.Payment.Provider, "reference", o.Payment.Reference)
 			return o, nil
 		}
-		if err := s.payments.Void(ctx, o.Payment.Reference); err != nil {
-			s.log.Error("void payment of cancelled order", "order", id, "err", err)
+		if r, err := s.refund(ctx, id); err != nil {
+			s.log.Error("refund cancelled order (tried again by the sweeper)", "order", id, "err", err)
+		} else {
+			o = r
 		}
 	}
 	return o, nil

@@ -1,8 +1,11 @@
 package checkout
 
 import (
+	"errors"
 	"fmt"
+	"net"
 	"net/mail"
+	"net/url"
 	"regexp"
 	"strings"
 	"unicode"
@@ -33,11 +36,18 @@ type ItemRequest struct {
 	Quantity  int     `json:"quantity"`
 }
 
-// PaymentRequest says how the shopper pays: "cod", or "card" with a token
-// from the payment provider.
+// PaymentRequest says how the shopper pays: "cod", or "card". A card
+// payment either carries a token the payment provider's own front-end
+// library made from the card (it is confirmed at once, 3-D Secure
+// permitting), or none: the shopper is then sent to the provider's hosted
+// page. ReturnURL is the page the provider sends the shopper back to
+// (default: the shop's order page); Language the provider's pages' ("ar"
+// or "en").
 type PaymentRequest struct {
-	Method souq.PaymentMethod `json:"method"`
-	Token  string             `json:"token,omitempty"`
+	Method    souq.PaymentMethod `json:"method"`
+	Token     string             `json:"token,omitempty"`
+	ReturnURL string             `json:"return_url,omitempty"`
+	Language  string             `json:"language,omitempty"`
 }
 
 var (
@@ -101,17 +111,13 @@ func (r *OrderRequest) validate() (souq.Market, error) {
 	}
 	switch r.Payment.Method {
 	case souq.PayCashOnDelivery:
-		if r.Payment.Token != "" {
-			p.Add("payment.token", "is only for card payments")
+		for field, v := range map[string]string{"token": r.Payment.Token, "return_url": r.Payment.ReturnURL} {
+			if v != "" {
+				p.Add("payment."+field, "is only for card payments")
+			}
 		}
 	case souq.PayCard:
-		switch {
-		case cardNumberShape.MatchString(r.Payment.Token):
-			p.Add("payment.token", "looks like a card number: send the payment provider's token, never card details")
-			r.Payment.Token = ""
-		case !tokenShape.MatchString(r.Payment.Token):
-			p.Add("payment.token", "is required for card payments: a payment provider token such as tok_ok")
-		}
+		r.Payment.checkCard(&p, "payment.")
 	default:
 		p.Add("payment.method", "must be \"cod\" (cash on delivery) or \"card\"")
 	}
@@ -166,4 +172,50 @@ func fieldf(list string, i int, name string) string {
 func ValidEmail(s string) bool {
 	a, err := mail.ParseAddress(s)
 	return err == nil && a.Address == s && emailLocal.MatchString(s) && len(s) <= 254
+}
+
+// checkCard checks a card payment's token, return address and language,
+// naming the fields with prefix. A token shaped like a card number is
+// dropped, so that no error repeats it.
+func (r *PaymentRequest) checkCard(p *souq.Problems, prefix string) {
+	switch {
+	case cardNumberShape.MatchString(r.Token):
+		p.Add(prefix+"token", "looks like a card number: send the payment provider's token, never card details")
+		r.Token = ""
+	case r.Token != "" && !tokenShape.MatchString(r.Token):
+		p.Add(prefix+"token", "must be a payment provider token (letters, digits, _ and -), such as pm_… or tok_ok; leave it out to pay on the provider's page")
+	}
+	if r.ReturnURL != "" {
+		if err := checkReturnURL(r.ReturnURL); err != nil {
+			p.Add(prefix+"return_url", "%s", err.Error())
+		}
+	}
+	if r.Language != "" && r.Language != "ar" && r.Language != "en" {
+		p.Add(prefix+"language", "must be \"ar\" or \"en\"")
+	}
+}
+
+// checkReturnURL checks a payment return address: an absolute https URL
+// (http only on a loopback host, for development), at most 2,000 bytes.
+func checkReturnURL(raw string) error {
+	u, err := url.Parse(raw)
+	switch {
+	case len(raw) > 2000:
+		return errors.New("must be at most 2000 bytes")
+	case err != nil || !u.IsAbs() || u.Host == "" || u.User != nil:
+		return errors.New("must be an absolute https:// URL")
+	case u.Scheme == "https":
+		return nil
+	case u.Scheme == "http" && isLoopback(u.Hostname()):
+		return nil
+	}
+	return errors.New("must be an https:// URL (http:// only on a loopback host)")
+}
+
+func isLoopback(host string) bool {
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
 }

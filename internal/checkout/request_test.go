@@ -67,7 +67,13 @@ func TestValidateRejects(t *testing.T) {
 		{"no name", func(r *OrderRequest) { r.Customer.Name = " " }, "customer.name"},
 		{"long area", func(r *OrderRequest) { r.ShippingAddress.Area = strings.Repeat("a", 101) }, "shipping_address.area"},
 		{"unknown method", func(r *OrderRequest) { r.Payment.Method = "bitcoin" }, "payment.method"},
-		{"card without token", func(r *OrderRequest) { r.Payment.Method = souq.PayCard }, "payment.token"},
+		{"card with a malformed token", func(r *OrderRequest) { r.Payment = PaymentRequest{Method: souq.PayCard, Token: "pm card"} }, "payment.token"},
+		{"cod with a return address", func(r *OrderRequest) { r.Payment.ReturnURL = "https://shop.example/back" }, "payment.return_url"},
+		{"plain http return address", func(r *OrderRequest) {
+			r.Payment = PaymentRequest{Method: souq.PayCard, ReturnURL: "http://shop.example/back"}
+		}, "payment.return_url"},
+		{"relative return address", func(r *OrderRequest) { r.Payment = PaymentRequest{Method: souq.PayCard, ReturnURL: "/en/orders"} }, "payment.return_url"},
+		{"unknown payment language", func(r *OrderRequest) { r.Payment = PaymentRequest{Method: souq.PayCard, Language: "fr"} }, "payment.language"},
 		{"card number as token", func(r *OrderRequest) {
 			r.Payment = PaymentRequest{Method: souq.PayCard, Token: "4111 1111 1111 1111"}
 		}, "payment.token"},

@@ -15,7 +15,7 @@ import (
 type Store interface {
 	// CreateOrder commits, in one transaction: for every line a conditional
 	// stock decrement (stock >= quantity), the order and its lines, the
-	// outbox event, the removal of the cart's items when o.CartID is set,
+	// outbox event (none when event.ID is empty), the removal of the cart's items when o.CartID is set,
 	// and the completion of the idempotency key when done is not nil. When a
 	// line cannot be filled nothing is written and the error is a
 	// *souq.OutOfStockError naming the first such product; an unknown
@@ -25,13 +25,27 @@ type Store interface {
 	Order(ctx context.Context, id souq.ID) (souq.Order, error)
 	// ListOrders returns orders newest first and how many there are.
 	ListOrders(ctx context.Context, offset, limit int) ([]souq.Order, int, error)
-	// CancelOrder commits, in one transaction: the order's status set to
-	// cancelled if its status is one of from, its lines' stock restored,
-	// and the outbox event built by event from the cancelled order. If the
-	// status is not one of from nothing is written and the error is
-	// ErrConflict. ErrNotFound if there is no such order.
-	CancelOrder(ctx context.Context, id souq.ID, from []souq.OrderStatus, at time.Time,
-		event func(souq.Order) (souq.OutboxEvent, error)) (souq.Order, error)
+	// UpdateOrder locks the order, calls change with it and, unless change
+	// fails, commits in the same transaction the order's status, payment
+	// and timestamps as change left them (updated_at set to at), its lines'
+	// stock restored when the update says so, and the update's events.
+	// change's error is returned and nothing is written; ErrNotFound if
+	// there is no such order. Two updates of one order at once run one
+	// after the other, the second seeing the first's result.
+	UpdateOrder(ctx context.Context, id souq.ID, at time.Time,
+		change func(*souq.Order) (OrderUpdate, error)) (souq.Order, error)
+	// DuePayments returns up to limit orders whose Payment.DueAt is at or
+	// before t, soonest first.
+	DuePayments(ctx context.Context, t time.Time, limit int) ([]souq.ID, error)
+	// PaymentEventSeen reports whether RecordPaymentEvent recorded the
+	// provider's webhook event id.
+	PaymentEventSeen(ctx context.Context, provider, id string) (bool, error)
+	// RecordPaymentEvent records a webhook event as handled; recording it
+	// again changes nothing.
+	RecordPaymentEvent(ctx context.Context, provider, id string, at time.Time) error
+	// DeletePaymentEventsBefore forgets events recorded before t and
+	// returns how many.
+	DeletePaymentEventsBefore(ctx context.Context, t time.Time) (int, error)
 
 	// ClaimKey claims an idempotency key for a request whose body hashes to
 	// hash, the claim being identified by now. It marks the key in flight
@@ -53,6 +67,12 @@ type Store interface {
 	ReleaseKey(ctx context.Context, key string, claimedAt time.Time) error
 	// DeleteKeysBefore removes keys created before t and returns how many.
 	DeleteKeysBefore(ctx context.Context, t time.Time) (int, error)
+}
+
+// OrderUpdate is what UpdateOrder writes besides the order's own fields.
+type OrderUpdate struct {
+	Restock bool               // give the order's units back to stock
+	Events  []souq.OutboxEvent // written to the outbox
 }
 
 // ErrKeyNotHeld is CreateOrder's error when the idempotency key it is to

@@ -27,9 +27,9 @@
 // only the keywords the e-commerce schemas use is also compiled into Go
 // checks that run over the raw JSON (check.go); they accept and reject
 // exactly what the validator does, with the same reasons, and the
-// validator judges the events of any other schema. "Order Completed" and
-// "Order Cancelled" are rejected: the server records them from the checkout
-// outbox, so a client copy would count orders twice. context.market, when
+// validator judges the events of any other schema. "Order Completed",
+// "Order Cancelled" and "Order Refunded" are rejected: the server records
+// them from the checkout outbox, so a client copy would count orders twice. context.market, when
 // present, must be a Souq market code. Values that read as payment card
 // numbers, or security codes, anywhere in a message reject it: Souq never
 // stores card data. Unknown top-level members are ignored, as Segment does.

@@ -36,7 +36,7 @@ const schemaBase = "https://schemas.souq.dev/collector/"
 
 // serverEvents are Segment e-commerce events the server records itself from
 // the checkout outbox; a client sending one would double-count orders.
-var serverEvents = []string{souq.EventOrderCompleted, souq.EventOrderCancelled}
+var serverEvents = []string{souq.EventOrderCompleted, souq.EventOrderCancelled, souq.EventOrderRefunded}
 
 // schemaSet holds the compiled schemas: compiled once per process.
 type schemaSet struct {

@@ -111,6 +111,19 @@ func (s *server) handleAdminOrderCancel() http.Handler {
 	})
 }
 
+// handleAdminOrderCapture captures an order's authorised card payment,
+// when it is dispatched (manual capture).
+func (s *server) handleAdminOrderCapture() http.Handler {
+	return s.handle(func(w http.ResponseWriter, r *http.Request) error {
+		o, err := s.Checkout.Capture(r.Context(), souq.ID(r.PathValue("id")))
+		if err != nil {
+			return err
+		}
+		httpjson.Encode(w, http.StatusOK, orderView(o))
+		return nil
+	})
+}
+
 func (s *server) handleAdminSaleList() http.Handler {
 	return s.handle(func(w http.ResponseWriter, r *http.Request) error {
 		sales, err := s.Catalog.Sales(r.Context())

@@ -25,6 +25,7 @@ type orderResponse struct {
 	Payment     struct {
 		Method    string `json:"method"`
 		Reference string `json:"reference"`
+		Status    string `json:"status"`
 	} `json:"payment"`
 	Lines []struct {
 		ProductID string    `json:"product_id"`
@@ -348,7 +349,6 @@ func TestBadOrderInput(t *testing.T) {
 		{"card number fields", with(func(b map[string]any) {
 			b["payment"] = map[string]any{"method": "card", "number": "4111111111111111", "cvc": "123"}
 		}), nil, 400, "unknown field"},
-		{"declined card", with(func(b map[string]any) { b["payment"] = map[string]any{"method": "card", "token": "tok_declined"} }), nil, 402, "declined"},
 		{"unknown cart", with(func(b map[string]any) { delete(b, "items"); b["cart_id"] = "cart_nope" }), nil, 422, "cart"},
 		{"long idempotency key", valid(), []string{"Idempotency-Key", strings.Repeat("k", 300)}, 400, "Idempotency-Key"},
 		{"empty idempotency key", valid(), []string{"Idempotency-Key", ""}, 400, "Idempotency-Key"},
@@ -383,17 +383,51 @@ func TestCardPayment(t *testing.T) {
 	req["payment"] = map[string]any{"method": "card", "token": "tok_ok"}
 	status, _, body := f.do("POST", "/api/v1/orders", req)
 	o := decodeJSON[orderResponse](t, body)
-	if status != 201 || o.Status != "paid" || o.Payment.Reference == "" {
-		t.Fatalf("card order: got %d %s, want 201 paid with a reference", status, body)
+	if status != 201 || o.Status != "paid" || o.Payment.Reference == "" || o.Payment.Status != "captured" {
+		t.Fatalf("card order: got %d %s, want 201 paid and captured with a reference", status, body)
 	}
-	// Out of stock after authorising: the authorisation is voided.
+	if got := f.outboxCount(); got != 1 {
+		t.Errorf("outbox events after a paid card order: got %d, want 1 (Order Completed)", got)
+	}
+	// Out of stock: the stock is taken before the payment is asked for,
+	// so nothing is authorised.
 	status, hdr, body := f.do("POST", "/api/v1/orders", req)
 	wantProblem(t, status, hdr, body, 409)
-	if f.payments.Voided(o.Payment.Reference) {
-		t.Errorf("the paid order's payment was voided")
+	if got := f.payments.Status("pay_test_" + o.ID); got != "captured" {
+		t.Errorf("the paid order's payment: got %q, want captured", got)
 	}
-	if got := f.payments.Voids(); got != 1 {
-		t.Errorf("voided authorisations: got %d, want 1 (the order that ran out of stock)", got)
+	if got := f.payments.Voids() + f.payments.Refunds(); got != 0 {
+		t.Errorf("payments voided or refunded: got %d, want 0 (the order out of stock never reached the provider)", got)
+	}
+}
+
+// TestCardDeclined: a card declined at once answers 402 naming the order,
+// which was committed pending payment and released at once: its stock is
+// back, it wrote no event, and it reads as cancelled with the payment
+// failed.
+func TestCardDeclined(t *testing.T) {
+	f := newFixture(t)
+	p := f.product(1, 8900)
+	req := orderBody(item(p.ID, 1))
+	req["payment"] = map[string]any{"method": "card", "token": "tok_declined"}
+	status, hdr, body := f.do("POST", "/api/v1/orders", req)
+	pb := wantProblem(t, status, hdr, body, 402)
+	id := pb.OrderID
+	if !strings.Contains(pb.Detail, "declined") || id == "" {
+		t.Fatalf("declined card: got %s, want a payment-declined problem naming the order", body)
+	}
+	o, err := f.db.Order(t.Context(), souq.ID(id))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if o.Status != souq.StatusCancelled || o.Payment.Status != souq.PaymentFailed || o.CompletedAt != nil {
+		t.Errorf("declined order: status %s, payment %s, completed %v; want cancelled, failed, never completed", o.Status, o.Payment.Status, o.CompletedAt)
+	}
+	if got := f.stock(p.ID); got != 1 {
+		t.Errorf("stock after a declined card: got %d, want 1", got)
+	}
+	if got := f.outboxCount(); got != 0 {
+		t.Errorf("outbox events after a declined card: got %d, want 0", got)
 	}
 }
 
@@ -620,6 +654,20 @@ func TestMetrics(t *testing.T) {
 		if !strings.Contains(string(out), want) {
 			t.Errorf("metrics lack %q", want)
 		}
+	}
+}
+
+// TestPaymentWebhook: the webhook endpoint refuses what its provider
+// cannot verify (401) and bodies over its limit (413), counting both.
+func TestPaymentWebhook(t *testing.T) {
+	f := newFixture(t)
+	status, hdr, body := f.do("POST", "/api/v1/payments/webhook", `{"id":"evt_1","type":"payment_intent.succeeded"}`)
+	wantProblem(t, status, hdr, body, 401)
+	status, hdr, body = f.do("POST", "/api/v1/payments/webhook", `{"id":"`+strings.Repeat("x", maxWebhookBody)+`"}`)
+	wantProblem(t, status, hdr, body, 413)
+	_, _, out := f.do("GET", "/metrics", nil)
+	if want := `souq_payment_webhooks_total{outcome="refused"} 2`; !strings.Contains(string(out), want) {
+		t.Errorf("metrics lack %q", want)
 	}
 }
 

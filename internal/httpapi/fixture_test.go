@@ -67,7 +67,7 @@ func newFixtureWith(t *testing.T, card bool) *fixture {
 	}
 	f.catalog = catalog.New(db, f.clock, testLogger(t))
 	carts := cart.New(db, f.catalog, f.clock, testLogger(t))
-	orders := checkout.New(db, f.catalog, carts, provider, f.clock, testLogger(t))
+	orders := checkout.New(db, f.catalog, carts, checkout.Payments{Provider: provider}, f.clock, testLogger(t))
 	srv := httptest.NewServer(NewServer(Deps{Catalog: f.catalog, Carts: carts, Checkout: orders,
 		AdminToken: testAdminToken, Registry: f.registry, Ready: db.Ready}))
 	t.Cleanup(srv.Close)
@@ -184,6 +184,7 @@ type problemBody struct {
 	Detail        string            `json:"detail"`
 	InvalidParams []souq.FieldError `json:"invalid_params"`
 	ProductID     string            `json:"product_id"`
+	OrderID       string            `json:"order_id"`
 }
 
 // wantProblem checks a response is a problem document with the status.

@@ -37,7 +37,7 @@ func TestKeyLeftInFlightByACrash(t *testing.T) {
 	}
 
 	// The next process on the database releases the dead claim at start.
-	next := checkout.New(f.db, f.catalog, cart.New(f.db, f.catalog, f.clock, testLogger(t)), nil, f.clock, testLogger(t))
+	next := checkout.New(f.db, f.catalog, cart.New(f.db, f.catalog, f.clock, testLogger(t)), checkout.Payments{}, f.clock, testLogger(t))
 	if n, err := next.ReleaseDeadClaims(t.Context()); err != nil || n != 1 {
 		t.Fatalf("ReleaseDeadClaims: got %d, %v; want 1", n, err)
 	}

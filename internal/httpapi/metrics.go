@@ -16,6 +16,7 @@ type metrics struct {
 	inFlight      prometheus.Gauge
 	ordersCreated *prometheus.CounterVec
 	outOfStock    prometheus.Counter
+	webhooks      *prometheus.CounterVec
 	replays       prometheus.Counter
 }
 
@@ -38,12 +39,16 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 			Name: "souq_out_of_stock_rejections_total",
 			Help: "Order requests rejected because a product had too little stock.",
 		}),
+		webhooks: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "souq_payment_webhooks_total",
+			Help: "Payment provider notifications received, by outcome: handled, refused (bad signature, too old, too large) or failed (to be sent again).",
+		}, []string{"outcome"}),
 		replays: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "souq_idempotent_replays_total",
 			Help: "Order requests answered from a stored response for their Idempotency-Key.",
 		}),
 	}
-	reg.MustRegister(m.duration, m.inFlight, m.ordersCreated, m.outOfStock, m.replays)
+	reg.MustRegister(m.duration, m.inFlight, m.ordersCreated, m.outOfStock, m.replays, m.webhooks)
 	return m
 }
 

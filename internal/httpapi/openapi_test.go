@@ -436,8 +436,9 @@ func TestOpenAPIResponses(t *testing.T) {
 	fromCart["payment"] = map[string]any{"method": "card", "token": payment.TokenOK}
 	body, _ = a.do(openAPICall{method: "POST", path: "/api/v1/orders", body: fromCart, want: 201})
 	paid := decodeJSON[struct {
-		ID     string
-		Status string
+		ID          string
+		Status      string
+		AccessToken string `json:"access_token"`
 	}](t, body)
 	if paid.Status != "paid" {
 		t.Errorf("card order: got status %q, want paid", paid.Status)
@@ -451,6 +452,13 @@ func TestOpenAPIResponses(t *testing.T) {
 	a.do(openAPICall{method: "GET", path: order, header: []string{"Authorization", "Bearer " + created.AccessToken}, want: 200})
 	a.do(openAPICall{method: "POST", path: order + "/cancel?token=" + esc(created.AccessToken), want: 200})
 	a.do(openAPICall{method: "POST", path: order + "/cancel?token=" + esc(created.AccessToken), want: 409})
+	// Card payments: paying an order that is paid answers it as it is;
+	// the test provider sends no webhooks, so every one is refused.
+	a.do(openAPICall{method: "POST", path: "/api/v1/orders/" + paid.ID + "/payment?token=" + esc(paid.AccessToken), want: 200})
+	a.do(openAPICall{method: "POST", path: "/api/v1/orders/" + paid.ID + "/payment?token=" + esc(paid.AccessToken),
+		body: map[string]any{"method": "card", "return_url": "ftp://shop.example/back"}, want: 422})
+	a.do(openAPICall{method: "POST", path: "/api/v1/orders/" + paid.ID + "/payment", want: 404, outside: true})
+	a.do(openAPICall{method: "POST", path: "/api/v1/payments/webhook", body: map[string]any{"id": "evt_1"}, want: 401})
 
 	// Errors.
 	a.do(openAPICall{method: "GET", path: order, want: 404, outside: true})
@@ -495,6 +503,9 @@ func TestOpenAPIResponses(t *testing.T) {
 	a.do(openAPICall{method: "PUT", path: "/api/v1/admin/products/prd_aaaaaaaaaaaaaaaaaaaa/stock", body: map[string]any{"quantity": 7}, admin: true, want: 404})
 	a.do(openAPICall{method: "GET", path: "/api/v1/admin/orders?page=1&page_size=10", admin: true, want: 200})
 	a.do(openAPICall{method: "GET", path: "/api/v1/admin/orders/" + paid.ID, admin: true, want: 200})
+	a.do(openAPICall{method: "POST", path: "/api/v1/admin/orders/" + paid.ID + "/capture", admin: true, want: 200})
+	a.do(openAPICall{method: "POST", path: "/api/v1/admin/orders/" + created.ID + "/capture", admin: true, want: 409})
+	a.do(openAPICall{method: "POST", path: "/api/v1/admin/orders/ord_aaaaaaaaaaaaaaaaaaaa/capture", admin: true, want: 404})
 	a.do(openAPICall{method: "POST", path: "/api/v1/admin/orders/" + paid.ID + "/cancel", admin: true, want: 200})
 
 	// Sales.

@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"io"
 	"net/http"
 	"net/url"
 
@@ -58,10 +59,19 @@ func (s *server) handleOrderCreate() http.Handler {
 			status int
 			body   []byte
 		)
-		if r := res.Response; r != nil { // rendered already, to be stored for replays
+		switch r := res.Response; {
+		case o.Payment.Method == souq.PayCard:
+			// Stored pending payment; answered as it stands now, with the
+			// shopper's next step.
+			if status, body, err = renderCreatedWith(res.Placed, res.Action); err != nil {
+				return err
+			}
+		case r != nil: // rendered already, to be stored for replays
 			status, body = r.Status, r.Body
-		} else if status, body, err = renderCreated(res.Placed); err != nil {
-			return err
+		default:
+			if status, body, err = renderCreated(res.Placed); err != nil {
+				return err
+			}
 		}
 		w.Header().Set("Location", "/api/v1/orders/"+string(o.ID))
 		httpjson.Write(w, status, "application/json", body)
@@ -72,8 +82,13 @@ func (s *server) handleOrderCreate() http.Handler {
 // renderCreated is the response to a newly placed order, stored for
 // idempotent replays.
 func renderCreated(p checkout.Placed) (int, []byte, error) {
+	return renderCreatedWith(p, nil)
+}
+
+// renderCreatedWith is renderCreated with a payment's next step.
+func renderCreatedWith(p checkout.Placed, action *checkout.PaymentAction) (int, []byte, error) {
 	v := orderView(p.Order)
-	v.AccessToken = p.AccessToken
+	v.AccessToken, v.PaymentAction = p.AccessToken, action
 	v.StatusURL = "/api/v1/orders/" + string(p.Order.ID) + "?token=" + url.QueryEscape(p.AccessToken)
 	body, err := json.Marshal(v)
 	return http.StatusCreated, body, err
@@ -107,6 +122,63 @@ func (s *server) handleOrderCancel() http.Handler {
 			return err
 		}
 		httpjson.Encode(w, http.StatusOK, orderView(o))
+		return nil
+	})
+}
+
+// handleOrderPay starts or resumes the card payment of an order still
+// pending payment, for the holder of its access token, and answers the
+// order with the shopper's next step.
+func (s *server) handleOrderPay() http.Handler {
+	return s.handle(func(w http.ResponseWriter, r *http.Request) error {
+		var req checkout.PaymentRequest
+		if r.ContentLength != 0 {
+			var err error
+			if req, err = decode[checkout.PaymentRequest](w, r, maxBody); err != nil {
+				return err
+			}
+		}
+		o, action, err := s.Checkout.Pay(r.Context(), souq.ID(r.PathValue("id")), orderToken(r), req)
+		if err != nil {
+			return err
+		}
+		v := orderView(o)
+		v.PaymentAction = action
+		httpjson.Encode(w, http.StatusOK, v)
+		return nil
+	})
+}
+
+// maxWebhookBody bounds a payment provider's notification (Stripe's are a
+// few KiB).
+const maxWebhookBody = 256 << 10
+
+// handlePaymentWebhook takes the payment provider's signed notifications.
+// A verified one that was handled, or that concerns nothing Souq has,
+// answers 200; a bad signature 401; a failure to record it 5xx, so the
+// provider sends it again.
+func (s *server) handlePaymentWebhook() http.Handler {
+	return s.handle(func(w http.ResponseWriter, r *http.Request) error {
+		body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxWebhookBody))
+		var tooBig *http.MaxBytesError
+		if errors.As(err, &tooBig) {
+			s.metrics.webhooks.WithLabelValues("refused").Inc()
+			return souq.Errorf(errTooLarge, "the notification is larger than %d bytes", maxWebhookBody)
+		}
+		if err != nil {
+			return souq.Errorf(errBadRequest, "could not read the notification: %v", err)
+		}
+		err = s.Checkout.PaymentWebhook(r.Context(), r.Header, body)
+		switch {
+		case errors.Is(err, souq.ErrUnauthorized):
+			s.metrics.webhooks.WithLabelValues("refused").Inc()
+			return err
+		case err != nil:
+			s.metrics.webhooks.WithLabelValues("failed").Inc()
+			return err
+		}
+		s.metrics.webhooks.WithLabelValues("handled").Inc()
+		httpjson.Encode(w, http.StatusOK, map[string]bool{"received": true})
 		return nil
 	})
 }

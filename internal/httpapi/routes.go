@@ -40,6 +40,8 @@ func (s *server) routes() []route {
 		{"POST /api/v1/orders", s.handleOrderCreate()},
 		{"GET /api/v1/orders/{id}", s.handleOrderGet()},
 		{"POST /api/v1/orders/{id}/cancel", s.handleOrderCancel()},
+		{"POST /api/v1/orders/{id}/payment", s.handleOrderPay()},
+		{"POST /api/v1/payments/webhook", s.handlePaymentWebhook()},
 
 		{"POST /api/v1/admin/products", s.admin(s.handleAdminProductCreate())},
 		{"PUT /api/v1/admin/products/{id}", s.admin(s.handleAdminProductUpdate())},
@@ -47,6 +49,7 @@ func (s *server) routes() []route {
 		{"GET /api/v1/admin/orders", s.admin(s.handleAdminOrderList())},
 		{"GET /api/v1/admin/orders/{id}", s.admin(s.handleAdminOrderGet())},
 		{"POST /api/v1/admin/orders/{id}/cancel", s.admin(s.handleAdminOrderCancel())},
+		{"POST /api/v1/admin/orders/{id}/capture", s.admin(s.handleAdminOrderCapture())},
 		{"GET /api/v1/admin/sales", s.admin(s.handleAdminSaleList())},
 		{"POST /api/v1/admin/sales", s.admin(s.handleAdminSaleCreate())},
 		{"DELETE /api/v1/admin/sales/{id}", s.admin(s.handleAdminSaleDelete())},

@@ -5,6 +5,7 @@ import (
 
 	"github.com/souq-commerce/souq/internal/cart"
 	"github.com/souq-commerce/souq/internal/catalog"
+	"github.com/souq-commerce/souq/internal/checkout"
 	"github.com/souq-commerce/souq/internal/souq"
 )
 
@@ -130,6 +131,11 @@ type orderJSON struct {
 	Payment         souq.Payment     `json:"payment"`
 	CreatedAt       time.Time        `json:"created_at"`
 	UpdatedAt       time.Time        `json:"updated_at"`
+	CompletedAt     *time.Time       `json:"completed_at,omitempty"`
+	CancelledAt     *time.Time       `json:"cancelled_at,omitempty"`
+	// PaymentAction is the shopper's next step for a card payment still
+	// pending, in the responses that start it.
+	PaymentAction *checkout.PaymentAction `json:"payment_action,omitempty"`
 	// AccessToken is present only in the response that created the order.
 	AccessToken string `json:"access_token,omitempty"`
 	// StatusURL reads the order with its token; only on creation.
@@ -139,7 +145,8 @@ type orderJSON struct {
 func orderView(o souq.Order) orderJSON {
 	out := orderJSON{ID: o.ID, Status: o.Status, Market: o.Market, Currency: o.Currency,
 		Lines: make([]orderLineJSON, 0, len(o.Lines)), Total: money(souq.M(o.Total, o.Currency)), VAT: money(souq.M(o.VAT, o.Currency)),
-		Customer: o.Customer, ShippingAddress: o.ShippingAddress, Payment: o.Payment, CreatedAt: o.CreatedAt, UpdatedAt: o.UpdatedAt}
+		Customer: o.Customer, ShippingAddress: o.ShippingAddress, Payment: o.Payment, CreatedAt: o.CreatedAt, UpdatedAt: o.UpdatedAt,
+		CompletedAt: o.CompletedAt, CancelledAt: o.CancelledAt}
 	for _, l := range o.Lines {
 		out.Lines = append(out.Lines, orderLineJSON{
 			ProductID: l.ProductID, SKU: l.SKU, Name: l.Name, Brand: l.Brand, Category: l.Category, Quantity: l.Quantity,

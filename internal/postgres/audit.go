@@ -26,16 +26,20 @@ func (db *DB) OrdersAndOutboxBetween(ctx context.Context, from, to time.Time) ([
 		out    []audit.OutboxRow
 	)
 	err := db.readTx(ctx, func(tx pgx.Tx) error {
-		rows, err := tx.Query(ctx, `SELECT id, status, created_at, updated_at FROM orders
-			WHERE (created_at >= $1 AND created_at < $2) OR (status = $3 AND updated_at >= $1 AND updated_at < $2)
-			ORDER BY created_at, id`, from, to, string(souq.StatusCancelled))
+		rows, err := tx.Query(ctx, `SELECT id, status, completed_at, cancelled_at, refunded_at FROM orders
+			WHERE (completed_at >= $1 AND completed_at < $2) OR (cancelled_at >= $1 AND cancelled_at < $2)
+				OR (refunded_at >= $1 AND refunded_at < $2)
+			ORDER BY created_at, id`, from, to)
 		if err != nil {
 			return fmt.Errorf("orders between: %w", err)
 		}
 		orders, err = pgx.CollectRows(rows, func(row pgx.CollectableRow) (audit.Order, error) {
-			var o audit.Order
-			err := row.Scan(&o.ID, &o.Status, &o.CreatedAt, &o.UpdatedAt)
-			o.CreatedAt, o.UpdatedAt = o.CreatedAt.UTC(), o.UpdatedAt.UTC()
+			var (
+				o                              audit.Order
+				completed, cancelled, refunded *time.Time
+			)
+			err := row.Scan(&o.ID, &o.Status, &completed, &cancelled, &refunded)
+			o.CompletedAt, o.CancelledAt, o.RefundedAt = utcOrZero(completed), utcOrZero(cancelled), utcOrZero(refunded)
 			return o, err
 		})
 		if err != nil {
@@ -82,4 +86,12 @@ func orderIDOf(payload []byte) souq.ID {
 		return ""
 	}
 	return ev.Properties.OrderID
+}
+
+// utcOrZero is an optional time in UTC, or the zero time.
+func utcOrZero(t *time.Time) time.Time {
+	if t == nil {
+		return time.Time{}
+	}
+	return t.UTC()
 }

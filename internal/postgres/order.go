@@ -10,6 +10,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/souq-commerce/souq/internal/checkout"
 	"github.com/souq-commerce/souq/internal/souq"
 )
 
@@ -22,10 +23,12 @@ const (
 		customer_name, customer_email, customer_phone,
 		ship_line1, ship_line2, ship_area, ship_city, ship_country,
 		payment_method, payment_provider, payment_reference,
-		cart_id, access_token_hash, created_at, updated_at)
+		cart_id, access_token_hash, created_at, updated_at,
+		payment_status, payment_capture, payment_failure, payment_due_at, completed_at)
 		SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::bigint[], $6::bigint[],
 			$7::text[], $8::text[], $9::text[], $10::text[], $11::text[], $12::text[], $13::text[], $14::text[],
-			$15::text[], $16::text[], $17::text[], $18::text[], $19::text[], $20::timestamptz[], $21::timestamptz[])`
+			$15::text[], $16::text[], $17::text[], $18::text[], $19::text[], $20::timestamptz[], $21::timestamptz[],
+			$22::text[], $23::text[], $24::text[], $25::timestamptz[], $26::timestamptz[])`
 	sqlInsertOrderLines = `INSERT INTO order_lines (order_id, line_no, product_id, sku, name_en, name_ar,
 		brand, category, quantity, unit_price, on_sale, line_total, vat, vat_basis_points)
 		SELECT * FROM unnest($1::text[], $2::int[], $3::text[], $4::text[], $5::text[], $6::text[],
@@ -47,11 +50,15 @@ func queueOrders(b *pgx.Batch, orders []*orderJob, take map[souq.ID]int) {
 	b.Queue(sqlTakeStock, takeArgs(orders, take)...)
 	b.Queue(sqlInsertOrders, orderArgs(orders)...)
 	b.Queue(sqlInsertOrderLines, lineArgs(orders)...)
-	events := make([]souq.OutboxEvent, len(orders))
-	for i, j := range orders {
-		events[i] = j.event
+	events := make([]souq.OutboxEvent, 0, len(orders))
+	for _, j := range orders {
+		if j.event.ID != "" {
+			events = append(events, j.event)
+		}
 	}
-	b.Queue(sqlInsertOutbox, outboxArgs(events)...)
+	if len(events) > 0 {
+		b.Queue(sqlInsertOutbox, outboxArgs(events)...)
+	}
 	var carts []string
 	for _, j := range orders {
 		if j.order.CartID != "" {
@@ -113,12 +120,13 @@ func takeArgs(orders []*orderJob, take map[souq.ID]int) []any {
 // orderArgs are sqlInsertOrders' arguments, a column per array.
 func orderArgs(orders []*orderJob) []any {
 	n := len(orders)
-	cols := make([][]string, 17)
+	cols := make([][]string, 20)
 	for c := range cols {
 		cols[c] = make([]string, n)
 	}
 	total, vat := make([]int64, n), make([]int64, n)
 	created, updated := make([]time.Time, n), make([]time.Time, n)
+	due, completed := make([]*time.Time, n), make([]*time.Time, n)
 	for i, j := range orders {
 		o := j.order
 		for c, v := range []string{string(o.ID), string(o.Status), string(o.Market), string(o.Currency),
@@ -126,14 +134,17 @@ func orderArgs(orders []*orderJob) []any {
 			o.ShippingAddress.Line1, o.ShippingAddress.Line2, o.ShippingAddress.Area, o.ShippingAddress.City,
 			string(o.ShippingAddress.Country),
 			string(o.Payment.Method), o.Payment.Provider, o.Payment.Reference,
-			string(o.CartID), o.AccessTokenHash} {
+			string(o.CartID), o.AccessTokenHash,
+			string(o.Payment.Status), o.Payment.Capture, o.Payment.Failure} {
 			cols[c][i] = v
 		}
 		total[i], vat[i], created[i], updated[i] = o.Total, o.VAT, o.CreatedAt, o.UpdatedAt
+		due[i], completed[i] = o.Payment.DueAt, o.CompletedAt
 	}
 	return []any{cols[0], cols[1], cols[2], cols[3], total, vat,
 		cols[4], cols[5], cols[6], cols[7], cols[8], cols[9], cols[10], cols[11],
-		cols[12], cols[13], cols[14], cols[15], cols[16], created, updated}
+		cols[12], cols[13], cols[14], cols[15], cols[16], created, updated,
+		cols[17], cols[18], cols[19], due, completed}
 }
 
 // lineArgs are sqlInsertOrderLines' arguments, a column per array.
@@ -172,7 +183,9 @@ const orderColumns = `id, status, market, currency, total, vat,
 	customer_name, customer_email, customer_phone,
 	ship_line1, ship_line2, ship_area, ship_city, ship_country,
 	payment_method, payment_provider, payment_reference,
-	cart_id, access_token_hash, created_at, updated_at`
+	cart_id, access_token_hash, created_at, updated_at,
+	payment_status, payment_capture, payment_failure, payment_refund,
+	payment_due_at, refunded_at, completed_at, cancelled_at`
 
 // scanOrder reads a row of orderColumns; lines are loaded separately.
 func scanOrder(row pgx.Row) (souq.Order, error) {
@@ -182,8 +195,15 @@ func scanOrder(row pgx.Row) (souq.Order, error) {
 		&o.ShippingAddress.Line1, &o.ShippingAddress.Line2, &o.ShippingAddress.Area, &o.ShippingAddress.City,
 		&o.ShippingAddress.Country,
 		&o.Payment.Method, &o.Payment.Provider, &o.Payment.Reference,
-		&o.CartID, &o.AccessTokenHash, &o.CreatedAt, &o.UpdatedAt)
+		&o.CartID, &o.AccessTokenHash, &o.CreatedAt, &o.UpdatedAt,
+		&o.Payment.Status, &o.Payment.Capture, &o.Payment.Failure, &o.Payment.RefundReference,
+		&o.Payment.DueAt, &o.Payment.RefundedAt, &o.CompletedAt, &o.CancelledAt)
 	o.CreatedAt, o.UpdatedAt = o.CreatedAt.UTC(), o.UpdatedAt.UTC()
+	for _, t := range []*time.Time{o.Payment.DueAt, o.Payment.RefundedAt, o.CompletedAt, o.CancelledAt} {
+		if t != nil {
+			*t = t.UTC()
+		}
+	}
 	o.Lines = []souq.OrderLine{}
 	return o, err
 }
@@ -283,46 +303,51 @@ func (db *DB) ListOrders(ctx context.Context, offset, limit int) ([]souq.Order, 
 	return orders, total, nil
 }
 
-// CancelOrder commits, in one transaction: the order's status set to
-// cancelled if its status is one of from, its lines' stock restored, and
-// the outbox event built by event from the cancelled order. If the status
-// is not one of from nothing is written and the error is ErrConflict;
-// ErrNotFound if there is no such order. An error from event rolls the
-// transaction back and is returned. The order's row is locked first, so
-// two cancellations at once restore the stock once.
-func (db *DB) CancelOrder(ctx context.Context, id souq.ID, from []souq.OrderStatus, at time.Time,
-	event func(souq.Order) (souq.OutboxEvent, error)) (souq.Order, error) {
+// UpdateOrder locks order id's row, calls change with it, and unless
+// change fails writes in the same transaction the order's status, payment
+// and timestamps as change left them, updated_at set to at, its lines'
+// stock restored when the update says so (products in id order, as
+// batches of orders lock them: commit.go), and the update's events. An
+// error from change rolls back and is returned; ErrNotFound if there is no
+// such order.
+func (db *DB) UpdateOrder(ctx context.Context, id souq.ID, at time.Time,
+	change func(*souq.Order) (checkout.OrderUpdate, error)) (souq.Order, error) {
 	var o souq.Order
 	err := db.writeTx(ctx, func(tx pgx.Tx) error {
 		var err error
 		if o, err = orderTx(ctx, tx, id, true); err != nil {
 			return err
 		}
-		if !slices.Contains(from, o.Status) {
-			return fmt.Errorf("order %s is %s: %w", id, o.Status, souq.ErrConflict)
-		}
-		_, err = tx.Exec(ctx, `UPDATE orders SET status = $1, updated_at = $2 WHERE id = $3`,
-			string(souq.StatusCancelled), at, id)
+		up, err := change(&o)
 		if err != nil {
-			return fmt.Errorf("cancel order %s: %w", id, err)
+			return err
 		}
-		o.Status, o.UpdatedAt = souq.StatusCancelled, at.UTC().Truncate(time.Microsecond)
-		// Products in id order, as batches of orders lock them (commit.go).
-		lines := slices.Clone(o.Lines)
-		slices.SortFunc(lines, func(a, b souq.OrderLine) int { return strings.Compare(string(a.ProductID), string(b.ProductID)) })
-		for _, l := range lines {
-			_, err := tx.Exec(ctx, `UPDATE products SET stock = stock + $1, updated_at = $2 WHERE id = $3`,
-				l.Quantity, at, l.ProductID)
-			if err != nil {
-				return fmt.Errorf("cancel order %s: restore stock of %s: %w", id, l.ProductID, err)
+		o.UpdatedAt = at.UTC().Truncate(time.Microsecond)
+		p := o.Payment
+		_, err = tx.Exec(ctx, `UPDATE orders SET status = $1, updated_at = $2,
+			payment_provider = $3, payment_reference = $4, payment_status = $5, payment_capture = $6,
+			payment_failure = $7, payment_refund = $8, payment_due_at = $9, refunded_at = $10,
+			completed_at = $11, cancelled_at = $12 WHERE id = $13`,
+			string(o.Status), at, p.Provider, p.Reference, string(p.Status), p.Capture,
+			p.Failure, p.RefundReference, p.DueAt, p.RefundedAt, o.CompletedAt, o.CancelledAt, id)
+		if err != nil {
+			return fmt.Errorf("update order %s: %w", id, err)
+		}
+		if up.Restock {
+			lines := slices.Clone(o.Lines)
+			slices.SortFunc(lines, func(a, b souq.OrderLine) int { return strings.Compare(string(a.ProductID), string(b.ProductID)) })
+			for _, l := range lines {
+				_, err := tx.Exec(ctx, `UPDATE products SET stock = stock + $1, updated_at = $2 WHERE id = $3`,
+					l.Quantity, at, l.ProductID)
+				if err != nil {
+					return fmt.Errorf("update order %s: restore stock of %s: %w", id, l.ProductID, err)
+				}
 			}
 		}
-		ev, err := event(o)
-		if err != nil {
-			return fmt.Errorf("cancel order %s: build event: %w", id, err)
-		}
-		if _, err := tx.Exec(ctx, sqlInsertOutbox, outboxArgs([]souq.OutboxEvent{ev})...); err != nil {
-			return fmt.Errorf("cancel order %s: insert outbox event: %w", id, err)
+		if len(up.Events) > 0 {
+			if _, err := tx.Exec(ctx, sqlInsertOutbox, outboxArgs(up.Events)...); err != nil {
+				return fmt.Errorf("update order %s: insert outbox events: %w", id, err)
+			}
 		}
 		return nil
 	})
@@ -330,4 +355,68 @@ func (db *DB) CancelOrder(ctx context.Context, id souq.ID, from []souq.OrderStat
 		return souq.Order{}, err
 	}
 	return o, nil
+}
+
+// DuePayments returns up to limit orders whose payment is due for a look
+// at or before t (Payment.DueAt), soonest first.
+func (db *DB) DuePayments(ctx context.Context, t time.Time, limit int) ([]souq.ID, error) {
+	var ids []souq.ID
+	err := db.readTx(ctx, func(tx pgx.Tx) error {
+		rows, err := tx.Query(ctx, `SELECT id FROM orders WHERE payment_due_at <= $1
+			ORDER BY payment_due_at, id LIMIT $2`, t, limit)
+		if err != nil {
+			return err
+		}
+		ids, err = pgx.CollectRows(rows, pgx.RowTo[souq.ID])
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("due payments: %w", err)
+	}
+	if ids == nil {
+		ids = []souq.ID{}
+	}
+	return ids, nil
+}
+
+// PaymentEventSeen reports whether a provider's webhook event was recorded.
+func (db *DB) PaymentEventSeen(ctx context.Context, provider, id string) (bool, error) {
+	var seen bool
+	err := db.readTx(ctx, func(tx pgx.Tx) error {
+		return tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM payment_events WHERE provider = $1 AND id = $2)`,
+			provider, id).Scan(&seen)
+	})
+	if err != nil {
+		return false, fmt.Errorf("payment event %s: %w", id, err)
+	}
+	return seen, nil
+}
+
+// RecordPaymentEvent records a provider's webhook event as handled; a
+// recorded one is left as it is.
+func (db *DB) RecordPaymentEvent(ctx context.Context, provider, id string, at time.Time) error {
+	err := db.writeTx(ctx, func(tx pgx.Tx) error {
+		_, err := tx.Exec(ctx, `INSERT INTO payment_events (provider, id, received_at) VALUES ($1, $2, $3)
+			ON CONFLICT DO NOTHING`, provider, id, at)
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("record payment event %s: %w", id, err)
+	}
+	return nil
+}
+
+// DeletePaymentEventsBefore forgets the webhook events received before t
+// and returns how many.
+func (db *DB) DeletePaymentEventsBefore(ctx context.Context, t time.Time) (int, error) {
+	var n int64
+	err := db.writeTx(ctx, func(tx pgx.Tx) error {
+		tag, err := tx.Exec(ctx, `DELETE FROM payment_events WHERE received_at < $1`, t)
+		n = tag.RowsAffected()
+		return err
+	})
+	if err != nil {
+		return 0, fmt.Errorf("delete payment events: %w", err)
+	}
+	return int(n), nil
 }

@@ -73,7 +73,7 @@ func newShop(t *testing.T) *shop {
 	log := testLogger(t, slog.LevelWarn)
 	s.catalog = catalog.New(db, s.clock, log)
 	carts := cart.New(db, s.catalog, s.clock, log)
-	s.checkout = checkout.New(db, s.catalog, carts, payment.NewTestProvider(), s.clock, log)
+	s.checkout = checkout.New(db, s.catalog, carts, checkout.Payments{Provider: payment.NewTestProvider()}, s.clock, log)
 	api := httpapi.NewServer(httpapi.Deps{Catalog: s.catalog, Carts: carts, Checkout: s.checkout, Ready: db.Ready, Log: log})
 
 	col := collector.New(collector.Deps{Publisher: &published{}, DeadLetters: &deadLetters{}, WriteKeys: []string{testWriteKey},

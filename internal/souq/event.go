@@ -10,6 +10,7 @@ import (
 const (
 	EventOrderCompleted = "Order Completed"
 	EventOrderCancelled = "Order Cancelled"
+	EventOrderRefunded  = "Order Refunded"
 )
 
 // OutboxEvent is an event written in the same database transaction as the
@@ -86,8 +87,8 @@ type OrderEventProduct struct {
 	OnSale    bool   `json:"on_sale"`
 }
 
-// OrderEventProperties are the properties of "Order Completed" and
-// "Order Cancelled". Money is given both as a decimal string in the order's
+// OrderEventProperties are the properties of "Order Completed", "Order
+// Cancelled" and "Order Refunded". Money is given both as a decimal string in the order's
 // currency (Segment style) and as integer minor units.
 type OrderEventProperties struct {
 	OrderID       string              `json:"order_id"`
@@ -101,10 +102,12 @@ type OrderEventProperties struct {
 	City          string              `json:"city"`
 	PaymentMethod PaymentMethod       `json:"payment_method"`
 	Products      []OrderEventProduct `json:"products"`
+	// RefundID is the provider's refund reference ("Order Refunded" only).
+	RefundID string `json:"refund_id,omitempty"`
 }
 
 // NewOrderEvent builds the outbox event for an order change (name is
-// EventOrderCompleted or EventOrderCancelled).
+// EventOrderCompleted, EventOrderCancelled or EventOrderRefunded).
 func NewOrderEvent(name string, o Order, at time.Time) (OutboxEvent, error) {
 	props := OrderEventProperties{
 		OrderID:       string(o.ID),
@@ -117,6 +120,9 @@ func NewOrderEvent(name string, o Order, at time.Time) (OutboxEvent, error) {
 		Market:        o.Market,
 		City:          o.ShippingAddress.City,
 		PaymentMethod: o.Payment.Method,
+	}
+	if name == EventOrderRefunded {
+		props.RefundID = o.Payment.RefundReference
 	}
 	for _, l := range o.Lines {
 		props.Products = append(props.Products, OrderEventProduct{

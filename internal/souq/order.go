@@ -5,12 +5,31 @@ import "time"
 // OrderStatus is where an order is in its life.
 type OrderStatus string
 
-// Order statuses. A cash-on-delivery order is placed and paid at the door; a
-// card order is paid when the provider authorises the token.
+// Order statuses. A cash-on-delivery order is placed, and paid at the door.
+// A card order waits in pending_payment, its stock held, until the payment
+// provider confirms the payment (paid: captured, or authorised for capture
+// at dispatch) or the payment fails or times out (cancelled, its stock
+// released).
 const (
-	StatusPlaced    OrderStatus = "placed"
-	StatusPaid      OrderStatus = "paid"
-	StatusCancelled OrderStatus = "cancelled"
+	StatusPendingPayment OrderStatus = "pending_payment"
+	StatusPlaced         OrderStatus = "placed"
+	StatusPaid           OrderStatus = "paid"
+	StatusCancelled      OrderStatus = "cancelled"
+)
+
+// PaymentStatus is where a card payment is, as its provider reports it and
+// as Souq follows it.
+type PaymentStatus string
+
+// Payment statuses.
+const (
+	PaymentPending       PaymentStatus = "pending"        // waiting for the shopper (the provider's page, 3-D Secure)
+	PaymentAuthorized    PaymentStatus = "authorized"     // held on the card, to be captured at dispatch
+	PaymentCaptured      PaymentStatus = "captured"       // taken
+	PaymentFailed        PaymentStatus = "failed"         // declined: nothing taken
+	PaymentCanceled      PaymentStatus = "canceled"       // cancelled before it was taken (expired, or voided)
+	PaymentRefundPending PaymentStatus = "refund_pending" // to be refunded: the order was cancelled
+	PaymentRefunded      PaymentStatus = "refunded"       // given back
 )
 
 // PaymentMethod is how the shopper pays.
@@ -39,6 +58,13 @@ type Order struct {
 	AccessTokenHash string      `json:"-"`
 	CreatedAt       time.Time   `json:"created_at"`
 	UpdatedAt       time.Time   `json:"updated_at"`
+	// CompletedAt is when the order was confirmed and its "Order
+	// Completed" event written: when placed for cash on delivery, when the
+	// payment was confirmed for a card. Nil while payment is pending, and
+	// for an order cancelled unpaid.
+	CompletedAt *time.Time `json:"completed_at,omitempty"`
+	// CancelledAt is when the order was cancelled.
+	CancelledAt *time.Time `json:"cancelled_at,omitempty"`
 }
 
 // OrderLine is one product in an order, priced by the server when the order
@@ -84,4 +110,18 @@ type Payment struct {
 	Method    PaymentMethod `json:"method"`
 	Provider  string        `json:"provider,omitempty"`
 	Reference string        `json:"reference,omitempty"`
+	// Status is the card payment's state; empty for cash on delivery.
+	Status PaymentStatus `json:"status,omitempty"`
+	// Capture is "automatic", or "manual" when an authorisation is held
+	// and captured at dispatch.
+	Capture string `json:"capture,omitempty"`
+	// Failure is the provider's reason for a declined payment.
+	Failure string `json:"failure,omitempty"`
+	// DueAt is when Souq next looks at the payment by itself: while it is
+	// pending, when the order's stock is released if still unpaid; while a
+	// refund is pending, when it is tried again.
+	DueAt *time.Time `json:"due_at,omitempty"`
+	// RefundReference is the provider's reference for the refund.
+	RefundReference string     `json:"refund_reference,omitempty"`
+	RefundedAt      *time.Time `json:"refunded_at,omitempty"`
 }

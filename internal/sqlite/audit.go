@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/souq-commerce/souq/internal/audit"
-	"github.com/souq-commerce/souq/internal/souq"
 )
 
 var _ audit.Database = (*DB)(nil)
@@ -45,20 +44,21 @@ func (db *DB) OrdersAndOutboxBetween(ctx context.Context, from, to time.Time) ([
 // ordersBetween reads the orders of OrdersAndOutboxBetween.
 func ordersBetween(ctx context.Context, tx *sql.Tx, from, to time.Time) ([]audit.Order, error) {
 	orders := []audit.Order{}
-	err := queryRows(ctx, tx, `SELECT id, status, created_at, updated_at FROM orders
-			WHERE (created_at >= ? AND created_at < ?) OR (status = ? AND updated_at >= ? AND updated_at < ?)
+	err := queryRows(ctx, tx, `SELECT id, status, completed_at, cancelled_at, refunded_at FROM orders
+			WHERE (completed_at >= ? AND completed_at < ?) OR (cancelled_at >= ? AND cancelled_at < ?)
+				OR (refunded_at >= ? AND refunded_at < ?)
 			ORDER BY created_at, id`,
-		[]any{micros(from), micros(to), string(souq.StatusCancelled), micros(from), micros(to)},
+		[]any{micros(from), micros(to), micros(from), micros(to), micros(from), micros(to)},
 		func(rows *sql.Rows) error {
 			var (
-				o                souq.Order
-				created, updated int64
+				o                              audit.Order
+				completed, cancelled, refunded sql.NullInt64
 			)
-			if err := rows.Scan(&o.ID, &o.Status, &created, &updated); err != nil {
+			if err := rows.Scan(&o.ID, &o.Status, &completed, &cancelled, &refunded); err != nil {
 				return err
 			}
-			orders = append(orders, audit.Order{ID: o.ID, Status: o.Status,
-				CreatedAt: fromMicros(created), UpdatedAt: fromMicros(updated)})
+			o.CompletedAt, o.CancelledAt, o.RefundedAt = orZero(completed), orZero(cancelled), orZero(refunded)
+			orders = append(orders, o)
 			return nil
 		})
 	return orders, err
@@ -93,4 +93,12 @@ func outboxBetween(ctx context.Context, tx *sql.Tx, from, to time.Time) ([]audit
 			return nil
 		})
 	return out, err
+}
+
+// orZero reads an optional stored time back, the zero time for NULL.
+func orZero(us sql.NullInt64) time.Time {
+	if t := timeOrNil(us); t != nil {
+		return *t
+	}
+	return time.Time{}
 }

@@ -259,6 +259,23 @@ func micros(t time.Time) int64 { return t.UnixMicro() }
 // fromMicros converts a stored time back to a UTC time.Time.
 func fromMicros(us int64) time.Time { return time.UnixMicro(us).UTC() }
 
+// nullMicros is the stored form of an optional time: NULL for nil.
+func nullMicros(t *time.Time) any {
+	if t == nil {
+		return nil
+	}
+	return micros(*t)
+}
+
+// timeOrNil reads an optional stored time back.
+func timeOrNil(us sql.NullInt64) *time.Time {
+	if !us.Valid {
+		return nil
+	}
+	t := fromMicros(us.Int64)
+	return &t
+}
+
 // queryer is what reads need from a *sql.Tx or a *sql.DB.
 type queryer interface {
 	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)

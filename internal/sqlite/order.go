@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"slices"
 	"time"
 
 	"github.com/souq-commerce/souq/internal/checkout"
@@ -29,8 +28,10 @@ func (db *DB) createOrderTx(ctx context.Context, tx execer, o souq.Order, event 
 	if err := insertOrder(ctx, tx, o); err != nil {
 		return err
 	}
-	if err := insertOutbox(ctx, tx, event); err != nil {
-		return err
+	if event.ID != "" {
+		if err := insertOutbox(ctx, tx, event); err != nil {
+			return err
+		}
 	}
 	if o.CartID != "" {
 		if _, err := tx.ExecContext(ctx, sqlEmptyCart, o.CartID); err != nil {
@@ -70,7 +71,8 @@ func insertOrder(ctx context.Context, tx execer, o souq.Order) error {
 		o.ShippingAddress.Line1, o.ShippingAddress.Line2, o.ShippingAddress.Area, o.ShippingAddress.City,
 		string(o.ShippingAddress.Country),
 		string(o.Payment.Method), o.Payment.Provider, o.Payment.Reference,
-		o.CartID, o.AccessTokenHash, micros(o.CreatedAt), micros(o.UpdatedAt))
+		o.CartID, o.AccessTokenHash, micros(o.CreatedAt), micros(o.UpdatedAt),
+		string(o.Payment.Status), o.Payment.Capture, o.Payment.Failure, nullMicros(o.Payment.DueAt), nullMicros(o.CompletedAt))
 	if err != nil {
 		return fmt.Errorf("insert order %s: %w", o.ID, err)
 	}
@@ -90,20 +92,27 @@ const orderColumns = `id, status, market, currency, total, vat,
 	customer_name, customer_email, customer_phone,
 	ship_line1, ship_line2, ship_area, ship_city, ship_country,
 	payment_method, payment_provider, payment_reference,
-	cart_id, access_token_hash, created_at, updated_at`
+	cart_id, access_token_hash, created_at, updated_at,
+	payment_status, payment_capture, payment_failure, payment_refund,
+	payment_due_at, refunded_at, completed_at, cancelled_at`
 
 func scanOrder(row interface{ Scan(...any) error }) (souq.Order, error) {
 	var (
-		o                souq.Order
-		created, updated int64
+		o                               souq.Order
+		created, updated                int64
+		due, refunded, completed, cancl sql.NullInt64
 	)
 	err := row.Scan(&o.ID, &o.Status, &o.Market, &o.Currency, &o.Total, &o.VAT,
 		&o.Customer.Name, &o.Customer.Email, &o.Customer.Phone,
 		&o.ShippingAddress.Line1, &o.ShippingAddress.Line2, &o.ShippingAddress.Area, &o.ShippingAddress.City,
 		&o.ShippingAddress.Country,
 		&o.Payment.Method, &o.Payment.Provider, &o.Payment.Reference,
-		&o.CartID, &o.AccessTokenHash, &created, &updated)
+		&o.CartID, &o.AccessTokenHash, &created, &updated,
+		&o.Payment.Status, &o.Payment.Capture, &o.Payment.Failure, &o.Payment.RefundReference,
+		&due, &refunded, &completed, &cancl)
 	o.CreatedAt, o.UpdatedAt = fromMicros(created), fromMicros(updated)
+	o.Payment.DueAt, o.Payment.RefundedAt = timeOrNil(due), timeOrNil(refunded)
+	o.CompletedAt, o.CancelledAt = timeOrNil(completed), timeOrNil(cancl)
 	o.Lines = []souq.OrderLine{}
 	return o, err
 }
@@ -207,44 +216,117 @@ func (db *DB) ListOrders(ctx context.Context, offset, limit int) ([]souq.Order, 
 	return orders, total, nil
 }
 
-// CancelOrder commits, in one write transaction: the order's status set to
-// cancelled if its status is one of from, its lines' stock restored, and the
-// outbox event built by event from the cancelled order. If the status is
-// not one of from nothing is written and the error is ErrConflict;
-// ErrNotFound if there is no such order. An error from event rolls the
-// transaction back and is returned.
-func (db *DB) CancelOrder(ctx context.Context, id souq.ID, from []souq.OrderStatus, at time.Time,
-	event func(souq.Order) (souq.OutboxEvent, error)) (souq.Order, error) {
+// UpdateOrder locks order id (the write transaction holds the database),
+// calls change with it, and unless change fails writes in the same
+// transaction the order's status, payment and timestamps as change left
+// them, updated_at set to at, its lines' stock restored when the update
+// says so, and the update's events. An error from change rolls back and
+// is returned; ErrNotFound if there is no such order.
+func (db *DB) UpdateOrder(ctx context.Context, id souq.ID, at time.Time,
+	change func(*souq.Order) (checkout.OrderUpdate, error)) (souq.Order, error) {
 	var o souq.Order
 	err := db.writeTx(ctx, func(tx *sql.Tx) error {
 		var err error
 		if o, err = orderTx(ctx, tx, id); err != nil {
 			return err
 		}
-		if !slices.Contains(from, o.Status) {
-			return fmt.Errorf("order %s is %s: %w", id, o.Status, souq.ErrConflict)
-		}
-		_, err = tx.ExecContext(ctx, `UPDATE orders SET status = ?, updated_at = ? WHERE id = ?`,
-			string(souq.StatusCancelled), micros(at), id)
+		up, err := change(&o)
 		if err != nil {
-			return fmt.Errorf("cancel order %s: %w", id, err)
+			return err
 		}
-		o.Status, o.UpdatedAt = souq.StatusCancelled, fromMicros(micros(at))
-		for _, l := range o.Lines {
-			_, err := tx.ExecContext(ctx, `UPDATE products SET stock = stock + ?, updated_at = ? WHERE id = ?`,
-				l.Quantity, micros(at), l.ProductID)
-			if err != nil {
-				return fmt.Errorf("cancel order %s: restore stock of %s: %w", id, l.ProductID, err)
+		o.UpdatedAt = fromMicros(micros(at))
+		p := o.Payment
+		_, err = tx.ExecContext(ctx, `UPDATE orders SET status = ?, updated_at = ?,
+			payment_provider = ?, payment_reference = ?, payment_status = ?, payment_capture = ?,
+			payment_failure = ?, payment_refund = ?, payment_due_at = ?, refunded_at = ?,
+			completed_at = ?, cancelled_at = ? WHERE id = ?`,
+			string(o.Status), micros(at), p.Provider, p.Reference, string(p.Status), p.Capture,
+			p.Failure, p.RefundReference, nullMicros(p.DueAt), nullMicros(p.RefundedAt),
+			nullMicros(o.CompletedAt), nullMicros(o.CancelledAt), id)
+		if err != nil {
+			return fmt.Errorf("update order %s: %w", id, err)
+		}
+		if up.Restock {
+			for _, l := range o.Lines {
+				_, err := tx.ExecContext(ctx, `UPDATE products SET stock = stock + ?, updated_at = ? WHERE id = ?`,
+					l.Quantity, micros(at), l.ProductID)
+				if err != nil {
+					return fmt.Errorf("update order %s: restore stock of %s: %w", id, l.ProductID, err)
+				}
 			}
 		}
-		ev, err := event(o)
-		if err != nil {
-			return fmt.Errorf("cancel order %s: build event: %w", id, err)
+		for _, ev := range up.Events {
+			if err := insertOutbox(ctx, tx, ev); err != nil {
+				return err
+			}
 		}
-		return insertOutbox(ctx, tx, ev)
+		return nil
 	})
 	if err != nil {
 		return souq.Order{}, err
 	}
 	return o, nil
+}
+
+// DuePayments returns up to limit orders whose payment is due for a look
+// at or before t (Payment.DueAt), soonest first.
+func (db *DB) DuePayments(ctx context.Context, t time.Time, limit int) ([]souq.ID, error) {
+	ids := []souq.ID{}
+	err := db.readTx(ctx, func(tx *sql.Tx) error {
+		return queryRows(ctx, tx, `SELECT id FROM orders WHERE payment_due_at <= ? ORDER BY payment_due_at, id LIMIT ?`,
+			[]any{micros(t), limit}, func(rows *sql.Rows) error {
+				var id souq.ID
+				if err := rows.Scan(&id); err != nil {
+					return err
+				}
+				ids = append(ids, id)
+				return nil
+			})
+	})
+	if err != nil {
+		return nil, fmt.Errorf("due payments: %w", err)
+	}
+	return ids, nil
+}
+
+// PaymentEventSeen reports whether a provider's webhook event was recorded.
+func (db *DB) PaymentEventSeen(ctx context.Context, provider, id string) (bool, error) {
+	var n int
+	err := db.readTx(ctx, func(tx *sql.Tx) error {
+		return tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM payment_events WHERE provider = ? AND id = ?`,
+			provider, id).Scan(&n)
+	})
+	if err != nil {
+		return false, fmt.Errorf("payment event %s: %w", id, err)
+	}
+	return n > 0, nil
+}
+
+// RecordPaymentEvent records a provider's webhook event as handled; a
+// recorded one is left as it is.
+func (db *DB) RecordPaymentEvent(ctx context.Context, provider, id string, at time.Time) error {
+	err := db.writeTx(ctx, func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, `INSERT INTO payment_events (provider, id, received_at) VALUES (?, ?, ?)
+			ON CONFLICT DO NOTHING`, provider, id, micros(at))
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("record payment event %s: %w", id, err)
+	}
+	return nil
+}
+
+// DeletePaymentEventsBefore forgets the webhook events received before t
+// and returns how many.
+func (db *DB) DeletePaymentEventsBefore(ctx context.Context, t time.Time) (int, error) {
+	var n int64
+	err := db.writeTx(ctx, func(tx *sql.Tx) error {
+		var err error
+		n, err = rowsAffected(tx.ExecContext(ctx, `DELETE FROM payment_events WHERE received_at < ?`, micros(t)))
+		return err
+	})
+	if err != nil {
+		return 0, fmt.Errorf("delete payment events: %w", err)
+	}
+	return int(n), nil
 }

@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
-	"net/url"
 	"strings"
 	"unicode/utf8"
 
@@ -35,6 +34,9 @@ type checkoutPage struct {
 	PhoneDigits int
 	Action      string
 	CartURL     string
+	// Card is true when the shop takes cards, CardTest when through the
+	// built-in test provider.
+	Card, CardTest bool
 }
 
 func (s *Storefront) checkoutPage(v *visit) error {
@@ -57,6 +59,8 @@ func (s *Storefront) checkoutView(v *visit, view cart.View, f checkoutForm, errs
 	f.Key = souq.NewToken()
 	p := checkoutPage{base: s.base(v, i18n.T(v.lang, "checkout.title")), Form: f, Errors: errs,
 		PhonePrefix: v.market.PhonePrefix, PhoneDigits: v.market.PhoneDigits, Action: v.url("/checkout"), CartURL: v.url("/cart")}
+	p.Card, p.CardTest = s.cardPayments()
+	v.toProvider = p.Card && !p.CardTest // placing the order may redirect to the provider's page
 	p.Lines, _ = s.lines(v, view)
 	p.Total, p.VAT = view.Total, view.VAT
 	for _, c := range v.market.Cities {
@@ -65,10 +69,12 @@ func (s *Storefront) checkoutView(v *visit, view cart.View, f checkoutForm, errs
 	return p
 }
 
-// checkoutPlace validates the checkout form, places a cash-on-delivery
-// order from the cart and redirects to the order's page. On any problem it
-// shows the form again with the shopper's values and messages, and orders
-// nothing; the cart is left as it is.
+// checkoutPlace validates the checkout form, places the order from the
+// cart and redirects to the order's page, or for a card order waiting for
+// its payment to the payment provider's page. On any problem before the
+// order is placed it shows the form again with the shopper's values and
+// messages, and orders nothing; the cart is left as it is. A card declined
+// when the order is placed shows the form again too (cardDeclined).
 func (s *Storefront) checkoutPlace(v *visit) error {
 	view, ok, err := s.currentCart(v)
 	if err != nil {
@@ -80,7 +86,8 @@ func (s *Storefront) checkoutPlace(v *visit) error {
 	if !ok || (len(view.Lines) == 0 && !validToken(f.Key)) {
 		return v.redirect(v.url("/cart"))
 	}
-	phone, errs := validateCheckout(v.lang, v.market, f)
+	cards, _ := s.cardPayments()
+	phone, errs := validateCheckout(v.lang, v.market, f, cards)
 	if len(errs) > 0 {
 		s.checkoutAgain(v, view, f, errs, http.StatusUnprocessableEntity, i18n.T(v.lang, "checkout.error.summary"))
 		return nil
@@ -90,6 +97,9 @@ func (s *Storefront) checkoutPlace(v *visit) error {
 		Customer:        souq.Customer{Name: strings.TrimSpace(f.Name), Email: strings.TrimSpace(f.Email), Phone: phone},
 		ShippingAddress: souq.Address{Line1: f.Address, Line2: f.Notes, Area: f.Area, City: f.City, Country: v.market.Code},
 		Payment:         checkout.PaymentRequest{Method: souq.PayCashOnDelivery},
+	}
+	if f.Payment == string(souq.PayCard) {
+		req.Payment = s.cardRequest(v)
 	}
 	var idem *checkout.Idempotency
 	if validToken(f.Key) {
@@ -101,17 +111,92 @@ func (s *Storefront) checkoutPlace(v *visit) error {
 		idem = &checkout.Idempotency{Key: "storefront:" + f.Key, Hash: hex.EncodeToString(sum[:]), Render: renderPlaced}
 	}
 	res, err := s.Checkout.PlaceOrder(v.ctx(), req, idem)
-	if err != nil {
+	switch {
+	case err != nil && res.Placed.Order.ID != "":
+		// The order committed; its card payment could not be started.
+		return s.paymentNotStarted(v, f, res.Placed, err)
+	case err != nil:
 		return s.checkoutFailed(v, f, err)
-	}
-	ref := placedRef{ID: res.Placed.Order.ID, Token: res.Placed.AccessToken}
-	if res.Replay != nil {
+	case res.Replay != nil:
+		var ref placedRef
 		if err := json.Unmarshal(res.Replay.Body, &ref); err != nil {
 			return err
 		}
+		return s.placedAgain(v, f, ref)
+	}
+	o, token := res.Placed.Order, res.Placed.AccessToken
+	v.setCookie(cookieCart, "", -1) // the cart became the order
+	if to, ok := s.providerPage(o, res.Action); ok {
+		return v.toProviderPage(to, o.ID, token)
+	}
+	return v.redirect(v.orderURL(o.ID, token))
+}
+
+// placedAgain answers a form posted again after it placed its order (a
+// double click, a reload): the order's page, or, if the order's card was
+// declined, the form again as the first answer showed it.
+func (s *Storefront) placedAgain(v *visit, f checkoutForm, ref placedRef) error {
+	if o, err := s.Checkout.Order(v.ctx(), ref.ID, ref.Token); err == nil && declined(o) {
+		return s.cardDeclined(v, f, o)
 	}
 	v.setCookie(cookieCart, "", -1) // the cart became the order
-	return v.redirect(v.url("/orders/" + string(ref.ID) + "?token=" + url.QueryEscape(ref.Token)))
+	return v.redirect(v.orderURL(ref.ID, ref.Token))
+}
+
+// paymentNotStarted answers a card order that committed but whose payment
+// could not be started. A card declined at once (or refused by the
+// provider) released the order: the form is shown again. Otherwise (the
+// provider could not be reached, or its answer not recorded) the order
+// waits for its payment, and its page offers to pay again.
+func (s *Storefront) paymentNotStarted(v *visit, f checkoutForm, placed checkout.Placed, err error) error {
+	if errors.Is(err, souq.ErrPayment) || errors.Is(err, souq.ErrInvalid) {
+		return s.cardDeclined(v, f, placed.Order)
+	}
+	if !errors.Is(err, souq.ErrUnavailable) {
+		s.log.Error("start the payment of a card order", "order", placed.Order.ID, "err", err)
+	}
+	v.setCookie(cookieCart, "", -1) // the cart became the order
+	return v.redirect(v.orderURL(placed.Order.ID, placed.AccessToken))
+}
+
+// cardDeclined shows the checkout form again after the card of order o was
+// declined when it was placed. The order was released, but placing it
+// emptied the cart: its products are put back first (refill), so the
+// shopper can try another card or cash on delivery. Should none go back,
+// a page says so instead.
+func (s *Storefront) cardDeclined(v *visit, f checkoutForm, o souq.Order) error {
+	view, ok := s.refill(v, o)
+	if !ok {
+		title := i18n.T(v.lang, "checkout.declined.title")
+		p := errorPage{base: s.base(v, title), Status: http.StatusPaymentRequired, Heading: title}
+		p.Alert = i18n.T(v.lang, "checkout.error.declined_cart_gone")
+		s.render(v, http.StatusPaymentRequired, "error", p)
+		return nil
+	}
+	s.checkoutAgain(v, view, f, nil, http.StatusPaymentRequired, i18n.T(v.lang, "checkout.error.declined"))
+	return nil
+}
+
+// refill puts the products of released order o back in the shopper's
+// cart, creating one if it is gone. It sets each line's quantity, so
+// refilling twice (a form posted twice) changes nothing. ok is false when
+// the cart is left empty.
+func (s *Storefront) refill(v *visit, o souq.Order) (cart.View, bool) {
+	id, err := s.ensureCart(v)
+	if err != nil {
+		s.log.Error("put a declined order's products back in the cart", "order", o.ID, "err", err)
+		return cart.View{}, false
+	}
+	for _, l := range o.Lines {
+		if _, err := s.Carts.SetItem(v.ctx(), id, l.ProductID, l.Quantity); err != nil {
+			s.log.Warn("put a declined order's product back in the cart", "order", o.ID, "product", l.ProductID, "err", err)
+		}
+	}
+	view, err := s.Carts.Get(v.ctx(), id)
+	if err != nil || len(view.Lines) == 0 {
+		return cart.View{}, false
+	}
+	return view, true
 }
 
 // placedRef is what a checkout form's idempotency key stores: where the
@@ -193,8 +278,9 @@ func readCheckoutForm(r *http.Request) checkoutForm {
 }
 
 // validateCheckout checks the form as the checkout service will, with
-// messages in the shopper's language, and returns the full phone number.
-func validateCheckout(lang souq.Lang, m souq.Market, f checkoutForm) (string, map[string]string) {
+// messages in the shopper's language, and returns the full phone number;
+// cards says whether the shop takes cards.
+func validateCheckout(lang souq.Lang, m souq.Market, f checkoutForm, cards bool) (string, map[string]string) {
 	errs := map[string]string{}
 	bad := func(field string, args ...any) { errs[field] = i18n.T(lang, "checkout.error."+field, args...) }
 	if n := utf8.RuneCountInString(f.Name); n < 2 || n > 100 {
@@ -222,7 +308,9 @@ func validateCheckout(lang souq.Lang, m souq.Market, f checkoutForm) (string, ma
 	switch f.Payment {
 	case string(souq.PayCashOnDelivery):
 	case string(souq.PayCard):
-		errs["payment"] = i18n.T(lang, "checkout.error.card_unavailable")
+		if !cards {
+			errs["payment"] = i18n.T(lang, "checkout.error.card_unavailable")
+		}
 	default:
 		bad("payment")
 	}
@@ -257,44 +345,4 @@ func localPhone(s string, m souq.Market) (string, bool) {
 		return "", false
 	}
 	return d, true
-}
-
-type orderLine struct {
-	Name, SKU   string
-	Quantity    int
-	Unit, Total souq.Money
-	OnSale      bool
-}
-
-type orderPage struct {
-	base
-	Order   souq.Order
-	Lines   []orderLine
-	Total   souq.Money
-	VAT     souq.Money
-	VATRate int64
-	Placed  string
-	Status  string
-	Country string
-}
-
-// orderPage shows an order to whoever holds its access link.
-func (s *Storefront) orderPage(v *visit) error {
-	o, err := s.Checkout.Order(v.ctx(), souq.ID(v.r.PathValue("id")), v.r.URL.Query().Get("token"))
-	if err != nil {
-		return err
-	}
-	m := souq.MustMarket(o.Market)
-	p := orderPage{base: s.base(v, i18n.T(v.lang, "order.title")), Order: o, Total: souq.M(o.Total, o.Currency),
-		VAT: souq.M(o.VAT, o.Currency), VATRate: m.VATBasisPoints, Status: i18n.T(v.lang, "order.status."+string(o.Status)),
-		Placed: i18n.DateTime(v.lang, o.CreatedAt.In(marketZone(o.Market))), Country: m.Name.In(v.lang)}
-	for _, l := range o.Lines {
-		p.Lines = append(p.Lines, orderLine{Name: l.Name.In(v.lang), SKU: l.SKU, Quantity: l.Quantity,
-			Unit: souq.M(l.UnitPrice, o.Currency), Total: souq.M(l.LineTotal, o.Currency), OnSale: l.OnSale})
-	}
-	p.Track = nil // the server records "Order Completed" itself
-	p.TrackJS = ""
-	v.w.Header().Set("Referrer-Policy", "no-referrer") // the address holds the access token
-	s.render(v, http.StatusOK, "order", p)
-	return nil
 }

@@ -1,8 +1,9 @@
 // Package storefront owns the shopper-facing web site: server-rendered
 // pages in Arabic and English under /ar/ and /en/ (home, category, search,
-// product, cart, checkout and order status), the product images generated
-// as SVG, the fingerprinted and precompressed style sheet and scripts, and
-// the first-party tracking script's configuration. It calls the catalog,
+// product, cart, checkout, order status and the return from the card
+// payment provider's page; orderpage.go tells the card flow), the product
+// images generated as SVG, the fingerprinted and precompressed style sheet
+// and scripts, and the first-party tracking script's configuration. It calls the catalog,
 // cart and checkout services directly, not the JSON API.
 //
 // Every purchase step works without JavaScript: plain forms, POST → 303 →

@@ -42,6 +42,10 @@ type fixtureOptions struct {
 	writeKey string
 	consent  bool
 	empty    bool // no test products (for the demo catalogue)
+	// provider takes the card payments; nil is payment.TestProvider,
+	// unless noCards leaves the shop without one.
+	provider checkout.PaymentProvider
+	noCards  bool
 }
 
 func newFixture(t testing.TB, opts ...fixtureOptions) *fixture {
@@ -60,7 +64,17 @@ func newFixture(t testing.TB, opts ...fixtureOptions) *fixture {
 	f := &fixture{t: t, db: db, ids: map[string]souq.ID{}}
 	f.catalog = catalog.New(db, time.Now, log)
 	f.carts = cart.New(db, f.catalog, time.Now, log)
-	f.checkout = checkout.New(db, f.catalog, f.carts, payment.NewTestProvider(), time.Now, log)
+	// The provider sends shoppers back as souq serve configures it.
+	pay := checkout.Payments{Provider: o.provider, ReturnURL: func(id souq.ID, lang string) string {
+		return f.url + "/" + lang + "/orders/" + string(id) + "/return"
+	}}
+	switch {
+	case o.noCards:
+		pay.Provider = nil
+	case o.provider == nil:
+		pay.Provider = payment.NewTestProvider()
+	}
+	f.checkout = checkout.New(db, f.catalog, f.carts, pay, time.Now, log)
 	products := testProducts()
 	if o.empty {
 		products = nil

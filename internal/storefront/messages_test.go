@@ -85,7 +85,7 @@ func TestTemplateKeys(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		trees, err := parse.Parse(file, string(src), "", "", fm, map[string]any{"and": 1, "or": 1, "not": 1, "eq": 1, "index": 1, "len": 1, "printf": 1})
+		trees, err := parse.Parse(file, string(src), "", "", fm, map[string]any{"and": 1, "or": 1, "not": 1, "eq": 1, "ne": 1, "index": 1, "len": 1, "printf": 1})
 		if err != nil {
 			t.Fatalf("parse %s: %v", file, err)
 		}
@@ -194,7 +194,7 @@ func TestGoKeys(t *testing.T) {
 	for _, so := range sorts {
 		requireKey(t, "sort", "sort."+sortKey(so))
 	}
-	for _, st := range []souq.OrderStatus{souq.StatusPlaced, souq.StatusPaid, souq.StatusCancelled} {
+	for _, st := range []souq.OrderStatus{souq.StatusPendingPayment, souq.StatusPlaced, souq.StatusPaid, souq.StatusCancelled} {
 		requireKey(t, "status", "order.status."+string(st))
 	}
 	for _, field := range append(slices.Collect(maps.Values(serviceFields)), "payment") {

@@ -17,13 +17,19 @@ import (
 // direction, no missing message, the CSP, no inline script or style.
 func checkPage(t *testing.T, what, lang string, resp *http.Response, body string) {
 	t.Helper()
+	checkPageCSP(t, what, lang, resp, body, contentSecurityPolicy)
+}
+
+// checkPageCSP is checkPage for a page served with the policy csp.
+func checkPageCSP(t *testing.T, what, lang string, resp *http.Response, body, csp string) {
+	t.Helper()
 	dir := map[string]string{"ar": "rtl", "en": "ltr"}[lang]
 	mustContain(t, what, body, `<html lang="`+lang+`" dir="`+dir+`">`)
 	if strings.Contains(body, i18n.MissingPrefix) {
 		t.Errorf("%s: missing message: %s", what, body[strings.Index(body, i18n.MissingPrefix):][:60])
 	}
-	if got := resp.Header.Get("Content-Security-Policy"); got != contentSecurityPolicy {
-		t.Errorf("%s: Content-Security-Policy: got %q, want %q", what, got, contentSecurityPolicy)
+	if got := resp.Header.Get("Content-Security-Policy"); got != csp {
+		t.Errorf("%s: Content-Security-Policy: got %q, want %q", what, got, csp)
 	}
 	if got := resp.Header.Get("Cache-Control"); got != "no-store" {
 		t.Errorf("%s: Cache-Control: got %q, want no-store", what, got)

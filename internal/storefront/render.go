@@ -18,7 +18,7 @@ var templateFS embed.FS
 
 // pageNames are the page templates; each is parsed with layout.html and
 // parts.html, once per language.
-var pageNames = []string{"home", "list", "product", "cart", "checkout", "order", "error"}
+var pageNames = []string{"home", "list", "product", "cart", "checkout", "order", "payreturn", "error"}
 
 type pageTemplate = *template.Template
 
@@ -89,6 +89,9 @@ type base struct {
 	Chosen    bool   // the shopper has answered the consent question
 	Alert     string // a page-level message
 	VATNote   string // "Prices include 5% VAT" or "No VAT in Qatar"
+	// Refresh, when above zero, reloads the page after that many seconds
+	// (a page waiting for something, without JavaScript).
+	Refresh int
 }
 
 type marketOption struct {
@@ -156,7 +159,11 @@ func (s *Storefront) render(v *visit, status int, name string, data any) {
 	}
 	h := v.w.Header()
 	h.Set("Cache-Control", "no-store")
-	h.Set("Content-Security-Policy", contentSecurityPolicy)
+	if v.toProvider {
+		h.Set("Content-Security-Policy", paymentSecurityPolicy)
+	} else {
+		h.Set("Content-Security-Policy", contentSecurityPolicy)
+	}
 	h.Add("Vary", "Cookie")
 	writeBody(v.w, v.r, status, "text/html; charset=utf-8", buf.Bytes())
 }

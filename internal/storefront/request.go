@@ -24,6 +24,10 @@ const (
 	cookieCSRF    = "csrf"    // the per-session CSRF token
 	cookieCart    = "cart"    // the cart id (a capability)
 	cookieConsent = "consent" // "yes" or "no": analytics consent
+	// cookiePay is "<order id>.<access token>" of the order whose payment
+	// the shopper went to the provider's page for: it lets the return page
+	// show the order without the provider ever seeing the token.
+	cookiePay = "souq_pay"
 )
 
 const (
@@ -32,8 +36,16 @@ const (
 	maxFormBytes  = 16 << 10
 	// contentSecurityPolicy allows nothing inline and nothing from other
 	// origins.
-	contentSecurityPolicy = "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; " +
-		"connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'"
+	contentSecurityPolicy = cspFetch + "form-action 'self'; " + cspRest
+	// paymentSecurityPolicy is that of a page whose form may be answered
+	// with a redirect to the payment provider's page (checkout, an order
+	// waiting for payment): browsers such as Chrome apply form-action to
+	// the redirects that follow a form's submission too, and the
+	// provider's address is known only from its answer, so any https
+	// address is allowed.
+	paymentSecurityPolicy = cspFetch + "form-action 'self' https:; " + cspRest
+	cspFetch              = "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; connect-src 'self'; "
+	cspRest               = "frame-ancestors 'none'; base-uri 'none'; object-src 'none'"
 )
 
 // errForbidden is a POST without a valid CSRF token (or from another
@@ -48,6 +60,9 @@ type visit struct {
 	market  souq.Market
 	csrf    string
 	consent bool
+	// toProvider marks a page whose form may redirect to the payment
+	// provider: it is served with paymentSecurityPolicy.
+	toProvider bool
 }
 
 func (v *visit) ctx() context.Context { return v.r.Context() }

@@ -101,6 +101,8 @@ func (s *Storefront) Routes() []Route {
 			Route{"GET " + p + "/checkout", s.page(lang, s.checkoutPage)},
 			Route{"POST " + p + "/checkout", s.form(lang, s.checkoutPlace)},
 			Route{"GET " + p + "/orders/{id}", s.page(lang, s.orderPage)},
+			Route{"POST " + p + "/orders/{id}/pay", s.form(lang, s.orderPay)},
+			Route{"GET " + p + "/orders/{id}/return", s.page(lang, s.paymentReturn)},
 			Route{"POST " + p + "/market", s.form(lang, s.setMarket)},
 			Route{"POST " + p + "/consent", s.form(lang, s.setConsent)},
 			Route{"GET " + p + "/", s.page(lang, s.notFound)},

@@ -201,15 +201,23 @@ func testOrderConcurrentStock(t *testing.T, s Store) {
 	}
 }
 
-// cancelEvent builds "Order Cancelled" events and remembers the orders it
-// was given.
-type cancelEvent struct {
+// cancel is an UpdateOrder change cancelling a placed or paid order at
+// t: its stock restored and an "Order Cancelled" event. It remembers the
+// orders it was given.
+type cancel struct {
+	t    time.Time
 	seen []souq.Order
 }
 
-func (c *cancelEvent) build(o souq.Order) (souq.OutboxEvent, error) {
-	c.seen = append(c.seen, o)
-	return souq.NewOrderEvent(souq.EventOrderCancelled, o, o.UpdatedAt)
+func (c *cancel) change(o *souq.Order) (checkout.OrderUpdate, error) {
+	c.seen = append(c.seen, *o)
+	if o.Status != souq.StatusPlaced && o.Status != souq.StatusPaid {
+		return checkout.OrderUpdate{}, fmt.Errorf("order %s is %s: %w", o.ID, o.Status, souq.ErrConflict)
+	}
+	t := c.t
+	o.Status, o.CancelledAt = souq.StatusCancelled, &t
+	ev, err := souq.NewOrderEvent(souq.EventOrderCancelled, *o, t)
+	return checkout.OrderUpdate{Restock: true, Events: []souq.OutboxEvent{ev}}, err
 }
 
 func testOrderCancel(t *testing.T, s Store) {
@@ -220,14 +228,14 @@ func testOrderCancel(t *testing.T, s Store) {
 	must(t, "CreateOrder", s.CreateOrder(t.Context(), o, placed, nil))
 	checkStock(t, s, a.ID, 7)
 
-	from := []souq.OrderStatus{souq.StatusPlaced, souq.StatusPaid}
-	events := &cancelEvent{}
-	got, err := s.CancelOrder(t.Context(), o.ID, from, at(time.Hour), events.build)
-	must(t, "CancelOrder", err)
+	c := &cancel{t: at(time.Hour)}
+	got, err := s.UpdateOrder(t.Context(), o.ID, at(time.Hour), c.change)
+	must(t, "UpdateOrder", err)
 	want := o
-	want.Status, want.UpdatedAt = souq.StatusCancelled, at(time.Hour)
+	cancelled := at(time.Hour)
+	want.Status, want.UpdatedAt, want.CancelledAt = souq.StatusCancelled, at(time.Hour), &cancelled
 	checkDiff(t, "cancelled order returned", got, want)
-	checkDiff(t, "order given to the event builder", events.seen, []souq.Order{want})
+	checkDiff(t, "order given to the change", c.seen, []souq.Order{o})
 	read, err := s.Order(t.Context(), o.ID)
 	must(t, "Order", err)
 	checkDiff(t, "cancelled order read back", read, want)
@@ -238,8 +246,8 @@ func testOrderCancel(t *testing.T, s Store) {
 		t.Fatalf("pending outbox: got %d events %v, want the placed event then one %q event", len(evs), evs, souq.EventOrderCancelled)
 	}
 
-	_, err = s.CancelOrder(t.Context(), o.ID, from, at(2*time.Hour), events.build)
-	checkKind(t, "CancelOrder again", err, souq.ErrConflict)
+	_, err = s.UpdateOrder(t.Context(), o.ID, at(2*time.Hour), (&cancel{t: at(2 * time.Hour)}).change)
+	checkKind(t, "UpdateOrder cancelling again", err, souq.ErrConflict)
 	checkStock(t, s, a.ID, 10)
 	if got := len(pending(t, s)); got != 2 {
 		t.Errorf("pending outbox after a refused cancel: got %d events, want 2", got)
@@ -248,8 +256,8 @@ func testOrderCancel(t *testing.T, s Store) {
 	must(t, "Order", err)
 	checkDiff(t, "order after a refused cancel", read, want)
 
-	_, err = s.CancelOrder(t.Context(), "ord_missing", from, at(time.Hour), events.build)
-	checkKind(t, "CancelOrder(missing)", err, souq.ErrNotFound)
+	_, err = s.UpdateOrder(t.Context(), "ord_missing", at(time.Hour), c.change)
+	checkKind(t, "UpdateOrder(missing)", err, souq.ErrNotFound)
 }
 
 func testOrderCancelEventError(t *testing.T, s Store) {
@@ -259,15 +267,172 @@ func testOrderCancelEventError(t *testing.T, s Store) {
 	must(t, "CreateOrder", s.CreateOrder(t.Context(), o, orderEvent(t, o), nil))
 
 	broken := errors.New("event builder broke")
-	_, err := s.CancelOrder(t.Context(), o.ID, []souq.OrderStatus{souq.StatusPlaced}, at(time.Hour),
-		func(souq.Order) (souq.OutboxEvent, error) { return souq.OutboxEvent{}, broken })
-	checkKind(t, "CancelOrder with a failing event builder", err, broken)
+	_, err := s.UpdateOrder(t.Context(), o.ID, at(time.Hour), func(o *souq.Order) (checkout.OrderUpdate, error) {
+		o.Status = souq.StatusCancelled
+		return checkout.OrderUpdate{Restock: true}, broken
+	})
+	checkKind(t, "UpdateOrder with a failing change", err, broken)
 	got, err := s.Order(t.Context(), o.ID)
 	must(t, "Order", err)
-	checkDiff(t, "order after a failed cancel", got, o)
+	checkDiff(t, "order after a failed update", got, o)
 	checkStock(t, s, a.ID, 8)
 	if got := len(pending(t, s)); got != 1 {
-		t.Errorf("pending outbox after a failed cancel: got %d events, want 1", got)
+		t.Errorf("pending outbox after a failed update: got %d events, want 1", got)
+	}
+}
+
+// pendingCardOrder returns a card order waiting for its payment, due at
+// t0+due.
+func pendingCardOrder(id string, d, due time.Duration, lines ...souq.OrderLine) souq.Order {
+	o := newOrder(id, d, lines...)
+	dueAt := at(due)
+	o.Status = souq.StatusPendingPayment
+	o.Payment = souq.Payment{Method: souq.PayCard, Provider: "test", Status: souq.PaymentPending,
+		Capture: "automatic", DueAt: &dueAt}
+	return o
+}
+
+func testOrderPendingPayment(t *testing.T, s Store) {
+	a := newProduct("prd_a", "SKN-001")
+	createProducts(t, s, a)
+	first := pendingCardOrder("ord_1", 0, 15*time.Minute, orderLine(a, 2))
+	second := pendingCardOrder("ord_2", time.Minute, 16*time.Minute, orderLine(a, 1))
+	for _, o := range []souq.Order{second, first} {
+		// No event: "Order Completed" waits for the payment.
+		must(t, "CreateOrder", s.CreateOrder(t.Context(), o, souq.OutboxEvent{}, nil))
+	}
+	checkStock(t, s, a.ID, 7)
+	if evs := pending(t, s); len(evs) != 0 {
+		t.Errorf("outbox after orders pending payment: got %v, want nothing", evs)
+	}
+	read, err := s.Order(t.Context(), first.ID)
+	must(t, "Order", err)
+	checkDiff(t, "order pending payment read back", read, first)
+
+	for _, c := range []struct {
+		at    time.Duration
+		limit int
+		want  []souq.ID
+	}{
+		{14 * time.Minute, 10, []souq.ID{}},
+		{15 * time.Minute, 10, []souq.ID{first.ID}},
+		{time.Hour, 10, []souq.ID{first.ID, second.ID}},
+		{time.Hour, 1, []souq.ID{first.ID}},
+	} {
+		ids, err := s.DuePayments(t.Context(), at(c.at), c.limit)
+		must(t, "DuePayments", err)
+		checkDiff(t, fmt.Sprintf("DuePayments(t0+%s, %d)", c.at, c.limit), ids, c.want)
+	}
+
+	// Paid: every payment field is written, the event with it, and the
+	// order is no longer due.
+	paidAt := at(5 * time.Minute)
+	got, err := s.UpdateOrder(t.Context(), first.ID, paidAt, func(o *souq.Order) (checkout.OrderUpdate, error) {
+		o.Status, o.CompletedAt = souq.StatusPaid, &paidAt
+		o.Payment.Reference, o.Payment.Status, o.Payment.DueAt = "pi_123", souq.PaymentCaptured, nil
+		ev, err := souq.NewOrderEvent(souq.EventOrderCompleted, *o, paidAt)
+		return checkout.OrderUpdate{Events: []souq.OutboxEvent{ev}}, err
+	})
+	must(t, "UpdateOrder(paid)", err)
+	want := first
+	want.Status, want.CompletedAt, want.UpdatedAt = souq.StatusPaid, &paidAt, paidAt
+	want.Payment.Reference, want.Payment.Status, want.Payment.DueAt = "pi_123", souq.PaymentCaptured, nil
+	checkDiff(t, "paid order returned", got, want)
+	read, err = s.Order(t.Context(), first.ID)
+	must(t, "Order", err)
+	checkDiff(t, "paid order read back", read, want)
+	if evs := pending(t, s); len(evs) != 1 || evs[0].Name != souq.EventOrderCompleted {
+		t.Errorf("outbox after the payment: got %v, want one %q", evs, souq.EventOrderCompleted)
+	}
+	checkStock(t, s, a.ID, 7)
+
+	// Refunded: the refund's fields round-trip too.
+	refundedAt := at(time.Hour)
+	got, err = s.UpdateOrder(t.Context(), first.ID, refundedAt, func(o *souq.Order) (checkout.OrderUpdate, error) {
+		o.Status, o.CancelledAt = souq.StatusCancelled, &refundedAt
+		o.Payment.Status, o.Payment.RefundReference, o.Payment.RefundedAt = souq.PaymentRefunded, "re_1", &refundedAt
+		o.Payment.Failure = "cancelled by the shopper"
+		return checkout.OrderUpdate{Restock: true}, nil
+	})
+	must(t, "UpdateOrder(refunded)", err)
+	read, err = s.Order(t.Context(), first.ID)
+	must(t, "Order", err)
+	checkDiff(t, "refunded order read back", read, got)
+	if read.Payment.RefundedAt == nil || !read.Payment.RefundedAt.Equal(refundedAt) || read.Payment.RefundReference != "re_1" {
+		t.Errorf("refund read back: %+v", read.Payment)
+	}
+	checkStock(t, s, a.ID, 9)
+
+	ids, err := s.DuePayments(t.Context(), at(time.Hour), 10)
+	must(t, "DuePayments", err)
+	checkDiff(t, "DuePayments after the first was paid", ids, []souq.ID{second.ID})
+}
+
+// testOrderUpdateSerialised checks that updates of one order at once run
+// one after the other: each sees the last one's result.
+func testOrderUpdateSerialised(t *testing.T, s Store) {
+	a := newProduct("prd_a", "SKN-001")
+	createProducts(t, s, a)
+	o := pendingCardOrder("ord_1", 0, time.Hour, orderLine(a, 1))
+	must(t, "CreateOrder", s.CreateOrder(t.Context(), o, souq.OutboxEvent{}, nil))
+	const n = 8
+	var (
+		wg   sync.WaitGroup
+		wins = make(chan int, n)
+	)
+	for i := range n {
+		wg.Go(func() {
+			_, err := s.UpdateOrder(t.Context(), o.ID, at(time.Minute), func(o *souq.Order) (checkout.OrderUpdate, error) {
+				if o.Status != souq.StatusPendingPayment {
+					return checkout.OrderUpdate{}, souq.ErrConflict
+				}
+				o.Status, o.Payment.Status, o.Payment.DueAt = souq.StatusCancelled, souq.PaymentCanceled, nil
+				return checkout.OrderUpdate{Restock: true}, nil
+			})
+			if err == nil {
+				wins <- i
+			} else if !errors.Is(err, souq.ErrConflict) {
+				t.Errorf("UpdateOrder: %v", err)
+			}
+		})
+	}
+	wg.Wait()
+	close(wins)
+	if got := len(wins); got != 1 {
+		t.Errorf("releases that went through: got %d, want exactly 1", got)
+	}
+	checkStock(t, s, a.ID, 10)
+}
+
+func testPaymentEvents(t *testing.T, s Store) {
+	ctx := t.Context()
+	for _, c := range []struct{ provider, id string }{{"stripe", "evt_1"}, {"stripe", "evt_2"}, {"other", "evt_1"}} {
+		seen, err := s.PaymentEventSeen(ctx, c.provider, c.id)
+		must(t, "PaymentEventSeen", err)
+		if seen {
+			t.Errorf("%s %s seen before it was recorded", c.provider, c.id)
+		}
+	}
+	must(t, "RecordPaymentEvent", s.RecordPaymentEvent(ctx, "stripe", "evt_1", at(0)))
+	must(t, "RecordPaymentEvent again", s.RecordPaymentEvent(ctx, "stripe", "evt_1", at(time.Hour)))
+	must(t, "RecordPaymentEvent", s.RecordPaymentEvent(ctx, "stripe", "evt_2", at(2*time.Hour)))
+	for _, c := range []struct {
+		provider, id string
+		want         bool
+	}{{"stripe", "evt_1", true}, {"stripe", "evt_2", true}, {"other", "evt_1", false}} {
+		seen, err := s.PaymentEventSeen(ctx, c.provider, c.id)
+		must(t, "PaymentEventSeen", err)
+		if seen != c.want {
+			t.Errorf("PaymentEventSeen(%s, %s): got %v, want %v", c.provider, c.id, seen, c.want)
+		}
+	}
+	n, err := s.DeletePaymentEventsBefore(ctx, at(time.Hour))
+	must(t, "DeletePaymentEventsBefore", err)
+	if n != 1 {
+		t.Errorf("DeletePaymentEventsBefore: deleted %d, want 1 (the first record's time is kept)", n)
+	}
+	if seen, _ := s.PaymentEventSeen(ctx, "stripe", "evt_1"); seen {
+		t.Error("evt_1 still seen after it was forgotten")
 	}
 }
 
