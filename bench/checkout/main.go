@@ -28,7 +28,8 @@
 //
 // Each Souq configuration runs in two modes, each its own configuration:
 //
-//   - spread: one- and two-line cash-on-delivery orders over -products
+//   - spread: one- and two-line cash-on-delivery orders (with -card, paid
+//     by card through the test provider) over -products
 //     products;
 //   - hot: every order buys 1 unit of the same product (the hot SKU), whose
 //     stock (10⁹) never runs out.
@@ -111,6 +112,7 @@ type config struct {
 	sync     string
 	keys     bool
 	rounds   int
+	card     bool
 }
 
 func parse(args []string) (config, error) {
@@ -128,6 +130,7 @@ func parse(args []string) (config, error) {
 	fs.StringVar(&c.sync, "sync", "full", "SQLite synchronous mode: full or normal")
 	fs.BoolVar(&c.keys, "keys", true, "send a random Idempotency-Key with every Souq order")
 	fs.IntVar(&c.rounds, "rounds", 0, "alternating keyed and unkeyed throughput rounds on SQLite (0: none)")
+	fs.BoolVar(&c.card, "card", false, "Souq orders pay by card through the built-in test provider (souq serve --payment test): each order commits pending payment, then paid, in two transactions")
 	if err := fs.Parse(args); err != nil {
 		return c, err
 	}

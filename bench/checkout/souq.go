@@ -56,6 +56,9 @@ func (sc souqConfig) name() string {
 func (b *bench) souq(ctx context.Context, sc souqConfig) *row {
 	r := &row{name: sc.name(), kind: souqSQLite, replicas: sc.replicas, hot: sc.mode == hot, planned: sc.buyers}
 	args := []string{"--admin-token", "bench", "--log-level", "error", "--shoppers", "0"}
+	if b.c.card {
+		args = append(args, "--payment", "test")
+	}
 	if sc.postgres {
 		r.kind = souqPG
 		schema, err := b.pg.Fresh(ctx)
@@ -92,9 +95,9 @@ func (b *bench) souq(ctx context.Context, sc souqConfig) *row {
 	var seq atomic.Int64 // numbers orders across cells, so spread orders keep rotating
 	order := func(keyed bool) load.Request {
 		return func(i int) error {
-			body := orderBody(ids, int(seq.Add(1)))
+			body := orderBody(ids, int(seq.Add(1)), b.c.card)
 			if sc.mode == hot {
-				body = hotOrderBody(ids[0])
+				body = hotOrderBody(ids[0], b.c.card)
 			}
 			return placeOrder(ctx, b.client, bases[i%len(bases)], body, keyed)
 		}
@@ -251,25 +254,31 @@ func createProducts(ctx context.Context, client *http.Client, base string, n int
 
 // orderBody is a one- or two-line cash-on-delivery order in the UAE over
 // the products ids.
-func orderBody(ids []string, i int) []byte {
+func orderBody(ids []string, i int, card bool) []byte {
 	items := []map[string]any{{"product_id": ids[i%len(ids)], "quantity": 1}}
 	if i%3 == 0 {
 		items = append(items, map[string]any{"product_id": ids[(i*7+1)%len(ids)], "quantity": 2})
 	}
-	return marshalOrder(items)
+	return marshalOrder(items, card)
 }
 
-// hotOrderBody is a cash-on-delivery order in the UAE of 1 unit of id.
-func hotOrderBody(id string) []byte {
-	return marshalOrder([]map[string]any{{"product_id": id, "quantity": 1}})
+// hotOrderBody is an order in the UAE of 1 unit of id.
+func hotOrderBody(id string, card bool) []byte {
+	return marshalOrder([]map[string]any{{"product_id": id, "quantity": 1}}, card)
 }
 
-func marshalOrder(items []map[string]any) []byte {
+// marshalOrder is an order of items paid cash on delivery, or by card
+// with the test provider's token tok_ok.
+func marshalOrder(items []map[string]any, card bool) []byte {
+	payment := map[string]string{"method": "cod"}
+	if card {
+		payment = map[string]string{"method": "card", "token": "tok_ok"}
+	}
 	b, _ := json.Marshal(map[string]any{
 		"market": "AE", "items": items,
 		"customer":         map[string]string{"name": "Bench Shopper", "email": "bench@example.ae", "phone": "+971501234567"},
 		"shipping_address": map[string]string{"line1": "Tower 1", "area": "Business Bay", "city": "Dubai"},
-		"payment":          map[string]string{"method": "cod"},
+		"payment":          payment,
 	})
 	return b
 }

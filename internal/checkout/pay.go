@@ -39,13 +39,15 @@ import (
 // DefaultPaymentTimeout is how long an unpaid card order holds its stock.
 const DefaultPaymentTimeout = 15 * time.Minute
 
-// Sweeper timing: how many due orders one pass takes, and how long a
-// failed refund waits before it is tried again.
+// Sweeper timing: how many due orders one pass takes, how long a failed
+// refund waits before it is tried again (a day when the provider does not
+// know the payment: someone must look), and how long a call to the
+// provider may take.
 const (
-	sweepBatch    = 100
-	refundRetry   = time.Minute
-	providerCall  = 30 * time.Second
-	paymentEvents = "payment events"
+	sweepBatch         = 100
+	refundRetry        = time.Minute
+	unknownRefundRetry = 24 * time.Hour
+	providerCall       = 30 * time.Second
 	// PaymentEventTTL is how long a webhook event id is remembered;
 	// providers redeliver for a few days at most (Stripe: 3).
 	PaymentEventTTL = 30 * 24 * time.Hour
@@ -322,6 +324,10 @@ func (s *Service) refund(ctx context.Context, id souq.ID) (souq.Order, error) {
 	now := s.now().UTC()
 	if err != nil {
 		retry := now.Add(refundRetry)
+		if errors.Is(err, souq.ErrNotFound) {
+			// Not a passing failure: someone must look (the log says).
+			retry = now.Add(unknownRefundRetry)
+		}
 		_, uerr := s.store.UpdateOrder(ctx, id, now, func(o *souq.Order) (OrderUpdate, error) {
 			if o.Payment.Status != souq.PaymentRefundPending {
 				return OrderUpdate{}, errUnchanged
@@ -465,7 +471,7 @@ func (s *Service) SweepPayments(ctx context.Context) (int, error) {
 		}
 	}
 	if _, err := s.store.DeletePaymentEventsBefore(ctx, now.Add(-PaymentEventTTL)); err != nil {
-		errs = append(errs, fmt.Errorf("forget old %s: %w", paymentEvents, err))
+		errs = append(errs, fmt.Errorf("forget old payment events: %w", err))
 	}
 	return len(ids), errors.Join(errs...)
 }
@@ -507,6 +513,13 @@ func (s *Service) sweep(ctx context.Context, id souq.ID) error {
 	cctx, cancel := context.WithTimeout(ctx, providerCall)
 	defer cancel()
 	st, err := s.payments.Provider.Cancel(cctx, o.Payment.Reference)
+	if errors.Is(err, souq.ErrNotFound) {
+		// The provider has no such payment (the test provider forgets its
+		// payments when its process stops): nothing can be taken.
+		s.log.Warn("the provider has no payment for an unpaid order: released", "order", id, "reference", o.Payment.Reference)
+		_, err = s.release(ctx, id, souq.PaymentCanceled, "the payment provider has no such payment")
+		return err
+	}
 	if err != nil {
 		return fmt.Errorf("cancel the unpaid payment of order %s: %w", id, err)
 	}

@@ -17,6 +17,8 @@ import (
 	"github.com/souq-commerce/souq/internal/cart"
 	"github.com/souq-commerce/souq/internal/catalog"
 	"github.com/souq-commerce/souq/internal/checkout"
+	"github.com/souq-commerce/souq/internal/postgres"
+	"github.com/souq-commerce/souq/internal/postgres/pgtest"
 	"github.com/souq-commerce/souq/internal/souq"
 	"github.com/souq-commerce/souq/internal/sqlite"
 )
@@ -170,11 +172,20 @@ func (p *fakeProvider) refundCount(ref string) int {
 	return p.refunds[ref]
 }
 
-// payRig is a shop on SQLite with one product and a fake provider, its
-// clock moved by the test.
+// payStore is what the rig needs of a database.
+type payStore interface {
+	checkout.Store
+	catalog.Store
+	cart.Store
+	Product(ctx context.Context, id souq.ID) (souq.Product, error)
+	PendingOutbox(ctx context.Context, limit int) ([]souq.OutboxEvent, error)
+}
+
+// payRig is a shop with one product and a fake provider, its clock moved
+// by the test, on SQLite (or on PostgreSQL: newPayRigOn).
 type payRig struct {
 	t        *testing.T
-	db       *sqlite.DB
+	db       payStore
 	provider *fakeProvider
 	catalog  *catalog.Service
 	carts    *cart.Service
@@ -193,6 +204,12 @@ func newPayRig(t *testing.T, capture checkout.CaptureMode) *payRig {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = db.Close() })
+	return newPayRigOn(t, db, capture)
+}
+
+func newPayRigOn(t *testing.T, db payStore, capture checkout.CaptureMode) *payRig {
+	t.Helper()
+	var err error
 	r := &payRig{t: t, db: db, provider: newFakeProvider(), now: time.Date(2026, 12, 5, 21, 0, 0, 0, time.UTC)}
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	r.catalog = catalog.New(db, r.clock, log)
@@ -214,8 +231,13 @@ func newPayRig(t *testing.T, capture checkout.CaptureMode) *payRig {
 // replica is another checkout service on the same database and provider,
 // as another process would run.
 func (r *payRig) replica(capture checkout.CaptureMode) *checkout.Service {
+	return r.replicaOn(r.db, capture)
+}
+
+// replicaOn is a replica with its own connection to the database.
+func (r *payRig) replicaOn(db payStore, capture checkout.CaptureMode) *checkout.Service {
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	return checkout.New(r.db, r.catalog, r.carts, checkout.Payments{Provider: r.provider, Capture: capture,
+	return checkout.New(db, r.catalog, r.carts, checkout.Payments{Provider: r.provider, Capture: capture,
 		ReturnURL: func(id souq.ID, lang string) string {
 			return "https://shop.example/" + lang + "/orders/" + string(id) + "/return"
 		}},
@@ -498,9 +520,29 @@ func TestReplicaKilledAfterPaymentCreated(t *testing.T) {
 }
 
 // TestSweepReplicas: replicas sweeping the same due orders at once
-// release each once.
+// release each once, on SQLite (one process's connections) and on
+// PostgreSQL (three pools, as three processes have).
 func TestSweepReplicas(t *testing.T) {
-	r := newPayRig(t, checkout.CaptureAutomatic)
+	t.Run("sqlite", func(t *testing.T) {
+		r := newPayRig(t, checkout.CaptureAutomatic)
+		sweepReplicas(t, r, r.replica(checkout.CaptureAutomatic), r.replica(checkout.CaptureAutomatic))
+	})
+	t.Run("postgres", func(t *testing.T) {
+		url := pgtest.Schema(t)
+		open := func() *postgres.DB {
+			db, err := postgres.Open(t.Context(), url, postgres.Options{MaxConns: 4})
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(db.Close)
+			return db
+		}
+		r := newPayRigOn(t, open(), checkout.CaptureAutomatic)
+		sweepReplicas(t, r, r.replicaOn(open(), checkout.CaptureAutomatic), r.replicaOn(open(), checkout.CaptureAutomatic))
+	})
+}
+
+func sweepReplicas(t *testing.T, r *payRig, others ...*checkout.Service) {
 	var orders []souq.Order
 	for range payStock {
 		o, _ := r.place(1)
@@ -510,7 +552,7 @@ func TestSweepReplicas(t *testing.T) {
 		t.Fatalf("stock held: got %d left, want 0", s)
 	}
 	r.advance(checkout.DefaultPaymentTimeout)
-	replicas := []*checkout.Service{r.svc, r.replica(checkout.CaptureAutomatic), r.replica(checkout.CaptureAutomatic)}
+	replicas := append([]*checkout.Service{r.svc}, others...)
 	var wg sync.WaitGroup
 	for _, s := range replicas {
 		wg.Go(func() {
@@ -665,5 +707,24 @@ func TestShopperCancelsUnpaid(t *testing.T) {
 	r.want(o, souq.StatusCancelled, souq.PaymentCanceled, payStock, none)
 	if r.provider.cancels != 1 {
 		t.Errorf("payments cancelled at the provider: got %d, want 1", r.provider.cancels)
+	}
+}
+
+// TestSweepForgottenPayment: a payment the provider does not know (the
+// test provider forgets its payments when its process stops) cannot be
+// taken: the order is released, not looked at again every sweep.
+func TestSweepForgottenPayment(t *testing.T) {
+	r := newPayRig(t, checkout.CaptureAutomatic)
+	o, _ := r.place(2)
+	r.provider.mu.Lock()
+	delete(r.provider.payments, "pi_"+string(o.ID))
+	r.provider.mu.Unlock()
+	r.advance(checkout.DefaultPaymentTimeout)
+	if _, err := r.svc.SweepPayments(t.Context()); err != nil {
+		t.Fatalf("sweep: %v", err)
+	}
+	r.want(o, souq.StatusCancelled, souq.PaymentCanceled, payStock, none)
+	if n, err := r.svc.SweepPayments(t.Context()); err != nil || n != 0 {
+		t.Errorf("next sweep: looked at %d, %v; want nothing due", n, err)
 	}
 }

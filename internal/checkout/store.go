@@ -31,7 +31,9 @@ type Store interface {
 	// stock restored when the update says so, and the update's events.
 	// change's error is returned and nothing is written; ErrNotFound if
 	// there is no such order. Two updates of one order at once run one
-	// after the other, the second seeing the first's result.
+	// after the other, the second seeing the first's result. Stores may
+	// batch updates and call change again when a batch fails: change must
+	// only compute the update, with no other effect.
 	UpdateOrder(ctx context.Context, id souq.ID, at time.Time,
 		change func(*souq.Order) (OrderUpdate, error)) (souq.Order, error)
 	// DuePayments returns up to limit orders whose Payment.DueAt is at or

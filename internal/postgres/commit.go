@@ -85,27 +85,32 @@ type orderJob struct {
 
 // batcher is the order and claim queues and their goroutines.
 type batcher struct {
-	jobs      chan *orderJob // unbuffered: a job is taken by a committer or refused
-	claims    chan *claimJob // unbuffered: idempotency claims for the claimer (idempotency.go)
-	closing   chan struct{}  // closed by Close
-	stopped   sync.WaitGroup // committers running
+	jobs      chan *orderJob  // unbuffered: a job is taken by a committer or refused
+	claims    chan *claimJob  // unbuffered: idempotency claims for the claimer (idempotency.go)
+	updates   chan *updateJob // unbuffered: order updates for the updater (update.go)
+	closing   chan struct{}   // closed by Close
+	stopped   sync.WaitGroup  // committers running
 	closeOnce sync.Once
 
 	batches atomic.Int64 // batch transactions tried (the tests read it)
 }
 
-// startCommitters starts the committer goroutines and the claimer;
+// startCommitters starts the committer goroutines, the claimer and the
+// updater;
 // stopCommitters (in Close) stops them after the batches they hold are
 // written.
 func (db *DB) startCommitters() {
 	db.batch.jobs, db.batch.claims, db.batch.closing = make(chan *orderJob), make(chan *claimJob), make(chan struct{})
+	db.batch.updates = make(chan *updateJob)
 	for range committers {
 		db.batch.stopped.Go(db.commitLoop)
 	}
 	db.batch.stopped.Go(db.claimLoop)
+	db.batch.stopped.Go(db.updateLoop)
 }
 
-// stopCommitters stops the committers and the claimer and waits for them.
+// stopCommitters stops the committers, the claimer and the updater and
+// waits for them.
 func (db *DB) stopCommitters() {
 	db.batch.closeOnce.Do(func() { close(db.batch.closing) })
 	db.batch.stopped.Wait()

@@ -5,12 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"slices"
-	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
 
-	"github.com/souq-commerce/souq/internal/checkout"
 	"github.com/souq-commerce/souq/internal/souq"
 )
 
@@ -301,60 +299,6 @@ func (db *DB) ListOrders(ctx context.Context, offset, limit int) ([]souq.Order, 
 		return nil, 0, err
 	}
 	return orders, total, nil
-}
-
-// UpdateOrder locks order id's row, calls change with it, and unless
-// change fails writes in the same transaction the order's status, payment
-// and timestamps as change left them, updated_at set to at, its lines'
-// stock restored when the update says so (products in id order, as
-// batches of orders lock them: commit.go), and the update's events. An
-// error from change rolls back and is returned; ErrNotFound if there is no
-// such order.
-func (db *DB) UpdateOrder(ctx context.Context, id souq.ID, at time.Time,
-	change func(*souq.Order) (checkout.OrderUpdate, error)) (souq.Order, error) {
-	var o souq.Order
-	err := db.writeTx(ctx, func(tx pgx.Tx) error {
-		var err error
-		if o, err = orderTx(ctx, tx, id, true); err != nil {
-			return err
-		}
-		up, err := change(&o)
-		if err != nil {
-			return err
-		}
-		o.UpdatedAt = at.UTC().Truncate(time.Microsecond)
-		p := o.Payment
-		_, err = tx.Exec(ctx, `UPDATE orders SET status = $1, updated_at = $2,
-			payment_provider = $3, payment_reference = $4, payment_status = $5, payment_capture = $6,
-			payment_failure = $7, payment_refund = $8, payment_due_at = $9, refunded_at = $10,
-			completed_at = $11, cancelled_at = $12 WHERE id = $13`,
-			string(o.Status), at, p.Provider, p.Reference, string(p.Status), p.Capture,
-			p.Failure, p.RefundReference, p.DueAt, p.RefundedAt, o.CompletedAt, o.CancelledAt, id)
-		if err != nil {
-			return fmt.Errorf("update order %s: %w", id, err)
-		}
-		if up.Restock {
-			lines := slices.Clone(o.Lines)
-			slices.SortFunc(lines, func(a, b souq.OrderLine) int { return strings.Compare(string(a.ProductID), string(b.ProductID)) })
-			for _, l := range lines {
-				_, err := tx.Exec(ctx, `UPDATE products SET stock = stock + $1, updated_at = $2 WHERE id = $3`,
-					l.Quantity, at, l.ProductID)
-				if err != nil {
-					return fmt.Errorf("update order %s: restore stock of %s: %w", id, l.ProductID, err)
-				}
-			}
-		}
-		if len(up.Events) > 0 {
-			if _, err := tx.Exec(ctx, sqlInsertOutbox, outboxArgs(up.Events)...); err != nil {
-				return fmt.Errorf("update order %s: insert outbox events: %w", id, err)
-			}
-		}
-		return nil
-	})
-	if err != nil {
-		return souq.Order{}, err
-	}
-	return o, nil
 }
 
 // DuePayments returns up to limit orders whose payment is due for a look

@@ -141,6 +141,11 @@ func (db *DB) commitBatch(batch []*writeJob) {
 // The statements of the order path, prepared once at Open on the writer
 // connection.
 const (
+	sqlUpdateOrder = `UPDATE orders SET status = ?, updated_at = ?,
+		payment_provider = ?, payment_reference = ?, payment_status = ?, payment_capture = ?,
+		payment_failure = ?, payment_refund = ?, payment_due_at = ?, refunded_at = ?,
+		completed_at = ?, cancelled_at = ? WHERE id = ?`
+	sqlRestock     = `UPDATE products SET stock = stock + ?, updated_at = ? WHERE id = ?`
 	sqlEmptyCart   = `DELETE FROM cart_items WHERE cart_id = ?`
 	sqlTakeStock   = `UPDATE products SET stock = stock - ?, updated_at = ? WHERE id = ? AND stock >= ?`
 	sqlInsertOrder = `INSERT INTO orders (id, status, market, currency, total, vat,
@@ -161,13 +166,14 @@ const (
 
 // hotStatements lists them, the completion of idempotency keys and the
 // creation of products, for preparing.
-var hotStatements = []string{sqlEmptyCart, sqlTakeStock, sqlInsertOrder, sqlInsertOrderLine, sqlInsertOutbox,
+var hotStatements = []string{sqlUpdateOrder, sqlRestock, sqlSelectOrder, sqlEmptyCart, sqlTakeStock, sqlInsertOrder, sqlInsertOrderLine, sqlInsertOutbox,
 	sqlCompleteKey, sqlSavepoint, sqlRollbackToSavepoint, sqlReleaseSavepoint,
 	sqlProductClash, sqlInsertProduct, sqlInsertPrice}
 
 // execer is what the order-writing functions need from a transaction.
 type execer interface {
 	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
 	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
 }
 

@@ -96,6 +96,9 @@ const orderColumns = `id, status, market, currency, total, vat,
 	payment_status, payment_capture, payment_failure, payment_refund,
 	payment_due_at, refunded_at, completed_at, cancelled_at`
 
+// sqlSelectOrder reads one order's row.
+const sqlSelectOrder = `SELECT ` + orderColumns + ` FROM orders WHERE id = ?`
+
 func scanOrder(row interface{ Scan(...any) error }) (souq.Order, error) {
 	var (
 		o                               souq.Order
@@ -129,8 +132,8 @@ func (db *DB) Order(ctx context.Context, id souq.ID) (souq.Order, error) {
 }
 
 // orderTx reads an order with its lines inside a transaction.
-func orderTx(ctx context.Context, tx *sql.Tx, id souq.ID) (souq.Order, error) {
-	o, err := scanOrder(tx.QueryRowContext(ctx, `SELECT `+orderColumns+` FROM orders WHERE id = ?`, id))
+func orderTx(ctx context.Context, tx queryer, id souq.ID) (souq.Order, error) {
+	o, err := scanOrder(tx.QueryRowContext(ctx, sqlSelectOrder, id))
 	if errors.Is(err, sql.ErrNoRows) {
 		return souq.Order{}, fmt.Errorf("order %s: %w", id, souq.ErrNotFound)
 	}
@@ -145,7 +148,7 @@ func orderTx(ctx context.Context, tx *sql.Tx, id souq.ID) (souq.Order, error) {
 }
 
 // loadLines fills in the lines of the given orders.
-func loadLines(ctx context.Context, tx *sql.Tx, orders []souq.Order) error {
+func loadLines(ctx context.Context, tx queryer, orders []souq.Order) error {
 	if len(orders) == 0 {
 		return nil
 	}
@@ -216,16 +219,19 @@ func (db *DB) ListOrders(ctx context.Context, offset, limit int) ([]souq.Order, 
 	return orders, total, nil
 }
 
-// UpdateOrder locks order id (the write transaction holds the database),
-// calls change with it, and unless change fails writes in the same
-// transaction the order's status, payment and timestamps as change left
-// them, updated_at set to at, its lines' stock restored when the update
-// says so, and the update's events. An error from change rolls back and
-// is returned; ErrNotFound if there is no such order.
+// UpdateOrder reads order id in a write transaction (which holds the
+// database: no other write runs meanwhile), calls change with it, and
+// unless change fails writes in the same transaction the order's status,
+// payment and timestamps as change left them, updated_at set to at, its
+// lines' stock restored when the update says so, and the update's events.
+// An error from change rolls back and is returned; ErrNotFound if there is
+// no such order. Updates are group-committed with the orders and other
+// writes waiting (commit.go): a flash sale's card orders, each placed and
+// then paid, share their disk syncs.
 func (db *DB) UpdateOrder(ctx context.Context, id souq.ID, at time.Time,
 	change func(*souq.Order) (checkout.OrderUpdate, error)) (souq.Order, error) {
 	var o souq.Order
-	err := db.writeTx(ctx, func(tx *sql.Tx) error {
+	err := db.groupWrite(ctx, false, func(ctx context.Context, tx execer) error {
 		var err error
 		if o, err = orderTx(ctx, tx, id); err != nil {
 			return err
@@ -236,10 +242,7 @@ func (db *DB) UpdateOrder(ctx context.Context, id souq.ID, at time.Time,
 		}
 		o.UpdatedAt = fromMicros(micros(at))
 		p := o.Payment
-		_, err = tx.ExecContext(ctx, `UPDATE orders SET status = ?, updated_at = ?,
-			payment_provider = ?, payment_reference = ?, payment_status = ?, payment_capture = ?,
-			payment_failure = ?, payment_refund = ?, payment_due_at = ?, refunded_at = ?,
-			completed_at = ?, cancelled_at = ? WHERE id = ?`,
+		_, err = tx.ExecContext(ctx, sqlUpdateOrder,
 			string(o.Status), micros(at), p.Provider, p.Reference, string(p.Status), p.Capture,
 			p.Failure, p.RefundReference, nullMicros(p.DueAt), nullMicros(p.RefundedAt),
 			nullMicros(o.CompletedAt), nullMicros(o.CancelledAt), id)
@@ -248,8 +251,7 @@ func (db *DB) UpdateOrder(ctx context.Context, id souq.ID, at time.Time,
 		}
 		if up.Restock {
 			for _, l := range o.Lines {
-				_, err := tx.ExecContext(ctx, `UPDATE products SET stock = stock + ?, updated_at = ? WHERE id = ?`,
-					l.Quantity, micros(at), l.ProductID)
+				_, err := tx.ExecContext(ctx, sqlRestock, l.Quantity, micros(at), l.ProductID)
 				if err != nil {
 					return fmt.Errorf("update order %s: restore stock of %s: %w", id, l.ProductID, err)
 				}

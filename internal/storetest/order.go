@@ -404,6 +404,53 @@ func testOrderUpdateSerialised(t *testing.T, s Store) {
 	checkStock(t, s, a.ID, 10)
 }
 
+// testOrderUpdateMany updates several orders at once, every other one's
+// change failing: the failures write nothing, the others all of theirs
+// (stores may batch concurrent updates into one transaction).
+func testOrderUpdateMany(t *testing.T, s Store) {
+	a := newProduct("prd_a", "SKN-001")
+	createProducts(t, s, a)
+	const n = 6
+	for i := range n {
+		o := pendingCardOrder(fmt.Sprintf("ord_%d", i), time.Duration(i)*time.Second, time.Hour, orderLine(a, 1))
+		must(t, "CreateOrder", s.CreateOrder(t.Context(), o, souq.OutboxEvent{}, nil))
+	}
+	checkStock(t, s, a.ID, 10-n)
+	refused := errors.New("refused")
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Go(func() {
+			id := souq.ID(fmt.Sprintf("ord_%d", i))
+			got, err := s.UpdateOrder(t.Context(), id, at(time.Minute), func(o *souq.Order) (checkout.OrderUpdate, error) {
+				o.Status, o.Payment.Status, o.Payment.DueAt = souq.StatusCancelled, souq.PaymentCanceled, nil
+				if i%2 == 1 {
+					return checkout.OrderUpdate{Restock: true}, refused
+				}
+				return checkout.OrderUpdate{Restock: true}, nil
+			})
+			switch {
+			case i%2 == 1 && !errors.Is(err, refused):
+				t.Errorf("update of %s: got %v, want the change's error", id, err)
+			case i%2 == 0 && (err != nil || got.ID != id || got.Status != souq.StatusCancelled):
+				t.Errorf("update of %s: got %s %s, %v; want it cancelled", id, got.ID, got.Status, err)
+			}
+		})
+	}
+	wg.Wait()
+	for i := range n {
+		o, err := s.Order(t.Context(), souq.ID(fmt.Sprintf("ord_%d", i)))
+		must(t, "Order", err)
+		want := souq.StatusCancelled
+		if i%2 == 1 {
+			want = souq.StatusPendingPayment
+		}
+		if o.Status != want {
+			t.Errorf("order %s: got %s, want %s", o.ID, o.Status, want)
+		}
+	}
+	checkStock(t, s, a.ID, 10-n/2)
+}
+
 func testPaymentEvents(t *testing.T, s Store) {
 	ctx := t.Context()
 	for _, c := range []struct{ provider, id string }{{"stripe", "evt_1"}, {"stripe", "evt_2"}, {"other", "evt_1"}} {

@@ -76,6 +76,7 @@ func Run(t *testing.T, open func(t *testing.T) Store) {
 		{"OrderCancelEventError", testOrderCancelEventError},
 		{"OrderPendingPayment", testOrderPendingPayment},
 		{"OrderUpdateSerialised", testOrderUpdateSerialised},
+		{"OrderUpdateMany", testOrderUpdateMany},
 		{"PaymentEvents", testPaymentEvents},
 		{"OrderNotFound", testOrderNotFound},
 		{"OrderList", testOrderList},
