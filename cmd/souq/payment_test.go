@@ -1,13 +1,19 @@
 package main
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/stripe/stripe-go/v82"
+	"github.com/stripe/stripe-go/v82/webhook"
 )
 
 // cardOrder places an order paid by card with the test provider's token
@@ -125,5 +131,91 @@ func TestPaymentFlag(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestStripeServe runs `souq serve --payment stripe` with Stripe out of
+// reach: a card order is placed anyway, pending payment with its stock
+// held and the reason, and a correctly signed payment_intent.succeeded on
+// the webhook endpoint pays it; a forged one is refused.
+func TestStripeServe(t *testing.T) {
+	const secret = "whsec_serve_test"
+	env := map[string]string{"SOUQ_STRIPE_SECRET_KEY": "sk_test_serve", "SOUQ_STRIPE_WEBHOOK_SECRET": secret}
+	base, stdout, stop := startServe(t, []string{"--addr", "127.0.0.1:0", "--data", t.TempDir(), "--demo", "--shoppers", "0",
+		"--admin-token", "adm", "--payment", "stripe", "--public-url", "http://127.0.0.1:8080",
+		"--stripe-api-url", "http://127.0.0.1:1"}, env) // nothing listens on port 1
+	defer stop()
+	if !strings.Contains(stdout.String(), "payments:  Stripe (automatic capture; unpaid orders released after 15m0s)") {
+		t.Errorf("serve does not say it takes Stripe payments:\n%s", stdout.String())
+	}
+	var list productList
+	getJSON(t, base+"/api/v1/products?market=AE&page_size=50", &list)
+	order := fmt.Sprintf(`{"market":"AE","items":[{"product_id":%q,"quantity":1}],
+		"customer":{"name":"Mariam","email":"mariam@example.ae","phone":"+971501234567"},
+		"shipping_address":{"line1":"Villa 12, Street 5","area":"Jumeirah","city":"Dubai","country":"AE"},
+		"payment":{"method":"card","language":"ar"}}`, list.inStock(t))
+	resp, err := http.Post(base+"/api/v1/orders", "application/json", strings.NewReader(order))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var placed struct {
+		ID           string `json:"id"`
+		Status       string `json:"status"`
+		AccessToken  string `json:"access_token"`
+		PaymentError string `json:"payment_error"`
+		Total        struct {
+			Amount int64 `json:"amount"`
+		} `json:"total"`
+	}
+	err = json.NewDecoder(resp.Body).Decode(&placed)
+	resp.Body.Close()
+	if err != nil || resp.StatusCode != http.StatusCreated || placed.Status != "pending_payment" || placed.PaymentError == "" || placed.AccessToken == "" {
+		t.Fatalf("card order with Stripe out of reach: got %d %+v (%v); want 201 pending_payment with payment_error and a token", resp.StatusCode, placed, err)
+	}
+
+	event, _ := json.Marshal(map[string]any{
+		"id": "evt_serve_1", "object": "event", "api_version": stripe.APIVersion, "created": time.Now().Unix(),
+		"type": "payment_intent.succeeded",
+		"data": map[string]any{"object": map[string]any{
+			"id": "pi_serve_1", "object": "payment_intent", "amount": placed.Total.Amount, "amount_received": placed.Total.Amount,
+			"currency": "aed", "status": "succeeded", "metadata": map[string]string{"order_id": placed.ID}}},
+	})
+	deliver := func(signedWith string) int {
+		t.Helper()
+		signed := webhook.GenerateTestSignedPayload(&webhook.UnsignedPayload{Payload: event, Secret: signedWith, Timestamp: time.Now()})
+		req, _ := http.NewRequest("POST", base+"/api/v1/payments/webhook", bytes.NewReader(event))
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Stripe-Signature", signed.Header)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	orderStatus := func() (string, string) {
+		t.Helper()
+		var o struct {
+			Status  string `json:"status"`
+			Payment struct {
+				Status string `json:"status"`
+			} `json:"payment"`
+		}
+		getJSON(t, base+"/api/v1/orders/"+placed.ID+"?token="+url.QueryEscape(placed.AccessToken), &o)
+		return o.Status, o.Payment.Status
+	}
+	if got := deliver("whsec_forged"); got != http.StatusUnauthorized {
+		t.Errorf("forged webhook: got %d, want 401", got)
+	}
+	if st, _ := orderStatus(); st != "pending_payment" {
+		t.Fatalf("after a forged webhook: order %s, want pending_payment", st)
+	}
+	for range 2 {
+		if got := deliver(secret); got != http.StatusOK {
+			t.Fatalf("signed webhook: got %d, want 200", got)
+		}
+	}
+	if st, pst := orderStatus(); st != "paid" || pst != "captured" {
+		t.Errorf("after the signed webhook: order %s, payment %s; want paid, captured", st, pst)
 	}
 }

@@ -37,6 +37,21 @@ func (s *server) handleOrderCreate() http.Handler {
 			idem = &checkout.Idempotency{Key: r.Header.Get("Idempotency-Key"), Hash: hex.EncodeToString(sum[:]), Render: renderCreated}
 		}
 		res, err := s.Checkout.PlaceOrder(r.Context(), req, idem)
+		var notStarted *souq.Error
+		if errors.As(err, &notStarted) && errors.Is(err, souq.ErrUnavailable) && res.Placed.Order.ID != "" {
+			// Placed, its stock held, but the payment provider could not be
+			// reached: the client gets the order and its token, to pay it
+			// later with POST /api/v1/orders/{id}/payment.
+			o := res.Placed.Order
+			s.metrics.ordersCreated.WithLabelValues(string(o.Market), string(o.Payment.Method)).Inc()
+			v := orderView(o)
+			v.AccessToken = res.Placed.AccessToken
+			v.StatusURL = "/api/v1/orders/" + string(o.ID) + "?token=" + url.QueryEscape(res.Placed.AccessToken)
+			v.PaymentError = notStarted.Detail
+			w.Header().Set("Location", "/api/v1/orders/"+string(o.ID))
+			httpjson.Encode(w, http.StatusCreated, v)
+			return nil
+		}
 		switch {
 		case errors.Is(err, souq.ErrOutOfStock):
 			s.metrics.outOfStock.Inc()

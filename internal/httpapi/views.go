@@ -136,6 +136,9 @@ type orderJSON struct {
 	// PaymentAction is the shopper's next step for a card payment still
 	// pending, in the responses that start it.
 	PaymentAction *checkout.PaymentAction `json:"payment_action,omitempty"`
+	// PaymentError says why a card payment could not be started when the
+	// order was placed; the order waits for its payment.
+	PaymentError string `json:"payment_error,omitempty"`
 	// AccessToken is present only in the response that created the order.
 	AccessToken string `json:"access_token,omitempty"`
 	// StatusURL reads the order with its token; only on creation.
