@@ -171,14 +171,33 @@ func gather[J any](jobs <-chan J, closing <-chan struct{}) (batch []J, ok bool) 
 	return batch, true
 }
 
-// commitOrders writes batch and reports each order's outcome. Orders whose
-// request has ended are refused before anything is written. When the
-// batch transaction fails, each order is tried alone.
+// commitOrders writes batch and reports each order's outcome.
 func (db *DB) commitOrders(batch []*orderJob) {
+	commitJobs(db, batch, db.writeBatch)
+}
+
+// job is a write waiting in a batch: an order (orderJob) or an update
+// (updateJob).
+type job interface {
+	context() context.Context
+	report(error)
+	what() string // for errors: "create order …", "update order …"
+}
+
+func (j *orderJob) context() context.Context { return j.ctx }
+func (j *orderJob) report(err error)         { j.err <- err }
+func (j *orderJob) what() string             { return "create order " + string(j.order.ID) }
+
+// commitJobs writes a batch with write and reports each job's outcome.
+// Jobs whose request has ended are refused before anything is written.
+// When the batch transaction fails, each job is written alone, so that one
+// job cannot fail the others and a job that fails alone reports its own
+// error.
+func commitJobs[J job](db *DB, batch []J, write func(context.Context, []J) ([]error, error)) {
 	live := batch[:0:0]
 	for _, j := range batch {
-		if err := j.ctx.Err(); err != nil {
-			j.err <- err
+		if err := j.context().Err(); err != nil {
+			j.report(err)
 			continue
 		}
 		live = append(live, j)
@@ -187,24 +206,24 @@ func (db *DB) commitOrders(batch []*orderJob) {
 		return
 	}
 	ctx := context.Background() // the batch outlives any one request; statements are bounded by statement_timeout
-	errs, err := db.writeBatch(ctx, live)
+	errs, err := write(ctx, live)
 	if err != nil && len(live) > 1 {
-		db.log.Warn("order batch failed; writing its orders one by one", "orders", len(live), "err", err)
+		db.log.Warn("batch failed; writing its jobs one by one", "jobs", len(live), "first", live[0].what(), "err", err)
 		for _, j := range live {
-			one, err := db.writeBatch(ctx, []*orderJob{j})
+			one, err := write(ctx, []J{j})
 			if err == nil {
 				err = one[0]
 			}
-			j.err <- err
+			j.report(err)
 		}
 		return
 	}
 	for i, j := range live {
 		if err != nil { // a batch of one, whose transaction failed
-			j.err <- fmt.Errorf("create order %s: %w", j.order.ID, err)
+			j.report(fmt.Errorf("%s: %w", j.what(), err))
 			continue
 		}
-		j.err <- errs[i]
+		j.report(errs[i])
 	}
 }
 

@@ -75,41 +75,14 @@ func (db *DB) updateLoop() {
 	}
 }
 
-// commitUpdates writes batch and reports each update's outcome; when the
-// batch transaction fails, each update is tried alone.
+// commitUpdates writes batch and reports each update's outcome.
 func (db *DB) commitUpdates(batch []*updateJob) {
-	live := batch[:0:0]
-	for _, j := range batch {
-		if err := j.ctx.Err(); err != nil {
-			j.err <- err
-			continue
-		}
-		live = append(live, j)
-	}
-	if len(live) == 0 {
-		return
-	}
-	ctx := context.Background() // the batch outlives any one request; statements are bounded by statement_timeout
-	errs, err := db.writeUpdates(ctx, live)
-	if err != nil && len(live) > 1 {
-		db.log.Warn("order update batch failed; writing its updates one by one", "updates", len(live), "err", err)
-		for _, j := range live {
-			one, err := db.writeUpdates(ctx, []*updateJob{j})
-			if err == nil {
-				err = one[0]
-			}
-			j.err <- err
-		}
-		return
-	}
-	for i, j := range live {
-		if err != nil {
-			j.err <- fmt.Errorf("update order %s: %w", j.id, err)
-			continue
-		}
-		j.err <- errs[i]
-	}
+	commitJobs(db, batch, db.writeUpdates)
 }
+
+func (j *updateJob) context() context.Context { return j.ctx }
+func (j *updateJob) report(err error)         { j.err <- err }
+func (j *updateJob) what() string             { return "update order " + string(j.id) }
 
 // The statements of an update batch.
 const (
