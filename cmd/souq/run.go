@@ -24,6 +24,7 @@ Commands:
   migrate   apply the database migrations without serving (SQLite or PostgreSQL)
   seed      create a large catalogue for load tests: souq seed --products 100000
   audit     reconcile orders, outbox, stream, archive and aggregates for a time range
+  load      rehearse a sale's rush: simulated shoppers against a shop, latency percentiles, SLO exit code
   version   print the version
   help      print help for a command: souq help serve
 
@@ -50,6 +51,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return runServe(ctx, rest, getenv, stdout, stderr)
 	case "audit":
 		return runAudit(ctx, rest, getenv, stdout, stderr)
+	case "load":
+		return runLoad(ctx, rest, getenv, stdout, stderr)
 	case "seed":
 		return runSeed(ctx, rest, getenv, stdout, stderr)
 	case "migrate":
@@ -70,6 +73,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 			return runServe(ctx, []string{"-h"}, getenv, stdout, stderr)
 		case len(rest) > 0 && rest[0] == "audit":
 			return runAudit(ctx, []string{"-h"}, getenv, stdout, stderr)
+		case len(rest) > 0 && rest[0] == "load":
+			return runLoad(ctx, []string{"-h"}, getenv, stdout, stderr)
 		case len(rest) > 0 && rest[0] == "seed":
 			return runSeed(ctx, []string{"-h"}, getenv, stdout, stderr)
 		case len(rest) > 0 && rest[0] == "migrate":

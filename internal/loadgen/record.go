@@ -1,0 +1,212 @@
+package loadgen
+
+import (
+	"context"
+	"errors"
+	"io"
+	"net/http"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/HdrHistogram/hdrhistogram-go"
+)
+
+// Steps are the kinds of request a session sends, by what it asks of the
+// shop.
+var Steps = []string{"browse", "search", "product", "sale", "cart.create", "cart.add", "cart.view", "checkout", "events", "other"}
+
+func isStep(s string) bool { return slices.Contains(Steps, s) }
+
+// stepOf names the step of a request.
+func stepOf(r *http.Request) string {
+	p := strings.TrimSuffix(r.URL.Path, "/")
+	switch {
+	case p == "/v1/batch":
+		return "events"
+	case p == "/api/v1/products" && r.URL.Query().Get("q") != "":
+		return "search"
+	case p == "/api/v1/products":
+		return "browse"
+	case strings.HasPrefix(p, "/api/v1/products/"):
+		return "product"
+	case p == "/api/v1/sales/current":
+		return "sale"
+	case p == "/api/v1/carts" && r.Method == http.MethodPost:
+		return "cart.create"
+	case strings.HasPrefix(p, "/api/v1/carts/") && strings.HasSuffix(p, "/items"):
+		return "cart.add"
+	case strings.HasPrefix(p, "/api/v1/carts/") && r.Method == http.MethodGet:
+		return "cart.view"
+	case p == "/api/v1/orders" && r.Method == http.MethodPost:
+		return "checkout"
+	}
+	return "other"
+}
+
+// Latencies are recorded in microseconds from 1 µs to 5 minutes, to 3
+// significant digits.
+const (
+	histMin    = 1
+	histMax    = int64(5 * time.Minute / time.Microsecond)
+	histDigits = 3
+)
+
+// stepStats is what one step's requests did.
+type stepStats struct {
+	mu     sync.Mutex
+	hist   *hdrhistogram.Histogram
+	codes  map[int]int64 // 0: no answer (a transport error or a timeout)
+	failed int64         // no answer, or a 5xx
+}
+
+func newStepStats() *stepStats {
+	return &stepStats{hist: hdrhistogram.New(histMin, histMax, histDigits), codes: map[int]int64{}}
+}
+
+func (s *stepStats) record(d time.Duration, code int) {
+	us := max(histMin, min(histMax, d.Microseconds()))
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	_ = s.hist.RecordValue(us) // in range: clamped above
+	s.codes[code]++
+	if code == 0 || code >= 500 {
+		s.failed++
+	}
+}
+
+func (s *stepStats) quantile(p float64) time.Duration {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return time.Duration(s.hist.ValueAtQuantile(p)) * time.Microsecond
+}
+
+// recorder gathers every request's outcome: per step, over all steps, and
+// per second of the run.
+type recorder struct {
+	start time.Time
+	steps map[string]*stepStats
+	all   *stepStats
+	lag   *stepStats // how late sessions started after their arrival time
+
+	mu      sync.Mutex
+	seconds []second
+
+	requests atomic.Int64
+	failures atomic.Int64
+}
+
+// second is what one second of the run saw.
+type second struct {
+	Requests int64 `json:"requests"`
+	Failed   int64 `json:"failed"`
+	Arrivals int64 `json:"arrivals"`
+	Dropped  int64 `json:"not_started"`
+}
+
+func newRecorder(start time.Time) *recorder {
+	r := &recorder{start: start, steps: map[string]*stepStats{}, all: newStepStats(), lag: newStepStats()}
+	for _, s := range Steps {
+		r.steps[s] = newStepStats()
+	}
+	return r
+}
+
+// at returns the second of the run t falls in, growing the series.
+func (r *recorder) at(t time.Time, change func(*second)) {
+	i := max(0, int(t.Sub(r.start)/time.Second))
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for len(r.seconds) <= i {
+		r.seconds = append(r.seconds, second{})
+	}
+	change(&r.seconds[i])
+}
+
+func (r *recorder) request(step string, began, ended time.Time, code int) {
+	d := ended.Sub(began)
+	r.steps[step].record(d, code)
+	r.all.record(d, code)
+	r.requests.Add(1)
+	failed := code == 0 || code >= 500
+	if failed {
+		r.failures.Add(1)
+	}
+	r.at(ended, func(s *second) {
+		s.Requests++
+		if failed {
+			s.Failed++
+		}
+	})
+}
+
+// sessionClock carries a session's arrival time to its first request, so
+// that a session started late counts the delay in that request's latency
+// (no coordinated omission).
+type sessionClock struct {
+	arrival time.Time
+	used    atomic.Bool
+}
+
+type clockKey struct{}
+
+// withArrival marks ctx as a session's that should have started at t.
+func withArrival(ctx context.Context, t time.Time) context.Context {
+	return context.WithValue(ctx, clockKey{}, &sessionClock{arrival: t})
+}
+
+// transport records every request's step, latency (to the end of its
+// body) and status.
+type transport struct {
+	next http.RoundTripper
+	rec  *recorder
+	now  func() time.Time
+}
+
+func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
+	began := t.now()
+	if c, ok := req.Context().Value(clockKey{}).(*sessionClock); ok && c.used.CompareAndSwap(false, true) && c.arrival.Before(began) {
+		began = c.arrival
+	}
+	step := stepOf(req)
+	resp, err := t.next.RoundTrip(req)
+	if err != nil {
+		if !errors.Is(req.Context().Err(), context.Canceled) { // the run stopping is not the shop's failure
+			t.rec.request(step, began, t.now(), 0)
+		}
+		return nil, err
+	}
+	resp.Body = &timedBody{ReadCloser: resp.Body, done: func() { t.rec.request(step, began, t.now(), resp.StatusCode) }}
+	return resp, nil
+}
+
+// timedBody calls done once, when the body is read to its end or closed.
+type timedBody struct {
+	io.ReadCloser
+	once sync.Once
+	done func()
+}
+
+func (b *timedBody) Read(p []byte) (int, error) {
+	n, err := b.ReadCloser.Read(p)
+	if err == io.EOF {
+		b.once.Do(b.done)
+	}
+	return n, err
+}
+
+func (b *timedBody) Close() error {
+	b.once.Do(b.done)
+	return b.ReadCloser.Close()
+}
+
+// statusText names a status count's code: "201", or "no answer".
+func statusText(code int) string {
+	if code == 0 {
+		return "no answer"
+	}
+	return strconv.Itoa(code)
+}
