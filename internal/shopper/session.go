@@ -174,7 +174,7 @@ func (sess *Session) fail(ctx context.Context, err error) {
 }
 
 // browse fetches the product list the visit starts from and reports it.
-func (sess *Session) browse(ctx context.Context, rng *rand.Rand) ([]productJSON, error) {
+func (sess *Session) browse(ctx context.Context, rng *rand.Rand) ([]souq.ID, error) {
 	q := url.Values{"market": {string(sess.Market.Code)}, "page_size": {strconv.Itoa(pageSize)}}
 	listID, category := "featured", ""
 	switch x := rng.Float64(); {
@@ -218,7 +218,7 @@ func otherLang(l souq.Lang) souq.Lang {
 }
 
 // list fetches one product list and queues Product List Viewed.
-func (sess *Session) list(ctx context.Context, q url.Values, listID, category string) ([]productJSON, error) {
+func (sess *Session) list(ctx context.Context, q url.Values, listID, category string) ([]souq.ID, error) {
 	var page productPageJSON
 	if err := sess.sim.call(ctx, "GET /api/v1/products", http.MethodGet, "/api/v1/products?"+q.Encode(), nil, nil, &page); err != nil {
 		sess.fail(ctx, err)
@@ -226,19 +226,23 @@ func (sess *Session) list(ctx context.Context, q url.Values, listID, category st
 	}
 	count(&sess.sim.stats.pageViews, &sess.res.PageViews)
 	props := listProps{ListID: listID, Category: category, Products: make([]eventProduct, 0, len(page.Items))}
+	ids := make([]souq.ID, len(page.Items))
 	for i, p := range page.Items {
 		ep := sess.toEventProduct(p)
 		ep.Position = i + 1
 		props.Products = append(props.Products, ep)
+		ids[i] = p.ID
 	}
 	sess.track(eventProductListViewed, props)
-	return page.Items, nil
+	// Only the ids are kept while the shopper thinks: a load generator
+	// holds hundreds of thousands of sessions at once.
+	return ids, nil
 }
 
 // viewProducts opens one to five product pages and returns the products
 // seen. A product that fails to load is skipped; the session ends only
 // when ctx does.
-func (sess *Session) viewProducts(ctx context.Context, rng *rand.Rand, list []productJSON, sale []souq.ID, hunter bool) ([]productJSON, error) {
+func (sess *Session) viewProducts(ctx context.Context, rng *rand.Rand, list, sale []souq.ID, hunter bool) ([]productJSON, error) {
 	n := 1 + pickIndex(rng, viewsWeights)
 	var viewed []productJSON
 	for range n {
@@ -273,14 +277,14 @@ func (sess *Session) viewProducts(ctx context.Context, rng *rand.Rand, list []pr
 // mostly a sale product, otherwise one from the list, the top of the list
 // far more often than the bottom. position is its place in the list (0 for
 // a sale product reached from the sale banner).
-func (sess *Session) nextProduct(rng *rand.Rand, list []productJSON, sale []souq.ID, hunter bool) (id souq.ID, position int, ok bool) {
+func (sess *Session) nextProduct(rng *rand.Rand, list, sale []souq.ID, hunter bool) (id souq.ID, position int, ok bool) {
 	for range 8 {
 		if hunter && (len(list) == 0 || rng.Float64() < pSaleView) {
 			id = pick(rng, sale)
 			position = 0
 		} else if len(list) > 0 {
 			i := min(int(rng.ExpFloat64()*6), len(list)-1)
-			id, position = list[i].ID, i+1
+			id, position = list[i], i+1
 		} else {
 			return "", 0, false
 		}
