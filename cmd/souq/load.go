@@ -25,7 +25,8 @@ pages, carts, checkout, behaviour events) arrive on a schedule whatever the
 shop does, and the run reports per-step latency percentiles (HDR), status
 counts and sessions not started. It sends requests to --url only, stops at
 the end of the profile or on Ctrl+C (with a partial report), and exits 1
-when a --slo threshold is not met.
+when a --slo threshold is not met or, with --admin-token, when the audit
+after the run finds an order lost or doubled, or stock oversold.
 
 Flags:
 `
@@ -44,6 +45,7 @@ type loadConfig struct {
 	timeout    time.Duration
 	slo        string
 	reportPath string
+	adminToken string
 }
 
 func parseLoad(args []string, getenv func(string) string, stderr io.Writer) (loadConfig, []loadgen.Threshold, error) {
@@ -62,6 +64,7 @@ func parseLoad(args []string, getenv func(string) string, stderr io.Writer) (loa
 	fs.DurationVar(&c.timeout, "timeout", 10*time.Second, "longest wait for one request")
 	fs.StringVar(&c.slo, "slo", "", "thresholds deciding the exit code, comma-separated: `checkout.p99<200ms,errors<0.5%`")
 	fs.StringVar(&c.reportPath, "report", "", "write the JSON report to `file`")
+	fs.StringVar(&c.adminToken, "admin-token", "", "the shop's admin `token`: after the run, audit it (orders answered 201 = orders created, no key with two orders, no stock below zero, no product oversold); set it through the environment")
 	if err := parseFlags(fs, args, getenv, stderr, loadUsage); err != nil {
 		return c, nil, err
 	}
@@ -110,7 +113,7 @@ func runLoad(ctx context.Context, args []string, getenv func(string) string, std
 		base, profile.Name, profile.Duration(), profile.Peak(), profile.Expected(), c.users, c.seed)
 	rep, err := loadgen.Run(ctx, loadgen.Config{
 		BaseURL: base, WriteKey: c.writeKey, Profile: profile, Users: c.users, Seed: c.seed, CashOnly: c.cashOnly,
-		ThinkMin: c.thinkMin, ThinkMax: c.thinkMax, RequestTimeout: c.timeout,
+		ThinkMin: c.thinkMin, ThinkMax: c.thinkMax, RequestTimeout: c.timeout, AdminToken: c.adminToken,
 		Progress: progressLine(stdout),
 	})
 	if err != nil {
@@ -129,11 +132,17 @@ func runLoad(ctx context.Context, args []string, getenv func(string) string, std
 		}
 		fmt.Fprintf(stdout, "report: %s\n", c.reportPath)
 	}
+	if a := rep.Audit; a != nil && a.Problems() > 0 {
+		return errAudit
+	}
 	if !rep.Met() {
 		return errSLO
 	}
 	return nil
 }
+
+// errAudit is a run after which the shop's orders or stock were wrong.
+var errAudit = errors.New("the audit after the run found differences")
 
 // loadProfile is the named profile, or the file's. sale-start reads when
 // the sale starts from the shop.

@@ -30,22 +30,23 @@ func TestLoadFlags(t *testing.T) {
 }
 
 // TestLoadServe runs `souq load` against `souq serve --demo`: it reports
-// per step, writes its JSON report, and its exit depends on --slo.
+// per step, audits the shop after the run (the admin token from the
+// environment), writes its JSON report, and its exit depends on --slo.
 func TestLoadServe(t *testing.T) {
-	base, _, _ := startServe(t, []string{"--addr", "127.0.0.1:0", "--data", t.TempDir(), "--demo", "--shoppers", "0"}, nil)
+	base, _, _ := startServe(t, []string{"--addr", "127.0.0.1:0", "--data", t.TempDir(), "--demo", "--shoppers", "0", "--admin-token", "adm"}, nil)
 	dir := t.TempDir()
 	load := func(slo, report string) (string, error) {
 		var out strings.Builder
 		err := run(t.Context(), []string{"load", "--url", base, "--duration", "2s", "--arrival-rate", "20", "--seed", "11",
 			"--think-min", "1ms", "--think-max", "5ms", "--slo", slo, "--report", report},
-			func(string) string { return "" }, &out, &strings.Builder{})
+			func(k string) string { return map[string]string{"SOUQ_ADMIN_TOKEN": "adm"}[k] }, &out, &strings.Builder{})
 		return out.String(), err
 	}
 	out, err := load("errors<1%,checkout.p99<10s", filepath.Join(dir, "ok.json"))
 	if err != nil {
 		t.Fatalf("load within its thresholds: %v\n%s", err, out)
 	}
-	for _, want := range []string{"seed 11", "checkout", "slo errors<1%", "met", "report: "} {
+	for _, want := range []string{"seed 11", "checkout", "slo errors<1%", "met", "report: ", "audit passed"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("output lacks %q:\n%s", want, out)
 		}

@@ -217,19 +217,23 @@ func shop(t *testing.T) string {
 	if _, err := demo.Seed(t.Context(), cat, time.Now(), log); err != nil {
 		t.Fatal(err)
 	}
-	srv := httptest.NewServer(httpapi.NewServer(httpapi.Deps{Catalog: cat, Carts: carts, Checkout: orders, Ready: db.Ready, Log: log}))
+	srv := httptest.NewServer(httpapi.NewServer(httpapi.Deps{Catalog: cat, Carts: carts, Checkout: orders, Ready: db.Ready, Log: log,
+		AdminToken: testAdminToken}))
 	t.Cleanup(srv.Close)
 	return srv.URL
 }
 
+const testAdminToken = "test-admin"
+
 // TestRun plays a short steady profile against the real shop: every
 // arrival is started or counted, requests are recorded per step with
-// their statuses, orders are placed, and the report's JSON holds it.
+// their statuses, orders are placed, the audit after it finds them all in
+// the shop, and the report's JSON holds it.
 func TestRun(t *testing.T) {
 	base := shop(t)
 	p, _ := Named(ProfileSteady, 40, 2*time.Second, 0)
 	var snaps int
-	rep, err := Run(t.Context(), Config{BaseURL: base, Profile: p, Users: 1000, Seed: 3,
+	rep, err := Run(t.Context(), Config{BaseURL: base, Profile: p, Users: 1000, Seed: 3, AdminToken: testAdminToken,
 		ThinkMin: time.Millisecond, ThinkMax: 5 * time.Millisecond, RequestTimeout: 10 * time.Second,
 		Progress: func(Snapshot) { snaps++ }})
 	if err != nil {
@@ -257,6 +261,9 @@ func TestRun(t *testing.T) {
 	}
 	if snaps == 0 || rep.Memory.PeakSysBytes == 0 || len(rep.PerSecond) == 0 {
 		t.Errorf("progress calls %d, memory %+v, %d seconds of series", snaps, rep.Memory, len(rep.PerSecond))
+	}
+	if a := rep.Audit; a == nil || !a.Passed || a.Skipped != "" || a.OrdersAnswered != int(s.Orders) || a.OrdersFound != a.OrdersAnswered || a.ProductsHeld == 0 || a.UnitsOrdered == 0 {
+		t.Errorf("audit: %+v; want it passed with the %d orders placed", a, s.Orders)
 	}
 	b, err := json.Marshal(rep)
 	if err != nil || !strings.Contains(string(b), `"p99_ms"`) || !strings.Contains(string(b), `"duration":"2s"`) {
@@ -317,5 +324,51 @@ func TestOnlyTheShop(t *testing.T) {
 	defer mu.Unlock()
 	if hits != 0 || rep.All.Requests == 0 || rep.All.Statuses["302"] == 0 {
 		t.Errorf("requests elsewhere: %d; at the shop: %d with statuses %v", hits, rep.All.Requests, rep.All.Statuses)
+	}
+}
+
+// TestAuditFindsDifferences: the audit reports an order answered 201 that
+// the shop lacks, one it has that no answer named, a key answered with two
+// orders, stock below zero and a product ordered beyond its stock.
+func TestAuditFindsDifferences(t *testing.T) {
+	start := time.Date(2026, 12, 5, 20, 0, 0, 0, time.UTC)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch {
+		case r.Header.Get("Authorization") != "Bearer adm" && strings.HasPrefix(r.URL.Path, "/api/v1/admin/"):
+			w.WriteHeader(http.StatusUnauthorized)
+		case r.URL.Path == "/api/v1/admin/orders":
+			_, _ = io.WriteString(w, `{"items": [
+				{"id": "ord_extra", "status": "placed", "created_at": "2026-12-05T20:00:03Z", "lines": [{"product_id": "prd_a", "quantity": 4}]},
+				{"id": "ord_1", "status": "paid", "created_at": "2026-12-05T20:00:02Z", "lines": [{"product_id": "prd_a", "quantity": 2}]},
+				{"id": "ord_2", "status": "cancelled", "created_at": "2026-12-05T20:00:01Z", "lines": [{"product_id": "prd_b", "quantity": 9}]},
+				{"id": "ord_old", "status": "placed", "created_at": "2026-12-05T19:59:59Z", "lines": [{"product_id": "prd_b", "quantity": 9}]}]}`)
+		case r.URL.Path == "/api/v1/products":
+			_, _ = io.WriteString(w, `{"items": [{"id": "prd_a", "stock": 0}, {"id": "prd_b", "stock": -1}], "total": 2}`)
+		default:
+			w.WriteHeader(http.StatusNotFound)
+		}
+	}))
+	defer srv.Close()
+	log := newOrderLog()
+	for key, id := range map[string]string{"k1": "ord_1", "k2": "ord_2", "k3": "ord_lost"} {
+		log.capture(key, &http.Response{Body: io.NopCloser(strings.NewReader(`{"id": "` + id + `"}`))})
+	}
+	log.capture("k1", &http.Response{Body: io.NopCloser(strings.NewReader(`{"id": "ord_9"}`))})
+	a := audit(t.Context(), adminFor(srv.URL, "adm", srv.Client()), log, map[string]int{"prd_a": 5, "prd_b": 1}, start)
+	if a.Passed || a.Skipped != "" || a.OrdersAnswered != 4 || a.OrdersFound != 3 {
+		t.Fatalf("audit: %+v", a)
+	}
+	for name, got := range map[string][]string{"missing": a.Missing, "extra": a.Extra, "duplicate keys": a.DuplicateKeys,
+		"negative stock": a.NegativeStock, "oversold": a.Oversold} {
+		want := map[string]string{"missing": "ord_lost", "extra": "ord_extra", "duplicate keys": "k1", "negative stock": "prd_b", "oversold": "prd_a"}[name]
+		if len(got) == 0 || !strings.Contains(strings.Join(got, " "), want) {
+			t.Errorf("%s: got %q, want it to name %s", name, got, want)
+		}
+	}
+	if len(a.Missing) != 2 { // ord_lost, and ord_9 of the doubled key
+		t.Errorf("missing: got %q, want ord_9 and ord_lost", a.Missing)
+	}
+	if wrong := audit(t.Context(), adminFor(srv.URL, "wrong", srv.Client()), log, nil, start); wrong.Skipped == "" || wrong.Problems() != 0 {
+		t.Errorf("audit with a wrong token: %+v; want it skipped, saying why", wrong)
 	}
 }

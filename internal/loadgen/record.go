@@ -161,9 +161,10 @@ func withArrival(ctx context.Context, t time.Time) context.Context {
 // transport records every request's step, latency (to the end of its
 // body) and status.
 type transport struct {
-	next http.RoundTripper
-	rec  *recorder
-	now  func() time.Time
+	next   http.RoundTripper
+	rec    *recorder
+	now    func() time.Time
+	orders *orderLog // the orders named in checkout answers, for the audit
 }
 
 func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
@@ -178,6 +179,9 @@ func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
 			t.rec.request(step, began, t.now(), 0)
 		}
 		return nil, err
+	}
+	if step == "checkout" && resp.StatusCode == http.StatusCreated && t.orders != nil {
+		t.orders.capture(req.Header.Get("Idempotency-Key"), resp)
 	}
 	resp.Body = &timedBody{ReadCloser: resp.Body, done: func() { t.rec.request(step, began, t.now(), resp.StatusCode) }}
 	return resp, nil

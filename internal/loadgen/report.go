@@ -28,6 +28,7 @@ type Report struct {
 	PerSecond []second   `json:"per_second"`
 	Memory    Memory     `json:"memory"`
 	SLO       []Outcome  `json:"slo,omitempty"`
+	Audit     *Audit     `json:"audit,omitempty"`
 
 	steps map[string]*stepStats
 	all   *stepStats
@@ -146,6 +147,28 @@ func (r *Report) WriteText(w io.Writer) {
 		}
 		fmt.Fprintf(w, "%-12s %9d %7d %9.2f %9.2f %9.2f %9.2f %9.2f  %s\n", st.Step, st.Requests, st.Failed,
 			st.P50, st.P90, st.P99, st.P999, st.Max, strings.Join(codes, " "))
+	}
+	if a := r.Audit; a != nil {
+		fmt.Fprintln(w)
+		verdict := "passed"
+		if !a.Passed {
+			verdict = "FAILED"
+		}
+		fmt.Fprintf(w, "audit %s: %d orders answered 201, %d created in the shop; %d units ordered over %d products\n",
+			verdict, a.OrdersAnswered, a.OrdersFound, a.UnitsOrdered, a.ProductsHeld)
+		for _, c := range []struct {
+			name string
+			list []string
+		}{{"answered but not in the shop", a.Missing}, {"in the shop but never answered", a.Extra},
+			{"Idempotency-Keys with two orders", a.DuplicateKeys}, {"stock below zero", a.NegativeStock},
+			{"sold more than in stock", a.Oversold}} {
+			if len(c.list) > 0 {
+				fmt.Fprintf(w, "  %s: %d (%s)\n", c.name, len(c.list), strings.Join(c.list[:min(5, len(c.list))], "; "))
+			}
+		}
+		if a.Skipped != "" {
+			fmt.Fprintf(w, "  not checked: %s\n", a.Skipped)
+		}
 	}
 	if len(r.SLO) > 0 {
 		fmt.Fprintln(w)

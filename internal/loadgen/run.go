@@ -37,6 +37,9 @@ type Config struct {
 	ThinkMin, ThinkMax time.Duration
 	// RequestTimeout bounds each request.
 	RequestTimeout time.Duration
+	// AdminToken, when set, makes Run audit the shop after the run
+	// through its admin API (Report.Audit).
+	AdminToken string
 	// Progress, when set, is called about every second with the figures
 	// so far, on the run's own goroutine.
 	Progress func(Snapshot)
@@ -92,7 +95,8 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	}
 	start := cfg.Now()
 	rec := newRecorder(start)
-	client := &http.Client{Transport: &transport{next: next, rec: rec, now: cfg.Now},
+	orders := newOrderLog()
+	client := &http.Client{Transport: &transport{next: next, rec: rec, now: cfg.Now, orders: orders},
 		// Requests go to the shop given and nowhere else: a redirect
 		// elsewhere is answered as it is, not followed.
 		CheckRedirect: func(req *http.Request, _ []*http.Request) error {
@@ -110,11 +114,24 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	if err != nil {
 		return nil, fmt.Errorf("loadgen: %w", err)
 	}
+	var (
+		check       admin
+		stockBefore map[string]int
+	)
+	if cfg.AdminToken != "" {
+		check = adminFor(cfg.BaseURL, cfg.AdminToken, &http.Client{Transport: next, Timeout: 30 * time.Second,
+			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }})
+		if stockBefore, err = check.stock(ctx); err != nil {
+			cfg.Log.Warn("stock at the start not read: the audit will not check units sold", "err", err)
+		}
+		start = cfg.Now()
+		rec.start = start
+	}
 	r := &Report{Target: cfg.BaseURL, Profile: cfg.Profile, Seed: cfg.Seed, Users: cfg.Users, Started: start,
 		Sessions: SessionCounts{Expected: cfg.Profile.Expected()}, steps: rec.steps, all: rec.all}
 
 	var (
-		active, peak, orders atomic.Int64
+		active, peak, placed atomic.Int64
 		completed, failed    atomic.Int64
 		cancelled            atomic.Int64
 		wg                   sync.WaitGroup
@@ -132,7 +149,7 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 			if cfg.Progress != nil {
 				cfg.Progress(Snapshot{Elapsed: cfg.Now().Sub(start), Length: cfg.Profile.Duration(),
 					Rate: cfg.Profile.RateAt(cfg.Now().Sub(start)), Arrived: arrived.Load(), NotStarted: notStarted.Load(), Active: active.Load(),
-					Requests: rec.requests.Load(), Failures: rec.failures.Load(), Orders: orders.Load(),
+					Requests: rec.requests.Load(), Failures: rec.failures.Load(), Orders: placed.Load(),
 					CheckoutP99: rec.steps["checkout"].quantile(99)})
 			}
 			select {
@@ -175,7 +192,7 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 				completed.Add(1)
 			}
 			if res.OrderID != "" {
-				orders.Add(1)
+				placed.Add(1)
 			}
 		})
 		return true
@@ -189,7 +206,7 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	r.Sessions.Arrived, r.Sessions.NotStarted = arrived.Load(), notStarted.Load()
 	r.Sessions.Started = r.Sessions.Arrived - r.Sessions.NotStarted
 	r.Sessions.Completed, r.Sessions.Failed, r.Sessions.Cancelled = completed.Load(), failed.Load(), cancelled.Load()
-	r.Sessions.Orders, r.Sessions.PeakActive = orders.Load(), peak.Load()
+	r.Sessions.Orders, r.Sessions.PeakActive = placed.Load(), peak.Load()
 	for _, s := range Steps {
 		r.Steps = append(r.Steps, stepReport(s, rec.steps[s]))
 	}
@@ -200,6 +217,9 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	r.PerSecond = append([]second(nil), rec.seconds...)
 	rec.mu.Unlock()
 	r.Memory = mem.report()
+	if cfg.AdminToken != "" {
+		r.Audit = audit(context.WithoutCancel(ctx), check, orders, stockBefore, start)
+	}
 	return r, nil
 }
 
