@@ -45,6 +45,7 @@ type loadConfig struct {
 	timeout    time.Duration
 	slo        string
 	reportPath string
+	htmlPath   string
 	adminToken string
 }
 
@@ -64,6 +65,7 @@ func parseLoad(args []string, getenv func(string) string, stderr io.Writer) (loa
 	fs.DurationVar(&c.timeout, "timeout", 10*time.Second, "longest wait for one request")
 	fs.StringVar(&c.slo, "slo", "", "thresholds deciding the exit code, comma-separated: `checkout.p99<200ms,errors<0.5%`")
 	fs.StringVar(&c.reportPath, "report", "", "write the JSON report to `file`")
+	fs.StringVar(&c.htmlPath, "html", "", "write the report as a self-contained HTML page with charts to `file` (opens from disk)")
 	fs.StringVar(&c.adminToken, "admin-token", "", "the shop's admin `token`: after the run, audit it (orders answered 201 = orders created, no key with two orders, no stock below zero, no product oversold); set it through the environment")
 	if err := parseFlags(fs, args, getenv, stderr, loadUsage); err != nil {
 		return c, nil, err
@@ -131,6 +133,16 @@ func runLoad(ctx context.Context, args []string, getenv func(string) string, std
 			return fmt.Errorf("write the report: %w", err)
 		}
 		fmt.Fprintf(stdout, "report: %s\n", c.reportPath)
+	}
+	if c.htmlPath != "" {
+		var b strings.Builder
+		if err := rep.WriteHTML(&b); err != nil {
+			return fmt.Errorf("render the HTML report: %w", err)
+		}
+		if err := os.WriteFile(c.htmlPath, []byte(b.String()), 0o644); err != nil {
+			return fmt.Errorf("write the HTML report: %w", err)
+		}
+		fmt.Fprintf(stdout, "html report: %s\n", c.htmlPath)
 	}
 	if a := rep.Audit; a != nil && a.Problems() > 0 {
 		return errAudit

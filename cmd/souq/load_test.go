@@ -38,7 +38,7 @@ func TestLoadServe(t *testing.T) {
 	load := func(slo, report string) (string, error) {
 		var out strings.Builder
 		err := run(t.Context(), []string{"load", "--url", base, "--duration", "2s", "--arrival-rate", "20", "--seed", "11",
-			"--think-min", "1ms", "--think-max", "5ms", "--slo", slo, "--report", report},
+			"--think-min", "1ms", "--think-max", "5ms", "--slo", slo, "--report", report, "--html", report + ".html"},
 			func(k string) string { return map[string]string{"SOUQ_ADMIN_TOKEN": "adm"}[k] }, &out, &strings.Builder{})
 		return out.String(), err
 	}
@@ -63,6 +63,9 @@ func TestLoadServe(t *testing.T) {
 	}
 	if err != nil || json.Unmarshal(b, &rep) != nil || rep.Seed != 11 || rep.Sessions.Arrived == 0 || len(rep.SLO) != 2 {
 		t.Errorf("report file: %v %+v\n%s", err, rep, b)
+	}
+	if page, err := os.ReadFile(filepath.Join(dir, "ok.json.html")); err != nil || !strings.Contains(string(page), "<svg") {
+		t.Errorf("HTML report: %v", err)
 	}
 	if out, err := load("p99<1ns", filepath.Join(dir, "fail.json")); !errors.Is(err, errSLO) || !strings.Contains(out, "NOT MET") {
 		t.Errorf("load missing its threshold: got %v, want errSLO\n%s", err, out)

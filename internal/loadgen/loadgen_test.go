@@ -265,6 +265,15 @@ func TestRun(t *testing.T) {
 	if a := rep.Audit; a == nil || !a.Passed || a.Skipped != "" || a.OrdersAnswered != int(s.Orders) || a.OrdersFound != a.OrdersAnswered || a.ProductsHeld == 0 || a.UnitsOrdered == 0 {
 		t.Errorf("audit: %+v; want it passed with the %d orders placed", a, s.Orders)
 	}
+	var page strings.Builder
+	if err := rep.WriteHTML(&page); err != nil {
+		t.Fatalf("HTML report: %v", err)
+	}
+	html := page.String()
+	if strings.Count(html, "<polyline") != 7 || !strings.Contains(html, "checkout") || !strings.Contains(html, "passed") ||
+		strings.Contains(html, "<script") || strings.Contains(html, "src=") || strings.Contains(html, "href=") {
+		t.Errorf("HTML report: want 7 lines in 3 charts, the steps and the audit, nothing fetched or run:\n%s", html)
+	}
 	b, err := json.Marshal(rep)
 	if err != nil || !strings.Contains(string(b), `"p99_ms"`) || !strings.Contains(string(b), `"duration":"2s"`) {
 		t.Errorf("report JSON: %v\n%s", err, b)

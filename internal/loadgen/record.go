@@ -94,17 +94,22 @@ type recorder struct {
 
 	mu      sync.Mutex
 	seconds []second
+	latency []*hdrhistogram.Histogram // per second, to 2 significant digits
 
 	requests atomic.Int64
 	failures atomic.Int64
 }
 
-// second is what one second of the run saw.
+// second is what one second of the run saw: requests ended in it, and
+// their latencies' percentiles, in milliseconds.
 type second struct {
-	Requests int64 `json:"requests"`
-	Failed   int64 `json:"failed"`
-	Arrivals int64 `json:"arrivals"`
-	Dropped  int64 `json:"not_started"`
+	Requests int64   `json:"requests"`
+	Failed   int64   `json:"failed"`
+	Arrivals int64   `json:"arrivals"`
+	Dropped  int64   `json:"not_started"`
+	P50      float64 `json:"p50_ms"`
+	P99      float64 `json:"p99_ms"`
+	Max      float64 `json:"max_ms"`
 }
 
 func newRecorder(start time.Time) *recorder {
@@ -115,8 +120,9 @@ func newRecorder(start time.Time) *recorder {
 	return r
 }
 
-// at returns the second of the run t falls in, growing the series.
-func (r *recorder) at(t time.Time, change func(*second)) {
+// at applies change to the second of the run t falls in, growing the
+// series, and returns its index.
+func (r *recorder) at(t time.Time, change func(*second)) int {
 	i := max(0, int(t.Sub(r.start)/time.Second))
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -124,6 +130,7 @@ func (r *recorder) at(t time.Time, change func(*second)) {
 		r.seconds = append(r.seconds, second{})
 	}
 	change(&r.seconds[i])
+	return i
 }
 
 func (r *recorder) request(step string, began, ended time.Time, code int) {
@@ -135,12 +142,36 @@ func (r *recorder) request(step string, began, ended time.Time, code int) {
 	if failed {
 		r.failures.Add(1)
 	}
-	r.at(ended, func(s *second) {
+	i := r.at(ended, func(s *second) {
 		s.Requests++
 		if failed {
 			s.Failed++
 		}
 	})
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for len(r.latency) <= i {
+		r.latency = append(r.latency, nil)
+	}
+	if r.latency[i] == nil {
+		r.latency[i] = hdrhistogram.New(histMin, histMax, 2)
+	}
+	_ = r.latency[i].RecordValue(max(histMin, min(histMax, d.Microseconds())))
+}
+
+// series returns the seconds of the run with their latency percentiles.
+func (r *recorder) series() []second {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	out := append([]second(nil), r.seconds...)
+	for i, h := range r.latency {
+		if h != nil && i < len(out) {
+			out[i].P50 = float64(h.ValueAtQuantile(50)) / 1000
+			out[i].P99 = float64(h.ValueAtQuantile(99)) / 1000
+			out[i].Max = float64(h.Max()) / 1000
+		}
+	}
+	return out
 }
 
 // sessionClock carries a session's arrival time to its first request, so

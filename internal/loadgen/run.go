@@ -213,9 +213,7 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	r.All = stepReport("all", rec.all)
 	r.StartLag = stepReport("start lag", rec.lag)
 	r.StartLag.Statuses = nil
-	rec.mu.Lock()
-	r.PerSecond = append([]second(nil), rec.seconds...)
-	rec.mu.Unlock()
+	r.PerSecond = rec.series()
 	r.Memory = mem.report()
 	if cfg.AdminToken != "" {
 		r.Audit = audit(context.WithoutCancel(ctx), check, orders, stockBefore, start)
