@@ -37,6 +37,7 @@ type loadConfig struct {
 	rate       float64
 	duration   time.Duration
 	users      int
+	workers    int
 	seed       uint64
 	writeKey   string
 	cashOnly   bool
@@ -57,6 +58,7 @@ func parseLoad(args []string, getenv func(string) string, stderr io.Writer) (loa
 	fs.Float64Var(&c.rate, "arrival-rate", 10, "sessions starting per second at the profile's peak")
 	fs.DurationVar(&c.duration, "duration", time.Minute, "length of a named profile")
 	fs.IntVar(&c.users, "users", 10000, "most sessions in progress at once; arrivals beyond are counted as not started")
+	fs.IntVar(&c.workers, "workers", loadgen.DefaultWorkers, "most steps played at once, and so requests in flight; a step that waits for a worker counts the wait in its latency")
 	fs.Uint64Var(&c.seed, "seed", 0, "seed of the arrivals and the shoppers' choices (0: a random one, printed)")
 	fs.StringVar(&c.writeKey, "write-key", "", "the collector's write `key`: sessions send their behaviour events (default: API traffic only)")
 	fs.BoolVar(&c.cashOnly, "cash-only", false, "every shopper pays cash on delivery (for a shop without the test payment provider)")
@@ -74,8 +76,8 @@ func parseLoad(args []string, getenv func(string) string, stderr io.Writer) (loa
 	if u, err := url.Parse(c.target); c.target == "" || err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		problems = append(problems, "--url must be the shop's http:// or https:// base URL")
 	}
-	if c.rate <= 0 || c.duration <= 0 || c.users < 1 {
-		problems = append(problems, "--arrival-rate, --duration and --users must be positive")
+	if c.rate <= 0 || c.duration <= 0 || c.users < 1 || c.workers < 1 {
+		problems = append(problems, "--arrival-rate, --duration, --users and --workers must be positive")
 	}
 	if c.thinkMin < 0 || c.thinkMax < c.thinkMin || c.timeout <= 0 {
 		problems = append(problems, "--think-min must be at most --think-max, and --timeout positive")
@@ -114,7 +116,7 @@ func runLoad(ctx context.Context, args []string, getenv func(string) string, std
 	fmt.Fprintf(stdout, "souq load: %s, profile %s (%s, peak %.1f sessions/s, about %.0f sessions), at most %d in progress, seed %d\n",
 		base, profile.Name, profile.Duration(), profile.Peak(), profile.Expected(), c.users, c.seed)
 	rep, err := loadgen.Run(ctx, loadgen.Config{
-		BaseURL: base, WriteKey: c.writeKey, Profile: profile, Users: c.users, Seed: c.seed, CashOnly: c.cashOnly,
+		BaseURL: base, WriteKey: c.writeKey, Profile: profile, Users: c.users, Workers: c.workers, Seed: c.seed, CashOnly: c.cashOnly,
 		ThinkMin: c.thinkMin, ThinkMax: c.thinkMax, RequestTimeout: c.timeout, AdminToken: c.adminToken,
 		Progress: progressLine(stdout),
 	})

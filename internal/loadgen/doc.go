@@ -21,7 +21,10 @@
 //
 // # Goroutines
 //
-// Run owns one goroutine per session in progress, one that schedules the
-// arrivals (the caller's) and one that samples memory and calls Progress
-// every second; it returns after all of them have ended.
+// A session in progress is not a goroutine: between its steps it waits in
+// a heap by the time its next step is due (sched.go), so that 400,000
+// shoppers thinking cost their state only. Run's goroutines are the
+// caller's, which schedules the arrivals; a dispatcher and Workers workers,
+// which play the due steps; and one that samples memory and calls Progress
+// every second. It returns after all of them have ended.
 package loadgen

@@ -18,6 +18,9 @@ import (
 	"github.com/souq-commerce/souq/internal/shopper"
 )
 
+// DefaultWorkers is how many steps are played at once unless configured.
+const DefaultWorkers = 1024
+
 // Config is a run: where, how sessions arrive and how many may be in
 // progress at once.
 type Config struct {
@@ -29,6 +32,10 @@ type Config struct {
 	// Users bounds the sessions in progress; an arrival beyond it is not
 	// started, and counted.
 	Users int
+	// Workers bounds the steps played at once, and so the requests in
+	// flight (DefaultWorkers when zero). A step due while every worker is
+	// busy waits, and its wait counts in its latency.
+	Workers int
 	// Seed makes the arrivals and every session's choices repeatable.
 	Seed uint64
 	// CashOnly: no session pays by card (the shop has no test provider).
@@ -75,6 +82,9 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
+	}
+	if cfg.Workers <= 0 {
+		cfg.Workers = DefaultWorkers
 	}
 	if cfg.Log == nil {
 		cfg.Log = slog.New(slog.NewTextHandler(io.Discard, nil))
@@ -134,7 +144,6 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 		active, peak, placed atomic.Int64
 		completed, failed    atomic.Int64
 		cancelled            atomic.Int64
-		wg                   sync.WaitGroup
 	)
 	var arrived, notStarted atomic.Int64
 	mem := newMemWatch()
@@ -160,6 +169,37 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 		}
 	}()
 
+	sched := newScheduler(cfg.Now,
+		func(ctx context.Context, v *visit) (time.Duration, bool) {
+			if v.first {
+				v.first = false
+				rec.lag.record(cfg.Now().Sub(v.due), 200)
+			}
+			// The step's first request counts from when it was due.
+			pause, done, err := v.sess.Step(withArrival(ctx, v.due), v.rng)
+			v.err = err
+			return pause, done
+		},
+		func(v *visit, stopped bool) {
+			active.Add(-1)
+			switch {
+			case stopped || ctx.Err() != nil:
+				cancelled.Add(1)
+			case v.err != nil:
+				failed.Add(1)
+			default:
+				completed.Add(1)
+			}
+			if v.sess.Result().OrderID != "" {
+				placed.Add(1)
+			}
+		})
+	noMore := make(chan struct{})
+	scheduled := make(chan struct{})
+	go func() {
+		defer close(scheduled)
+		sched.run(ctx, cfg.Workers, noMore)
+	}()
 	n := uint64(0)
 	cfg.Profile.Arrivals(cfg.Seed, func(at time.Duration) bool {
 		due := start.Add(at)
@@ -178,26 +218,11 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 		for p := peak.Load(); a > p && !peak.CompareAndSwap(p, a); p = peak.Load() {
 		}
 		rng := rand.New(rand.NewPCG(cfg.Seed, n))
-		wg.Go(func() {
-			defer active.Add(-1)
-			rec.lag.record(cfg.Now().Sub(due), 200)
-			sess := sim.NewSession(rng)
-			res, err := sess.Run(withArrival(ctx, due), rng)
-			switch {
-			case ctx.Err() != nil:
-				cancelled.Add(1)
-			case err != nil:
-				failed.Add(1)
-			default:
-				completed.Add(1)
-			}
-			if res.OrderID != "" {
-				placed.Add(1)
-			}
-		})
+		sched.add(&visit{sess: sim.NewSession(rng), rng: rng, due: due, first: true})
 		return true
 	})
-	wg.Wait()
+	close(noMore)
+	<-scheduled
 	close(stopWatch)
 	<-watched
 

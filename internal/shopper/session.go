@@ -51,7 +51,43 @@ type Session struct {
 	seen    map[souq.ID]productJSON // product pages seen, for the cart's events
 	pending []message
 	res     Result
+	visit   *visitState // where the visit is between steps (Step)
 }
+
+// visitState is what a visit carries from one step to the next: what it
+// chose and what it has seen, no more (a load generator holds hundreds of
+// thousands of sessions between their steps).
+type visitState struct {
+	next     stepKind
+	ended    bool
+	sale     []souq.ID
+	hunter   bool
+	list     []souq.ID // the listing's product ids
+	views    int       // product pages still to open
+	product  souq.ID   // the next product page, and its place in the list
+	position int
+	viewed   []productJSON
+	pb       float64 // the chance to order, having filled a cart
+	cart     *cartJSON
+	toAdd    []productJSON
+	added    int
+	order    map[string]any
+	key      string
+}
+
+// stepKind is a visit's next request.
+type stepKind uint8
+
+const (
+	stepList       stepKind = iota // the first listing
+	stepRetryList                  // the featured list, after a search found nothing
+	stepProduct                    // a product page
+	stepCart                       // a new cart
+	stepAdd                        // a product into the cart
+	stepViewCart                   // the cart
+	stepOrder                      // the order
+	stepOrderAgain                 // the order again, with the same key
+)
 
 // Result is what one session did.
 type Result struct {
@@ -97,64 +133,226 @@ func (s *Simulator) NewSession(rng *rand.Rand) *Session {
 // not a failure. Run returns what the session did and nil when it ran to
 // its end, ctx's error when ctx ended it, or the error that cut it short.
 // Failed requests are counted in the Simulator's Stats and the Result.
-// Run a session once; City must be one of Market.Cities.
+// Run a session once; City must be one of Market.Cities. Run is Step
+// called until the visit ends, with its pauses slept on the caller's
+// goroutine.
 func (sess *Session) Run(ctx context.Context, rng *rand.Rand) (Result, error) {
+	for {
+		pause, done, err := sess.Step(ctx, rng)
+		if done {
+			return sess.res, err
+		}
+		if err := sleep(ctx, pause); err != nil {
+			sess.end()
+			return sess.res, err
+		}
+	}
+}
+
+// Step plays the visit's next step (one request, or a few when a stage
+// ends: its events), and returns the pause the shopper takes before the
+// next one, or done with the visit's outcome as Run returns it. The
+// caller waits the pause (or not: a load generator schedules it) and
+// calls Step again; a visit's steps must not run at once.
+func (sess *Session) Step(ctx context.Context, rng *rand.Rand) (pause time.Duration, done bool, err error) {
+	v := sess.visit
+	if v == nil {
+		v = sess.begin()
+	}
+	pause, done, err = sess.step(ctx, rng, v)
+	if ctx.Err() != nil {
+		sess.end()
+		return 0, true, ctx.Err()
+	}
+	if done {
+		sess.flush(ctx)
+		sess.end()
+	}
+	return pause, done, err
+}
+
+// Result is what the session has done so far.
+func (sess *Session) Result() Result { return sess.res }
+
+// begin starts the visit.
+func (sess *Session) begin() *visitState {
 	s := sess.sim
 	s.stats.sessions.Add(1)
 	s.stats.active.Add(1)
-	defer s.stats.active.Add(-1)
 	sess.context = &eventContext{
 		Market: sess.Market.Code, City: sess.City, Locale: string(sess.Lang) + "-" + string(sess.Market.Code),
 		Timezone: timezoneName[sess.Market.Code], UserAgent: userAgent, Library: library{Name: "souq-shopper", Version: "1"},
 	}
 	sess.seen = map[souq.ID]productJSON{}
-	err := sess.visit(ctx, rng)
-	if ctx.Err() != nil {
-		return sess.res, ctx.Err()
-	}
-	sess.flush(ctx)
-	return sess.res, err
+	sess.visit = &visitState{}
+	return sess.visit
 }
 
-func (sess *Session) visit(ctx context.Context, rng *rand.Rand) error {
-	sale := sess.sim.saleProducts(ctx, sess.Market.Code)
-	hunter := len(sale) > 0 && rng.Float64() < pSaleHunter
-	list, err := sess.browse(ctx, rng)
-	if err != nil {
-		return err
+// end ends the visit, once.
+func (sess *Session) end() {
+	if sess.visit != nil && !sess.visit.ended {
+		sess.visit.ended = true
+		sess.sim.stats.active.Add(-1)
+		sess.seen, sess.visit.viewed, sess.visit.toAdd = nil, nil, nil
 	}
-	viewed, err := sess.viewProducts(ctx, rng, list, sale, hunter)
-	sess.flush(ctx)
-	if err != nil {
-		return err
-	}
+}
 
-	inStock := viewed[:0:0]
-	for _, p := range viewed {
+// step does v's next request and chooses what follows it; the draws from
+// rng come in the order the visit's choices are made.
+func (sess *Session) step(ctx context.Context, rng *rand.Rand, v *visitState) (time.Duration, bool, error) {
+	s := sess.sim
+	switch v.next {
+	case stepList:
+		v.sale = s.saleProducts(ctx, sess.Market.Code)
+		v.hunter = len(v.sale) > 0 && rng.Float64() < pSaleHunter
+		list, retry, err := sess.browse(ctx, rng)
+		if err != nil {
+			return 0, true, err
+		}
+		if retry {
+			v.next = stepRetryList
+			return sess.think(rng, 1), false, nil
+		}
+		v.list = list
+		v.views = 1 + pickIndex(rng, viewsWeights)
+		return sess.nextView(ctx, rng, v)
+	case stepRetryList:
+		list, err := sess.list(ctx, url.Values{"market": {string(sess.Market.Code)}, "page_size": {strconv.Itoa(pageSize)}}, "featured", "")
+		if err != nil {
+			return 0, true, err
+		}
+		v.list = list
+		v.views = 1 + pickIndex(rng, viewsWeights)
+		return sess.nextView(ctx, rng, v)
+	case stepProduct:
+		var p productJSON
+		q := url.Values{"market": {string(sess.Market.Code)}}
+		err := s.call(ctx, "GET /api/v1/products/{id}", http.MethodGet, "/api/v1/products/"+url.PathEscape(string(v.product))+"?"+q.Encode(), nil, nil, &p)
+		if err != nil {
+			sess.fail(ctx, err)
+		} else {
+			count(&s.stats.pageViews, &sess.res.PageViews)
+			v.viewed = append(v.viewed, p)
+			sess.seen[v.product] = p
+			ep := sess.toEventProduct(p)
+			ep.Position = v.position
+			sess.track(eventProductViewed, viewedProps{eventProduct: ep, Currency: p.Price.Currency, Value: p.Price.major()})
+		}
+		v.views--
+		return sess.nextView(ctx, rng, v)
+	case stepCart:
+		var cart cartJSON
+		if err := s.call(ctx, "POST /api/v1/carts", http.MethodPost, "/api/v1/carts", map[string]any{"market": sess.Market.Code}, nil, &cart); err != nil {
+			sess.fail(ctx, err)
+			return 0, true, err
+		}
+		v.cart = &cart
+		products := slices.Clone(v.viewed)
+		rng.Shuffle(len(products), func(i, j int) { products[i], products[j] = products[j], products[i] })
+		v.toAdd, v.viewed = products[:min(len(products), 1+pickIndex(rng, cartSizeWeights))], nil
+		return sess.nextAdd(rng, v)
+	case stepAdd:
+		p := v.toAdd[0]
+		v.toAdd = v.toAdd[1:]
+		qty := 1 + pickIndex(rng, unitsWeights)
+		err := s.call(ctx, "POST /api/v1/carts/{id}/items", http.MethodPost, "/api/v1/carts/"+url.PathEscape(string(v.cart.ID))+"/items",
+			map[string]any{"product_id": p.ID, "quantity": qty}, nil, v.cart)
+		switch {
+		case outOfStock(err):
+			count(&s.stats.outOfStock, &sess.res.OutOfStock)
+		case err != nil:
+			sess.fail(ctx, err)
+		default:
+			count(&s.stats.adds, &sess.res.Adds)
+			v.added++
+			ep := sess.toEventProduct(p)
+			ep.Quantity = qty
+			sess.track(eventProductAdded, addedProps{eventProduct: ep, CartID: v.cart.ID, Currency: p.Price.Currency})
+		}
+		return sess.nextAdd(rng, v)
+	case stepViewCart:
+		if err := s.call(ctx, "GET /api/v1/carts/{id}", http.MethodGet, "/api/v1/carts/"+url.PathEscape(string(v.cart.ID)), nil, nil, v.cart); err != nil {
+			sess.fail(ctx, err)
+			return 0, true, err
+		}
+		count(&s.stats.pageViews, &sess.res.PageViews)
+		sess.track(eventCartViewed, cartProps{CartID: v.cart.ID, Currency: v.cart.Total.Currency, Value: v.cart.Total.major(),
+			Products: sess.cartProducts(v.cart)})
+		sess.flush(ctx)
+		if rng.Float64() >= v.pb {
+			return 0, true, nil
+		}
+		sess.prepareOrder(ctx, rng, v)
+		v.next = stepOrder
+		return sess.think(rng, 2), false, nil // filling in the form takes longer
+	case stepOrder:
+		count(&s.stats.checkouts, &sess.res.Checkouts)
+		err := sess.placeOrder(ctx, v)
+		if err != nil && retryable(err) && ctx.Err() == nil {
+			// The order may or may not have been placed: send the same
+			// request with the same key, which replays the first answer if
+			// it was.
+			sess.fail(ctx, err)
+			v.next = stepOrderAgain
+			return sess.think(rng, 1), false, nil
+		}
+		return 0, true, sess.ordered(ctx, err)
+	case stepOrderAgain:
+		return 0, true, sess.ordered(ctx, sess.placeOrder(ctx, v))
+	}
+	return 0, true, nil
+}
+
+// nextView chooses the next product page, or, with none left, ends the
+// browsing stage and decides whether to fill a cart.
+func (sess *Session) nextView(ctx context.Context, rng *rand.Rand, v *visitState) (time.Duration, bool, error) {
+	if v.views > 0 {
+		if id, position, ok := sess.nextProduct(rng, v.list, v.sale, v.hunter); ok {
+			v.product, v.position, v.next = id, position, stepProduct
+			return sess.think(rng, 1), false, nil
+		}
+	}
+	v.list = nil
+	sess.flush(ctx)
+	inStock := v.viewed[:0]
+	for _, p := range v.viewed {
 		if p.InStock {
 			inStock = append(inStock, p)
 		}
 	}
+	v.viewed = inStock
 	pc, pb := pCart, pCheckout
-	if len(sale) > 0 {
+	if len(v.sale) > 0 {
 		pc, pb = pCartSale, pCheckoutSale
 	}
+	v.pb = pb
 	if len(inStock) == 0 || rng.Float64() >= pc {
-		return nil
+		return 0, true, nil
 	}
-	cart, err := sess.fillCart(ctx, rng, inStock)
-	sess.flush(ctx)
-	if err != nil || cart == nil || rng.Float64() >= pb {
-		return err
-	}
-	return sess.checkout(ctx, rng, cart)
+	v.next = stepCart
+	return sess.think(rng, 1), false, nil
 }
 
-// think pauses for a think time (times factor), divided by Speed.
-func (sess *Session) think(ctx context.Context, rng *rand.Rand, factor float64) error {
+// nextAdd moves on to the next product to put in the cart, or, with none
+// left, to viewing the cart (or the end, when nothing went in).
+func (sess *Session) nextAdd(rng *rand.Rand, v *visitState) (time.Duration, bool, error) {
+	if len(v.toAdd) > 0 {
+		v.next = stepAdd
+		return sess.think(rng, 1), false, nil
+	}
+	if v.added == 0 {
+		return 0, true, nil
+	}
+	v.next = stepViewCart
+	return sess.think(rng, 1), false, nil
+}
+
+// think draws a think time (times factor), divided by Speed: the pause
+// before the next step.
+func (sess *Session) think(rng *rand.Rand, factor float64) time.Duration {
 	c := sess.sim.cfg
 	d := float64(c.ThinkMin) + rng.Float64()*float64(c.ThinkMax-c.ThinkMin)
-	return sleep(ctx, time.Duration(d*factor/c.Speed))
+	return time.Duration(d * factor / c.Speed)
 }
 
 // count adds one to a Stats counter and the session's own count.
@@ -173,8 +371,10 @@ func (sess *Session) fail(ctx context.Context, err error) {
 	sess.res.Errors++
 }
 
-// browse fetches the product list the visit starts from and reports it.
-func (sess *Session) browse(ctx context.Context, rng *rand.Rand) ([]souq.ID, error) {
+// browse fetches the product list the visit starts from and reports it;
+// retry says the search found nothing and the shopper will look at the
+// featured list next.
+func (sess *Session) browse(ctx context.Context, rng *rand.Rand) (list []souq.ID, retry bool, err error) {
 	q := url.Values{"market": {string(sess.Market.Code)}, "page_size": {strconv.Itoa(pageSize)}}
 	listID, category := "featured", ""
 	switch x := rng.Float64(); {
@@ -199,15 +399,12 @@ func (sess *Session) browse(ctx context.Context, rng *rand.Rand) ([]souq.ID, err
 	}
 	page, err := sess.list(ctx, q, listID, category)
 	if err != nil {
-		return nil, err
+		return nil, false, err
 	}
 	if len(page) == 0 && listID == "search" && rng.Float64() < pRetryListing {
-		if err := sess.think(ctx, rng, 1); err != nil {
-			return nil, err
-		}
-		return sess.list(ctx, url.Values{"market": {string(sess.Market.Code)}, "page_size": {strconv.Itoa(pageSize)}}, "featured", "")
+		return nil, true, nil
 	}
-	return page, nil
+	return page, false, nil
 }
 
 func otherLang(l souq.Lang) souq.Lang {
@@ -239,40 +436,6 @@ func (sess *Session) list(ctx context.Context, q url.Values, listID, category st
 	return ids, nil
 }
 
-// viewProducts opens one to five product pages and returns the products
-// seen. A product that fails to load is skipped; the session ends only
-// when ctx does.
-func (sess *Session) viewProducts(ctx context.Context, rng *rand.Rand, list, sale []souq.ID, hunter bool) ([]productJSON, error) {
-	n := 1 + pickIndex(rng, viewsWeights)
-	var viewed []productJSON
-	for range n {
-		id, position, ok := sess.nextProduct(rng, list, sale, hunter)
-		if !ok {
-			break
-		}
-		if err := sess.think(ctx, rng, 1); err != nil {
-			return viewed, err
-		}
-		var p productJSON
-		q := url.Values{"market": {string(sess.Market.Code)}}
-		err := sess.sim.call(ctx, "GET /api/v1/products/{id}", http.MethodGet, "/api/v1/products/"+url.PathEscape(string(id))+"?"+q.Encode(), nil, nil, &p)
-		if err != nil {
-			sess.fail(ctx, err)
-			if ctx.Err() != nil {
-				return viewed, ctx.Err()
-			}
-			continue
-		}
-		count(&sess.sim.stats.pageViews, &sess.res.PageViews)
-		viewed = append(viewed, p)
-		sess.seen[id] = p
-		ep := sess.toEventProduct(p)
-		ep.Position = position
-		sess.track(eventProductViewed, viewedProps{eventProduct: ep, Currency: p.Price.Currency, Value: p.Price.major()})
-	}
-	return viewed, nil
-}
-
 // nextProduct chooses the next product to look at: for a sale hunter
 // mostly a sale product, otherwise one from the list, the top of the list
 // far more often than the bottom. position is its place in the list (0 for
@@ -295,63 +458,6 @@ func (sess *Session) nextProduct(rng *rand.Rand, list, sale []souq.ID, hunter bo
 	return "", 0, false
 }
 
-// fillCart opens a cart, adds one to three of the products, and views the
-// cart. It returns nil, without error, when nothing could be added.
-func (sess *Session) fillCart(ctx context.Context, rng *rand.Rand, products []productJSON) (*cartJSON, error) {
-	s := sess.sim
-	if err := sess.think(ctx, rng, 1); err != nil {
-		return nil, err
-	}
-	var cart cartJSON
-	if err := s.call(ctx, "POST /api/v1/carts", http.MethodPost, "/api/v1/carts", map[string]any{"market": sess.Market.Code}, nil, &cart); err != nil {
-		sess.fail(ctx, err)
-		return nil, err
-	}
-	products = slices.Clone(products)
-	rng.Shuffle(len(products), func(i, j int) { products[i], products[j] = products[j], products[i] })
-	products = products[:min(len(products), 1+pickIndex(rng, cartSizeWeights))]
-	added := 0
-	for _, p := range products {
-		if err := sess.think(ctx, rng, 1); err != nil {
-			return nil, err
-		}
-		qty := 1 + pickIndex(rng, unitsWeights)
-		err := s.call(ctx, "POST /api/v1/carts/{id}/items", http.MethodPost, "/api/v1/carts/"+url.PathEscape(string(cart.ID))+"/items",
-			map[string]any{"product_id": p.ID, "quantity": qty}, nil, &cart)
-		switch {
-		case outOfStock(err):
-			count(&s.stats.outOfStock, &sess.res.OutOfStock)
-			continue
-		case err != nil:
-			sess.fail(ctx, err)
-			if ctx.Err() != nil {
-				return nil, ctx.Err()
-			}
-			continue
-		}
-		count(&s.stats.adds, &sess.res.Adds)
-		added++
-		ep := sess.toEventProduct(p)
-		ep.Quantity = qty
-		sess.track(eventProductAdded, addedProps{eventProduct: ep, CartID: cart.ID, Currency: p.Price.Currency})
-	}
-	if added == 0 {
-		return nil, nil
-	}
-
-	if err := sess.think(ctx, rng, 1); err != nil {
-		return nil, err
-	}
-	if err := s.call(ctx, "GET /api/v1/carts/{id}", http.MethodGet, "/api/v1/carts/"+url.PathEscape(string(cart.ID)), nil, nil, &cart); err != nil {
-		sess.fail(ctx, err)
-		return nil, err
-	}
-	count(&s.stats.pageViews, &sess.res.PageViews)
-	sess.track(eventCartViewed, cartProps{CartID: cart.ID, Currency: cart.Total.Currency, Value: cart.Total.major(),
-		Products: sess.cartProducts(&cart)})
-	return &cart, nil
-}
-
 // cartProducts describes the cart's lines for an event, with the details
 // the shopper saw on the product pages and the cart's prices.
 func (sess *Session) cartProducts(cart *cartJSON) []eventProduct {
@@ -367,10 +473,10 @@ func (sess *Session) cartProducts(cart *cartJSON) []eventProduct {
 	return out
 }
 
-// checkout reports Checkout Started, fills in the form and orders the
-// cart.
-func (sess *Session) checkout(ctx context.Context, rng *rand.Rand, cart *cartJSON) error {
-	s := sess.sim
+// prepareOrder reports Checkout Started and fills in the form: the
+// shopper's details, the payment and the request's Idempotency-Key.
+func (sess *Session) prepareOrder(ctx context.Context, rng *rand.Rand, v *visitState) {
+	cart := v.cart
 	sess.track(eventCheckoutStarted, checkoutProps{Currency: cart.Total.Currency, Value: cart.Total.major(),
 		Revenue: moneyJSON{Amount: cart.Total.Amount - cart.VAT.Amount, Exponent: cart.Total.Exponent}.major(),
 		Tax:     cart.VAT.major(), Products: sess.cartProducts(cart)})
@@ -378,10 +484,10 @@ func (sess *Session) checkout(ctx context.Context, rng *rand.Rand, cart *cartJSO
 
 	name := customerName(rng, sess.Market)
 	payment := map[string]any{"method": souq.PayCashOnDelivery}
-	if rng.Float64() < pCard && !s.cfg.CashOnly {
+	if rng.Float64() < pCard && !sess.sim.cfg.CashOnly {
 		payment = map[string]any{"method": souq.PayCard, "token": "tok_ok"}
 	}
-	order := map[string]any{
+	v.order = map[string]any{
 		"market":   sess.Market.Code,
 		"cart_id":  cart.ID,
 		"customer": map[string]any{"name": name, "email": emailFor(rng, name), "phone": phoneNumber(rng, sess.Market)},
@@ -389,31 +495,31 @@ func (sess *Session) checkout(ctx context.Context, rng *rand.Rand, cart *cartJSO
 			"city": sess.City, "country": sess.Market.Code},
 		"payment": payment,
 	}
-	header := http.Header{"Idempotency-Key": {newIdempotencyKey()}}
-	if err := sess.think(ctx, rng, 2); err != nil { // filling in the form takes longer
-		return err
-	}
-	count(&s.stats.checkouts, &sess.res.Checkouts)
+	v.key = newIdempotencyKey()
+}
+
+// placeOrder sends the order.
+func (sess *Session) placeOrder(ctx context.Context, v *visitState) error {
 	var placed orderJSON
-	err := s.call(ctx, "POST /api/v1/orders", http.MethodPost, "/api/v1/orders", order, header, &placed)
-	if err != nil && retryable(err) && ctx.Err() == nil {
-		// The order may or may not have been placed: send the same request
-		// with the same key, which replays the first answer if it was.
-		sess.fail(ctx, err)
-		if err := sess.think(ctx, rng, 1); err != nil {
-			return err
-		}
-		err = s.call(ctx, "POST /api/v1/orders", http.MethodPost, "/api/v1/orders", order, header, &placed)
+	err := sess.sim.call(ctx, "POST /api/v1/orders", http.MethodPost, "/api/v1/orders", v.order,
+		http.Header{"Idempotency-Key": {v.key}}, &placed)
+	if err == nil {
+		sess.res.OrderID = placed.ID
 	}
+	return err
+}
+
+// ordered counts the order's outcome: placed, out of stock (a normal
+// answer in a sale) or failed.
+func (sess *Session) ordered(ctx context.Context, err error) error {
 	switch {
 	case outOfStock(err):
-		count(&s.stats.outOfStock, &sess.res.OutOfStock)
+		count(&sess.sim.stats.outOfStock, &sess.res.OutOfStock)
 		return nil
 	case err != nil:
 		sess.fail(ctx, err)
 		return err
 	}
-	s.stats.orders.Add(1)
-	sess.res.OrderID = placed.ID
+	sess.sim.stats.orders.Add(1)
 	return nil
 }
