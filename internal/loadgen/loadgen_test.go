@@ -381,3 +381,33 @@ func TestAuditFindsDifferences(t *testing.T) {
 		t.Errorf("audit with a wrong token: %+v; want it skipped, saying why", wrong)
 	}
 }
+
+// TestStepsWaitingForAWorker: with one worker and a shop answering in 50
+// ms, steps due at once wait for the worker, and their latencies count
+// the wait (no coordinated omission): the slowest is far above 50 ms.
+func TestStepsWaitingForAWorker(t *testing.T) {
+	const answer = 50 * time.Millisecond
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		time.Sleep(answer)
+		_, _ = io.WriteString(w, `{"items": [], "total": 0}`)
+	}))
+	defer srv.Close()
+	// 10 sessions due within 100 ms; each makes one request (an empty
+	// listing ends the visit).
+	p := Profile{Name: "burst", Stages: []Stage{{Duration: 100 * time.Millisecond, From: 100, To: 100}}}
+	rep, err := Run(t.Context(), Config{BaseURL: srv.URL, Profile: p, Users: 100, Workers: 1, Seed: 2,
+		ThinkMin: time.Millisecond, ThinkMax: time.Millisecond, RequestTimeout: 10 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := rep.All.Requests
+	if n < 3 {
+		t.Fatalf("only %d requests: the profile should bring about 10", n)
+	}
+	// One worker: the last of n requests due together waits for the
+	// n-1 before it.
+	if floor := float64(n-1) * float64(answer/time.Millisecond) * 0.8; rep.All.Max < floor {
+		t.Errorf("max latency %.0f ms for %d requests on one worker answered in %s each: want at least %.0f ms (the wait counted)",
+			rep.All.Max, n, answer, floor)
+	}
+}
