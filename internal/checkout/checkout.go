@@ -112,11 +112,13 @@ type Result struct {
 	Response *KeyResult
 }
 
-// PlaceOrder validates and prices the request, takes the payment and
-// commits the order, its stock decrements and its outbox event in one
-// transaction. With idem set, the same key and body replays the first
-// response, a different body is ErrKeyReused and a key still in flight is
-// ErrKeyInFlight.
+// PlaceOrder validates and prices the request and commits the order and
+// its stock decrements in one transaction: a cash-on-delivery order with
+// its "Order Completed" event, a card order pending payment. A card
+// order's payment is started after the commit (pay.go); when that fails
+// the error is returned with the Result, whose Placed names the order. With
+// idem set, the same key and body replays the first response, a different
+// body is ErrKeyReused and a key still in flight is ErrKeyInFlight.
 func (s *Service) PlaceOrder(ctx context.Context, req OrderRequest, idem *Idempotency) (Result, error) {
 	ctx, cancel := context.WithTimeout(ctx, PlaceTimeout)
 	defer cancel()

@@ -1,6 +1,7 @@
 // Package checkout owns placing, reading and cancelling orders: pricing by
-// the server, VAT, payment, stock that is never oversold, idempotent order
-// creation and the outbox event every committed order produces.
+// the server, VAT, stock that is never oversold, idempotent order creation,
+// card payments confirmed by the provider (pay.go) with refunds and the
+// release of unpaid stock, and the outbox events of an order's life.
 package checkout
 
 import (
