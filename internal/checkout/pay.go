@@ -94,7 +94,7 @@ func (s *Service) startPayment(ctx context.Context, o souq.Order, req PaymentReq
 		ret = s.payments.ReturnURL(o.ID, lang)
 	}
 	c := Charge{Order: o.ID, Amount: souq.M(o.Total, o.Currency), Capture: CaptureMode(o.Payment.Capture),
-		Market: o.Market, Email: o.Customer.Email, Language: lang, Token: req.Token,
+		Email: o.Customer.Email, Language: lang, Token: req.Token,
 		ReturnURL: ret, CancelURL: ret, ExpiresAt: *o.Payment.DueAt}
 	st, err := s.payments.Provider.Start(ctx, c)
 	if errors.Is(err, souq.ErrPayment) || errors.Is(err, souq.ErrInvalid) {
@@ -199,7 +199,7 @@ func (s *Service) settle(ctx context.Context, id souq.ID, st PaymentState) (souq
 			switch {
 			case taken && !sameRef:
 				giveBack = true // a second payment for a paid order
-				return OrderUpdate{}, errUnchanged
+				return unchanged, nil
 			case st.Status == souq.PaymentCaptured && p.Status == souq.PaymentAuthorized:
 				p.Status = souq.PaymentCaptured
 				return OrderUpdate{}, nil
@@ -226,19 +226,13 @@ func (s *Service) settle(ctx context.Context, id souq.ID, st PaymentState) (souq
 				return OrderUpdate{}, nil
 			case taken && !sameRef:
 				giveBack = true
-				return OrderUpdate{}, errUnchanged
+				return unchanged, nil
 			case st.Status == souq.PaymentRefunded && sameRef && p.Status == souq.PaymentRefundPending:
 				return refundedUpdate(o, now, "")
 			}
 		}
-		return OrderUpdate{}, errUnchanged
+		return unchanged, nil
 	})
-	switch {
-	case errors.Is(err, errUnchanged):
-		o, err = s.store.Order(ctx, id)
-	case err != nil:
-		return souq.Order{}, err
-	}
 	if err != nil {
 		return souq.Order{}, err
 	}
@@ -253,8 +247,8 @@ func (s *Service) settle(ctx context.Context, id souq.ID, st PaymentState) (souq
 	return o, nil
 }
 
-// errUnchanged ends an UpdateOrder whose order needs no change.
-var errUnchanged = errors.New("order unchanged")
+// unchanged ends an UpdateOrder whose order needs no change.
+var unchanged = OrderUpdate{Unchanged: true}
 
 func (s *Service) providerName() string {
 	if s.payments.Provider == nil {
@@ -330,19 +324,19 @@ func (s *Service) refund(ctx context.Context, id souq.ID) (souq.Order, error) {
 		}
 		_, uerr := s.store.UpdateOrder(ctx, id, now, func(o *souq.Order) (OrderUpdate, error) {
 			if o.Payment.Status != souq.PaymentRefundPending {
-				return OrderUpdate{}, errUnchanged
+				return unchanged, nil
 			}
 			o.Payment.DueAt = &retry
 			return OrderUpdate{}, nil
 		})
-		if uerr != nil && !errors.Is(uerr, errUnchanged) {
+		if uerr != nil {
 			s.log.Error("postpone refund", "order", id, "err", uerr)
 		}
 		return o, fmt.Errorf("give back the payment of order %s: %w", id, err)
 	}
 	o, err = s.store.UpdateOrder(ctx, id, now, func(o *souq.Order) (OrderUpdate, error) {
 		if o.Payment.Status != souq.PaymentRefundPending {
-			return OrderUpdate{}, errUnchanged
+			return unchanged, nil
 		}
 		switch st.Status {
 		case souq.PaymentRefunded:
@@ -353,9 +347,6 @@ func (s *Service) refund(ctx context.Context, id souq.ID) (souq.Order, error) {
 		}
 		return OrderUpdate{}, fmt.Errorf("order %s: the provider reports the payment %s after giving it back", id, st.Status)
 	})
-	if errors.Is(err, errUnchanged) {
-		return s.store.Order(ctx, id)
-	}
 	return o, err
 }
 
@@ -489,14 +480,11 @@ func (s *Service) sweep(ctx context.Context, id souq.ID) error {
 	case o.Status != souq.StatusPendingPayment:
 		_, err = s.store.UpdateOrder(ctx, id, s.now().UTC(), func(o *souq.Order) (OrderUpdate, error) {
 			if o.Payment.DueAt == nil || o.Payment.Status == souq.PaymentRefundPending || o.Status == souq.StatusPendingPayment {
-				return OrderUpdate{}, errUnchanged
+				return unchanged, nil
 			}
 			o.Payment.DueAt = nil // nothing left to do
 			return OrderUpdate{}, nil
 		})
-		if errors.Is(err, errUnchanged) {
-			return nil
-		}
 		return err
 	case o.Payment.Provider != s.providerName():
 		s.log.Error("unpaid order of a provider this shop no longer uses: released without asking it",

@@ -57,7 +57,6 @@ type Charge struct {
 	Order    souq.ID
 	Amount   souq.Money
 	Capture  CaptureMode
-	Market   souq.MarketCode
 	Email    string // the shopper's, for the provider's receipt; may be empty
 	Language string // "ar" or "en", for the provider's pages
 	// Token is a payment method the provider's own front-end library made
@@ -89,10 +88,10 @@ type PaymentState struct {
 }
 
 // Notification is a verified webhook: the provider's event id (deliveries
-// of one event share it), when the provider created it, and the payment's
-// state it reports.
+// of one event share it) and the payment's state it reports. Deliveries
+// may come in any order; the order's own state decides what news still
+// applies (pay.go), so the event's time is not needed.
 type Notification struct {
-	ID      string
-	Created time.Time
-	State   PaymentState
+	ID    string
+	State PaymentState
 }

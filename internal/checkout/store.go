@@ -27,7 +27,8 @@ type Store interface {
 	// ListOrders returns orders newest first and how many there are.
 	ListOrders(ctx context.Context, offset, limit int) ([]souq.Order, int, error)
 	// UpdateOrder locks the order, calls change with it and, unless change
-	// fails, commits in the same transaction the order's status, payment
+	// fails or says the order is unchanged (UpdateOrder then writes nothing
+	// and returns the order as read), commits in the same transaction the order's status, payment
 	// and timestamps as change left them (updated_at set to at), its lines'
 	// stock restored when the update says so, and the update's events.
 	// change's error is returned and nothing is written; ErrNotFound if
@@ -76,6 +77,10 @@ type Store interface {
 type OrderUpdate struct {
 	Restock bool               // give the order's units back to stock
 	Events  []souq.OutboxEvent // written to the outbox
+	// Unchanged says the order needs no change: nothing is written (what
+	// change did to the order is dropped), and UpdateOrder returns the
+	// order as it read it.
+	Unchanged bool
 }
 
 // ErrKeyNotHeld is CreateOrder's error when the idempotency key it is to

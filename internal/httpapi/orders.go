@@ -44,9 +44,7 @@ func (s *server) handleOrderCreate() http.Handler {
 			// later with POST /api/v1/orders/{id}/payment.
 			o := res.Placed.Order
 			s.metrics.ordersCreated.WithLabelValues(string(o.Market), string(o.Payment.Method)).Inc()
-			v := orderView(o)
-			v.AccessToken = res.Placed.AccessToken
-			v.StatusURL = "/api/v1/orders/" + string(o.ID) + "?token=" + url.QueryEscape(res.Placed.AccessToken)
+			v := createdView(res.Placed, nil)
 			v.PaymentError = notStarted.Detail
 			w.Header().Set("Location", "/api/v1/orders/"+string(o.ID))
 			httpjson.Encode(w, http.StatusCreated, v)
@@ -102,11 +100,17 @@ func renderCreated(p checkout.Placed) (int, []byte, error) {
 
 // renderCreatedWith is renderCreated with a payment's next step.
 func renderCreatedWith(p checkout.Placed, action *checkout.PaymentAction) (int, []byte, error) {
+	body, err := json.Marshal(createdView(p, action))
+	return http.StatusCreated, body, err
+}
+
+// createdView is a newly placed order as its creation answers it: with
+// its access token, the path that reads it, and a payment's next step.
+func createdView(p checkout.Placed, action *checkout.PaymentAction) orderJSON {
 	v := orderView(p.Order)
 	v.AccessToken, v.PaymentAction = p.AccessToken, action
 	v.StatusURL = "/api/v1/orders/" + string(p.Order.ID) + "?token=" + url.QueryEscape(p.AccessToken)
-	body, err := json.Marshal(v)
-	return http.StatusCreated, body, err
+	return v
 }
 
 // orderToken reads an order's access token from ?token= or the

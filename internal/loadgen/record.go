@@ -63,6 +63,10 @@ type stepStats struct {
 	failed int64         // no answer, or a 5xx
 }
 
+// failedCode reports whether a request with this outcome failed: no
+// answer (0) or a 5xx.
+func failedCode(code int) bool { return code == 0 || code >= 500 }
+
 func newStepStats() *stepStats {
 	return &stepStats{hist: hdrhistogram.New(histMin, histMax, histDigits), codes: map[int]int64{}}
 }
@@ -73,7 +77,7 @@ func (s *stepStats) record(d time.Duration, code int) {
 	defer s.mu.Unlock()
 	_ = s.hist.RecordValue(us) // in range: clamped above
 	s.codes[code]++
-	if code == 0 || code >= 500 {
+	if failedCode(code) {
 		s.failed++
 	}
 }
@@ -121,15 +125,21 @@ func newRecorder(start time.Time) *recorder {
 }
 
 // at applies change to the second of the run t falls in, growing the
-// series, and returns its index.
-func (r *recorder) at(t time.Time, change func(*second)) int {
-	i := max(0, int(t.Sub(r.start)/time.Second))
+// series.
+func (r *recorder) at(t time.Time, change func(*second)) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	change(&r.seconds[r.slot(t)])
+}
+
+// slot returns the index of the second t falls in, growing the series;
+// the caller holds r.mu.
+func (r *recorder) slot(t time.Time) int {
+	i := max(0, int(t.Sub(r.start)/time.Second))
 	for len(r.seconds) <= i {
 		r.seconds = append(r.seconds, second{})
+		r.latency = append(r.latency, nil)
 	}
-	change(&r.seconds[i])
 	return i
 }
 
@@ -138,25 +148,22 @@ func (r *recorder) request(step string, began, ended time.Time, code int) {
 	r.steps[step].record(d, code)
 	r.all.record(d, code)
 	r.requests.Add(1)
-	failed := code == 0 || code >= 500
+	failed := failedCode(code)
 	if failed {
 		r.failures.Add(1)
 	}
-	i := r.at(ended, func(s *second) {
-		s.Requests++
-		if failed {
-			s.Failed++
-		}
-	})
+	us := max(histMin, min(histMax, d.Microseconds()))
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	for len(r.latency) <= i {
-		r.latency = append(r.latency, nil)
+	i := r.slot(ended)
+	r.seconds[i].Requests++
+	if failed {
+		r.seconds[i].Failed++
 	}
 	if r.latency[i] == nil {
 		r.latency[i] = hdrhistogram.New(histMin, histMax, 2)
 	}
-	_ = r.latency[i].RecordValue(max(histMin, min(histMax, d.Microseconds())))
+	_ = r.latency[i].RecordValue(us) // in range: clamped
 }
 
 // series returns the seconds of the run with their latency percentiles.

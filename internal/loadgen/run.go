@@ -208,10 +208,15 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 		}
 		n++
 		arrived.Add(1)
-		rec.at(due, func(s *second) { s.Arrivals++ })
-		if active.Load() >= int64(cfg.Users) {
+		full := active.Load() >= int64(cfg.Users)
+		rec.at(due, func(s *second) {
+			s.Arrivals++
+			if full {
+				s.Dropped++
+			}
+		})
+		if full {
 			notStarted.Add(1)
-			rec.at(due, func(s *second) { s.Dropped++ })
 			return true
 		}
 		a := active.Add(1)

@@ -41,9 +41,10 @@ type updateJob struct {
 // UpdateOrder locks order id's row, calls change with it, and unless
 // change fails writes in the same transaction the order's status, payment
 // and timestamps as change left them, updated_at set to at, its lines'
-// stock restored when the update says so, and the update's events. An
-// error from change is returned and nothing of it is written; ErrNotFound
-// if there is no such order. Updates are batched (above): change may be
+// stock restored when the update says so, and the update's events; an
+// update that says the order is unchanged writes nothing and returns the
+// order as read. An error from change is returned and nothing of it is
+// written; ErrNotFound if there is no such order. Updates are batched (above): change may be
 // called more than once and must have no other effect than its result.
 func (db *DB) UpdateOrder(ctx context.Context, id souq.ID, at time.Time,
 	change func(*souq.Order) (checkout.OrderUpdate, error)) (souq.Order, error) {
@@ -167,6 +168,10 @@ func (db *DB) writeUpdates(ctx context.Context, batch []*updateJob) ([]error, er
 		up, err := j.change(&o)
 		if err != nil {
 			errs[i] = err
+			continue
+		}
+		if up.Unchanged {
+			j.order = *cur
 			continue
 		}
 		o.UpdatedAt = j.at.UTC().Truncate(time.Microsecond)

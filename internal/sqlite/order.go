@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/souq-commerce/souq/internal/checkout"
@@ -224,8 +225,9 @@ func (db *DB) ListOrders(ctx context.Context, offset, limit int) ([]souq.Order, 
 // unless change fails writes in the same transaction the order's status,
 // payment and timestamps as change left them, updated_at set to at, its
 // lines' stock restored when the update says so, and the update's events.
-// An error from change rolls back and is returned; ErrNotFound if there is
-// no such order. Updates are group-committed with the orders and other
+// An update that says the order is unchanged writes nothing and returns
+// the order as read. An error from change rolls back and is returned;
+// ErrNotFound if there is no such order. Updates are group-committed with the orders and other
 // writes waiting (commit.go): a flash sale's card orders, each placed and
 // then paid, share their disk syncs.
 func (db *DB) UpdateOrder(ctx context.Context, id souq.ID, at time.Time,
@@ -236,9 +238,15 @@ func (db *DB) UpdateOrder(ctx context.Context, id souq.ID, at time.Time,
 		if o, err = orderTx(ctx, tx, id); err != nil {
 			return err
 		}
+		read := o
+		read.Lines = slices.Clone(o.Lines)
 		up, err := change(&o)
 		if err != nil {
 			return err
+		}
+		if up.Unchanged {
+			o = read
+			return nil
 		}
 		o.UpdatedAt = fromMicros(micros(at))
 		p := o.Payment

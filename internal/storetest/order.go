@@ -258,6 +258,22 @@ func testOrderCancel(t *testing.T, s Store) {
 
 	_, err = s.UpdateOrder(t.Context(), "ord_missing", at(time.Hour), c.change)
 	checkKind(t, "UpdateOrder(missing)", err, souq.ErrNotFound)
+
+	// An update saying the order is unchanged writes nothing, whatever the
+	// change did to it, and returns the order as read.
+	got, err = s.UpdateOrder(t.Context(), o.ID, at(3*time.Hour), func(o *souq.Order) (checkout.OrderUpdate, error) {
+		o.Status = souq.StatusPlaced
+		return checkout.OrderUpdate{Unchanged: true, Restock: true}, nil
+	})
+	must(t, "UpdateOrder(unchanged)", err)
+	checkDiff(t, "order returned by an unchanged update", got, want)
+	read, err = s.Order(t.Context(), o.ID)
+	must(t, "Order", err)
+	checkDiff(t, "order after an unchanged update", read, want)
+	checkStock(t, s, a.ID, 10)
+	if got := len(pending(t, s)); got != 2 {
+		t.Errorf("pending outbox after an unchanged update: got %d events, want 2", got)
+	}
 }
 
 func testOrderCancelEventError(t *testing.T, s Store) {

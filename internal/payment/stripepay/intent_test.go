@@ -19,7 +19,6 @@ func tokenCharge() checkout.Charge {
 		Order:     "ord_1",
 		Amount:    souq.M(8900, souq.AED),
 		Capture:   checkout.CaptureAutomatic,
-		Market:    "AE",
 		Email:     "shopper@example.com",
 		Language:  "ar",
 		Token:     "pm_card_visa",

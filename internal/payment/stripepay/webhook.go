@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"time"
 
 	"github.com/stripe/stripe-go/v82"
 	"github.com/stripe/stripe-go/v82/webhook"
@@ -55,7 +54,7 @@ func (p *Provider) Webhook(header http.Header, body []byte) (checkout.Notificati
 	if event.ID == "" || event.Data == nil {
 		return checkout.Notification{}, souq.Errorf(souq.ErrInvalid, "the Stripe event has no id or no data")
 	}
-	n := checkout.Notification{ID: event.ID, Created: time.Unix(event.Created, 0).UTC()}
+	n := checkout.Notification{ID: event.ID}
 	var st checkout.PaymentState
 	switch event.Type {
 	case stripe.EventTypePaymentIntentSucceeded,

@@ -181,7 +181,7 @@ func TestWebhookEvents(t *testing.T) {
 			if err != nil {
 				t.Fatalf("Webhook: %v", err)
 			}
-			want := checkout.Notification{ID: "evt_1", Created: eventCreated, State: tt.want}
+			want := checkout.Notification{ID: "evt_1", State: tt.want}
 			if diff := cmp.Diff(want, n); diff != "" {
 				t.Errorf("Webhook (-want +got):\n%s", diff)
 			}
