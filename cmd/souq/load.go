@@ -9,11 +9,17 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/url"
 	"os"
+	"strconv"
 	"strings"
 	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/souq-commerce/souq/internal/loadgen"
 )
@@ -26,28 +32,31 @@ shop does, and the run reports per-step latency percentiles (HDR), status
 counts and sessions not started. It sends requests to --url only, stops at
 the end of the profile or on Ctrl+C (with a partial report), and exits 1
 when a --slo threshold is not met or, with --admin-token, when the audit
-after the run finds an order lost or doubled, or stock oversold.
+after the run finds an order lost or doubled, or stock oversold. With
+--metrics-addr it serves its figures so far at /metrics while it runs, for
+Prometheus to scrape beside the shop's.
 
 Flags:
 `
 
 type loadConfig struct {
-	target     string
-	profile    string
-	rate       float64
-	duration   time.Duration
-	users      int
-	workers    int
-	seed       uint64
-	writeKey   string
-	cashOnly   bool
-	thinkMin   time.Duration
-	thinkMax   time.Duration
-	timeout    time.Duration
-	slo        string
-	reportPath string
-	htmlPath   string
-	adminToken string
+	target      string
+	profile     string
+	rate        float64
+	duration    time.Duration
+	users       int
+	workers     int
+	seed        uint64
+	writeKey    string
+	cashOnly    bool
+	thinkMin    time.Duration
+	thinkMax    time.Duration
+	timeout     time.Duration
+	slo         string
+	reportPath  string
+	htmlPath    string
+	adminToken  string
+	metricsAddr string
 }
 
 func parseLoad(args []string, getenv func(string) string, stderr io.Writer) (loadConfig, []loadgen.Threshold, error) {
@@ -69,6 +78,7 @@ func parseLoad(args []string, getenv func(string) string, stderr io.Writer) (loa
 	fs.StringVar(&c.reportPath, "report", "", "write the JSON report to `file`")
 	fs.StringVar(&c.htmlPath, "html", "", "write the report as a self-contained HTML page with charts to `file` (opens from disk)")
 	fs.StringVar(&c.adminToken, "admin-token", "", "the shop's admin `token`: after the run, audit it (orders answered 201 = orders created, no key with two orders, no stock below zero, no product oversold); set it through the environment")
+	fs.StringVar(&c.metricsAddr, "metrics-addr", "", "serve the run's figures so far as Prometheus metrics (OpenMetrics) at http://`ADDR`/metrics while it runs, e.g. 127.0.0.1:9465 (default: none)")
 	if err := parseFlags(fs, args, getenv, stderr, loadUsage); err != nil {
 		return c, nil, err
 	}
@@ -81,6 +91,11 @@ func parseLoad(args []string, getenv func(string) string, stderr io.Writer) (loa
 	}
 	if c.thinkMin < 0 || c.thinkMax < c.thinkMin || c.timeout <= 0 {
 		problems = append(problems, "--think-min must be at most --think-max, and --timeout positive")
+	}
+	if c.metricsAddr != "" {
+		if _, port, err := net.SplitHostPort(c.metricsAddr); err != nil || !validPort(port) {
+			problems = append(problems, "--metrics-addr must be host:port, e.g. 127.0.0.1:9465")
+		}
 	}
 	slo, err := loadgen.ParseThresholds(c.slo)
 	if err != nil {
@@ -108,6 +123,16 @@ func runLoad(ctx context.Context, args []string, getenv func(string) string, std
 	if err != nil {
 		return err
 	}
+	var metrics prometheus.Registerer // nil: no metrics
+	if c.metricsAddr != "" {
+		reg := prometheus.NewRegistry()
+		stop, err := serveMetrics(c.metricsAddr, reg, stderr)
+		if err != nil {
+			return err
+		}
+		defer stop() // after the report is written, whatever the outcome
+		metrics = reg
+	}
 	base := strings.TrimSuffix(c.target, "/")
 	profile, err := loadProfile(ctx, c, base)
 	if err != nil {
@@ -118,7 +143,7 @@ func runLoad(ctx context.Context, args []string, getenv func(string) string, std
 	rep, err := loadgen.Run(ctx, loadgen.Config{
 		BaseURL: base, WriteKey: c.writeKey, Profile: profile, Users: c.users, Workers: c.workers, Seed: c.seed, CashOnly: c.cashOnly,
 		ThinkMin: c.thinkMin, ThinkMax: c.thinkMax, RequestTimeout: c.timeout, AdminToken: c.adminToken,
-		Progress: progressLine(stdout),
+		Progress: progressLine(stdout), Registry: metrics,
 	})
 	if err != nil {
 		return err
@@ -153,6 +178,52 @@ func runLoad(ctx context.Context, args []string, getenv func(string) string, std
 		return errSLO
 	}
 	return nil
+}
+
+// validPort reports whether s is a port number: 0 (any free port) to 65535.
+func validPort(s string) bool {
+	n, err := strconv.Atoi(s)
+	return err == nil && n >= 0 && n <= 65535
+}
+
+// metricsShutdownTimeout bounds the wait for scrapes in progress when
+// `souq load` ends.
+const metricsShutdownTimeout = 5 * time.Second
+
+// serveMetrics serves reg, with the generator's own Go runtime and process
+// metrics, at http://addr/metrics, OpenMetrics when the scraper asks for
+// it, and prints the URL to stderr. It returns once it listens; stop shuts
+// the server down, waiting for scrapes in progress, and returns once its
+// goroutine has ended. An address it cannot listen on is a usage error.
+func serveMetrics(addr string, reg *prometheus.Registry, stderr io.Writer) (stop func(), err error) {
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("%w: --metrics-addr: %v", errUsage, err)
+	}
+	mux := http.NewServeMux()
+	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{EnableOpenMetrics: true}))
+	srv := &http.Server{
+		Handler:           mux,
+		ReadHeaderTimeout: 5 * time.Second,
+		ReadTimeout:       10 * time.Second,
+		WriteTimeout:      30 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		MaxHeaderBytes:    64 << 10,
+	}
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(ln) }()
+	fmt.Fprintf(stderr, "souq load: metrics at http://%s/metrics\n", ln.Addr())
+	return func() {
+		ctx, cancel := context.WithTimeout(context.Background(), metricsShutdownTimeout)
+		defer cancel()
+		if err := srv.Shutdown(ctx); err != nil {
+			fmt.Fprintf(stderr, "souq load: stop serving metrics: %v\n", err)
+		}
+		if err := <-served; !errors.Is(err, http.ErrServerClosed) {
+			fmt.Fprintf(stderr, "souq load: serve metrics: %v\n", err)
+		}
+	}, nil
 }
 
 // errAudit is a run after which the shop's orders or stock were wrong.

@@ -102,6 +102,7 @@ type recorder struct {
 
 	requests atomic.Int64
 	failures atomic.Int64
+	metrics  *metrics // nil: none; set before the first request
 }
 
 // second is what one second of the run saw: requests ended in it, and
@@ -148,6 +149,9 @@ func (r *recorder) request(step string, began, ended time.Time, code int) {
 	r.steps[step].record(d, code)
 	r.all.record(d, code)
 	r.requests.Add(1)
+	if r.metrics != nil {
+		r.metrics.request(step, d, code)
+	}
 	failed := failedCode(code)
 	if failed {
 		r.failures.Add(1)

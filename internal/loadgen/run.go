@@ -15,6 +15,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/souq-commerce/souq/internal/shopper"
 )
 
@@ -50,6 +52,12 @@ type Config struct {
 	// Progress, when set, is called about every second with the figures
 	// so far, on the run's own goroutine.
 	Progress func(Snapshot)
+	// Registry, when set, gets the run's metrics, named souq_load_*: its
+	// sessions, its requests and their latency by step, its orders and
+	// the profile's arrival rate, current whenever it is gathered during
+	// the run and final after it. It holds one run's: Run fails if they
+	// are registered already. Nil costs nothing.
+	Registry prometheus.Registerer
 	// Transport sends the requests (a pooled transport when nil).
 	Transport http.RoundTripper
 	Log       *slog.Logger
@@ -140,12 +148,13 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	r := &Report{Target: cfg.BaseURL, Profile: cfg.Profile, Seed: cfg.Seed, Users: cfg.Users, Started: start,
 		Sessions: SessionCounts{Expected: cfg.Profile.Expected()}, steps: rec.steps, all: rec.all}
 
-	var (
-		active, peak, placed atomic.Int64
-		completed, failed    atomic.Int64
-		cancelled            atomic.Int64
-	)
-	var arrived, notStarted atomic.Int64
+	var counts tally
+	if cfg.Registry != nil {
+		// Before the first request, and after start is known.
+		if rec.metrics, err = newMetrics(cfg.Registry, &counts, cfg.Profile, start, cfg.Now); err != nil {
+			return nil, fmt.Errorf("loadgen: %w", err)
+		}
+	}
 	mem := newMemWatch()
 	stopWatch := make(chan struct{})
 	watched := make(chan struct{})
@@ -154,11 +163,11 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 		t := time.NewTicker(time.Second)
 		defer t.Stop()
 		for {
-			mem.sample(active.Load())
+			mem.sample(counts.active.Load())
 			if cfg.Progress != nil {
 				cfg.Progress(Snapshot{Elapsed: cfg.Now().Sub(start), Length: cfg.Profile.Duration(),
-					Rate: cfg.Profile.RateAt(cfg.Now().Sub(start)), Arrived: arrived.Load(), NotStarted: notStarted.Load(), Active: active.Load(),
-					Requests: rec.requests.Load(), Failures: rec.failures.Load(), Orders: placed.Load(),
+					Rate: cfg.Profile.RateAt(cfg.Now().Sub(start)), Arrived: counts.arrived.Load(), NotStarted: counts.notStarted.Load(), Active: counts.active.Load(),
+					Requests: rec.requests.Load(), Failures: rec.failures.Load(), Orders: counts.orders.Load(),
 					CheckoutP99: rec.steps["checkout"].quantile(99)})
 			}
 			select {
@@ -181,17 +190,17 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 			return pause, done
 		},
 		func(v *visit, stopped bool) {
-			active.Add(-1)
+			counts.active.Add(-1)
 			switch {
 			case stopped || ctx.Err() != nil:
-				cancelled.Add(1)
+				counts.cancelled.Add(1)
 			case v.err != nil:
-				failed.Add(1)
+				counts.failed.Add(1)
 			default:
-				completed.Add(1)
+				counts.completed.Add(1)
 			}
 			if v.sess.Result().OrderID != "" {
-				placed.Add(1)
+				counts.orders.Add(1)
 			}
 		})
 	noMore := make(chan struct{})
@@ -207,8 +216,8 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 			return false
 		}
 		n++
-		arrived.Add(1)
-		full := active.Load() >= int64(cfg.Users)
+		counts.arrived.Add(1)
+		full := counts.active.Load() >= int64(cfg.Users)
 		rec.at(due, func(s *second) {
 			s.Arrivals++
 			if full {
@@ -216,16 +225,18 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 			}
 		})
 		if full {
-			notStarted.Add(1)
+			counts.notStarted.Add(1)
 			return true
 		}
-		a := active.Add(1)
-		for p := peak.Load(); a > p && !peak.CompareAndSwap(p, a); p = peak.Load() {
+		counts.started.Add(1)
+		a := counts.active.Add(1)
+		for p := counts.peak.Load(); a > p && !counts.peak.CompareAndSwap(p, a); p = counts.peak.Load() {
 		}
 		rng := rand.New(rand.NewPCG(cfg.Seed, n))
 		sched.add(&visit{sess: sim.NewSession(rng), rng: rng, due: due, first: true})
 		return true
 	})
+	counts.arrivalsOver.Store(true)
 	close(noMore)
 	<-scheduled
 	close(stopWatch)
@@ -233,10 +244,9 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 
 	r.Ended = cfg.Now()
 	r.Interrupted = ctx.Err() != nil
-	r.Sessions.Arrived, r.Sessions.NotStarted = arrived.Load(), notStarted.Load()
-	r.Sessions.Started = r.Sessions.Arrived - r.Sessions.NotStarted
-	r.Sessions.Completed, r.Sessions.Failed, r.Sessions.Cancelled = completed.Load(), failed.Load(), cancelled.Load()
-	r.Sessions.Orders, r.Sessions.PeakActive = placed.Load(), peak.Load()
+	r.Sessions.Arrived, r.Sessions.NotStarted, r.Sessions.Started = counts.arrived.Load(), counts.notStarted.Load(), counts.started.Load()
+	r.Sessions.Completed, r.Sessions.Failed, r.Sessions.Cancelled = counts.completed.Load(), counts.failed.Load(), counts.cancelled.Load()
+	r.Sessions.Orders, r.Sessions.PeakActive = counts.orders.Load(), counts.peak.Load()
 	for _, s := range Steps {
 		r.Steps = append(r.Steps, stepReport(s, rec.steps[s]))
 	}
@@ -249,6 +259,16 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 		r.Audit = audit(context.WithoutCancel(ctx), check, orders, stockBefore, start)
 	}
 	return r, nil
+}
+
+// tally counts a run's sessions as they go: read while it goes by the
+// progress line and the metrics, and at its end by the report.
+type tally struct {
+	arrived, started, notStarted atomic.Int64
+	active, peak                 atomic.Int64 // in progress now, and at most
+	completed, failed, cancelled atomic.Int64 // ended, by how
+	orders                       atomic.Int64 // placed by the sessions ended
+	arrivalsOver                 atomic.Bool  // the profile ended, or the run was stopped
 }
 
 // sleepUntil waits until now() reaches t; false if ctx ended first.
