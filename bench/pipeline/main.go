@@ -205,7 +205,7 @@ func measure(bin, dir string, c config, st setup) (r result, err error) {
 		args = append(args, "--namespace", st.namespace)
 	}
 	if st.redisURL != "" {
-		args = append(args, "--hot", st.redisURL)
+		args = append(args, "--hot", st.redisURL, "--waitroom-secret", "the benchmark's waiting room secret, shared")
 	}
 	if st.archive != "" {
 		args = append(args, "--archive", st.archive)

@@ -42,7 +42,7 @@ func TestServeRoles(t *testing.T) {
 	arch, bucket := testArchive(t, ns)
 	const writeKey, token = "roles-test-key", "roles-test-token"
 	common := []string{"--addr", "127.0.0.1:0", "--nats-url", natsURL, "--namespace", ns, "--hot", redisURL,
-		"--write-key", writeKey, "--admin-token", token, "--archive", arch, "--archive-max-age", "200ms"}
+		"--waitroom-secret", "a waiting room secret shared by the replicas", "--write-key", writeKey, "--admin-token", token, "--archive", arch, "--archive-max-age", "200ms"}
 	start := func(roles string, extra ...string) (string, *syncBuffer) {
 		t.Helper()
 		args := append(append([]string{"--roles", roles, "--data", t.TempDir()}, common...), extra...)

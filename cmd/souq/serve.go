@@ -29,6 +29,7 @@ import (
 	"github.com/souq-commerce/souq/internal/demo"
 	"github.com/souq-commerce/souq/internal/forwarded"
 	"github.com/souq-commerce/souq/internal/httpapi"
+	"github.com/souq-commerce/souq/internal/overload"
 	"github.com/souq-commerce/souq/internal/payment"
 	"github.com/souq-commerce/souq/internal/payment/stripepay"
 	"github.com/souq-commerce/souq/internal/pipeline"
@@ -37,6 +38,7 @@ import (
 	"github.com/souq-commerce/souq/internal/shopper"
 	"github.com/souq-commerce/souq/internal/souq"
 	"github.com/souq-commerce/souq/internal/storefront"
+	"github.com/souq-commerce/souq/internal/waitroom"
 )
 
 const serveUsage = `Usage: souq serve [flags]
@@ -86,6 +88,7 @@ type serveConfig struct {
 	shoppers       float64
 	payment        string // "none", "test" or "stripe", resolved by parseServe
 	pay            paymentConfig
+	room           roomConfig
 }
 
 // paymentConfig is the card payment settings besides the provider.
@@ -143,6 +146,7 @@ func parseServe(args []string, getenv func(string) string, stderr io.Writer) (se
 	fs.StringVar(&c.pay.stripeWebhookSecret, "stripe-webhook-secret", "", "signing `secret` of the Stripe webhook endpoint <public-url>/api/v1/payments/webhook (whsec_…); set it through the environment")
 	fs.StringVar(&c.pay.stripeAPI, "stripe-api-url", "", "Stripe API base `URL` (default Stripe's; a stripe-mock server for tests)")
 	fs.Float64Var(&c.collectorRate, "collector-rate", collector.DefaultRatePerSecond, "events per second one client (write key and IP address) may send to the collector")
+	c.room.flags(fs)
 	if err := parseFlags(fs, args, getenv, stderr, serveUsage); err != nil {
 		return c, err
 	}
@@ -153,6 +157,9 @@ func parseServe(args []string, getenv func(string) string, stderr io.Writer) (se
 		c.roles = allRoles()
 	}
 	problems = append(problems, c.roleProblems()...)
+	if c.roles[roleAPI] {
+		problems = append(problems, c.room.problems(c.hot != "")...)
+	}
 	if c.logFormat != "text" && c.logFormat != "json" {
 		problems = append(problems, fmt.Sprintf("--log-format must be text or json, not %q", c.logFormat))
 	}
@@ -451,6 +458,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	var (
 		extra      []httpapi.Route
 		onShutdown []func()
+		room       *waitroom.Room
 	)
 	if rs[roleCollector] {
 		cd := collector.Deps{Publisher: publisher{ev.stream}, DeadLetters: publisher{ev.stream},
@@ -464,6 +472,9 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		}
 	}
 	if rs[roleAPI] {
+		if room, err = openRoom(c, cat, ev.redis, reg, log); err != nil {
+			return err
+		}
 		dd := dashboard.Deps{Source: ev.reader, Health: ev, Products: productNames{cat}, Now: now, Log: log, Interval: dashboardInterval}
 		if !(c.demo && loopback(c.addr)) { // with --demo on localhost the dashboard is open
 			auth := dashboard.NewTokenAuth(adminToken)
@@ -477,7 +488,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		}
 		// The shop's web site serves / and /ar/, /en/; with --demo, analytics
 		// consent defaults to yes (see docs/storefront.md).
-		shop, err := storefront.New(storefront.Deps{Catalog: cat, Carts: carts, Checkout: orders,
+		shop, err := storefront.New(storefront.Deps{Catalog: cat, Carts: carts, Checkout: orders, Room: room,
 			WriteKey: writeKey, ConsentByDefault: c.demo, Log: log})
 		if err != nil {
 			return fmt.Errorf("storefront: %w", err)
@@ -486,9 +497,13 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 			extra = append(extra, httpapi.Route{Pattern: rt.Pattern, Handler: rt.Handler})
 		}
 	}
+	var shed *overload.Limiter
+	if rs[roleAPI] {
+		shed = c.room.limiter()
+	}
 	proxies, _ := forwarded.Parse(c.proxies) // checked by parseServe
 	handler := httpapi.NewServer(httpapi.Deps{
-		Catalog: cat, Carts: carts, Checkout: orders, AdminToken: adminToken, Registry: reg, Log: log, Extra: extra,
+		Catalog: cat, Carts: carts, Checkout: orders, Room: room, Shed: shed, AdminToken: adminToken, Registry: reg, Log: log, Extra: extra,
 		Banner: "Shop API for AE, SA, QA, KW, BH and OM.",
 		Ready: func(ctx context.Context) error {
 			if draining.Load() {
@@ -556,6 +571,9 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		sweep := []chore{{"sweep card payments", "released unpaid orders and retried refunds", orders.SweepPayments}}
 		wg.Go(func() { housekeeping(work, sweep, paymentSweepEvery, log) })
 	}
+	if room != nil {
+		wg.Go(func() { room.Run(work) })
+	}
 	ev.run(work, &wg, log)
 
 	// Simulated shoppers use the server like real ones; they stop first.
@@ -611,6 +629,7 @@ func printWhereToLook(w io.Writer, base string, c serveConfig, database, adminTo
 	fmt.Fprintf(w, "  shop:      %s/ar/ (Arabic) and %s/en/ (English)\n", base, base)
 	fmt.Fprintf(w, "  products:  %s/api/v1/products?market=AE\n", base)
 	fmt.Fprintf(w, "  sale:      %s/api/v1/sales/current\n", base)
+	fmt.Fprintf(w, "  queue:     %s/api/v1/queue (the waiting room of a protected sale; shoppers wait at %s/en/queue)\n", base, base)
 	fmt.Fprintf(w, "  API:       %s/api (index), %s/api/openapi.json\n", base, base)
 	fmt.Fprintf(w, "  dashboard: %s/dashboard\n", base)
 	fmt.Fprintf(w, "  metrics:   %s/metrics\n", base)

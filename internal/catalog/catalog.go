@@ -335,3 +335,13 @@ func notFound(err error, id souq.ID) error {
 
 // Validate checks a product input as Create would.
 func (in ProductInput) Validate() error { return in.validate(true) }
+
+// Stocks returns the stock levels of the products with the given ids, read
+// from the store (not a cache): for the waiting room's view of a sale.
+func (s *Service) Stocks(ctx context.Context, ids []souq.ID) (map[souq.ID]int, error) {
+	out, err := s.store.Stocks(ctx, ids)
+	if err != nil {
+		return nil, fmt.Errorf("read stock: %w", err)
+	}
+	return out, nil
+}

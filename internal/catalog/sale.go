@@ -24,6 +24,8 @@ type SaleInput struct {
 	StartsAt time.Time      `json:"starts_at"`
 	EndsAt   time.Time      `json:"ends_at"`
 	Items    []SaleItem     `json:"items"`
+	// Protected puts checkout behind the waiting room while the sale runs.
+	Protected bool `json:"protected,omitempty"`
 }
 
 // SaleItem is one product in a sale.
@@ -59,7 +61,7 @@ func (s *Service) ScheduleSale(ctx context.Context, in SaleInput) (souq.Sale, er
 	}
 	sale := souq.Sale{
 		ID: souq.NewID(souq.SalePrefix), Name: in.Name, StartsAt: in.StartsAt.UTC(), EndsAt: in.EndsAt.UTC(),
-		Prices: make(map[souq.ID]map[souq.MarketCode]int64, len(in.Items)), CreatedAt: now,
+		Protected: in.Protected, Prices: make(map[souq.ID]map[souq.MarketCode]int64, len(in.Items)), CreatedAt: now,
 	}
 	for i, item := range in.Items {
 		field := fmt.Sprintf("items[%d]", i)

@@ -42,6 +42,9 @@ type Store interface {
 	// stock and creation time; ErrNotFound if there is none, ErrConflict on
 	// a duplicate SKU or slug.
 	UpdateProduct(ctx context.Context, p souq.Product, searchText string) error
+	// Stocks returns the stock levels of the products with the given ids
+	// that exist (one query, however many ids).
+	Stocks(ctx context.Context, ids []souq.ID) (map[souq.ID]int, error)
 	// SetStock sets a product's stock level; ErrNotFound if there is none.
 	SetStock(ctx context.Context, id souq.ID, quantity int, at time.Time) error
 	// CreateSale stores a sale with its prices, unless it overlaps in time

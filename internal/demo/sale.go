@@ -28,7 +28,8 @@ var SaleName = souq.Localized{EN: "Glass Skin Flash Sale", AR: "تخفيضات �
 // products of the sale.
 var saleDiscounts = []int{30, 20, 40, 25, 50, 35}
 
-// FlashSale returns the demo flash sale over products: it starts SaleDelay
+// FlashSale returns the demo flash sale over products, protected by the
+// waiting room: it starts SaleDelay
 // after now and runs for SaleDuration; it lists every SaleEvery-th product
 // that is in stock, ordered by SKU (so the choice does not depend on the
 // order products are listed in), each at a discount of 20 to 50 percent.
@@ -43,7 +44,7 @@ func FlashSale(now time.Time, products []souq.Product) catalog.SaleInput {
 		return cmp.Or(cmp.Compare(a.SKU, b.SKU), cmp.Compare(a.ID, b.ID))
 	})
 	start := now.Add(SaleDelay)
-	in := catalog.SaleInput{Name: SaleName, StartsAt: start, EndsAt: start.Add(SaleDuration)}
+	in := catalog.SaleInput{Name: SaleName, StartsAt: start, EndsAt: start.Add(SaleDuration), Protected: true}
 	for i := 0; i < len(inStock); i += SaleEvery {
 		in.Items = append(in.Items, catalog.SaleItem{
 			ProductID:       inStock[i].ID,

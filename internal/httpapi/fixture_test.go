@@ -23,6 +23,7 @@ import (
 	"github.com/souq-commerce/souq/internal/payment"
 	"github.com/souq-commerce/souq/internal/souq"
 	"github.com/souq-commerce/souq/internal/sqlite"
+	"github.com/souq-commerce/souq/internal/waitroom"
 )
 
 const testAdminToken = "test-admin-token"
@@ -37,6 +38,7 @@ type fixture struct {
 	payments *payment.TestProvider
 	registry *prometheus.Registry
 	client   *http.Client
+	room     *waitroom.Room // with newRoomFixture
 
 	mu  sync.Mutex
 	now time.Time
@@ -51,6 +53,18 @@ func newFixture(t *testing.T) *fixture {
 // newFixtureWith builds the fixture with the test card provider, or with
 // none (cash on delivery only) when card is false.
 func newFixtureWith(t *testing.T, card bool) *fixture {
+	t.Helper()
+	return buildFixture(t, card, false)
+}
+
+// newRoomFixture builds the fixture with a waiting room (in process),
+// which the test drives with f.room.Tick.
+func newRoomFixture(t *testing.T) *fixture {
+	t.Helper()
+	return buildFixture(t, false, true)
+}
+
+func buildFixture(t *testing.T, card, withRoom bool) *fixture {
 	t.Helper()
 	ctx := context.Background()
 	db, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "souq.db"), sqlite.Options{Synchronous: "normal"})
@@ -68,7 +82,18 @@ func newFixtureWith(t *testing.T, card bool) *fixture {
 	f.catalog = catalog.New(db, f.clock, testLogger(t))
 	carts := cart.New(db, f.catalog, f.clock, testLogger(t))
 	orders := checkout.New(db, f.catalog, carts, checkout.Payments{Provider: provider}, f.clock, testLogger(t))
-	srv := httptest.NewServer(NewServer(Deps{Catalog: f.catalog, Carts: carts, Checkout: orders,
+	if withRoom {
+		keys, err := waitroom.NewKeys([]byte("a waiting room secret for the API tests"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		f.room, err = waitroom.New(waitroom.Config{Sales: f.catalog, Stocks: db.Stocks, State: waitroom.NewMemState(),
+			Keys: keys, Registry: f.registry, Controller: waitroom.ControllerConfig{Initial: 2, Max: 2}})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	srv := httptest.NewServer(NewServer(Deps{Catalog: f.catalog, Carts: carts, Checkout: orders, Room: f.room,
 		AdminToken: testAdminToken, Registry: f.registry, Ready: db.Ready}))
 	t.Cleanup(srv.Close)
 	f.url = srv.URL

@@ -8,11 +8,43 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"time"
 
 	"github.com/souq-commerce/souq/internal/checkout"
 	"github.com/souq-commerce/souq/internal/httpjson"
 	"github.com/souq-commerce/souq/internal/souq"
 )
+
+// placeOrder places an order through the waiting room: during a protected
+// sale the request's admission token must admit the order's cart, and an
+// attempt that placed nothing gives the admission back. Checkout's latency
+// and failures feed the room's admission controller.
+func (s *server) placeOrder(r *http.Request, req checkout.OrderRequest, idem *checkout.Idempotency) (checkout.Result, error) {
+	if s.Room == nil {
+		return s.Checkout.PlaceOrder(r.Context(), req, idem)
+	}
+	key := ""
+	if idem != nil {
+		key = idem.Key
+	}
+	done, err := s.Room.Admit(r.Context(), r.Header.Get(AdmissionHeader), req.CartID, key)
+	if err != nil {
+		return checkout.Result{}, err
+	}
+	end := s.Room.Monitor().Begin(time.Now())
+	res, err := s.Checkout.PlaceOrder(r.Context(), req, idem)
+	placed := res.Placed.Order.ID != "" || res.Replay != nil
+	end(time.Now(), err != nil && !placed && !isClientError(err))
+	done(placed)
+	return res, err
+}
+
+// isClientError reports whether err is the client's (a 4xx), not the
+// shop failing.
+func isClientError(err error) bool {
+	var e *souq.Error
+	return errors.As(err, &e)
+}
 
 // handleOrderCreate places an order. With an Idempotency-Key header, the
 // first response is stored with the order and replayed for the same key and
@@ -36,7 +68,7 @@ func (s *server) handleOrderCreate() http.Handler {
 			sum := sha256.Sum256(canonical)
 			idem = &checkout.Idempotency{Key: r.Header.Get("Idempotency-Key"), Hash: hex.EncodeToString(sum[:]), Render: renderCreated}
 		}
-		res, err := s.Checkout.PlaceOrder(r.Context(), req, idem)
+		res, err := s.placeOrder(r, req, idem)
 		var notStarted *souq.Error
 		if errors.As(err, &notStarted) && errors.Is(err, souq.ErrUnavailable) && res.Placed.Order.ID != "" {
 			// Placed, its stock held, but the payment provider could not be

@@ -30,6 +30,8 @@ var kindStatus = []struct {
 	{souq.ErrKeyReused, http.StatusUnprocessableEntity, "idempotency-key-reused", ""},
 	{souq.ErrUnauthorized, http.StatusUnauthorized, "unauthorized", ""},
 	{souq.ErrPayment, http.StatusPaymentRequired, "payment-declined", ""},
+	{souq.ErrQueued, http.StatusTooManyRequests, "waiting-room", "2"},
+	{souq.ErrForbidden, http.StatusForbidden, "admission-refused", ""},
 }
 
 // fail writes err as a problem. Errors of a known kind show their

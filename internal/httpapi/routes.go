@@ -43,6 +43,11 @@ func (s *server) routes() []route {
 		{"POST /api/v1/orders/{id}/payment", s.handleOrderPay()},
 		{"POST /api/v1/payments/webhook", s.handlePaymentWebhook()},
 
+		{"GET /api/v1/queue", s.handleQueueSummary()},
+		{"POST /api/v1/queue", s.handleQueueJoin()},
+		{"GET /api/v1/queue/draw", s.handleQueueDraw()},
+		{"GET /api/v1/queue/{ticket}", s.handleQueueStatus()},
+
 		{"POST /api/v1/admin/products", s.admin(s.handleAdminProductCreate())},
 		{"PUT /api/v1/admin/products/{id}", s.admin(s.handleAdminProductUpdate())},
 		{"PUT /api/v1/admin/products/{id}/stock", s.admin(s.handleAdminStock())},

@@ -15,6 +15,8 @@ import (
 	"github.com/souq-commerce/souq/internal/cart"
 	"github.com/souq-commerce/souq/internal/catalog"
 	"github.com/souq-commerce/souq/internal/checkout"
+	"github.com/souq-commerce/souq/internal/overload"
+	"github.com/souq-commerce/souq/internal/waitroom"
 )
 
 // Deps are what the API serves from.
@@ -25,6 +27,12 @@ type Deps struct {
 	Catalog  *catalog.Service
 	Carts    *cart.Service
 	Checkout *checkout.Service
+	// Room, when set, is the waiting room: during a protected sale an
+	// order needs its admission token (AdmissionHeader).
+	Room *waitroom.Room
+	// Shed, when set, limits the requests in progress adaptively and
+	// refuses browsing first when the server slows (package overload).
+	Shed *overload.Limiter
 	// Ready reports whether the server can take traffic (database reachable,
 	// migrations applied, not draining).
 	Ready func(ctx context.Context) error
@@ -69,7 +77,11 @@ func NewServer(d Deps) http.Handler {
 	for _, rt := range d.Extra {
 		mux.Handle(rt.Pattern, s.instrument(rt.Pattern, rt.Handler))
 	}
-	return securityHeaders(s.problemFallback(mux))
+	h := s.problemFallback(mux)
+	if d.Shed != nil {
+		h = overload.Handler(d.Shed, overload.Classify, d.Registry, h)
+	}
+	return securityHeaders(h)
 }
 
 type server struct {

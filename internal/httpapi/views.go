@@ -161,17 +161,19 @@ func orderView(o souq.Order) orderJSON {
 }
 
 type saleJSON struct {
-	ID       souq.ID                               `json:"id"`
-	Name     souq.Localized                        `json:"name"`
-	StartsAt time.Time                             `json:"starts_at"`
-	EndsAt   time.Time                             `json:"ends_at"`
-	Active   bool                                  `json:"active"`
-	Products int                                   `json:"products"`
-	Prices   map[souq.ID]map[souq.MarketCode]int64 `json:"prices,omitempty"`
+	ID       souq.ID        `json:"id"`
+	Name     souq.Localized `json:"name"`
+	StartsAt time.Time      `json:"starts_at"`
+	EndsAt   time.Time      `json:"ends_at"`
+	Active   bool           `json:"active"`
+	// Protected: checkout is behind the waiting room while it runs.
+	Protected bool                                  `json:"protected"`
+	Products  int                                   `json:"products"`
+	Prices    map[souq.ID]map[souq.MarketCode]int64 `json:"prices,omitempty"`
 }
 
 func saleView(s souq.Sale, now time.Time, withPrices bool) saleJSON {
-	v := saleJSON{ID: s.ID, Name: s.Name, StartsAt: s.StartsAt, EndsAt: s.EndsAt, Active: s.ActiveAt(now), Products: len(s.Prices)}
+	v := saleJSON{ID: s.ID, Name: s.Name, StartsAt: s.StartsAt, EndsAt: s.EndsAt, Active: s.ActiveAt(now), Protected: s.Protected, Products: len(s.Prices)}
 	if withPrices {
 		v.Prices = s.Prices
 	}

@@ -58,6 +58,9 @@ func (r *Report) WriteHTML(w io.Writer) error {
 		newChart("errors", "Failed requests and sessions not started, per second", "per second",
 			namedSeries{"failed requests", pick(func(s second) float64 { return float64(s.Failed) })},
 			namedSeries{"sessions not started", pick(func(s second) float64 { return float64(s.Dropped) })}),
+		newChart("queue", "Waiting room: sessions leaving the queue each second, and the longest wait among them", "sessions; seconds",
+			namedSeries{"sessions leaving the queue", pick(func(s second) float64 { return float64(s.QueueExits) })},
+			namedSeries{"longest wait (s)", pick(func(s second) float64 { return s.QueueWaitMax })}),
 	}
 	mem := fmt.Sprintf("peak %.1f MiB from the system, %d goroutines", float64(r.Memory.PeakSysBytes)/(1<<20), r.Memory.PeakGoroutines)
 	if r.Memory.BytesPerSession > 0 {

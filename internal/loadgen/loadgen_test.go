@@ -270,9 +270,9 @@ func TestRun(t *testing.T) {
 		t.Fatalf("HTML report: %v", err)
 	}
 	html := page.String()
-	if strings.Count(html, "<polyline") != 7 || !strings.Contains(html, "checkout") || !strings.Contains(html, "passed") ||
+	if strings.Count(html, "<polyline") != 9 || !strings.Contains(html, "checkout") || !strings.Contains(html, "passed") ||
 		strings.Contains(html, "<script") || strings.Contains(html, "src=") || strings.Contains(html, "href=") {
-		t.Errorf("HTML report: want 7 lines in 3 charts, the steps and the audit, nothing fetched or run:\n%s", html)
+		t.Errorf("HTML report: want 9 lines in 4 charts, the steps and the audit, nothing fetched or run:\n%s", html)
 	}
 	b, err := json.Marshal(rep)
 	if err != nil || !strings.Contains(string(b), `"p99_ms"`) || !strings.Contains(string(b), `"duration":"2s"`) {

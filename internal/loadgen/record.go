@@ -17,7 +17,7 @@ import (
 
 // Steps are the kinds of request a session sends, by what it asks of the
 // shop.
-var Steps = []string{"browse", "search", "product", "sale", "cart.create", "cart.add", "cart.view", "checkout", "events", "other"}
+var Steps = []string{"browse", "search", "product", "sale", "cart.create", "cart.add", "cart.view", "checkout", "queue.join", "queue.poll", "events", "other"}
 
 func isStep(s string) bool { return slices.Contains(Steps, s) }
 
@@ -43,6 +43,10 @@ func stepOf(r *http.Request) string {
 		return "cart.view"
 	case p == "/api/v1/orders" && r.Method == http.MethodPost:
 		return "checkout"
+	case p == "/api/v1/queue" && r.Method == http.MethodPost:
+		return "queue.join"
+	case strings.HasPrefix(p, "/api/v1/queue/"):
+		return "queue.poll" // held by the shop until the place's news changes
 	}
 	return "other"
 }
@@ -95,6 +99,7 @@ type recorder struct {
 	steps map[string]*stepStats
 	all   *stepStats
 	lag   *stepStats // how late sessions started after their arrival time
+	queue *stepStats // how long sessions sent to the waiting room waited there
 
 	mu      sync.Mutex
 	seconds []second
@@ -115,10 +120,15 @@ type second struct {
 	P50      float64 `json:"p50_ms"`
 	P99      float64 `json:"p99_ms"`
 	Max      float64 `json:"max_ms"`
+	// QueueExits counts sessions that left the waiting room this second
+	// (admitted, told "sold out", or giving up), QueueWaitMax the longest
+	// wait among them, in seconds.
+	QueueExits   int64   `json:"queue_exits,omitempty"`
+	QueueWaitMax float64 `json:"queue_wait_max_s,omitempty"`
 }
 
 func newRecorder(start time.Time) *recorder {
-	r := &recorder{start: start, steps: map[string]*stepStats{}, all: newStepStats(), lag: newStepStats()}
+	r := &recorder{start: start, steps: map[string]*stepStats{}, all: newStepStats(), lag: newStepStats(), queue: newStepStats()}
 	for _, s := range Steps {
 		r.steps[s] = newStepStats()
 	}

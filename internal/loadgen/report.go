@@ -24,7 +24,11 @@ type Report struct {
 	All      StepReport    `json:"all"`
 	// StartLag is how late sessions started after their scheduled
 	// arrival; it is part of their first request's latency too.
-	StartLag  StepReport `json:"start_lag"`
+	StartLag StepReport `json:"start_lag"`
+	// QueueWait is how long sessions that checkout sent to a protected
+	// sale's waiting room waited there, counted when they left it; its
+	// statuses say how: 200 admitted, 410 told "sold out".
+	QueueWait StepReport `json:"queue_wait"`
 	PerSecond []second   `json:"per_second"`
 	Memory    Memory     `json:"memory"`
 	SLO       []Outcome  `json:"slo,omitempty"`
@@ -131,6 +135,10 @@ func (r *Report) WriteText(w io.Writer) {
 	fmt.Fprintf(w, "sessions: %d arrived (%.0f expected), %d started, %d not started (%d in progress at most), %d completed, %d cut short by a failure, %d stopped with the run; %d orders placed\n",
 		s.Arrived, s.Expected, s.Started, s.NotStarted, r.Users, s.Completed, s.Failed, s.Cancelled, s.Orders)
 	fmt.Fprintf(w, "start lag (scheduled arrival to start): p50 %.2f ms, p99 %.2f ms, max %.2f ms\n", r.StartLag.P50, r.StartLag.P99, r.StartLag.Max)
+	if q := r.QueueWait; q.Requests > 0 {
+		fmt.Fprintf(w, "waiting room: %d sessions queued at checkout, %d told sold out; wait p50 %.1f s, p99 %.1f s, max %.1f s\n",
+			q.Requests, q.Statuses["410"], q.P50/1000, q.P99/1000, q.Max/1000)
+	}
 	fmt.Fprintf(w, "memory: peak %.1f MiB from the system (heap %.1f MiB), %d goroutines at most", float64(r.Memory.PeakSysBytes)/(1<<20), float64(r.Memory.PeakHeapBytes)/(1<<20), r.Memory.PeakGoroutines)
 	if r.Memory.BytesPerSession > 0 {
 		fmt.Fprintf(w, "; %.1f KiB per session in progress (at %d)", r.Memory.BytesPerSession/1024, r.Memory.MeasuredAtSession)

@@ -199,8 +199,20 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 			default:
 				counts.completed.Add(1)
 			}
-			if v.sess.Result().OrderID != "" {
+			res := v.sess.Result()
+			if res.OrderID != "" {
 				counts.orders.Add(1)
+			}
+			if res.Queued {
+				outcome := http.StatusOK
+				if res.SoldOutInQueue {
+					outcome = http.StatusGone
+				}
+				rec.queue.record(res.QueueWait, outcome)
+				rec.at(cfg.Now(), func(s *second) {
+					s.QueueExits++
+					s.QueueWaitMax = max(s.QueueWaitMax, res.QueueWait.Seconds())
+				})
 			}
 		})
 	noMore := make(chan struct{})
@@ -253,6 +265,7 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	r.All = stepReport("all", rec.all)
 	r.StartLag = stepReport("start lag", rec.lag)
 	r.StartLag.Statuses = nil
+	r.QueueWait = stepReport("queue wait", rec.queue)
 	r.PerSecond = rec.series()
 	r.Memory = mem.report()
 	if cfg.AdminToken != "" {

@@ -220,3 +220,35 @@ func (db *DB) SetStock(ctx context.Context, id souq.ID, quantity int, at time.Ti
 	}
 	return nil
 }
+
+// Stocks returns the stock levels of the products with the given ids that
+// exist.
+func (db *DB) Stocks(ctx context.Context, ids []souq.ID) (map[souq.ID]int, error) {
+	out := make(map[souq.ID]int, len(ids))
+	if len(ids) == 0 {
+		return out, nil
+	}
+	list := make([]string, len(ids))
+	for i, id := range ids {
+		list[i] = string(id)
+	}
+	rows, err := db.pool.Query(ctx, `SELECT id, stock FROM products WHERE id = ANY($1)`, list)
+	if err != nil {
+		return nil, unavailable(fmt.Errorf("stocks: %w", err))
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var (
+			id    string
+			stock int
+		)
+		if err := rows.Scan(&id, &stock); err != nil {
+			return nil, fmt.Errorf("stocks: %w", err)
+		}
+		out[souq.ID(id)] = stock
+	}
+	if err := rows.Err(); err != nil {
+		return nil, unavailable(fmt.Errorf("stocks: %w", err))
+	}
+	return out, nil
+}

@@ -25,8 +25,8 @@ func (db *DB) CreateSale(ctx context.Context, s souq.Sale) error {
 		if n > 0 {
 			return fmt.Errorf("sale %s: %w", s.ID, souq.ErrConflict)
 		}
-		_, err := tx.Exec(ctx, `INSERT INTO sales (id, name_en, name_ar, starts_at, ends_at, created_at)
-			VALUES ($1, $2, $3, $4, $5, $6)`, s.ID, s.Name.EN, s.Name.AR, s.StartsAt, s.EndsAt, s.CreatedAt)
+		_, err := tx.Exec(ctx, `INSERT INTO sales (id, name_en, name_ar, starts_at, ends_at, protected, created_at)
+			VALUES ($1, $2, $3, $4, $5, $6, $7)`, s.ID, s.Name.EN, s.Name.AR, s.StartsAt, s.EndsAt, s.Protected, s.CreatedAt)
 		if err != nil {
 			return fmt.Errorf("create sale %s: %w", s.ID, err)
 		}
@@ -72,14 +72,14 @@ func (db *DB) overlapOf(ctx context.Context, s souq.Sale, err error) error {
 func (db *DB) SalesEndingAfter(ctx context.Context, t time.Time) ([]souq.Sale, error) {
 	sales := []souq.Sale{}
 	err := db.readTx(ctx, func(tx pgx.Tx) error {
-		rows, err := tx.Query(ctx, `SELECT id, name_en, name_ar, starts_at, ends_at, created_at
+		rows, err := tx.Query(ctx, `SELECT id, name_en, name_ar, starts_at, ends_at, protected, created_at
 			FROM sales WHERE ends_at > $1 ORDER BY starts_at, id`, t)
 		if err != nil {
 			return fmt.Errorf("list sales: %w", err)
 		}
 		sales, err = pgx.CollectRows(rows, func(row pgx.CollectableRow) (souq.Sale, error) {
 			var s souq.Sale
-			err := row.Scan(&s.ID, &s.Name.EN, &s.Name.AR, &s.StartsAt, &s.EndsAt, &s.CreatedAt)
+			err := row.Scan(&s.ID, &s.Name.EN, &s.Name.AR, &s.StartsAt, &s.EndsAt, &s.Protected, &s.CreatedAt)
 			s.StartsAt, s.EndsAt, s.CreatedAt = s.StartsAt.UTC(), s.EndsAt.UTC(), s.CreatedAt.UTC()
 			s.Prices = map[souq.ID]map[souq.MarketCode]int64{}
 			return s, err

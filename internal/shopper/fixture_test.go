@@ -22,6 +22,7 @@ import (
 	"github.com/souq-commerce/souq/internal/payment"
 	"github.com/souq-commerce/souq/internal/souq"
 	"github.com/souq-commerce/souq/internal/sqlite"
+	"github.com/souq-commerce/souq/internal/waitroom"
 )
 
 const testWriteKey = "wk_test_shopper"
@@ -63,6 +64,13 @@ func (s *shop) set(t time.Time) {
 // running at peakTime.
 func newShop(t *testing.T) *shop {
 	t.Helper()
+	return newShopWith(t, false)
+}
+
+// newShopWith starts the shop; with protected, its sale is protected by a
+// waiting room that admits 20 shoppers every few milliseconds.
+func newShopWith(t *testing.T, protected bool) *shop {
+	t.Helper()
 	ctx := context.Background()
 	db, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "souq.db"), sqlite.Options{Synchronous: "normal"})
 	if err != nil {
@@ -74,7 +82,35 @@ func newShop(t *testing.T) *shop {
 	s.catalog = catalog.New(db, s.clock, log)
 	carts := cart.New(db, s.catalog, s.clock, log)
 	s.checkout = checkout.New(db, s.catalog, carts, checkout.Payments{Provider: payment.NewTestProvider()}, s.clock, log)
-	api := httpapi.NewServer(httpapi.Deps{Catalog: s.catalog, Carts: carts, Checkout: s.checkout, Ready: db.Ready, Log: log})
+	var room *waitroom.Room
+	if protected {
+		keys, err := waitroom.NewKeys([]byte("the shopper tests' waiting room secret"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		room, err = waitroom.New(waitroom.Config{Sales: s.catalog, Stocks: s.catalog.Stocks, State: waitroom.NewMemState(), Keys: keys,
+			Controller: waitroom.ControllerConfig{Initial: 20, Max: 20}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ctx, cancel := context.WithCancel(context.Background())
+		done := make(chan struct{})
+		t.Cleanup(func() { cancel(); <-done })
+		go func() { // the room's ticks, a second of admissions each
+			defer close(done)
+			tick := time.NewTicker(5 * time.Millisecond)
+			defer tick.Stop()
+			for {
+				select {
+				case <-ctx.Done():
+					return
+				case <-tick.C:
+					_, _ = room.Tick(ctx, time.Second)
+				}
+			}
+		}()
+	}
+	api := httpapi.NewServer(httpapi.Deps{Catalog: s.catalog, Carts: carts, Checkout: s.checkout, Room: room, Ready: db.Ready, Log: log})
 
 	col := collector.New(collector.Deps{Publisher: &published{}, DeadLetters: &deadLetters{}, WriteKeys: []string{testWriteKey},
 		Now: s.clock, RatePerSecond: 1e9, Burst: 1 << 30, Log: log})
@@ -111,7 +147,7 @@ func newShop(t *testing.T) *shop {
 		s.set(s.clock().Add(time.Second)) // distinct creation times: a stable featured order
 	}
 	in := catalog.SaleInput{Name: souq.Localized{EN: "Flash sale", AR: "تخفيضات سريعة"},
-		StartsAt: peakTime.Add(-10 * time.Minute), EndsAt: peakTime.Add(50 * time.Minute)}
+		StartsAt: peakTime.Add(-10 * time.Minute), EndsAt: peakTime.Add(50 * time.Minute), Protected: protected}
 	for _, id := range onSale {
 		in.Items = append(in.Items, catalog.SaleItem{ProductID: id, DiscountPercent: 30})
 	}

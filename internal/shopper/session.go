@@ -73,6 +73,12 @@ type visitState struct {
 	added    int
 	order    map[string]any
 	key      string
+	// The waiting room: the place's ticket, when the shopper was sent
+	// there, the admission it gave, and how many times it was sent.
+	ticket    string
+	queuedAt  time.Time
+	admission string
+	queues    int
 }
 
 // stepKind is a visit's next request.
@@ -87,6 +93,8 @@ const (
 	stepViewCart                   // the cart
 	stepOrder                      // the order
 	stepOrderAgain                 // the order again, with the same key
+	stepQueueJoin                  // a place in the waiting room
+	stepQueuePoll                  // the place's news
 )
 
 // Result is what one session did.
@@ -98,6 +106,13 @@ type Result struct {
 	OrderID    souq.ID `json:"order_id,omitempty"` // the order placed, if any
 	OutOfStock int     `json:"out_of_stock"`
 	Errors     int     `json:"errors"`
+	// Queued: checkout sent the shopper to a protected sale's waiting
+	// room; QueueWait is how long the shopper waited there (until
+	// admitted, told "sold out", or giving up), SoldOutInQueue whether the
+	// wait ended with "sold out".
+	Queued         bool          `json:"queued,omitempty"`
+	QueueWait      time.Duration `json:"queue_wait,omitempty"`
+	SoldOutInQueue bool          `json:"sold_out_in_queue,omitempty"`
 }
 
 // NewSession draws a shopper: a market by its share of shoppers and the
@@ -288,6 +303,14 @@ func (sess *Session) step(ctx context.Context, rng *rand.Rand, v *visitState) (t
 	case stepOrder:
 		count(&s.stats.checkouts, &sess.res.Checkouts)
 		err := sess.placeOrder(ctx, v)
+		if queued(err) && v.queues < 2 {
+			// A protected sale: queue, then check out with the admission
+			// (once more if the admission was refused, as a browser would).
+			v.queues++
+			v.admission, v.queuedAt = "", time.Time{}
+			v.next = stepQueueJoin
+			return 0, false, nil
+		}
 		if err != nil && retryable(err) && ctx.Err() == nil {
 			// The order may or may not have been placed: send the same
 			// request with the same key, which replays the first answer if
@@ -299,6 +322,10 @@ func (sess *Session) step(ctx context.Context, rng *rand.Rand, v *visitState) (t
 		return 0, true, sess.ordered(ctx, err)
 	case stepOrderAgain:
 		return 0, true, sess.ordered(ctx, sess.placeOrder(ctx, v))
+	case stepQueueJoin:
+		return sess.joinQueue(ctx, v)
+	case stepQueuePoll:
+		return sess.pollQueue(ctx, v)
 	}
 	return 0, true, nil
 }
@@ -501,8 +528,11 @@ func (sess *Session) prepareOrder(ctx context.Context, rng *rand.Rand, v *visitS
 // placeOrder sends the order.
 func (sess *Session) placeOrder(ctx context.Context, v *visitState) error {
 	var placed orderJSON
-	err := sess.sim.call(ctx, "POST /api/v1/orders", http.MethodPost, "/api/v1/orders", v.order,
-		http.Header{"Idempotency-Key": {v.key}}, &placed)
+	h := http.Header{"Idempotency-Key": {v.key}}
+	if v.admission != "" {
+		h.Set("Souq-Admission", v.admission)
+	}
+	err := sess.sim.call(ctx, "POST /api/v1/orders", http.MethodPost, "/api/v1/orders", v.order, h, &placed)
 	if err == nil {
 		sess.res.OrderID = placed.ID
 	}

@@ -353,3 +353,43 @@ func TestRunAgainstRealShop(t *testing.T) {
 		}
 	}
 }
+
+// TestSessionsThroughWaitingRoom: during a protected sale, shoppers sent
+// to the waiting room by checkout queue, wait for their admission and
+// place their order with it; none fails.
+func TestSessionsThroughWaitingRoom(t *testing.T) {
+	s := newShopWith(t, true)
+	sim := newTestSimulator(t, s, "")
+	results := make(chan Result, 60)
+	for i := range cap(results) {
+		go func() {
+			rng := rand.New(rand.NewPCG(uint64(i), 42))
+			res, err := sim.NewSession(rng).Run(t.Context(), rng)
+			if err != nil {
+				t.Errorf("session %d: %v", i, err)
+			}
+			results <- res
+		}()
+	}
+	queued, ordered := 0, 0
+	for range cap(results) {
+		res := <-results
+		if res.Queued {
+			queued++
+			if res.OrderID != "" {
+				ordered++
+			}
+		}
+	}
+	st := sim.Stats()
+	if queued == 0 || int64(queued) != st.Queued || st.Errors != 0 {
+		t.Fatalf("%d sessions queued (stats %+v); want some, and no errors", queued, st)
+	}
+	if got := s.statuses.counts()["POST /api/v1/orders 429"]; got != queued {
+		t.Errorf("checkouts sent to the queue: %d, want one per queued session (%d)", got, queued)
+	}
+	if ordered == 0 {
+		t.Errorf("none of the %d queued sessions placed an order", queued)
+	}
+	t.Logf("%d of %d sessions queued, %d of them ordered; stats %+v", queued, cap(results), ordered, st)
+}

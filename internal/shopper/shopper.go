@@ -91,11 +91,15 @@ type Stats struct {
 	// Errors counts failed requests: no answer, a timeout, or an answer
 	// other than success and out-of-stock.
 	Errors int64 `json:"errors"`
+	// Queued counts sessions checkout sent to a protected sale's waiting
+	// room; SoldOutInQueue those told there that the sale sold out.
+	Queued         int64 `json:"queued"`
+	SoldOutInQueue int64 `json:"sold_out_in_queue"`
 }
 
 type counters struct {
 	sessions, active, dropped, pageViews, searches, adds, checkouts, orders,
-	outOfStock, events, eventsRejected, errors atomic.Int64
+	outOfStock, events, eventsRejected, errors, queued, soldOutInQueue atomic.Int64
 }
 
 // Simulator starts simulated shoppers against a shop. It is safe for
@@ -183,6 +187,7 @@ func (s *Simulator) Stats() Stats {
 		PageViews: c.pageViews.Load(), Searches: c.searches.Load(), Adds: c.adds.Load(),
 		Checkouts: c.checkouts.Load(), Orders: c.orders.Load(), OutOfStock: c.outOfStock.Load(),
 		Events: c.events.Load(), EventsRejected: c.eventsRejected.Load(), Errors: c.errors.Load(),
+		Queued: c.queued.Load(), SoldOutInQueue: c.soldOutInQueue.Load(),
 	}
 }
 

@@ -17,6 +17,8 @@ var (
 	ErrKeyReused    = errors.New("idempotency key reused")  // 422: same key, different request
 	ErrKeyInFlight  = errors.New("request in progress")     // 409: same key still being served
 	ErrUnavailable  = errors.New("temporarily unavailable") // 503: the database is too busy or unreachable just now; retry
+	ErrQueued       = errors.New("admission required")      // 429: a protected sale's checkout is reached through the waiting room
+	ErrForbidden    = errors.New("forbidden")               // 403: credentials given but refused (an admission token forged, used or for another cart)
 )
 
 // Error is an error whose Detail is safe to show to a client. Kind is one of

@@ -35,8 +35,12 @@ type Sale struct {
 	StartsAt time.Time `json:"starts_at"`
 	EndsAt   time.Time `json:"ends_at"`
 	// Prices holds the VAT-inclusive sale price per product and market.
-	Prices    map[ID]map[MarketCode]int64 `json:"prices"`
-	CreatedAt time.Time                   `json:"created_at"`
+	Prices map[ID]map[MarketCode]int64 `json:"prices"`
+	// Protected puts checkout behind the waiting room while the sale runs:
+	// shoppers queue and are admitted at the rate checkout can serve
+	// (package waitroom).
+	Protected bool      `json:"protected"`
+	CreatedAt time.Time `json:"created_at"`
 }
 
 // ActiveAt reports whether the sale is running at t.

@@ -3,6 +3,7 @@ package sqlite
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
@@ -226,4 +227,36 @@ func (db *DB) SetStock(ctx context.Context, id souq.ID, quantity int, at time.Ti
 		}
 		return nil
 	})
+}
+
+// Stocks returns the stock levels of the products with the given ids that
+// exist.
+func (db *DB) Stocks(ctx context.Context, ids []souq.ID) (map[souq.ID]int, error) {
+	out := make(map[souq.ID]int, len(ids))
+	if len(ids) == 0 {
+		return out, nil
+	}
+	list, err := json.Marshal(ids)
+	if err != nil {
+		return nil, fmt.Errorf("stocks: %w", err)
+	}
+	err = db.readTx(ctx, func(tx *sql.Tx) error {
+		rows, err := tx.QueryContext(ctx, `SELECT id, stock FROM products WHERE id IN (SELECT value FROM json_each(?))`, string(list))
+		if err != nil {
+			return fmt.Errorf("stocks: %w", err)
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var (
+				id    souq.ID
+				stock int
+			)
+			if err := rows.Scan(&id, &stock); err != nil {
+				return fmt.Errorf("stocks: %w", err)
+			}
+			out[id] = stock
+		}
+		return rows.Err()
+	})
+	return out, err
 }

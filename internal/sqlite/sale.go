@@ -39,9 +39,9 @@ func (db *DB) CreateSale(ctx context.Context, s souq.Sale) error {
 		case !errors.Is(err, sql.ErrNoRows):
 			return fmt.Errorf("create sale %s: check for overlaps: %w", s.ID, err)
 		}
-		_, err = tx.ExecContext(ctx, `INSERT INTO sales (id, name_en, name_ar, starts_at, ends_at, created_at)
-			VALUES (?, ?, ?, ?, ?, ?)`,
-			s.ID, s.Name.EN, s.Name.AR, micros(s.StartsAt), micros(s.EndsAt), micros(s.CreatedAt))
+		_, err = tx.ExecContext(ctx, `INSERT INTO sales (id, name_en, name_ar, starts_at, ends_at, protected, created_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?)`,
+			s.ID, s.Name.EN, s.Name.AR, micros(s.StartsAt), micros(s.EndsAt), s.Protected, micros(s.CreatedAt))
 		if err != nil {
 			return fmt.Errorf("create sale %s: %w", s.ID, err)
 		}
@@ -63,7 +63,7 @@ func (db *DB) CreateSale(ctx context.Context, s souq.Sale) error {
 func (db *DB) SalesEndingAfter(ctx context.Context, t time.Time) ([]souq.Sale, error) {
 	sales := []souq.Sale{}
 	err := db.readTx(ctx, func(tx *sql.Tx) error {
-		rows, err := tx.QueryContext(ctx, `SELECT id, name_en, name_ar, starts_at, ends_at, created_at
+		rows, err := tx.QueryContext(ctx, `SELECT id, name_en, name_ar, starts_at, ends_at, protected, created_at
 			FROM sales WHERE ends_at > ? ORDER BY starts_at, id`, micros(t))
 		if err != nil {
 			return fmt.Errorf("list sales: %w", err)
@@ -74,7 +74,7 @@ func (db *DB) SalesEndingAfter(ctx context.Context, t time.Time) ([]souq.Sale, e
 				s                    souq.Sale
 				starts, ends, create int64
 			)
-			if err := rows.Scan(&s.ID, &s.Name.EN, &s.Name.AR, &starts, &ends, &create); err != nil {
+			if err := rows.Scan(&s.ID, &s.Name.EN, &s.Name.AR, &starts, &ends, &s.Protected, &create); err != nil {
 				return fmt.Errorf("list sales: %w", err)
 			}
 			s.StartsAt, s.EndsAt, s.CreatedAt = fromMicros(starts), fromMicros(ends), fromMicros(create)

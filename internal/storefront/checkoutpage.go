@@ -47,6 +47,15 @@ func (s *Storefront) checkoutPage(v *visit) error {
 	if !ok || len(view.Lines) == 0 {
 		return v.redirect(v.url("/cart"))
 	}
+	if s.Room != nil {
+		// During a protected sale checkout is reached through the queue.
+		if err := s.Room.Valid(v.ctx(), admissionCookie(v.r), view.ID); err != nil {
+			if s.requeue(v, err) {
+				return v.redirect(v.url("/queue"))
+			}
+			return err
+		}
+	}
 	p := s.checkoutView(v, view, checkoutForm{Payment: string(souq.PayCashOnDelivery)}, nil)
 	if p.Track != nil {
 		p.Track.Events = append(p.Track.Events, trackEvent{Event: "Checkout Started", Properties: cartEventProps(view, true, v.market)})
@@ -110,8 +119,10 @@ func (s *Storefront) checkoutPlace(v *visit) error {
 		sum := sha256.Sum256(body)
 		idem = &checkout.Idempotency{Key: "storefront:" + f.Key, Hash: hex.EncodeToString(sum[:]), Render: renderPlaced}
 	}
-	res, err := s.Checkout.PlaceOrder(v.ctx(), req, idem)
+	res, queued, err := s.placeOrder(v, req, idem)
 	switch {
+	case queued:
+		return v.redirect(v.url("/queue"))
 	case err != nil && res.Placed.Order.ID != "":
 		// The order committed; its card payment could not be started.
 		return s.paymentNotStarted(v, f, res.Placed, err)

@@ -20,6 +20,7 @@ import (
 	"github.com/souq-commerce/souq/internal/payment"
 	"github.com/souq-commerce/souq/internal/souq"
 	"github.com/souq-commerce/souq/internal/sqlite"
+	"github.com/souq-commerce/souq/internal/waitroom"
 )
 
 const testWriteKey = "wk_storefront_test"
@@ -33,6 +34,7 @@ type fixture struct {
 	catalog  *catalog.Service
 	carts    *cart.Service
 	checkout *checkout.Service
+	room     *waitroom.Room // with fixtureOptions.room
 	client   *http.Client
 	db       *sqlite.DB
 	ids      map[string]souq.ID // slug → product id
@@ -46,6 +48,9 @@ type fixtureOptions struct {
 	// unless noCards leaves the shop without one.
 	provider checkout.PaymentProvider
 	noCards  bool
+	// room adds a waiting room (in process) that the test drives with
+	// f.room.Tick, admitting one shopper a second.
+	room bool
 }
 
 func newFixture(t testing.TB, opts ...fixtureOptions) *fixture {
@@ -86,7 +91,18 @@ func newFixture(t testing.TB, opts ...fixtureOptions) *fixture {
 		}
 		f.ids[created.Slug] = created.ID
 	}
-	sf, err := New(Deps{Catalog: f.catalog, Carts: f.carts, Checkout: f.checkout, WriteKey: o.writeKey, ConsentByDefault: o.consent, Log: log})
+	if o.room {
+		keys, err := waitroom.NewKeys([]byte("a waiting room secret for the storefront tests"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		f.room, err = waitroom.New(waitroom.Config{Sales: f.catalog, Stocks: db.Stocks, State: waitroom.NewMemState(), Keys: keys,
+			Controller: waitroom.ControllerConfig{Initial: 1, Max: 1}})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	sf, err := New(Deps{Catalog: f.catalog, Carts: f.carts, Checkout: f.checkout, Room: f.room, WriteKey: o.writeKey, ConsentByDefault: o.consent, Log: log})
 	if err != nil {
 		t.Fatalf("storefront.New: %v", err)
 	}

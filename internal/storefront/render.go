@@ -18,7 +18,7 @@ var templateFS embed.FS
 
 // pageNames are the page templates; each is parsed with layout.html and
 // parts.html, once per language.
-var pageNames = []string{"home", "list", "product", "cart", "checkout", "order", "payreturn", "error"}
+var pageNames = []string{"home", "list", "product", "cart", "checkout", "order", "payreturn", "queue", "error"}
 
 type pageTemplate = *template.Template
 
@@ -92,6 +92,8 @@ type base struct {
 	// Refresh, when above zero, reloads the page after that many seconds
 	// (a page waiting for something, without JavaScript).
 	Refresh int
+	// RefreshURL is where the refresh goes (this page when empty).
+	RefreshURL string
 }
 
 type marketOption struct {

@@ -11,6 +11,7 @@ import (
 	"github.com/souq-commerce/souq/internal/checkout"
 	"github.com/souq-commerce/souq/internal/souq"
 	"github.com/souq-commerce/souq/internal/storefront/i18n"
+	"github.com/souq-commerce/souq/internal/waitroom"
 )
 
 // DefaultCollectorURL is where the tracking script sends its batches.
@@ -21,6 +22,9 @@ type Deps struct {
 	Catalog  *catalog.Service
 	Carts    *cart.Service
 	Checkout *checkout.Service
+	// Room, when set, is the waiting room: during a protected sale
+	// checkout is reached through /{lang}/queue.
+	Room *waitroom.Room
 	// WriteKey is the event collector's write key, put in the tracking
 	// script's configuration (a write key is public, as in Segment's
 	// model). Empty leaves the tracking script out of every page.
@@ -100,6 +104,7 @@ func (s *Storefront) Routes() []Route {
 			Route{"POST " + p + "/cart/set", s.form(lang, s.cartSet)},
 			Route{"GET " + p + "/checkout", s.page(lang, s.checkoutPage)},
 			Route{"POST " + p + "/checkout", s.form(lang, s.checkoutPlace)},
+			Route{"GET " + p + "/queue", s.page(lang, s.queuePage)},
 			Route{"GET " + p + "/orders/{id}", s.page(lang, s.orderPage)},
 			Route{"POST " + p + "/orders/{id}/pay", s.form(lang, s.orderPay)},
 			Route{"GET " + p + "/orders/{id}/return", s.page(lang, s.paymentReturn)},

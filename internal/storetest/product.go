@@ -391,3 +391,15 @@ func keysetPages(t *testing.T, s Store, q catalog.Query, limit int) []souq.ID {
 	t.Fatalf("keyset paging of %+v did not end", q)
 	return nil
 }
+
+func testProductStocks(t *testing.T, s Store) {
+	createProducts(t, s, catalogFixture()...)
+	must(t, "SetStock(prd_2)", s.SetStock(t.Context(), "prd_2", 0, t0))
+	must(t, "SetStock(prd_3)", s.SetStock(t.Context(), "prd_3", 17, t0))
+	got, err := s.Stocks(t.Context(), []souq.ID{"prd_2", "prd_3", "prd_missing"})
+	must(t, "Stocks", err)
+	checkDiff(t, "Stocks", got, map[souq.ID]int{"prd_2": 0, "prd_3": 17})
+	got, err = s.Stocks(t.Context(), nil)
+	must(t, "Stocks(nil)", err)
+	checkDiff(t, "Stocks(nil)", got, map[souq.ID]int{})
+}

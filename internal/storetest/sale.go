@@ -31,6 +31,7 @@ func testSales(t *testing.T, s Store) {
 	createProducts(t, s, catalogFixture()...)
 	ended := newSale("sale_ended", -3*time.Hour, -time.Hour)
 	running := newSale("sale_running", -time.Hour, time.Hour)
+	running.Protected = true
 	later := newSale("sale_later", 2*time.Hour, 5*time.Hour)
 	soon := newSale("sale_soon", time.Hour, 2*time.Hour)
 	soon.Prices = map[souq.ID]map[souq.MarketCode]int64{"prd_3": {souq.KW: 3000}}

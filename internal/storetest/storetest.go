@@ -53,6 +53,7 @@ func Run(t *testing.T, open func(t *testing.T) Store) {
 		{"ProductUpdate", testProductUpdate},
 		{"ProductUpdateDuplicate", testProductUpdateDuplicate},
 		{"ProductSetStock", testProductSetStock},
+		{"ProductStocks", testProductStocks},
 		{"ListFilters", testListFilters},
 		{"ListSearch", testListSearch},
 		{"ListPagination", testListPagination},

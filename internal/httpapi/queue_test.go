@@ -1,0 +1,124 @@
+package httpapi
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/souq-commerce/souq/internal/catalog"
+	"github.com/souq-commerce/souq/internal/souq"
+)
+
+type queueStatus struct {
+	Ticket         string `json:"ticket"`
+	State          string `json:"state"`
+	Position       int64  `json:"position"`
+	Ahead          int64  `json:"ahead"`
+	AdmissionToken string `json:"admission_token"`
+	Poll           string `json:"poll"`
+}
+
+// TestQueueAPI plays a protected sale through the API: no order without
+// an admission, places in arrival order, a token admits one order of its
+// cart, and every answer matches the OpenAPI document.
+func TestQueueAPI(t *testing.T) {
+	f := newRoomFixture(t)
+	a := &openAPICheck{t: t, f: f, v: newOpenAPIValidator(t)}
+	p := f.product(100, 5000)
+	ctx := t.Context()
+
+	// Without a protected sale the room is open.
+	a.do(openAPICall{method: "GET", path: "/api/v1/queue", want: 404})
+	body, _ := a.do(openAPICall{method: "POST", path: "/api/v1/queue", want: 201})
+	if st := decodeJSON[queueStatus](t, body); st.State != "open" {
+		t.Fatalf("no protected sale: state %q, want open", st.State)
+	}
+	a.do(openAPICall{method: "POST", path: "/api/v1/orders", body: orderBody(item(p.ID, 1)), want: 201})
+
+	now := f.clock()
+	_, err := f.catalog.ScheduleSale(ctx, catalog.SaleInput{Name: souq.Localized{EN: "White Friday", AR: "الجمعة البيضاء"},
+		StartsAt: now.Add(time.Minute), EndsAt: now.Add(time.Hour), Protected: true,
+		Items: []catalog.SaleItem{{ProductID: p.ID, DiscountPercent: 30}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ = a.do(openAPICall{method: "POST", path: "/api/v1/queue", want: 201})
+	early := decodeJSON[queueStatus](t, body)
+	if early.State != "early" || early.Poll == "" {
+		t.Fatalf("before the start: %+v, want early with a poll link", early)
+	}
+	a.do(openAPICall{method: "GET", path: "/api/v1/queue", want: 200})
+	a.do(openAPICall{method: "GET", path: "/api/v1/queue/draw", want: 404})
+	// Before the start checkout is not gated.
+	a.do(openAPICall{method: "POST", path: "/api/v1/orders", body: orderBody(item(p.ID, 1)), want: 201})
+
+	f.advance(time.Minute)
+	if _, err := f.room.Tick(ctx, time.Second); err != nil { // the draw; 2 admissions a second
+		t.Fatal(err)
+	}
+	a.do(openAPICall{method: "GET", path: "/api/v1/queue/draw", want: 200})
+	body, _ = a.do(openAPICall{method: "GET", path: "/api/v1/queue", want: 200})
+	if !strings.Contains(string(body), `"seed":"`) {
+		t.Errorf("after the start the seed is not published: %s", body)
+	}
+	a.do(openAPICall{method: "POST", path: "/api/v1/orders", body: orderBody(item(p.ID, 1)), want: 429})
+	a.do(openAPICall{method: "POST", path: "/api/v1/orders", body: orderBody(item(p.ID, 1)),
+		header: []string{AdmissionHeader, "v1.forged"}, want: 403})
+
+	var tickets []string
+	for range 3 {
+		body, _ := a.do(openAPICall{method: "POST", path: "/api/v1/queue", body: map[string]any{}, want: 201})
+		tickets = append(tickets, decodeJSON[queueStatus](t, body).Ticket)
+	}
+	status := func(ticket, cart string) queueStatus {
+		path := "/api/v1/queue/" + ticket
+		if cart != "" {
+			path += "?cart_id=" + cart
+		}
+		body, _ := a.do(openAPICall{method: "GET", path: path, want: 200})
+		return decodeJSON[queueStatus](t, body)
+	}
+	if st := status(early.Ticket, ""); st.State != "admitted" || st.Position != 1 {
+		t.Fatalf("the early arrival after the draw: %+v, want admitted at position 1", st)
+	}
+	for i, tk := range tickets {
+		if st := status(tk, ""); st.State != "waiting" || st.Position != int64(i+2) || st.Ahead != int64(i+1) {
+			t.Errorf("arrival %d: %s, position %d, ahead %d; want waiting, %d, %d", i, st.State, st.Position, st.Ahead, i+2, i+1)
+		}
+	}
+	if _, err := f.room.Tick(ctx, time.Second); err != nil {
+		t.Fatal(err)
+	}
+	if st := status(tickets[2], ""); st.State != "waiting" || st.Ahead != 1 {
+		t.Errorf("fourth in line after 3 admissions: %+v, want waiting, 1 ahead", st)
+	}
+	admitted := status(tickets[1], "")
+	if admitted.State != "admitted" || admitted.AdmissionToken == "" {
+		t.Fatalf("third in line after 3 admissions: %+v, want admitted with a token", admitted)
+	}
+	a.do(openAPICall{method: "GET", path: "/api/v1/queue/q_NOTATICKET", want: 404, outside: true})
+	a.do(openAPICall{method: "GET", path: "/api/v1/queue/" + tickets[0] + "?wait=99", want: 400, outside: true})
+
+	// The token admits one order without a cart (it was issued for none).
+	token := []string{AdmissionHeader, admitted.AdmissionToken, "Idempotency-Key", "q-1"}
+	a.do(openAPICall{method: "POST", path: "/api/v1/orders", body: orderBody(item(p.ID, 1)), header: token, want: 201})
+	a.do(openAPICall{method: "POST", path: "/api/v1/orders", body: orderBody(item(p.ID, 1)), header: token, want: 201}) // replay
+	token[3] = "q-2"
+	body, _ = a.do(openAPICall{method: "POST", path: "/api/v1/orders", body: orderBody(item(p.ID, 1)), header: token, want: 403})
+	if !strings.Contains(string(body), `"reason":"used"`) {
+		t.Errorf("second order with one admission: %s, want reason used", body)
+	}
+	// A token for a cart admits that cart's order only; a failed attempt
+	// (out of stock) gives it back.
+	body, _ = a.do(openAPICall{method: "POST", path: "/api/v1/carts", body: map[string]any{"market": "AE"}, want: 201})
+	cart := decodeJSON[struct{ ID string }](t, body).ID
+	a.do(openAPICall{method: "POST", path: "/api/v1/carts/" + cart + "/items", body: item(p.ID, 1), want: 200})
+	st := status(early.Ticket, cart)
+	fromCart := orderBody()
+	delete(fromCart, "items")
+	fromCart["cart_id"] = cart
+	a.do(openAPICall{method: "POST", path: "/api/v1/orders", body: orderBody(item(p.ID, 1)),
+		header: []string{AdmissionHeader, st.AdmissionToken}, want: 403})
+	a.do(openAPICall{method: "POST", path: "/api/v1/orders", body: fromCart,
+		header: []string{AdmissionHeader, st.AdmissionToken, "Idempotency-Key", "c-1"}, want: 201})
+}

@@ -1,0 +1,144 @@
+package waitroom
+
+import (
+	"testing"
+	"time"
+)
+
+// simServer is a checkout with a capacity in orders per second: admitted
+// shoppers reach checkout delay seconds after admission, half of them
+// buy, and work beyond the capacity waits in a backlog that adds to every
+// checkout's latency (a fluid queue); a checkout waiting more than two
+// seconds fails.
+type simServer struct {
+	capacity float64
+	backlog  float64
+	pipeline []float64 // shoppers admitted, by second, still on their way
+	served   float64   // orders committed in the last second
+}
+
+const (
+	simDelay   = 3 // seconds from admission to checkout
+	simBuyers  = 0.5
+	simBaseP99 = 40 * time.Millisecond
+)
+
+// second plays one second in which admit shoppers were admitted and
+// returns what checkout did.
+func (s *simServer) second(admit float64) Observation {
+	s.pipeline = append(s.pipeline, admit)
+	arriving := 0.0
+	if len(s.pipeline) > simDelay {
+		arriving = s.pipeline[0] * simBuyers
+		s.pipeline = s.pipeline[1:]
+	}
+	work := s.backlog + arriving
+	served := min(work, s.capacity)
+	s.backlog, s.served = work-served, served
+	wait := time.Duration(s.backlog / s.capacity * float64(time.Second))
+	o := Observation{Checkouts: int(arriving), P99: simBaseP99 + wait}
+	if wait > 2*time.Second {
+		o.Failures = o.Checkouts / 2
+	}
+	return o
+}
+
+// TestControllerFollowsCapacity: on a simulated checkout whose capacity
+// drops from 100 to 40 orders a second mid-run, the admission rate finds
+// each capacity (admitted buyers within 60–110% of it) and checkout's p99
+// comes back under the target after the drop.
+func TestControllerFollowsCapacity(t *testing.T) {
+	c := NewController(ControllerConfig{Initial: 10, Max: 5000})
+	s := &simServer{capacity: 100}
+	var rates []float64
+	var p99s []time.Duration
+	var served []float64
+	for sec := range 240 {
+		if sec == 120 {
+			s.capacity = 40
+		}
+		admit := c.Rate()
+		o := s.second(admit)
+		rates = append(rates, admit)
+		p99s = append(p99s, o.P99)
+		served = append(served, s.served)
+		c.Update(o, true) // the queue is never empty
+	}
+	for _, phase := range []struct {
+		name     string
+		from, to int
+		capacity float64
+	}{
+		{"capacity 100", 60, 120, 100},
+		{"capacity 40", 180, 240, 40},
+	} {
+		sum, over, goodput := 0.0, 0, 0.0
+		for i := phase.from; i < phase.to; i++ {
+			sum += rates[i] * simBuyers
+			goodput += served[i] / phase.capacity / float64(phase.to-phase.from)
+			if p99s[i] > DefaultTargetP99 {
+				over++
+			}
+		}
+		mean := sum / float64(phase.to-phase.from)
+		if mean < 0.6*phase.capacity || mean > 1.1*phase.capacity {
+			t.Errorf("%s: buyers admitted %.1f/s on average, want within 60–110%% of the capacity", phase.name, mean)
+		}
+		if over > (phase.to-phase.from)/3 {
+			t.Errorf("%s: checkout p99 over the target in %d of %d seconds", phase.name, over, phase.to-phase.from)
+		}
+		if goodput < 0.75 {
+			t.Errorf("%s: goodput %.0f%% of the capacity, want at least 75%%", phase.name, 100*goodput)
+		}
+		t.Logf("%s: buyers admitted %.1f/s (capacity %.0f), goodput %.0f%%, p99 over target %d s of %d",
+			phase.name, mean, phase.capacity, 100*goodput, over, phase.to-phase.from)
+	}
+}
+
+func TestControllerBounds(t *testing.T) {
+	c := NewController(ControllerConfig{Initial: 50, Min: 5, Max: 60})
+	for range 20 {
+		c.Update(Observation{}, true)
+	}
+	if got := c.Rate(); got != 60 {
+		t.Errorf("rate after growing: %g, want the ceiling 60", got)
+	}
+	for range 40 {
+		c.Update(Observation{Checkouts: 10, P99: time.Second}, true)
+	}
+	if got := c.Rate(); got != 5 {
+		t.Errorf("rate after overload: %g, want the floor 5", got)
+	}
+	before := c.Rate()
+	c.Update(Observation{}, false)
+	if got := c.Rate(); got != before {
+		t.Errorf("rate with no one held back changed from %g to %g", before, got)
+	}
+	c = NewController(ControllerConfig{Initial: 100, MaxInFlight: 8})
+	if got := c.Update(Observation{MaxInFlight: 9}, true); got != 80 {
+		t.Errorf("too many in flight: rate %g, want 80", got)
+	}
+	c = NewController(ControllerConfig{Initial: 100})
+	if got := c.Update(Observation{Checkouts: 100, Failures: 2, P99: time.Millisecond}, true); got != 80 {
+		t.Errorf("2%% failures: rate %g, want 80", got)
+	}
+}
+
+func TestMonitor(t *testing.T) {
+	var m Monitor
+	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	var ends []func(time.Time, bool)
+	for range 3 {
+		ends = append(ends, m.Begin(t0))
+	}
+	for i, end := range ends {
+		end(t0.Add(time.Duration(i+1)*100*time.Millisecond), i == 2)
+	}
+	o := m.Take()
+	if o.Checkouts != 3 || o.Failures != 1 || o.MaxInFlight != 3 || o.P99 != 300*time.Millisecond {
+		t.Errorf("observation %+v, want 3 checkouts, 1 failure, 3 in flight, p99 300ms", o)
+	}
+	if o := m.Take(); o.Checkouts != 0 || o.MaxInFlight != 0 {
+		t.Errorf("next interval %+v, want empty", o)
+	}
+}

@@ -1,0 +1,348 @@
+package waitroom
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/souq-commerce/souq/internal/souq"
+)
+
+// fakeShop is the catalogue and stock a room reads, on a clock the test
+// moves.
+type fakeShop struct {
+	mu    sync.Mutex
+	now   time.Time
+	sale  souq.Sale
+	stock map[souq.ID]int
+}
+
+func (f *fakeShop) CurrentSale(context.Context) (souq.Sale, bool, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.sale, f.sale.ID != "" && f.now.Before(f.sale.EndsAt), nil
+}
+
+func (f *fakeShop) Now() time.Time {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.now
+}
+
+func (f *fakeShop) advance(d time.Duration) {
+	f.mu.Lock()
+	f.now = f.now.Add(d)
+	f.mu.Unlock()
+}
+
+func (f *fakeShop) setStock(id souq.ID, n int) {
+	f.mu.Lock()
+	f.stock[id] = n
+	f.mu.Unlock()
+}
+
+func (f *fakeShop) Stocks(_ context.Context, ids []souq.ID) (map[souq.ID]int, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	out := map[souq.ID]int{}
+	for _, id := range ids {
+		if n, ok := f.stock[id]; ok {
+			out[id] = n
+		}
+	}
+	return out, nil
+}
+
+var saleStart = time.Date(2026, 11, 27, 20, 0, 0, 0, time.UTC)
+
+func newShop() *fakeShop {
+	return &fakeShop{
+		now: saleStart.Add(-10 * time.Minute),
+		sale: souq.Sale{ID: "sale_wf", Name: souq.Localized{EN: "White Friday", AR: "الجمعة البيضاء"}, Protected: true,
+			StartsAt: saleStart, EndsAt: saleStart.Add(2 * time.Hour),
+			Prices: map[souq.ID]map[souq.MarketCode]int64{"prd_1": {souq.AE: 100}, "prd_2": {souq.AE: 200}}},
+		stock: map[souq.ID]int{"prd_1": 1000, "prd_2": 1000},
+	}
+}
+
+func testKeys(t *testing.T, secrets ...string) *Keys {
+	t.Helper()
+	if len(secrets) == 0 {
+		secrets = []string{"a secret of at least thirty-two bytes, for tests"}
+	}
+	bs := make([][]byte, len(secrets))
+	for i, s := range secrets {
+		bs[i] = []byte(s)
+	}
+	k, err := NewKeys(bs...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return k
+}
+
+func newRoom(t *testing.T, shop *fakeShop, state State, cfg ControllerConfig) *Room {
+	t.Helper()
+	r, err := New(Config{Sales: shop, Stocks: shop.Stocks, State: state, Keys: testKeys(t), Controller: cfg})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r
+}
+
+func visit(t *testing.T, r *Room, visitor string, cart souq.ID) Status {
+	t.Helper()
+	st, err := r.Visit(t.Context(), visitor, cart, 0)
+	if err != nil {
+		t.Fatalf("Visit(%s): %v", visitor, err)
+	}
+	return st
+}
+
+func tick(t *testing.T, r *Room, dt time.Duration) {
+	t.Helper()
+	if _, err := r.Tick(t.Context(), dt); err != nil {
+		t.Fatalf("Tick: %v", err)
+	}
+}
+
+// TestAdmissionOrder: no shopper is admitted before one who arrived
+// earlier, across three replicas sharing the queue, whatever rate each
+// replica admits at.
+func TestAdmissionOrder(t *testing.T) {
+	shop := newShop()
+	shop.now = saleStart
+	state := NewMemState()
+	rooms := []*Room{
+		newRoom(t, shop, state, ControllerConfig{Initial: 3, Max: 3}),
+		newRoom(t, shop, state, ControllerConfig{Initial: 7, Max: 7}),
+		newRoom(t, shop, state, ControllerConfig{Initial: 13, Max: 13}),
+	}
+	const shoppers = 300
+	arrived := map[string]time.Time{}
+	admitted := map[string]time.Time{}
+	var waiting []string
+	for i := 0; len(admitted) < shoppers; i++ {
+		if i < shoppers { // one arrival every 100 ms, on a replica in turn
+			v := fmt.Sprintf("shopper-%03d", i)
+			arrived[v] = shop.Now()
+			waiting = append(waiting, v)
+		}
+		if i%3 == 0 {
+			tick(t, rooms[(i/3)%3], 300*time.Millisecond)
+		}
+		still := waiting[:0]
+		for j, v := range waiting { // every waiting shopper refreshes
+			if st := visit(t, rooms[j%3], v, ""); st.State == StateAdmitted {
+				admitted[v] = shop.Now()
+			} else {
+				still = append(still, v)
+			}
+		}
+		waiting = still
+		shop.advance(100 * time.Millisecond)
+		if i > 100000 {
+			t.Fatalf("only %d of %d admitted", len(admitted), shoppers)
+		}
+	}
+	for a := range arrived {
+		for b := range arrived {
+			if arrived[a].Before(arrived[b]) && admitted[b].Before(admitted[a]) {
+				t.Fatalf("%s arrived at %v, before %s (%v), but was admitted later (%v > %v)",
+					a, arrived[a], b, arrived[b], admitted[a], admitted[b])
+			}
+		}
+	}
+}
+
+// TestDrawIsSeeded: early arrivals are ordered by the draw numbers of the
+// published seed, which anyone can recompute.
+func TestDrawIsSeeded(t *testing.T) {
+	shop := newShop()
+	r := newRoom(t, shop, NewMemState(), ControllerConfig{})
+	var visitors []string
+	for i := range 40 {
+		v := fmt.Sprintf("early-%02d", i)
+		visitors = append(visitors, v)
+		if st := visit(t, r, v, ""); st.State != StateEarly {
+			t.Fatalf("before the start: state %s, want early", st.State)
+		}
+	}
+	sum, _, err := r.Summary(t.Context())
+	if err != nil || sum.Seed != nil || len(sum.Commitment) != 32 {
+		t.Fatalf("before the start: seed %x (commitment %x, err %v); want the commitment only", sum.Seed, sum.Commitment, err)
+	}
+	shop.now = saleStart
+	tick(t, r, time.Second)
+	sum, _, _ = r.Summary(t.Context())
+	if sum.Seed == nil {
+		t.Fatal("after the start the seed is not published")
+	}
+	slices.SortFunc(visitors, func(a, b string) int {
+		da, db := Draw(sum.Seed, a), Draw(sum.Seed, b)
+		switch {
+		case da < db:
+			return -1
+		case da > db:
+			return 1
+		}
+		return 0
+	})
+	for i, v := range visitors {
+		if st := visit(t, r, v, ""); st.Position != int64(i+1) {
+			t.Errorf("%s: position %d, want %d from the published seed", v, st.Position, i+1)
+		}
+	}
+	numbers, err := r.DrawNumbers(t.Context())
+	if err != nil || len(numbers) != 40 || !slices.IsSorted(numbers) {
+		t.Errorf("DrawNumbers = %d numbers (sorted %v), %v; want 40 sorted", len(numbers), slices.IsSorted(numbers), err)
+	}
+}
+
+func TestTokens(t *testing.T) {
+	shop := newShop()
+	shop.now = saleStart
+	r := newRoom(t, shop, NewMemState(), ControllerConfig{Initial: 100})
+	ctx := t.Context()
+	visit(t, r, "v1", "")
+	tick(t, r, time.Second)
+	st := visit(t, r, "v1", "cart_1")
+	if st.State != StateAdmitted || st.Token == "" {
+		t.Fatalf("status %+v, want admitted with a token", st)
+	}
+	other := testKeys(t, "another secret of at least thirty-two bytes!!")
+	forged := other.Issue(Admission{Sale: "sale_wf", Cart: "cart_1", Expires: shop.Now().Add(time.Minute)})
+	tampered := st.Token[:len("v1.")] + st.Token[len("v1."):len(st.Token)-1] + "A"
+	if tampered == st.Token {
+		tampered = st.Token[:len(st.Token)-1] + "B"
+	}
+	expired := r.cfg.Keys.Issue(Admission{Sale: "sale_wf", Cart: "cart_1", Expires: shop.Now()})
+	otherSale := r.cfg.Keys.Issue(Admission{Sale: "sale_other", Cart: "cart_1", Expires: shop.Now().Add(time.Minute)})
+	for _, tt := range []struct {
+		name, token string
+		cart        souq.ID
+		kind        error
+		reason      string
+	}{
+		{"no token", "", "cart_1", souq.ErrQueued, ""},
+		{"garbage", "not-a-token", "cart_1", souq.ErrForbidden, "malformed"},
+		{"signed with another secret", forged, "cart_1", souq.ErrForbidden, "forged"},
+		{"signature altered", tampered, "cart_1", souq.ErrForbidden, "forged"},
+		{"expired", expired, "cart_1", souq.ErrForbidden, "expired"},
+		{"another sale", otherSale, "cart_1", souq.ErrForbidden, "other_sale"},
+		{"another cart", st.Token, "cart_2", souq.ErrForbidden, "other_cart"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := r.Admit(ctx, tt.token, tt.cart, "key-1")
+			var e *souq.Error
+			if !errors.Is(err, tt.kind) || !errors.As(err, &e) || (tt.reason != "" && e.Extra["reason"] != tt.reason) {
+				t.Fatalf("Admit = %v (%+v), want %v with reason %q", err, e, tt.kind, tt.reason)
+			}
+		})
+	}
+	done, err := r.Admit(ctx, st.Token, "cart_1", "key-1")
+	if err != nil {
+		t.Fatalf("valid token refused: %v", err)
+	}
+	done(true)
+	if _, err := r.Admit(ctx, st.Token, "cart_1", "key-1"); err != nil {
+		t.Errorf("the same request retried (same Idempotency-Key) refused: %v", err)
+	}
+	if _, err := r.Admit(ctx, st.Token, "cart_1", "key-2"); !errors.Is(err, souq.ErrForbidden) {
+		t.Errorf("token reused for a second order: %v, want 403", err)
+	}
+	// A new token for the same place is the same admission: refused too.
+	again := visit(t, r, "v1", "cart_1")
+	if _, err := r.Admit(ctx, again.Token, "cart_1", "key-3"); !errors.Is(err, souq.ErrForbidden) {
+		t.Errorf("a second token of the same place admitted a second order: %v", err)
+	}
+	// An attempt that placed no order gives the admission back.
+	visit(t, r, "v2", "")
+	tick(t, r, time.Second)
+	st2 := visit(t, r, "v2", "cart_2")
+	done, err = r.Admit(ctx, st2.Token, "cart_2", "key-a")
+	if err != nil {
+		t.Fatal(err)
+	}
+	done(false)
+	if _, err := r.Admit(ctx, st2.Token, "cart_2", "key-b"); err != nil {
+		t.Errorf("after a failed attempt the admission was not given back: %v", err)
+	}
+	// Rotation: a token signed before a new secret was put first still
+	// verifies while the old secret is kept.
+	rotated := testKeys(t, "the next secret, at least thirty-two bytes long", "a secret of at least thirty-two bytes, for tests")
+	if _, err := rotated.Verify(st.Token, shop.Now()); err != nil {
+		t.Errorf("token of the previous secret refused after rotation: %v", err)
+	}
+	// Outside a running protected sale, checkout is open.
+	shop.sale.Protected = false
+	if _, err := r.Admit(ctx, "", "cart_1", ""); err != nil {
+		t.Errorf("unprotected sale: %v", err)
+	}
+}
+
+// TestSoldOutNotice: every visit held waiting hears "sold out" on the
+// tick that sees the stock gone, not when its wait times out.
+func TestSoldOutNotice(t *testing.T) {
+	shop := newShop()
+	shop.now = saleStart
+	r := newRoom(t, shop, NewMemState(), ControllerConfig{Initial: 1, Max: 1})
+	const n = 50
+	for i := range n {
+		visit(t, r, fmt.Sprint("w", i), "")
+	}
+	results := make(chan Status, n)
+	for i := range n {
+		go func() {
+			st, err := r.Visit(t.Context(), fmt.Sprint("w", i), "", MaxWait)
+			if err != nil {
+				t.Error(err)
+			}
+			results <- st
+		}()
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for r.waiters.len() < n {
+		if time.Now().After(deadline) {
+			t.Fatalf("%d of %d visits waiting", r.waiters.len(), n)
+		}
+		time.Sleep(time.Millisecond)
+	}
+	shop.setStock("prd_1", 0)
+	shop.setStock("prd_2", 0)
+	tick(t, r, 250*time.Millisecond)
+	for range n {
+		select {
+		case st := <-results:
+			if st.State != StateSoldOut {
+				t.Errorf("state %s, want sold_out", st.State)
+			}
+		case <-time.After(MaxWait / 2):
+			t.Fatal("a waiting visit was not told the sale sold out")
+		}
+	}
+}
+
+// TestStockFactor: admission stops while unused admissions outnumber k ×
+// the units left.
+func TestStockFactor(t *testing.T) {
+	shop := newShop()
+	shop.now = saleStart
+	shop.setStock("prd_1", 3)
+	shop.setStock("prd_2", 2)
+	r := newRoom(t, shop, NewMemState(), ControllerConfig{Initial: 1000, Max: 1000})
+	for i := range 100 {
+		visit(t, r, fmt.Sprint("s", i), "")
+	}
+	for range 5 {
+		tick(t, r, time.Second)
+		shop.advance(time.Second)
+	}
+	if q := r.q; q.Head != 10 {
+		t.Errorf("admitted %d with 5 units left and k=2, want 10", q.Head)
+	}
+}
