@@ -20,6 +20,7 @@ import (
 type roomConfig struct {
 	secrets     string
 	ceiling     float64
+	initial     float64
 	targetP99   time.Duration
 	maxInFlight int
 	grace       time.Duration
@@ -33,6 +34,7 @@ type roomConfig struct {
 func (r *roomConfig) flags(fs *flag.FlagSet) {
 	fs.StringVar(&r.secrets, "waitroom-secret", "", "waiting room admission token signing `secrets`, comma-separated, at least 32 bytes each: the first signs, all verify (rotation); the same on every api replica, required with --hot (default: one generated for this process)")
 	fs.Float64Var(&r.ceiling, "waitroom-ceiling", waitroom.DefaultMaxRate, "most shoppers a `second` this api replica admits from a protected sale's queue (the controller stays under it)")
+	fs.Float64Var(&r.initial, "waitroom-initial-rate", waitroom.DefaultInitialRate, "shoppers a `second` this api replica admits when a sale starts, before the controller has measured checkout (a rehearsal's capacity is a good start)")
 	fs.DurationVar(&r.targetP99, "waitroom-target-p99", waitroom.DefaultTargetP99, "checkout p99 `latency` the waiting room protects: above it, admission slows")
 	fs.IntVar(&r.maxInFlight, "waitroom-max-in-flight", 0, "checkouts in progress on this replica above which admission slows (0: no bound)")
 	fs.DurationVar(&r.grace, "waitroom-grace", waitroom.DefaultGrace, "how long a shopper may leave the queue and keep the place")
@@ -45,8 +47,8 @@ func (r *roomConfig) flags(fs *flag.FlagSet) {
 
 func (r roomConfig) problems(shared bool) []string {
 	var p []string
-	if r.ceiling <= 0 {
-		p = append(p, "--waitroom-ceiling must be positive")
+	if r.ceiling <= 0 || r.initial <= 0 {
+		p = append(p, "--waitroom-ceiling and --waitroom-initial-rate must be positive")
 	}
 	if r.targetP99 <= 0 || r.grace <= 0 || r.window <= 0 || r.maxInFlight < 0 || r.stockFactor <= 0 {
 		p = append(p, "--waitroom-target-p99, --waitroom-grace, --waitroom-window and --waitroom-stock-factor must be positive, --waitroom-max-in-flight not negative")
@@ -90,7 +92,7 @@ func openRoom(c serveConfig, cat *catalog.Service, redis *redisstore.Store, reg 
 	}
 	room, err := waitroom.New(waitroom.Config{
 		Sales: cat, Stocks: cat.Stocks, State: state, Keys: keys,
-		Controller: waitroom.ControllerConfig{TargetP99: c.room.targetP99, MaxInFlight: c.room.maxInFlight, Max: c.room.ceiling},
+		Controller: waitroom.ControllerConfig{TargetP99: c.room.targetP99, MaxInFlight: c.room.maxInFlight, Max: c.room.ceiling, Initial: c.room.initial},
 		Grace:      c.room.grace, Window: c.room.window, StockFactor: c.room.stockFactor, Registry: reg, Log: log,
 	})
 	if err != nil {

@@ -33,7 +33,9 @@ func (s *server) placeOrder(r *http.Request, req checkout.OrderRequest, idem *ch
 	}
 	end := s.Room.Monitor().Begin(time.Now())
 	res, err := s.Checkout.PlaceOrder(r.Context(), req, idem)
-	placed := res.Placed.Order.ID != "" || res.Replay != nil
+	// A request with the same key still in progress may place the order:
+	// the admission stays claimed.
+	placed := res.Placed.Order.ID != "" || res.Replay != nil || errors.Is(err, souq.ErrKeyInFlight)
 	end(time.Now(), err != nil && !placed && !isClientError(err))
 	done(placed)
 	return res, err

@@ -1,8 +1,13 @@
 package redisstore
 
 import (
+	"context"
+	"errors"
+	"fmt"
 	"testing"
+	"time"
 
+	"github.com/souq-commerce/souq/internal/souq"
 	"github.com/souq-commerce/souq/internal/waitroom"
 	"github.com/souq-commerce/souq/internal/waitroom/waitroomtest"
 )
@@ -14,4 +19,73 @@ func TestWaitingRoom(t *testing.T) {
 		t.Cleanup(func() { deleteKeys(t, s, "{"+prefix+":*") })
 		return NewWaitingRoom(s, prefix)
 	})
+}
+
+// roomShop is a protected sale running now, for rooms in tests.
+type roomShop struct{ sale souq.Sale }
+
+func (s roomShop) CurrentSale(context.Context) (souq.Sale, bool, error) { return s.sale, true, nil }
+func (s roomShop) Now() time.Time                                       { return s.sale.StartsAt.Add(time.Minute) }
+func (s roomShop) Stocks(context.Context, []souq.ID) (map[souq.ID]int, error) {
+	return map[souq.ID]int{"prd_1": 1000}, nil
+}
+
+// TestWaitingRoomReplicas: three api replicas' rooms share one queue in
+// Redis: places are given in arrival order whichever replica a shopper
+// reaches, each replica's admissions move the one head, and an admission
+// used through one replica is refused by another.
+func TestWaitingRoomReplicas(t *testing.T) {
+	s := openTest(t, Options{})
+	prefix := "wr-" + randomPrefix()
+	t.Cleanup(func() { deleteKeys(t, s, "{"+prefix+":*") })
+	start := time.Now().Truncate(time.Second)
+	shop := roomShop{souq.Sale{ID: souq.ID("sale_" + randomPrefix()), Protected: true, StartsAt: start, EndsAt: start.Add(time.Hour),
+		Prices: map[souq.ID]map[souq.MarketCode]int64{"prd_1": {souq.AE: 100}}}}
+	keys, err := waitroom.NewKeys([]byte("the replicas' shared waiting room secret"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rooms []*waitroom.Room
+	for range 3 {
+		r, err := waitroom.New(waitroom.Config{Sales: shop, Stocks: shop.Stocks, State: NewWaitingRoom(s, prefix), Keys: keys,
+			Controller: waitroom.ControllerConfig{Initial: 2, Max: 2}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		rooms = append(rooms, r)
+	}
+	ctx := t.Context()
+	for i := range 9 {
+		st, err := rooms[i%3].Visit(ctx, fmt.Sprint("visitor-", i), "", 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if st.Position != int64(i+1) {
+			t.Fatalf("visitor %d through replica %d: position %d, want %d", i, i%3, st.Position, i+1)
+		}
+	}
+	for _, r := range rooms { // each admits 2
+		if _, err := r.Tick(ctx, time.Second); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var tokens []string
+	for i := range 9 {
+		st, err := rooms[(i+1)%3].Visit(ctx, fmt.Sprint("visitor-", i), "", 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if admitted := st.State == waitroom.StateAdmitted; admitted != (i < 6) {
+			t.Errorf("visitor %d: %s, want admitted only for the first 6 (3 replicas × 2)", i, st.State)
+		}
+		tokens = append(tokens, st.Token)
+	}
+	done, err := rooms[0].Admit(ctx, tokens[0], "", "key-a")
+	if err != nil {
+		t.Fatal(err)
+	}
+	done(true)
+	if _, err := rooms[2].Admit(ctx, tokens[0], "", "key-b"); !errors.Is(err, souq.ErrForbidden) {
+		t.Errorf("an admission used on replica 0 reused on replica 2: %v, want 403", err)
+	}
 }

@@ -44,6 +44,7 @@ func TestQueueCheckout(t *testing.T) {
 		t.Fatalf("queue page: %d", status)
 	}
 	mustContain(t, "English queue page", body, "Your place in the queue: 1", `http-equiv="refresh" content="1; url=/en/queue?wait=1"`, `role="status"`)
+	t.Logf("queue page: %d bytes", len(body))
 	if len(body) > 20<<10 {
 		t.Errorf("queue page is %d bytes, want under 20 KB", len(body))
 	}

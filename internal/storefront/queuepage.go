@@ -118,7 +118,7 @@ func (s *Storefront) placeOrder(v *visit, req checkout.OrderRequest, idem *check
 	}
 	end := s.Room.Monitor().Begin(time.Now())
 	res, err = s.Checkout.PlaceOrder(v.ctx(), req, idem)
-	placed := res.Placed.Order.ID != "" || res.Replay != nil
+	placed := res.Placed.Order.ID != "" || res.Replay != nil || errors.Is(err, souq.ErrKeyInFlight)
 	var known *souq.Error
 	end(time.Now(), err != nil && !placed && !errors.As(err, &known))
 	done(placed)

@@ -1,0 +1,410 @@
+// Command rush plays the start of a flash sale against the real binary,
+// with the waiting room on and off, and reports in one run what shoppers
+// and the shop got.
+//
+// It builds cmd/souq and starts one `souq serve` on embedded SQLite
+// (GOMAXPROCS=-shop-procs, so the shop has a fixed share of the machine
+// and the generator the rest), then:
+//
+//  1. measures checkout capacity C: -buyers clients place one-unit
+//     cash-on-delivery orders back to back for -capacity-duration, no
+//     sale running: C = orders answered 201 per second;
+//  2. room on: a protected sale of one product holding C × -sell-seconds
+//     units starts; shoppers arrive at -factor × C a second for -rush
+//     (an open loop: each arrival starts on schedule). A shopper, seeing
+//     the sale protected, joins the queue (POST /api/v1/queue), waits for
+//     its turn with held polls (GET /api/v1/queue/{ticket}?wait=20) and
+//     orders with its admission token, or is told "sold out";
+//  3. room off: the same with an unprotected sale of another product and
+//     the same stock: every shopper orders at once, and retries a 503
+//     (shed) after its Retry-After until -deadline.
+//
+// For each it reports: goodput (units sold per second from the sale's
+// start to its last unit, over C: the goal with the room on is at least
+// 90%), the latency of checkouts (admitted ones with the room on; the goal
+// is a p99 under 200 ms), answers 5xx (the goal with the room on is 0),
+// units oversold (orders answered 201 beyond the stock, and stock below
+// zero: always 0), and how long shoppers waiting when the last unit sold
+// took to be told "sold out" (the goal is under 2 s). The shop starts
+// with --waitroom-initial-rate C/2, as an operator who rehearsed would.
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"maps"
+	"net/http"
+	"os"
+	"path/filepath"
+	"runtime"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/souq-commerce/souq/bench/internal/load"
+	"github.com/souq-commerce/souq/bench/internal/server"
+)
+
+const adminToken = "rush-bench-admin"
+
+type config struct {
+	factor, sellSeconds float64
+	buyers              int
+	capacityDuration    time.Duration
+	rush, deadline      time.Duration
+	shopProcs           int
+}
+
+func main() {
+	var c config
+	flag.Float64Var(&c.factor, "factor", 10, "shoppers arriving a second at the sale's start, as a multiple of the measured checkout capacity C")
+	flag.Float64Var(&c.sellSeconds, "sell-seconds", 4, "the sale's stock, in seconds of checkout capacity (C × this many units)")
+	flag.IntVar(&c.buyers, "buyers", 32, "clients measuring the capacity")
+	flag.DurationVar(&c.capacityDuration, "capacity-duration", 8*time.Second, "how long the capacity is measured")
+	flag.DurationVar(&c.rush, "rush", 4*time.Second, "how long shoppers keep arriving after the start")
+	flag.DurationVar(&c.deadline, "deadline", 60*time.Second, "how long after the start a shopper gives up")
+	flag.IntVar(&c.shopProcs, "shop-procs", 1, "GOMAXPROCS of the shop")
+	flag.Parse()
+	if err := run(c); err != nil {
+		fmt.Fprintln(os.Stderr, "rush:", err)
+		os.Exit(1)
+	}
+}
+
+func run(c config) error {
+	dir, err := os.MkdirTemp("", "souq-rush-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(dir)
+	bin, err := server.Build(dir)
+	if err != nil {
+		return err
+	}
+	ctx := context.Background()
+	client := &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{MaxIdleConns: 20000, MaxIdleConnsPerHost: 20000, IdleConnTimeout: time.Minute}}
+
+	// Capacity, on a shop of its own.
+	os.Setenv("GOMAXPROCS", strconv.Itoa(c.shopProcs))
+	base, stop, err := server.StartOn(ctx, bin, filepath.Join(dir, "cap"), "--admin-token", adminToken, "--log-level", "error", "--payment", "none")
+	if err != nil {
+		return err
+	}
+	ids, err := createProducts(ctx, client, base, 1_000_000_000, 1)
+	if err != nil {
+		stop()
+		return err
+	}
+	var seq atomic.Int64
+	lat, err := load.Closed(c.buyers, c.capacityDuration, func(int) error {
+		st, _, err := order(ctx, client, base, ids[0], fmt.Sprintf("cap-%d", seq.Add(1)), "")
+		if err == nil && st != http.StatusCreated {
+			err = fmt.Errorf("capacity order: %d", st)
+		}
+		return err
+	})
+	stop()
+	if err != nil {
+		return err
+	}
+	capacity := float64(len(lat)) / c.capacityDuration.Seconds()
+	fmt.Printf("checkout capacity C: %.0f orders/s (%d buyers, %v, shop GOMAXPROCS=%d; p99 %.1f ms)\n",
+		capacity, c.buyers, c.capacityDuration, c.shopProcs, ms(load.Pct(lat, 99)))
+
+	// The sale, with the room on and off, each on a fresh shop.
+	units := int(capacity * c.sellSeconds)
+	var results []result
+	for _, protected := range []bool{true, false} {
+		name := map[bool]string{true: "room on", false: "room off"}[protected]
+		data := filepath.Join(dir, strings.ReplaceAll(name, " ", "-"))
+		base, stop, err := server.StartOn(ctx, bin, data, "--admin-token", adminToken, "--log-level", "error", "--payment", "none",
+			"--waitroom-initial-rate", strconv.Itoa(max(1, int(capacity/2))))
+		if err != nil {
+			return err
+		}
+		r, err := playSale(ctx, client, base, c, capacity, units, protected)
+		stop()
+		if err != nil {
+			return fmt.Errorf("%s: %w", name, err)
+		}
+		r.name = name
+		results = append(results, r)
+	}
+	fmt.Printf("\nsale: %d units of one product; shoppers arriving at %.0f/s (%.0f× C) for %v; machine: %d cores, %s\n\n",
+		units, c.factor*capacity, c.factor, c.rush, runtime.NumCPU(), runtime.Version())
+	fmt.Printf("| | room on | room off |\n|---|---|---|\n")
+	row := func(label string, f func(result) string) {
+		fmt.Printf("| %s | %s | %s |\n", label, f(results[0]), f(results[1]))
+	}
+	row("shoppers arrived (offered /s)", func(r result) string { return fmt.Sprintf("%d (%.0f)", r.arrived, r.offered) })
+	row("units sold / stock", func(r result) string { return fmt.Sprintf("%d / %d", r.sold, units) })
+	row("time to sell out", func(r result) string { return r.sellOut.Round(time.Millisecond).String() })
+	row("goodput, units/s (share of C; goal ≥ 90% on)", func(r result) string {
+		return fmt.Sprintf("%.0f (%.0f%%)", r.goodput, 100*r.goodput/capacity)
+	})
+	row("checkout p50 / p99 / max (on: admitted; goal p99 < 200 ms)", func(r result) string {
+		return fmt.Sprintf("%.1f / %.1f / %.1f ms", ms(load.Pct(r.checkout, 50)), ms(load.Pct(r.checkout, 99)), ms(load.Pct(r.checkout, 100)))
+	})
+	row("checkout answers by status", func(r result) string {
+		var parts []string
+		for _, st := range slices.Sorted(maps.Keys(r.statuses)) {
+			parts = append(parts, fmt.Sprintf("%d: %d", st, r.statuses[st]))
+		}
+		return strings.Join(parts, ", ")
+	})
+	row("answers 5xx (goal 0 on)", func(r result) string { return strconv.FormatInt(r.fivexx, 10) })
+	row("no answer (timeouts, resets)", func(r result) string { return strconv.FormatInt(r.noAnswer, 10) })
+	row("oversold units (always 0)", func(r result) string { return strconv.Itoa(r.oversold) })
+	row("shoppers told sold out while waiting", func(r result) string { return strconv.Itoa(len(r.notice)) })
+	row("sold-out notice p50 / p99 / max (goal < 2 s)", func(r result) string {
+		if len(r.notice) == 0 {
+			return "–"
+		}
+		return fmt.Sprintf("%.0f / %.0f / %.0f ms", ms(load.Pct(r.notice, 50)), ms(load.Pct(r.notice, 99)), ms(load.Pct(r.notice, 100)))
+	})
+	row("shoppers still without an answer at the deadline", func(r result) string { return strconv.FormatInt(r.gaveUp, 10) })
+	return nil
+}
+
+// result is one scenario's figures.
+type result struct {
+	name             string
+	arrived          int64
+	offered          float64
+	sold             int
+	oversold         int
+	sellOut          time.Duration
+	goodput          float64
+	checkout         []time.Duration
+	fivexx, noAnswer int64
+	gaveUp           int64
+	notice           []time.Duration
+	statuses         map[int]int // checkout answers by status; -status: failed queue joins
+}
+
+// playSale schedules a sale of one product with units in stock, starting
+// in a few seconds, and plays the rush against it.
+func playSale(ctx context.Context, client *http.Client, base string, c config, capacity float64, units int, protected bool) (result, error) {
+	var r result
+	ids, err := createProducts(ctx, client, base, units, 1)
+	if err != nil {
+		return r, err
+	}
+	product := ids[0]
+	start := time.Now().Add(3 * time.Second).Truncate(time.Second).Add(time.Second)
+	sale := map[string]any{"name": map[string]string{"en": "Rush", "ar": "الاندفاع"}, "protected": protected,
+		"starts_at": start.UTC().Format(time.RFC3339), "ends_at": start.Add(time.Hour).UTC().Format(time.RFC3339),
+		"items": []map[string]any{{"product_id": product, "discount_percent": 30}}}
+	if st, body, err := admin(ctx, client, base, "POST", "/api/v1/admin/sales", sale); err != nil || st != http.StatusCreated {
+		return r, fmt.Errorf("schedule sale: %d %s %v", st, body, err)
+	}
+	time.Sleep(time.Until(start))
+
+	var (
+		mu       sync.Mutex
+		commits  []time.Time
+		joinedAt = map[int64]time.Time{}
+		toldAt   = map[int64]time.Time{}
+		statuses = map[int]int{}
+		wg       sync.WaitGroup
+	)
+	rate := c.factor * capacity
+	deadline := start.Add(c.deadline)
+	answer := func(st int, err error) {
+		switch {
+		case err != nil:
+			atomic.AddInt64(&r.noAnswer, 1)
+		case st >= 500:
+			atomic.AddInt64(&r.fivexx, 1)
+		}
+	}
+	checkout := func(i int64, token string) bool { // true: the shopper is done
+		t0 := time.Now()
+		st, _, err := order(ctx, client, base, product, fmt.Sprintf("rush-%d", i), token)
+		answer(st, err)
+		if err == nil && (token != "" || !protected) {
+			mu.Lock()
+			r.checkout = append(r.checkout, time.Since(t0))
+			mu.Unlock()
+		}
+		if st == http.StatusCreated {
+			mu.Lock()
+			commits = append(commits, time.Now())
+			mu.Unlock()
+		}
+		if err == nil {
+			mu.Lock()
+			statuses[st]++
+			mu.Unlock()
+		}
+		return err == nil && st != http.StatusTooManyRequests && st != http.StatusServiceUnavailable
+	}
+	shopper := func(i int64) {
+		defer wg.Done()
+		if !protected {
+			for time.Now().Before(deadline) {
+				if checkout(i, "") {
+					return
+				}
+				time.Sleep(time.Second) // Retry-After
+			}
+			atomic.AddInt64(&r.gaveUp, 1)
+			return
+		}
+		// The sale says it is protected (GET /api/v1/sales/current): an app
+		// queues first rather than be answered 429.
+		var q struct {
+			Ticket         string `json:"ticket"`
+			State          string `json:"state"`
+			AdmissionToken string `json:"admission_token"`
+		}
+		st, err := getJSON(ctx, client, "POST", base+"/api/v1/queue", &q)
+		answer(st, err)
+		if err != nil || st != http.StatusCreated {
+			mu.Lock()
+			statuses[-st]++
+			mu.Unlock()
+			return
+		}
+		mu.Lock()
+		joinedAt[i] = time.Now()
+		mu.Unlock()
+		for time.Now().Before(deadline) {
+			switch q.State {
+			case "admitted":
+				checkout(i, q.AdmissionToken)
+				return
+			case "sold_out":
+				mu.Lock()
+				toldAt[i] = time.Now()
+				mu.Unlock()
+				return
+			}
+			st, err := getJSON(ctx, client, "GET", base+"/api/v1/queue/"+q.Ticket+"?wait=20", &q)
+			answer(st, err)
+			if err != nil || st != http.StatusOK {
+				time.Sleep(time.Second)
+			}
+		}
+		atomic.AddInt64(&r.gaveUp, 1)
+	}
+	n := int64(rate * c.rush.Seconds())
+	began := time.Now()
+	for i := range n {
+		time.Sleep(time.Until(began.Add(time.Duration(float64(i) / rate * float64(time.Second)))))
+		wg.Add(1)
+		go shopper(i)
+	}
+	r.arrived = n
+	r.offered = float64(n) / time.Since(began).Seconds()
+	wg.Wait()
+	r.statuses = statuses
+
+	slices.SortFunc(commits, func(a, b time.Time) int { return a.Compare(b) })
+	r.sold = len(commits)
+	if r.sold > 0 {
+		last := commits[len(commits)-1]
+		r.sellOut = last.Sub(start)
+		r.goodput = float64(r.sold) / r.sellOut.Seconds()
+		for i, told := range toldAt {
+			if j := joinedAt[i]; j.Before(last) {
+				r.notice = append(r.notice, told.Sub(last))
+			}
+		}
+	}
+	time.Sleep(2 * time.Second) // product answers are cached for up to a second
+	var p struct{ Stock int }
+	if _, err := getJSON(ctx, client, "GET", base+"/api/v1/products/"+product+"?market=AE", &p); err != nil {
+		return r, err
+	}
+	r.oversold = max(0, r.sold-units) + max(0, -p.Stock)
+	if units-p.Stock != r.sold {
+		return r, fmt.Errorf("%d units left of %d, but %d orders answered 201", p.Stock, units, r.sold)
+	}
+	return r, nil
+}
+
+func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
+
+// order places a one-unit cash-on-delivery order of product in the UAE.
+func order(ctx context.Context, client *http.Client, base, product, key, token string) (int, []byte, error) {
+	body, _ := json.Marshal(map[string]any{
+		"market":           "AE",
+		"items":            []map[string]any{{"product_id": product, "quantity": 1}},
+		"customer":         map[string]any{"name": "Mariam Al Mansoori", "phone": "+971501234567"},
+		"shipping_address": map[string]any{"line1": "Villa 12, Street 5", "area": "Al Barsha", "city": "Dubai", "country": "AE"},
+		"payment":          map[string]any{"method": "cod"},
+	})
+	req, err := http.NewRequestWithContext(ctx, "POST", base+"/api/v1/orders", bytes.NewReader(body))
+	if err != nil {
+		return 0, nil, err
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Idempotency-Key", key)
+	if token != "" {
+		req.Header.Set("Souq-Admission", token)
+	}
+	return send(client, req)
+}
+
+// send sends req and returns the answer's status and (the start of) its
+// body.
+func send(client *http.Client, req *http.Request) (int, []byte, error) {
+	resp, err := client.Do(req)
+	if err != nil {
+		return 0, nil, err
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
+	return resp.StatusCode, b, nil
+}
+
+func getJSON(ctx context.Context, client *http.Client, method, url string, out any) (int, error) {
+	req, err := http.NewRequestWithContext(ctx, method, url, nil)
+	if err != nil {
+		return 0, err
+	}
+	st, b, err := send(client, req)
+	if err == nil && st < 300 {
+		err = json.Unmarshal(b, out)
+	}
+	return st, err
+}
+
+func admin(ctx context.Context, client *http.Client, base, method, path string, in any) (int, []byte, error) {
+	body, _ := json.Marshal(in)
+	req, err := http.NewRequestWithContext(ctx, method, base+path, bytes.NewReader(body))
+	if err != nil {
+		return 0, nil, err
+	}
+	req.Header.Set("Authorization", "Bearer "+adminToken)
+	req.Header.Set("Content-Type", "application/json")
+	return send(client, req)
+}
+
+// createProducts creates n products sold in every market with stock
+// units each, and returns their ids.
+func createProducts(ctx context.Context, client *http.Client, base string, stock, n int) ([]string, error) {
+	var ids []string
+	for i := range n {
+		in := map[string]any{
+			"sku": fmt.Sprintf("RUSH-%d-%d", time.Now().UnixNano(), i), "slug": fmt.Sprintf("rush-%d-%d", time.Now().UnixNano(), i),
+			"brand": "Rush", "category": "skincare", "name": map[string]string{"en": "Rush Serum", "ar": "سيروم"},
+			"prices": map[string]int64{"AE": 8900, "SA": 9200}, "stock": stock,
+		}
+		st, body, err := admin(ctx, client, base, "POST", "/api/v1/admin/products", in)
+		var p struct{ ID string }
+		if err != nil || st != http.StatusCreated || json.Unmarshal(body, &p) != nil {
+			return nil, fmt.Errorf("create product: %d %s %v", st, body, err)
+		}
+		ids = append(ids, p.ID)
+	}
+	return ids, nil
+}
