@@ -533,3 +533,25 @@ func TestServeBehindTrustedProxy(t *testing.T) {
 		t.Errorf("cookies for an untrusted peer's request: got %v, want them not Secure", cs)
 	}
 }
+
+// TestServeH2C: the server speaks HTTP/2 without TLS to clients that know
+// it does (load balancers, the rush benchmark), and HTTP/1.1 to others.
+func TestServeH2C(t *testing.T) {
+	base, _, _ := startServe(t, []string{"--addr", "127.0.0.1:0", "--data", t.TempDir()}, nil)
+	tr := &http.Transport{Protocols: new(http.Protocols)}
+	tr.Protocols.SetUnencryptedHTTP2(true)
+	defer tr.CloseIdleConnections()
+	for _, c := range []struct {
+		client *http.Client
+		want   string
+	}{{&http.Client{Transport: tr}, "HTTP/2.0"}, {http.DefaultClient, "HTTP/1.1"}} {
+		resp, err := c.client.Get(base + "/livez")
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK || resp.Proto != c.want {
+			t.Errorf("GET /livez: %d over %s, want 200 over %s", resp.StatusCode, resp.Proto, c.want)
+		}
+	}
+}

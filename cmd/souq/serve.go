@@ -525,7 +525,14 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		IdleTimeout:       120 * time.Second,
 		MaxHeaderBytes:    64 << 10,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+		// HTTP/1.1, HTTP/2 over TLS, and HTTP/2 without TLS for the load
+		// balancers and clients that speak it (h2c with prior knowledge):
+		// many held queue polls then share a few connections.
+		Protocols: new(http.Protocols),
 	}
+	srv.Protocols.SetHTTP1(true)
+	srv.Protocols.SetHTTP2(true)
+	srv.Protocols.SetUnencryptedHTTP2(true)
 	for _, f := range onShutdown {
 		srv.RegisterOnShutdown(f)
 	}
