@@ -346,3 +346,26 @@ func TestStockFactor(t *testing.T) {
 		t.Errorf("admitted %d with 5 units left and k=2, want 10", q.Head)
 	}
 }
+
+// TestStockFactorOwesNothing: admissions the stock held back are not
+// owed once units come back: the rate, not a backlog, decides.
+func TestStockFactorOwesNothing(t *testing.T) {
+	shop := newShop()
+	shop.now = saleStart
+	shop.setStock("prd_1", 1)
+	shop.setStock("prd_2", 0)
+	r := newRoom(t, shop, NewMemState(), ControllerConfig{Initial: 10, Max: 10})
+	for i := range 100 {
+		visit(t, r, fmt.Sprint("s", i), "")
+	}
+	tick(t, r, time.Second)
+	if r.q.Head != 2 {
+		t.Fatalf("admitted %d with 1 unit left and k=2, want 2", r.q.Head)
+	}
+	shop.setStock("prd_1", 1000)
+	shop.advance(time.Hour) // the window's admissions are history
+	tick(t, r, time.Second)
+	if r.q.Head != 12 {
+		t.Errorf("after the stock came back: head %d, want 12 (one second at 10/s, nothing owed, nothing withheld)", r.q.Head)
+	}
+}

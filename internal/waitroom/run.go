@@ -81,8 +81,8 @@ func (r *Room) Tick(ctx context.Context, dt time.Duration) (limited bool, err er
 		// Inventory: stop admitting while the unused admissions of the
 		// last window outnumber k × the units left.
 		room := int64(r.cfg.StockFactor*float64(remaining)) - r.outstanding(now)
-		if n > room {
-			n, r.carry, cut = max(0, room), 0, true
+		if n > room { // what the rate allowed beyond it is not owed later
+			n, r.carry, cut = max(0, room), float64(max(0, room)), true
 		}
 		r.carry -= float64(n)
 	}
