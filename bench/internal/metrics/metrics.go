@@ -35,10 +35,13 @@ func Scrape(ctx context.Context, client *http.Client, base string) (map[string]f
 		if line == "" || strings.HasPrefix(line, "#") {
 			continue
 		}
-		name, val, ok := strings.Cut(line, " ")
-		if !ok {
+		// The value is the last field: label values may hold spaces
+		// (route="GET /api/v1/products").
+		i := strings.LastIndexByte(line, ' ')
+		if i < 0 {
 			continue
 		}
+		name, val := line[:i], line[i+1:]
 		v, err := strconv.ParseFloat(val, 64)
 		if err != nil {
 			continue
