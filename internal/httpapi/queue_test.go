@@ -97,6 +97,7 @@ func TestQueueAPI(t *testing.T) {
 		t.Fatalf("third in line after 3 admissions: %+v, want admitted with a token", admitted)
 	}
 	a.do(openAPICall{method: "GET", path: "/api/v1/queue/q_NOTATICKET", want: 404, outside: true})
+	a.do(openAPICall{method: "POST", path: "/api/v1/queue", body: map[string]any{"cart_id": "cart.with.dots"}, want: 422, outside: true})
 	a.do(openAPICall{method: "GET", path: "/api/v1/queue/" + tickets[0] + "?wait=99", want: 400, outside: true})
 
 	// The token admits one order without a cart (it was issued for none).

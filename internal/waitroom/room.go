@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"log/slog"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -172,10 +173,13 @@ type Status struct {
 
 // Visit gives the visitor (an unguessable id held by its browser or app)
 // its place and status. An admitted visitor's status carries a token for
-// cart (for an order without a cart when cart is empty). With wait > 0 a visitor still
-// waiting is held up to wait (at most MaxWait) for news: admission, the
-// start, or the sale selling out.
+// cart (for an order without a cart when cart is empty). With wait > 0 a
+// visitor still waiting is held up to wait (at most MaxWait) for news:
+// admission, the start, or the sale selling out.
 func (r *Room) Visit(ctx context.Context, visitor string, cart souq.ID, wait time.Duration) (Status, error) {
+	if len(cart) > 100 || strings.ContainsAny(string(cart), ". ") {
+		return Status{}, souq.Errorf(souq.ErrInvalid, "cart_id %.100q is not a cart id", cart)
+	}
 	sale, ok, err := r.protected(ctx)
 	if err != nil {
 		return Status{}, err
