@@ -9,9 +9,11 @@ import (
 
 var _ relay.Exclusive = (*DB)(nil)
 
-// relayLock is the key of the session advisory lock a relay pass holds:
-// "souq" in ASCII, then 2.
-const relayLock = 0x736f7571_00000002
+// relayLock is the first key of the session advisory lock a relay pass
+// holds ("souq" in ASCII); the second is a hash of the connection's
+// schema, so that shops in different schemas of one database (their own
+// outboxes) take turns only with their own replicas.
+const relayLock = 0x736f7571
 
 // Exclusively runs fn, a relay pass, while holding the relay advisory lock
 // on a connection of its own, unless another process's relay holds it:
@@ -30,14 +32,14 @@ func (db *DB) Exclusively(ctx context.Context, fn func(ctx context.Context) erro
 	}
 	defer conn.Release()
 	var got bool
-	if err := conn.QueryRow(ctx, `SELECT pg_try_advisory_lock($1)`, int64(relayLock)).Scan(&got); err != nil {
+	if err := conn.QueryRow(ctx, `SELECT pg_try_advisory_lock($1, hashtext(current_schema()))`, int32(relayLock)).Scan(&got); err != nil {
 		return false, unavailable(fmt.Errorf("relay lock: %w", err))
 	}
 	if !got {
 		return false, nil
 	}
 	defer func() {
-		if _, err := conn.Exec(context.WithoutCancel(ctx), `SELECT pg_advisory_unlock($1)`, int64(relayLock)); err != nil {
+		if _, err := conn.Exec(context.WithoutCancel(ctx), `SELECT pg_advisory_unlock($1, hashtext(current_schema()))`, int32(relayLock)); err != nil {
 			// A connection that cannot unlock must not go back to the
 			// pool holding the lock.
 			_ = conn.Conn().Close(context.WithoutCancel(ctx))

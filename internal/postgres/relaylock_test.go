@@ -26,7 +26,11 @@ func TestRelayTurn(t *testing.T) {
 		})
 		done <- err
 	}()
-	<-inside
+	select {
+	case <-inside:
+	case err := <-done:
+		t.Fatalf("the first relay did not get the turn (err %v): another holds it", err)
+	}
 	ran, err := b.Exclusively(t.Context(), func(context.Context) error { return nil })
 	if ran || err != nil {
 		t.Errorf("while another relay has the turn: got ran %v, %v; want false, nil", ran, err)
@@ -38,6 +42,23 @@ func TestRelayTurn(t *testing.T) {
 	ran, err = b.Exclusively(t.Context(), func(context.Context) error { return nil })
 	if !ran || err != nil {
 		t.Errorf("after the turn is released: got ran %v, %v; want true, nil", ran, err)
+	}
+}
+
+// TestRelayTurnPerSchema: shops in different schemas of one database take
+// turns only with their own replicas.
+func TestRelayTurnPerSchema(t *testing.T) {
+	t.Parallel()
+	a, other := openTest(t, testURL(t), Options{}), openTest(t, testURL(t), Options{}) // each in a fresh schema
+	ran, err := a.Exclusively(t.Context(), func(ctx context.Context) error {
+		ran, err := other.Exclusively(ctx, func(context.Context) error { return nil })
+		if !ran || err != nil {
+			t.Errorf("a shop in another schema while this one's relay has the turn: ran %v, %v; want true, nil", ran, err)
+		}
+		return nil
+	})
+	if !ran || err != nil {
+		t.Fatalf("Exclusively: ran %v, %v", ran, err)
 	}
 }
 
