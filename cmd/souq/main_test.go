@@ -554,4 +554,16 @@ func TestServeH2C(t *testing.T) {
 			t.Errorf("GET /livez: %d over %s, want 200 over %s", resp.StatusCode, resp.Proto, c.want)
 		}
 	}
+	// The api role runs the waiting room and the concurrency limit.
+	resp, err := http.Get(base + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	for _, m := range []string{"souq_waitroom_admission_rate 50", "souq_concurrency_limit 200"} {
+		if !strings.Contains(string(body), m) {
+			t.Errorf("/metrics has no %q", m)
+		}
+	}
 }

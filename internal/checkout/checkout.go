@@ -112,6 +112,12 @@ type Result struct {
 	Response *KeyResult
 }
 
+// OrderPlaced reports whether a PlaceOrder that returned res and err placed
+// an order, or may have: a request with the same key still in progress.
+func OrderPlaced(res Result, err error) bool {
+	return res.Placed.Order.ID != "" || res.Replay != nil || errors.Is(err, souq.ErrKeyInFlight)
+}
+
 // PlaceOrder validates and prices the request and commits the order and
 // its stock decrements in one transaction: a cash-on-delivery order with
 // its "Order Completed" event, a card order pending payment. A card

@@ -8,7 +8,6 @@ import (
 	"io"
 	"net/http"
 	"net/url"
-	"time"
 
 	"github.com/souq-commerce/souq/internal/checkout"
 	"github.com/souq-commerce/souq/internal/httpjson"
@@ -27,25 +26,13 @@ func (s *server) placeOrder(r *http.Request, req checkout.OrderRequest, idem *ch
 	if idem != nil {
 		key = idem.Key
 	}
-	done, err := s.Room.Admit(r.Context(), r.Header.Get(AdmissionHeader), req.CartID, key)
-	if err != nil {
-		return checkout.Result{}, err
-	}
-	end := s.Room.Monitor().Begin(time.Now())
-	res, err := s.Checkout.PlaceOrder(r.Context(), req, idem)
-	// A request with the same key still in progress may place the order:
-	// the admission stays claimed.
-	placed := res.Placed.Order.ID != "" || res.Replay != nil || errors.Is(err, souq.ErrKeyInFlight)
-	end(time.Now(), err != nil && !placed && !isClientError(err))
-	done(placed)
+	var res checkout.Result
+	err := s.Room.Checkout(r.Context(), r.Header.Get(AdmissionHeader), req.CartID, key, func() (bool, error) {
+		var err error
+		res, err = s.Checkout.PlaceOrder(r.Context(), req, idem)
+		return checkout.OrderPlaced(res, err), err
+	})
 	return res, err
-}
-
-// isClientError reports whether err is the client's (a 4xx), not the
-// shop failing.
-func isClientError(err error) bool {
-	var e *souq.Error
-	return errors.As(err, &e)
 }
 
 // handleOrderCreate places an order. With an Idempotency-Key header, the

@@ -25,7 +25,7 @@ func Classify(r *http.Request) Class {
 		return Critical
 	case p == "/api/v1/orders" && r.Method == http.MethodPost && r.Header.Get("Souq-Admission") != "":
 		return Critical
-	case r.Method == http.MethodPost && (strings.HasSuffix(p, "/checkout")) && hasCookie(r, "souq_adm"):
+	case r.Method == http.MethodPost && strings.HasSuffix(p, "/checkout") && hasCookie(r, "souq_adm"):
 		return Critical
 	case strings.HasPrefix(p, "/api/v1/carts"), strings.HasPrefix(p, "/api/v1/orders"),
 		strings.HasSuffix(p, "/checkout"), strings.Contains(p, "/cart"), strings.Contains(p, "/orders/"):

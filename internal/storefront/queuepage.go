@@ -109,20 +109,15 @@ func (s *Storefront) placeOrder(v *visit, req checkout.OrderRequest, idem *check
 	if idem != nil {
 		key = idem.Key
 	}
-	done, err := s.Room.Admit(v.ctx(), admissionCookie(v.r), req.CartID, key)
-	if err != nil {
-		if s.requeue(v, err) {
-			return res, true, nil
-		}
-		return res, false, err
+	err = s.Room.Checkout(v.ctx(), admissionCookie(v.r), req.CartID, key, func() (bool, error) {
+		var err error
+		res, err = s.Checkout.PlaceOrder(v.ctx(), req, idem)
+		return checkout.OrderPlaced(res, err), err
+	})
+	if s.requeue(v, err) { // the room refused: PlaceOrder never ran
+		return res, true, nil
 	}
-	end := s.Room.Monitor().Begin(time.Now())
-	res, err = s.Checkout.PlaceOrder(v.ctx(), req, idem)
-	placed := res.Placed.Order.ID != "" || res.Replay != nil || errors.Is(err, souq.ErrKeyInFlight)
-	var known *souq.Error
-	end(time.Now(), err != nil && !placed && !errors.As(err, &known))
-	done(placed)
-	if placed { // the place is spent: a next order queues again
+	if checkout.OrderPlaced(res, err) { // the place is spent: a next order queues again
 		v.setCookie(cookieAdmission, "", -1)
 		v.setCookie(cookieQueue, "", -1)
 	}

@@ -1,6 +1,7 @@
 package waitroom
 
 import (
+	"sort"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -62,14 +63,10 @@ func (m *roomMetrics) observe(prev, q Queue, now time.Time, r *Room) {
 	m.admitted.Add(float64(q.Head - prev.Head))
 	stride := max(1, (q.Head-prev.Head)/100)
 	for pos := prev.Head + 1; pos <= q.Head; pos += stride {
-		at := hist[0].at // before the history began: at least this long
-		for i := len(hist) - 1; i >= 0; i-- {
-			if hist[i].tail < pos {
-				break
-			}
-			at = hist[i].at
-		}
-		m.wait.Observe(now.Sub(at).Seconds())
+		// The first sample whose tail reached pos (tails never fall);
+		// before the history began, at least as long as it goes back.
+		i := min(len(hist)-1, sort.Search(len(hist), func(i int) bool { return hist[i].tail >= pos }))
+		m.wait.Observe(now.Sub(hist[i].at).Seconds())
 	}
 	r.mu.Unlock()
 }

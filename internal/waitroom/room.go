@@ -120,9 +120,6 @@ func New(cfg Config) (*Room, error) {
 // Controller returns the room's admission controller.
 func (r *Room) Controller() *Controller { return r.ctrl }
 
-// Monitor returns what measures checkout for the controller.
-func (r *Room) Monitor() *Monitor { return &r.monitor }
-
 // Grace is how long a visitor may be away and keep its place.
 func (r *Room) Grace() time.Duration { return r.cfg.Grace }
 
@@ -253,6 +250,36 @@ func (r *Room) nonce(sale souq.ID, visitor string, p Place) string {
 	return base64.RawURLEncoding.EncodeToString(h.Sum(nil)[:16])
 }
 
+// check verifies a checkout's admission during a protected sale's run:
+// gated is false outside one (every checkout passes). reason is the token
+// error (ErrTokenMalformed…, or nil with an empty token: none given).
+func (r *Room) check(ctx context.Context, token string, cart souq.ID) (sale souq.Sale, a Admission, gated bool, reason error, err error) {
+	sale, ok, err := r.protected(ctx)
+	now := r.cfg.Sales.Now()
+	if err != nil || !ok || !sale.ActiveAt(now) {
+		return sale, a, false, nil, err
+	}
+	if token == "" {
+		return sale, a, true, nil, nil
+	}
+	a, reason = r.cfg.Keys.Verify(token, now)
+	switch {
+	case reason != nil:
+	case a.Sale != sale.ID:
+		reason = ErrTokenOtherSale
+	case a.Cart != cart:
+		reason = ErrTokenOtherCart
+	}
+	return sale, a, true, reason, nil
+}
+
+// queued is the 429 of a checkout without a token.
+func queued(sale souq.Sale) error {
+	e := souq.Errorf(souq.ErrQueued, "%s is protected by the waiting room: join the queue (POST /api/v1/queue) and check out with the admission token it gives you", sale.Name.EN)
+	e.Extra = map[string]any{"queue": "/api/v1/queue"}
+	return e
+}
+
 // Admit checks a checkout's admission during a protected sale: token must
 // be a valid, unexpired token of this sale for cart, not used by another
 // order. key names the order attempt (its Idempotency-Key, "" for none): a
@@ -263,35 +290,22 @@ func (r *Room) nonce(sale souq.ID, visitor string, p Place) string {
 // Errors: souq.ErrQueued (429) without a token, souq.ErrForbidden (403)
 // with a token refused.
 func (r *Room) Admit(ctx context.Context, token string, cart souq.ID, key string) (done func(placed bool), err error) {
-	pass := func(bool) {}
-	sale, ok, err := r.protected(ctx)
-	if err != nil {
-		return nil, err
-	}
-	now := r.cfg.Sales.Now()
-	if !ok || !sale.ActiveAt(now) {
-		return pass, nil
-	}
-	if token == "" {
-		r.metrics.refused.WithLabelValues("no_token").Inc()
-		e := souq.Errorf(souq.ErrQueued, "%s is protected by the waiting room: join the queue (POST /api/v1/queue) and check out with the admission token it gives you", sale.Name.EN)
-		e.Extra = map[string]any{"queue": "/api/v1/queue"}
-		return nil, e
-	}
-	a, err := r.cfg.Keys.Verify(token, now)
+	sale, a, gated, reason, err := r.check(ctx, token, cart)
 	switch {
-	case err == nil && a.Sale != sale.ID:
-		err = ErrTokenOtherSale
-	case err == nil && a.Cart != cart:
-		err = ErrTokenOtherCart
-	}
-	if err != nil {
-		return nil, r.refuse(err)
+	case err != nil:
+		return nil, err
+	case !gated:
+		return func(bool) {}, nil
+	case token == "":
+		r.metrics.refused.WithLabelValues("no_token").Inc()
+		return nil, queued(sale)
+	case reason != nil:
+		return nil, r.refuse(reason)
 	}
 	if key == "" {
 		key = "once"
 	}
-	claimed, err := r.cfg.State.Claim(ctx, string(sale.ID), a.Nonce, key, a.Expires.Sub(now)+time.Minute)
+	claimed, err := r.cfg.State.Claim(ctx, string(sale.ID), a.Nonce, key, a.Expires.Sub(r.cfg.Sales.Now())+time.Minute)
 	if err != nil {
 		return nil, fmt.Errorf("waiting room: claim admission: %w", err)
 	}
@@ -312,31 +326,36 @@ func (r *Room) Admit(ctx context.Context, token string, cart souq.ID, key string
 	}, nil
 }
 
-// Valid checks a token as Admit does, without using it: for a page
-// that leads to checkout. Outside a protected sale's run every token (and
-// none) is valid.
-func (r *Room) Valid(ctx context.Context, token string, cart souq.ID) error {
-	sale, ok, err := r.protected(ctx)
+// Checkout runs place, a checkout of cart, through the room: Admit with
+// token and key first, then place, timed for the admission controller,
+// then the admission kept or given back as place reports whether it
+// placed an order (or may have). A refused admission is Admit's error and
+// place does not run; otherwise the error is place's.
+func (r *Room) Checkout(ctx context.Context, token string, cart souq.ID, key string, place func() (placed bool, err error)) error {
+	done, err := r.Admit(ctx, token, cart, key)
 	if err != nil {
 		return err
 	}
-	now := r.cfg.Sales.Now()
-	if !ok || !sale.ActiveAt(now) {
-		return nil
-	}
-	if token == "" {
-		return souq.Errorf(souq.ErrQueued, "%s is protected by the waiting room", sale.Name.EN)
-	}
-	a, err := r.cfg.Keys.Verify(token, now)
+	end := r.monitor.Begin(time.Now())
+	placed, err := place()
+	var known *souq.Error // the client's error (a 4xx), not checkout failing
+	end(time.Now(), err != nil && !placed && !errors.As(err, &known))
+	done(placed)
+	return err
+}
+
+// Valid checks a token as Admit does, without using it or counting it:
+// for a page that leads to checkout. Outside a protected sale's run every
+// token (and none) is valid.
+func (r *Room) Valid(ctx context.Context, token string, cart souq.ID) error {
+	sale, _, gated, reason, err := r.check(ctx, token, cart)
 	switch {
-	case err != nil:
-	case a.Sale != sale.ID:
-		err = ErrTokenOtherSale
-	case a.Cart != cart:
-		err = ErrTokenOtherCart
-	}
-	if err != nil {
-		return souq.Errorf(souq.ErrForbidden, "%s", err)
+	case err != nil || !gated:
+		return err
+	case token == "":
+		return queued(sale)
+	case reason != nil:
+		return souq.Errorf(souq.ErrForbidden, "%s", reason)
 	}
 	return nil
 }
@@ -385,16 +404,22 @@ type Summary struct {
 	Early      int64
 }
 
-// Summary returns the room's state for the current protected sale, and
-// false when there is none.
+// Summary returns the room's state for the current protected sale (as of
+// this replica's last tick), and false when there is none.
 func (r *Room) Summary(ctx context.Context) (Summary, bool, error) {
 	sale, ok, err := r.protected(ctx)
 	if err != nil || !ok {
 		return Summary{}, false, err
 	}
-	q, err := r.cfg.State.Advance(ctx, string(sale.ID), 0, !r.cfg.Sales.Now().Before(sale.StartsAt), false)
-	if err != nil {
-		return Summary{}, false, fmt.Errorf("waiting room: %w", err)
+	// The queue as this replica's last tick read it; before its first
+	// tick of the sale, from the state.
+	r.mu.Lock()
+	q, ticked := r.q, r.sale == sale.ID
+	r.mu.Unlock()
+	if !ticked {
+		if q, err = r.cfg.State.Advance(ctx, string(sale.ID), 0, !r.cfg.Sales.Now().Before(sale.StartsAt), false); err != nil {
+			return Summary{}, false, fmt.Errorf("waiting room: %w", err)
+		}
 	}
 	seed := r.cfg.Keys.Seed(sale.ID)
 	commit := sha256.Sum256(seed)

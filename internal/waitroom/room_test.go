@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/souq-commerce/souq/internal/souq"
 )
 
@@ -368,4 +370,37 @@ func TestStockFactorOwesNothing(t *testing.T) {
 	if r.q.Head != 12 {
 		t.Errorf("after the stock came back: head %d, want 12 (one second at 10/s, nothing owed, nothing withheld)", r.q.Head)
 	}
+}
+
+// TestWaitMetric: an admitted position's wait runs from when the queue's
+// tail reached it to its admission.
+func TestWaitMetric(t *testing.T) {
+	shop := newShop()
+	shop.now = saleStart
+	reg := prometheus.NewRegistry()
+	r, err := New(Config{Sales: shop, Stocks: shop.Stocks, State: NewMemState(), Keys: testKeys(t), Registry: reg,
+		Controller: ControllerConfig{Initial: 1, Max: 1}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range 3 {
+		visit(t, r, fmt.Sprint("w", i), "")
+	}
+	tick(t, r, time.Second) // admits the first at once
+	shop.advance(10 * time.Second)
+	tick(t, r, time.Second) // the second, 10 s after it joined
+	mfs, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, mf := range mfs {
+		if mf.GetName() == "souq_waitroom_wait_seconds" {
+			h := mf.GetMetric()[0].GetHistogram()
+			if h.GetSampleCount() != 2 || h.GetSampleSum() != 10 {
+				t.Errorf("wait: %d samples summing to %g s, want 2 summing to 10", h.GetSampleCount(), h.GetSampleSum())
+			}
+			return
+		}
+	}
+	t.Fatal("souq_waitroom_wait_seconds not registered")
 }
