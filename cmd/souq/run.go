@@ -6,7 +6,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"runtime/debug"
 	"strings"
 )
 
@@ -96,27 +95,6 @@ func exitCode(err error) int {
 		return 2
 	}
 	return 1
-}
-
-// versionString reports the module version and VCS revision the binary was
-// built from.
-func versionString() string {
-	info, ok := debug.ReadBuildInfo()
-	if !ok {
-		return "souq (unknown version)"
-	}
-	v := "souq " + info.Main.Version
-	for _, s := range info.Settings {
-		switch s.Key {
-		case "vcs.revision":
-			v += " " + s.Value
-		case "vcs.modified":
-			if s.Value == "true" {
-				v += "-dirty"
-			}
-		}
-	}
-	return v + " " + info.GoVersion
 }
 
 // envName is the environment twin of a flag: SOUQ_ plus the flag's name in
