@@ -400,6 +400,7 @@ func TestRunUsageErrors(t *testing.T) {
 			nil, "--waitroom-secret"},
 		{"short waiting room secret", []string{"serve", "--waitroom-secret", "new-secret-of-32-bytes-at-least!!,short"}, nil, "secret 2 is 5 bytes"},
 		{"waiting room ceiling", []string{"serve", "--waitroom-ceiling", "0"}, nil, "--waitroom-ceiling"},
+		{"queue-only replica without a shared queue", []string{"serve", "--waitroom-admit=false"}, nil, "--waitroom-admit=false needs --hot"},
 		{"shed floor above ceiling", []string{"serve", "--shed-min", "100", "--shed-max", "10"}, nil, "--shed-min"},
 		{"demo without the api", []string{"serve", "--demo", "--roles", "collector", "--nats-url", "nats://127.0.0.1:4222"}, nil, "--demo"},
 		{"stream replicas on the embedded server", []string{"serve", "--stream-replicas", "3"}, nil, "--stream-replicas"},

@@ -90,8 +90,10 @@ func (o Observation) overloaded(cfg ControllerConfig) bool {
 //     half each interval until the first overload (slow start, to find
 //     the capacity's order of magnitude within seconds), then by 5% (at
 //     least one shopper a second) each interval;
-//   - otherwise (no one waiting) it stays: a rate no one needs is not
-//     evidence of capacity.
+//   - otherwise (no one waiting, or no checkout measured in the interval)
+//     it stays: a rate no one needs, or one whose checkouts this process
+//     did not see, is not evidence of capacity. A replica that serves the
+//     queue but not checkout therefore never raises its rate on its own.
 //
 // The rate stays within [Min, Max]; Max is the operator's ceiling. An
 // overload that is receding (p99 and in-flight lower than the interval
@@ -140,9 +142,11 @@ func (c *Controller) Update(o Observation, limited bool) float64 {
 	case over:
 		c.rate *= c.cfg.Backoff
 		c.slowStart = false
-	case limited && c.slowStart:
+	case !limited || o.Checkouts == 0:
+		// No evidence: hold.
+	case c.slowStart:
 		c.rate *= 1.5
-	case limited:
+	default:
 		c.rate += max(1, c.rate/20)
 	}
 	c.lastP99, c.lastInFlight = o.P99, o.MaxInFlight

@@ -98,7 +98,7 @@ func TestControllerFollowsCapacity(t *testing.T) {
 func TestControllerBounds(t *testing.T) {
 	c := NewController(ControllerConfig{Initial: 50, Min: 5, Max: 60})
 	for range 20 {
-		c.Update(Observation{}, true)
+		c.Update(Observation{Checkouts: 10, P99: time.Millisecond}, true)
 	}
 	if got := c.Rate(); got != 60 {
 		t.Errorf("rate after growing: %g, want the ceiling 60", got)
@@ -140,5 +140,22 @@ func TestMonitor(t *testing.T) {
 	}
 	if o := m.Take(); o.Checkouts != 0 || o.MaxInFlight != 0 {
 		t.Errorf("next interval %+v, want empty", o)
+	}
+}
+
+// TestControllerGrowsOnlyOnEvidence: intervals in which shoppers waited
+// but no checkout was measured (a replica that serves only the queue, or
+// the seconds before the first admitted shoppers reach checkout) leave the
+// rate where it is; the first measured, healthy interval grows it again.
+func TestControllerGrowsOnlyOnEvidence(t *testing.T) {
+	c := NewController(ControllerConfig{Initial: 100, Max: 5000})
+	for range 30 {
+		c.Update(Observation{}, true)
+	}
+	if got := c.Rate(); got != 100 {
+		t.Fatalf("after 30 intervals without a checkout measured, rate = %v, want 100 (no evidence of capacity)", got)
+	}
+	if got := c.Update(Observation{Checkouts: 50, P99: 20 * time.Millisecond}, true); got != 150 {
+		t.Fatalf("after a healthy interval with shoppers waiting, rate = %v, want 150 (slow start)", got)
 	}
 }

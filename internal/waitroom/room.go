@@ -56,6 +56,12 @@ type Config struct {
 	// Window not yet used outnumber k × the units left: admitting more
 	// shoppers than could buy is pointless.
 	StockFactor float64
+	// QueueOnly makes a replica that serves the queue but not checkout
+	// (a load-balancer rule sends the queue's pages and API to a pool of
+	// its own): it gives places, answers visits and notices a sold-out
+	// sale, but never admits anyone. Admission follows measured checkout
+	// capacity, which only the replicas serving checkout measure.
+	QueueOnly bool
 	// Tick is how often the room advances the queue and reads the stock.
 	Tick     time.Duration
 	Registry prometheus.Registerer

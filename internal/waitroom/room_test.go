@@ -404,3 +404,46 @@ func TestWaitMetric(t *testing.T) {
 	}
 	t.Fatal("souq_waitroom_wait_seconds not registered")
 }
+
+// TestQueueOnlyReplica: a replica configured to serve the queue but not
+// checkout (QueueOnly) never moves the head, whatever its controller's
+// rate; it still tells its visitors when another replica admits them and
+// when the sale sells out.
+func TestQueueOnlyReplica(t *testing.T) {
+	shop := newShop()
+	shop.now = saleStart
+	state := NewMemState()
+	queue, err := New(Config{Sales: shop, Stocks: shop.Stocks, State: state, Keys: testKeys(t),
+		Controller: ControllerConfig{Initial: 1000, Max: 1000}, QueueOnly: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkout := newRoom(t, shop, state, ControllerConfig{Initial: 4, Max: 4})
+	for i := range 20 {
+		visit(t, queue, fmt.Sprint("v", i), "")
+	}
+	for range 8 {
+		tick(t, queue, 250*time.Millisecond)
+		shop.advance(250 * time.Millisecond)
+	}
+	if st := visit(t, queue, "v0", ""); st.State != StateWaiting {
+		t.Fatalf("after 2 s of a queue-only replica's ticks at rate 1000, the first visitor is %s, want waiting", st.State)
+	}
+	tick(t, checkout, time.Second) // 4 admitted
+	tick(t, queue, 250*time.Millisecond)
+	for i := range 20 {
+		want := StateWaiting
+		if i < 4 {
+			want = StateAdmitted
+		}
+		if st := visit(t, queue, fmt.Sprint("v", i), ""); st.State != want {
+			t.Errorf("visitor %d on the queue-only replica after the checkout replica admitted 4: %s, want %s", i, st.State, want)
+		}
+	}
+	shop.setStock("prd_1", 0)
+	shop.setStock("prd_2", 0)
+	tick(t, queue, 250*time.Millisecond)
+	if st := visit(t, queue, "v10", ""); st.State != StateSoldOut {
+		t.Errorf("after the stock ran out, a queue-only replica's visitor is %s, want sold_out", st.State)
+	}
+}

@@ -75,7 +75,7 @@ func (r *Room) Tick(ctx context.Context, dt time.Duration) (limited bool, err er
 	soldOut := started && remaining == 0
 	var n int64
 	cut := false
-	if started && !soldOut {
+	if started && !soldOut && !r.cfg.QueueOnly {
 		r.carry += r.ctrl.Rate() * dt.Seconds()
 		n = int64(r.carry)
 		// Inventory: stop admitting while the unused admissions of the
@@ -109,7 +109,7 @@ func (r *Room) Tick(ctx context.Context, dt time.Duration) (limited bool, err er
 	case q.Head > prev.Head:
 		r.waiters.wake(q.Head)
 	}
-	return started && !q.SoldOut && !cut && q.Waiting() > 0, nil
+	return started && !q.SoldOut && !cut && !r.cfg.QueueOnly && q.Waiting() > 0, nil
 }
 
 // outstanding is how many admissions of the last Window have not placed
