@@ -24,6 +24,7 @@ Commands:
   seed      create a large catalogue for load tests: souq seed --products 100000
   audit     reconcile orders, outbox, stream, archive and aggregates for a time range
   load      rehearse a sale's rush: simulated shoppers against a shop, latency percentiles, SLO exit code
+  plan      capacity and cost of a sale on EKS from a load report: pods, nodes, RDS, Redis, NATS, KEDA pre-scale, $/sale
   version   print the version
   help      print help for a command: souq help serve
 
@@ -52,6 +53,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return runAudit(ctx, rest, getenv, stdout, stderr)
 	case "load":
 		return runLoad(ctx, rest, getenv, stdout, stderr)
+	case "plan":
+		return runPlan(ctx, rest, getenv, stdout, stderr)
 	case "seed":
 		return runSeed(ctx, rest, getenv, stdout, stderr)
 	case "migrate":
@@ -74,6 +77,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 			return runAudit(ctx, []string{"-h"}, getenv, stdout, stderr)
 		case len(rest) > 0 && rest[0] == "load":
 			return runLoad(ctx, []string{"-h"}, getenv, stdout, stderr)
+		case len(rest) > 0 && rest[0] == "plan":
+			return runPlan(ctx, []string{"-h"}, getenv, stdout, stderr)
 		case len(rest) > 0 && rest[0] == "seed":
 			return runSeed(ctx, []string{"-h"}, getenv, stdout, stderr)
 		case len(rest) > 0 && rest[0] == "migrate":
