@@ -95,7 +95,6 @@ func runPlan(_ context.Context, args []string, getenv func(string) string, stdou
 		problems = append(problems, strings.TrimPrefix(err.Error(), plan.ErrInput.Error()+": "))
 	}
 	if len(problems) > 0 {
-		fs.Usage()
 		return fmt.Errorf("%w: %s", errUsage, strings.Join(problems, "; "))
 	}
 	prices := plan.DefaultPrices()
