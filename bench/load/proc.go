@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"bytes"
 	"context"
-	"errors"
 	"fmt"
 	"net/http"
 	"os"
@@ -14,11 +13,9 @@ import (
 	"sync"
 	"syscall"
 	"time"
-)
 
-// clockTicks is the kernel's USER_HZ, the unit of utime and stime in
-// /proc/PID/stat: 100 on every Linux architecture Go supports.
-const clockTicks = 100
+	"github.com/souq-commerce/souq/bench/internal/server"
+)
 
 // proc is a load generator run as a child process, so that every tool's
 // CPU time is measured the same way, from outside: while it runs from
@@ -68,29 +65,8 @@ func startProc(name string, args, env []string) (*proc, error) {
 }
 
 // cpu returns the CPU time (user + system) the running process has used
-// so far, read from /proc/PID/stat, to 10 ms.
-func (p *proc) cpu() (time.Duration, error) {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", p.cmd.Process.Pid))
-	if err != nil {
-		return 0, err
-	}
-	// The command name, in parentheses, may hold spaces: the fields
-	// counted from state (the third) follow the last ')'.
-	i := bytes.LastIndexByte(b, ')')
-	if i < 0 {
-		return 0, errors.New("/proc/PID/stat: no ')'")
-	}
-	f := strings.Fields(string(b[i+1:]))
-	if len(f) < 13 {
-		return 0, errors.New("/proc/PID/stat: too few fields")
-	}
-	utime, err1 := strconv.ParseInt(f[11], 10, 64) // field 14
-	stime, err2 := strconv.ParseInt(f[12], 10, 64) // field 15
-	if err := errors.Join(err1, err2); err != nil {
-		return 0, fmt.Errorf("/proc/PID/stat: %w", err)
-	}
-	return time.Duration(utime+stime) * time.Second / clockTicks, nil
-}
+// so far, to 10 ms.
+func (p *proc) cpu() (time.Duration, error) { return server.CPU(p.cmd.Process.Pid) }
 
 // signal sends sig to the process, if it still runs.
 func (p *proc) signal(sig os.Signal) {
@@ -223,42 +199,13 @@ func takeSample(ctx context.Context, p *proc, client *http.Client, base string) 
 		return sample{}, fmt.Errorf("read the generator's CPU time: %w", err)
 	}
 	s := sample{at: time.Now(), cpu: cpu}
-	if s.machine, err = machineBusy(); err != nil {
+	if s.machine, err = server.MachineBusy(); err != nil {
 		return sample{}, fmt.Errorf("read the machine's CPU time: %w", err)
 	}
 	if s.shop, err = countShop(ctx, client, base); err != nil {
 		return sample{}, fmt.Errorf("read the shop's counters: %w", err)
 	}
 	return s, nil
-}
-
-// machineBusy returns the time the machine's CPUs have been busy since
-// boot: the first line of /proc/stat without idle and iowait.
-func machineBusy() (time.Duration, error) {
-	b, err := os.ReadFile("/proc/stat")
-	if err != nil {
-		return 0, err
-	}
-	line, _, _ := strings.Cut(string(b), "\n")
-	f := strings.Fields(line)
-	if len(f) < 6 || f[0] != "cpu" {
-		return 0, errors.New("/proc/stat: no cpu line")
-	}
-	var busy int64
-	for i, v := range f[1:] {
-		if i == 3 || i == 4 { // idle, iowait
-			continue
-		}
-		if i >= 7 { // guest time is counted in user already
-			break
-		}
-		n, err := strconv.ParseInt(v, 10, 64)
-		if err != nil {
-			return 0, fmt.Errorf("/proc/stat: %w", err)
-		}
-		busy += n
-	}
-	return time.Duration(busy) * time.Second / clockTicks, nil
 }
 
 // window is a generator's steady state: between two samples, the CPU time

@@ -8,6 +8,8 @@ import (
 	"net/url"
 	"strings"
 	"time"
+
+	"github.com/souq-commerce/souq/bench/internal/server"
 )
 
 // singleGet measures wrk and the open-loop client on one cheap GET, one
@@ -140,7 +142,7 @@ func productPath(ctx context.Context, client *http.Client, base string) (string,
 // machineSample reads the machine's CPU time and the shop's counters now,
 // before a single-GET generator starts.
 func (b *bench) machineSample(ctx context.Context, base string) (sample, error) {
-	m, err := machineBusy()
+	m, err := server.MachineBusy()
 	if err != nil {
 		return sample{}, fmt.Errorf("read the machine's CPU time: %w", err)
 	}

@@ -27,6 +27,14 @@
 // stock, and stock below zero: always 0), and how long shoppers waiting when the last unit sold
 // took to be told "sold out" (the goal is under 2 s). The shop starts
 // with --waitroom-initial-rate C/2, as an operator who rehearsed would.
+//
+// With -database the shops are replicas on PostgreSQL, Redis and NATS, as
+// in a deployment: a checkout replica running every role, and with the
+// room on a queue-only replica (--waitroom-admit=false) that takes every
+// queue join and poll, as a load-balancer rule would send them; each is
+// held to -checkout-cpu and -queue-cpu cores by a CFS quota in a cgroup of
+// its own (a Kubernetes CPU limit; it needs root). The report adds the CPU
+// each replica, this generator and the whole machine used.
 package main
 
 import (
@@ -40,7 +48,6 @@ import (
 	"math"
 	"net/http"
 	"os"
-	"path/filepath"
 	"runtime"
 	"slices"
 	"strconv"
@@ -51,6 +58,7 @@ import (
 
 	"github.com/souq-commerce/souq/bench/internal/load"
 	"github.com/souq-commerce/souq/bench/internal/metrics"
+	"github.com/souq-commerce/souq/bench/internal/pgschema"
 	"github.com/souq-commerce/souq/bench/internal/server"
 )
 
@@ -63,6 +71,10 @@ type config struct {
 	rush, deadline      time.Duration
 	shopProcs           int
 	maxInFlight         int
+
+	// Replicas on the shared engines (-database set).
+	database, redis, nats string
+	checkoutCPU, queueCPU float64
 }
 
 func main() {
@@ -75,6 +87,11 @@ func main() {
 	flag.DurationVar(&c.deadline, "deadline", 60*time.Second, "how long after the start a shopper gives up")
 	flag.IntVar(&c.shopProcs, "shop-procs", 1, "GOMAXPROCS of the shop")
 	flag.IntVar(&c.maxInFlight, "max-in-flight", 0, "the shop's --waitroom-max-in-flight (0: none)")
+	flag.StringVar(&c.database, "database", "", "PostgreSQL `URL`: play the sale on replicas instead (a checkout replica running every role, and with the room on a queue-only replica, --waitroom-admit=false, taking /api/v1/queue), each configuration in a fresh schema")
+	flag.StringVar(&c.redis, "redis", "redis://127.0.0.1:6379/0", "with -database: Redis `URL` (the shared queue and aggregates)")
+	flag.StringVar(&c.nats, "nats", "nats://127.0.0.1:4222", "with -database: NATS `URL` (JetStream)")
+	flag.Float64Var(&c.checkoutCPU, "checkout-cpu", 0.5, "with -database: the checkout replica's CPU limit in `cores` (a CFS quota, as a Kubernetes limit; 0: none)")
+	flag.Float64Var(&c.queueCPU, "queue-cpu", 0.5, "with -database: the queue-only replica's CPU limit in `cores` (0: none)")
 	flag.Parse()
 	if err := run(c); err != nil {
 		fmt.Fprintln(os.Stderr, "rush:", err)
@@ -100,49 +117,57 @@ func run(c config) error {
 	tr.Protocols.SetUnencryptedHTTP2(true)
 	client := &http.Client{Timeout: 30 * time.Second, Transport: tr}
 
+	s := &shops{c: c, bin: bin, dir: dir}
+	if c.database != "" {
+		if s.pg, err = pgschema.Connect(ctx, c.database); err != nil {
+			return err
+		}
+		defer s.pg.Close(context.Background())
+	}
+
 	// Capacity, on a shop of its own.
-	os.Setenv("GOMAXPROCS", strconv.Itoa(c.shopProcs))
-	base, stop, err := server.StartOn(ctx, bin, filepath.Join(dir, "cap"), "--admin-token", adminToken, "--log-level", "error", "--payment", "none")
+	sh, err := s.start(ctx, "cap", false)
 	if err != nil {
 		return err
 	}
-	ids, err := createProducts(ctx, client, base, 1_000_000_000, 1)
+	ids, err := createProducts(ctx, client, sh.checkout, 1_000_000_000, 1)
 	if err != nil {
-		stop()
+		sh.stop()
 		return err
 	}
 	var seq atomic.Int64
+	sh.mark()
 	lat, err := load.Closed(c.buyers, c.capacityDuration, func(int) error {
-		st, _, err := order(ctx, client, base, ids[0], fmt.Sprintf("cap-%d", seq.Add(1)), "")
+		st, _, err := order(ctx, client, sh.checkout, ids[0], fmt.Sprintf("cap-%d", seq.Add(1)), "")
 		if err == nil && st != http.StatusCreated {
 			err = fmt.Errorf("capacity order: %d", st)
 		}
 		return err
 	})
-	stop()
+	capUsage := sh.usage()
+	sh.stop()
 	if err != nil {
 		return err
 	}
 	capacity := float64(len(lat)) / c.capacityDuration.Seconds()
-	fmt.Printf("checkout capacity C: %.0f orders/s (%d buyers, %v, shop GOMAXPROCS=%d; p99 %.1f ms)\n",
-		capacity, c.buyers, c.capacityDuration, c.shopProcs, ms(load.Pct(lat, 99)))
+	fmt.Printf("checkout capacity C: %.0f orders/s (%d buyers, %v; p99 %.1f ms)\n  %s: %s\n",
+		capacity, c.buyers, c.capacityDuration, ms(load.Pct(lat, 99)), s.describe(), capUsage)
 
 	// The sale, with the room on and off, each on a fresh shop.
 	units := int(capacity * c.sellSeconds)
 	var results []result
 	for _, protected := range []bool{true, false} {
 		name := map[bool]string{true: "room on", false: "room off"}[protected]
-		data := filepath.Join(dir, strings.ReplaceAll(name, " ", "-"))
-		base, stop, err := server.StartOn(ctx, bin, data, "--admin-token", adminToken, "--log-level", "error", "--payment", "none",
+		sh, err := s.start(ctx, strings.ReplaceAll(name, " ", "-"), protected,
 			"--waitroom-initial-rate", strconv.Itoa(max(1, int(capacity/2))), "--waitroom-max-in-flight", strconv.Itoa(c.maxInFlight))
 		if err != nil {
 			return err
 		}
-		r, err := playSale(ctx, client, base, c, capacity, units, protected)
+		r, err := playSale(ctx, client, sh, c, capacity, units, protected)
 		if err == nil {
-			r.serverP99, err = serverP99(ctx, client, base)
+			r.serverP99, err = serverP99(ctx, client, sh.checkout)
 		}
-		stop()
+		sh.stop()
 		if err != nil {
 			return fmt.Errorf("%s: %w", name, err)
 		}
@@ -183,6 +208,10 @@ func run(c config) error {
 		return fmt.Sprintf("%.0f / %.0f / %.0f ms", ms(load.Pct(r.notice, 50)), ms(load.Pct(r.notice, 99)), ms(load.Pct(r.notice, 100)))
 	})
 	row("shoppers still without an answer at the deadline", func(r result) string { return strconv.FormatInt(r.gaveUp, 10) })
+	fmt.Println()
+	for _, r := range results {
+		fmt.Printf("%s, from the sale's start to the last answer: %s\n", r.name, r.usage)
+	}
 	return nil
 }
 
@@ -202,6 +231,7 @@ type result struct {
 	notice           []time.Duration
 	statuses         map[int]int // checkout answers by status; -status: failed queue joins
 	serverP99        float64     // seconds: the bucket holding the shop's p99 of 201 orders
+	usage            string      // the shop's processes' CPU during the sale
 }
 
 // serverP99 reads the shop's histogram of POST /api/v1/orders answered
@@ -224,8 +254,9 @@ func serverP99(ctx context.Context, client *http.Client, base string) (float64, 
 
 // playSale schedules a sale of one product with units in stock, starting
 // in a few seconds, and plays the rush against it.
-func playSale(ctx context.Context, client *http.Client, base string, c config, capacity float64, units int, protected bool) (result, error) {
+func playSale(ctx context.Context, client *http.Client, sh *shop, c config, capacity float64, units int, protected bool) (result, error) {
 	var r result
+	base := sh.checkout
 	ids, err := createProducts(ctx, client, base, units, 1)
 	if err != nil {
 		return r, err
@@ -239,6 +270,7 @@ func playSale(ctx context.Context, client *http.Client, base string, c config, c
 		return r, fmt.Errorf("schedule sale: %d %s %v", st, body, err)
 	}
 	time.Sleep(time.Until(start))
+	sh.mark()
 
 	var (
 		mu       sync.Mutex
@@ -298,7 +330,7 @@ func playSale(ctx context.Context, client *http.Client, base string, c config, c
 			State          string `json:"state"`
 			AdmissionToken string `json:"admission_token"`
 		}
-		st, err := getJSON(ctx, client, "POST", base+"/api/v1/queue", &q)
+		st, err := getJSON(ctx, client, "POST", sh.queue+"/api/v1/queue", &q)
 		answer(st, err)
 		if err != nil || st != http.StatusCreated {
 			mu.Lock()
@@ -320,7 +352,7 @@ func playSale(ctx context.Context, client *http.Client, base string, c config, c
 				mu.Unlock()
 				return
 			}
-			st, err := getJSON(ctx, client, "GET", base+"/api/v1/queue/"+q.Ticket+"?wait=20", &q)
+			st, err := getJSON(ctx, client, "GET", sh.queue+"/api/v1/queue/"+q.Ticket+"?wait=20", &q)
 			answer(st, err)
 			if err != nil || st != http.StatusOK {
 				time.Sleep(time.Second)
@@ -338,6 +370,7 @@ func playSale(ctx context.Context, client *http.Client, base string, c config, c
 	r.arrived = n
 	r.offered = float64(n) / time.Since(began).Seconds()
 	wg.Wait()
+	r.usage = sh.usage()
 	r.statuses = statuses
 
 	slices.SortFunc(commits, func(a, b time.Time) int { return a.Compare(b) })

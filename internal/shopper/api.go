@@ -3,9 +3,9 @@ package shopper
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
+	json "github.com/segmentio/encoding/json"
 	"io"
 	"net/http"
 	"slices"

@@ -38,16 +38,32 @@ func Start(dir string, args ...string) (base string, stop func(), err error) {
 // ready, and after a minute or when ctx ends if it never is. The
 // process's stderr is the benchmark's.
 func StartOn(ctx context.Context, bin, data string, args ...string) (base string, stop func(), err error) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	p, err := StartProc(ctx, bin, data, args...)
 	if err != nil {
 		return "", nil, err
+	}
+	return p.Base, p.Stop, nil
+}
+
+// Proc is a started `souq serve`.
+type Proc struct {
+	Base string // http://127.0.0.1:port
+	PID  int
+	Stop func() // SIGINT, then wait for the process to exit
+}
+
+// StartProc is StartOn, also giving the process's id.
+func StartProc(ctx context.Context, bin, data string, args ...string) (*Proc, error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return nil, err
 	}
 	addr := ln.Addr().String()
 	ln.Close()
 	srv := exec.Command(bin, append([]string{"serve", "--addr", addr, "--data", data}, args...)...)
 	srv.Stdout, srv.Stderr = io.Discard, os.Stderr
 	if err := srv.Start(); err != nil {
-		return "", nil, err
+		return nil, err
 	}
 	// exited is closed when the process has been waited for; waitErr is
 	// its exit status, read only after exited is closed.
@@ -57,28 +73,28 @@ func StartOn(ctx context.Context, bin, data string, args ...string) (base string
 		waitErr = srv.Wait()
 		close(exited)
 	}()
-	stop = func() {
+	stop := func() {
 		_ = srv.Process.Signal(os.Interrupt)
 		<-exited
 	}
-	base = "http://" + addr
+	base := "http://" + addr
 	ctx, cancel := context.WithTimeout(ctx, time.Minute)
 	defer cancel()
 	tick := time.NewTicker(50 * time.Millisecond)
 	defer tick.Stop()
 	for {
 		if ready(ctx, base) {
-			return base, stop, nil
+			return &Proc{Base: base, PID: srv.Process.Pid, Stop: stop}, nil
 		}
 		select {
 		case <-exited:
-			return "", nil, fmt.Errorf("souq serve exited before it was ready: %v", waitErr)
+			return nil, fmt.Errorf("souq serve exited before it was ready: %v", waitErr)
 		case <-ctx.Done():
 			stop()
 			if errors.Is(ctx.Err(), context.DeadlineExceeded) {
-				return "", nil, errors.New("server not ready after a minute")
+				return nil, errors.New("server not ready after a minute")
 			}
-			return "", nil, ctx.Err()
+			return nil, ctx.Err()
 		case <-tick.C:
 		}
 	}
