@@ -15,18 +15,18 @@ var ErrInput = errors.New("plan input")
 // Inputs is the sale to plan for and the assumptions the report does not
 // measure.
 type Inputs struct {
-	Shoppers     int64         `json:"shoppers"`         // sessions arriving in the peak
-	PeakMinutes  float64       `json:"peak_minutes"`     // the peak they arrive in
-	Conversion   float64       `json:"conversion"`       // share of sessions that order
-	Headroom     float64       `json:"headroom"`         // capacity above demand, 0.3 for 30%
-	SpotShare    float64       `json:"spot_share"`       // share of burst pods on spot nodes
-	MinReplicas  int           `json:"min_replicas"`     // each role's floor, on on-demand nodes
-	Region       string        `json:"region"`           //
-	InstanceType string        `json:"instance_type"`    // nodes' EC2 type
-	SaleStart    time.Time     `json:"sale_start"`       // zero: no pre-scale window
-	PrescaleLead time.Duration `json:"prescale_lead_ns"` // pods up this long before the start
-	Cooldown     time.Duration `json:"cooldown_ns"`      // and kept this long after the peak
-	Estimates    bool          `json:"estimates"`        // use labelled prices of other regions
+	Shoppers     int64         `json:"shoppers"`            // sessions arriving in the peak
+	PeakMinutes  float64       `json:"peak_minutes"`        // the peak they arrive in
+	Conversion   float64       `json:"conversion"`          // share of sessions that order
+	Headroom     float64       `json:"headroom"`            // capacity above demand, 0.3 for 30%
+	SpotShare    float64       `json:"spot_share"`          // share of burst pods on spot nodes
+	MinReplicas  int           `json:"min_replicas"`        // each role's floor, on on-demand nodes
+	Region       string        `json:"region"`              //
+	InstanceType string        `json:"instance_type"`       // nodes' EC2 type
+	SaleStart    time.Time     `json:"sale_start,omitzero"` // zero: no pre-scale window
+	PrescaleLead time.Duration `json:"prescale_lead_ns"`    // pods up this long before the start
+	Cooldown     time.Duration `json:"cooldown_ns"`         // and kept this long after the peak
+	Estimates    bool          `json:"estimates"`           // use labelled prices of other regions
 
 	EventsPerSession float64       `json:"events_per_session"` // 0: one per shopper page step of the report
 	EventBytes       int           `json:"event_bytes"`
@@ -79,9 +79,9 @@ type PodSize struct {
 	MemMiB   int `json:"memory_mib"`
 }
 
-// Requests are the pods' requests per role; the api's must be the size
+// requests are the pods' requests per role; the api's must be the size
 // of the pods that served the report.
-var Requests = map[string]PodSize{
+var requests = map[string]PodSize{
 	"api": {1000, 1024}, "collector": {500, 512}, "relay": {250, 256}, "processor": {500, 512}, "archiver": {500, 1024}, "nats": {1000, 2048},
 }
 
@@ -225,7 +225,7 @@ func Compute(in Inputs, m Measured, p Prices, warnings []string) (Plan, error) {
 	floor := in.MinReplicas
 	role := func(name string, pods int, by string, spotable bool) Role {
 		pods = max(pods, floor)
-		r := Role{Name: name, Pods: pods, Floor: floor, Size: Requests[name], SizedBy: by}
+		r := Role{Name: name, Pods: pods, Floor: floor, Size: requests[name], SizedBy: by}
 		if spotable {
 			r.Spot = int(math.Round(float64(pods-floor) * in.SpotShare))
 		}
@@ -239,7 +239,7 @@ func Compute(in Inputs, m Measured, p Prices, warnings []string) (Plan, error) {
 		role("processor", ceilDiv(d.EventsPerSecond*h, in.ProcessorEPS), fmt.Sprintf("%.0f events/s × %.2f ÷ %.0f per pod", d.EventsPerSecond, h, in.ProcessorEPS), true),
 		role("archiver", 1, "one archiver holds the stream's lease at a time; the others stand by", false),
 	}
-	nats := Role{Name: "nats", Pods: in.StreamReplicas, Floor: in.StreamReplicas, OnDemand: in.StreamReplicas, Size: Requests["nats"], SizedBy: "one server per stream replica"}
+	nats := Role{Name: "nats", Pods: in.StreamReplicas, Floor: in.StreamReplicas, OnDemand: in.StreamReplicas, Size: requests["nats"], SizedBy: "one server per stream replica"}
 	pl.Roles = append(pl.Roles, nats)
 	if d.EventsPerSecond*h > in.ArchiverEPS {
 		pl.Warnings = append(pl.Warnings, fmt.Sprintf("%.0f events/s with headroom is more than one archiver's %.0f/s: the archive will lag behind during the peak and catch up after", d.EventsPerSecond*h, in.ArchiverEPS))
