@@ -62,3 +62,18 @@ output "name_servers" {
   description = "Name servers of the hosted zone, to delegate the domain."
   value       = module.edge.name_servers
 }
+
+output "origin_certificate_arn" {
+  description = "Certificate for the gateway NLB's TLS listener (service.beta.kubernetes.io/aws-load-balancer-ssl-cert)."
+  value       = module.edge.origin_certificate_arn
+}
+
+output "glue_table" {
+  description = "Athena table over the archive (database.table)."
+  value       = module.archive.glue_table
+}
+
+output "db_backups_replication_arn" {
+  description = "ARN of the RDS automated backups replicated to the DR region (the DR drill restores from it)."
+  value       = module.dr.db_backups_replication_id
+}

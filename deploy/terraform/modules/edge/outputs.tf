@@ -17,3 +17,8 @@ output "web_acl_arn" {
   description = "WAF web ACL attached to CloudFront."
   value       = aws_wafv2_web_acl.shop.arn
 }
+
+output "origin_certificate_arn" {
+  description = "Regional ACM certificate for the origin host, for the gateway NLB's TLS listener."
+  value       = aws_acm_certificate_validation.origin.certificate_arn
+}
