@@ -5,6 +5,9 @@
 
 locals {
   events_prefix = "${var.prefix}/events/"
+  # Built from the name, not read from the module, so the bucket policy
+  # passed into the module does not wait on the module's outputs.
+  bucket_arn = "arn:aws:s3:::${var.bucket_name}"
 }
 
 data "aws_iam_policy_document" "bucket" {
@@ -16,7 +19,7 @@ data "aws_iam_policy_document" "bucket" {
     sid       = "ArchiveIsCreateOnly"
     effect    = "Deny"
     actions   = ["s3:PutObject"]
-    resources = ["${module.bucket.s3_bucket_arn}/${local.events_prefix}*"]
+    resources = ["${local.bucket_arn}/${local.events_prefix}*"]
 
     principals {
       type        = "*"
@@ -179,7 +182,7 @@ resource "aws_iam_role" "replication" {
 data "aws_iam_policy_document" "replication" {
   statement {
     actions   = ["s3:GetReplicationConfiguration", "s3:ListBucket"]
-    resources = ["arn:aws:s3:::${var.bucket_name}"]
+    resources = [local.bucket_arn]
   }
 
   statement {
@@ -188,7 +191,7 @@ data "aws_iam_policy_document" "replication" {
       "s3:GetObjectVersionAcl",
       "s3:GetObjectVersionTagging",
     ]
-    resources = ["arn:aws:s3:::${var.bucket_name}/*"]
+    resources = ["${local.bucket_arn}/*"]
   }
 
   statement {
