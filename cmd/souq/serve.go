@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"flag"
@@ -19,6 +20,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
+	"go.opentelemetry.io/otel/attribute"
 
 	"github.com/souq-commerce/souq/internal/archive"
 	"github.com/souq-commerce/souq/internal/cart"
@@ -38,6 +40,7 @@ import (
 	"github.com/souq-commerce/souq/internal/shopper"
 	"github.com/souq-commerce/souq/internal/souq"
 	"github.com/souq-commerce/souq/internal/storefront"
+	"github.com/souq-commerce/souq/internal/tracing"
 	"github.com/souq-commerce/souq/internal/waitroom"
 )
 
@@ -85,6 +88,8 @@ type serveConfig struct {
 	archiveMaxAge  time.Duration
 	archiveMaxRows int
 	collectorRate  float64
+	otlpEndpoint   string  // OTLP/HTTP traces endpoint; empty: the OTEL_ variables decide
+	traceSample    float64 // share of new traces recorded
 	shoppers       float64
 	payment        string // "none", "test" or "stripe", resolved by parseServe
 	pay            paymentConfig
@@ -145,6 +150,8 @@ func parseServe(args []string, getenv func(string) string, stderr io.Writer) (se
 	fs.StringVar(&c.pay.stripeKey, "stripe-secret-key", "", "Stripe secret or restricted `key` (sk_live_…, rk_live_…); set it through the environment, not the command line")
 	fs.StringVar(&c.pay.stripeWebhookSecret, "stripe-webhook-secret", "", "signing `secret` of the Stripe webhook endpoint <public-url>/api/v1/payments/webhook (whsec_…); set it through the environment")
 	fs.StringVar(&c.pay.stripeAPI, "stripe-api-url", "", "Stripe API base `URL` (default Stripe's; a stripe-mock server for tests)")
+	fs.StringVar(&c.otlpEndpoint, "otlp-endpoint", "", "OpenTelemetry collector `URL` for traces over OTLP/HTTP (http://otel-collector:4318); default: the standard OTEL_EXPORTER_OTLP_ENDPOINT, and without either, no tracing")
+	fs.Float64Var(&c.traceSample, "trace-sample", 0.05, "with tracing on: the `share` of new traces recorded (a request that arrives with a sampled traceparent always is)")
 	fs.Float64Var(&c.collectorRate, "collector-rate", collector.DefaultRatePerSecond, "events per second one client (write key and IP address) may send to the collector")
 	c.room.flags(fs)
 	if err := parseFlags(fs, args, getenv, stderr, serveUsage); err != nil {
@@ -159,6 +166,9 @@ func parseServe(args []string, getenv func(string) string, stderr io.Writer) (se
 	problems = append(problems, c.roleProblems()...)
 	if c.roles[roleAPI] {
 		problems = append(problems, c.room.problems(c.hot != "")...)
+	}
+	if c.traceSample <= 0 || c.traceSample > 1 {
+		problems = append(problems, "--trace-sample must be above 0 and at most 1")
 	}
 	if c.logFormat != "text" && c.logFormat != "json" {
 		problems = append(problems, fmt.Sprintf("--log-format must be text or json, not %q", c.logFormat))
@@ -360,6 +370,21 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	}
 	rs := c.roles
 	log = log.With("roles", rs.String())
+	stopTracing, err := tracing.Setup(ctx, tracing.Config{Endpoint: c.otlpEndpoint, Getenv: getenv, SampleRatio: c.traceSample,
+		Service: "souq", Version: versionString(), Attributes: []attribute.KeyValue{attribute.String("souq.roles", rs.String())}})
+	if err != nil {
+		return err
+	}
+	defer func() {
+		ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+		defer cancel()
+		if err := stopTracing(ctx); err != nil {
+			log.Warn("flush traces", "err", err)
+		}
+	}()
+	if tracing.Enabled() {
+		log.Info("tracing on: spans exported over OTLP/HTTP", "endpoint", cmp.Or(c.otlpEndpoint, "from OTEL_EXPORTER_OTLP_*"), "sample_ratio", c.traceSample)
+	}
 	var db *openedDB
 	if rs.needs("database") {
 		if db, err = openDatabase(ctx, dbConfig{data: c.data, url: c.database, sqliteSync: c.sqliteSync, pg: c.pg.options()}, log); err != nil {

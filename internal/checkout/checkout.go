@@ -7,8 +7,11 @@ import (
 	"log/slog"
 	"time"
 
+	"go.opentelemetry.io/otel/attribute"
+
 	"github.com/souq-commerce/souq/internal/catalog"
 	"github.com/souq-commerce/souq/internal/souq"
+	"github.com/souq-commerce/souq/internal/tracing"
 )
 
 // errNoCardPayments answers an order paid by card in a shop without a
@@ -125,7 +128,15 @@ func OrderPlaced(res Result, err error) bool {
 // the error is returned with the Result, whose Placed names the order. With
 // idem set, the same key and body replays the first response, a different
 // body is ErrKeyReused and a key still in flight is ErrKeyInFlight.
-func (s *Service) PlaceOrder(ctx context.Context, req OrderRequest, idem *Idempotency) (Result, error) {
+func (s *Service) PlaceOrder(ctx context.Context, req OrderRequest, idem *Idempotency) (res Result, err error) {
+	ctx, span := tracing.Tracer().Start(ctx, "checkout.place_order")
+	defer func() {
+		if res.Placed.Order.ID != "" {
+			span.SetAttributes(attribute.String("souq.order_id", string(res.Placed.Order.ID)))
+		}
+		span.SetAttributes(attribute.Bool("souq.replay", res.Replay != nil))
+		tracing.End(span, err)
+	}()
 	ctx, cancel := context.WithTimeout(ctx, PlaceTimeout)
 	defer cancel()
 	if idem != nil {
@@ -219,7 +230,7 @@ func (s *Service) commit(ctx context.Context, placed Placed, idem *Idempotency, 
 	var ev souq.OutboxEvent
 	if placed.Order.Status != souq.StatusPendingPayment {
 		var err error
-		if ev, err = souq.NewOrderEvent(souq.EventOrderCompleted, placed.Order, now); err != nil {
+		if ev, err = souq.NewTracedOrderEvent(souq.EventOrderCompleted, placed.Order, now, tracing.Traceparent(ctx)); err != nil {
 			return nil, fmt.Errorf("order event: %w", err)
 		}
 	}
@@ -231,7 +242,11 @@ func (s *Service) commit(ctx context.Context, placed Placed, idem *Idempotency, 
 		}
 		done = &KeyResult{Key: idem.Key, ClaimedAt: idem.claimedAt, Status: status, Body: body}
 	}
-	err := s.store.CreateOrder(ctx, placed.Order, ev, done)
+	// The transaction: with group commit, this order's share of a batch
+	// (the span lasts from joining the batch to its commit).
+	txCtx, span := tracing.Tracer().Start(ctx, "checkout.commit")
+	err := s.store.CreateOrder(txCtx, placed.Order, ev, done)
+	tracing.End(span, err)
 	var oos *souq.OutOfStockError
 	if errors.As(err, &oos) {
 		detail := fmt.Sprintf("not enough stock for %s: %d requested, %d left", oos.SKU, oos.Requested, oos.Available)

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/souq-commerce/souq/internal/souq"
+	"github.com/souq-commerce/souq/internal/tracing"
 )
 
 // Card payments
@@ -185,7 +186,7 @@ func (s *Service) settle(ctx context.Context, id souq.ID, st PaymentState) (souq
 				return s.releaseUpdate(o, now, souq.PaymentRefundPending, "the amount paid differs from the order's total")
 			case taken:
 				o.Status, p.Status, p.Failure, p.DueAt, o.CompletedAt = souq.StatusPaid, st.Status, "", nil, &now
-				ev, err := souq.NewOrderEvent(souq.EventOrderCompleted, *o, now)
+				ev, err := souq.NewTracedOrderEvent(souq.EventOrderCompleted, *o, now, tracing.Traceparent(ctx))
 				return OrderUpdate{Events: []souq.OutboxEvent{ev}}, err
 			case st.Status == souq.PaymentCanceled:
 				return s.releaseUpdate(o, now, souq.PaymentCanceled, "")

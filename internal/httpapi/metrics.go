@@ -7,8 +7,10 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"go.opentelemetry.io/contrib/instrumentation/net/http/otelhttp"
 
 	"github.com/souq-commerce/souq/internal/httpjson"
+	"github.com/souq-commerce/souq/internal/tracing"
 )
 
 type metrics struct {
@@ -56,6 +58,11 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 // labelled with the route pattern (never the raw path, which would let
 // clients mint label values).
 func (s *server) instrument(pattern string, next http.Handler) http.Handler {
+	if tracing.Enabled() {
+		// A span per request, named by the route pattern, child of the
+		// caller's traceparent when it sends one.
+		next = otelhttp.NewHandler(next, pattern, otelhttp.WithSpanNameFormatter(func(string, *http.Request) string { return pattern }))
+	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		s.metrics.inFlight.Inc()

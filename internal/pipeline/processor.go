@@ -7,8 +7,12 @@ import (
 	"sync/atomic"
 	"time"
 
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/trace"
+
 	"github.com/souq-commerce/souq/internal/analytics"
 	"github.com/souq-commerce/souq/internal/natsstream"
+	"github.com/souq-commerce/souq/internal/tracing"
 )
 
 // Applier applies events to the aggregates, ignoring those it has applied
@@ -105,15 +109,34 @@ func (p *Processor) Run(ctx context.Context) error {
 func (p *Processor) apply(ctx context.Context, msgs []natsstream.Msg) ([]natsstream.Msg, error) {
 	recs := make([]analytics.Record, 0, len(msgs))
 	bad := make([]error, len(msgs)) // why a message is dead-lettered
+	var spans map[int]trace.Span    // by index in recs: events in a traced request's trace
 	for i, m := range msgs {
 		ev, err := m.Event()
 		if err != nil {
 			bad[i] = err
 			continue
 		}
+		if tp := ev.Traceparent(); tp != "" {
+			if spans == nil {
+				spans = map[int]trace.Span{}
+			}
+			_, spans[len(recs)] = tracing.Tracer().Start(tracing.WithTraceparent(ctx, tp), "processor.apply",
+				trace.WithSpanKind(trace.SpanKindConsumer),
+				trace.WithAttributes(attribute.String("messaging.system", "nats"), attribute.String("messaging.destination.name", m.Subject),
+					attribute.Int64("messaging.message.sequence", int64(m.Seq)), attribute.String("messaging.message.id", ev.MessageID)))
+		}
 		recs = append(recs, analytics.Record{Seq: m.Seq, Event: ev})
 	}
 	res, err := p.agg.ApplyMany(ctx, recs)
+	for j, span := range spans {
+		switch {
+		case err != nil:
+			tracing.End(span, err)
+		default:
+			span.SetAttributes(attribute.Bool("souq.duplicate", res[j].Err == nil && !res[j].Applied))
+			tracing.End(span, res[j].Err)
+		}
+	}
 	if err != nil {
 		return nil, fmt.Errorf("apply seqs %d-%d: %w", msgs[0].Seq, msgs[len(msgs)-1].Seq, err)
 	}

@@ -36,6 +36,7 @@
 package relay
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -44,8 +45,12 @@ import (
 	"sync/atomic"
 	"time"
 
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/trace"
+
 	"github.com/souq-commerce/souq/internal/natsstream"
 	"github.com/souq-commerce/souq/internal/souq"
+	"github.com/souq-commerce/souq/internal/tracing"
 )
 
 // Outbox is where the relay reads pending events and marks them published.
@@ -254,12 +259,14 @@ func (r *Relay) pass(ctx context.Context) (int, error) {
 		done   = make([]souq.ID, 0, len(events)) // to mark
 		dead   int
 		errs   []error
+		spans  = make([]trace.Span, 0, len(events)) // spans[i] is msgs[i]'s publish
 	)
 	for _, ev := range events {
-		subject, err := subjectOf(ev)
+		subject, traceparent, err := subjectOf(ev)
 		if err == nil {
 			msgs = append(msgs, natsstream.RawMsg{Subject: subject, MsgID: string(ev.ID), Data: ev.Payload})
 			msgIDs = append(msgIDs, ev.ID)
+			spans = append(spans, publishSpan(ctx, ev, subject, traceparent))
 			continue
 		}
 		r.log.Error("undecodable outbox event", "id", ev.ID, "name", ev.Name, "err", err)
@@ -273,7 +280,14 @@ func (r *Relay) pass(ctx context.Context) (int, error) {
 
 	var published, duplicates int
 	if len(msgs) > 0 {
-		results, _ := r.pub.PublishRawBatch(ctx, msgs) // per-event errors are in results
+		results, err := r.pub.PublishRawBatch(ctx, msgs) // per-event errors are in results
+		for i, span := range spans {
+			if i < len(results) {
+				tracing.End(span, results[i].Err)
+			} else {
+				tracing.End(span, cmp.Or(err, errors.New("no acknowledgement")))
+			}
+		}
 		for i, res := range results {
 			// Only an acknowledgement with a stream sequence says the
 			// stream holds the event (a duplicate's names the copy it
@@ -320,17 +334,27 @@ func (r *Relay) fail(ctx context.Context, n int) {
 }
 
 // subjectOf decodes an outbox payload as a souq.Event and returns its
-// stream subject.
-func subjectOf(ev souq.OutboxEvent) (string, error) {
+// stream subject and the traceparent its context carries.
+func subjectOf(ev souq.OutboxEvent) (subject, traceparent string, err error) {
 	var e souq.Event
 	if err := json.Unmarshal(ev.Payload, &e); err != nil {
-		return "", fmt.Errorf("payload is not an event: %w", err)
+		return "", "", fmt.Errorf("payload is not an event: %w", err)
 	}
 	if e.Type == "" {
-		return "", errors.New("payload is not an event: no type")
+		return "", "", errors.New("payload is not an event: no type")
 	}
 	if e.MessageID != string(ev.ID) {
-		return "", fmt.Errorf("payload's message id %q is not the outbox id", e.MessageID)
+		return "", "", fmt.Errorf("payload's message id %q is not the outbox id", e.MessageID)
 	}
-	return e.Subject(), nil
+	return e.Subject(), e.Traceparent(), nil
+}
+
+// publishSpan starts the span of one event's publish, in the trace of the
+// request that wrote it when the event names one.
+func publishSpan(ctx context.Context, ev souq.OutboxEvent, subject, traceparent string) trace.Span {
+	_, span := tracing.Tracer().Start(tracing.WithTraceparent(ctx, traceparent), "relay.publish",
+		trace.WithSpanKind(trace.SpanKindProducer),
+		trace.WithAttributes(attribute.String("messaging.system", "nats"), attribute.String("messaging.destination.name", subject),
+			attribute.String("messaging.message.id", string(ev.ID)), attribute.String("souq.event", ev.Name)))
+	return span
 }

@@ -41,6 +41,21 @@ type Event struct {
 	Context     json.RawMessage `json:"context,omitempty"`
 }
 
+// Traceparent returns the W3C traceparent the event's context carries
+// ("" when none): the trace of the request that made it.
+func (e Event) Traceparent() string {
+	if len(e.Context) == 0 {
+		return ""
+	}
+	var c struct {
+		Traceparent string `json:"traceparent"`
+	}
+	if json.Unmarshal(e.Context, &c) != nil {
+		return ""
+	}
+	return c.Traceparent
+}
+
 // SubjectPrefix is the stream subject every event is published under.
 const SubjectPrefix = "souq.events"
 
@@ -109,6 +124,13 @@ type OrderEventProperties struct {
 // NewOrderEvent builds the outbox event for an order change (name is
 // EventOrderCompleted, EventOrderCancelled or EventOrderRefunded).
 func NewOrderEvent(name string, o Order, at time.Time) (OutboxEvent, error) {
+	return NewTracedOrderEvent(name, o, at, "")
+}
+
+// NewTracedOrderEvent is NewOrderEvent for a change made under a traced
+// request: the event's context carries traceparent (W3C), so that the
+// relay's and the processor's spans join the request's trace.
+func NewTracedOrderEvent(name string, o Order, at time.Time, traceparent string) (OutboxEvent, error) {
 	props := OrderEventProperties{
 		OrderID:       string(o.ID),
 		Total:         M(o.Total, o.Currency).Decimal(),
@@ -134,7 +156,11 @@ func NewOrderEvent(name string, o Order, at time.Time) (OutboxEvent, error) {
 	if err != nil {
 		return OutboxEvent{}, err
 	}
-	rawCtx, err := json.Marshal(map[string]any{"source": "checkout", "market": o.Market})
+	evCtx := map[string]any{"source": "checkout", "market": o.Market}
+	if traceparent != "" {
+		evCtx["traceparent"] = traceparent
+	}
+	rawCtx, err := json.Marshal(evCtx)
 	if err != nil {
 		return OutboxEvent{}, err
 	}
