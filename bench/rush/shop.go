@@ -19,6 +19,7 @@ import (
 
 	"github.com/souq-commerce/souq/bench/internal/pgschema"
 	"github.com/souq-commerce/souq/bench/internal/server"
+	"github.com/souq-commerce/souq/internal/cpulimit"
 )
 
 // shops starts the shops a run plays against: one embedded process, or
@@ -42,7 +43,7 @@ type shop struct {
 type replica struct {
 	name  string
 	proc  *server.Proc
-	limit *cpuLimit // nil: no CPU limit
+	limit *cpulimit.Group // nil: no CPU limit
 	cores float64
 	cpu0  time.Duration
 	at0   time.Time
@@ -79,9 +80,9 @@ func (s *shops) start(ctx context.Context, name string, queue bool, args ...stri
 		}
 		r := replica{name: role, proc: p, cores: cores}
 		if cores > 0 {
-			if r.limit, err = limitCPU("souq-"+ns+"-"+role, p.PID, cores); err != nil {
+			if r.limit, err = cpulimit.Limit("souq-rush-"+role, p.PID, cores, 0); err != nil {
 				p.Stop()
-				return "", err
+				return "", fmt.Errorf("cap the %s replica's CPU (run as root, or pass -checkout-cpu 0 -queue-cpu 0): %w", role, err)
 			}
 		}
 		sh.procs = append(sh.procs, r)
@@ -124,7 +125,7 @@ func (sh *shop) usage() string {
 		wall := time.Since(r.at0)
 		p := fmt.Sprintf("%s %.1f s CPU in %.0f s (%.2f cores", r.name, used.Seconds(), wall.Seconds(), used.Seconds()/wall.Seconds())
 		if r.limit != nil {
-			d, n, err := r.limit.throttled()
+			d, n, err := r.limit.Throttled()
 			if err == nil {
 				p += fmt.Sprintf(" of %.2f; throttled %.1f s in %d periods since start", r.cores, d.Seconds(), n)
 			}
@@ -149,7 +150,9 @@ func (sh *shop) stop() {
 	for _, r := range sh.procs {
 		r.proc.Stop()
 		if r.limit != nil {
-			r.limit.remove()
+			if err := r.limit.Remove(); err != nil {
+				fmt.Fprintln(os.Stderr, "rush:", err)
+			}
 		}
 	}
 	if sh.ns != "" {

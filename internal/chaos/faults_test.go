@@ -14,6 +14,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/souq-commerce/souq/internal/cpulimit"
 )
 
 // burnerEnv, set to a Unix time in nanoseconds, makes the test binary a
@@ -186,19 +188,6 @@ func pause(t *testing.T, d time.Duration) {
 	time.Sleep(d)
 }
 
-// removeStaleGroups removes the empty cgroups an earlier run left behind
-// when its test process was killed before its cleanup ran.
-func removeStaleGroups(root string) {
-	dirs, _ := filepath.Glob(filepath.Join(root, "souq-chaos-*"))
-	for _, d := range dirs {
-		pid, err := strconv.Atoi(strings.TrimPrefix(filepath.Base(d), "souq-chaos-"))
-		if err != nil || syscall.Kill(pid, 0) == nil {
-			continue // not ours, or its process still runs
-		}
-		_ = os.Remove(d) // fails, harmlessly, if the group is not empty
-	}
-}
-
 // removeFile removes path; a file already gone is not an error.
 func removeFile(path string) error {
 	if err := os.Remove(path); err != nil && !errors.Is(err, os.ErrNotExist) {
@@ -207,54 +196,18 @@ func removeFile(path string) error {
 	return nil
 }
 
-// cpuQuota puts process pid in a new cgroup whose CPU bandwidth is share
-// of one CPU, measured over period, as a container's CPU limit does: once
-// the process has used its quota it is frozen until the period ends. It
-// uses cgroup v2's cpu.max or the v1 cpu controller, whichever this
-// machine has; an error means neither can be used. release moves the
+// cpuQuota holds process pid to share of one CPU, measured over period,
+// as a container's CPU limit does (internal/cpulimit). release moves the
 // process back to the root group; the group is removed when the test ends.
 func (h *harness) cpuQuota(pid int, share float64, period time.Duration) (release func(), err error) {
-	quota := time.Duration(share * float64(period))
-	var root, limitFile, limit string
-	if data, err := os.ReadFile("/sys/fs/cgroup/cgroup.controllers"); err == nil && strings.Contains(string(data), "cpu") {
-		root, limitFile, limit = "/sys/fs/cgroup", "cpu.max", fmt.Sprintf("%d %d", quota.Microseconds(), period.Microseconds())
-	} else if _, err := os.Stat("/sys/fs/cgroup/cpu/cpu.cfs_quota_us"); err == nil {
-		root = "/sys/fs/cgroup/cpu"
-	} else {
-		return nil, errors.New("no cgroup CPU controller under /sys/fs/cgroup (neither v2 cpu.max nor the v1 cpu controller)")
-	}
-	removeStaleGroups(root)
-	dir := filepath.Join(root, fmt.Sprintf("souq-chaos-%d", pid))
-	if err := os.Mkdir(dir, 0o755); err != nil {
-		return nil, fmt.Errorf("create a cgroup: %w", err)
-	}
-	release = func() {
-		if data, err := os.ReadFile(filepath.Join(dir, "cgroup.procs")); err == nil {
-			for _, p := range strings.Fields(string(data)) {
-				_ = os.WriteFile(filepath.Join(root, "cgroup.procs"), []byte(p), 0o644)
-			}
-		}
+	g, err := cpulimit.Limit("souq-chaos", pid, share, period)
+	if err != nil {
+		return nil, err
 	}
 	h.t.Cleanup(func() {
-		release()
-		if err := os.Remove(dir); err != nil {
-			h.t.Errorf("remove cgroup %s: %v", dir, err)
+		if err := g.Remove(); err != nil {
+			h.t.Error(err)
 		}
 	})
-	write := func(file, v string) error {
-		if err := os.WriteFile(filepath.Join(dir, file), []byte(v), 0o644); err != nil {
-			return fmt.Errorf("cgroup %s: %w", file, err)
-		}
-		return nil
-	}
-	if limitFile != "" {
-		err = write(limitFile, limit)
-	} else {
-		err = errors.Join(write("cpu.cfs_period_us", strconv.FormatInt(period.Microseconds(), 10)),
-			write("cpu.cfs_quota_us", strconv.FormatInt(quota.Microseconds(), 10)))
-	}
-	if err == nil {
-		err = write("cgroup.procs", strconv.Itoa(pid))
-	}
-	return release, err
+	return g.Release, nil
 }
