@@ -310,7 +310,8 @@ func TestNoSecretValuesInTree(t *testing.T) {
 		if err != nil {
 			return err
 		}
-		if info.IsDir() && (info.Name() == ".terraform") {
+		// deploy/terraform is checked by its own module's tests.
+		if info.IsDir() && (info.Name() == ".terraform" || info.Name() == "terraform") {
 			return filepath.SkipDir
 		}
 		ext := filepath.Ext(p)
