@@ -141,6 +141,8 @@ func TestAlertRules(t *testing.T) {
 			ordersFast + " 0+6000x120\n" + ordersAll + " 0+6000x120\n", 100 * time.Minute,
 			// The long windows hold only these 100 minutes: the slow burn fires too.
 			[]string{"SouqCheckoutAvailabilityBurnFast", "SouqCheckoutAvailabilityBurnSlow"}},
+		{"a three-minute blip of errors", fmt.Sprintf(orders, "201") + " 0+6000x120\n" + fmt.Sprintf(orders, "500") + " 0+1x96 396+300x2 996+0x20\n" +
+			ordersFast + " 0+6000x120\n" + ordersAll + " 0+6000x120\n", 100 * time.Minute, nil},
 		{"one in five checkouts slower than 500ms", fmt.Sprintf(orders, "201") + " 0+6000x120\n" +
 			ordersFast + " 0+4800x120\n" + ordersAll + " 0+6000x120\n", 100 * time.Minute, []string{"SouqCheckoutLatencyBurnFast", "SouqCheckoutLatencyBurnSlow"}},
 		{"outbox relay stalled", `souq_orders_created_total{namespace="souq",service="souq-api",market="ae",payment="cod"} 0+10x60` + "\n" +
