@@ -231,7 +231,7 @@ func TestServeDemoEndToEnd(t *testing.T) {
 	}
 	metrics, _ := io.ReadAll(resp.Body)
 	resp.Body.Close()
-	for _, want := range []string{"souq_relay_published_total 1", `souq_collector_events_total{reason="none",result="accepted"} 2`,
+	for _, want := range []string{"souq_relay_published_total 1", "souq_outbox_oldest_pending_age_seconds ", `souq_collector_events_total{reason="none",result="accepted"} 2`,
 		"souq_pipeline_consumer_lag", "souq_archive_files_total", "souq_dead_letters 1"} {
 		if !strings.Contains(string(metrics), want) {
 			t.Errorf("metrics lack %q", want)

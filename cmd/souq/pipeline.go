@@ -436,7 +436,7 @@ func registerRedisMetrics(reg prometheus.Registerer, st *redisstore.Store) {
 }
 
 // registerRelayMetrics exports the outbox relay's counters.
-func registerRelayMetrics(reg prometheus.Registerer, r *relay.Relay) {
+func registerRelayMetrics(reg prometheus.Registerer, r *relay.Relay, now func() time.Time) {
 	counter := func(name, help string, v func(relay.Stats) uint64) prometheus.Collector {
 		return prometheus.NewCounterFunc(prometheus.CounterOpts{Name: name, Help: help},
 			func() float64 { return float64(v(r.Stats())) })
@@ -446,6 +446,14 @@ func registerRelayMetrics(reg prometheus.Registerer, r *relay.Relay) {
 		counter("souq_relay_duplicates_total", "Outbox events the stream already had (republished after a crash).", func(s relay.Stats) uint64 { return s.Duplicates }),
 		counter("souq_relay_dead_letters_total", "Outbox events that could not be published and were dead-lettered.", func(s relay.Stats) uint64 { return s.DeadLetters }),
 		counter("souq_relay_failures_total", "Relay passes that failed and were retried.", func(s relay.Stats) uint64 { return s.Failures }),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "souq_outbox_oldest_pending_age_seconds",
+			Help: "Age of the oldest committed outbox event not yet published, as this relay last saw it (0: none, or another replica's relay holds the turn)."},
+			func() float64 {
+				if t := r.OldestPending(); !t.IsZero() {
+					return max(0, now().Sub(t).Seconds())
+				}
+				return 0
+			}),
 	)
 }
 

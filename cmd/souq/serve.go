@@ -471,7 +471,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		pipeline.RegisterArchiverMetrics(reg, ev.arch)
 	}
 	if ev.relay != nil {
-		registerRelayMetrics(reg, ev.relay)
+		registerRelayMetrics(reg, ev.relay, now)
 	}
 	if ev.coverage != nil {
 		registerArchiveMetrics(reg, ev)

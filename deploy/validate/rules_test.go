@@ -145,8 +145,9 @@ func TestAlertRules(t *testing.T) {
 			ordersFast + " 0+6000x120\n" + ordersAll + " 0+6000x120\n", 100 * time.Minute, nil},
 		{"one in five checkouts slower than 500ms", fmt.Sprintf(orders, "201") + " 0+6000x120\n" +
 			ordersFast + " 0+4800x120\n" + ordersAll + " 0+6000x120\n", 100 * time.Minute, []string{"SouqCheckoutLatencyBurnFast", "SouqCheckoutLatencyBurnSlow"}},
-		{"outbox relay stalled", `souq_orders_created_total{namespace="souq",service="souq-api",market="ae",payment="cod"} 0+10x60` + "\n" +
-			`souq_relay_published_total{namespace="souq",service="souq-relay"} 100x60` + "\n", 40 * time.Minute, []string{"SouqOutboxStalled"}},
+		{"outbox relay stalled", `souq_outbox_oldest_pending_age_seconds{namespace="souq",service="souq-relay",pod="a"} 0+60x60` + "\n" +
+			`souq_outbox_oldest_pending_age_seconds{namespace="souq",service="souq-relay",pod="b"} 0x60` + "\n", 40 * time.Minute, []string{"SouqOutboxStalled"}},
+		{"outbox kept up with", `souq_outbox_oldest_pending_age_seconds{namespace="souq",service="souq-relay",pod="a"} 0x20 1x20 0x20` + "\n", 40 * time.Minute, nil},
 		{"outbox relay publishing", `souq_orders_created_total{namespace="souq",service="souq-api",market="ae",payment="cod"} 0+10x60` + "\n" +
 			`souq_relay_published_total{namespace="souq",service="souq-relay"} 0+10x60` + "\n", 40 * time.Minute, nil},
 		{"archive stalled", `souq_archive_lag_sequences{namespace="souq",service="souq-archiver"} 0+100x60` + "\n" +

@@ -116,6 +116,10 @@ type Relay struct {
 	wake   chan struct{} // buffered 1: Notify never blocks
 
 	published, duplicates, deadLetters, failures atomic.Uint64
+	// oldest is when the oldest event the last pass found pending was
+	// written, in Unix nanoseconds; 0 when none was, or when another
+	// relay holds the turn (it reports the outbox then).
+	oldest atomic.Int64
 
 	// afterPublish, when set by tests, runs between the stream's acks and
 	// the marking of the events: the window in which a crash leaves a
@@ -239,7 +243,20 @@ func (r *Relay) RunOnce(ctx context.Context) (int, error) {
 		r.fail(ctx, 1)
 		return 0, fmt.Errorf("relay: take the relay's turn: %w", err)
 	}
+	if !ran {
+		r.oldest.Store(0)
+	}
 	return n, err
+}
+
+// OldestPending returns when the oldest event the relay's last pass found
+// unpublished was written, or the zero time when it found none (or
+// another relay made the pass): the outbox's age is now minus this.
+func (r *Relay) OldestPending() time.Time {
+	if ns := r.oldest.Load(); ns != 0 {
+		return time.Unix(0, ns).UTC()
+	}
+	return time.Time{}
 }
 
 // pass is RunOnce's work.
@@ -250,8 +267,10 @@ func (r *Relay) pass(ctx context.Context) (int, error) {
 		return 0, fmt.Errorf("relay: read outbox: %w", err)
 	}
 	if len(events) == 0 {
+		r.oldest.Store(0)
 		return 0, nil
 	}
+	r.oldest.Store(events[0].CreatedAt.UnixNano()) // oldest first
 
 	var (
 		msgs   = make([]natsstream.RawMsg, 0, len(events))

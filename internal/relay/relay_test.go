@@ -516,3 +516,34 @@ func TestRelayMarksOnlyRealAcks(t *testing.T) {
 		t.Errorf("pending after real acknowledgements: got %v, want none", p)
 	}
 }
+
+// TestRelayOldestPending: the relay reports when the oldest event it
+// found pending was written (the outbox's age), and nothing once the
+// outbox is empty.
+func TestRelayOldestPending(t *testing.T) {
+	e := newEnv(t)
+	e.placeOrders(t, 2)
+	r := New(e.db, e.stream, Options{})
+	if got := r.OldestPending(); !got.IsZero() {
+		t.Errorf("before any pass: oldest pending %v, want none", got)
+	}
+	must(t, "Close stream", e.stream.Close())
+	if _, err := r.RunOnce(t.Context()); err == nil {
+		t.Fatal("RunOnce with the stream closed succeeded")
+	}
+	if got := r.OldestPending(); !got.Equal(t0) {
+		t.Errorf("events left pending: oldest pending %v, want the first order's %v", got, t0)
+	}
+
+	e = newEnv(t)
+	e.placeOrders(t, 3)
+	r = New(e.db, e.stream, Options{})
+	for range 2 {
+		if _, err := r.RunOnce(t.Context()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got := r.OldestPending(); !got.IsZero() {
+		t.Errorf("outbox emptied: oldest pending %v, want none", got)
+	}
+}
