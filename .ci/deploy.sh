@@ -6,6 +6,7 @@
 # .github/workflows. Fails when a test fails or none ran. Called by .ci/run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. .ci/gotest.sh
 
 ACTIONLINT_VERSION=v1.7.12
 
@@ -17,22 +18,7 @@ fi
 (cd deploy && go vet ./...)
 
 echo "== [deploy ${SECONDS}s] go test ./... (deploy module)"
-log=$(mktemp)
-trap 'rm -f "$log"' EXIT
-set +e
-(cd deploy && go test -count=1 -v ./...) >"$log" 2>&1
-status=$?
-set -e
-grep -E '^(ok|FAIL|---|panic|\s+\S+_test\.go:[0-9]+:)|no test files' "$log" | grep -v -- '--- PASS' || true
-passed=$(grep -cE '^\s*--- PASS' "$log" || true)
-failed=$(grep -cE '^\s*--- FAIL' "$log" || true)
-echo "deploy tests: $passed passed, $failed failed"
-if [ "$status" -ne 0 ]; then
-  echo "deploy tests failed (exit $status); full log follows"; cat "$log"; exit "$status"
-fi
-if [ "$passed" -eq 0 ]; then
-  echo "no deploy test ran: failing"; exit 1
-fi
+go_test "deploy tests" deploy
 
 echo "== [deploy ${SECONDS}s] actionlint ${ACTIONLINT_VERSION} over .github/workflows"
 go install "github.com/rhysd/actionlint/cmd/actionlint@${ACTIONLINT_VERSION}"

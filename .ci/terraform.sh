@@ -12,6 +12,7 @@
 # the registry and AWS: they are the operator's steps (README).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. .ci/gotest.sh
 
 TFLINT_VERSION=v0.61.0
 gobin="$(go env GOPATH)/bin"
@@ -47,19 +48,4 @@ if [ -n "$unformatted" ]; then
   echo "gofmt needed on:"; echo "$unformatted"; exit 1
 fi
 go vet ./...
-log=$(mktemp)
-trap 'rm -f "$log"' EXIT
-set +e
-go test -count=1 -v ./... >"$log" 2>&1
-status=$?
-set -e
-grep -E '^(ok|FAIL|panic)|^\s*--- FAIL|_test\.go:[0-9]+:' "$log" || true
-passed=$(grep -cE '^\s*--- PASS' "$log" || true)
-failed=$(grep -cE '^\s*--- FAIL' "$log" || true)
-echo "terraform policies: $passed passed, $failed failed"
-if [ "$status" -ne 0 ]; then
-  echo "go test failed (exit $status); full log follows"; cat "$log"; exit "$status"
-fi
-if [ "$passed" -eq 0 ]; then
-  echo "no test ran: failing"; exit 1
-fi
+go_test "terraform policies" .

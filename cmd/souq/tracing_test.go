@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"slices"
@@ -127,7 +128,7 @@ func TestTracingOneOrder(t *testing.T) {
 	for i, name := range chain {
 		s := got[name]
 		if s == nil {
-			t.Fatalf("the order's trace has no %q span; it has %v", name, slices.Sorted(mapKeys(got)))
+			t.Fatalf("the order's trace has no %q span; it has %v", name, slices.Sorted(maps.Keys(got)))
 		}
 		if fmt.Sprintf("%x", s.TraceId) != callerTrace {
 			t.Errorf("%s: trace %x, want the caller's %s", name, s.TraceId, callerTrace)
@@ -144,16 +145,6 @@ func TestTracingOneOrder(t *testing.T) {
 		}
 		if string(s.ParentSpanId) != string(parent.SpanId) {
 			t.Errorf("%s: parent span %x, want %s's %x", name, s.ParentSpanId, parent.Name, parent.SpanId)
-		}
-	}
-}
-
-func mapKeys[V any](m map[string]V) func(func(string) bool) {
-	return func(yield func(string) bool) {
-		for k := range m {
-			if !yield(k) {
-				return
-			}
 		}
 	}
 }

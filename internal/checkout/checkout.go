@@ -131,10 +131,9 @@ func OrderPlaced(res Result, err error) bool {
 func (s *Service) PlaceOrder(ctx context.Context, req OrderRequest, idem *Idempotency) (res Result, err error) {
 	ctx, span := tracing.Tracer().Start(ctx, "checkout.place_order")
 	defer func() {
-		if res.Placed.Order.ID != "" {
-			span.SetAttributes(attribute.String("souq.order_id", string(res.Placed.Order.ID)))
+		if span.IsRecording() {
+			span.SetAttributes(attribute.String("souq.order_id", string(res.Placed.Order.ID)), attribute.Bool("souq.replay", res.Replay != nil))
 		}
-		span.SetAttributes(attribute.Bool("souq.replay", res.Replay != nil))
 		tracing.End(span, err)
 	}()
 	ctx, cancel := context.WithTimeout(ctx, PlaceTimeout)

@@ -278,14 +278,16 @@ func (r *Relay) pass(ctx context.Context) (int, error) {
 		done   = make([]souq.ID, 0, len(events)) // to mark
 		dead   int
 		errs   []error
-		spans  = make([]trace.Span, 0, len(events)) // spans[i] is msgs[i]'s publish
+		spans  []trace.Span // spans[i] is msgs[i]'s publish, when tracing is on
 	)
 	for _, ev := range events {
 		subject, traceparent, err := subjectOf(ev)
 		if err == nil {
 			msgs = append(msgs, natsstream.RawMsg{Subject: subject, MsgID: string(ev.ID), Data: ev.Payload})
 			msgIDs = append(msgIDs, ev.ID)
-			spans = append(spans, publishSpan(ctx, ev, subject, traceparent))
+			if tracing.Enabled() {
+				spans = append(spans, publishSpan(ctx, ev, subject, traceparent))
+			}
 			continue
 		}
 		r.log.Error("undecodable outbox event", "id", ev.ID, "name", ev.Name, "err", err)
