@@ -69,6 +69,15 @@ func TestProcessorReplicas(t *testing.T) {
 		p := NewProcessor(consumer, agg, r.stream, nil)
 		procs = append(procs, p)
 		defer run(t, p.Run)()
+		if i == 0 {
+			// The lossy replica must get a batch before the others start,
+			// or they may take every message and leave it nothing to lose.
+			waitFor(t, "the first replica's first batch, its acknowledgement lost", func() bool {
+				lossy.mu.Lock()
+				defer lossy.mu.Unlock()
+				return lossy.dropped > 0
+			})
+		}
 	}
 	counted := func() (applied, dups uint64) {
 		for _, p := range procs {
