@@ -26,7 +26,8 @@
 // units oversold (orders answered 201 beyond the units taken from the
 // stock, and stock below zero: always 0), and how long shoppers waiting when the last unit sold
 // took to be told "sold out" (the goal is under 2 s). The shop starts
-// with --waitroom-initial-rate C/2, as an operator who rehearsed would.
+// with --waitroom-initial-rate C/2 and --waitroom-ceiling 2C (-initial,
+// -ceiling), as an operator who rehearsed would.
 //
 // With -database the shops are replicas on PostgreSQL, Redis and NATS, as
 // in a deployment: a checkout replica running every role, and with the
@@ -70,6 +71,7 @@ type config struct {
 	capacityDuration    time.Duration
 	rush, deadline      time.Duration
 	shopProcs           int
+	initial, ceiling    float64
 	maxInFlight         int
 
 	// Replicas on the shared engines (-database set).
@@ -86,6 +88,8 @@ func main() {
 	flag.DurationVar(&c.rush, "rush", 4*time.Second, "how long shoppers keep arriving after the start")
 	flag.DurationVar(&c.deadline, "deadline", 60*time.Second, "how long after the start a shopper gives up")
 	flag.IntVar(&c.shopProcs, "shop-procs", 1, "GOMAXPROCS of the shop")
+	flag.Float64Var(&c.initial, "initial", 0.5, "the room's initial admission rate (--waitroom-initial-rate), as a multiple of C")
+	flag.Float64Var(&c.ceiling, "ceiling", 2, "the room's ceiling (--waitroom-ceiling), as a multiple of C")
 	flag.IntVar(&c.maxInFlight, "max-in-flight", 0, "the shop's --waitroom-max-in-flight (0: none)")
 	flag.StringVar(&c.database, "database", "", "PostgreSQL `URL`: play the sale on replicas instead (a checkout replica running every role, and with the room on a queue-only replica, --waitroom-admit=false, taking /api/v1/queue), each configuration in a fresh schema")
 	flag.StringVar(&c.redis, "redis", "redis://127.0.0.1:6379/0", "with -database: Redis `URL` (the shared queue and aggregates)")
@@ -159,7 +163,8 @@ func run(c config) error {
 	for _, protected := range []bool{true, false} {
 		name := map[bool]string{true: "room on", false: "room off"}[protected]
 		sh, err := s.start(ctx, strings.ReplaceAll(name, " ", "-"), protected,
-			"--waitroom-initial-rate", strconv.Itoa(max(1, int(capacity/2))), "--waitroom-max-in-flight", strconv.Itoa(c.maxInFlight))
+			"--waitroom-initial-rate", strconv.Itoa(max(1, int(c.initial*capacity))), "--waitroom-ceiling", strconv.Itoa(max(1, int(c.ceiling*capacity))),
+			"--waitroom-max-in-flight", strconv.Itoa(c.maxInFlight))
 		if err != nil {
 			return err
 		}
@@ -208,9 +213,19 @@ func run(c config) error {
 		return fmt.Sprintf("%.0f / %.0f / %.0f ms", ms(load.Pct(r.notice, 50)), ms(load.Pct(r.notice, 99)), ms(load.Pct(r.notice, 100)))
 	})
 	row("shoppers still without an answer at the deadline", func(r result) string { return strconv.FormatInt(r.gaveUp, 10) })
+	row("this generator's longest stall (in every figure above)", func(r result) string { return r.stall.Round(time.Millisecond).String() })
 	fmt.Println()
 	for _, r := range results {
 		fmt.Printf("%s, from the sale's start to the last answer: %s\n", r.name, r.usage)
+	}
+	if tl := results[0].timeline; len(tl) > 0 {
+		fmt.Printf("\nroom on, second by second (rate: the controller's, at the second's end):\n| s | rate /s | admitted | orders 201 |\n|---|---|---|---|\n")
+		for _, t := range tl {
+			if t.admitted == 0 && t.commits == 0 && t.at > time.Second {
+				break
+			}
+			fmt.Printf("| %.0f | %.0f | %.0f | %d |\n", t.at.Seconds(), t.rate, t.admitted, t.commits)
+		}
 	}
 	return nil
 }
@@ -232,6 +247,65 @@ type result struct {
 	statuses         map[int]int // checkout answers by status; -status: failed queue joins
 	serverP99        float64     // seconds: the bucket holding the shop's p99 of 201 orders
 	usage            string      // the shop's processes' CPU during the sale
+	timeline         []tick      // room on: second by second from the start
+	stall            time.Duration
+}
+
+// watchStalls returns the longest this generator went without running a
+// goroutine that asked to every 5 ms, until ctx ends: its own latency,
+// which every figure it measured may include.
+func watchStalls(ctx context.Context) time.Duration {
+	const every = 5 * time.Millisecond
+	var worst time.Duration
+	last := time.Now()
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return worst
+		case <-t.C:
+			now := time.Now()
+			worst = max(worst, now.Sub(last)-every)
+			last = now
+		}
+	}
+}
+
+// tick is one second of a sale with the room on.
+type tick struct {
+	at       time.Duration // into the sale
+	rate     float64       // the controller's admission rate at its end
+	admitted float64       // positions admitted in the second
+	commits  int           // orders answered 201 in the second
+}
+
+// watchRoom reads the room's admission rate and admitted positions from
+// base's metrics every second until ctx ends (nothing with the room off).
+func watchRoom(ctx context.Context, client *http.Client, base string, start time.Time, protected bool) []tick {
+	if !protected {
+		return nil
+	}
+	var out []tick
+	last := -1.0
+	t := time.NewTicker(time.Second)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return out
+		case now := <-t.C:
+			m, err := metrics.Scrape(ctx, client, base)
+			if err != nil {
+				continue
+			}
+			adm := m["souq_waitroom_admitted_total"]
+			if last >= 0 {
+				out = append(out, tick{at: now.Add(-time.Second).Sub(start), rate: m["souq_waitroom_admission_rate"], admitted: adm - last})
+			}
+			last = adm
+		}
+	}
 }
 
 // serverP99 reads the shop's histogram of POST /api/v1/orders answered
@@ -360,6 +434,13 @@ func playSale(ctx context.Context, client *http.Client, sh *shop, c config, capa
 		}
 		atomic.AddInt64(&r.gaveUp, 1)
 	}
+	// With the room on, what the controller did each second: its rate
+	// and the positions admitted, read from the checkout replica.
+	tlCtx, stopTimeline := context.WithCancel(ctx)
+	timeline := make(chan []tick, 1)
+	go func() { timeline <- watchRoom(tlCtx, client, base, start, protected) }()
+	stalls := make(chan time.Duration, 1)
+	go func() { stalls <- watchStalls(tlCtx) }()
 	n := int64(rate * c.rush.Seconds())
 	began := time.Now()
 	for i := range n {
@@ -372,7 +453,16 @@ func playSale(ctx context.Context, client *http.Client, sh *shop, c config, capa
 	wg.Wait()
 	r.usage = sh.usage()
 	r.statuses = statuses
+	stopTimeline()
+	r.timeline, r.stall = <-timeline, <-stalls
 
+	for _, at := range commits {
+		for i, t := range r.timeline {
+			if at.Sub(start) >= t.at && at.Sub(start) < t.at+time.Second {
+				r.timeline[i].commits++
+			}
+		}
+	}
 	slices.SortFunc(commits, func(a, b time.Time) int { return a.Compare(b) })
 	r.sold = len(commits)
 	if r.sold > 0 {

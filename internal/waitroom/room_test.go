@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -292,7 +293,8 @@ func TestTokens(t *testing.T) {
 func TestSoldOutNotice(t *testing.T) {
 	shop := newShop()
 	shop.now = saleStart
-	r := newRoom(t, shop, NewMemState(), ControllerConfig{Initial: 1, Max: 1})
+	state := &countingState{State: NewMemState()}
+	r := newRoom(t, shop, state, ControllerConfig{Initial: 1, Max: 1})
 	const n = 50
 	for i := range n {
 		visit(t, r, fmt.Sprint("w", i), "")
@@ -316,6 +318,7 @@ func TestSoldOutNotice(t *testing.T) {
 	}
 	shop.setStock("prd_1", 0)
 	shop.setStock("prd_2", 0)
+	joins := state.joins.Load()
 	tick(t, r, 250*time.Millisecond)
 	for range n {
 		select {
@@ -327,6 +330,22 @@ func TestSoldOutNotice(t *testing.T) {
 			t.Fatal("a waiting visit was not told the sale sold out")
 		}
 	}
+	// The news is answered from the replica's own knowledge: a queue of
+	// 100,000 must not make 100,000 trips to the shared state at once.
+	if d := state.joins.Load() - joins; d != 0 {
+		t.Errorf("telling %d waiting visits the sale sold out joined the shared state %d times, want 0", n, d)
+	}
+}
+
+// countingState counts the joins a room makes.
+type countingState struct {
+	State
+	joins atomic.Int64
+}
+
+func (c *countingState) Join(ctx context.Context, sale, visitor string, draw uint64, now, start time.Time, grace time.Duration) (Place, Queue, error) {
+	c.joins.Add(1)
+	return c.State.Join(ctx, sale, visitor, draw, now, start, grace)
 }
 
 // TestStockFactor: admission stops while unused admissions outnumber k ×
@@ -445,5 +464,131 @@ func TestQueueOnlyReplica(t *testing.T) {
 	tick(t, queue, 250*time.Millisecond)
 	if st := visit(t, queue, "v10", ""); st.State != StateSoldOut {
 		t.Errorf("after the stock ran out, a queue-only replica's visitor is %s, want sold_out", st.State)
+	}
+}
+
+// TestPacedWakeUps: the visits a tick admits are woken in queue order and
+// evenly over the spread, not all at once, so that they reach checkout as
+// a stream; a later release continues from where the last one had got to.
+func TestPacedWakeUps(t *testing.T) {
+	shop := newShop()
+	shop.now = saleStart
+	r := newRoom(t, shop, NewMemState(), ControllerConfig{Initial: 40, Max: 40})
+	const n = 60
+	for i := range n {
+		visit(t, r, fmt.Sprint("p", i), "")
+	}
+	woken := make(chan int64, n)
+	for i := range n {
+		go func() {
+			st, err := r.Visit(t.Context(), fmt.Sprint("p", i), "", MaxWait)
+			if err != nil {
+				t.Error(err)
+			}
+			woken <- st.Position
+		}()
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for r.waiters.len() < n {
+		if time.Now().After(deadline) {
+			t.Fatalf("%d of %d visits waiting", r.waiters.len(), n)
+		}
+		time.Sleep(time.Millisecond)
+	}
+	// receive takes the next k wake-ups and checks none more came.
+	next := int64(1)
+	receive := func(k int) {
+		t.Helper()
+		var got []int64
+		for range k {
+			select {
+			case pos := <-woken:
+				got = append(got, pos)
+			case <-time.After(10 * time.Second):
+				t.Fatalf("%d of %d visits woken", len(got), k)
+			}
+		}
+		slices.Sort(got)
+		for _, pos := range got {
+			if pos != next {
+				t.Fatalf("woke positions %v, want the %d from %d (queue order)", got, k, next)
+			}
+			next++
+		}
+		deadline := time.Now().Add(50 * time.Millisecond)
+		for r.waiters.len() != n-int(next-1) && time.Now().Before(deadline) {
+			time.Sleep(time.Millisecond)
+		}
+		if got := n - r.waiters.len(); got != int(next-1) {
+			t.Fatalf("%d visits woken, want %d", got, next-1)
+		}
+	}
+	start := shop.Now()
+	if _, err := r.tick(t.Context(), time.Second, time.Second); err != nil { // admits 40
+		t.Fatal(err)
+	}
+	receive(0) // nothing at the tick itself
+	r.waiters.step(start.Add(250 * time.Millisecond))
+	receive(10)
+	r.waiters.step(start.Add(500 * time.Millisecond))
+	receive(10)
+	shop.advance(500 * time.Millisecond)
+	if _, err := r.tick(t.Context(), 500*time.Millisecond, time.Second); err != nil { // 20 more: 40 to wake
+		t.Fatal(err)
+	}
+	r.waiters.step(start.Add(750 * time.Millisecond))
+	receive(10) // a quarter of the 40 left
+	r.waiters.step(start.Add(1500 * time.Millisecond))
+	receive(30)
+}
+
+// TestStalledTickAdmitsNoBurst: a replica whose ticks stalled (here the
+// clock jumps 10 s between two ticks) admits at most two ticks' worth
+// when it resumes, not the 10 s its rate would have allowed at once.
+func TestStalledTickAdmitsNoBurst(t *testing.T) {
+	shop := newShop()
+	shop.now = saleStart
+	r, err := New(Config{Sales: shop, Stocks: shop.Stocks, State: NewMemState(), Keys: testKeys(t),
+		Controller: ControllerConfig{Initial: 100, Max: 100}, Tick: 10 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range 2000 {
+		visit(t, r, fmt.Sprint("s", i), "")
+	}
+	ctx, cancel := context.WithCancel(t.Context())
+	done := make(chan struct{})
+	go func() { r.Run(ctx); close(done) }()
+	defer func() { cancel(); <-done }()
+	admitted := func() int64 {
+		s, _, err := r.Summary(t.Context())
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s.Admitted
+	}
+	// Let the room take the sale in (its first ticks admit nothing: the
+	// clock stands still), then stall it for 10 s.
+	deadline := time.Now().Add(10 * time.Second)
+	ticked := func() bool {
+		r.mu.Lock()
+		defer r.mu.Unlock()
+		return r.sale == shop.sale.ID
+	}
+	for !ticked() {
+		if time.Now().After(deadline) {
+			t.Fatal("the room did not tick")
+		}
+		time.Sleep(time.Millisecond)
+	}
+	shop.advance(10 * time.Second)
+	for admitted() == 0 {
+		if time.Now().After(deadline) {
+			t.Fatal("nothing admitted after the stall")
+		}
+		time.Sleep(time.Millisecond)
+	}
+	if got := admitted(); got > 2 { // 100/s × 2 × 10 ms
+		t.Fatalf("%d admitted at once after a 10 s stall, want at most 2 (two ticks' worth)", got)
 	}
 }

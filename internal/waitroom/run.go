@@ -10,11 +10,15 @@ import (
 // Run advances the queue of the protected sale every Tick until ctx ends:
 // it reads the sale's stock, admits as many positions as the controller's
 // rate allows (and the stock makes worthwhile), and wakes the visitors
-// whose news changed. Every second it gives the controller what checkout
-// did. An error of one tick is logged and the next tick tries again.
+// whose news changed, spreading the wake-ups of the visits it admitted
+// over the next tick (Tick wakes them at once). Every second it gives the
+// controller what checkout did. An error of one tick is logged and the
+// next tick tries again.
 func (r *Room) Run(ctx context.Context) {
 	t := time.NewTicker(r.cfg.Tick)
 	defer t.Stop()
+	pace := time.NewTicker(r.cfg.Tick / paceSteps)
+	defer pace.Stop()
 	last := r.cfg.Sales.Now()
 	lastUpdate := last
 	limited := false
@@ -23,10 +27,16 @@ func (r *Room) Run(ctx context.Context) {
 		case <-ctx.Done():
 			r.waiters.wakeAll()
 			return
+		case <-pace.C:
+			r.waiters.step(r.cfg.Sales.Now())
+			continue
 		case <-t.C:
 		}
 		now := r.cfg.Sales.Now()
-		held, err := r.Tick(ctx, now.Sub(last))
+		// A tick late by a stall (CPU starvation, a slow store) admits
+		// at most two ticks' worth: what the rate allowed while this
+		// replica was stalled is not owed as one burst at checkout.
+		held, err := r.tick(ctx, min(now.Sub(last), 2*r.cfg.Tick), r.cfg.Tick)
 		last = now
 		if err != nil {
 			r.log.Warn("waiting room tick failed", "err", err)
@@ -40,10 +50,18 @@ func (r *Room) Run(ctx context.Context) {
 	}
 }
 
+// paceSteps is how many steps Run wakes a tick's admissions in.
+const paceSteps = 10
+
 // Tick is one step of Run, dt after the last: it returns whether visitors
-// were waiting that the rate did not admit. Exported for tests that drive
-// the room by hand.
+// were waiting that the rate did not admit. It wakes the visits it
+// admitted at once. Exported for tests that drive the room by hand.
 func (r *Room) Tick(ctx context.Context, dt time.Duration) (limited bool, err error) {
+	return r.tick(ctx, dt, 0)
+}
+
+// tick is Tick, waking the visits it admits evenly over spread.
+func (r *Room) tick(ctx context.Context, dt, spread time.Duration) (limited bool, err error) {
 	sale, ok, err := r.protected(ctx)
 	if err != nil || !ok {
 		return false, err
@@ -69,6 +87,7 @@ func (r *Room) Tick(ctx context.Context, dt time.Duration) (limited bool, err er
 		r.sale, r.soldOut, r.carry, r.q = sale.ID, q.SoldOut, 0, q
 		r.history = []sample{{at: now, head: q.Head, tail: q.Tail, used: q.Used}}
 		r.mu.Unlock()
+		r.waiters.forget()
 	}
 	r.mu.Lock()
 	r.remaining = remaining
@@ -107,7 +126,7 @@ func (r *Room) Tick(ctx context.Context, dt time.Duration) (limited bool, err er
 	case q.SoldOut || (q.Started && !prev.Started):
 		r.waiters.wakeAll()
 	case q.Head > prev.Head:
-		r.waiters.wake(q.Head)
+		r.waiters.release(q.Head, now, spread)
 	}
 	return started && !q.SoldOut && !cut && !r.cfg.QueueOnly && q.Waiting() > 0, nil
 }

@@ -3,16 +3,28 @@ package waitroom
 import (
 	"container/heap"
 	"sync"
+	"time"
 )
 
 // waiters are the visits held waiting for news, in a heap by position, so
 // that admitting positions up to a head wakes exactly the visits it
 // admits: a queue of 400,000 costs one wake-up per admitted visit, not
 // 400,000 per tick.
+//
+// Admitted positions are woken evenly over a spread (release, then step)
+// rather than all at once: a tick's admissions then reach checkout as a
+// stream, not as one burst queueing behind the hot product's row and
+// eating a CPU-limited replica's quota in the first milliseconds of the
+// tick.
 type waiters struct {
 	mu    sync.Mutex
 	h     waiterHeap
 	early map[*waiter]struct{} // woken by the draw
+	// the release being paced: positions up to from were woken at start,
+	// those up to to are woken by start+spread
+	from, to int64
+	start    time.Time
+	spread   time.Duration
 }
 
 type waiter struct {
@@ -46,11 +58,46 @@ func (w *waiters) remove(wt *waiter) {
 	}
 }
 
-// wake wakes the visits at positions up to head (not the early arrivals:
-// their news is the draw, wakeAll).
-func (w *waiters) wake(head int64) {
+// release admits the positions up to head: they are woken in order,
+// evenly from now to now+spread as step is called (at once with spread
+// 0), after what the last release had left to wake. Early arrivals are
+// not among them: their news is the draw, wakeAll.
+func (w *waiters) release(head int64, now time.Time, spread time.Duration) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
+	if head <= w.to {
+		return
+	}
+	w.from, w.to, w.start, w.spread = w.level(now), head, now, spread
+	w.wakeTo(w.level(now))
+}
+
+// forget starts afresh for a new sale, whose positions start at 1.
+func (w *waiters) forget() {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.from, w.to = 0, 0
+}
+
+// step wakes the positions the release in progress has reached by now.
+func (w *waiters) step(now time.Time) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.wakeTo(w.level(now))
+}
+
+// level is the position the release in progress has reached by now;
+// w.mu must be held.
+func (w *waiters) level(now time.Time) int64 {
+	elapsed := now.Sub(w.start)
+	if w.spread <= 0 || elapsed >= w.spread {
+		return w.to
+	}
+	return w.from + int64(float64(w.to-w.from)*float64(max(0, elapsed))/float64(w.spread))
+}
+
+// wakeTo wakes the visits at positions up to head; w.mu must be held.
+func (w *waiters) wakeTo(head int64) {
 	for len(w.h) > 0 && w.h[0].pos <= head {
 		close(heap.Pop(&w.h).(*waiter).c)
 	}
