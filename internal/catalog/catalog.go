@@ -28,8 +28,9 @@ type Service struct {
 	now   func() time.Time
 	log   *slog.Logger
 
-	products productCache
-	listings listingCache
+	products  productCache
+	listings  listingCache
+	saleCache saleCache
 
 	mu        sync.Mutex
 	sales     []souq.Sale
@@ -147,6 +148,14 @@ func (s *Service) forgetSales() {
 	s.mu.Lock()
 	s.salesLoad = false
 	s.mu.Unlock()
+	s.forgetSaleProducts()
+}
+
+// forgetSaleProducts drops the current sale's products from memory.
+func (s *Service) forgetSaleProducts() {
+	s.saleCache.mu.Lock()
+	s.saleCache.sale = ""
+	s.saleCache.mu.Unlock()
 }
 
 var (
@@ -297,6 +306,7 @@ func (s *Service) Update(ctx context.Context, id souq.ID, in ProductInput) (souq
 	}
 	s.products.forget(id)
 	s.listings.invalidate()
+	s.forgetSaleProducts()
 	return p, nil
 }
 
@@ -311,6 +321,7 @@ func (s *Service) SetStock(ctx context.Context, id souq.ID, quantity int) (souq.
 	}
 	s.products.forget(id)
 	s.listings.invalidate()
+	s.forgetSaleProducts()
 	return s.store.Product(ctx, id)
 }
 

@@ -33,7 +33,13 @@ type SaleItem struct {
 	ProductID       souq.ID                   `json:"product_id"`
 	Prices          map[souq.MarketCode]int64 `json:"prices,omitempty"`
 	DiscountPercent int                       `json:"discount_percent,omitempty"`
+	// Units is how many units the sale offers, for its sell-through; 0
+	// takes the product's stock when the sale is scheduled.
+	Units int `json:"units,omitempty"`
 }
+
+// MaxSaleUnits bounds an item's units.
+const MaxSaleUnits = 1_000_000_000
 
 // ScheduleSale validates and stores a sale. Sales may not overlap in time:
 // at any moment at most one sale runs, so a shopper never wonders which of
@@ -61,7 +67,8 @@ func (s *Service) ScheduleSale(ctx context.Context, in SaleInput) (souq.Sale, er
 	}
 	sale := souq.Sale{
 		ID: souq.NewID(souq.SalePrefix), Name: in.Name, StartsAt: in.StartsAt.UTC(), EndsAt: in.EndsAt.UTC(),
-		Protected: in.Protected, Prices: make(map[souq.ID]map[souq.MarketCode]int64, len(in.Items)), CreatedAt: now,
+		Protected: in.Protected, Prices: make(map[souq.ID]map[souq.MarketCode]int64, len(in.Items)),
+		Units: make(map[souq.ID]int, len(in.Items)), CreatedAt: now,
 	}
 	for i, item := range in.Items {
 		field := fmt.Sprintf("items[%d]", i)
@@ -80,6 +87,14 @@ func (s *Service) ScheduleSale(ctx context.Context, in SaleInput) (souq.Sale, er
 		prices, ok := salePrices(&p, field, prod, item)
 		if ok {
 			sale.Prices[prod.ID] = prices
+		}
+		switch {
+		case item.Units < 0 || item.Units > MaxSaleUnits:
+			p.Add(field+".units", "must be between 0 (the product's stock) and %d", MaxSaleUnits)
+		case item.Units > 0:
+			sale.Units[prod.ID] = item.Units
+		default:
+			sale.Units[prod.ID] = max(0, prod.Stock)
 		}
 	}
 	if err := p.Err(); err != nil {

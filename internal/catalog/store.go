@@ -45,6 +45,9 @@ type Store interface {
 	// Stocks returns the stock levels of the products with the given ids
 	// that exist (one query, however many ids).
 	Stocks(ctx context.Context, ids []souq.ID) (map[souq.ID]int, error)
+	// ProductsByID returns the products with the given ids that exist,
+	// with their prices, in id order (one query, however many ids).
+	ProductsByID(ctx context.Context, ids []souq.ID) ([]souq.Product, error)
 	// SetStock sets a product's stock level; ErrNotFound if there is none.
 	SetStock(ctx context.Context, id souq.ID, quantity int, at time.Time) error
 	// CreateSale stores a sale with its prices, unless it overlaps in time

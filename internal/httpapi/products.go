@@ -137,6 +137,33 @@ func (s *server) handleCurrentSale() http.Handler {
 	})
 }
 
+// handleCurrentSaleProducts lists the current sale's products priced in
+// ?market=, optionally narrowed to ?category= and ?brand=: the items in
+// stock first, by discount.
+func (s *server) handleCurrentSaleProducts() http.Handler {
+	return s.handle(func(w http.ResponseWriter, r *http.Request) error {
+		q := r.URL.Query()
+		m, err := queryMarket(q)
+		if err != nil {
+			return err
+		}
+		offers, ok, err := s.Catalog.CurrentSaleOffers(r.Context(), m, catalog.SaleFilter{Category: q.Get("category"), Brand: q.Get("brand")})
+		if err != nil {
+			return err
+		}
+		if !ok {
+			return souq.Errorf(souq.ErrNotFound, "no sale is running or scheduled")
+		}
+		items := make([]saleProductJSON, 0, len(offers.Items))
+		for _, it := range offers.Items {
+			items = append(items, saleProductView(it, m))
+		}
+		httpjson.Encode(w, http.StatusOK, map[string]any{"sale": saleView(offers.Sale, s.now(), false),
+			"max_discount_percent": offers.MaxDiscount, "items": items})
+		return nil
+	})
+}
+
 // asBadRequest turns validation errors about query parameters into 400s.
 func asBadRequest(err error) error {
 	if e, ok := err.(*souq.Error); ok && e.Kind == souq.ErrInvalid {

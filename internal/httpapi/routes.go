@@ -29,6 +29,7 @@ func (s *server) routes() []route {
 		{"GET /api/v1/products/{id}", s.handleProductGet()},
 		{"GET /api/v1/facets", s.handleFacets()},
 		{"GET /api/v1/sales/current", s.handleCurrentSale()},
+		{"GET /api/v1/sales/current/products", s.handleCurrentSaleProducts()},
 
 		{"POST /api/v1/carts", s.handleCartCreate()},
 		{"GET /api/v1/carts/{id}", s.handleCartGet()},

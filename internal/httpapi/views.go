@@ -170,12 +170,36 @@ type saleJSON struct {
 	Protected bool                                  `json:"protected"`
 	Products  int                                   `json:"products"`
 	Prices    map[souq.ID]map[souq.MarketCode]int64 `json:"prices,omitempty"`
+	// Units offered per product, for the sell-through.
+	Units map[souq.ID]int `json:"units,omitempty"`
+}
+
+// saleProductJSON is a product of the current sale in one market.
+type saleProductJSON struct {
+	productJSON
+	SalePrice       moneyJSON `json:"sale_price"`
+	Saving          moneyJSON `json:"saving"`
+	DiscountPercent int       `json:"discount_percent"`
+	Units           *int      `json:"units"`        // null: not recorded
+	SoldPercent     *int      `json:"sold_percent"` // null: not known
+}
+
+func saleProductView(it catalog.SaleOffer, m souq.Market) saleProductJSON {
+	v := saleProductJSON{productJSON: productView(it.Offer, m), SalePrice: money(it.SalePrice), Saving: money(it.Saving),
+		DiscountPercent: it.DiscountPercent}
+	if it.Units > 0 {
+		v.Units = &it.Units
+	}
+	if it.SoldPercent >= 0 {
+		v.SoldPercent = &it.SoldPercent
+	}
+	return v
 }
 
 func saleView(s souq.Sale, now time.Time, withPrices bool) saleJSON {
 	v := saleJSON{ID: s.ID, Name: s.Name, StartsAt: s.StartsAt, EndsAt: s.EndsAt, Active: s.ActiveAt(now), Protected: s.Protected, Products: len(s.Prices)}
 	if withPrices {
-		v.Prices = s.Prices
+		v.Prices, v.Units = s.Prices, s.Units
 	}
 	return v
 }

@@ -30,6 +30,35 @@ func scanProduct(row pgx.Row) (souq.Product, error) {
 	return p, err
 }
 
+// ProductsByID returns the products with the given ids that exist, with
+// their prices, in id order.
+func (db *DB) ProductsByID(ctx context.Context, ids []souq.ID) ([]souq.Product, error) {
+	out := []souq.Product{}
+	if len(ids) == 0 {
+		return out, nil
+	}
+	list := make([]string, len(ids))
+	for i, id := range ids {
+		list[i] = string(id)
+	}
+	rows, err := db.pool.Query(ctx, `SELECT `+productColumns+` FROM products p WHERE p.id = ANY($1) ORDER BY p.id`, list)
+	if err != nil {
+		return nil, unavailable(fmt.Errorf("products by id: %w", err))
+	}
+	defer rows.Close()
+	for rows.Next() {
+		p, err := scanProduct(rows)
+		if err != nil {
+			return nil, fmt.Errorf("products by id: %w", err)
+		}
+		out = append(out, p)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, unavailable(fmt.Errorf("products by id: %w", err))
+	}
+	return out, nil
+}
+
 // Product returns a product by id; ErrNotFound if there is none.
 func (db *DB) Product(ctx context.Context, id souq.ID) (souq.Product, error) {
 	return db.productWhere(ctx, "p.id = $1", id, fmt.Sprintf("product %s", id))

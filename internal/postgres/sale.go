@@ -42,6 +42,16 @@ func (db *DB) CreateSale(ctx context.Context, s souq.Sale) error {
 		if err != nil {
 			return fmt.Errorf("create sale %s: prices: %w", s.ID, err)
 		}
+		var unitProducts []string
+		var units []int64
+		for product, n := range s.Units {
+			unitProducts, units = append(unitProducts, string(product)), append(units, int64(n))
+		}
+		_, err = tx.Exec(ctx, `INSERT INTO sale_units (sale_id, product_id, units)
+			SELECT $1, p, u FROM unnest($2::text[], $3::bigint[]) AS d(p, u)`, s.ID, unitProducts, units)
+		if err != nil {
+			return fmt.Errorf("create sale %s: units: %w", s.ID, err)
+		}
 		return nil
 	})
 	switch {
@@ -124,6 +134,26 @@ func loadSalePrices(ctx context.Context, tx pgx.Tx, sales []souq.Sale) error {
 	})
 	if err != nil {
 		return fmt.Errorf("load sale prices: %w", err)
+	}
+	rows, err = tx.Query(ctx, `SELECT sale_id, product_id, units FROM sale_units WHERE sale_id = ANY($1)`, ids)
+	if err != nil {
+		return fmt.Errorf("load sale units: %w", err)
+	}
+	var units int
+	_, err = pgx.ForEachRow(rows, []any{&sale, &product, &units}, func() error {
+		s := byID[sale]
+		if s.Units == nil {
+			s.Units = map[souq.ID]int{}
+			byID[sale] = s
+		}
+		s.Units[product] = units
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("load sale units: %w", err)
+	}
+	for i, s := range sales {
+		sales[i].Units = byID[s.ID].Units
 	}
 	return nil
 }

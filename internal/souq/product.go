@@ -36,6 +36,10 @@ type Sale struct {
 	EndsAt   time.Time `json:"ends_at"`
 	// Prices holds the VAT-inclusive sale price per product and market.
 	Prices map[ID]map[MarketCode]int64 `json:"prices"`
+	// Units holds the units each product is offered with in the sale (the
+	// stock it started from), for its sell-through ("70% sold"); nil in
+	// a sale stored before units were recorded.
+	Units map[ID]int `json:"units,omitempty"`
 	// Protected puts checkout behind the waiting room while the sale runs:
 	// shoppers queue and are admitted at the rate checkout can serve
 	// (package waitroom).

@@ -6,6 +6,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/souq-commerce/souq/internal/catalog"
@@ -27,6 +29,37 @@ func scanProduct(row interface{ Scan(...any) error }) (souq.Product, error) {
 	p.CreatedAt, p.UpdatedAt = fromMicros(created), fromMicros(updated)
 	p.Prices = map[souq.MarketCode]int64{}
 	return p, err
+}
+
+// ProductsByID returns the products with the given ids that exist, with
+// their prices, in id order.
+func (db *DB) ProductsByID(ctx context.Context, ids []souq.ID) ([]souq.Product, error) {
+	out := []souq.Product{}
+	if len(ids) == 0 {
+		return out, nil
+	}
+	args := make([]any, len(ids))
+	for i, id := range ids {
+		args[i] = id
+	}
+	err := db.readTx(ctx, func(tx *sql.Tx) error {
+		out = out[:0]
+		err := queryIn(ctx, tx, `SELECT `+productColumns+` FROM products p WHERE p.id IN (?)`, args, func(rows *sql.Rows) error {
+			p, err := scanProduct(rows)
+			out = append(out, p)
+			return err
+		})
+		if err != nil {
+			return fmt.Errorf("products by id: %w", err)
+		}
+		ptrs := make([]*souq.Product, len(out))
+		for i := range out {
+			ptrs[i] = &out[i]
+		}
+		return loadPrices(ctx, tx, ptrs)
+	})
+	slices.SortFunc(out, func(a, b souq.Product) int { return strings.Compare(string(a.ID), string(b.ID)) })
+	return out, err
 }
 
 // Product returns a product by id; ErrNotFound if there is none.

@@ -54,6 +54,12 @@ func (db *DB) CreateSale(ctx context.Context, s souq.Sale) error {
 				}
 			}
 		}
+		for product, units := range s.Units {
+			_, err := tx.ExecContext(ctx, `INSERT INTO sale_units (sale_id, product_id, units) VALUES (?, ?, ?)`, s.ID, product, units)
+			if err != nil {
+				return fmt.Errorf("create sale %s: units of %s: %w", s.ID, product, err)
+			}
+		}
 		return nil
 	})
 }
@@ -123,6 +129,29 @@ func loadSalePrices(ctx context.Context, tx *sql.Tx, sales []souq.Sale) error {
 		})
 	if err != nil {
 		return fmt.Errorf("load sale prices: %w", err)
+	}
+	err = queryIn(ctx, tx, `SELECT sale_id, product_id, units FROM sale_units WHERE sale_id IN (?)`, args,
+		func(rows *sql.Rows) error {
+			var (
+				sale, product souq.ID
+				units         int
+			)
+			if err := rows.Scan(&sale, &product, &units); err != nil {
+				return err
+			}
+			s := byID[sale]
+			if s.Units == nil {
+				s.Units = map[souq.ID]int{}
+				byID[sale] = s
+			}
+			s.Units[product] = units
+			return nil
+		})
+	if err != nil {
+		return fmt.Errorf("load sale units: %w", err)
+	}
+	for i, s := range sales {
+		sales[i].Units = byID[s.ID].Units
 	}
 	return nil
 }

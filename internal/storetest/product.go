@@ -403,3 +403,18 @@ func testProductStocks(t *testing.T, s Store) {
 	must(t, "Stocks(nil)", err)
 	checkDiff(t, "Stocks(nil)", got, map[souq.ID]int{})
 }
+
+func testProductsByID(t *testing.T, s Store) {
+	fixture := catalogFixture()
+	createProducts(t, s, fixture...)
+	byID := map[souq.ID]souq.Product{}
+	for _, p := range fixture {
+		byID[p.ID] = p
+	}
+	got, err := s.ProductsByID(t.Context(), []souq.ID{"prd_3", "prd_missing", "prd_1"})
+	must(t, "ProductsByID", err)
+	checkDiff(t, "ProductsByID", got, []souq.Product{byID["prd_1"], byID["prd_3"]})
+	got, err = s.ProductsByID(t.Context(), nil)
+	must(t, "ProductsByID(nil)", err)
+	checkDiff(t, "ProductsByID(nil)", got, []souq.Product{})
+}

@@ -23,6 +23,7 @@ func newSale(id string, start, end time.Duration) souq.Sale {
 			"prd_1": {souq.AE: 6900, souq.SA: 7100},
 			"prd_2": {souq.AE: 4900},
 		},
+		Units:     map[souq.ID]int{"prd_1": 40, "prd_2": 0},
 		CreatedAt: at(-time.Hour),
 	}
 }
@@ -35,6 +36,7 @@ func testSales(t *testing.T, s Store) {
 	later := newSale("sale_later", 2*time.Hour, 5*time.Hour)
 	soon := newSale("sale_soon", time.Hour, 2*time.Hour)
 	soon.Prices = map[souq.ID]map[souq.MarketCode]int64{"prd_3": {souq.KW: 3000}}
+	soon.Units = nil // a sale stored before units were recorded
 	// Stored out of order, to show that SalesEndingAfter sorts by start.
 	for _, sale := range []souq.Sale{later, ended, soon, running} {
 		must(t, "CreateSale("+string(sale.ID)+")", s.CreateSale(t.Context(), sale))

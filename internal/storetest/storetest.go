@@ -54,6 +54,7 @@ func Run(t *testing.T, open func(t *testing.T) Store) {
 		{"ProductUpdateDuplicate", testProductUpdateDuplicate},
 		{"ProductSetStock", testProductSetStock},
 		{"ProductStocks", testProductStocks},
+		{"ProductsByID", testProductsByID},
 		{"ListFilters", testListFilters},
 		{"ListSearch", testListSearch},
 		{"ListPagination", testListPagination},

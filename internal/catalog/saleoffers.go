@@ -1,0 +1,135 @@
+package catalog
+
+import (
+	"cmp"
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/souq-commerce/souq/internal/souq"
+)
+
+// SaleOffer is a product of a sale as a shopper sees it in one market: its
+// price in the sale (also before the sale starts: the price it will have),
+// the saving against the regular price and how much of the units the sale
+// offered are sold.
+type SaleOffer struct {
+	Offer
+	SalePrice       souq.Money
+	Saving          souq.Money
+	DiscountPercent int // the saving in whole percent of the regular price, rounded down
+	// Units is how many units the sale offered (0: not recorded), and
+	// SoldPercent how many of them are gone, 0–100 (-1: not known).
+	Units       int
+	SoldPercent int
+}
+
+// SaleOffers is the current sale with its products priced in one market.
+type SaleOffers struct {
+	Sale    souq.Sale
+	Running bool
+	Items   []SaleOffer
+	// MaxDiscount is the largest DiscountPercent of the items ("up to
+	// −30%").
+	MaxDiscount int
+}
+
+// SaleFilter narrows the products of a sale.
+type SaleFilter struct {
+	Category, Brand string
+}
+
+// saleTTL is how long the products of the current sale are served from
+// memory: the stock they show (the sell-through) may lag by that much;
+// checkout's conditional decrement decides what sells. Prices and whether
+// the sale runs are worked out at each request, so a sale starts and ends
+// on time.
+const saleTTL = time.Second
+
+// saleCache holds the current sale's products for saleTTL.
+type saleCache struct {
+	mu       sync.Mutex
+	at       time.Time // wall clock
+	sale     souq.ID
+	products []souq.Product
+}
+
+// CurrentSaleOffers returns the running sale (or else the next scheduled
+// one) with those of its products priced in m that match f: the items in
+// stock first, each group by discount, largest first, then by name. ok is
+// false when no sale runs or is scheduled.
+func (s *Service) CurrentSaleOffers(ctx context.Context, m souq.Market, f SaleFilter) (SaleOffers, bool, error) {
+	sale, ok, err := s.CurrentSale(ctx)
+	if err != nil || !ok {
+		return SaleOffers{}, false, err
+	}
+	products, err := s.saleProducts(ctx, sale)
+	if err != nil {
+		return SaleOffers{}, false, err
+	}
+	sales, err := s.activeSales(ctx)
+	if err != nil {
+		return SaleOffers{}, false, err
+	}
+	now := s.now()
+	out := SaleOffers{Sale: sale, Running: sale.ActiveAt(now), Items: make([]SaleOffer, 0, len(products))}
+	for _, p := range products {
+		if (f.Category != "" && p.Category != f.Category) || (f.Brand != "" && !strings.EqualFold(p.Brand, f.Brand)) {
+			continue
+		}
+		o := offer(p, m, sales, now)
+		amount, priced := sale.Prices[p.ID][m.Code]
+		if !o.Sold || !priced || amount >= o.RegularPrice.Amount {
+			continue
+		}
+		it := SaleOffer{Offer: o, SalePrice: souq.M(amount, m.Currency), Units: sale.Units[p.ID], SoldPercent: -1}
+		it.Saving = souq.M(o.RegularPrice.Amount-amount, m.Currency)
+		it.DiscountPercent = int(it.Saving.Amount * 100 / o.RegularPrice.Amount)
+		switch {
+		case now.Before(sale.StartsAt):
+			it.SoldPercent = 0
+		case it.Units > 0:
+			sold := min(it.Units, max(0, it.Units-p.Stock))
+			it.SoldPercent = sold * 100 / it.Units
+		}
+		out.MaxDiscount = max(out.MaxDiscount, it.DiscountPercent)
+		out.Items = append(out.Items, it)
+	}
+	slices.SortFunc(out.Items, func(a, b SaleOffer) int {
+		if a.InStock() != b.InStock() {
+			if a.InStock() {
+				return -1
+			}
+			return 1
+		}
+		return cmp.Or(cmp.Compare(b.DiscountPercent, a.DiscountPercent), cmp.Compare(a.Name.EN, b.Name.EN), cmp.Compare(a.ID, b.ID))
+	})
+	return out, true, nil
+}
+
+// saleProducts returns the products of sale, from memory for saleTTL.
+func (s *Service) saleProducts(ctx context.Context, sale souq.Sale) ([]souq.Product, error) {
+	wall := time.Now()
+	s.saleCache.mu.Lock()
+	if s.saleCache.sale == sale.ID && wall.Sub(s.saleCache.at) < saleTTL && !wall.Before(s.saleCache.at) {
+		products := s.saleCache.products
+		s.saleCache.mu.Unlock()
+		return products, nil
+	}
+	s.saleCache.mu.Unlock()
+	ids := make([]souq.ID, 0, len(sale.Prices))
+	for id := range sale.Prices {
+		ids = append(ids, id)
+	}
+	products, err := s.store.ProductsByID(ctx, ids)
+	if err != nil {
+		return nil, fmt.Errorf("sale products: %w", err)
+	}
+	s.saleCache.mu.Lock()
+	s.saleCache.at, s.saleCache.sale, s.saleCache.products = wall, sale.ID, products
+	s.saleCache.mu.Unlock()
+	return products, nil
+}
