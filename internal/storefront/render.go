@@ -18,7 +18,7 @@ var templateFS embed.FS
 
 // pageNames are the page templates; each is parsed with layout.html and
 // parts.html, once per language.
-var pageNames = []string{"home", "list", "product", "cart", "checkout", "order", "payreturn", "queue", "error"}
+var pageNames = []string{"home", "list", "sale", "product", "cart", "checkout", "order", "payreturn", "queue", "error"}
 
 type pageTemplate = *template.Template
 

@@ -44,11 +44,13 @@ func (s *Storefront) cards(v *visit, items []catalog.Offer) []card {
 
 // saleBanner is the flash sale running or coming next.
 type saleBanner struct {
-	Name    string
-	Running bool
-	At      time.Time // the end of a running sale, the start of a coming one
-	ISO     string    // At for <time datetime>
-	Text    string    // At in the market's time zone, for shoppers without JS
+	URL         string // the sale page
+	MaxDiscount int    // percent: "up to −30%"
+	Name        string
+	Running     bool
+	At          time.Time // the end of a running sale, the start of a coming one
+	ISO         string    // At for <time datetime>
+	Text        string    // At in the market's time zone, for shoppers without JS
 }
 
 func (s *Storefront) sale(v *visit) (*saleBanner, error) {
@@ -56,7 +58,12 @@ func (s *Storefront) sale(v *visit) (*saleBanner, error) {
 	if err != nil || !ok {
 		return nil, err
 	}
-	b := &saleBanner{Name: sale.Name.In(v.lang), Running: sale.ActiveAt(s.Catalog.Now()), At: sale.StartsAt}
+	b := &saleBanner{URL: v.url("/sale"), Name: sale.Name.In(v.lang), Running: sale.ActiveAt(s.Catalog.Now()), At: sale.StartsAt}
+	offers, _, err := s.Catalog.CurrentSaleOffers(v.ctx(), v.market, catalog.SaleFilter{})
+	if err != nil {
+		return nil, err
+	}
+	b.MaxDiscount = offers.MaxDiscount
 	if b.Running {
 		b.At = sale.EndsAt
 	}
@@ -83,6 +90,7 @@ type categoryLink struct {
 type homePage struct {
 	base
 	Sale       *saleBanner
+	SaleItems  []saleCard // a running sale's first products
 	Featured   []card
 	Categories []categoryLink
 }
@@ -98,6 +106,9 @@ func (s *Storefront) home(v *visit) error {
 	}
 	p := homePage{base: s.base(v, i18n.T(v.lang, "home.title")), Featured: s.cards(v, page.Items)}
 	if p.Sale, err = s.sale(v); err != nil {
+		return err
+	}
+	if p.SaleItems, err = s.saleItems(v); err != nil {
 		return err
 	}
 	for _, c := range f.Categories {

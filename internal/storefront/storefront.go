@@ -97,6 +97,7 @@ func (s *Storefront) Routes() []Route {
 		rs = append(rs,
 			Route{"GET " + p + "/{$}", s.page(lang, s.home)},
 			Route{"GET " + p + "/search", s.page(lang, s.search)},
+			Route{"GET " + p + "/sale", s.page(lang, s.salePageOf)},
 			Route{"GET " + p + "/c/{category}", s.page(lang, s.category)},
 			Route{"GET " + p + "/p/{slug}", s.page(lang, s.product)},
 			Route{"GET " + p + "/cart", s.page(lang, s.cartPage)},

@@ -1,0 +1,59 @@
+package storefront
+
+import (
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/souq-commerce/souq/internal/catalog"
+	"github.com/souq-commerce/souq/internal/souq"
+)
+
+// TestSalePage: the banner links to /{lang}/sale and gives the largest
+// discount; the sale page lists the sale's products with their badge,
+// saving and sell-through (sold-out ones last), filters by category, in
+// both languages; the home page shows a running sale's items; no sale, 404.
+func TestSalePage(t *testing.T) {
+	f := newFixture(t)
+	if status, _, _ := f.get(f.client, "/en/sale"); status != http.StatusNotFound {
+		t.Errorf("/en/sale without a sale: got %d, want 404", status)
+	}
+	now := f.catalog.Now()
+	_, err := f.catalog.ScheduleSale(t.Context(), catalog.SaleInput{Name: souq.Localized{EN: "White Friday", AR: "الجمعة البيضاء"},
+		StartsAt: now.Add(-time.Minute), EndsAt: now.Add(time.Hour),
+		Items: []catalog.SaleItem{
+			{ProductID: f.ids["glow-serum"], DiscountPercent: 30, Units: 40}, // 20 left of 40: 50% sold
+			{ProductID: f.ids["sun-cream"], DiscountPercent: 10},             // offered with its 3 units
+			{ProductID: f.ids["sold-out-mask"], DiscountPercent: 50},
+		}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	status, body, _ := f.get(f.client, "/en/sale")
+	if status != 200 {
+		t.Fatalf("/en/sale: got %d", status)
+	}
+	mustContain(t, "English sale page", body,
+		`<a href="/en/sale">White Friday — up to −50%</a>`,
+		"−30%", "Save AED 27.00", `<meter min="0" max="100" value="50"`, "50% sold", "0% sold",
+		`href="?category=suncare"`)
+	glow, sun, mask := strings.Index(body, "Glow Serum"), strings.Index(body, "Sun Cream"), strings.Index(body, "Sold Out Mask")
+	if glow < 0 || sun < 0 || mask < 0 || !(glow < sun && sun < mask) {
+		t.Errorf("order on the sale page: Glow Serum at %d, Sun Cream at %d, Sold Out Mask at %d; want by discount, sold out last", glow, sun, mask)
+	}
+	if strings.Contains(body, "UAE Toner") {
+		t.Error("the sale page lists a product that is not in the sale")
+	}
+	_, body, _ = f.get(f.client, "/en/sale?category=suncare")
+	if !strings.Contains(body, "Sun Cream") || strings.Contains(body, "Glow Serum") {
+		t.Error("?category=suncare: want Sun Cream only")
+	}
+	_, body, _ = f.get(f.client, "/ar/sale")
+	mustContain(t, "Arabic sale page", body, `dir="rtl"`, "خصم حتى ٥٠٪", "−٣٠٪", "بيع ٥٠٪")
+	_, body, _ = f.get(f.client, "/en/")
+	mustContain(t, "home page during the sale", body, "On sale now", "See every sale product", "−30%")
+	if strings.Contains(body[strings.Index(body, "On sale now"):strings.Index(body, "See every sale product")], "Sold Out Mask") {
+		t.Error("the home page's sale strip shows a sold-out product")
+	}
+}
