@@ -75,6 +75,10 @@ type ListInput struct {
 	// starts the page after that page's last product; Page is then not
 	// given.
 	Cursor string
+	// Sale keeps only the products on sale now (the running sale's);
+	// such a listing is paged by Page only, and sorted as the sale page
+	// when Sort is SortFeatured.
+	Sale bool
 }
 
 // Page is one page of offers.
@@ -96,6 +100,9 @@ func (s *Service) List(ctx context.Context, in ListInput) (Page, error) {
 	q, err := in.query()
 	if err != nil {
 		return Page{}, err
+	}
+	if in.Sale {
+		return s.listSale(ctx, in, q)
 	}
 	now := s.now()
 	l, err := s.listings.pages.fetch(ctx, listingKey(q), s.listings.generation(), func(ctx context.Context) (listing, error) {
@@ -153,7 +160,9 @@ func (in *ListInput) query() (Query, error) {
 		Offset:   (in.Page - 1) * in.PageSize,
 		Limit:    in.PageSize,
 	}
-	if in.Cursor != "" {
+	if in.Cursor != "" && in.Sale {
+		p.Add("cursor", "a listing of the sale is paged with page, not cursor")
+	} else if in.Cursor != "" {
 		after, err := decodeCursor(in.Cursor, in.Sort)
 		if err != nil {
 			p.Add("cursor", "%v", err)

@@ -110,6 +110,54 @@ func (s *Service) CurrentSaleOffers(ctx context.Context, m souq.Market, f SaleFi
 	return out, true, nil
 }
 
+// listSale is List of the products on sale now (in.Sale): the running
+// sale's items matching q's category, brand and search terms, sorted by
+// q.Sort and paged by q.Offset and q.Limit.
+func (s *Service) listSale(ctx context.Context, in ListInput, q Query) (Page, error) {
+	page := Page{Items: []Offer{}, Page: in.Page, PageSize: q.Limit, TotalExact: true}
+	offers, ok, err := s.CurrentSaleOffers(ctx, in.Market, SaleFilter{Category: q.Category, Brand: q.Brand})
+	if err != nil || !ok || !offers.Running {
+		return page, err
+	}
+	var items []Offer
+	for _, it := range offers.Items {
+		if it.OnSale && matchesTerms(SearchText(it.Product), q.Terms) {
+			items = append(items, it.Offer)
+		}
+	}
+	switch q.Sort {
+	case SortName:
+		slices.SortStableFunc(items, func(a, b Offer) int { return cmp.Or(cmp.Compare(a.Name.EN, b.Name.EN), cmp.Compare(a.ID, b.ID)) })
+	case SortNewest:
+		slices.SortStableFunc(items, func(a, b Offer) int { return cmp.Or(b.CreatedAt.Compare(a.CreatedAt), cmp.Compare(a.ID, b.ID)) })
+	case SortPriceAsc:
+		slices.SortStableFunc(items, func(a, b Offer) int {
+			return cmp.Or(cmp.Compare(a.Price.Amount, b.Price.Amount), cmp.Compare(a.ID, b.ID))
+		})
+	case SortPriceDsc:
+		slices.SortStableFunc(items, func(a, b Offer) int {
+			return cmp.Or(cmp.Compare(b.Price.Amount, a.Price.Amount), cmp.Compare(b.ID, a.ID))
+		})
+	}
+	page.Total = len(items)
+	if q.Offset < len(items) {
+		page.Items = items[q.Offset:min(len(items), q.Offset+q.Limit)]
+	}
+	return page, nil
+}
+
+// matchesTerms reports whether every term is the prefix of a word of text
+// (normalised search text), as the stores' search matches.
+func matchesTerms(text string, terms []string) bool {
+	words := strings.Fields(text)
+	for _, t := range terms {
+		if !slices.ContainsFunc(words, func(w string) bool { return strings.HasPrefix(w, t) }) {
+			return false
+		}
+	}
+	return true
+}
+
 // saleProducts returns the products of sale, from memory for saleTTL.
 func (s *Service) saleProducts(ctx context.Context, sale souq.Sale) ([]souq.Product, error) {
 	wall := time.Now()

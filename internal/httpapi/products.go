@@ -62,9 +62,16 @@ func (s *server) handleProductList() http.Handler {
 		if err != nil {
 			return err
 		}
+		sale := false
+		if v := q.Get("sale"); v != "" {
+			if sale, err = strconv.ParseBool(v); err != nil {
+				return &souq.Error{Kind: errBadRequest, Detail: "query parameter sale must be true or false",
+					Fields: []souq.FieldError{{Field: "sale", Reason: "must be true or false"}}}
+			}
+		}
 		res, err := s.Catalog.List(r.Context(), catalog.ListInput{
 			Market: m, Category: q.Get("category"), Brand: q.Get("brand"), Search: q.Get("q"),
-			Sort: catalog.Sort(q.Get("sort")), Page: page, PageSize: size, Cursor: q.Get("cursor"),
+			Sort: catalog.Sort(q.Get("sort")), Page: page, PageSize: size, Cursor: q.Get("cursor"), Sale: sale,
 		})
 		if err != nil {
 			return asBadRequest(err)

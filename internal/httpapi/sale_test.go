@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -149,5 +150,60 @@ func TestCurrentSaleProducts(t *testing.T) {
 	}
 	if status, _, _ := f.do("GET", "/api/v1/sales/current/products?market=XX", nil); status != 400 {
 		t.Errorf("unknown market: got %d, want 400", status)
+	}
+}
+
+// TestListingSaleFilter: ?sale=true lists only the products on sale now,
+// with the other filters and sorts, paged by page; a cursor or a bad value
+// is a 400.
+func TestListingSaleFilter(t *testing.T) {
+	f := newFixture(t)
+	a, b := f.product(10, 10000), f.product(10, 8900)
+	f.product(10, 5000) // not in the sale
+	start := f.clock().Add(time.Hour)
+	if status, body := f.admin("POST", "/api/v1/admin/sales", map[string]any{
+		"name": map[string]any{"en": "Flash", "ar": "تخفيضات"}, "starts_at": start, "ends_at": start.Add(time.Hour),
+		"items": []any{map[string]any{"product_id": a.ID, "discount_percent": 30}, map[string]any{"product_id": b.ID, "discount_percent": 10}},
+	}); status != 201 {
+		t.Fatalf("schedule sale: got %d %s", status, body)
+	}
+	ids := func(query string) []souq.ID {
+		t.Helper()
+		status, _, body := f.do("GET", "/api/v1/products"+query, nil)
+		if status != 200 {
+			t.Fatalf("GET %s: got %d %s", query, status, body)
+		}
+		var out []souq.ID
+		for _, p := range decodeJSON[struct{ Items []struct{ ID souq.ID } }](t, body).Items {
+			out = append(out, p.ID)
+		}
+		return out
+	}
+	if got := ids("?sale=true"); len(got) != 0 {
+		t.Errorf("before the sale starts: got %v, want none on sale", got)
+	}
+	f.advance(90 * time.Minute)
+	tests := []struct {
+		query string
+		want  []souq.ID
+	}{
+		{"?sale=true", []souq.ID{a.ID, b.ID}},                 // largest discount first
+		{"?sale=true&sort=price_asc", []souq.ID{a.ID, b.ID}},  // 70.00 then 80.00
+		{"?sale=true&sort=price_desc", []souq.ID{b.ID, a.ID}}, //
+		{"?sale=true&q=essence&page_size=1&page=2", []souq.ID{b.ID}},
+		{"?sale=true&brand=Nobody", nil},
+	}
+	for _, tt := range tests {
+		if got := ids(tt.query); !slices.Equal(got, tt.want) {
+			t.Errorf("%s: got %v, want %v", tt.query, got, tt.want)
+		}
+	}
+	if got := ids("?sale=false&page_size=100"); len(got) < 3 {
+		t.Errorf("?sale=false: got %d products, want every product", len(got))
+	}
+	for _, q := range []string{"?sale=maybe", "?sale=true&cursor=abc"} {
+		if status, _, body := f.do("GET", "/api/v1/products"+q, nil); status != 400 {
+			t.Errorf("%s: got %d %s, want 400", q, status, body)
+		}
 	}
 }

@@ -57,3 +57,23 @@ func TestSalePage(t *testing.T) {
 		t.Error("the home page's sale strip shows a sold-out product")
 	}
 }
+
+// TestListingOnSaleFilter: the listings' "on sale only" filter keeps the
+// running sale's products, and the pager keeps the filter.
+func TestListingOnSaleFilter(t *testing.T) {
+	f := newFixture(t)
+	now := f.catalog.Now()
+	_, err := f.catalog.ScheduleSale(t.Context(), catalog.SaleInput{Name: souq.Localized{EN: "White Friday", AR: "الجمعة البيضاء"},
+		StartsAt: now.Add(-time.Minute), EndsAt: now.Add(time.Hour),
+		Items:    []catalog.SaleItem{{ProductID: f.ids["glow-serum"], DiscountPercent: 30}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, body, _ := f.get(f.client, "/en/c/skincare")
+	mustContain(t, "skincare unfiltered", body, "Glow Serum", "UAE Toner", `name="sale" value="1">`)
+	_, body, _ = f.get(f.client, "/en/c/skincare?sale=1")
+	mustContain(t, "skincare on sale", body, "Glow Serum", `name="sale" value="1" checked>`)
+	if strings.Contains(body, "UAE Toner") {
+		t.Error("the on-sale filter lists a product that is not on sale")
+	}
+}

@@ -143,6 +143,7 @@ type listPage struct {
 	Category  string
 	Sale      *saleBanner
 	FirstItem int
+	OnSale    bool // the "on sale" filter
 }
 
 func (s *Storefront) category(v *visit) error {
@@ -217,8 +218,9 @@ func (s *Storefront) list(v *visit, f catalog.Facets, p listPage) error {
 		s.render(v, 200, "list", p)
 		return nil
 	}
+	p.OnSale = q.Get("sale") == "1"
 	page, err := s.Catalog.List(v.ctx(), catalog.ListInput{Market: v.market, Category: p.Category, Brand: brand,
-		Search: p.Search, Sort: sort, Page: pageNo, PageSize: listPageSize})
+		Search: p.Search, Sort: sort, Page: pageNo, PageSize: listPageSize, Sale: p.OnSale})
 	if err != nil {
 		return err
 	}
@@ -246,6 +248,9 @@ func (s *Storefront) list(v *visit, f catalog.Facets, p listPage) error {
 		}
 		if sort != "" {
 			u.Set("sort", string(sort))
+		}
+		if p.OnSale {
+			u.Set("sale", "1")
 		}
 		if n > 1 {
 			u.Set("page", strconv.Itoa(n))
