@@ -94,6 +94,10 @@ type base struct {
 	Refresh int
 	// RefreshURL is where the refresh goes (this page when empty).
 	RefreshURL string
+	// Menu is the header menu's categories (and the sale page while a
+	// sale runs or is coming: SaleURL).
+	Menu    []categoryLink
+	SaleURL string
 }
 
 type marketOption struct {
@@ -140,6 +144,16 @@ func (s *Storefront) base(v *visit, title string) base {
 				b.CartItems += it.Quantity
 			}
 		}
+	}
+	// The menu is a convenience: a store error leaves it empty rather
+	// than failing the page (the facets and sales are cached).
+	if f, err := s.facets.get(v.ctx(), v.market); err == nil {
+		for _, c := range f.Categories {
+			b.Menu = append(b.Menu, categoryLink{Key: c.Value, URL: v.url("/c/" + c.Value), Count: c.Count})
+		}
+	}
+	if _, ok, err := s.Catalog.CurrentSale(v.ctx()); err == nil && ok {
+		b.SaleURL = v.url("/sale")
 	}
 	if s.WriteKey != "" {
 		b.TrackJS = s.assets.url("track.js")
