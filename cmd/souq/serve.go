@@ -31,6 +31,7 @@ import (
 	"github.com/souq-commerce/souq/internal/demo"
 	"github.com/souq-commerce/souq/internal/forwarded"
 	"github.com/souq-commerce/souq/internal/httpapi"
+	"github.com/souq-commerce/souq/internal/media"
 	"github.com/souq-commerce/souq/internal/overload"
 	"github.com/souq-commerce/souq/internal/payment"
 	"github.com/souq-commerce/souq/internal/payment/stripepay"
@@ -496,6 +497,10 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 			extra = append(extra, httpapi.Route{Pattern: rt.Pattern, Handler: rt.Handler})
 		}
 	}
+	var photos *media.Library // product photos live beside the archive
+	if rs[roleAPI] && ev.bucket != nil {
+		photos = media.NewLibrary(ev.bucket)
+	}
 	if rs[roleAPI] {
 		if room, err = openRoom(c, cat, ev.redis, reg, log); err != nil {
 			return err
@@ -514,7 +519,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		// The shop's web site serves / and /ar/, /en/; with --demo, analytics
 		// consent defaults to yes (see docs/storefront.md).
 		shop, err := storefront.New(storefront.Deps{Catalog: cat, Carts: carts, Checkout: orders, Room: room,
-			WriteKey: writeKey, ConsentByDefault: c.demo, Log: log})
+			WriteKey: writeKey, ConsentByDefault: c.demo, Media: photos, Log: log})
 		if err != nil {
 			return fmt.Errorf("storefront: %w", err)
 		}
@@ -528,7 +533,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	}
 	proxies, _ := forwarded.Parse(c.proxies) // checked by parseServe
 	handler := httpapi.NewServer(httpapi.Deps{
-		Catalog: cat, Carts: carts, Checkout: orders, Room: room, Shed: shed, AdminToken: adminToken, Registry: reg, Log: log, Extra: extra,
+		Catalog: cat, Carts: carts, Checkout: orders, Room: room, Shed: shed, Media: photos, AdminToken: adminToken, Registry: reg, Log: log, Extra: extra,
 		Banner: "Shop API for AE, SA, QA, KW, BH and OM.",
 		Ready: func(ctx context.Context) error {
 			if draining.Load() {

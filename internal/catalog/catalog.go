@@ -232,7 +232,7 @@ func (in ProductInput) product(id souq.ID, now time.Time) souq.Product {
 		ID: id, SKU: in.SKU, Slug: in.Slug, Brand: strings.TrimSpace(in.Brand), Category: in.Category,
 		Name:        souq.Localized{EN: strings.TrimSpace(in.Name.EN), AR: strings.TrimSpace(in.Name.AR)},
 		Description: souq.Localized{EN: strings.TrimSpace(in.Description.EN), AR: strings.TrimSpace(in.Description.AR)},
-		Image:       in.Image, Prices: in.Prices, CreatedAt: now, UpdatedAt: now,
+		Image:       in.Image, Images: []souq.Image{}, Prices: in.Prices, CreatedAt: now, UpdatedAt: now,
 	}
 	if in.Stock != nil {
 		p.Stock = *in.Stock
@@ -299,7 +299,7 @@ func (s *Service) Update(ctx context.Context, id souq.ID, in ProductInput) (souq
 		return souq.Product{}, notFound(err, id)
 	}
 	p := in.product(id, s.now().UTC())
-	p.CreatedAt, p.Stock = old.CreatedAt, old.Stock
+	p.CreatedAt, p.Stock, p.Images = old.CreatedAt, old.Stock, old.Images
 	s.products.forget(id)
 	if err := s.store.UpdateProduct(ctx, p, SearchText(p)); err != nil {
 		return souq.Product{}, fmt.Errorf("update product %s: %w", id, clash(notFound(err, id)))
@@ -308,6 +308,24 @@ func (s *Service) Update(ctx context.Context, id souq.ID, in ProductInput) (souq
 	s.listings.invalidate()
 	s.forgetSaleProducts()
 	return p, nil
+}
+
+// MaxImages is how many photos a product may have.
+const MaxImages = 8
+
+// SetImages replaces a product's photos (stored by package media), the
+// first shown first.
+func (s *Service) SetImages(ctx context.Context, id souq.ID, images []souq.Image) (souq.Product, error) {
+	if len(images) > MaxImages {
+		return souq.Product{}, souq.Errorf(souq.ErrInvalid, "a product has at most %d images", MaxImages)
+	}
+	if err := s.store.SetProductImages(ctx, id, images, s.now().UTC()); err != nil {
+		return souq.Product{}, fmt.Errorf("set images of %s: %w", id, notFound(err, id))
+	}
+	s.products.forget(id)
+	s.listings.invalidate()
+	s.forgetSaleProducts()
+	return s.store.Product(ctx, id)
 }
 
 // SetStock sets a product's stock level.

@@ -48,6 +48,9 @@ type Store interface {
 	// ProductsByID returns the products with the given ids that exist,
 	// with their prices, in id order (one query, however many ids).
 	ProductsByID(ctx context.Context, ids []souq.ID) ([]souq.Product, error)
+	// SetProductImages replaces a product's images (none: nil or empty);
+	// ErrNotFound if there is no such product. UpdateProduct leaves them.
+	SetProductImages(ctx context.Context, id souq.ID, images []souq.Image, at time.Time) error
 	// SetStock sets a product's stock level; ErrNotFound if there is none.
 	SetStock(ctx context.Context, id souq.ID, quantity int, at time.Time) error
 	// CreateSale stores a sale with its prices, unless it overlaps in time

@@ -20,6 +20,8 @@ import (
 	"github.com/souq-commerce/souq/internal/cart"
 	"github.com/souq-commerce/souq/internal/catalog"
 	"github.com/souq-commerce/souq/internal/checkout"
+	"github.com/souq-commerce/souq/internal/fileblob"
+	"github.com/souq-commerce/souq/internal/media"
 	"github.com/souq-commerce/souq/internal/payment"
 	"github.com/souq-commerce/souq/internal/souq"
 	"github.com/souq-commerce/souq/internal/sqlite"
@@ -93,8 +95,12 @@ func buildFixture(t *testing.T, card, withRoom bool) *fixture {
 			t.Fatal(err)
 		}
 	}
+	blobs, err := fileblob.Open(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
 	srv := httptest.NewServer(NewServer(Deps{Catalog: f.catalog, Carts: carts, Checkout: orders, Room: f.room,
-		AdminToken: testAdminToken, Registry: f.registry, Ready: db.Ready}))
+		Media: media.NewLibrary(blobs), AdminToken: testAdminToken, Registry: f.registry, Ready: db.Ready}))
 	t.Cleanup(srv.Close)
 	f.url = srv.URL
 	f.client = &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: 100}}

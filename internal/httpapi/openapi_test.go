@@ -185,6 +185,9 @@ func TestOpenAPIConventions(t *testing.T) {
 					return
 				}
 				content := resolveRef(doc, body)["content"].(map[string]any)
+				if _, jpeg := content["image/jpeg"]; jpeg && len(content) == 2 && content["image/png"] != nil {
+					return // a photo upload: the body is the image itself
+				}
 				mt, ok := content["application/json"].(map[string]any)
 				if !ok || len(content) != 1 {
 					t.Errorf("request body: got content %v, want application/json only", content)

@@ -7,6 +7,7 @@ import (
 	"net/http"
 
 	"github.com/souq-commerce/souq/internal/httpjson"
+	"github.com/souq-commerce/souq/internal/media"
 	"github.com/souq-commerce/souq/internal/souq"
 )
 
@@ -22,6 +23,8 @@ var kindStatus = []struct {
 	{errBadRequest, http.StatusBadRequest, "bad-request", ""},
 	{errTooLarge, http.StatusRequestEntityTooLarge, "body-too-large", ""},
 	{errUnsupportedMedia, http.StatusUnsupportedMediaType, "unsupported-media-type", ""},
+	{media.ErrTooLarge, http.StatusRequestEntityTooLarge, "image-too-large", ""},
+	{media.ErrType, http.StatusUnsupportedMediaType, "unsupported-image-type", ""},
 	{souq.ErrInvalid, http.StatusUnprocessableEntity, "validation", ""},
 	{souq.ErrNotFound, http.StatusNotFound, "not-found", ""},
 	{souq.ErrOutOfStock, http.StatusConflict, "out-of-stock", ""},

@@ -52,6 +52,8 @@ func (s *server) routes() []route {
 		{"POST /api/v1/admin/products", s.admin(s.handleAdminProductCreate())},
 		{"PUT /api/v1/admin/products/{id}", s.admin(s.handleAdminProductUpdate())},
 		{"PUT /api/v1/admin/products/{id}/stock", s.admin(s.handleAdminStock())},
+		{"POST /api/v1/admin/products/{id}/images", s.admin(s.handleAdminImageAdd())},
+		{"DELETE /api/v1/admin/products/{id}/images/{n}", s.admin(s.handleAdminImageDelete())},
 		{"GET /api/v1/admin/orders", s.admin(s.handleAdminOrderList())},
 		{"GET /api/v1/admin/orders/{id}", s.admin(s.handleAdminOrderGet())},
 		{"POST /api/v1/admin/orders/{id}/cancel", s.admin(s.handleAdminOrderCancel())},

@@ -15,6 +15,7 @@ import (
 	"github.com/souq-commerce/souq/internal/cart"
 	"github.com/souq-commerce/souq/internal/catalog"
 	"github.com/souq-commerce/souq/internal/checkout"
+	"github.com/souq-commerce/souq/internal/media"
 	"github.com/souq-commerce/souq/internal/overload"
 	"github.com/souq-commerce/souq/internal/waitroom"
 )
@@ -30,6 +31,9 @@ type Deps struct {
 	// Room, when set, is the waiting room: during a protected sale an
 	// order needs its admission token (AdmissionHeader).
 	Room *waitroom.Room
+	// Media, when set, stores product photos uploaded through the admin
+	// API (without it those routes answer 503).
+	Media *media.Library
 	// Shed, when set, limits the requests in progress adaptively and
 	// refuses browsing first when the server slows (package overload).
 	Shed *overload.Limiter

@@ -5,6 +5,7 @@ import (
 
 	"github.com/souq-commerce/souq/internal/cart"
 	"github.com/souq-commerce/souq/internal/catalog"
+	"github.com/souq-commerce/souq/internal/media"
 	"github.com/souq-commerce/souq/internal/checkout"
 	"github.com/souq-commerce/souq/internal/souq"
 )
@@ -41,6 +42,23 @@ type productJSON struct {
 	VATIncluded  moneyJSON       `json:"vat_included"`
 	Stock        int             `json:"stock"`
 	InStock      bool            `json:"in_stock"`
+	Images       []imageJSON     `json:"images"`
+}
+
+// imageJSON is a product photo: its largest rendition and every width.
+type imageJSON struct {
+	URL    string `json:"url"`
+	Width  int    `json:"width"`
+	Height int    `json:"height"`
+	SrcSet string `json:"srcset"`
+}
+
+func imageViews(images []souq.Image) []imageJSON {
+	out := make([]imageJSON, 0, len(images))
+	for _, img := range images {
+		out = append(out, imageJSON{URL: media.URL(img, img.Width), Width: img.Width, Height: img.Height, SrcSet: media.SrcSet(img)})
+	}
+	return out
 }
 
 func productView(o catalog.Offer, m souq.Market) productJSON {
@@ -49,7 +67,7 @@ func productView(o catalog.Offer, m souq.Market) productJSON {
 		CategoryName: catalog.CategoryName(o.Category), Name: o.Name, Description: o.Description, Image: o.Image,
 		Market: m.Code, Price: money(o.Price), RegularPrice: money(o.RegularPrice), OnSale: o.OnSale,
 		VATIncluded: money(souq.M(souq.VATIncluded(o.Price.Amount, m.VATBasisPoints), m.Currency)),
-		Stock:       o.Stock, InStock: o.InStock(),
+		Stock:       o.Stock, InStock: o.InStock(), Images: imageViews(o.Images),
 	}
 	if o.OnSale {
 		ends := o.SaleEndsAt

@@ -15,19 +15,38 @@ import (
 // productColumns are the columns scanProduct reads, from table alias p,
 // the product's prices last as a JSON object {market: amount}.
 const productColumns = `p.id, p.sku, p.slug, p.brand, p.category, p.name_en, p.name_ar,
-	p.description_en, p.description_ar, p.image, p.stock, p.created_at, p.updated_at,
+	p.description_en, p.description_ar, p.image, p.stock, p.created_at, p.updated_at, p.images,
 	(SELECT COALESCE(json_object_agg(pr.market, pr.amount), '{}') FROM product_prices pr WHERE pr.product_id = p.id)`
 
 // scanProduct reads one row of productColumns.
 func scanProduct(row pgx.Row) (souq.Product, error) {
 	var p souq.Product
 	err := row.Scan(&p.ID, &p.SKU, &p.Slug, &p.Brand, &p.Category, &p.Name.EN, &p.Name.AR,
-		&p.Description.EN, &p.Description.AR, &p.Image, &p.Stock, &p.CreatedAt, &p.UpdatedAt, &p.Prices)
+		&p.Description.EN, &p.Description.AR, &p.Image, &p.Stock, &p.CreatedAt, &p.UpdatedAt, &p.Images, &p.Prices)
 	p.CreatedAt, p.UpdatedAt = p.CreatedAt.UTC(), p.UpdatedAt.UTC()
 	if p.Prices == nil {
 		p.Prices = map[souq.MarketCode]int64{}
 	}
+	if p.Images == nil {
+		p.Images = []souq.Image{}
+	}
 	return p, err
+}
+
+// SetProductImages replaces a product's images; ErrNotFound if there is
+// no such product.
+func (db *DB) SetProductImages(ctx context.Context, id souq.ID, images []souq.Image, at time.Time) error {
+	if images == nil {
+		images = []souq.Image{}
+	}
+	tag, err := db.pool.Exec(ctx, `UPDATE products SET images = $1, updated_at = GREATEST(updated_at, $2) WHERE id = $3`, images, at, id)
+	if err != nil {
+		return unavailable(fmt.Errorf("set images of %s: %w", id, err))
+	}
+	if tag.RowsAffected() == 0 {
+		return fmt.Errorf("product %s: %w", id, souq.ErrNotFound)
+	}
+	return nil
 }
 
 // ProductsByID returns the products with the given ids that exist, with

@@ -14,10 +14,20 @@ type Product struct {
 	Name        Localized            `json:"name"`
 	Description Localized            `json:"description"`
 	Image       string               `json:"image"`
+	Images      []Image              `json:"images"`
 	Prices      map[MarketCode]int64 `json:"prices"`
 	Stock       int                  `json:"stock"`
 	CreatedAt   time.Time            `json:"created_at"`
 	UpdatedAt   time.Time            `json:"updated_at"`
+}
+
+// Image is an uploaded product photo, stored as JPEG renditions of
+// several widths under Key (package media names them Key-{width}.jpg).
+type Image struct {
+	Key    string `json:"key"`    // e.g. "products/prd_…/3f9a…": content-addressed
+	Width  int    `json:"width"`  // of the largest rendition, in pixels
+	Height int    `json:"height"` //
+	Widths []int  `json:"widths"` // the renditions' widths, ascending
 }
 
 // Price returns the product's regular VAT-inclusive price in a market and

@@ -287,11 +287,15 @@ func scanListed(rows *sql.Rows) (souq.Product, error) {
 	var (
 		p                souq.Product
 		created, updated int64
+		images           string
 		prices           sql.NullString
 	)
 	err := rows.Scan(&p.ID, &p.SKU, &p.Slug, &p.Brand, &p.Category, &p.Name.EN, &p.Name.AR,
-		&p.Description.EN, &p.Description.AR, &p.Image, &p.Stock, &created, &updated, &prices)
+		&p.Description.EN, &p.Description.AR, &p.Image, &p.Stock, &created, &updated, &images, &prices)
 	if err != nil {
+		return p, err
+	}
+	if err := decodeImages(images, &p); err != nil {
 		return p, err
 	}
 	p.CreatedAt, p.UpdatedAt = fromMicros(created), fromMicros(updated)

@@ -16,19 +16,54 @@ import (
 
 // productColumns are the columns scanProduct reads, from table alias p.
 const productColumns = `p.id, p.sku, p.slug, p.brand, p.category, p.name_en, p.name_ar,
-	p.description_en, p.description_ar, p.image, p.stock, p.created_at, p.updated_at`
+	p.description_en, p.description_ar, p.image, p.stock, p.created_at, p.updated_at, p.images`
 
 // scanProduct reads one row of productColumns; prices are loaded separately.
 func scanProduct(row interface{ Scan(...any) error }) (souq.Product, error) {
 	var (
 		p                souq.Product
 		created, updated int64
+		images           string
 	)
 	err := row.Scan(&p.ID, &p.SKU, &p.Slug, &p.Brand, &p.Category, &p.Name.EN, &p.Name.AR,
-		&p.Description.EN, &p.Description.AR, &p.Image, &p.Stock, &created, &updated)
+		&p.Description.EN, &p.Description.AR, &p.Image, &p.Stock, &created, &updated, &images)
 	p.CreatedAt, p.UpdatedAt = fromMicros(created), fromMicros(updated)
 	p.Prices = map[souq.MarketCode]int64{}
+	if err == nil {
+		err = decodeImages(images, &p)
+	}
 	return p, err
+}
+
+// decodeImages reads the images column into p.Images.
+func decodeImages(s string, p *souq.Product) error {
+	p.Images = []souq.Image{}
+	if err := json.Unmarshal([]byte(s), &p.Images); err != nil {
+		return fmt.Errorf("product %s: images: %w", p.ID, err)
+	}
+	return nil
+}
+
+// SetProductImages replaces a product's images; ErrNotFound if there is
+// no such product.
+func (db *DB) SetProductImages(ctx context.Context, id souq.ID, images []souq.Image, at time.Time) error {
+	if images == nil {
+		images = []souq.Image{}
+	}
+	data, err := json.Marshal(images)
+	if err != nil {
+		return fmt.Errorf("set images of %s: %w", id, err)
+	}
+	return db.writeTx(ctx, func(tx *sql.Tx) error {
+		n, err := rowsAffected(tx.ExecContext(ctx, `UPDATE products SET images = ?, updated_at = max(updated_at, ?) WHERE id = ?`, string(data), micros(at), id))
+		if err != nil {
+			return fmt.Errorf("set images of %s: %w", id, err)
+		}
+		if n == 0 {
+			return fmt.Errorf("product %s: %w", id, souq.ErrNotFound)
+		}
+		return nil
+	})
 }
 
 // ProductsByID returns the products with the given ids that exist, with

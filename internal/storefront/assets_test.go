@@ -18,6 +18,7 @@ import (
 	"github.com/andybalholm/brotli"
 
 	"github.com/souq-commerce/souq/internal/demo"
+	"github.com/souq-commerce/souq/internal/souq"
 )
 
 var assetLink = regexp.MustCompile(`(?:href|src)="(/assets/[a-z]+\.[0-9a-f]{12}\.(?:css|js))"`)
@@ -125,7 +126,8 @@ func TestProductImage(t *testing.T) {
 	if status != 200 || resp.Header.Get("Content-Type") != "image/svg+xml" {
 		t.Fatalf("image: got %d %q", status, resp.Header.Get("Content-Type"))
 	}
-	mustContain(t, "svg", body, `<svg xmlns="http://www.w3.org/2000/svg"`, ">GS</text>", ">Glowlab</text>", ">SKINCARE</text>")
+	// A skincare product is a dropper bottle labelled with its brand and name.
+	mustContain(t, "svg", body, `<svg xmlns="http://www.w3.org/2000/svg"`, ">Glowlab</text>", ">Glow Serum</text>", `<rect x="120" y="98" width="160" height="270" rx="22"`)
 	if resp.Header.Get("Cache-Control") != imageCacheControl || resp.Header.Get("ETag") == "" {
 		t.Errorf("image caching: Cache-Control %q, ETag %q", resp.Header.Get("Cache-Control"), resp.Header.Get("ETag"))
 	}
@@ -143,6 +145,20 @@ func TestProductImage(t *testing.T) {
 	}
 	if a, b := productSVG(testProductFor("A & B <x>")), productSVG(testProductFor("A & B <x>")); !bytes.Equal(a, b) || !bytes.Contains(a, []byte("A &amp; B &lt;x&gt;")) {
 		t.Errorf("brand text is not escaped or not deterministic: %s", a)
+	}
+	// Each kind of pack has its own silhouette; long names wrap and end
+	// with an ellipsis.
+	shapes := map[string]bool{}
+	for _, cat := range []string{"skincare", "bodycare", "haircare", "makeup", "masks", "fragrance", "other"} {
+		svg := string(productSVG(souq.Product{Brand: "Glowlab", Category: cat, Name: souq.Localized{EN: "A very long product name that will not fit on three short lines of the label at all"}}))
+		shape := svg[strings.Index(svg, `<ellipse cx="200" cy="372"`):strings.Index(svg, "<g fill")]
+		shapes[shape] = true
+		if strings.Count(svg, `font-size="15"`) != 3 || !strings.Contains(svg, "…</text>") {
+			t.Errorf("%s: the name is not wrapped in three lines ending with an ellipsis: %s", cat, svg)
+		}
+	}
+	if len(shapes) != 7 {
+		t.Errorf("%d distinct pack silhouettes for 7 kinds, want 7", len(shapes))
 	}
 	// White text on every brand colour meets 4.5:1.
 	for hue := 0; hue < 360; hue++ {

@@ -77,3 +77,27 @@ func TestListingOnSaleFilter(t *testing.T) {
 		t.Error("the on-sale filter lists a product that is not on sale")
 	}
 }
+
+// TestProductPhotos: a product with uploaded photos shows them with srcset
+// and sizes: the first eager (the largest image of the page), the others
+// lazy; its card uses the 640 px rendition.
+func TestProductPhotos(t *testing.T) {
+	f := newFixture(t)
+	imgs := []souq.Image{
+		{Key: "products/x/" + strings.Repeat("a", 32), Width: 1024, Height: 1024, Widths: []int{320, 640, 1024}},
+		{Key: "products/x/" + strings.Repeat("b", 32), Width: 640, Height: 480, Widths: []int{320, 640}},
+	}
+	if _, err := f.catalog.SetImages(t.Context(), f.ids["glow-serum"], imgs); err != nil {
+		t.Fatal(err)
+	}
+	_, body, _ := f.get(f.client, "/en/p/glow-serum")
+	a, b := "/media/products/x/"+strings.Repeat("a", 32), "/media/products/x/"+strings.Repeat("b", 32)
+	mustContain(t, "product page", body,
+		`<img src="`+a+`-1024.jpg" srcset="`+a+`-320.jpg 320w, `+a+`-640.jpg 640w, `+a+`-1024.jpg 1024w" sizes="(width <= 40rem) 100vw, 400px" alt="Glow Serum" width="1024" height="1024" fetchpriority="high">`,
+		`<img src="`+b+`-640.jpg" srcset="`+b+`-320.jpg 320w, `+b+`-640.jpg 640w"`, `loading="lazy" class="more">`)
+	if strings.Contains(body, "/images/products/glow-serum.svg") {
+		t.Error("the product page still shows the generated picture")
+	}
+	_, body, _ = f.get(f.client, "/en/c/skincare")
+	mustContain(t, "category page", body, `<img src="`+a+`-640.jpg" srcset="`+a+`-320.jpg 320w`)
+}

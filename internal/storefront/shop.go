@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/souq-commerce/souq/internal/catalog"
+	"github.com/souq-commerce/souq/internal/media"
 	"github.com/souq-commerce/souq/internal/souq"
 	"github.com/souq-commerce/souq/internal/storefront/i18n"
 )
@@ -29,6 +30,7 @@ const (
 // card is a product in a list.
 type card struct {
 	URL, Image, Name, Brand string
+	SrcSet                  string // uploaded photos' renditions; empty for a generated picture
 	Price, Regular          souq.Money
 	OnSale, SoldOut         bool
 }
@@ -36,10 +38,36 @@ type card struct {
 func (s *Storefront) cards(v *visit, items []catalog.Offer) []card {
 	out := make([]card, 0, len(items))
 	for _, o := range items {
-		out = append(out, card{URL: v.url("/p/" + o.Slug), Image: o.Image, Name: o.Name.In(v.lang), Brand: o.Brand,
-			Price: o.Price, Regular: o.RegularPrice, OnSale: o.OnSale, SoldOut: !o.InStock()})
+		c := card{URL: v.url("/p/" + o.Slug), Image: o.Image, Name: o.Name.In(v.lang), Brand: o.Brand,
+			Price: o.Price, Regular: o.RegularPrice, OnSale: o.OnSale, SoldOut: !o.InStock()}
+		if len(o.Images) > 0 {
+			c.Image, c.SrcSet = cardImage(o.Images[0])
+		}
+		out = append(out, c)
 	}
 	return out
+}
+
+// photos are a product's uploaded photos for its page: each at its largest
+// rendition with every width in srcset.
+func photos(images []souq.Image) []photo {
+	var out []photo
+	for _, img := range images {
+		out = append(out, photo{Src: media.URL(img, img.Width), SrcSet: media.SrcSet(img), Width: img.Width, Height: img.Height})
+	}
+	return out
+}
+
+// cardImage is a card's picture of an uploaded photo: the rendition
+// nearest 640 px wide (a 2× phone's half screen) and every width.
+func cardImage(img souq.Image) (src, srcset string) {
+	w := img.Widths[0]
+	for _, x := range img.Widths {
+		if x <= 640 {
+			w = x
+		}
+	}
+	return media.URL(img, w), media.SrcSet(img)
 }
 
 // saleBanner is the flash sale running or coming next.
@@ -307,6 +335,13 @@ type productPage struct {
 	SaleEnds  string
 	CartURL   string
 	AddAction string
+	Photos    []photo // uploaded photos; none: the generated picture
+}
+
+// photo is an uploaded product photo on the product page.
+type photo struct {
+	Src, SrcSet   string
+	Width, Height int
 }
 
 func (s *Storefront) product(v *visit) error {
@@ -322,6 +357,7 @@ func (s *Storefront) product(v *visit) error {
 // quantity the shopper asked for.
 func (s *Storefront) renderProduct(v *visit, o catalog.Offer, status int, qty, qtyError string) {
 	p := productPage{base: s.base(v, o.Name.In(v.lang)), Offer: o, Name: o.Name.In(v.lang), Desc: o.Description.In(v.lang),
+		Photos:   photos(o.Images),
 		Category: catalog.CategoryName(o.Category).In(v.lang), SoldOut: !o.InStock(), NotSold: !o.Sold,
 		Low: o.InStock() && o.Stock <= lowStock, MaxQty: min(o.Stock, maxQuantity), Quantity: qty, QtyError: qtyError,
 		VATRate: v.market.VATBasisPoints, AddAction: v.url("/cart/items")}

@@ -9,6 +9,7 @@ import (
 	"github.com/souq-commerce/souq/internal/cart"
 	"github.com/souq-commerce/souq/internal/catalog"
 	"github.com/souq-commerce/souq/internal/checkout"
+	"github.com/souq-commerce/souq/internal/media"
 	"github.com/souq-commerce/souq/internal/souq"
 	"github.com/souq-commerce/souq/internal/storefront/i18n"
 	"github.com/souq-commerce/souq/internal/waitroom"
@@ -35,7 +36,9 @@ type Deps struct {
 	// ConsentByDefault turns analytics on for shoppers who have not chosen
 	// (the demo); otherwise no event is sent until a shopper allows it.
 	ConsentByDefault bool
-	Log              *slog.Logger
+	// Media, when set, serves uploaded product photos at /media/.
+	Media *media.Library
+	Log   *slog.Logger
 }
 
 // Storefront is the shop's web site.
@@ -91,6 +94,9 @@ func (s *Storefront) Routes() []Route {
 		{"GET /{$}", s.handleRoot()},
 		{"GET /assets/{file}", s.handleAsset()},
 		{"GET /images/products/{file}", s.handleImage()},
+	}
+	if s.Media != nil {
+		rs = append(rs, Route{"GET /media/{path...}", s.Media.Handler()})
 	}
 	for _, lang := range i18n.Langs {
 		p := "/" + string(lang)

@@ -418,3 +418,41 @@ func testProductsByID(t *testing.T, s Store) {
 	must(t, "ProductsByID(nil)", err)
 	checkDiff(t, "ProductsByID(nil)", got, []souq.Product{})
 }
+
+func testProductImages(t *testing.T, s Store) {
+	fixture := catalogFixture()
+	createProducts(t, s, fixture...)
+	images := []souq.Image{
+		{Key: "products/prd_1/aaaa", Width: 1024, Height: 1024, Widths: []int{320, 640, 1024}},
+		{Key: "products/prd_1/bbbb", Width: 640, Height: 480, Widths: []int{320, 640}},
+	}
+	must(t, "SetProductImages", s.SetProductImages(t.Context(), "prd_1", images, t0.Add(time.Minute)))
+	got, err := s.Product(t.Context(), "prd_1")
+	must(t, "Product", err)
+	checkDiff(t, "Product(prd_1).Images", got.Images, images)
+	if !got.UpdatedAt.Equal(t0.Add(time.Minute)) {
+		t.Errorf("UpdatedAt: got %v, want %v", got.UpdatedAt, t0.Add(time.Minute))
+	}
+	list, err := s.ListProducts(t.Context(), catalog.Query{Brand: got.Brand, Limit: 10})
+	must(t, "ListProducts", err)
+	if len(list) == 0 || list[0].ID != "prd_1" {
+		t.Fatalf("ListProducts(brand %s): got %d products, want prd_1 first", got.Brand, len(list))
+	}
+	checkDiff(t, "ListProducts: prd_1's images", list[0].Images, images)
+	byID, err := s.ProductsByID(t.Context(), []souq.ID{"prd_1"})
+	must(t, "ProductsByID", err)
+	checkDiff(t, "ProductsByID: prd_1's images", byID[0].Images, images)
+	// An update of the product's other fields keeps its images.
+	got.Name.EN = "Renamed"
+	must(t, "UpdateProduct", s.UpdateProduct(t.Context(), got, catalog.SearchText(got)))
+	got, err = s.Product(t.Context(), "prd_1")
+	must(t, "Product", err)
+	checkDiff(t, "images after UpdateProduct", got.Images, images)
+	must(t, "SetProductImages(nil)", s.SetProductImages(t.Context(), "prd_1", nil, t0.Add(time.Minute)))
+	got, err = s.Product(t.Context(), "prd_1")
+	must(t, "Product", err)
+	if len(got.Images) != 0 {
+		t.Errorf("images after clearing: got %v, want none", got.Images)
+	}
+	checkKind(t, "SetProductImages(missing)", s.SetProductImages(t.Context(), "prd_missing", images, t0), souq.ErrNotFound)
+}

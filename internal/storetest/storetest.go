@@ -55,6 +55,7 @@ func Run(t *testing.T, open func(t *testing.T) Store) {
 		{"ProductSetStock", testProductSetStock},
 		{"ProductStocks", testProductStocks},
 		{"ProductsByID", testProductsByID},
+		{"ProductImages", testProductImages},
 		{"ListFilters", testListFilters},
 		{"ListSearch", testListSearch},
 		{"ListPagination", testListPagination},

@@ -1,0 +1,2 @@
+-- Uploaded product photos (souq.Image, as a JSON array), first shown first.
+ALTER TABLE products ADD COLUMN images jsonb NOT NULL DEFAULT '[]';
