@@ -5,8 +5,8 @@ import (
 
 	"github.com/souq-commerce/souq/internal/cart"
 	"github.com/souq-commerce/souq/internal/catalog"
-	"github.com/souq-commerce/souq/internal/media"
 	"github.com/souq-commerce/souq/internal/checkout"
+	"github.com/souq-commerce/souq/internal/media"
 	"github.com/souq-commerce/souq/internal/souq"
 )
 
