@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/souq-commerce/souq/internal/analytics"
+	"github.com/souq-commerce/souq/internal/bidi"
 	"github.com/souq-commerce/souq/internal/souq"
 )
 
@@ -23,7 +24,8 @@ var templateFS embed.FS
 var staticFS embed.FS
 
 var (
-	pageTemplate         = template.Must(template.ParseFS(templateFS, "templates/dashboard.html"))
+	pageTemplate = template.Must(template.New("dashboard.html").Funcs(template.FuncMap{"bidi": bidi.HTML}).
+			ParseFS(templateFS, "templates/dashboard.html"))
 	unauthorizedTemplate = template.Must(template.ParseFS(templateFS, "templates/unauthorized.html"))
 )
 

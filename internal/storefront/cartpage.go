@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/souq-commerce/souq/internal/bidi"
 	"github.com/souq-commerce/souq/internal/cart"
 	"github.com/souq-commerce/souq/internal/catalog"
 	"github.com/souq-commerce/souq/internal/souq"
@@ -242,7 +243,7 @@ func offerName(v *visit, o catalog.Offer) string {
 	if o.ID == "" {
 		return i18n.T(v.lang, "cart.gone")
 	}
-	return o.Name.In(v.lang)
+	return bidi.Marks(o.Name.In(v.lang))
 }
 
 // clipField shortens a value echoed back into a form field.

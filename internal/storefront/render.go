@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"strings"
 
+	"github.com/souq-commerce/souq/internal/bidi"
 	"github.com/souq-commerce/souq/internal/catalog"
 	"github.com/souq-commerce/souq/internal/souq"
 	"github.com/souq-commerce/souq/internal/storefront/i18n"
@@ -52,6 +53,12 @@ func funcs(lang souq.Lang) template.FuncMap {
 		// ltr isolates a left-to-right value (a phone prefix, a SKU) inside
 		// a message with Unicode isolate marks, where no <bdi> can go.
 		"ltr": func(s string) string { return "\u2066" + s + "\u2069" },
+		// bidi is user text (a product name, an address) with the runs of
+		// the other direction isolated: "واقي شمس SPF50+" keeps its "+" at
+		// the end. bidiMarks does the same with Unicode isolate marks, for
+		// a value inside a message.
+		"bidi":      bidi.HTML,
+		"bidiMarks": bidi.Marks,
 	}
 }
 

@@ -283,7 +283,6 @@ type productPage struct {
 	SoldOut   bool
 	NotSold   bool
 	Low       bool
-	MaxQty    int
 	Quantity  string
 	QtyError  string
 	VATRate   int64
@@ -307,7 +306,7 @@ func (s *Storefront) product(v *visit) error {
 func (s *Storefront) renderProduct(v *visit, o catalog.Offer, status int, qty, qtyError string) {
 	p := productPage{base: s.base(v, o.Name.In(v.lang)), Offer: o, Name: o.Name.In(v.lang), Desc: o.Description.In(v.lang),
 		Category: catalog.CategoryName(o.Category).In(v.lang), SoldOut: !o.InStock(), NotSold: !o.Sold,
-		Low: o.InStock() && o.Stock <= lowStock, MaxQty: min(o.Stock, maxQuantity), Quantity: qty, QtyError: qtyError,
+		Low: o.InStock() && o.Stock <= lowStock, Quantity: qty, QtyError: qtyError,
 		VATRate: v.market.VATBasisPoints, AddAction: v.url("/cart/items")}
 	if o.OnSale {
 		local := o.SaleEndsAt.In(marketZone(v.market.Code))
