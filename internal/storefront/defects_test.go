@@ -2,8 +2,10 @@ package storefront
 
 import (
 	"context"
+	"encoding/json"
 	"net/http"
 	"net/url"
+	"os"
 	"regexp"
 	"strings"
 	"testing"
@@ -129,5 +131,117 @@ func TestNoSyntheticItalicForArabic(t *testing.T) {
 	}
 	if strings.Contains(css, "font-style: italic") || strings.Contains(css, "font-style:italic") {
 		t.Errorf("site.css sets an italic")
+	}
+}
+
+// pageTrack reads a page's tracking configuration.
+func pageTrack(t *testing.T, what, body string) jsConfig {
+	t.Helper()
+	m := trackBlock.FindStringSubmatch(body)
+	if m == nil {
+		t.Fatalf("%s: no tracking configuration", what)
+	}
+	var cfg jsConfig
+	if err := json.Unmarshal([]byte(m[1]), &cfg); err != nil {
+		t.Fatalf("%s: tracking configuration: %v", what, err)
+	}
+	return cfg
+}
+
+// eventProps returns the properties of the page's event called name, or
+// nil when the page does not send it.
+func (c jsConfig) eventProps(name string) map[string]any {
+	for _, e := range c.Events {
+		if e.Event == name {
+			var p map[string]any
+			_ = json.Unmarshal(e.Properties, &p)
+			return p
+		}
+	}
+	return nil
+}
+
+// TestCartEventsOnlyWhenAccepted: "Product Added" and "Product Removed"
+// are sent from the page after the server accepted the change, never for
+// a refused one; a product page shown again with an error does not send
+// "Product Viewed" again.
+func TestCartEventsOnlyWhenAccepted(t *testing.T) {
+	f := newFixture(t, fixtureOptions{writeKey: testWriteKey, consent: true})
+	c := f.newClient()
+	_, body, _ := f.get(c, "/en/p/glow-serum")
+	if cfg := pageTrack(t, "product page", body); cfg.eventProps("Product Viewed") == nil || cfg.Product != nil {
+		t.Errorf("product page: events %+v, product %s; want Product Viewed and no add-to-cart event left to the script", cfg.Events, cfg.Product)
+	}
+	status, body, _ := f.post(c, "/en/cart/items", url.Values{"csrf": {f.csrf(body)}, "product_id": {string(f.ids["glow-serum"])}, "quantity": {"500"}})
+	if status != http.StatusUnprocessableEntity {
+		t.Fatalf("quantity 500: got %d, want 422", status)
+	}
+	if cfg := pageTrack(t, "refused add", body); len(cfg.Events) != 0 || cfg.Product != nil {
+		t.Errorf("refused add: the page sends %+v (product %s), want nothing", cfg.Events, cfg.Product)
+	}
+	_, body, _ = f.get(c, "/en/cart")
+	if p := pageTrack(t, "cart after a refused add", body).eventProps("Product Added"); p != nil {
+		t.Errorf("cart after a refused add sends Product Added %v", p)
+	}
+
+	if status, _, _ := f.addToCart(c, "en", "glow-serum", "3"); status != http.StatusSeeOther {
+		t.Fatalf("add 3: got %d", status)
+	}
+	_, body, _ = f.get(c, "/en/cart")
+	added := pageTrack(t, "cart after an add", body).eventProps("Product Added")
+	if added == nil || added["product_id"] != string(f.ids["glow-serum"]) || added["quantity"] != 3.0 || added["sku"] != "GLW-01" || added["currency"] != "AED" {
+		t.Errorf("cart after adding 3: Product Added %v", added)
+	}
+	_, body, _ = f.get(c, "/en/cart")
+	if p := pageTrack(t, "cart reloaded", body).eventProps("Product Added"); p != nil {
+		t.Errorf("reloaded cart sends Product Added again: %v", p)
+	}
+
+	set := func(qty string) jsConfig {
+		t.Helper()
+		status, _, _ := f.post(c, "/en/cart/set", url.Values{"csrf": {f.csrf(body)}, "product_id": {string(f.ids["glow-serum"])}, "quantity": {qty}})
+		if status != http.StatusSeeOther {
+			t.Fatalf("set %s: got %d", qty, status)
+		}
+		_, body, _ = f.get(c, "/en/cart")
+		return pageTrack(t, "cart after set "+qty, body)
+	}
+	if p := set("5").eventProps("Product Added"); p == nil || p["quantity"] != 2.0 {
+		t.Errorf("3 → 5: Product Added %v, want quantity 2", p)
+	}
+	if p := set("1").eventProps("Product Removed"); p == nil || p["quantity"] != 4.0 {
+		t.Errorf("5 → 1: Product Removed %v, want quantity 4", p)
+	}
+	if p := set("0").eventProps("Product Removed"); p == nil || p["quantity"] != 1.0 || p["product_id"] != string(f.ids["glow-serum"]) {
+		t.Errorf("remove: Product Removed %v, want quantity 1", p)
+	}
+	status, _, _ = f.post(c, "/en/cart/set", url.Values{"csrf": {f.csrf(body)}, "product_id": {string(f.ids["glow-serum"])}, "quantity": {"0"}})
+	if _, body, _ = f.get(c, "/en/cart"); status != http.StatusSeeOther || pageTrack(t, "removed twice", body).eventProps("Product Removed") != nil {
+		t.Errorf("removing a line already gone sends Product Removed")
+	}
+
+	js, err := os.ReadFile("static/track.js")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(string(js), "'Product Added'") {
+		t.Errorf("track.js still sends Product Added on submit, before the server's answer")
+	}
+}
+
+// TestPageAndSearchEvents: the home page sends a page call; "Products
+// Searched" carries the result count, zero included.
+func TestPageAndSearchEvents(t *testing.T) {
+	f := newFixture(t, fixtureOptions{writeKey: testWriteKey, consent: true})
+	_, body, _ := f.get(f.client, "/ar/")
+	if cfg := pageTrack(t, "home", body); cfg.Page == nil || cfg.Page.Name != "Home" {
+		t.Errorf("home page: page call %+v, want one named Home", cfg.Page)
+	}
+	for q, want := range map[string]float64{"Toner": 1, "nothing-matches-this": 0} {
+		_, body, _ := f.get(f.client, "/en/search?q="+url.QueryEscape(q))
+		p := pageTrack(t, "search "+q, body).eventProps("Products Searched")
+		if p == nil || p["query"] != q || p["result_count"] != want {
+			t.Errorf("search %q: Products Searched %v, want result_count %v", q, p, want)
+		}
 	}
 }

@@ -151,7 +151,7 @@ func (s *Storefront) base(v *visit, title string) base {
 	if s.WriteKey != "" {
 		b.TrackJS = s.assets.url("track.js")
 		b.Track = &trackConfig{WriteKey: s.WriteKey, URL: s.CollectorURL, Market: v.market.Code, Lang: v.lang,
-			Consent: v.consent, Events: []trackEvent{}}
+			Consent: v.consent, AnonymousID: v.visitor, Events: []trackEvent{}}
 	}
 	return b
 }

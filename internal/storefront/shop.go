@@ -2,6 +2,7 @@ package storefront
 
 import (
 	"context"
+	"net/http"
 	"net/url"
 	"strconv"
 	"strings"
@@ -97,6 +98,9 @@ func (s *Storefront) home(v *visit) error {
 		return err
 	}
 	p := homePage{base: s.base(v, i18n.T(v.lang, "home.title")), Featured: s.cards(v, page.Items)}
+	if p.Track != nil {
+		p.Track.Page = &trackPage{Name: "Home", Properties: pageProps{Path: v.r.URL.Path, Title: p.Title}}
+	}
 	if p.Sale, err = s.sale(v); err != nil {
 		return err
 	}
@@ -258,7 +262,7 @@ func (s *Storefront) list(v *visit, f catalog.Facets, p listPage) error {
 	}
 	if p.Track != nil {
 		if p.IsSearch {
-			p.Track.Events = append(p.Track.Events, trackEvent{Event: "Products Searched", Properties: searchProps{Query: p.Search}})
+			p.Track.Events = append(p.Track.Events, trackEvent{Event: "Products Searched", Properties: searchProps{Query: p.Search, ResultCount: page.Total}})
 		} else {
 			p.Track.Events = append(p.Track.Events, listEvent(p.Category, p.Category, page.Items, (pageNo-1)*listPageSize))
 		}
@@ -312,10 +316,9 @@ func (s *Storefront) renderProduct(v *visit, o catalog.Offer, status int, qty, q
 		local := o.SaleEndsAt.In(marketZone(v.market.Code))
 		p.SaleEnds = i18n.DateTime(v.lang, local)
 	}
-	if p.Track != nil && o.Sold {
-		tp := productProps(o)
-		p.Track.Events = append(p.Track.Events, trackEvent{Event: "Product Viewed", Properties: tp})
-		p.Track.Product = &tp
+	// A page shown again with an error is the same view: no second event.
+	if p.Track != nil && o.Sold && status == http.StatusOK {
+		p.Track.Events = append(p.Track.Events, trackEvent{Event: "Product Viewed", Properties: productProps(o)})
 	}
 	s.render(v, status, "product", p)
 }
