@@ -245,3 +245,38 @@ func TestPageAndSearchEvents(t *testing.T) {
 		}
 	}
 }
+
+// TestOrderCarriesVisitor: the server's "Order Completed" for an order
+// placed from the storefront carries the visitor id the tracker sends as
+// anonymousId; without consent there is no visitor id and none is sent.
+func TestOrderCarriesVisitor(t *testing.T) {
+	for _, consent := range []bool{true, false} {
+		f := newFixture(t, fixtureOptions{writeKey: testWriteKey, consent: consent})
+		c := f.newClient()
+		_, body, _ := f.get(c, "/en/")
+		aid := pageTrack(t, "home", body).AnonymousID
+		if consent != validToken(aid) {
+			t.Fatalf("consent %v: visitor id %q", consent, aid)
+		}
+		status, _, resp := f.post(c, "/en/checkout", f.checkoutForm(c))
+		if status != http.StatusSeeOther {
+			t.Fatalf("place order: got %d", status)
+		}
+		id := orderLocation.FindStringSubmatch(resp.Header.Get("Location"))[2]
+		evs, err := f.db.PendingOutbox(context.Background(), 10)
+		if err != nil || len(evs) != 1 {
+			t.Fatalf("outbox: %d events (%v), want 1", len(evs), err)
+		}
+		var ev souq.Event
+		if err := json.Unmarshal(evs[0].Payload, &ev); err != nil {
+			t.Fatal(err)
+		}
+		want := id // no visitor: the order id stands in
+		if consent {
+			want = aid
+		}
+		if ev.AnonymousID != want || !strings.Contains(string(ev.Properties), `"order_id":"`+id+`"`) {
+			t.Errorf("consent %v: Order Completed anonymousId %q, properties %s; want anonymousId %q and order_id %s", consent, ev.AnonymousID, ev.Properties, want, id)
+		}
+	}
+}
