@@ -101,6 +101,16 @@ type base struct {
 	Refresh int
 	// RefreshURL is where the refresh goes (this page when empty).
 	RefreshURL string
+	// For search engines and link previews (seo.go): the meta
+	// description, this page's absolute address, its language versions'
+	// (and x-default), the Open Graph type and image, the icon.
+	Description string
+	Canonical   string
+	Alternates  []langLink
+	OGType      string
+	OGImage     string
+	OGLocale    string
+	Icon        string
 }
 
 type marketOption struct {
@@ -138,6 +148,16 @@ func (s *Storefront) base(v *visit, title string) base {
 	}
 	rest := strings.TrimPrefix(v.r.URL.RequestURI(), "/"+string(v.lang))
 	b.Other = langLink{Lang: other, Name: i18n.T(other, "lang.name"), URL: "/" + string(other) + rest}
+	site := origin(v.r)
+	b.Canonical, b.Icon, b.OGType = site+v.r.URL.RequestURI(), s.assets.url("favicon.svg"), "website"
+	b.Description = describe(i18n.T(v.lang, "site.description"))
+	b.OGLocale = "en_AE"
+	if v.lang == souq.Arabic {
+		b.OGLocale = "ar_AE"
+	}
+	for _, l := range alternates(site, rest) {
+		b.Alternates = append(b.Alternates, langLink{Lang: souq.Lang(l.Hreflang), URL: l.Href})
+	}
 	if _, err := v.r.Cookie(cookieConsent); err == nil {
 		b.Chosen = true
 	}

@@ -32,6 +32,9 @@ type card struct {
 	URL, Image, Name, Brand string
 	Price, Regular          souq.Money
 	OnSale, SoldOut         bool
+	// Eager loads the image at once: the first card of the home page, its
+	// largest image (the Largest Contentful Paint).
+	Eager bool
 }
 
 func (s *Storefront) cards(v *visit, items []catalog.Offer) []card {
@@ -98,6 +101,9 @@ func (s *Storefront) home(v *visit) error {
 		return err
 	}
 	p := homePage{base: s.base(v, i18n.T(v.lang, "home.title")), Featured: s.cards(v, page.Items)}
+	if len(p.Featured) > 0 {
+		p.Featured[0].Eager = true
+	}
 	if p.Track != nil {
 		p.Track.Page = &trackPage{Name: "Home", Properties: pageProps{Path: v.r.URL.Path, Title: p.Title}}
 	}
@@ -152,7 +158,9 @@ func (s *Storefront) category(v *visit) error {
 		return souq.Errorf(souq.ErrNotFound, "no category %q", key)
 	}
 	name := catalog.CategoryName(key).In(v.lang)
-	return s.list(v, f, listPage{base: s.base(v, name), Heading: name, Category: key, Action: v.url("/c/" + key)})
+	p := listPage{base: s.base(v, name), Heading: name, Category: key, Action: v.url("/c/" + key)}
+	p.Description = describe(i18n.T(v.lang, "list.description", name))
+	return s.list(v, f, p)
 }
 
 func (s *Storefront) search(v *visit) error {
@@ -294,6 +302,7 @@ type productPage struct {
 	SaleEnds  string
 	CartURL   string
 	AddAction string
+	LD        productLD
 }
 
 func (s *Storefront) product(v *visit) error {
@@ -312,6 +321,19 @@ func (s *Storefront) renderProduct(v *visit, o catalog.Offer, status int, qty, q
 		Category: catalog.CategoryName(o.Category).In(v.lang), SoldOut: !o.InStock(), NotSold: !o.Sold,
 		Low: o.InStock() && o.Stock <= lowStock, Quantity: qty, QtyError: qtyError,
 		VATRate: v.market.VATBasisPoints, AddAction: v.url("/cart/items")}
+	p.OGType, p.OGImage = "product", origin(v.r)+o.Image
+	p.Description = describe(i18n.T(v.lang, "product.description", p.Name, o.Brand, o.Price.Format(v.lang)))
+	if p.Desc != "" {
+		p.Description = describe(p.Name + ": " + p.Desc)
+	}
+	// The product's own address, whichever form (a re-shown add-to-cart
+	// form's POST) showed it.
+	p.Canonical = origin(v.r) + v.url("/p/"+o.Slug)
+	p.Alternates = p.Alternates[:0]
+	for _, l := range alternates(origin(v.r), "/p/"+o.Slug) {
+		p.Alternates = append(p.Alternates, langLink{Lang: souq.Lang(l.Hreflang), URL: l.Href})
+	}
+	p.LD = newProductLD(v, o, p.Canonical)
 	if o.OnSale {
 		local := o.SaleEndsAt.In(marketZone(v.market.Code))
 		p.SaleEnds = i18n.DateTime(v.lang, local)

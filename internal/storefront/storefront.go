@@ -47,6 +47,7 @@ type Storefront struct {
 	// Catalogue reads cached per market for the busiest pages.
 	facets   *marketCache[catalog.Facets]
 	featured *marketCache[catalog.Page]
+	sitemap  sitemapCache
 }
 
 // New builds the storefront: it parses the templates for both languages
@@ -91,6 +92,9 @@ func (s *Storefront) Routes() []Route {
 		{"GET /{$}", s.handleRoot()},
 		{"GET /assets/{file}", s.handleAsset()},
 		{"GET /images/products/{file}", s.handleImage()},
+		{"GET /favicon.ico", s.handleFavicon()},
+		{"GET /robots.txt", s.handleRobots()},
+		{"GET /sitemap.xml", s.handleSitemap()},
 	}
 	for _, lang := range i18n.Langs {
 		p := "/" + string(lang)
