@@ -63,6 +63,8 @@ func TestBidiIsolation(t *testing.T) {
 			t.Errorf("%s page: no %q in\n%s", name, spfIsolated, clip(body))
 		}
 	}
+	// A title holds text only: isolate marks (html/template writes "+" as &#43; there).
+	mustContain(t, "product page title", pages["product"], "<title>واقي شمس \u2066SPF50&#43;\u2069 ·")
 	mustContain(t, "order page address", pages["order"], `مريم <bdi dir="ltr">Smith</bdi>`, `فيلا 12, <bdi dir="ltr">Jumeirah Bay</bdi>`)
 	// An English page's Latin name needs nothing.
 	_, en, _ := f.get(c, "/en/p/spf-fluid")

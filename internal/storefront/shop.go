@@ -9,6 +9,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/souq-commerce/souq/internal/bidi"
 	"github.com/souq-commerce/souq/internal/catalog"
 	"github.com/souq-commerce/souq/internal/souq"
 	"github.com/souq-commerce/souq/internal/storefront/i18n"
@@ -317,7 +318,8 @@ func (s *Storefront) product(v *visit) error {
 // renderProduct shows a product page; qtyError is a message about the
 // quantity the shopper asked for.
 func (s *Storefront) renderProduct(v *visit, o catalog.Offer, status int, qty, qtyError string) {
-	p := productPage{base: s.base(v, o.Name.In(v.lang)), Offer: o, Name: o.Name.In(v.lang), Desc: o.Description.In(v.lang),
+	// The title is text only: its Latin runs get isolate marks.
+	p := productPage{base: s.base(v, bidi.Marks(o.Name.In(v.lang))), Offer: o, Name: o.Name.In(v.lang), Desc: o.Description.In(v.lang),
 		Category: catalog.CategoryName(o.Category).In(v.lang), SoldOut: !o.InStock(), NotSold: !o.Sold,
 		Low: o.InStock() && o.Stock <= lowStock, Quantity: qty, QtyError: qtyError,
 		VATRate: v.market.VATBasisPoints, AddAction: v.url("/cart/items")}
