@@ -1,7 +1,8 @@
-// Package bidi marks up mixed-direction text for HTML: a Latin run inside
-// Arabic text ("واقي شمس SPF50+") and an Arabic run inside Latin text are
-// isolated, so that the Unicode bidirectional algorithm does not move their
-// neutral characters to the wrong side ("+SPF50").
+// Package bidi marks up mixed-direction text for HTML: in a right-to-left
+// context (an Arabic page) each Latin run of a text ("واقي شمس SPF50+") is
+// isolated, and in a left-to-right one each Arabic run, so that the Unicode
+// bidirectional algorithm does not move a run's neutral characters to the
+// wrong side ("+SPF50").
 package bidi
 
 import (
@@ -26,28 +27,15 @@ func rtl(r rune) bool {
 // ltr reports whether r is a strong left-to-right character.
 func ltr(r rune) bool { return unicode.IsLetter(r) && !rtl(r) }
 
-// Runs splits s by the direction of its first strong character: in a text
-// that starts right-to-left, each run that starts with a Latin letter and
-// goes on up to the next right-to-left letter (trailing spaces left out)
-// is an "ltr" run; in a text that starts left-to-right, the runs of Arabic
-// are "rtl" runs. A text of one direction is one plain run.
-func Runs(s string) []Run {
-	base := ""
-	for _, r := range s {
-		if rtl(r) {
-			base = "rtl"
-			break
-		}
-		if ltr(r) {
-			base = "ltr"
-			break
-		}
-	}
-	if base == "" {
-		return []Run{{Text: s}}
-	}
+// Runs splits s, shown in a context of direction dir ("rtl" or "ltr"),
+// into runs: in "rtl", each run that starts with a left-to-right letter
+// and goes on up to the next right-to-left letter (trailing spaces left
+// out) is an "ltr" run; in "ltr", each run of right-to-left text is an
+// "rtl" run, in the same way. A text of the context's direction is one
+// plain run.
+func Runs(dir, s string) []Run {
 	other, starts, stops := "ltr", ltr, rtl
-	if base == "ltr" {
+	if dir != "rtl" {
 		other, starts, stops = "rtl", rtl, ltr
 	}
 	var out []Run
@@ -87,10 +75,11 @@ func decode(s string) (rune, int) {
 	return 0, 0
 }
 
-// HTML is s escaped, each isolated run in <bdi dir="…">.
-func HTML(s string) template.HTML {
+// HTML is s, for a context of direction dir, escaped, each isolated run in
+// <bdi dir="…">.
+func HTML(dir, s string) template.HTML {
 	var b strings.Builder
-	for _, r := range Runs(s) {
+	for _, r := range Runs(dir, s) {
 		if r.Dir == "" {
 			b.WriteString(template.HTMLEscapeString(r.Text))
 			continue
@@ -100,12 +89,12 @@ func HTML(s string) template.HTML {
 	return template.HTML(b.String())
 }
 
-// Marks is s with each isolated run between Unicode isolate marks (LRI or
-// RLI … PDI): for text where no element can go, such as a value inside a
-// translated message, a title or an attribute.
-func Marks(s string) string {
+// Marks is s, for a context of direction dir, with each isolated run
+// between Unicode isolate marks (LRI or RLI … PDI): for text where no
+// element can go, such as a value inside a translated message or a title.
+func Marks(dir, s string) string {
 	var b strings.Builder
-	for _, r := range Runs(s) {
+	for _, r := range Runs(dir, s) {
 		switch r.Dir {
 		case "ltr":
 			b.WriteString("\u2066" + r.Text + "\u2069")

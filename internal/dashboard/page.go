@@ -24,8 +24,10 @@ var templateFS embed.FS
 var staticFS embed.FS
 
 var (
-	pageTemplate = template.Must(template.New("dashboard.html").Funcs(template.FuncMap{"bidi": bidi.HTML}).
-			ParseFS(templateFS, "templates/dashboard.html"))
+	pageTemplate = template.Must(template.New("dashboard.html").Funcs(template.FuncMap{
+		// An Arabic name is shown in a right-to-left span.
+		"bidiRTL": func(s string) template.HTML { return bidi.HTML("rtl", s) }}).
+		ParseFS(templateFS, "templates/dashboard.html"))
 	unauthorizedTemplate = template.Must(template.ParseFS(templateFS, "templates/unauthorized.html"))
 )
 

@@ -297,7 +297,7 @@ func offerName(v *visit, o catalog.Offer) string {
 	if o.ID == "" {
 		return i18n.T(v.lang, "cart.gone")
 	}
-	return bidi.Marks(o.Name.In(v.lang))
+	return bidi.Marks(langDir(v.lang), o.Name.In(v.lang))
 }
 
 // clipField shortens a value echoed back into a form field.

@@ -57,9 +57,17 @@ func funcs(lang souq.Lang) template.FuncMap {
 		// the other direction isolated: "واقي شمس SPF50+" keeps its "+" at
 		// the end. bidiMarks does the same with Unicode isolate marks, for
 		// a value inside a message.
-		"bidi":      bidi.HTML,
-		"bidiMarks": bidi.Marks,
+		"bidi":      func(s string) template.HTML { return bidi.HTML(langDir(lang), s) },
+		"bidiMarks": func(s string) string { return bidi.Marks(langDir(lang), s) },
 	}
+}
+
+// langDir is the direction of lang's pages: "rtl" or "ltr".
+func langDir(lang souq.Lang) string {
+	if lang == souq.Arabic {
+		return "rtl"
+	}
+	return "ltr"
 }
 
 // cityName is a market city's name in lang; the English name is the value
@@ -128,12 +136,9 @@ type langLink struct {
 // base fills in what every page shows.
 func (s *Storefront) base(v *visit, title string) base {
 	b := base{
-		Lang: v.lang, Dir: "ltr", Title: title, CSRF: v.csrf, Market: v.market,
+		Lang: v.lang, Dir: langDir(v.lang), Title: title, CSRF: v.csrf, Market: v.market,
 		Here: v.r.URL.RequestURI(), CSS: s.assets.url("site.css"), SiteJS: s.assets.url("site.js"),
 		Consent: v.consent,
-	}
-	if v.lang == souq.Arabic {
-		b.Dir = "rtl"
 	}
 	b.VATNote = i18n.T(v.lang, "vat.included", i18n.Percent(v.lang, v.market.VATBasisPoints))
 	if v.market.VATBasisPoints == 0 {

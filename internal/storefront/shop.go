@@ -319,7 +319,7 @@ func (s *Storefront) product(v *visit) error {
 // quantity the shopper asked for.
 func (s *Storefront) renderProduct(v *visit, o catalog.Offer, status int, qty, qtyError string) {
 	// The title is text only: its Latin runs get isolate marks.
-	p := productPage{base: s.base(v, bidi.Marks(o.Name.In(v.lang))), Offer: o, Name: o.Name.In(v.lang), Desc: o.Description.In(v.lang),
+	p := productPage{base: s.base(v, bidi.Marks(langDir(v.lang), o.Name.In(v.lang))), Offer: o, Name: o.Name.In(v.lang), Desc: o.Description.In(v.lang),
 		Category: catalog.CategoryName(o.Category).In(v.lang), SoldOut: !o.InStock(), NotSold: !o.Sold,
 		Low: o.InStock() && o.Stock <= lowStock, Quantity: qty, QtyError: qtyError,
 		VATRate: v.market.VATBasisPoints, AddAction: v.url("/cart/items")}
