@@ -272,6 +272,9 @@
     markets(s.markets || []);
     trending(s.trending || [], u.names || {});
     funnel(s.funnel || {});
+    const hour = s.last_hour || {};
+    setText('f-searches', int(hour.searches));
+    setText('f-zero-searches', int(hour.zero_result_searches));
     dims('cat', s.categories || []);
     dims('city', s.cities || []);
     health(u.health);
