@@ -27,7 +27,7 @@ type trackConfig struct {
 	// Page is the page call sent once the page has loaded (the home page's).
 	Page *trackPage `json:"page,omitempty"`
 	// Events are sent once the page has loaded. Cart events are among them
-	// only on the page after the server accepted the change (cartEvent), so
+	// only on the page after the server accepted the change (cartChange), so
 	// a refused add-to-cart sends nothing.
 	Events []trackEvent `json:"events"`
 }
