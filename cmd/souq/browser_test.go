@@ -480,9 +480,40 @@ func TestBrowserArabicPurchase(t *testing.T) {
 	if dir := eval[string](ctx, t, `document.documentElement.dir`); dir != "rtl" {
 		t.Errorf("order page %s: got dir=%q, want rtl", order.url.Path, dir)
 	}
+	if style := eval[string](ctx, t, `getComputedStyle(document.querySelector('address')).fontStyle`); style != "normal" {
+		t.Errorf("order page's Arabic address: font-style %q, want normal (Arabic has no italic)", style)
+	}
 
 	productID := checkOrder(ctx, t, base, order, slug, productIDs)
 	waitTracked(t, base, productID)
+}
+
+// TestBrowserArabicDigitsQuantity types an Arabic-Indic ٣ into a product
+// page's quantity field, as an Arabic keyboard does: the field keeps it and
+// the cart gets three.
+func TestBrowserArabicDigitsQuantity(t *testing.T) {
+	base, _, tab := browserShop(t)
+	ctx, cancel := context.WithTimeout(tab, browserTimeout)
+	defer cancel()
+	var slug string
+	for s := range searchProducts(t, base, "الحلزون") {
+		slug = s
+	}
+	p := open(ctx, t, base+"/ar/p/"+slug, regexp.MustCompile(`^/ar/p/`))
+	const field = `form#add-to-cart input[name="quantity"]`
+	need(ctx, t, p, field)
+	eval[string](ctx, t, `document.querySelector('`+field+`').value = ''`)
+	if err := chromedp.Do(ctx, chromedp.SendKeys(chromedp.CSS(field), "٣")); err != nil {
+		t.Fatalf("type ٣: %v", err)
+	}
+	if v := eval[string](ctx, t, `document.querySelector('`+field+`').value`); v != "٣" {
+		t.Fatalf("the quantity field after typing ٣: got %q", v)
+	}
+	cart := clickTo(ctx, t, "#add-to-cart-button", regexp.MustCompile(`^/ar/cart$`))
+	need(ctx, t, cart, `form input[name="quantity"]`)
+	if v := eval[string](ctx, t, `document.querySelector('form input[name="quantity"]:not([type=hidden])').value`); v != "3" {
+		t.Errorf("cart quantity after adding ٣: got %q, want 3", v)
+	}
 }
 
 // TestBrowserEnglishNoJavaScriptCheckout makes the same purchase in English

@@ -495,6 +495,16 @@ func TestServeStorefront(t *testing.T) {
 	if status, _, _ := get("/api/v1/products/" + p.Slug); status != 200 {
 		t.Errorf("the API still answers next to the shop: got %d", status)
 	}
+	if status, body, h := get("/sitemap.xml"); status != 200 || !strings.HasPrefix(h.Get("Content-Type"), "application/xml") ||
+		!strings.Contains(body, "<loc>"+base+"/ar/p/"+p.Slug+"</loc>") {
+		t.Errorf("sitemap: got %d %q without the demo product", status, h.Get("Content-Type"))
+	}
+	if status, body, _ := get("/robots.txt"); status != 200 || !strings.Contains(body, "Sitemap: "+base+"/sitemap.xml") {
+		t.Errorf("robots.txt: got %d %q", status, body)
+	}
+	if status, _, h := get("/favicon.ico"); status != 200 || h.Get("Content-Type") != "image/svg+xml" {
+		t.Errorf("favicon: got %d %q, want the SVG icon", status, h.Get("Content-Type"))
+	}
 }
 
 // TestServeBehindTrustedProxy: a request a trusted load balancer forwarded
@@ -504,6 +514,7 @@ func TestServeBehindTrustedProxy(t *testing.T) {
 	base, _, stop := startServe(t, []string{"--addr", "127.0.0.1:0", "--data", t.TempDir(), "--shoppers", "0",
 		"--trusted-proxies", "127.0.0.1/32"}, nil)
 	defer stop()
+	var body []byte
 	get := func(base string) *http.Response {
 		req, _ := http.NewRequest(http.MethodGet, base+"/en/", nil)
 		req.Header.Set("X-Forwarded-Proto", "https")
@@ -512,10 +523,15 @@ func TestServeBehindTrustedProxy(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		body, _ = io.ReadAll(resp.Body)
 		resp.Body.Close()
 		return resp
 	}
 	resp := get(base)
+	host := strings.TrimPrefix(base, "http://")
+	if want := `<link rel="canonical" href="https://` + host + `/en/">`; !strings.Contains(string(body), want) {
+		t.Errorf("a request forwarded over HTTPS: no %s", want)
+	}
 	if resp.Header.Get("Strict-Transport-Security") == "" {
 		t.Error("a request forwarded over HTTPS by a trusted proxy got no HSTS")
 	}
@@ -529,6 +545,9 @@ func TestServeBehindTrustedProxy(t *testing.T) {
 	resp = get(other)
 	if resp.Header.Get("Strict-Transport-Security") != "" {
 		t.Error("forwarding headers from an untrusted peer were believed (HSTS sent)")
+	}
+	if strings.Contains(string(body), `href="https://`) {
+		t.Error("forwarding headers from an untrusted peer were believed (https addresses in the page)")
 	}
 	if cs := resp.Cookies(); len(cs) == 0 || cs[0].Secure {
 		t.Errorf("cookies for an untrusted peer's request: got %v, want them not Secure", cs)

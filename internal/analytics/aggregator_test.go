@@ -162,6 +162,20 @@ func TestApplyMetrics(t *testing.T) {
 				cell(m, 0, market, "unknown", C{Searches: 1}),
 			},
 		},
+		{
+			name: "searches that found nothing",
+			events: []souq.Event{
+				track("z1", analytics.EventProductsSearched, 0, map[string]any{"query": "oud", "result_count": 0}, marketCtx("SA")),
+				track("z2", analytics.EventProductsSearched, time.Second, map[string]any{"query": "snail", "result_count": 12}, marketCtx("SA")),
+				track("z3", analytics.EventProductsSearched, 2*time.Second, map[string]any{"query": "tint"}, marketCtx("SA")),
+				track("z4", analytics.EventProductsSearched, 3*time.Second, map[string]any{"query": "x", "result_count": "none"}, marketCtx("SA")),
+			},
+			res: m, dims: []analytics.Dimension{total, market},
+			want: []analytics.Cell{
+				cell(m, 0, total, "all", C{Searches: 4, ZeroResultSearches: 1}),
+				cell(m, 0, market, "SA", C{Searches: 4, ZeroResultSearches: 1}),
+			},
+		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -62,7 +62,8 @@ func (a *Amounts) add(o *Amounts, k int64) {
 // Which events feed which field is listed in the package documentation;
 // in short: Views counts "Product Viewed", AddEvents and AddUnits count
 // "Product Added" (events and units), RemoveUnits "Product Removed",
-// CartViews "Cart Viewed", Searches "Products Searched", Checkouts
+// CartViews "Cart Viewed", Searches "Products Searched" (and
+// ZeroResultSearches those whose result_count is 0), Checkouts
 // "Checkout Started", and Orders, Units, Revenue and RevenueAED "Order
 // Completed"; the Cancel… fields count "Order Cancelled" in the bucket of
 // the cancellation (revenue is not taken back from the order's own bucket).
@@ -73,7 +74,9 @@ type Counters struct {
 	RemoveUnits int64 `json:"remove_units"`
 	CartViews   int64 `json:"cart_views"`
 	Searches    int64 `json:"searches"`
-	Checkouts   int64 `json:"checkouts"`
+	// ZeroResultSearches counts searches that found nothing.
+	ZeroResultSearches int64 `json:"zero_result_searches"`
+	Checkouts          int64 `json:"checkouts"`
 	// Orders counts completed orders; for a product, brand or category it
 	// counts the orders that contain it (once per order, however many lines).
 	Orders int64 `json:"orders"`
@@ -102,6 +105,7 @@ func (c *Counters) add(o *Counters, k int64) {
 	c.RemoveUnits += k * o.RemoveUnits
 	c.CartViews += k * o.CartViews
 	c.Searches += k * o.Searches
+	c.ZeroResultSearches += k * o.ZeroResultSearches
 	c.Checkouts += k * o.Checkouts
 	c.Orders += k * o.Orders
 	c.Units += k * o.Units
@@ -122,19 +126,20 @@ func (c Counters) NetAED() int64 { return c.RevenueAED - c.CancelledAED }
 // amounts are named "revenue.SAR", "cancelled_revenue.KWD" and so on.
 var counterFields = func() map[string]func(*Counters) *int64 {
 	m := map[string]func(*Counters) *int64{
-		"views":           func(c *Counters) *int64 { return &c.Views },
-		"add_events":      func(c *Counters) *int64 { return &c.AddEvents },
-		"add_units":       func(c *Counters) *int64 { return &c.AddUnits },
-		"remove_units":    func(c *Counters) *int64 { return &c.RemoveUnits },
-		"cart_views":      func(c *Counters) *int64 { return &c.CartViews },
-		"searches":        func(c *Counters) *int64 { return &c.Searches },
-		"checkouts":       func(c *Counters) *int64 { return &c.Checkouts },
-		"orders":          func(c *Counters) *int64 { return &c.Orders },
-		"units":           func(c *Counters) *int64 { return &c.Units },
-		"revenue_aed":     func(c *Counters) *int64 { return &c.RevenueAED },
-		"cancellations":   func(c *Counters) *int64 { return &c.Cancellations },
-		"cancelled_units": func(c *Counters) *int64 { return &c.CancelledUnits },
-		"cancelled_aed":   func(c *Counters) *int64 { return &c.CancelledAED },
+		"views":                func(c *Counters) *int64 { return &c.Views },
+		"add_events":           func(c *Counters) *int64 { return &c.AddEvents },
+		"add_units":            func(c *Counters) *int64 { return &c.AddUnits },
+		"remove_units":         func(c *Counters) *int64 { return &c.RemoveUnits },
+		"cart_views":           func(c *Counters) *int64 { return &c.CartViews },
+		"searches":             func(c *Counters) *int64 { return &c.Searches },
+		"zero_result_searches": func(c *Counters) *int64 { return &c.ZeroResultSearches },
+		"checkouts":            func(c *Counters) *int64 { return &c.Checkouts },
+		"orders":               func(c *Counters) *int64 { return &c.Orders },
+		"units":                func(c *Counters) *int64 { return &c.Units },
+		"revenue_aed":          func(c *Counters) *int64 { return &c.RevenueAED },
+		"cancellations":        func(c *Counters) *int64 { return &c.Cancellations },
+		"cancelled_units":      func(c *Counters) *int64 { return &c.CancelledUnits },
+		"cancelled_aed":        func(c *Counters) *int64 { return &c.CancelledAED },
 	}
 	for _, cur := range []souq.Currency{souq.AED, souq.SAR, souq.QAR, souq.KWD, souq.BHD, souq.OMR} {
 		m["revenue."+string(cur)] = func(c *Counters) *int64 { return c.Revenue.field(cur) }

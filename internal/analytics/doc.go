@@ -20,7 +20,8 @@
 //	Product Removed    remove_units +quantity                 the same
 //	Cart Viewed        cart_views +1                          —
 //	Checkout Started   checkouts +1                           —
-//	Products Searched  searches +1                            —
+//	Products Searched  searches +1 (zero_result_searches +1   —
+//	                   when result_count is 0)
 //	Order Completed    orders +1, units +Σquantity,           per line: orders +1 (once per order),
 //	                   revenue.<cur> +total_minor,            units +quantity, revenue.<cur> +price×quantity,
 //	                   revenue_aed +ToAED(total_minor)        revenue_aed +ToAED(price×quantity)

@@ -117,7 +117,7 @@ func decodeObject(raw json.RawMessage, v any) error {
 
 // behaviourDeltas turns a browser event into deltas: one per event-level
 // dimension, and for product events one per product-level dimension. Only
-// product events' properties are read.
+// product events' properties (and a search's result_count) are read.
 func behaviourDeltas(ev *souq.Event, ctx eventPlace, buf []Delta) ([]Delta, error) {
 	market, err := marketOf(ctx.Market)
 	if err != nil {
@@ -131,6 +131,14 @@ func behaviourDeltas(ev *souq.Event, ctx eventPlace, buf []Delta) ([]Delta, erro
 		c.Checkouts = 1
 	case EventProductsSearched:
 		c.Searches = 1
+		// result_count is optional; one that is not a whole number counts
+		// the search alone.
+		var props struct {
+			ResultCount *int64 `json:"result_count"`
+		}
+		if decodeObject(ev.Properties, &props) == nil && props.ResultCount != nil && *props.ResultCount == 0 {
+			c.ZeroResultSearches = 1
+		}
 	}
 	deltas := append(buf[:0],
 		Delta{Dim: Total, Member: All, Counters: c},

@@ -88,6 +88,9 @@ func (s *Service) ReleaseDeadClaims(ctx context.Context) (int, error) {
 type Placed struct {
 	Order       souq.Order
 	AccessToken string
+	// Visitor is the request's context: the event placing the order
+	// carries it.
+	Visitor souq.Visitor
 }
 
 // Idempotency identifies a request by its Idempotency-Key and the hash of
@@ -169,7 +172,7 @@ func (s *Service) PlaceOrder(ctx context.Context, req OrderRequest, idem *Idempo
 	}
 	// The order and its key are committed: whatever happens to the payment
 	// now, a retry with the key gets this order, never a second one.
-	o, action, err := s.startPayment(ctx, placed.Order, req.Payment)
+	o, action, err := s.startPayment(ctx, placed.Order, req.Payment, placed.Visitor)
 	placed.Order = o
 	return Result{Placed: placed, Action: action, Response: resp}, err
 }
@@ -214,6 +217,9 @@ func (s *Service) place(ctx context.Context, req OrderRequest, idem *Idempotency
 			Status: souq.PaymentPending, Capture: string(s.payments.Capture), DueAt: &due}
 	}
 	placed := Placed{Order: o, AccessToken: souq.NewToken()}
+	if req.Context != nil {
+		placed.Visitor = *req.Context
+	}
 	placed.Order.AccessTokenHash = souq.HashToken(placed.AccessToken)
 	resp, err := s.commit(ctx, placed, idem, now)
 	if err != nil {
@@ -229,7 +235,7 @@ func (s *Service) commit(ctx context.Context, placed Placed, idem *Idempotency, 
 	var ev souq.OutboxEvent
 	if placed.Order.Status != souq.StatusPendingPayment {
 		var err error
-		if ev, err = souq.NewTracedOrderEvent(souq.EventOrderCompleted, placed.Order, now, tracing.Traceparent(ctx)); err != nil {
+		if ev, err = souq.NewVisitorOrderEvent(souq.EventOrderCompleted, placed.Order, now, tracing.Traceparent(ctx), placed.Visitor); err != nil {
 			return nil, fmt.Errorf("order event: %w", err)
 		}
 	}

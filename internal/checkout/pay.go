@@ -84,8 +84,9 @@ func (s *Service) CardPayments() (provider string, ok bool) {
 // it answers. A card declined at once releases the order and is returned
 // as the error; a provider that cannot be reached leaves the order pending
 // (the shopper may try again with Pay; the sweeper releases it when its
-// time is up) and is returned as an ErrUnavailable error.
-func (s *Service) startPayment(ctx context.Context, o souq.Order, req PaymentRequest) (souq.Order, *PaymentAction, error) {
+// time is up) and is returned as an ErrUnavailable error. A payment taken
+// at once writes "Order Completed" for who.
+func (s *Service) startPayment(ctx context.Context, o souq.Order, req PaymentRequest, who souq.Visitor) (souq.Order, *PaymentAction, error) {
 	lang := req.Language
 	if lang != "ar" {
 		lang = "en"
@@ -121,7 +122,7 @@ func (s *Service) startPayment(ctx context.Context, o souq.Order, req PaymentReq
 	if st.Order == "" {
 		st.Order = o.ID
 	}
-	settled, err := s.settle(context.WithoutCancel(ctx), o.ID, st)
+	settled, err := s.settleFor(context.WithoutCancel(ctx), o.ID, st, who)
 	if err != nil {
 		return o, nil, fmt.Errorf("record payment of order %s: %w", o.ID, err)
 	}
@@ -153,7 +154,7 @@ func (s *Service) Pay(ctx context.Context, id souq.ID, token string, req Payment
 	if s.payments.Provider == nil || o.Payment.Provider != s.payments.Provider.Name() {
 		return souq.Order{}, nil, souq.Errorf(souq.ErrConflict, "order %s is paid through %q, which this shop no longer uses", id, o.Payment.Provider)
 	}
-	return s.startPayment(ctx, o, req)
+	return s.startPayment(ctx, o, req, souq.Visitor{})
 }
 
 // settle records a payment's state, as the provider reported it, on its
@@ -162,6 +163,13 @@ func (s *Service) Pay(ctx context.Context, id souq.ID, token string, req Payment
 // that must be given back (taken for an order released meanwhile, or a
 // second payment of an order) is given back here.
 func (s *Service) settle(ctx context.Context, id souq.ID, st PaymentState) (souq.Order, error) {
+	return s.settleFor(ctx, id, st, souq.Visitor{})
+}
+
+// settleFor is settle for a payment started by who, known only to the
+// request that placed the order (the visitor is not stored with it):
+// "Order Completed" carries who when the payment is taken.
+func (s *Service) settleFor(ctx context.Context, id souq.ID, st PaymentState, who souq.Visitor) (souq.Order, error) {
 	now := s.now().UTC()
 	var giveBack bool
 	o, err := s.store.UpdateOrder(ctx, id, now, func(o *souq.Order) (OrderUpdate, error) {
@@ -186,7 +194,7 @@ func (s *Service) settle(ctx context.Context, id souq.ID, st PaymentState) (souq
 				return s.releaseUpdate(o, now, souq.PaymentRefundPending, "the amount paid differs from the order's total")
 			case taken:
 				o.Status, p.Status, p.Failure, p.DueAt, o.CompletedAt = souq.StatusPaid, st.Status, "", nil, &now
-				ev, err := souq.NewTracedOrderEvent(souq.EventOrderCompleted, *o, now, tracing.Traceparent(ctx))
+				ev, err := souq.NewVisitorOrderEvent(souq.EventOrderCompleted, *o, now, tracing.Traceparent(ctx), who)
 				return OrderUpdate{Events: []souq.OutboxEvent{ev}}, err
 			case st.Status == souq.PaymentCanceled:
 				return s.releaseUpdate(o, now, souq.PaymentCanceled, "")

@@ -28,7 +28,16 @@ type OrderRequest struct {
 	Customer        souq.Customer  `json:"customer"`
 	ShippingAddress souq.Address   `json:"shipping_address"`
 	Payment         PaymentRequest `json:"payment"`
+	// Context, optional, names the shopper for analytics: the storefront's
+	// visitor id and the shop's user id. "Order Completed" carries them as
+	// anonymousId and userId when it is written by this request (cash on
+	// delivery, a card paid at once); a payment confirmed later (the
+	// provider's page, a webhook) writes it without them.
+	Context *souq.Visitor `json:"context,omitempty"`
 }
+
+// maxVisitorID caps a context id, as the collector caps anonymousId.
+const maxVisitorID = 255
 
 // ItemRequest is one product and quantity to order.
 type ItemRequest struct {
@@ -109,6 +118,10 @@ func (r *OrderRequest) validate() (souq.Market, error) {
 			p.Add("shipping_address.city", "must be one of %s", strings.Join(m.Cities, ", "))
 		}
 	}
+	if r.Context != nil {
+		checkVisitorID(&p, "context.anonymous_id", r.Context.AnonymousID)
+		checkVisitorID(&p, "context.user_id", r.Context.UserID)
+	}
 	switch r.Payment.Method {
 	case souq.PayCashOnDelivery:
 		for field, v := range map[string]string{"token": r.Payment.Token, "return_url": r.Payment.ReturnURL} {
@@ -159,6 +172,15 @@ func checkLen(p *souq.Problems, field, s string, min, max int) {
 		p.Add(field, "must be at least %d characters", min)
 	case n > max:
 		p.Add(field, "must be at most %d characters", max)
+	}
+}
+
+// checkVisitorID checks an optional analytics id: at most maxVisitorID
+// characters, none of them a control character.
+func checkVisitorID(p *souq.Problems, field, s string) {
+	checkLen(p, field, s, 0, maxVisitorID)
+	if strings.ContainsFunc(s, unicode.IsControl) {
+		p.Add(field, "must not contain control characters")
 	}
 }
 

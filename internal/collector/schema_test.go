@@ -97,3 +97,24 @@ func TestCompileSchemasErrors(t *testing.T) {
 		t.Fatalf("minimal schema set: %v", err)
 	}
 }
+
+// TestSearchResultCount: "Products Searched" may carry how many products
+// matched, a whole number from zero, so zero-result searches can be counted.
+func TestSearchResultCount(t *testing.T) {
+	s := testSchemas(t)
+	for _, tt := range []struct {
+		props string
+		ok    bool
+	}{
+		{`{"query":"oud","result_count":0}`, true},
+		{`{"query":"oud","result_count":12}`, true},
+		{`{"query":"oud","result_count":-1}`, false},
+		{`{"query":"oud","result_count":1.5}`, false},
+		{`{"query":"oud","result_count":"12"}`, false},
+	} {
+		reason := s.track["Products Searched"].validate("properties", []byte(tt.props))
+		if (reason == "") != tt.ok {
+			t.Errorf("%s: got reason %q, want accepted %v", tt.props, reason, tt.ok)
+		}
+	}
+}

@@ -28,7 +28,7 @@ func sampleSnapshot() analytics.Snapshot {
 		minutes[i] = analytics.MinutePoint{Start: from.Add(time.Duration(i) * time.Minute),
 			Views: int64(i), Orders: int64(i % 3), RevenueAED: int64(i) * 1000}
 	}
-	lastHour := analytics.Counters{Views: 1234, AddEvents: 300, AddUnits: 345, Checkouts: 120, Orders: 42, Units: 50,
+	lastHour := analytics.Counters{Views: 1234, AddEvents: 300, AddUnits: 345, Checkouts: 120, Orders: 42, Units: 50, Searches: 2345, ZeroResultSearches: 117,
 		RevenueAED: 1234567, CancelledAED: 1000}
 	today := analytics.Counters{Views: 98765, AddEvents: 5000, AddUnits: 4321, Checkouts: 2000, Orders: 987, Units: 1100,
 		RevenueAED: 98765432}

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/souq-commerce/souq/internal/analytics"
+	"github.com/souq-commerce/souq/internal/bidi"
 	"github.com/souq-commerce/souq/internal/souq"
 )
 
@@ -23,7 +24,10 @@ var templateFS embed.FS
 var staticFS embed.FS
 
 var (
-	pageTemplate         = template.Must(template.ParseFS(templateFS, "templates/dashboard.html"))
+	pageTemplate = template.Must(template.New("dashboard.html").Funcs(template.FuncMap{
+		// An Arabic name is shown in a right-to-left span.
+		"bidiRTL": func(s string) template.HTML { return bidi.HTML("rtl", s) }}).
+		ParseFS(templateFS, "templates/dashboard.html"))
 	unauthorizedTemplate = template.Must(template.ParseFS(templateFS, "templates/unauthorized.html"))
 )
 
@@ -156,6 +160,8 @@ type (
 		Trending         []trendView
 		Funnel           []stageView
 		Overall          string
+		Searches         string // in the last 60 minutes
+		ZeroSearches     string // of them, those that found nothing
 		Categories       dimTable
 		Cities           dimTable
 		Health           healthView
@@ -222,12 +228,13 @@ func (d *Dashboard) view(u Update, unavailable bool) pageView {
 		MaxSeq:    fmtInt(int64(s.MaxSeq)),
 		Overall:   fmtPct(s.Funnel.ViewToOrder),
 		TodayFrom: none,
+		Searches:  fmtInt(s.LastHour.Searches), ZeroSearches: fmtInt(s.LastHour.ZeroResultSearches),
 	}
 	if !s.TodayFrom.IsZero() {
 		v.TodayFrom = s.TodayFrom.In(d.loc).Format("15:04")
 	}
 	if unavailable {
-		v.MaxSeq, v.Overall = none, none
+		v.MaxSeq, v.Overall, v.Searches, v.ZeroSearches = none, none, none, none
 	}
 	v.Tiles = tiles(s)
 	v.Charts = charts(s.Minutes)

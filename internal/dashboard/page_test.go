@@ -73,6 +73,8 @@ func TestPageShowsFirstSnapshot(t *testing.T) {
 		{"f-order-step", "35.0%"},
 		{"f-order-of", "3.4%"},
 		{"f-overall", "3.4%"},
+		{"f-searches", "2,345"},
+		{"f-zero-searches", "117"},
 		{"cat-count", "2"},
 		{"city-shown", "2"},
 		{"h-state", "reporting"},

@@ -74,7 +74,8 @@ type eventProduct struct {
 
 type (
 	searchedProps struct {
-		Query string `json:"query"`
+		Query       string `json:"query"`
+		ResultCount int    `json:"result_count"`
 	}
 	listProps struct {
 		ListID   string         `json:"list_id"`

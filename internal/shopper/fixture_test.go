@@ -39,6 +39,7 @@ type shop struct {
 	url      string
 	catalog  *catalog.Service
 	checkout *checkout.Service
+	db       *sqlite.DB
 	batches  *batchRecorder
 	statuses *statusRecorder
 	products map[souq.ID]souq.Product
@@ -79,6 +80,7 @@ func newShopWith(t *testing.T, protected bool) *shop {
 	t.Cleanup(func() { _ = db.Close() })
 	s := &shop{t: t, products: map[souq.ID]souq.Product{}, now: peakTime.Add(-time.Hour)}
 	log := testLogger(t, slog.LevelWarn)
+	s.db = db
 	s.catalog = catalog.New(db, s.clock, log)
 	carts := cart.New(db, s.catalog, s.clock, log)
 	s.checkout = checkout.New(db, s.catalog, carts, checkout.Payments{Provider: payment.NewTestProvider()}, s.clock, log)

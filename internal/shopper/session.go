@@ -414,7 +414,6 @@ func (sess *Session) browse(ctx context.Context, rng *rand.Rand) (list []souq.ID
 		q.Set("q", term)
 		listID = "search"
 		count(&sess.sim.stats.searches, &sess.res.Searches)
-		sess.track(eventProductsSearched, searchedProps{Query: term})
 	case x < pSearch+(1-pSearch)*pCategory:
 		category = pick(rng, categories)
 		q.Set("category", category)
@@ -441,12 +440,16 @@ func otherLang(l souq.Lang) souq.Lang {
 	return souq.Arabic
 }
 
-// list fetches one product list and queues Product List Viewed.
+// list fetches one product list and queues Products Searched (a search,
+// with the result count) and Product List Viewed.
 func (sess *Session) list(ctx context.Context, q url.Values, listID, category string) ([]souq.ID, error) {
 	var page productPageJSON
 	if err := sess.sim.call(ctx, "GET /api/v1/products", http.MethodGet, "/api/v1/products?"+q.Encode(), nil, nil, &page); err != nil {
 		sess.fail(ctx, err)
 		return nil, err
+	}
+	if listID == "search" {
+		sess.track(eventProductsSearched, searchedProps{Query: q.Get("q"), ResultCount: page.Total})
 	}
 	count(&sess.sim.stats.pageViews, &sess.res.PageViews)
 	props := listProps{ListID: listID, Category: category, Products: make([]eventProduct, 0, len(page.Items))}
@@ -521,6 +524,9 @@ func (sess *Session) prepareOrder(ctx context.Context, rng *rand.Rand, v *visitS
 		"shipping_address": map[string]any{"line1": addressLine(rng, sess.Market), "area": areaIn(rng, sess.City),
 			"city": sess.City, "country": sess.Market.Code},
 		"payment": payment,
+		// "Order Completed" joins the visit: the server's event carries
+		// the anonymousId the session's own events have.
+		"context": map[string]any{"anonymous_id": sess.AnonymousID},
 	}
 	v.key = newIdempotencyKey()
 }

@@ -3,6 +3,7 @@ package shopper
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"log/slog"
 	"math"
 	"math/rand/v2"
@@ -146,6 +147,53 @@ func TestSessionsAgainstRealShop(t *testing.T) {
 	if int64(len(msgs)) != st.Events {
 		t.Errorf("events: got %d sent, Stats says %d accepted", len(msgs), st.Events)
 	}
+
+	t.Run("orders join visits", func(t *testing.T) {
+		visitors := map[string]bool{}
+		for _, m := range msgs {
+			if a, ok := m["anonymousId"].(string); ok {
+				visitors[a] = true
+			}
+		}
+		evs, err := s.db.PendingOutbox(context.Background(), 100000)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var completed int
+		for _, e := range evs {
+			var ev souq.Event
+			if err := json.Unmarshal(e.Payload, &ev); err != nil {
+				t.Fatal(err)
+			}
+			if ev.Event != souq.EventOrderCompleted {
+				continue
+			}
+			completed++
+			if !visitors[ev.AnonymousID] {
+				t.Errorf("Order Completed anonymousId %q: no session's events carry it", ev.AnonymousID)
+			}
+		}
+		if completed == 0 {
+			t.Error("no Order Completed in the outbox")
+		}
+	})
+
+	t.Run("search result counts", func(t *testing.T) {
+		var searches int
+		for _, m := range msgs {
+			if m["event"] != "Products Searched" {
+				continue
+			}
+			searches++
+			props, _ := m["properties"].(map[string]any)
+			if n, ok := props["result_count"].(float64); !ok || n < 0 {
+				t.Errorf("Products Searched %v: want a result_count", props)
+			}
+		}
+		if searches == 0 {
+			t.Error("no Products Searched sent")
+		}
+	})
 
 	t.Run("events", func(t *testing.T) {
 		if len(msgs) < 3*n {

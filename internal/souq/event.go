@@ -131,6 +131,22 @@ func NewOrderEvent(name string, o Order, at time.Time) (OutboxEvent, error) {
 // request: the event's context carries traceparent (W3C), so that the
 // relay's and the processor's spans join the request's trace.
 func NewTracedOrderEvent(name string, o Order, at time.Time, traceparent string) (OutboxEvent, error) {
+	return NewVisitorOrderEvent(name, o, at, traceparent, Visitor{})
+}
+
+// Visitor is who placed an order, as analytics knows them: the visitor id
+// the storefront's tracker sends as anonymousId, and the shop's user id
+// when the shopper is known. Both are optional.
+type Visitor struct {
+	AnonymousID string `json:"anonymous_id,omitempty"`
+	UserID      string `json:"user_id,omitempty"`
+}
+
+// NewVisitorOrderEvent is NewTracedOrderEvent for an order placed by a
+// known visitor: the event's anonymousId and userId are the visitor's, so
+// the order joins the visit that made it. Without a visitor the order id
+// stands in as anonymousId; the order id is always in the properties.
+func NewVisitorOrderEvent(name string, o Order, at time.Time, traceparent string, who Visitor) (OutboxEvent, error) {
 	props := OrderEventProperties{
 		OrderID:       string(o.ID),
 		Total:         M(o.Total, o.Currency).Decimal(),
@@ -169,6 +185,9 @@ func NewTracedOrderEvent(name string, o Order, at time.Time, traceparent string)
 	ev := Event{
 		MessageID: string(id), Type: "track", Event: name, Timestamp: at, ReceivedAt: at,
 		AnonymousID: string(o.ID), Properties: rawProps, Context: rawCtx,
+	}
+	if who.AnonymousID != "" || who.UserID != "" {
+		ev.AnonymousID, ev.UserID = who.AnonymousID, who.UserID
 	}
 	payload, err := json.Marshal(ev)
 	if err != nil {

@@ -37,6 +37,7 @@ type assetSet struct {
 var assetTypes = map[string]string{
 	".css": "text/css; charset=utf-8",
 	".js":  "text/javascript; charset=utf-8",
+	".svg": "image/svg+xml",
 }
 
 func loadAssets() (*assetSet, error) {

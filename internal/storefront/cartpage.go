@@ -6,7 +6,9 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"time"
 
+	"github.com/souq-commerce/souq/internal/bidi"
 	"github.com/souq-commerce/souq/internal/cart"
 	"github.com/souq-commerce/souq/internal/catalog"
 	"github.com/souq-commerce/souq/internal/souq"
@@ -132,6 +134,9 @@ func (s *Storefront) renderCart(v *visit, view cart.View, ok bool, status int, a
 		p.Alert = i18n.T(v.lang, "cart.attention")
 	}
 	if p.Track != nil && status == http.StatusOK {
+		if ev, ok := s.cartChange(v); ok {
+			p.Track.Events = append(p.Track.Events, ev)
+		}
 		p.Track.Events = append(p.Track.Events, trackEvent{Event: "Cart Viewed", Properties: cartEventProps(view, ok, v.market)})
 	}
 	s.render(v, status, "cart", p)
@@ -197,6 +202,7 @@ func (s *Storefront) cartAdd(v *visit) error {
 	case err != nil:
 		return err
 	}
+	s.noteCartChange(v, o.ID, qty)
 	return v.redirect(v.url("/cart"))
 }
 
@@ -235,14 +241,63 @@ func (s *Storefront) cartSet(v *visit) error {
 	case err != nil:
 		return err
 	}
+	s.noteCartChange(v, pid, qty-line.Quantity)
 	return v.redirect(v.url("/cart"))
+}
+
+// noteCartChange remembers, for the cart page the shopper is sent to next,
+// a change of delta units of a product that the server accepted: that
+// page sends "Product Added" or "Product Removed". Nothing is kept without
+// analytics consent.
+func (s *Storefront) noteCartChange(v *visit, pid souq.ID, delta int) {
+	if v.visitor == "" || delta == 0 {
+		return
+	}
+	kind := "a"
+	if delta < 0 {
+		kind, delta = "r", -delta
+	}
+	v.setCookie(cookieCartEvent, kind+"."+string(pid)+"."+strconv.Itoa(delta), cartEventLifetime)
+}
+
+// cartEventLifetime bounds the cookie of a cart change not yet reported.
+const cartEventLifetime = 10 * time.Minute
+
+// cartChange reads and clears the change noteCartChange kept: the event
+// the cart page sends. ok is false when there is none or it cannot be read
+// (a product since deleted).
+func (s *Storefront) cartChange(v *visit) (trackEvent, bool) {
+	c, err := v.r.Cookie(cookieCartEvent)
+	if err != nil {
+		return trackEvent{}, false
+	}
+	v.setCookie(cookieCartEvent, "", -1)
+	parts := strings.Split(c.Value, ".")
+	if len(parts) != 3 || !strings.HasPrefix(parts[1], souq.ProductPrefix) {
+		return trackEvent{}, false
+	}
+	qty, err := strconv.Atoi(parts[2])
+	if err != nil || qty < 1 || qty > maxQuantity {
+		return trackEvent{}, false
+	}
+	name := map[string]string{"a": "Product Added", "r": "Product Removed"}[parts[0]]
+	if name == "" {
+		return trackEvent{}, false
+	}
+	o, err := s.Catalog.Get(v.ctx(), parts[1], v.market)
+	if err != nil {
+		return trackEvent{}, false
+	}
+	tp := productProps(o)
+	tp.Quantity = qty
+	return trackEvent{Event: name, Properties: tp}, true
 }
 
 func offerName(v *visit, o catalog.Offer) string {
 	if o.ID == "" {
 		return i18n.T(v.lang, "cart.gone")
 	}
-	return o.Name.In(v.lang)
+	return bidi.Marks(langDir(v.lang), o.Name.In(v.lang))
 }
 
 // clipField shortens a value echoed back into a form field.

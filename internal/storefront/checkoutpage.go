@@ -110,6 +110,9 @@ func (s *Storefront) checkoutPlace(v *visit) error {
 	if f.Payment == string(souq.PayCard) {
 		req.Payment = s.cardRequest(v)
 	}
+	if v.visitor != "" { // "Order Completed" joins the visit
+		req.Context = &souq.Visitor{AnonymousID: v.visitor}
+	}
 	var idem *checkout.Idempotency
 	if validToken(f.Key) {
 		body, err := json.Marshal(req)

@@ -55,12 +55,13 @@ var (
 )
 
 // inlineProblems lists what the CSP would block or what breaks the no-inline
-// rule: a script without src (other than JSON data), a style element or
+// rule: a script without src (other than JSON or JSON-LD data, which
+// browsers never run), a style element or
 // attribute, an event-handler attribute.
 func inlineProblems(body string) []string {
 	var out []string
 	for _, tag := range scriptTag.FindAllString(body, -1) {
-		if !strings.Contains(tag, " src=") && !strings.Contains(tag, `type="application/json"`) {
+		if !strings.Contains(tag, " src=") && !strings.Contains(tag, `type="application/json"`) && !strings.Contains(tag, `type="application/ld+json"`) {
 			out = append(out, "inline script: "+tag)
 		}
 	}

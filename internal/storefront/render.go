@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"strings"
 
+	"github.com/souq-commerce/souq/internal/bidi"
 	"github.com/souq-commerce/souq/internal/catalog"
 	"github.com/souq-commerce/souq/internal/souq"
 	"github.com/souq-commerce/souq/internal/storefront/i18n"
@@ -52,7 +53,21 @@ func funcs(lang souq.Lang) template.FuncMap {
 		// ltr isolates a left-to-right value (a phone prefix, a SKU) inside
 		// a message with Unicode isolate marks, where no <bdi> can go.
 		"ltr": func(s string) string { return "\u2066" + s + "\u2069" },
+		// bidi is user text (a product name, an address) with the runs of
+		// the other direction isolated: "واقي شمس SPF50+" keeps its "+" at
+		// the end. bidiMarks does the same with Unicode isolate marks, for
+		// a value inside a message.
+		"bidi":      func(s string) template.HTML { return bidi.HTML(langDir(lang), s) },
+		"bidiMarks": func(s string) string { return bidi.Marks(langDir(lang), s) },
 	}
+}
+
+// langDir is the direction of lang's pages: "rtl" or "ltr".
+func langDir(lang souq.Lang) string {
+	if lang == souq.Arabic {
+		return "rtl"
+	}
+	return "ltr"
 }
 
 // cityName is a market city's name in lang; the English name is the value
@@ -98,6 +113,16 @@ type base struct {
 	// sale runs or is coming: SaleURL).
 	Menu    []categoryLink
 	SaleURL string
+	// For search engines and link previews (seo.go): the meta
+	// description, this page's absolute address, its language versions'
+	// (and x-default), the Open Graph type and image, the icon.
+	Description string
+	Canonical   string
+	Alternates  []langLink
+	OGType      string
+	OGImage     string
+	OGLocale    string
+	Icon        string
 }
 
 type marketOption struct {
@@ -115,12 +140,9 @@ type langLink struct {
 // base fills in what every page shows.
 func (s *Storefront) base(v *visit, title string) base {
 	b := base{
-		Lang: v.lang, Dir: "ltr", Title: title, CSRF: v.csrf, Market: v.market,
+		Lang: v.lang, Dir: langDir(v.lang), Title: title, CSRF: v.csrf, Market: v.market,
 		Here: v.r.URL.RequestURI(), CSS: s.assets.url("site.css"), SiteJS: s.assets.url("site.js"),
 		Consent: v.consent,
-	}
-	if v.lang == souq.Arabic {
-		b.Dir = "rtl"
 	}
 	b.VATNote = i18n.T(v.lang, "vat.included", i18n.Percent(v.lang, v.market.VATBasisPoints))
 	if v.market.VATBasisPoints == 0 {
@@ -135,6 +157,16 @@ func (s *Storefront) base(v *visit, title string) base {
 	}
 	rest := strings.TrimPrefix(v.r.URL.RequestURI(), "/"+string(v.lang))
 	b.Other = langLink{Lang: other, Name: i18n.T(other, "lang.name"), URL: "/" + string(other) + rest}
+	site := origin(v.r)
+	b.Canonical, b.Icon, b.OGType = site+v.r.URL.RequestURI(), s.assets.url("favicon.svg"), "website"
+	b.Description = describe(i18n.T(v.lang, "site.description"))
+	b.OGLocale = "en_AE"
+	if v.lang == souq.Arabic {
+		b.OGLocale = "ar_AE"
+	}
+	for _, l := range alternates(site, rest) {
+		b.Alternates = append(b.Alternates, langLink{Lang: souq.Lang(l.Hreflang), URL: l.Href})
+	}
 	if _, err := v.r.Cookie(cookieConsent); err == nil {
 		b.Chosen = true
 	}
@@ -158,7 +190,7 @@ func (s *Storefront) base(v *visit, title string) base {
 	if s.WriteKey != "" {
 		b.TrackJS = s.assets.url("track.js")
 		b.Track = &trackConfig{WriteKey: s.WriteKey, URL: s.CollectorURL, Market: v.market.Code, Lang: v.lang,
-			Consent: v.consent, Events: []trackEvent{}}
+			Consent: v.consent, AnonymousID: v.visitor, Events: []trackEvent{}}
 	}
 	return b
 }

@@ -28,6 +28,12 @@ const (
 	// the shopper went to the provider's page for: it lets the return page
 	// show the order without the provider ever seeing the token.
 	cookiePay = "souq_pay"
+	// cookieVisitor is the visitor id, the analytics anonymousId, set
+	// only with consent (see visit.visitor).
+	cookieVisitor = "souq_vid"
+	// cookieCartEvent carries a cart change the server accepted to the
+	// cart page the shopper is sent to (see noteCartChange).
+	cookieCartEvent = "souq_cart_event"
 )
 
 const (
@@ -60,6 +66,9 @@ type visit struct {
 	market  souq.Market
 	csrf    string
 	consent bool
+	// visitor is the visitor id: with analytics on and consent, the
+	// tracking script's anonymousId and the order's, else "".
+	visitor string
 	// toProvider marks a page whose form may redirect to the payment
 	// provider: it is served with paymentSecurityPolicy.
 	toProvider bool
@@ -91,6 +100,18 @@ func (s *Storefront) newVisit(w http.ResponseWriter, r *http.Request, lang souq.
 	}
 	if r.Header.Get("DNT") == "1" || r.Header.Get("Sec-GPC") == "1" {
 		v.consent = false
+	}
+	c, err := r.Cookie(cookieVisitor)
+	switch {
+	case s.WriteKey == "" || !v.consent:
+		if err == nil { // consent withdrawn: the id goes with it
+			v.setCookie(cookieVisitor, "", -1)
+		}
+	case err == nil && validToken(c.Value):
+		v.visitor = c.Value
+	default:
+		v.visitor = souq.NewToken()
+		v.setCookie(cookieVisitor, v.visitor, year)
 	}
 	return v
 }

@@ -2,12 +2,14 @@ package storefront
 
 import (
 	"context"
+	"net/http"
 	"net/url"
 	"strconv"
 	"strings"
 	"sync"
 	"time"
 
+	"github.com/souq-commerce/souq/internal/bidi"
 	"github.com/souq-commerce/souq/internal/catalog"
 	"github.com/souq-commerce/souq/internal/media"
 	"github.com/souq-commerce/souq/internal/souq"
@@ -33,6 +35,9 @@ type card struct {
 	SrcSet                  string // uploaded photos' renditions; empty for a generated picture
 	Price, Regular          souq.Money
 	OnSale, SoldOut         bool
+	// Eager loads the image at once: the first card of the home page, its
+	// largest image (the Largest Contentful Paint).
+	Eager bool
 }
 
 func (s *Storefront) cards(v *visit, items []catalog.Offer) []card {
@@ -133,11 +138,23 @@ func (s *Storefront) home(v *visit) error {
 		return err
 	}
 	p := homePage{base: s.base(v, i18n.T(v.lang, "home.title")), Featured: s.cards(v, page.Items)}
+	if len(p.Featured) > 0 {
+		p.Featured[0].Eager = true
+	}
+	if p.Track != nil {
+		p.Track.Page = &trackPage{Name: "Home", Properties: pageProps{Path: v.r.URL.Path, Title: p.Title}}
+	}
 	if p.Sale, err = s.sale(v); err != nil {
 		return err
 	}
 	if p.SaleItems, err = s.saleItems(v); err != nil {
 		return err
+	}
+	if len(p.SaleItems) > 0 { // the sale's strip comes first: its first picture is the largest
+		p.SaleItems[0].Eager = true
+		if len(p.Featured) > 0 {
+			p.Featured[0].Eager = false
+		}
 	}
 	for _, c := range f.Categories {
 		p.Categories = append(p.Categories, categoryLink{Key: c.Value, URL: v.url("/c/" + c.Value), Count: c.Count})
@@ -188,7 +205,9 @@ func (s *Storefront) category(v *visit) error {
 		return souq.Errorf(souq.ErrNotFound, "no category %q", key)
 	}
 	name := catalog.CategoryName(key).In(v.lang)
-	return s.list(v, f, listPage{base: s.base(v, name), Heading: name, Category: key, Action: v.url("/c/" + key)})
+	p := listPage{base: s.base(v, name), Heading: name, Category: key, Action: v.url("/c/" + key)}
+	p.Description = describe(i18n.T(v.lang, "list.description", name))
+	return s.list(v, f, p)
 }
 
 func (s *Storefront) search(v *visit) error {
@@ -302,7 +321,7 @@ func (s *Storefront) list(v *visit, f catalog.Facets, p listPage) error {
 	}
 	if p.Track != nil {
 		if p.IsSearch {
-			p.Track.Events = append(p.Track.Events, trackEvent{Event: "Products Searched", Properties: searchProps{Query: p.Search}})
+			p.Track.Events = append(p.Track.Events, trackEvent{Event: "Products Searched", Properties: searchProps{Query: p.Search, ResultCount: page.Total}})
 		} else {
 			p.Track.Events = append(p.Track.Events, listEvent(p.Category, p.Category, page.Items, (pageNo-1)*listPageSize))
 		}
@@ -327,7 +346,6 @@ type productPage struct {
 	SoldOut   bool
 	NotSold   bool
 	Low       bool
-	MaxQty    int
 	Quantity  string
 	QtyError  string
 	VATRate   int64
@@ -335,6 +353,7 @@ type productPage struct {
 	SaleEnds  string
 	CartURL   string
 	AddAction string
+	LD        productLD
 	Photos    []photo // uploaded photos; none: the generated picture
 }
 
@@ -356,19 +375,32 @@ func (s *Storefront) product(v *visit) error {
 // renderProduct shows a product page; qtyError is a message about the
 // quantity the shopper asked for.
 func (s *Storefront) renderProduct(v *visit, o catalog.Offer, status int, qty, qtyError string) {
-	p := productPage{base: s.base(v, o.Name.In(v.lang)), Offer: o, Name: o.Name.In(v.lang), Desc: o.Description.In(v.lang),
+	// The title is text only: its Latin runs get isolate marks.
+	p := productPage{base: s.base(v, bidi.Marks(langDir(v.lang), o.Name.In(v.lang))), Offer: o, Name: o.Name.In(v.lang), Desc: o.Description.In(v.lang),
 		Photos:   photos(o.Images),
 		Category: catalog.CategoryName(o.Category).In(v.lang), SoldOut: !o.InStock(), NotSold: !o.Sold,
-		Low: o.InStock() && o.Stock <= lowStock, MaxQty: min(o.Stock, maxQuantity), Quantity: qty, QtyError: qtyError,
+		Low: o.InStock() && o.Stock <= lowStock, Quantity: qty, QtyError: qtyError,
 		VATRate: v.market.VATBasisPoints, AddAction: v.url("/cart/items")}
+	p.OGType, p.OGImage = "product", origin(v.r)+productImage(o.Product)
+	p.Description = describe(i18n.T(v.lang, "product.description", p.Name, o.Brand, o.Price.Format(v.lang)))
+	if p.Desc != "" {
+		p.Description = describe(p.Name + ": " + p.Desc)
+	}
+	// The product's own address, whichever form (a re-shown add-to-cart
+	// form's POST) showed it.
+	p.Canonical = origin(v.r) + v.url("/p/"+o.Slug)
+	p.Alternates = p.Alternates[:0]
+	for _, l := range alternates(origin(v.r), "/p/"+o.Slug) {
+		p.Alternates = append(p.Alternates, langLink{Lang: souq.Lang(l.Hreflang), URL: l.Href})
+	}
+	p.LD = newProductLD(v, o, p.Canonical)
 	if o.OnSale {
 		local := o.SaleEndsAt.In(marketZone(v.market.Code))
 		p.SaleEnds = i18n.DateTime(v.lang, local)
 	}
-	if p.Track != nil && o.Sold {
-		tp := productProps(o)
-		p.Track.Events = append(p.Track.Events, trackEvent{Event: "Product Viewed", Properties: tp})
-		p.Track.Product = &tp
+	// A page shown again with an error is the same view: no second event.
+	if p.Track != nil && o.Sold && status == http.StatusOK {
+		p.Track.Events = append(p.Track.Events, trackEvent{Event: "Product Viewed", Properties: productProps(o)})
 	}
 	s.render(v, status, "product", p)
 }

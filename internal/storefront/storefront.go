@@ -50,6 +50,7 @@ type Storefront struct {
 	// Catalogue reads cached per market for the busiest pages.
 	facets   *marketCache[catalog.Facets]
 	featured *marketCache[catalog.Page]
+	sitemap  sitemapCache
 }
 
 // New builds the storefront: it parses the templates for both languages
@@ -94,6 +95,9 @@ func (s *Storefront) Routes() []Route {
 		{"GET /{$}", s.handleRoot()},
 		{"GET /assets/{file}", s.handleAsset()},
 		{"GET /images/products/{file}", s.handleImage()},
+		{"GET /favicon.ico", s.handleFavicon()},
+		{"GET /robots.txt", s.handleRobots()},
+		{"GET /sitemap.xml", s.handleSitemap()},
 	}
 	if s.Media != nil {
 		rs = append(rs, Route{"GET /media/{path...}", s.Media.Handler()})

@@ -20,11 +20,28 @@ type trackConfig struct {
 	// Consent is the server's reading of the consent cookie (and DNT /
 	// Sec-GPC headers); the script also honours navigator.doNotTrack.
 	Consent bool `json:"consent"`
-	// Events are sent once the page has loaded.
+	// AnonymousID is the visitor id (the visitor cookie), the script's
+	// anonymousId: the server's "Order Completed" carries the same one, so
+	// an order joins the visit that made it. Empty without consent.
+	AnonymousID string `json:"anonymousId,omitempty"`
+	// Page is the page call sent once the page has loaded (the home page's).
+	Page *trackPage `json:"page,omitempty"`
+	// Events are sent once the page has loaded. Cart events are among them
+	// only on the page after the server accepted the change (cartChange), so
+	// a refused add-to-cart sends nothing.
 	Events []trackEvent `json:"events"`
-	// Product is the product of a product page: "Product Added" when the
-	// add-to-cart form is submitted, with the quantity chosen.
-	Product *trackProduct `json:"product,omitempty"`
+}
+
+// trackPage is one Segment page call's name and properties.
+type trackPage struct {
+	Name       string    `json:"name"`
+	Properties pageProps `json:"properties"`
+}
+
+// pageProps are a page call's properties; the script adds nothing.
+type pageProps struct {
+	Path  string `json:"path"`
+	Title string `json:"title,omitempty"`
 }
 
 // trackEvent is one Segment track call's name and properties.
@@ -63,6 +80,9 @@ type listProps struct {
 // searchProps are the properties of "Products Searched".
 type searchProps struct {
 	Query string `json:"query"`
+	// ResultCount is how many products matched (at least that many for a
+	// broad search), zero included.
+	ResultCount int `json:"result_count"`
 }
 
 // cartProps are the properties of "Cart Viewed" and "Checkout Started".

@@ -24,7 +24,8 @@ import (
 type (
 	jsMessage struct {
 		Type        string          `json:"type"`
-		Event       string          `json:"event"`
+		Event       string          `json:"event,omitempty"`
+		Name        string          `json:"name,omitempty"`
 		Properties  json.RawMessage `json:"properties"`
 		MessageID   string          `json:"messageId"`
 		AnonymousID string          `json:"anonymousId"`
@@ -54,6 +55,11 @@ type (
 			Properties json.RawMessage `json:"properties"`
 		} `json:"events"`
 		Product json.RawMessage `json:"product"`
+		Page    *struct {
+			Name       string          `json:"name"`
+			Properties json.RawMessage `json:"properties"`
+		} `json:"page"`
+		AnonymousID string `json:"anonymousId"`
 	}
 )
 
@@ -100,8 +106,7 @@ func TestTrackedEventsAccepted(t *testing.T) {
 	f.post(c, "/ar/market", map[string][]string{"csrf": {f.csrf(body)}, "market": {"KW"}})
 	f.addToCart(c, "ar", "glow-serum", "2")
 	want := map[string]bool{}
-	aid := rid()
-	for _, path := range []string{"/ar/p/glow-serum", "/ar/c/skincare", "/ar/search?q=%D8%B3%D9%8A%D8%B1%D9%88%D9%85", "/ar/cart", "/ar/checkout"} {
+	for _, path := range []string{"/ar/", "/ar/p/glow-serum", "/ar/c/skincare", "/ar/search?q=%D8%B3%D9%8A%D8%B1%D9%88%D9%85", "/ar/cart", "/ar/checkout"} {
 		_, body, _ := f.get(c, path)
 		m := trackBlock.FindStringSubmatch(body)
 		if m == nil {
@@ -111,9 +116,11 @@ func TestTrackedEventsAccepted(t *testing.T) {
 		if err := json.Unmarshal([]byte(m[1]), &cfg); err != nil {
 			t.Fatalf("%s: tracking configuration: %v", path, err)
 		}
-		if cfg.WriteKey != testWriteKey || cfg.URL != "/v1/batch" || cfg.Market != "KW" || !cfg.Consent || len(cfg.Events) == 0 {
+		if cfg.WriteKey != testWriteKey || cfg.URL != "/v1/batch" || cfg.Market != "KW" || !cfg.Consent || len(cfg.Events) == 0 && cfg.Page == nil ||
+			!validToken(cfg.AnonymousID) {
 			t.Fatalf("%s: configuration %+v", path, cfg)
 		}
+		aid := cfg.AnonymousID
 		var batch jsBatch
 		now := time.Now().UTC().Format("2006-01-02T15:04:05.000Z")
 		add := func(event string, props json.RawMessage) {
@@ -122,15 +129,14 @@ func TestTrackedEventsAccepted(t *testing.T) {
 			batch.Batch = append(batch.Batch, msg)
 			want[event] = true
 		}
+		if cfg.Page != nil {
+			add("", cfg.Page.Properties)
+			last := &batch.Batch[len(batch.Batch)-1]
+			last.Type, last.Name = "page", cfg.Page.Name
+			want["page "+cfg.Page.Name] = true
+		}
 		for _, e := range cfg.Events {
 			add(e.Event, e.Properties)
-		}
-		if cfg.Product != nil { // the add-to-cart form's "Product Added", with the quantity
-			var p map[string]any
-			_ = json.Unmarshal(cfg.Product, &p)
-			p["quantity"] = 2
-			raw, _ := json.Marshal(p)
-			add("Product Added", raw)
 		}
 		batch.SentAt, batch.WriteKey = now, cfg.WriteKey
 		raw, _ := json.Marshal(batch)
@@ -149,7 +155,7 @@ func TestTrackedEventsAccepted(t *testing.T) {
 			t.Errorf("%s: collector answered %d, accepted %d of %d: %s", path, rec.Code, res.Accepted, len(batch.Batch), rec.Body.String())
 		}
 	}
-	for _, e := range []string{"Product Viewed", "Product Added", "Product List Viewed", "Products Searched", "Cart Viewed", "Checkout Started"} {
+	for _, e := range []string{"page Home", "Product Viewed", "Product Added", "Product List Viewed", "Products Searched", "Cart Viewed", "Checkout Started"} {
 		if !want[e] {
 			t.Errorf("no page sends %q", e)
 		}
@@ -174,7 +180,7 @@ func TestTrackedEventsAccepted(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, name := range []string{"type: 'track'", "messageId", "anonymousId", "timestamp", "context", "market: cfg.market", "batch:", "sentAt", "writeKey: cfg.writeKey",
-		"sendBeacon", "keepalive: true", "navigator.doNotTrack === '1'", "cfg.consent", "'Product Added'", "souq-track"} {
+		"sendBeacon", "keepalive: true", "navigator.doNotTrack === '1'", "cfg.consent", "type: 'page'", "cfg.anonymousId", "souq-track"} {
 		if !strings.Contains(string(js), name) {
 			t.Errorf("track.js does not contain %q", name)
 		}

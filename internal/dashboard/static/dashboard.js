@@ -170,6 +170,25 @@
     s.textContent = text;
     return s;
   }
+  // isolated fills el with Arabic text whose Latin runs ("SPF50+") are
+  // each in a <bdi dir="ltr">, as the page's template does (package
+  // bidi): a run starts at a Latin letter and ends before the next
+  // Arabic letter, its trailing spaces left out.
+  const LATIN_RUN = /[A-Za-z\u00C0-\u024F][^\u0590-\u08FF\uFB1D-\uFDFF\uFE70-\uFEFF]*/g;
+  function isolated(text, el) {
+    let at = 0;
+    for (const m of text.matchAll(LATIN_RUN)) {
+      const run = m[0].trimEnd();
+      el.append(text.slice(at, m.index));
+      const b = document.createElement('bdi');
+      b.dir = 'ltr';
+      b.textContent = run;
+      el.append(b);
+      at = m.index + run.length;
+    }
+    el.append(text.slice(at));
+    return el;
+  }
   // productName shows the names as the catalogue gives them, each
   // marked with its language and direction.
   function productName(p, names) {
@@ -184,7 +203,7 @@
     }
     if (n.en) c.append(span(n.en, 'en', 'ltr'));
     if (n.ar) {
-      const ar = span(n.ar, 'ar', 'rtl');
+      const ar = isolated(n.ar, span('', 'ar', 'rtl'));
       ar.className = 'ar';
       c.append(' ', ar);
     }
@@ -253,6 +272,9 @@
     markets(s.markets || []);
     trending(s.trending || [], u.names || {});
     funnel(s.funnel || {});
+    const hour = s.last_hour || {};
+    setText('f-searches', int(hour.searches));
+    setText('f-zero-searches', int(hour.zero_result_searches));
     dims('cat', s.categories || []);
     dims('city', s.cities || []);
     health(u.health);

@@ -2,7 +2,10 @@
 // the page's <script type="application/json" id="souq-track"> block and
 // sends them to the collector in batches with navigator.sendBeacon (the
 // write key travels in the body, as analytics.js sends it). Nothing is sent
-// without consent or with Do Not Track. No dependencies; ES2017.
+// without consent or with Do Not Track. Cart events come from the server,
+// on the page after it accepted the change; the anonymousId is the
+// server's visitor id, which its order events carry too. No dependencies;
+// ES2017.
 (() => {
   'use strict';
   const el = document.getElementById('souq-track');
@@ -16,11 +19,7 @@
     crypto.getRandomValues(b);
     return Array.from(b, (x) => x.toString(16).padStart(2, '0')).join('');
   };
-  let aid;
-  try {
-    aid = localStorage.getItem('souq_aid');
-    if (!aid) { aid = rid(); localStorage.setItem('souq_aid', aid); }
-  } catch (e) { aid = rid(); }
+  const aid = cfg.anonymousId || rid();
 
   const queue = [];
   let timer = 0;
@@ -36,27 +35,16 @@
       }
     }
   };
-  const track = (event, properties) => {
-    queue.push({
-      type: 'track', event, properties: properties || {},
+  const send = (msg) => {
+    queue.push(Object.assign(msg, {
       messageId: rid(), anonymousId: aid, timestamp: new Date().toISOString(),
       context: { market: cfg.market, locale: cfg.lang, page: { path: location.pathname } },
-    });
+    }));
     if (!timer) timer = setTimeout(flush, 2000);
   };
 
-  (cfg.events || []).forEach((e) => track(e.event, e.properties));
-
-  const form = document.getElementById('add-to-cart');
-  if (form && cfg.product) {
-    form.addEventListener('submit', () => {
-      const q = parseInt(form.elements.quantity && form.elements.quantity.value, 10);
-      const p = Object.assign({}, cfg.product);
-      if (q > 0 && q <= 100) p.quantity = q;
-      track('Product Added', p);
-      flush(); // the page is about to unload; sendBeacon outlives it
-    });
-  }
+  if (cfg.page) send({ type: 'page', name: cfg.page.name, properties: cfg.page.properties || {} });
+  (cfg.events || []).forEach((e) => send({ type: 'track', event: e.event, properties: e.properties || {} }));
   document.addEventListener('visibilitychange', () => { if (document.visibilityState === 'hidden') flush(); });
   addEventListener('pagehide', flush);
 })();
