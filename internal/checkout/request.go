@@ -28,6 +28,9 @@ type OrderRequest struct {
 	Customer        souq.Customer  `json:"customer"`
 	ShippingAddress souq.Address   `json:"shipping_address"`
 	Payment         PaymentRequest `json:"payment"`
+	// Language is the shopper's, "ar" or "en": the order's e-mails are
+	// written in it. Default: the payment's language, else English.
+	Language souq.Lang `json:"language,omitempty"`
 }
 
 // ItemRequest is one product and quantity to order.
@@ -120,6 +123,14 @@ func (r *OrderRequest) validate() (souq.Market, error) {
 		r.Payment.checkCard(&p, "payment.")
 	default:
 		p.Add("payment.method", "must be \"cod\" (cash on delivery) or \"card\"")
+	}
+	switch {
+	case r.Language == "" && r.Payment.Language != "":
+		r.Language = souq.Lang(r.Payment.Language)
+	case r.Language == "":
+		r.Language = souq.English
+	case r.Language != souq.Arabic && r.Language != souq.English:
+		p.Add("language", "must be \"ar\" or \"en\"")
 	}
 	return m, p.Err()
 }

@@ -70,6 +70,7 @@ func Run(t *testing.T, open func(t *testing.T) Store) {
 		{"CartNotFound", testCartNotFound},
 		{"CartDeleteIdle", testCartDeleteIdle},
 		{"OrderCreate", testOrderCreate},
+		{"OrderNumber", testOrderNumber},
 		{"OrderOutOfStock", testOrderOutOfStock},
 		{"OrderUnknownProduct", testOrderUnknownProduct},
 		{"OrderConcurrentStock", testOrderConcurrentStock},
