@@ -20,6 +20,7 @@ import (
 
 	"github.com/souq-commerce/souq/internal/natsstream"
 	"github.com/souq-commerce/souq/internal/notify"
+	"github.com/souq-commerce/souq/internal/notify/smtptest"
 	"github.com/souq-commerce/souq/internal/souq"
 )
 
@@ -30,7 +31,7 @@ type rig struct {
 	t      *testing.T
 	stream *natsstream.Stream
 	marks  *natsstream.Marks
-	smtp   *smtpd
+	smtp   *smtptest.Server
 	orders *orderTable
 
 	mu     sync.Mutex
@@ -53,7 +54,7 @@ func (o *orderTable) Order(_ context.Context, id souq.ID) (souq.Order, error) {
 	return ord, nil
 }
 
-func newRig(t *testing.T, configure func(*smtpd)) *rig {
+func newRig(t *testing.T, configure func(*smtptest.Server)) *rig {
 	t.Helper()
 	s, err := natsstream.Open(t.Context(), natsstream.Options{StoreDir: filepath.Join(t.TempDir(), "nats"), AckWait: time.Second})
 	if err != nil {
@@ -64,7 +65,7 @@ func newRig(t *testing.T, configure func(*smtpd)) *rig {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &rig{t: t, stream: s, marks: marks, smtp: startSMTPD(t, configure), orders: &orderTable{m: map[souq.ID]souq.Order{}}}
+	return &rig{t: t, stream: s, marks: marks, smtp: smtptest.Start(t, configure), orders: &orderTable{m: map[souq.ID]souq.Order{}}}
 }
 
 // worker starts a worker on the shared durable; it stops when the
@@ -76,7 +77,7 @@ func (r *rig) worker() (*prometheus.Registry, func()) {
 	if err != nil {
 		r.t.Fatal(err)
 	}
-	mailer, err := notify.ParseSMTP(r.smtp.url())
+	mailer, err := notify.ParseSMTP(r.smtp.URL())
 	if err != nil {
 		r.t.Fatal(err)
 	}
@@ -139,7 +140,7 @@ func (r *rig) publish(payload []byte, msgID string) {
 }
 
 // parts decodes a received message's plain-text and HTML parts.
-func parts(t *testing.T, m received) (plain, html string) {
+func parts(t *testing.T, m smtptest.Received) (plain, html string) {
 	t.Helper()
 	_, params, err := mime.ParseMediaType(m.Msg.Header.Get("Content-Type"))
 	if err != nil {
@@ -203,7 +204,7 @@ func TestConfirmationSent(t *testing.T) {
 		t.Run(string(tt.lang), func(t *testing.T) {
 			number := []string{"SQ-7K4M2Q", "SQ-7K4M2R"}[i]
 			_, evID := r.order(number, tt.lang, "mariam@example.sa")
-			m := r.smtp.wait()
+			m := r.smtp.Wait()
 			if m.From != "orders@shop.example" || m.To != "mariam@example.sa" {
 				t.Errorf("envelope: got %s → %s, want orders@shop.example → mariam@example.sa", m.From, m.To)
 			}
@@ -276,7 +277,7 @@ func TestRedeliveredEventSentOnce(t *testing.T) {
 	r := newRig(t, nil)
 	reg, _ := r.worker()
 	o, evID := r.order("SQ-AAAAAA", souq.English, "first@example.ae")
-	if got := r.smtp.wait(); got.To != "first@example.ae" {
+	if got := r.smtp.Wait(); got.To != "first@example.ae" {
 		t.Fatalf("first e-mail: got it to %s", got.To)
 	}
 	ev, err := souq.NewOrderEvent(souq.EventOrderCompleted, o, o.CreatedAt)
@@ -288,10 +289,10 @@ func TestRedeliveredEventSentOnce(t *testing.T) {
 	r.publish(payload, "republished-"+evID)
 	r.order("SQ-BBBBBB", souq.English, "")
 	r.order("SQ-CCCCCC", souq.Arabic, "last@example.ae")
-	if got := r.smtp.wait(); got.To != "last@example.ae" {
+	if got := r.smtp.Wait(); got.To != "last@example.ae" {
 		t.Fatalf("next e-mail: got it to %s, want last@example.ae (the redelivered event sent again?)", got.To)
 	}
-	if n := r.smtp.count(); n != 2 {
+	if n := r.smtp.Count(); n != 2 {
 		t.Errorf("e-mails accepted: got %d, want 2", n)
 	}
 	waitMetric(t, reg, "souq_email_skipped_total", "already_sent", 1)
@@ -302,10 +303,10 @@ func TestRedeliveredEventSentOnce(t *testing.T) {
 // TestFailingServerRetried: a server that answers 451 three times is tried
 // again with doubling, capped waits, and the e-mail then goes once.
 func TestFailingServerRetried(t *testing.T) {
-	r := newRig(t, func(s *smtpd) { s.failData = 3 })
+	r := newRig(t, func(s *smtptest.Server) { s.FailData = 3 })
 	reg, _ := r.worker()
 	r.order("SQ-DDDDDD", souq.Arabic, "retry@example.ae")
-	m := r.smtp.wait()
+	m := r.smtp.Wait()
 	if got := m.Msg.Header.Get("Content-Language"); got != "ar" {
 		t.Errorf("Content-Language: got %q, want ar", got)
 	}
@@ -322,7 +323,7 @@ func TestFailingServerRetried(t *testing.T) {
 	if want := "[1s 2s 3s]"; got != want {
 		t.Errorf("backoff: got %s, want %s (doubling, capped at 3s)", got, want)
 	}
-	if n := r.smtp.count(); n != 1 {
+	if n := r.smtp.Count(); n != 1 {
 		t.Errorf("e-mails accepted: got %d, want 1", n)
 	}
 }
@@ -330,11 +331,11 @@ func TestFailingServerRetried(t *testing.T) {
 // TestRefusedRecipient: a recipient the server refuses for good (550) is
 // given up, counted, and does not hold up the e-mails behind it.
 func TestRefusedRecipient(t *testing.T) {
-	r := newRig(t, func(s *smtpd) { s.reject["nobody@example.ae"] = true })
+	r := newRig(t, func(s *smtptest.Server) { s.Reject["nobody@example.ae"] = true })
 	reg, _ := r.worker()
 	r.order("SQ-EEEEEE", souq.English, "nobody@example.ae")
 	r.order("SQ-FFFFFF", souq.English, "next@example.ae")
-	if got := r.smtp.wait(); got.To != "next@example.ae" {
+	if got := r.smtp.Wait(); got.To != "next@example.ae" {
 		t.Fatalf("e-mail: got it to %s, want next@example.ae", got.To)
 	}
 	waitMetric(t, reg, "souq_email_failed_total", "gave_up", 1)
@@ -347,25 +348,25 @@ func TestRefusedRecipient(t *testing.T) {
 // server accepted the message, leaves its event unacknowledged; a new
 // worker on the same consumer gets it again and sends the e-mail.
 func TestWorkerKilledMidSend(t *testing.T) {
-	r := newRig(t, func(s *smtpd) { s.holdData = true })
+	r := newRig(t, func(s *smtptest.Server) { s.HoldData = true })
 	_, stop := r.worker()
 	_, evID := r.order("SQ-GGGGGG", souq.English, "again@example.ae")
 	select {
-	case <-r.smtp.dataStarted:
+	case <-r.smtp.DataStarted():
 	case <-time.After(20 * time.Second):
 		t.Fatal("the first worker never reached DATA")
 	}
 	stop() // its context ends mid-send: the connection is closed, nothing acknowledged
-	if n := r.smtp.count(); n != 0 {
+	if n := r.smtp.Count(); n != 0 {
 		t.Fatalf("e-mails accepted from the stopped worker: got %d, want 0", n)
 	}
 	reg, _ := r.worker()
-	m := r.smtp.wait()
+	m := r.smtp.Wait()
 	if got, want := m.Msg.Header.Get("Message-ID"), "<order-confirmation."+evID+"@shop.example>"; got != want {
 		t.Errorf("Message-ID: got %q, want %q", got, want)
 	}
 	waitMetric(t, reg, "souq_email_sent_total", "", 1)
-	if n := r.smtp.count(); n != 1 {
+	if n := r.smtp.Count(); n != 1 {
 		t.Errorf("e-mails accepted: got %d, want 1", n)
 	}
 }
@@ -405,8 +406,8 @@ func TestParseSMTP(t *testing.T) {
 // TestSMTPAuth: with a user in the URL, the worker logs in (PLAIN, allowed
 // without TLS only on the loopback) and the server takes the e-mail.
 func TestSMTPAuth(t *testing.T) {
-	d := startSMTPD(t, func(s *smtpd) { s.user = "orders" })
-	s, err := notify.ParseSMTP(d.url())
+	d := smtptest.Start(t, func(s *smtptest.Server) { s.User = "orders" })
+	s, err := notify.ParseSMTP(d.URL())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -415,10 +416,10 @@ func TestSMTPAuth(t *testing.T) {
 	if err := s.Send(t.Context(), msg); err != nil {
 		t.Fatalf("Send: %v", err)
 	}
-	if got := d.wait(); string(got.Body) != "hello\n" {
+	if got := d.Wait(); string(got.Body) != "hello\n" {
 		t.Errorf("body: got %q, want hello", got.Body)
 	}
-	bad, _ := notify.ParseSMTP(strings.Replace(d.url(), ":secret@", ":wrong@", 1))
+	bad, _ := notify.ParseSMTP(strings.Replace(d.URL(), ":secret@", ":wrong@", 1))
 	err = bad.Send(t.Context(), msg)
 	var se *notify.SendError
 	if !errors.As(err, &se) || se.Reason() != "auth_5xx" || se.Permanent() {

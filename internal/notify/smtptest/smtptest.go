@@ -1,4 +1,8 @@
-package notify_test
+// Package smtptest runs a small SMTP server on loopback for tests: it
+// speaks enough of RFC 5321 for net/smtp (EHLO, AUTH PLAIN, MAIL, RCPT,
+// DATA, RSET, NOOP, QUIT), keeps the messages it accepts, and can refuse
+// or stall them. It is for tests only.
+package smtptest
 
 import (
 	"bytes"
@@ -12,39 +16,44 @@ import (
 	"time"
 )
 
-// smtpd is a small SMTP server on loopback for the tests: it speaks enough
-// of RFC 5321 for net/smtp (EHLO, AUTH PLAIN, MAIL, RCPT, DATA, RSET, NOOP,
-// QUIT), keeps the messages it accepts, and can refuse or stall them.
-type smtpd struct {
-	t    *testing.T
-	ln   net.Listener
-	user string // with a user, AUTH PLAIN is offered and required
+// Server is the SMTP server. Set its exported fields in Start's configure.
+type Server struct {
+	t  testing.TB
+	ln net.Listener
+	// User, when set, is offered AUTH PLAIN and required to log in with
+	// the password "secret".
+	User string
+	// FailData is how many more times the end of DATA is answered 451.
+	FailData int
+	// HoldData holds the next end of DATA unanswered until the client hangs
+	// up (DataStarted then receives), so the message is never accepted.
+	HoldData bool
+	// Reject lists recipients refused with 550.
+	Reject map[string]bool
 
 	mu       sync.Mutex
-	accepted []received
-	failData int  // answer 451 to the end of DATA this many more times
-	holdData bool // hold the next end of DATA unanswered until the client hangs up
-	reject   map[string]bool
+	accepted []Received
 
-	arrived     chan received // each message accepted
-	dataStarted chan struct{} // a held DATA has arrived
+	arrived     chan Received
+	dataStarted chan struct{}
 }
 
-type received struct {
+// Received is a message the server accepted.
+type Received struct {
 	From, To string
 	Msg      *mail.Message
 	Body     []byte
 }
 
-// startSMTPD starts a server, set up by configure (which may be nil)
-// before it takes connections.
-func startSMTPD(t *testing.T, configure func(*smtpd)) *smtpd {
+// Start starts a server, set up by configure (which may be nil) before it
+// takes connections; it stops when the test ends.
+func Start(t testing.TB, configure func(*Server)) *Server {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := &smtpd{t: t, ln: ln, arrived: make(chan received, 100), dataStarted: make(chan struct{}, 1), reject: map[string]bool{}}
+	s := &Server{t: t, ln: ln, arrived: make(chan Received, 100), dataStarted: make(chan struct{}, 1), Reject: map[string]bool{}}
 	if configure != nil {
 		configure(s)
 	}
@@ -62,19 +71,21 @@ func startSMTPD(t *testing.T, configure func(*smtpd)) *smtpd {
 	return s
 }
 
-func (s *smtpd) url() string {
-	if s.user != "" {
-		return "smtp://" + s.user + ":secret@" + s.ln.Addr().String()
+// URL is the server's smtp:// URL, with the user and password when it
+// requires a login.
+func (s *Server) URL() string {
+	if s.User != "" {
+		return "smtp://" + s.User + ":secret@" + s.ln.Addr().String()
 	}
 	return "smtp://" + s.ln.Addr().String()
 }
 
-func (s *smtpd) serve(c net.Conn) {
+func (s *Server) serve(c net.Conn) {
 	defer c.Close()
 	_ = c.SetDeadline(time.Now().Add(time.Minute))
 	tp := textproto.NewConn(c)
 	var from, to string
-	authed := s.user == ""
+	authed := s.User == ""
 	reply := func(format string, args ...any) { _ = tp.PrintfLine(format, args...) }
 	reply("220 127.0.0.1 test ESMTP")
 	for {
@@ -85,7 +96,7 @@ func (s *smtpd) serve(c net.Conn) {
 		verb, arg, _ := strings.Cut(line, " ")
 		switch strings.ToUpper(verb) {
 		case "EHLO", "HELO":
-			if s.user != "" {
+			if s.User != "" {
 				reply("250-127.0.0.1")
 				reply("250 AUTH PLAIN")
 			} else {
@@ -94,7 +105,7 @@ func (s *smtpd) serve(c net.Conn) {
 		case "AUTH":
 			mech, b64, _ := strings.Cut(arg, " ")
 			raw, _ := base64.StdEncoding.DecodeString(b64)
-			if mech == "PLAIN" && bytes.Equal(raw, []byte("\x00"+s.user+"\x00secret")) {
+			if mech == "PLAIN" && bytes.Equal(raw, []byte("\x00"+s.User+"\x00secret")) {
 				authed = true
 				reply("235 2.7.0 accepted")
 			} else {
@@ -110,7 +121,7 @@ func (s *smtpd) serve(c net.Conn) {
 		case "RCPT":
 			to = strings.Trim(arg[len("TO:"):], "<>")
 			s.mu.Lock()
-			refused := s.reject[to]
+			refused := s.Reject[to]
 			s.mu.Unlock()
 			if refused {
 				reply("550 5.1.1 no such mailbox")
@@ -124,10 +135,10 @@ func (s *smtpd) serve(c net.Conn) {
 				return
 			}
 			s.mu.Lock()
-			hold, fail := s.holdData, s.failData > 0
-			s.holdData = false
+			hold, fail := s.HoldData, s.FailData > 0
+			s.HoldData = false
 			if fail {
-				s.failData--
+				s.FailData--
 			}
 			s.mu.Unlock()
 			if hold {
@@ -146,7 +157,7 @@ func (s *smtpd) serve(c net.Conn) {
 				continue
 			}
 			body, _ := readAll(m)
-			r := received{From: from, To: to, Msg: m, Body: body}
+			r := Received{From: from, To: to, Msg: m, Body: body}
 			s.mu.Lock()
 			s.accepted = append(s.accepted, r)
 			s.mu.Unlock()
@@ -169,21 +180,24 @@ func readAll(m *mail.Message) ([]byte, error) {
 	return b.Bytes(), err
 }
 
-// wait returns the next message accepted, failing the test after a while.
-func (s *smtpd) wait() received {
+// Wait returns the next message accepted, failing the test after 20 s.
+func (s *Server) Wait() Received {
 	s.t.Helper()
 	select {
 	case r := <-s.arrived:
 		return r
 	case <-time.After(20 * time.Second):
 		s.t.Fatal("no e-mail arrived within 20 s")
-		return received{}
+		return Received{}
 	}
 }
 
-// count is how many messages were accepted.
-func (s *smtpd) count() int {
+// Count is how many messages were accepted.
+func (s *Server) Count() int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return len(s.accepted)
 }
+
+// DataStarted receives when a held DATA (HoldData) has arrived.
+func (s *Server) DataStarted() <-chan struct{} { return s.dataStarted }
