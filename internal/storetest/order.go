@@ -148,6 +148,42 @@ func testOrderNumber(t *testing.T, s Store) {
 	}
 }
 
+// testOrderNumberInBatch: orders placed at once, as a store batches them,
+// one of which has a number given already: only that one is refused.
+func testOrderNumberInBatch(t *testing.T, s Store) {
+	const n = 12
+	a := newProduct("prd_a", "SKN-001")
+	a.Stock = 100
+	createProducts(t, s, a)
+	first := newOrder("ord_first", 0, orderLine(a, 1))
+	must(t, "CreateOrder", s.CreateOrder(t.Context(), first, orderEvent(t, first), nil))
+	orders := make([]souq.Order, n)
+	for i := range orders {
+		orders[i] = newOrder(fmt.Sprintf("ord_%02d", i), time.Minute, orderLine(a, 1))
+	}
+	orders[n/2].Number = first.Number
+	errs := make([]error, n)
+	var wg sync.WaitGroup
+	for i, o := range orders {
+		wg.Go(func() { errs[i] = s.CreateOrder(t.Context(), o, orderEvent(t, o), nil) })
+	}
+	wg.Wait()
+	for i, err := range errs {
+		switch {
+		case i == n/2 && !errors.Is(err, checkout.ErrNumberTaken):
+			t.Errorf("order with a number given already: got %v, want ErrNumberTaken", err)
+		case i != n/2 && err != nil:
+			t.Errorf("order %d: got %v, want nil", i, err)
+		}
+	}
+	checkStock(t, s, a.ID, 100-n)
+	_, total, err := s.ListOrders(t.Context(), 0, 100)
+	must(t, "ListOrders", err)
+	if total != n {
+		t.Errorf("orders: got %d, want %d", total, n)
+	}
+}
+
 func testOrderOutOfStock(t *testing.T, s Store) {
 	a, b := newProduct("prd_a", "SKN-001"), newProduct("prd_b", "SKN-002")
 	a.Stock, b.Stock = 5, 1

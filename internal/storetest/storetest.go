@@ -71,6 +71,7 @@ func Run(t *testing.T, open func(t *testing.T) Store) {
 		{"CartDeleteIdle", testCartDeleteIdle},
 		{"OrderCreate", testOrderCreate},
 		{"OrderNumber", testOrderNumber},
+		{"OrderNumberInBatch", testOrderNumberInBatch},
 		{"OrderOutOfStock", testOrderOutOfStock},
 		{"OrderUnknownProduct", testOrderUnknownProduct},
 		{"OrderConcurrentStock", testOrderConcurrentStock},
