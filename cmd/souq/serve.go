@@ -609,12 +609,12 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	if room != nil {
 		wg.Go(func() { room.Run(work) })
 	}
-	ev.run(work, &wg, log)
-	if rs[roleNotifier] {
+	if rs[roleNotifier] { // its consumer exists before the relay publishes
 		if err := startNotifier(ctx, work, c.email, db, ev.stream, reg, now, &wg, log); err != nil {
 			return err
 		}
 	}
+	ev.run(work, &wg, log)
 
 	// Simulated shoppers use the server like real ones; they stop first.
 	shoppers, stopShoppers := context.WithCancel(work)

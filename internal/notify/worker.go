@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/mail"
+	"strings"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -118,7 +119,7 @@ func New(c Config) (*Worker, error) {
 		retries: prometheus.NewCounter(prometheus.CounterOpts{Name: "souq_email_retries_total",
 			Help: "Tries of an order confirmation after a failed one."}),
 		skipped: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "souq_email_skipped_total",
-			Help: "Order events that sent no e-mail, by reason (already_sent, no_email, cancelled, order_not_found, malformed)."}, []string{"reason"}),
+			Help: "Order events that sent no e-mail, by reason (already_sent, no_email, reserved_domain, cancelled, order_not_found, malformed)."}, []string{"reason"}),
 	}, nil
 }
 
@@ -218,6 +219,9 @@ func (w *Worker) handle(ctx context.Context, m natsstream.Msg) bool {
 	case o.Customer.Email == "":
 		w.skipped.WithLabelValues("no_email").Inc()
 		return true
+	case reserved(o.Customer.Email):
+		w.skipped.WithLabelValues("reserved_domain").Inc()
+		return true
 	case o.Status == souq.StatusCancelled:
 		w.skipped.WithLabelValues("cancelled").Inc()
 		return true
@@ -255,6 +259,23 @@ func (w *Worker) handle(ctx context.Context, m natsstream.Msg) bool {
 		w.failed.WithLabelValues("mark").Inc()
 	}
 	return true
+}
+
+// reserved reports whether addr is at a domain reserved for examples and
+// tests (RFC 2606, RFC 6761), where no mail is ever sent: the demo's
+// simulated shoppers order with such addresses.
+func reserved(addr string) bool {
+	domain := strings.ToLower(addr[strings.LastIndexByte(addr, '@')+1:])
+	switch domain {
+	case "example.com", "example.net", "example.org":
+		return true
+	}
+	for _, tld := range []string{".example", ".invalid", ".test", ".localhost"} {
+		if strings.HasSuffix(domain, tld) || domain == tld[1:] {
+			return true
+		}
+	}
+	return false
 }
 
 // errAlreadySent ends the retries of an event whose e-mail was sent.

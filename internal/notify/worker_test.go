@@ -272,7 +272,8 @@ func waitMetric(t *testing.T, reg *prometheus.Registry, name, reason string, wan
 
 // TestRedeliveredEventSentOnce: an event that comes again (the relay
 // published it twice, outside the stream's duplicate window) sends no
-// second e-mail; an order without an e-mail address sends none.
+// second e-mail; an order without an e-mail address, or with one at a
+// domain reserved for examples (the demo's shoppers), sends none.
 func TestRedeliveredEventSentOnce(t *testing.T) {
 	r := newRig(t, nil)
 	reg, _ := r.worker()
@@ -288,6 +289,7 @@ func TestRedeliveredEventSentOnce(t *testing.T) {
 	payload := []byte(strings.ReplaceAll(string(ev.Payload), string(ev.ID), evID))
 	r.publish(payload, "republished-"+evID)
 	r.order("SQ-BBBBBB", souq.English, "")
+	r.order("SQ-BBBBBC", souq.English, "simulated42@example.com")
 	r.order("SQ-CCCCCC", souq.Arabic, "last@example.ae")
 	if got := r.smtp.Wait(); got.To != "last@example.ae" {
 		t.Fatalf("next e-mail: got it to %s, want last@example.ae (the redelivered event sent again?)", got.To)
@@ -297,6 +299,7 @@ func TestRedeliveredEventSentOnce(t *testing.T) {
 	}
 	waitMetric(t, reg, "souq_email_skipped_total", "already_sent", 1)
 	waitMetric(t, reg, "souq_email_skipped_total", "no_email", 1)
+	waitMetric(t, reg, "souq_email_skipped_total", "reserved_domain", 1)
 	waitMetric(t, reg, "souq_email_sent_total", "", 2)
 }
 
