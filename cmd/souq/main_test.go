@@ -405,6 +405,8 @@ func TestRunUsageErrors(t *testing.T) {
 		{"demo without the api", []string{"serve", "--demo", "--roles", "collector", "--nats-url", "nats://127.0.0.1:4222"}, nil, "--demo"},
 		{"stream replicas on the embedded server", []string{"serve", "--stream-replicas", "3"}, nil, "--stream-replicas"},
 		{"bad namespace", []string{"serve", "--namespace", "shop.one"}, nil, "--namespace"},
+		{"smtp url scheme", []string{"serve", "--smtp-url", "http://mail.example.ae", "--smtp-from", "orders@shop.example"}, nil, "--smtp-url"},
+		{"smtp without a sender", []string{"serve"}, map[string]string{"SOUQ_SMTP_URL": "smtps://u:p@mail.example.ae"}, "--smtp-from"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

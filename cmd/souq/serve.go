@@ -95,6 +95,7 @@ type serveConfig struct {
 	payment        string // "none", "test" or "stripe", resolved by parseServe
 	pay            paymentConfig
 	room           roomConfig
+	email          emailConfig // the notifier role's order e-mails (email.go)
 }
 
 // paymentConfig is the card payment settings besides the provider.
@@ -155,6 +156,7 @@ func parseServe(args []string, getenv func(string) string, stderr io.Writer) (se
 	fs.Float64Var(&c.traceSample, "trace-sample", 0.05, "with tracing on: the `share` of new traces recorded (a request that arrives with a sampled traceparent always is)")
 	fs.Float64Var(&c.collectorRate, "collector-rate", collector.DefaultRatePerSecond, "events per second one client (write key and IP address) may send to the collector")
 	c.room.flags(fs)
+	c.email.flags(fs)
 	if err := parseFlags(fs, args, getenv, stderr, serveUsage); err != nil {
 		return c, err
 	}
@@ -178,6 +180,7 @@ func parseServe(args []string, getenv func(string) string, stderr io.Writer) (se
 		problems = append(problems, fmt.Sprintf("--sqlite-sync must be full or normal, not %q", c.sqliteSync))
 	}
 	problems = append(problems, c.pg.problems()...)
+	problems = append(problems, c.email.problems()...)
 	if c.database != "" && !isPostgres(c.database) && !strings.HasPrefix(c.database, "sqlite://") {
 		problems = append(problems, fmt.Sprintf("--database %q: unsupported scheme; use postgres://… or sqlite:///path", c.database))
 	}
@@ -610,6 +613,11 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	}
 	if room != nil {
 		wg.Go(func() { room.Run(work) })
+	}
+	if rs[roleNotifier] { // its consumer exists before the relay publishes
+		if err := startNotifier(ctx, work, c.email, db, ev.stream, reg, now, &wg, log); err != nil {
+			return err
+		}
 	}
 	ev.run(work, &wg, log)
 

@@ -44,7 +44,14 @@ type Service struct {
 	payments Payments
 	now      func() time.Time
 	log      *slog.Logger
+	// newNumber draws an order number (souq.NewOrderNumber; tests set
+	// their own with SetNumbers).
+	newNumber func() string
 }
+
+// numberTries is how many numbers an order draws before it gives up: with
+// a billion numbers, a second draw is already rare.
+const numberTries = 5
 
 // New returns a checkout service. payments.Provider may be nil: the shop
 // then has no card provider, and an order paid by card is refused (cash on
@@ -57,8 +64,12 @@ func New(store Store, cat *catalog.Service, carts CartReader, payments Payments,
 		payments.Timeout = DefaultPaymentTimeout
 	}
 	return &Service{owner: souq.NewToken(), store: store, catalog: cat, carts: carts, payments: payments, now: now,
-		log: log.With("component", "checkout")}
+		log: log.With("component", "checkout"), newNumber: souq.NewOrderNumber}
 }
+
+// SetNumbers replaces the order number generator: for tests that need two
+// orders to draw the same number. Call it before the Service is used.
+func (s *Service) SetNumbers(next func() string) { s.newNumber = next }
 
 // ReleaseDeadClaims frees the idempotency keys that earlier processes left
 // in flight when they stopped or crashed mid-request, so that clients
@@ -193,7 +204,7 @@ func (s *Service) place(ctx context.Context, req OrderRequest, idem *Idempotency
 	}
 	now := s.now().UTC()
 	o := souq.Order{
-		ID: souq.NewID(souq.OrderPrefix), Market: m.Code, Currency: m.Currency,
+		ID: souq.NewID(souq.OrderPrefix), Market: m.Code, Currency: m.Currency, Language: req.Language,
 		Customer: req.Customer, ShippingAddress: req.ShippingAddress, CartID: req.CartID,
 		Payment:   souq.Payment{Method: req.Payment.Method},
 		CreatedAt: now, UpdatedAt: now, Status: souq.StatusPlaced, CompletedAt: &now,
@@ -221,7 +232,18 @@ func (s *Service) place(ctx context.Context, req OrderRequest, idem *Idempotency
 		placed.Visitor = *req.Context
 	}
 	placed.Order.AccessTokenHash = souq.HashToken(placed.AccessToken)
-	resp, err := s.commit(ctx, placed, idem, now)
+	// The number is drawn here, above the stores, which only refuse one
+	// already given (ErrNumberTaken): then the order, its event and its
+	// stored response are made again with another.
+	var resp *KeyResult
+	for try := 1; ; try++ {
+		placed.Order.Number = s.newNumber()
+		resp, err = s.commit(ctx, placed, idem, now)
+		if !errors.Is(err, ErrNumberTaken) || try == numberTries {
+			break
+		}
+		s.log.Info("order number taken; drawing another", "number", placed.Order.Number)
+	}
 	if err != nil {
 		return Placed{}, nil, err
 	}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 
 	"github.com/souq-commerce/souq/internal/souq"
 )
@@ -26,6 +27,21 @@ func (s *Service) Order(ctx context.Context, id souq.ID, token string) (souq.Ord
 		return souq.Order{}, fmt.Errorf("get order: %w", err)
 	}
 	return o, nil
+}
+
+// AdminLookup returns any order by its id or by its number, read as
+// souq.ParseOrderNumber reads it ("sq-7k4m2q" finds SQ-7K4M2Q): what a
+// shopper on the phone reads out.
+func (s *Service) AdminLookup(ctx context.Context, ref string) (souq.Order, error) {
+	number, ok := souq.ParseOrderNumber(ref)
+	if !ok || strings.HasPrefix(ref, souq.OrderPrefix) {
+		return s.AdminOrder(ctx, souq.ID(ref))
+	}
+	o, err := s.store.OrderByNumber(ctx, number)
+	if errors.Is(err, souq.ErrNotFound) {
+		return souq.Order{}, souq.Errorf(souq.ErrNotFound, "order %q not found", number)
+	}
+	return o, err
 }
 
 // AdminOrder returns any order.

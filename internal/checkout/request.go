@@ -34,6 +34,9 @@ type OrderRequest struct {
 	// delivery, a card paid at once); a payment confirmed later (the
 	// provider's page, a webhook) writes it without them.
 	Context *souq.Visitor `json:"context,omitempty"`
+	// Language is the shopper's, "ar" or "en": the order's e-mails are
+	// written in it. Default: the payment's language, else English.
+	Language souq.Lang `json:"language,omitempty"`
 }
 
 // maxVisitorID caps a context id, as the collector caps anonymousId.
@@ -133,6 +136,14 @@ func (r *OrderRequest) validate() (souq.Market, error) {
 		r.Payment.checkCard(&p, "payment.")
 	default:
 		p.Add("payment.method", "must be \"cod\" (cash on delivery) or \"card\"")
+	}
+	switch {
+	case r.Language == "" && r.Payment.Language != "":
+		r.Language = souq.Lang(r.Payment.Language)
+	case r.Language == "":
+		r.Language = souq.English
+	case r.Language != souq.Arabic && r.Language != souq.English:
+		p.Add("language", "must be \"ar\" or \"en\"")
 	}
 	return m, p.Err()
 }

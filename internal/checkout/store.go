@@ -20,10 +20,15 @@ type Store interface {
 	// and the completion of the idempotency key when done is not nil. When a
 	// line cannot be filled nothing is written and the error is a
 	// *souq.OutOfStockError naming the first such product; an unknown
-	// product is also an OutOfStockError with Available 0.
+	// product is also an OutOfStockError with Available 0. When another
+	// order has o.Number nothing is written and the error is
+	// ErrNumberTaken.
 	CreateOrder(ctx context.Context, o souq.Order, event souq.OutboxEvent, done *KeyResult) error
 	// Order returns an order with its lines; ErrNotFound if there is none.
 	Order(ctx context.Context, id souq.ID) (souq.Order, error)
+	// OrderByNumber returns the order numbered number (souq.Order.Number)
+	// with its lines; ErrNotFound if there is none.
+	OrderByNumber(ctx context.Context, number string) (souq.Order, error)
 	// ListOrders returns orders newest first and how many there are.
 	ListOrders(ctx context.Context, offset, limit int) ([]souq.Order, int, error)
 	// UpdateOrder locks the order, calls change with it and, unless change
@@ -87,6 +92,11 @@ type OrderUpdate struct {
 // complete is no longer held by the claim that placed the order (released,
 // or taken over): nothing of the order is written. It is an ErrConflict.
 var ErrKeyNotHeld = fmt.Errorf("idempotency key no longer held by this request: %w", souq.ErrConflict)
+
+// ErrNumberTaken is CreateOrder's error when another order already has the
+// new order's number: nothing of the order is written, and checkout draws
+// another number.
+var ErrNumberTaken = fmt.Errorf("order number already taken: %w", souq.ErrConflict)
 
 // KeyState is the state of an idempotency key that already existed.
 type KeyState struct {

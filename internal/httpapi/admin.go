@@ -91,7 +91,7 @@ func (s *server) handleAdminOrderList() http.Handler {
 
 func (s *server) handleAdminOrderGet() http.Handler {
 	return s.handle(func(w http.ResponseWriter, r *http.Request) error {
-		o, err := s.Checkout.AdminOrder(r.Context(), souq.ID(r.PathValue("id")))
+		o, err := s.Checkout.AdminLookup(r.Context(), r.PathValue("id")) // an id or a number
 		if err != nil {
 			return err
 		}

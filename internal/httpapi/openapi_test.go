@@ -440,6 +440,7 @@ func TestOpenAPIResponses(t *testing.T) {
 	body, _ = a.do(openAPICall{method: "POST", path: "/api/v1/orders", body: fromCart, want: 201})
 	paid := decodeJSON[struct {
 		ID          string
+		Number      string
 		Status      string
 		AccessToken string `json:"access_token"`
 	}](t, body)
@@ -506,6 +507,11 @@ func TestOpenAPIResponses(t *testing.T) {
 	a.do(openAPICall{method: "PUT", path: "/api/v1/admin/products/prd_aaaaaaaaaaaaaaaaaaaa/stock", body: map[string]any{"quantity": 7}, admin: true, want: 404})
 	a.do(openAPICall{method: "GET", path: "/api/v1/admin/orders?page=1&page_size=10", admin: true, want: 200})
 	a.do(openAPICall{method: "GET", path: "/api/v1/admin/orders/" + paid.ID, admin: true, want: 200})
+	body, _ = a.do(openAPICall{method: "GET", path: "/api/v1/admin/orders/" + strings.ToLower(paid.Number), admin: true, want: 200})
+	if got := decodeJSON[struct{ ID string }](t, body).ID; paid.Number == "" || got != paid.ID {
+		t.Errorf("admin order by number %q: got %q, want %s", paid.Number, got, paid.ID)
+	}
+	a.do(openAPICall{method: "GET", path: "/api/v1/admin/orders/SQ-000000", admin: true, want: 404})
 	a.do(openAPICall{method: "POST", path: "/api/v1/admin/orders/" + paid.ID + "/capture", admin: true, want: 200})
 	a.do(openAPICall{method: "POST", path: "/api/v1/admin/orders/" + created.ID + "/capture", admin: true, want: 409})
 	a.do(openAPICall{method: "POST", path: "/api/v1/admin/orders/ord_aaaaaaaaaaaaaaaaaaaa/capture", admin: true, want: 404})

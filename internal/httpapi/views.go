@@ -138,6 +138,8 @@ type orderLineJSON struct {
 
 type orderJSON struct {
 	ID              souq.ID          `json:"id"`
+	Number          string           `json:"number,omitempty"`
+	Language        souq.Lang        `json:"language"`
 	Status          souq.OrderStatus `json:"status"`
 	Market          souq.MarketCode  `json:"market"`
 	Currency        souq.Currency    `json:"currency"`
@@ -164,7 +166,7 @@ type orderJSON struct {
 }
 
 func orderView(o souq.Order) orderJSON {
-	out := orderJSON{ID: o.ID, Status: o.Status, Market: o.Market, Currency: o.Currency,
+	out := orderJSON{ID: o.ID, Number: o.Number, Language: o.Language, Status: o.Status, Market: o.Market, Currency: o.Currency,
 		Lines: make([]orderLineJSON, 0, len(o.Lines)), Total: money(souq.M(o.Total, o.Currency)), VAT: money(souq.M(o.VAT, o.Currency)),
 		Customer: o.Customer, ShippingAddress: o.ShippingAddress, Payment: o.Payment, CreatedAt: o.CreatedAt, UpdatedAt: o.UpdatedAt,
 		CompletedAt: o.CompletedAt, CancelledAt: o.CancelledAt}

@@ -87,7 +87,8 @@ func (s *Stream) ConsumerFrom(ctx context.Context, durable string, start uint64)
 }
 
 // consumer creates or updates the durable with the delivery settings of
-// cfg and the rest of the settings every Souq consumer has.
+// cfg (and its FilterSubject, without the namespace; default every event)
+// and the rest of the settings every Souq consumer has.
 func (s *Stream) consumer(ctx context.Context, durable string, cfg jetstream.ConsumerConfig) (*Consumer, error) {
 	if !namespacePattern.MatchString(durable) {
 		return nil, fmt.Errorf("%w: consumer name %q: letters, digits, '-' and '_' only", ErrInvalidOptions, durable)
@@ -97,7 +98,11 @@ func (s *Stream) consumer(ctx context.Context, durable string, cfg jetstream.Con
 	cfg.AckPolicy = jetstream.AckExplicitPolicy
 	cfg.AckWait = s.opts.AckWait
 	cfg.MaxAckPending = consumerMaxAck
-	cfg.FilterSubject = s.eventsFilter()
+	if cfg.FilterSubject == "" {
+		cfg.FilterSubject = s.eventsFilter()
+	} else {
+		cfg.FilterSubject = s.prefix + cfg.FilterSubject
+	}
 	cfg.ReplayPolicy = jetstream.ReplayInstantPolicy
 	cfg.Replicas = s.opts.Replicas
 	c, err := s.js.CreateOrUpdateConsumer(ctx, s.opts.Stream, cfg)

@@ -301,6 +301,11 @@ func (db *DB) writeBatch(ctx context.Context, batch []*orderJob) ([]error, error
 	write.Queue(`COMMIT`)
 	if err := conn.SendBatch(ctx, write).Close(); err != nil {
 		rollback(ctx, conn)
+		if sqlState(err) == codeUniqueViolation && constraintOf(err) == constraintOrderNumber {
+			// commitJobs writes the orders again one by one: only the one
+			// whose number was given already fails, with this error.
+			return nil, fmt.Errorf("write %d orders: %w: %w", len(accepted), checkout.ErrNumberTaken, err)
+		}
 		return nil, unavailable(fmt.Errorf("write %d orders: %w", len(accepted), err))
 	}
 	return errs, nil
@@ -365,6 +370,9 @@ func refuseUnheld(batch []*orderJob, held map[string]time.Time, errs []error) {
 		seen[j.done.Key] = true
 	}
 }
+
+// constraintOrderNumber keeps order numbers unique (migration 0007).
+const constraintOrderNumber = "orders_number_unique"
 
 // errNotHeld refuses an order completing a key its request no longer holds.
 var errNotHeld = fmt.Errorf("idempotency key: %w", checkout.ErrKeyNotHeld)

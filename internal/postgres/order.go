@@ -22,11 +22,11 @@ const (
 		ship_line1, ship_line2, ship_area, ship_city, ship_country,
 		payment_method, payment_provider, payment_reference,
 		cart_id, access_token_hash, created_at, updated_at,
-		payment_status, payment_capture, payment_failure, payment_due_at, completed_at)
+		payment_status, payment_capture, payment_failure, payment_due_at, completed_at, number, language)
 		SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::bigint[], $6::bigint[],
 			$7::text[], $8::text[], $9::text[], $10::text[], $11::text[], $12::text[], $13::text[], $14::text[],
 			$15::text[], $16::text[], $17::text[], $18::text[], $19::text[], $20::timestamptz[], $21::timestamptz[],
-			$22::text[], $23::text[], $24::text[], $25::timestamptz[], $26::timestamptz[])`
+			$22::text[], $23::text[], $24::text[], $25::timestamptz[], $26::timestamptz[], $27::text[], $28::text[])`
 	sqlInsertOrderLines = `INSERT INTO order_lines (order_id, line_no, product_id, sku, name_en, name_ar,
 		brand, category, quantity, unit_price, on_sale, line_total, vat, vat_basis_points)
 		SELECT * FROM unnest($1::text[], $2::int[], $3::text[], $4::text[], $5::text[], $6::text[],
@@ -125,6 +125,7 @@ func orderArgs(orders []*orderJob) []any {
 	total, vat := make([]int64, n), make([]int64, n)
 	created, updated := make([]time.Time, n), make([]time.Time, n)
 	due, completed := make([]*time.Time, n), make([]*time.Time, n)
+	number, language := make([]*string, n), make([]string, n)
 	for i, j := range orders {
 		o := j.order
 		for c, v := range []string{string(o.ID), string(o.Status), string(o.Market), string(o.Currency),
@@ -138,11 +139,15 @@ func orderArgs(orders []*orderJob) []any {
 		}
 		total[i], vat[i], created[i], updated[i] = o.Total, o.VAT, o.CreatedAt, o.UpdatedAt
 		due[i], completed[i] = o.Payment.DueAt, o.CompletedAt
+		if o.Number != "" {
+			number[i] = &o.Number
+		}
+		language[i] = string(o.Language)
 	}
 	return []any{cols[0], cols[1], cols[2], cols[3], total, vat,
 		cols[4], cols[5], cols[6], cols[7], cols[8], cols[9], cols[10], cols[11],
 		cols[12], cols[13], cols[14], cols[15], cols[16], created, updated,
-		cols[17], cols[18], cols[19], due, completed}
+		cols[17], cols[18], cols[19], due, completed, number, language}
 }
 
 // lineArgs are sqlInsertOrderLines' arguments, a column per array.
@@ -183,11 +188,14 @@ const orderColumns = `id, status, market, currency, total, vat,
 	payment_method, payment_provider, payment_reference,
 	cart_id, access_token_hash, created_at, updated_at,
 	payment_status, payment_capture, payment_failure, payment_refund,
-	payment_due_at, refunded_at, completed_at, cancelled_at`
+	payment_due_at, refunded_at, completed_at, cancelled_at, number, language`
 
 // scanOrder reads a row of orderColumns; lines are loaded separately.
 func scanOrder(row pgx.Row) (souq.Order, error) {
-	var o souq.Order
+	var (
+		o      souq.Order
+		number *string
+	)
 	err := row.Scan(&o.ID, &o.Status, &o.Market, &o.Currency, &o.Total, &o.VAT,
 		&o.Customer.Name, &o.Customer.Email, &o.Customer.Phone,
 		&o.ShippingAddress.Line1, &o.ShippingAddress.Line2, &o.ShippingAddress.Area, &o.ShippingAddress.City,
@@ -195,7 +203,10 @@ func scanOrder(row pgx.Row) (souq.Order, error) {
 		&o.Payment.Method, &o.Payment.Provider, &o.Payment.Reference,
 		&o.CartID, &o.AccessTokenHash, &o.CreatedAt, &o.UpdatedAt,
 		&o.Payment.Status, &o.Payment.Capture, &o.Payment.Failure, &o.Payment.RefundReference,
-		&o.Payment.DueAt, &o.Payment.RefundedAt, &o.CompletedAt, &o.CancelledAt)
+		&o.Payment.DueAt, &o.Payment.RefundedAt, &o.CompletedAt, &o.CancelledAt, &number, &o.Language)
+	if number != nil {
+		o.Number = *number
+	}
 	o.CreatedAt, o.UpdatedAt = o.CreatedAt.UTC(), o.UpdatedAt.UTC()
 	for _, t := range []*time.Time{o.Payment.DueAt, o.Payment.RefundedAt, o.CompletedAt, o.CancelledAt} {
 		if t != nil {
@@ -211,6 +222,25 @@ func (db *DB) Order(ctx context.Context, id souq.ID) (souq.Order, error) {
 	var o souq.Order
 	err := db.readTx(ctx, func(tx pgx.Tx) error {
 		var err error
+		o, err = orderTx(ctx, tx, id, false)
+		return err
+	})
+	return o, err
+}
+
+// OrderByNumber returns the order numbered number with its lines;
+// ErrNotFound if there is none.
+func (db *DB) OrderByNumber(ctx context.Context, number string) (souq.Order, error) {
+	var o souq.Order
+	err := db.readTx(ctx, func(tx pgx.Tx) error {
+		var id souq.ID
+		err := tx.QueryRow(ctx, `SELECT id FROM orders WHERE number = $1`, number).Scan(&id)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return fmt.Errorf("order %s: %w", number, souq.ErrNotFound)
+		}
+		if err != nil {
+			return fmt.Errorf("get order %s: %w", number, err)
+		}
 		o, err = orderTx(ctx, tx, id, false)
 		return err
 	})

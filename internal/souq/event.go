@@ -107,6 +107,8 @@ type OrderEventProduct struct {
 // currency (Segment style) and as integer minor units.
 type OrderEventProperties struct {
 	OrderID       string              `json:"order_id"`
+	OrderNumber   string              `json:"order_number,omitempty"`
+	Language      Lang                `json:"language,omitempty"`
 	Total         string              `json:"total"`
 	Revenue       string              `json:"revenue"`
 	Tax           string              `json:"tax"`
@@ -149,6 +151,8 @@ type Visitor struct {
 func NewVisitorOrderEvent(name string, o Order, at time.Time, traceparent string, who Visitor) (OutboxEvent, error) {
 	props := OrderEventProperties{
 		OrderID:       string(o.ID),
+		OrderNumber:   o.Number,
+		Language:      o.Language,
 		Total:         M(o.Total, o.Currency).Decimal(),
 		Revenue:       M(o.Total-o.VAT, o.Currency).Decimal(),
 		Tax:           M(o.VAT, o.Currency).Decimal(),

@@ -44,7 +44,14 @@ const (
 // Order is a placed order. Amounts are in the market's currency and
 // VAT-inclusive; VAT is itemised per line and summed.
 type Order struct {
-	ID              ID          `json:"id"`
+	ID ID `json:"id"`
+	// Number is the short number shoppers read and say ("SQ-7K4M2Q",
+	// NewOrderNumber), unique among orders; empty for orders placed
+	// before numbers were given.
+	Number string `json:"number,omitempty"`
+	// Language is the shopper's language when the order was placed: its
+	// e-mails are written in it.
+	Language        Lang        `json:"language"`
 	Status          OrderStatus `json:"status"`
 	Market          MarketCode  `json:"market"`
 	Currency        Currency    `json:"currency"`

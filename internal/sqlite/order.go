@@ -65,17 +65,23 @@ func takeStock(ctx context.Context, tx execer, l souq.OrderLine, at time.Time) e
 	return oos
 }
 
+// insertOrder writes the order and its lines, or returns
+// checkout.ErrNumberTaken when another order has its number.
 func insertOrder(ctx context.Context, tx execer, o souq.Order) error {
-	_, err := tx.ExecContext(ctx, sqlInsertOrder,
+	n, err := rowsAffected(tx.ExecContext(ctx, sqlInsertOrder,
 		o.ID, string(o.Status), string(o.Market), string(o.Currency), o.Total, o.VAT,
 		o.Customer.Name, o.Customer.Email, o.Customer.Phone,
 		o.ShippingAddress.Line1, o.ShippingAddress.Line2, o.ShippingAddress.Area, o.ShippingAddress.City,
 		string(o.ShippingAddress.Country),
 		string(o.Payment.Method), o.Payment.Provider, o.Payment.Reference,
 		o.CartID, o.AccessTokenHash, micros(o.CreatedAt), micros(o.UpdatedAt),
-		string(o.Payment.Status), o.Payment.Capture, o.Payment.Failure, nullMicros(o.Payment.DueAt), nullMicros(o.CompletedAt))
+		string(o.Payment.Status), o.Payment.Capture, o.Payment.Failure, nullMicros(o.Payment.DueAt), nullMicros(o.CompletedAt),
+		nullString(o.Number), string(o.Language)))
 	if err != nil {
 		return fmt.Errorf("insert order %s: %w", o.ID, err)
+	}
+	if n == 0 { // ON CONFLICT (number) DO NOTHING
+		return fmt.Errorf("insert order %s numbered %s: %w", o.ID, o.Number, checkout.ErrNumberTaken)
 	}
 	for i, l := range o.Lines {
 		_, err := tx.ExecContext(ctx, sqlInsertOrderLine,
@@ -95,7 +101,7 @@ const orderColumns = `id, status, market, currency, total, vat,
 	payment_method, payment_provider, payment_reference,
 	cart_id, access_token_hash, created_at, updated_at,
 	payment_status, payment_capture, payment_failure, payment_refund,
-	payment_due_at, refunded_at, completed_at, cancelled_at`
+	payment_due_at, refunded_at, completed_at, cancelled_at, number, language`
 
 // sqlSelectOrder reads one order's row.
 const sqlSelectOrder = `SELECT ` + orderColumns + ` FROM orders WHERE id = ?`
@@ -105,6 +111,7 @@ func scanOrder(row interface{ Scan(...any) error }) (souq.Order, error) {
 		o                               souq.Order
 		created, updated                int64
 		due, refunded, completed, cancl sql.NullInt64
+		number                          sql.NullString
 	)
 	err := row.Scan(&o.ID, &o.Status, &o.Market, &o.Currency, &o.Total, &o.VAT,
 		&o.Customer.Name, &o.Customer.Email, &o.Customer.Phone,
@@ -113,7 +120,8 @@ func scanOrder(row interface{ Scan(...any) error }) (souq.Order, error) {
 		&o.Payment.Method, &o.Payment.Provider, &o.Payment.Reference,
 		&o.CartID, &o.AccessTokenHash, &created, &updated,
 		&o.Payment.Status, &o.Payment.Capture, &o.Payment.Failure, &o.Payment.RefundReference,
-		&due, &refunded, &completed, &cancl)
+		&due, &refunded, &completed, &cancl, &number, &o.Language)
+	o.Number = number.String
 	o.CreatedAt, o.UpdatedAt = fromMicros(created), fromMicros(updated)
 	o.Payment.DueAt, o.Payment.RefundedAt = timeOrNil(due), timeOrNil(refunded)
 	o.CompletedAt, o.CancelledAt = timeOrNil(completed), timeOrNil(cancl)
@@ -130,6 +138,22 @@ func (db *DB) Order(ctx context.Context, id souq.ID) (souq.Order, error) {
 		return err
 	})
 	return o, err
+}
+
+// OrderByNumber returns the order numbered number with its lines;
+// ErrNotFound if there is none.
+func (db *DB) OrderByNumber(ctx context.Context, number string) (souq.Order, error) {
+	var id souq.ID
+	err := db.readTx(ctx, func(tx *sql.Tx) error {
+		return tx.QueryRowContext(ctx, `SELECT id FROM orders WHERE number = ?`, number).Scan(&id)
+	})
+	if errors.Is(err, sql.ErrNoRows) {
+		return souq.Order{}, fmt.Errorf("order %s: %w", number, souq.ErrNotFound)
+	}
+	if err != nil {
+		return souq.Order{}, fmt.Errorf("get order %s: %w", number, err)
+	}
+	return db.Order(ctx, id)
 }
 
 // orderTx reads an order with its lines inside a transaction.
@@ -340,3 +364,6 @@ func (db *DB) DeletePaymentEventsBefore(ctx context.Context, t time.Time) (int, 
 	}
 	return int(n), nil
 }
+
+// nullString is s, or NULL when s is empty.
+func nullString(s string) sql.NullString { return sql.NullString{String: s, Valid: s != ""} }

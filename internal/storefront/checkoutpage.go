@@ -106,6 +106,7 @@ func (s *Storefront) checkoutPlace(v *visit) error {
 		Customer:        souq.Customer{Name: strings.TrimSpace(f.Name), Email: strings.TrimSpace(f.Email), Phone: phone},
 		ShippingAddress: souq.Address{Line1: f.Address, Line2: f.Notes, Area: f.Area, City: f.City, Country: v.market.Code},
 		Payment:         checkout.PaymentRequest{Method: souq.PayCashOnDelivery},
+		Language:        v.lang, // the order's e-mails speak the page's language
 	}
 	if f.Payment == string(souq.PayCard) {
 		req.Payment = s.cardRequest(v)

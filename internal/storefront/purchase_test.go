@@ -67,6 +67,9 @@ func TestPurchaseWithoutJavaScript(t *testing.T) {
 				t.Errorf("order: got total %d VAT %d phone %q city %q notes %q payment %q lines %+v", o.Total, o.VAT, o.Customer.Phone,
 					o.ShippingAddress.City, o.ShippingAddress.Line2, o.Payment.Method, o.Lines)
 			}
+			if o.Language != souq.Lang(lang) || !strings.HasPrefix(o.Number, souq.OrderNumberPrefix) {
+				t.Errorf("order: got language %q number %q, want %s and a number", o.Language, o.Number, lang)
+			}
 			if o.Customer.Email != wantEmail {
 				t.Errorf("order email: got %q, want %q", o.Customer.Email, wantEmail)
 			}
@@ -82,7 +85,7 @@ func TestPurchaseWithoutJavaScript(t *testing.T) {
 				"en": {"Thank you! Your order is confirmed.", "<bdi>AED 178.00</bdi>", "<bdi>AED 8.48</bdi>", "VAT included (5%)", "Villa 12, Street 5", "Al Barsha, Dubai", "Cash on delivery", "Glow Serum"},
 				"ar": {"شكرًا لك! تم تأكيد طلبك.", "<bdi>١٧٨٫٠٠ د.إ.</bdi>", "<bdi>٨٫٤٨ د.إ.</bdi>", "(٥٪)", "\u2066Al Barsha\u2069، دبي", `<bdi dir="ltr">Villa 12, Street 5</bdi>`, "الدفع عند الاستلام", "سيروم التوهج"},
 			}[lang]
-			mustContain(t, "order page", body, append(want, `<h1 id="order-confirmed" data-order-id="`+loc[2]+`">`, `<span dir="ltr">&#43;971501234567</span>`)...)
+			mustContain(t, "order page", body, append(want, `<h1 id="order-confirmed" data-order-id="`+loc[2]+`">`, `<span dir="ltr">&#43;971501234567</span>`, `<bdi id="order-number" dir="ltr">`+o.Number+`</bdi>`)...)
 			if got := resp.Header.Get("Referrer-Policy"); got != "no-referrer" {
 				t.Errorf("order page Referrer-Policy: got %q, want no-referrer", got)
 			}

@@ -26,7 +26,8 @@ func orderLine(p souq.Product, quantity int) souq.OrderLine {
 // newOrder returns a placed cash-on-delivery order in AE created at t0+d.
 func newOrder(id string, d time.Duration, lines ...souq.OrderLine) souq.Order {
 	o := souq.Order{
-		ID: souq.ID(id), Status: souq.StatusPlaced, Market: souq.AE, Currency: souq.AED, Lines: lines,
+		ID: souq.ID(id), Number: souq.NewOrderNumber(), Language: souq.Arabic,
+		Status: souq.StatusPlaced, Market: souq.AE, Currency: souq.AED, Lines: lines,
 		Customer:        souq.Customer{Name: "Fatima Al Mansoori", Email: "fatima@example.ae", Phone: "+971501234567"},
 		ShippingAddress: souq.Address{Line1: "Villa 12, Street 4", Line2: "Near the park", Area: "Al Barsha", City: "Dubai", Country: souq.AE},
 		Payment:         souq.Payment{Method: souq.PayCashOnDelivery},
@@ -95,6 +96,92 @@ func testOrderCreate(t *testing.T, s Store) {
 	st, err := s.ClaimKey(t.Context(), "key-1", "hash-1", owner, at(2*time.Minute), at(time.Hour)) // stale time is irrelevant once done
 	must(t, "ClaimKey after the order", err)
 	checkDiff(t, "key after the order", st, checkout.KeyState{Exists: true, Hash: "hash-1", Result: *done})
+}
+
+// testOrderNumber: an order is found by its number; an order whose number
+// another has is refused with ErrNumberTaken and writes nothing (its stock,
+// event, cart and key are as they were), and goes in with another number;
+// orders without a number (placed before numbers) may be many.
+func testOrderNumber(t *testing.T, s Store) {
+	a := newProduct("prd_a", "SKN-001")
+	createProducts(t, s, a)
+	first := newOrder("ord_1", time.Minute, orderLine(a, 1))
+	firstEvent := orderEvent(t, first)
+	must(t, "CreateOrder", s.CreateOrder(t.Context(), first, firstEvent, nil))
+	got, err := s.OrderByNumber(t.Context(), first.Number)
+	must(t, "OrderByNumber", err)
+	checkDiff(t, "OrderByNumber", got, first)
+	_, err = s.OrderByNumber(t.Context(), "SQ-000000")
+	checkKind(t, "OrderByNumber of an unknown number", err, souq.ErrNotFound)
+
+	c := newCart(string(souq.NewCartID()), 0)
+	must(t, "CreateCart", s.CreateCart(t.Context(), c))
+	must(t, "SetCartItem", s.SetCartItem(t.Context(), c.ID, souq.CartItem{ProductID: a.ID, Quantity: 2}, t0))
+	claim(t, s, "key-2", "hash-2", t0)
+	clash := newOrder("ord_2", 2*time.Minute, orderLine(a, 2))
+	clash.Number, clash.CartID = first.Number, c.ID
+	done := &checkout.KeyResult{Key: "key-2", ClaimedAt: t0, Status: 201, Body: []byte("{}")}
+	err = s.CreateOrder(t.Context(), clash, orderEvent(t, clash), done)
+	if !errors.Is(err, checkout.ErrNumberTaken) {
+		t.Fatalf("CreateOrder with a number given already: got %v, want ErrNumberTaken", err)
+	}
+	checkStock(t, s, a.ID, 9)
+	_, err = s.Order(t.Context(), clash.ID)
+	checkKind(t, "Order refused for its number", err, souq.ErrNotFound)
+	checkDiff(t, "pending outbox", pending(t, s), []souq.OutboxEvent{firstEvent})
+	checkDiff(t, "cart items after a refused order", getCart(t, s, c.ID).Items, []souq.CartItem{{ProductID: a.ID, Quantity: 2}})
+
+	clash.Number = souq.NewOrderNumber()
+	must(t, "CreateOrder with another number", s.CreateOrder(t.Context(), clash, orderEvent(t, clash), done))
+	got, err = s.OrderByNumber(t.Context(), clash.Number)
+	must(t, "OrderByNumber", err)
+	checkDiff(t, "OrderByNumber of the order that drew again", got.ID, clash.ID)
+	checkStock(t, s, a.ID, 7)
+
+	for _, id := range []string{"ord_3", "ord_4"} {
+		o := newOrder(id, 3*time.Minute, orderLine(a, 1))
+		o.Number = ""
+		must(t, "CreateOrder without a number", s.CreateOrder(t.Context(), o, souq.OutboxEvent{}, nil))
+		got, err := s.Order(t.Context(), o.ID)
+		must(t, "Order", err)
+		checkDiff(t, "order without a number", got, o)
+	}
+}
+
+// testOrderNumberInBatch: orders placed at once, as a store batches them,
+// one of which has a number given already: only that one is refused.
+func testOrderNumberInBatch(t *testing.T, s Store) {
+	const n = 12
+	a := newProduct("prd_a", "SKN-001")
+	a.Stock = 100
+	createProducts(t, s, a)
+	first := newOrder("ord_first", 0, orderLine(a, 1))
+	must(t, "CreateOrder", s.CreateOrder(t.Context(), first, orderEvent(t, first), nil))
+	orders := make([]souq.Order, n)
+	for i := range orders {
+		orders[i] = newOrder(fmt.Sprintf("ord_%02d", i), time.Minute, orderLine(a, 1))
+	}
+	orders[n/2].Number = first.Number
+	errs := make([]error, n)
+	var wg sync.WaitGroup
+	for i, o := range orders {
+		wg.Go(func() { errs[i] = s.CreateOrder(t.Context(), o, orderEvent(t, o), nil) })
+	}
+	wg.Wait()
+	for i, err := range errs {
+		switch {
+		case i == n/2 && !errors.Is(err, checkout.ErrNumberTaken):
+			t.Errorf("order with a number given already: got %v, want ErrNumberTaken", err)
+		case i != n/2 && err != nil:
+			t.Errorf("order %d: got %v, want nil", i, err)
+		}
+	}
+	checkStock(t, s, a.ID, 100-n)
+	_, total, err := s.ListOrders(t.Context(), 0, 100)
+	must(t, "ListOrders", err)
+	if total != n {
+		t.Errorf("orders: got %d, want %d", total, n)
+	}
 }
 
 func testOrderOutOfStock(t *testing.T, s Store) {

@@ -72,6 +72,8 @@ func Run(t *testing.T, open func(t *testing.T) Store) {
 		{"CartNotFound", testCartNotFound},
 		{"CartDeleteIdle", testCartDeleteIdle},
 		{"OrderCreate", testOrderCreate},
+		{"OrderNumber", testOrderNumber},
+		{"OrderNumberInBatch", testOrderNumberInBatch},
 		{"OrderOutOfStock", testOrderOutOfStock},
 		{"OrderUnknownProduct", testOrderUnknownProduct},
 		{"OrderConcurrentStock", testOrderConcurrentStock},
