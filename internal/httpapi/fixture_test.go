@@ -24,6 +24,7 @@ import (
 	"github.com/souq-commerce/souq/internal/souq"
 	"github.com/souq-commerce/souq/internal/sqlite"
 	"github.com/souq-commerce/souq/internal/waitroom"
+	"github.com/souq-commerce/souq/internal/webhook"
 )
 
 const testAdminToken = "test-admin-token"
@@ -94,7 +95,7 @@ func buildFixture(t *testing.T, card, withRoom bool) *fixture {
 		}
 	}
 	srv := httptest.NewServer(NewServer(Deps{Catalog: f.catalog, Carts: carts, Checkout: orders, Room: f.room,
-		AdminToken: testAdminToken, Registry: f.registry, Ready: db.Ready}))
+		Webhooks: webhook.NewService(db, f.clock), AdminToken: testAdminToken, Registry: f.registry, Ready: db.Ready}))
 	t.Cleanup(srv.Close)
 	f.url = srv.URL
 	f.client = &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: 100}}
