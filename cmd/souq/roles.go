@@ -16,6 +16,7 @@ const (
 	roleRelay     role = "relay"
 	roleProcessor role = "processor"
 	roleArchiver  role = "archiver"
+	roleWebhooks  role = "webhooks"
 )
 
 // roleTable says, for each role, what it runs and what it needs: the
@@ -27,6 +28,7 @@ var roleTable = []roleInfo{
 	{roleRelay, "the outbox relay: committed orders' events to the stream; outbox pruning", []string{"database", "stream"}},
 	{roleProcessor, "the stream's events into the hot aggregates", []string{"stream", "hot store"}},
 	{roleArchiver, "the stream's events into the Parquet archive (one replica at a time, under a lease)", []string{"stream", "archive"}},
+	{roleWebhooks, "webhooks to the merchant's endpoints: the stream's order events into deliveries, and their sending (docs/webhooks.md)", []string{"database", "stream"}},
 }
 
 // roleInfo is a row of roleTable.

@@ -42,6 +42,7 @@ import (
 	"github.com/souq-commerce/souq/internal/storefront"
 	"github.com/souq-commerce/souq/internal/tracing"
 	"github.com/souq-commerce/souq/internal/waitroom"
+	"github.com/souq-commerce/souq/internal/webhook"
 )
 
 const serveUsage = `Usage: souq serve [flags]
@@ -94,6 +95,7 @@ type serveConfig struct {
 	payment        string // "none", "test" or "stripe", resolved by parseServe
 	pay            paymentConfig
 	room           roomConfig
+	hooks          webhookConfig
 }
 
 // paymentConfig is the card payment settings besides the provider.
@@ -154,6 +156,7 @@ func parseServe(args []string, getenv func(string) string, stderr io.Writer) (se
 	fs.Float64Var(&c.traceSample, "trace-sample", 0.05, "with tracing on: the `share` of new traces recorded (a request that arrives with a sampled traceparent always is)")
 	fs.Float64Var(&c.collectorRate, "collector-rate", collector.DefaultRatePerSecond, "events per second one client (write key and IP address) may send to the collector")
 	c.room.flags(fs)
+	c.hooks.flags(fs)
 	if err := parseFlags(fs, args, getenv, stderr, serveUsage); err != nil {
 		return c, err
 	}
@@ -177,6 +180,7 @@ func parseServe(args []string, getenv func(string) string, stderr io.Writer) (se
 		problems = append(problems, fmt.Sprintf("--sqlite-sync must be full or normal, not %q", c.sqliteSync))
 	}
 	problems = append(problems, c.pg.problems()...)
+	problems = append(problems, c.hooks.problems()...)
 	if c.database != "" && !isPostgres(c.database) && !strings.HasPrefix(c.database, "sqlite://") {
 		problems = append(problems, fmt.Sprintf("--database %q: unsupported scheme; use postgres://… or sqlite:///path", c.database))
 	}
@@ -477,6 +481,17 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		registerArchiveMetrics(reg, ev)
 	}
 	registerRoleMetrics(reg, rs, ev)
+	var hooks *webhooks
+	if rs[roleWebhooks] {
+		if hooks, err = openWebhooks(ctx, c, db, ev.stream, now, log); err != nil {
+			return err
+		}
+		registerWebhookMetrics(reg, hooks, db, now)
+	}
+	var hookAdmin *webhook.Service
+	if rs[roleAPI] {
+		hookAdmin = webhook.NewService(db, now)
+	}
 	if ev.redis != nil {
 		registerRedisMetrics(reg, ev.redis)
 	}
@@ -528,7 +543,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	}
 	proxies, _ := forwarded.Parse(c.proxies) // checked by parseServe
 	handler := httpapi.NewServer(httpapi.Deps{
-		Catalog: cat, Carts: carts, Checkout: orders, Room: room, Shed: shed, AdminToken: adminToken, Registry: reg, Log: log, Extra: extra,
+		Catalog: cat, Carts: carts, Checkout: orders, Room: room, Shed: shed, Webhooks: hookAdmin, AdminToken: adminToken, Registry: reg, Log: log, Extra: extra,
 		Banner: "Shop API for AE, SA, QA, KW, BH and OM.",
 		Ready: func(ctx context.Context) error {
 			if draining.Load() {
@@ -607,6 +622,9 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		wg.Go(func() { room.Run(work) })
 	}
 	ev.run(work, &wg, log)
+	if hooks != nil {
+		hooks.run(work, &wg, log)
+	}
 
 	// Simulated shoppers use the server like real ones; they stop first.
 	shoppers, stopShoppers := context.WithCancel(work)

@@ -36,7 +36,7 @@ const (
 
 // WorkerOptions configure a Worker; zero values take the defaults.
 type WorkerOptions struct {
-	Client   *http.Client     // default: Timeout DefaultTimeout, redirects not followed
+	Client   *http.Client     // default: NewClient(DefaultTimeout)
 	Now      func() time.Time // default time.Now
 	Interval time.Duration    // how often Run looks for due deliveries (default 1s)
 	// Jitter returns a number in [0, 1) spreading retries (default
@@ -65,8 +65,7 @@ type Worker struct {
 func NewWorker(store Store, o WorkerOptions) *Worker {
 	w := &Worker{store: store, client: o.Client, now: o.Now, every: o.Interval, jitter: o.Jitter, log: o.Logger}
 	if w.client == nil {
-		w.client = &http.Client{Timeout: DefaultTimeout,
-			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+		w.client = NewClient(DefaultTimeout)
 	}
 	timeout := w.client.Timeout
 	if timeout <= 0 {
@@ -87,6 +86,14 @@ func NewWorker(store Store, o WorkerOptions) *Worker {
 	}
 	w.log = w.log.With("component", "webhooks")
 	return w
+}
+
+// NewClient returns the HTTP client deliveries are sent with: each
+// attempt bounded by timeout, redirects not followed (a 3xx is a failed
+// attempt, so a delivery never goes anywhere but the registered URL).
+func NewClient(timeout time.Duration) *http.Client {
+	return &http.Client{Timeout: timeout,
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 }
 
 // Lease is how long a claimed delivery is held before another worker may
