@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
+	"slices"
 	"time"
 
 	"github.com/souq-commerce/souq/internal/souq"
@@ -102,7 +103,9 @@ type StockLowData struct {
 
 // Handle stores the deliveries evs call for; it returns nil once every
 // one is stored. Events of no interest (behaviour events, refunds) call
-// for none.
+// for none, and with no endpoint registered nothing is written. The order
+// deliveries of the whole batch are written in one transaction; stock is
+// read once for the batch.
 func (f *Feed) Handle(ctx context.Context, evs []souq.Event) error {
 	var orders []souq.Event
 	for _, ev := range evs {
@@ -114,75 +117,93 @@ func (f *Feed) Handle(ctx context.Context, evs []souq.Event) error {
 		return nil
 	}
 	endpoints, err := f.store.WebhookEndpoints(ctx)
-	if err != nil {
+	if err != nil || len(endpoints) == 0 {
 		return err
 	}
+	var (
+		ds    []Delivery
+		lines []orderLine // the products of the orders, for stock.low
+	)
 	for _, ev := range orders {
-		if err := f.handleOrder(ctx, ev, endpoints); err != nil {
+		var props souq.OrderEventProperties
+		if err := json.Unmarshal(ev.Properties, &props); err != nil {
+			f.log.Warn("order event without readable properties: no webhook", "event", ev.MessageID, "err", err)
+			continue
+		}
+		typ := TypeOrderCreated
+		if ev.Event == souq.EventOrderCancelled {
+			typ = TypeOrderCancelled
+		}
+		evDs, err := deliveries(ev.MessageID, typ, ev.Timestamp, ev.Properties, endpoints)
+		if err != nil {
 			return err
 		}
-	}
-	return nil
-}
-
-// handleOrder stores the deliveries of one order event.
-func (f *Feed) handleOrder(ctx context.Context, ev souq.Event, endpoints []Endpoint) error {
-	var props souq.OrderEventProperties
-	if err := json.Unmarshal(ev.Properties, &props); err != nil {
-		f.log.Warn("order event without readable properties: no webhook", "event", ev.MessageID, "err", err)
-		return nil
-	}
-	typ := TypeOrderCreated
-	if ev.Event == souq.EventOrderCancelled {
-		typ = TypeOrderCancelled
-	}
-	ds, err := deliveries(ev.MessageID, typ, ev.Timestamp, ev.Properties, endpoints)
-	if err != nil {
-		return err
+		ds = append(ds, evDs...)
+		for _, p := range props.Products {
+			lines = append(lines, orderLine{p, props.OrderID, ev.Timestamp})
+		}
 	}
 	if len(ds) > 0 {
 		if _, err := f.store.EnqueueWebhookDeliveries(ctx, ds); err != nil {
-			return fmt.Errorf("store %s deliveries of %s: %w", typ, ev.MessageID, err)
+			return fmt.Errorf("store %d order deliveries: %w", len(ds), err)
 		}
 	}
-	return f.stockLow(ctx, ev, props, endpoints)
+	return f.stockLow(ctx, lines, endpoints)
 }
 
-// stockLow reads the stock of the order's products and marks those at or
+// orderLine is a product of an order event, with the order and when the
+// event happened.
+type orderLine struct {
+	souq.OrderEventProduct
+	order string
+	at    time.Time
+}
+
+// stockLow reads the stock of the orders' products and marks those at or
 // under the threshold, with a stock.low delivery for each endpoint that
-// wants it the first time; those above it are rearmed.
-func (f *Feed) stockLow(ctx context.Context, ev souq.Event, props souq.OrderEventProperties, endpoints []Endpoint) error {
-	if f.stocks == nil || len(props.Products) == 0 {
+// wants it, the first time; those above it are rearmed. Nothing is marked
+// while no endpoint wants stock.low, so that an endpoint registered later
+// hears of the next order that finds the product low.
+func (f *Feed) stockLow(ctx context.Context, lines []orderLine, endpoints []Endpoint) error {
+	if f.stocks == nil || len(lines) == 0 || !slices.ContainsFunc(endpoints, func(e Endpoint) bool { return e.Wants(TypeStockLow) }) {
 		return nil
 	}
-	ids := make([]souq.ID, 0, len(props.Products))
-	for _, p := range props.Products {
-		ids = append(ids, souq.ID(p.ProductID))
+	ids := make([]souq.ID, 0, len(lines))
+	for _, l := range lines {
+		if !slices.Contains(ids, souq.ID(l.ProductID)) {
+			ids = append(ids, souq.ID(l.ProductID))
+		}
 	}
 	levels, err := f.stocks.Stocks(ctx, ids)
 	if err != nil {
 		return fmt.Errorf("read stock for stock.low: %w", err)
 	}
 	var above []souq.ID
-	for _, p := range props.Products {
-		level, ok := levels[souq.ID(p.ProductID)]
-		if !ok {
-			continue // deleted since
+	done := map[souq.ID]bool{}
+	for _, l := range lines {
+		id := souq.ID(l.ProductID)
+		level, ok := levels[id]
+		if !ok || done[id] {
+			continue // deleted since, or seen in this batch
 		}
+		done[id] = true
 		if level > f.threshold {
-			above = append(above, souq.ID(p.ProductID))
+			above = append(above, id)
 			continue
 		}
-		data, err := json.Marshal(StockLowData{ProductID: p.ProductID, SKU: p.SKU, Name: p.Name, Stock: level, Threshold: f.threshold, OrderID: props.OrderID})
+		data, err := json.Marshal(StockLowData{ProductID: l.ProductID, SKU: l.SKU, Name: l.Name, Stock: level, Threshold: f.threshold, OrderID: l.order})
 		if err != nil {
 			return err
 		}
-		ds, err := deliveries(string(souq.NewID(souq.EventPrefix)), TypeStockLow, ev.Timestamp, data, endpoints)
+		ds, err := deliveries(string(souq.NewID(souq.EventPrefix)), TypeStockLow, l.at, data, endpoints)
 		if err != nil {
 			return err
 		}
-		if _, err := f.store.EnqueueStockLow(ctx, souq.ID(p.ProductID), ev.Timestamp, ds); err != nil {
-			return fmt.Errorf("store stock.low of %s: %w", p.ProductID, err)
+		if len(ds) == 0 {
+			continue // the endpoints that want it came after the order
+		}
+		if _, err := f.store.EnqueueStockLow(ctx, id, l.at, ds); err != nil {
+			return fmt.Errorf("store stock.low of %s: %w", id, err)
 		}
 	}
 	if len(above) > 0 {

@@ -493,3 +493,28 @@ func TestRegisterRejects(t *testing.T) {
 		}
 	}
 }
+
+// TestStockLowForLateSubscriber: a product found low while no endpoint
+// wants stock.low is not marked, so an endpoint registered afterwards
+// hears of the next order that finds it low.
+func TestStockLowForLateSubscriber(t *testing.T) {
+	ctx := t.Context()
+	store := openStore(t)
+	clk := &clock{t: t0}
+	register(t, store, clk.now, "https://erp.example.ae/hooks", webhook.TypeOrderCreated)
+	levels := stocks{"prd_1": 2}
+	feed := webhook.NewFeed(nil, store, levels, 5, nil)
+	clk.add(time.Minute)
+	if err := feed.Handle(ctx, []souq.Event{orderEvent(t, souq.EventOrderCompleted, clk.now(), "prd_1", 1)}); err != nil {
+		t.Fatal(err)
+	}
+	wms := register(t, store, clk.now, "https://wms.example.ae/hooks", webhook.TypeStockLow)
+	clk.add(time.Minute)
+	levels["prd_1"] = 1
+	if err := feed.Handle(ctx, []souq.Event{orderEvent(t, souq.EventOrderCompleted, clk.now(), "prd_1", 1)}); err != nil {
+		t.Fatal(err)
+	}
+	if got := deliveriesOf(t, store, wms.ID); len(got) != 1 || got[0].EventType != webhook.TypeStockLow {
+		t.Fatalf("late stock.low subscriber: got %d deliveries, want one stock.low", len(got))
+	}
+}
