@@ -212,8 +212,12 @@ const MaxPageSize = 200
 // Deliveries returns page (from 1) of an endpoint's delivery log, newest
 // first, and its length.
 func (s *Service) Deliveries(ctx context.Context, id souq.ID, page, size int) ([]Delivery, int, error) {
-	if page < 1 || size < 1 || size > MaxPageSize {
-		return nil, 0, &souq.Error{Kind: souq.ErrInvalid, Detail: fmt.Sprintf("page must be at least 1 and page_size between 1 and %d", MaxPageSize),
+	if page < 1 {
+		return nil, 0, &souq.Error{Kind: souq.ErrInvalid, Detail: "page must be at least 1",
+			Fields: []souq.FieldError{{Field: "page", Reason: "must be at least 1"}}}
+	}
+	if size < 1 || size > MaxPageSize {
+		return nil, 0, &souq.Error{Kind: souq.ErrInvalid, Detail: fmt.Sprintf("page_size must be between 1 and %d", MaxPageSize),
 			Fields: []souq.FieldError{{Field: "page_size", Reason: fmt.Sprintf("must be between 1 and %d", MaxPageSize)}}}
 	}
 	if _, err := s.Endpoint(ctx, id); err != nil {

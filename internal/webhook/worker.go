@@ -196,7 +196,7 @@ func (w *Worker) attempt(ctx context.Context, c Claim) error {
 		return fmt.Errorf("record delivery %s: %w", d.ID, err)
 	}
 	if !ok {
-		w.log.Warn("delivery was taken over by another worker before its outcome was recorded", "delivery", d.ID)
+		w.log.Warn("delivery changed while it was being sent (its claim lapsed and another worker took it, or its endpoint was deleted): outcome not recorded", "delivery", d.ID)
 		return nil
 	}
 	switch d.Status {
