@@ -43,8 +43,9 @@ func (h webhookConfig) problems() []string {
 // webhooks is the webhooks role as it runs here: the feed reading the
 // stream's order events into deliveries, and the worker sending them.
 type webhooks struct {
-	feed   *webhook.Feed
-	worker *webhook.Worker
+	feed     *webhook.Feed
+	worker   *webhook.Worker
+	consumer *natsstream.Consumer // the feed's, for its lag
 }
 
 // openWebhooks builds the webhooks role on db and the stream's shared
@@ -57,8 +58,9 @@ func openWebhooks(ctx context.Context, c serveConfig, db *openedDB, stream *nats
 	}
 	client := webhook.NewClient(c.hooks.timeout)
 	return &webhooks{
-		feed:   webhook.NewFeed(streamSource{consumer, log}, db, db, c.hooks.stockLow, log),
-		worker: webhook.NewWorker(db, webhook.WorkerOptions{Client: client, Now: now, Logger: log}),
+		feed:     webhook.NewFeed(streamSource{consumer, log}, db, db, c.hooks.stockLow, log),
+		worker:   webhook.NewWorker(db, webhook.WorkerOptions{Client: client, Now: now, Logger: log}),
+		consumer: consumer,
 	}, nil
 }
 
@@ -100,8 +102,9 @@ func (s streamSource) Next(ctx context.Context) ([]souq.Event, func(context.Cont
 	return evs, func(ctx context.Context) error { return s.c.AckBatch(ctx, msgs) }, nil
 }
 
-// registerWebhookMetrics exports the worker's attempts by outcome and the
-// deliveries waiting, read from the database at most every healthTTL.
+// registerWebhookMetrics exports the feed's lag on the stream, the
+// worker's attempts by outcome and the deliveries waiting, read from the
+// database at most every healthTTL.
 func registerWebhookMetrics(reg prometheus.Registerer, h *webhooks, store webhook.Store, now func() time.Time) {
 	outcome := func(name string, v func(webhook.Stats) uint64) prometheus.Collector {
 		return prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "souq_webhook_deliveries_total",
@@ -129,6 +132,17 @@ func registerWebhookMetrics(reg prometheus.Registerer, h *webhooks, store webhoo
 		})
 	}
 	reg.MustRegister(
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "souq_pipeline_consumer_lag",
+			Help: "Messages not yet acknowledged by a consumer (-1 when unknown).", ConstLabels: prometheus.Labels{"consumer": webhooksDurable}},
+			func() float64 {
+				ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+				defer cancel()
+				n, err := h.consumer.Pending(ctx)
+				if err != nil {
+					return -1
+				}
+				return float64(n)
+			}),
 		outcome("delivered", func(s webhook.Stats) uint64 { return s.Delivered }),
 		outcome("retry", func(s webhook.Stats) uint64 { return s.Retried }),
 		outcome("failed", func(s webhook.Stats) uint64 { return s.Failed }),

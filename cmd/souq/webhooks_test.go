@@ -122,6 +122,9 @@ func TestServeWebhooks(t *testing.T) {
 			t.Errorf("metrics: no line %q", line)
 		}
 	}
+	if !regexp.MustCompile(`(?m)^souq_pipeline_consumer_lag\{consumer="webhooks"\} \d+$`).MatchString(metrics) {
+		t.Error("metrics: no souq_pipeline_consumer_lag of the webhooks consumer")
+	}
 }
 
 // waitFor polls, for up to 30 s, until the receiver's deliveries by type
