@@ -17,16 +17,18 @@ import (
 	"github.com/souq-commerce/souq/internal/postgres"
 	"github.com/souq-commerce/souq/internal/relay"
 	"github.com/souq-commerce/souq/internal/sqlite"
+	"github.com/souq-commerce/souq/internal/webhook"
 )
 
 // database is what the commands need of a store: the shop's three stores,
-// the relay's outbox, the audit's reads, readiness and statistics. Both
-// engines implement it.
+// the relay's outbox, the webhooks, the audit's reads, readiness and
+// statistics. Both engines implement it.
 type database interface {
 	catalog.Store
 	cart.Store
 	checkout.Store
 	relay.Outbox
+	webhook.Store
 	audit.Database
 	Ready(ctx context.Context) error
 	Optimize(ctx context.Context) error

@@ -17,6 +17,7 @@ const (
 	roleProcessor role = "processor"
 	roleArchiver  role = "archiver"
 	roleNotifier  role = "notifier"
+	roleWebhooks  role = "webhooks"
 )
 
 // roleTable says, for each role, what it runs and what it needs: the
@@ -29,6 +30,7 @@ var roleTable = []roleInfo{
 	{roleProcessor, "the stream's events into the hot aggregates", []string{"stream", "hot store"}},
 	{roleArchiver, "the stream's events into the Parquet archive (one replica at a time, under a lease)", []string{"stream", "archive"}},
 	{roleNotifier, "order confirmation e-mails over SMTP (--smtp-url; off without it), from the stream's order events", []string{"database", "stream"}},
+	{roleWebhooks, "webhooks to the merchant's endpoints: the stream's order events into deliveries, and their sending (docs/webhooks.md)", []string{"database", "stream"}},
 }
 
 // roleInfo is a row of roleTable.

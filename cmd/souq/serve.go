@@ -43,6 +43,7 @@ import (
 	"github.com/souq-commerce/souq/internal/storefront"
 	"github.com/souq-commerce/souq/internal/tracing"
 	"github.com/souq-commerce/souq/internal/waitroom"
+	"github.com/souq-commerce/souq/internal/webhook"
 )
 
 const serveUsage = `Usage: souq serve [flags]
@@ -96,6 +97,7 @@ type serveConfig struct {
 	pay            paymentConfig
 	room           roomConfig
 	email          emailConfig // the notifier role's order e-mails (email.go)
+	hooks          webhookConfig
 }
 
 // paymentConfig is the card payment settings besides the provider.
@@ -157,6 +159,7 @@ func parseServe(args []string, getenv func(string) string, stderr io.Writer) (se
 	fs.Float64Var(&c.collectorRate, "collector-rate", collector.DefaultRatePerSecond, "events per second one client (write key and IP address) may send to the collector")
 	c.room.flags(fs)
 	c.email.flags(fs)
+	c.hooks.flags(fs)
 	if err := parseFlags(fs, args, getenv, stderr, serveUsage); err != nil {
 		return c, err
 	}
@@ -181,6 +184,7 @@ func parseServe(args []string, getenv func(string) string, stderr io.Writer) (se
 	}
 	problems = append(problems, c.pg.problems()...)
 	problems = append(problems, c.email.problems()...)
+	problems = append(problems, c.hooks.problems()...)
 	if c.database != "" && !isPostgres(c.database) && !strings.HasPrefix(c.database, "sqlite://") {
 		problems = append(problems, fmt.Sprintf("--database %q: unsupported scheme; use postgres://… or sqlite:///path", c.database))
 	}
@@ -481,6 +485,17 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		registerArchiveMetrics(reg, ev)
 	}
 	registerRoleMetrics(reg, rs, ev)
+	var hooks *webhooks
+	if rs[roleWebhooks] {
+		if hooks, err = openWebhooks(ctx, c, db, ev.stream, now, log); err != nil {
+			return err
+		}
+		registerWebhookMetrics(reg, hooks, db, now)
+	}
+	var hookAdmin *webhook.Service
+	if rs[roleAPI] {
+		hookAdmin = webhook.NewService(db, now)
+	}
 	if ev.redis != nil {
 		registerRedisMetrics(reg, ev.redis)
 	}
@@ -536,7 +551,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	}
 	proxies, _ := forwarded.Parse(c.proxies) // checked by parseServe
 	handler := httpapi.NewServer(httpapi.Deps{
-		Catalog: cat, Carts: carts, Checkout: orders, Room: room, Shed: shed, Media: photos, AdminToken: adminToken, Registry: reg, Log: log, Extra: extra,
+		Catalog: cat, Carts: carts, Checkout: orders, Room: room, Shed: shed, Media: photos, Webhooks: hookAdmin, AdminToken: adminToken, Registry: reg, Log: log, Extra: extra,
 		Banner: "Shop API for AE, SA, QA, KW, BH and OM.",
 		Ready: func(ctx context.Context) error {
 			if draining.Load() {
@@ -620,6 +635,9 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		}
 	}
 	ev.run(work, &wg, log)
+	if hooks != nil {
+		hooks.run(work, &wg, log)
+	}
 
 	// Simulated shoppers use the server like real ones; they stop first.
 	shoppers, stopShoppers := context.WithCancel(work)

@@ -83,8 +83,8 @@ func checkPolicies(t *testing.T, objs []object) []string {
 	}
 	shutdown := shutdownTimeout(objs)
 	ws := workloads(t, objs)
-	if len(ws) != 5 {
-		bad("tree", "%d workloads, want one per role (5)", len(ws))
+	if len(ws) != 6 {
+		bad("tree", "%d workloads, want one per role (6)", len(ws))
 	}
 	for _, w := range ws {
 		sel, err := metav1.LabelSelectorAsSelector(w.selector)

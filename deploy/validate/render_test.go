@@ -86,7 +86,7 @@ func TestRenderEveryOverlay(t *testing.T) {
 		}
 	}
 	objs := renderAll(t)["overlays/prod-me-central-1"]
-	want := []string{"Rollout/souq-api", "Deployment/souq-collector", "Deployment/souq-relay", "Deployment/souq-processor", "Deployment/souq-archiver"}
+	want := []string{"Rollout/souq-api", "Deployment/souq-collector", "Deployment/souq-relay", "Deployment/souq-processor", "Deployment/souq-archiver", "Deployment/souq-webhooks"}
 	for _, w := range want {
 		if find(objs, w) == nil {
 			t.Errorf("prod: no %s", w)

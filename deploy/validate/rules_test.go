@@ -159,6 +159,9 @@ func TestAlertRules(t *testing.T) {
 		{"archive lost sequences", `souq_archive_missing_sequences{namespace="souq",service="souq-archiver"} 0x10 3x30` + "\n", 30 * time.Minute, []string{"SouqArchiveMissing"}},
 		{"processor behind", `souq_pipeline_consumer_lag{namespace="souq",service="souq-processor",consumer="processor"} 0+5000x30` + "\n", 30 * time.Minute, []string{"SouqConsumerLag"}},
 		{"processor keeping up", `souq_pipeline_consumer_lag{namespace="souq",service="souq-processor",consumer="processor"} 200x30` + "\n", 30 * time.Minute, nil},
+		{"webhook endpoint down", `souq_webhook_oldest_pending_age_seconds{namespace="souq",service="souq-webhooks",pod="a"} 0+60x90` + "\n" +
+			`souq_webhook_oldest_pending_age_seconds{namespace="souq",service="souq-webhooks",pod="b"} 0+60x90` + "\n", 85 * time.Minute, []string{"SouqWebhooksBacklog"}},
+		{"webhooks retried and delivered", `souq_webhook_oldest_pending_age_seconds{namespace="souq",service="souq-webhooks",pod="a"} 0+60x30 0x60` + "\n", 85 * time.Minute, nil},
 		{"collector rejects a tenth", `souq_collector_events_total{namespace="souq",service="souq-collector",result="accepted",reason="none"} 0+900x40` + "\n" +
 			`souq_collector_events_total{namespace="souq",service="souq-collector",result="rejected",reason="schema"} 0+100x40` + "\n", 35 * time.Minute, []string{"SouqCollectorRejects"}},
 	}

@@ -26,6 +26,7 @@ import (
 	"github.com/souq-commerce/souq/internal/souq"
 	"github.com/souq-commerce/souq/internal/sqlite"
 	"github.com/souq-commerce/souq/internal/waitroom"
+	"github.com/souq-commerce/souq/internal/webhook"
 )
 
 const testAdminToken = "test-admin-token"
@@ -100,7 +101,7 @@ func buildFixture(t *testing.T, card, withRoom bool) *fixture {
 		t.Fatal(err)
 	}
 	srv := httptest.NewServer(NewServer(Deps{Catalog: f.catalog, Carts: carts, Checkout: orders, Room: f.room,
-		Media: media.NewLibrary(blobs), AdminToken: testAdminToken, Registry: f.registry, Ready: db.Ready}))
+		Media: media.NewLibrary(blobs), Webhooks: webhook.NewService(db, f.clock), AdminToken: testAdminToken, Registry: f.registry, Ready: db.Ready}))
 	t.Cleanup(srv.Close)
 	f.url = srv.URL
 	f.client = &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: 100}}

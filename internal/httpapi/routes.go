@@ -61,5 +61,10 @@ func (s *server) routes() []route {
 		{"GET /api/v1/admin/sales", s.admin(s.handleAdminSaleList())},
 		{"POST /api/v1/admin/sales", s.admin(s.handleAdminSaleCreate())},
 		{"DELETE /api/v1/admin/sales/{id}", s.admin(s.handleAdminSaleDelete())},
+		{"GET /api/v1/admin/webhooks", s.admin(s.handleAdminWebhookList())},
+		{"POST /api/v1/admin/webhooks", s.admin(s.handleAdminWebhookCreate())},
+		{"GET /api/v1/admin/webhooks/{id}", s.admin(s.handleAdminWebhookGet())},
+		{"DELETE /api/v1/admin/webhooks/{id}", s.admin(s.handleAdminWebhookDelete())},
+		{"GET /api/v1/admin/webhooks/{id}/deliveries", s.admin(s.handleAdminWebhookDeliveries())},
 	}...)
 }

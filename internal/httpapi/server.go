@@ -18,6 +18,7 @@ import (
 	"github.com/souq-commerce/souq/internal/media"
 	"github.com/souq-commerce/souq/internal/overload"
 	"github.com/souq-commerce/souq/internal/waitroom"
+	"github.com/souq-commerce/souq/internal/webhook"
 )
 
 // Deps are what the API serves from.
@@ -37,6 +38,9 @@ type Deps struct {
 	// Shed, when set, limits the requests in progress adaptively and
 	// refuses browsing first when the server slows (package overload).
 	Shed *overload.Limiter
+	// Webhooks registers and shows the merchant's webhook endpoints under
+	// /api/v1/admin/webhooks; nil answers those routes 404.
+	Webhooks *webhook.Service
 	// Ready reports whether the server can take traffic (database reachable,
 	// migrations applied, not draining).
 	Ready func(ctx context.Context) error

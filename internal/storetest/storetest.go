@@ -26,14 +26,16 @@ import (
 	"github.com/souq-commerce/souq/internal/catalog"
 	"github.com/souq-commerce/souq/internal/checkout"
 	"github.com/souq-commerce/souq/internal/souq"
+	"github.com/souq-commerce/souq/internal/webhook"
 )
 
-// Store is everything the suite exercises: the three area stores and the
-// outbox relay's two methods.
+// Store is everything the suite exercises: the three area stores, the
+// webhook store and the outbox relay's two methods.
 type Store interface {
 	catalog.Store
 	cart.Store
 	checkout.Store
+	webhook.Store
 	// PendingOutbox returns up to limit unpublished events, oldest first.
 	PendingOutbox(ctx context.Context, limit int) ([]souq.OutboxEvent, error)
 	// MarkOutboxPublished marks events published; unknown ids are ignored.
@@ -92,6 +94,12 @@ func Run(t *testing.T, open func(t *testing.T) Store) {
 		{"KeyDeleteBefore", testKeyDeleteBefore},
 		{"KeyNanoseconds", testKeyNanoseconds},
 		{"Outbox", testOutbox},
+		{"WebhookEndpoints", testWebhookEndpoints},
+		{"WebhookEnqueue", testWebhookEnqueue},
+		{"WebhookClaim", testWebhookClaim},
+		{"WebhookClaimConcurrent", testWebhookClaimConcurrent},
+		{"WebhookStockLow", testWebhookStockLow},
+		{"WebhookLog", testWebhookLog},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
