@@ -406,6 +406,7 @@ func TestRunUsageErrors(t *testing.T) {
 		{"stream replicas on the embedded server", []string{"serve", "--stream-replicas", "3"}, nil, "--stream-replicas"},
 		{"bad namespace", []string{"serve", "--namespace", "shop.one"}, nil, "--namespace"},
 		{"smtp url scheme", []string{"serve", "--smtp-url", "http://mail.example.ae", "--smtp-from", "orders@shop.example"}, nil, "--smtp-url"},
+		{"missing shop info file", []string{"serve", "--shop-info", "/nonexistent/shop.json"}, nil, "--shop-info"},
 		{"smtp without a sender", []string{"serve"}, map[string]string{"SOUQ_SMTP_URL": "smtps://u:p@mail.example.ae"}, "--smtp-from"},
 	}
 	for _, tt := range tests {

@@ -11,6 +11,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -79,6 +80,8 @@ type serveConfig struct {
 	natsCert       string
 	natsKey        string
 	writeKey       string
+	shopInfo       string // --shop-info: a JSON file
+	info           *storefront.ShopInfo
 	natsURL        string
 	natsListen     string
 	streamSync     string
@@ -127,6 +130,7 @@ func parseServe(args []string, getenv func(string) string, stderr io.Writer) (se
 	fs.StringVar(&c.tlsCert, "tls-cert", "", "TLS certificate `file` (PEM); with --tls-key, serve HTTPS")
 	fs.StringVar(&c.tlsKey, "tls-key", "", "TLS private key `file` (PEM)")
 	fs.DurationVar(&c.shutdownTimeout, "shutdown-timeout", 15*time.Second, "how long to let in-flight requests finish on shutdown")
+	fs.StringVar(&c.shopInfo, "shop-info", "", "`file` (JSON) with the shop's company name, commercial registration and VAT numbers, contacts and returns and delivery policies, shown in the storefront's footer and pages (docs/storefront.md; --demo shows a sample)")
 	fs.StringVar(&c.writeKey, "write-key", "", "write `key` event senders use as the HTTP Basic username on /v1/batch (empty disables the collector)")
 	fs.StringVar(&c.rolesFlag, "roles", "all", rolesUsage())
 	fs.StringVar(&c.hot, "hot", "", "hot store `URL` for the live aggregates: redis://host:6379/0 or rediss://… (TLS), shared by every replica (default: in this process, rebuilt from the stream at start)")
@@ -185,6 +189,15 @@ func parseServe(args []string, getenv func(string) string, stderr io.Writer) (se
 	problems = append(problems, c.pg.problems()...)
 	problems = append(problems, c.email.problems()...)
 	problems = append(problems, c.hooks.problems()...)
+	if c.shopInfo != "" {
+		if data, err := os.ReadFile(c.shopInfo); err != nil {
+			problems = append(problems, fmt.Sprintf("--shop-info: %v", err))
+		} else if c.info, err = storefront.ParseShopInfo(data); err != nil {
+			problems = append(problems, fmt.Sprintf("--shop-info %s: %v", c.shopInfo, err))
+		}
+	} else if c.demo {
+		c.info = storefront.DemoShopInfo()
+	}
 	if c.database != "" && !isPostgres(c.database) && !strings.HasPrefix(c.database, "sqlite://") {
 		problems = append(problems, fmt.Sprintf("--database %q: unsupported scheme; use postgres://… or sqlite:///path", c.database))
 	}
@@ -537,7 +550,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		// The shop's web site serves / and /ar/, /en/; with --demo, analytics
 		// consent defaults to yes (see docs/storefront.md).
 		shop, err := storefront.New(storefront.Deps{Catalog: cat, Carts: carts, Checkout: orders, Room: room,
-			WriteKey: writeKey, ConsentByDefault: c.demo, Media: photos, Log: log})
+			WriteKey: writeKey, ConsentByDefault: c.demo, Media: photos, Info: c.info, Log: log})
 		if err != nil {
 			return fmt.Errorf("storefront: %w", err)
 		}

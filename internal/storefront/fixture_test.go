@@ -51,6 +51,7 @@ type fixtureOptions struct {
 	// room adds a waiting room (in process) that the test drives with
 	// f.room.Tick, admitting one shopper a second.
 	room bool
+	info *ShopInfo
 }
 
 func newFixture(t testing.TB, opts ...fixtureOptions) *fixture {
@@ -102,7 +103,7 @@ func newFixture(t testing.TB, opts ...fixtureOptions) *fixture {
 			t.Fatal(err)
 		}
 	}
-	sf, err := New(Deps{Catalog: f.catalog, Carts: f.carts, Checkout: f.checkout, Room: f.room, WriteKey: o.writeKey, ConsentByDefault: o.consent, Log: log})
+	sf, err := New(Deps{Catalog: f.catalog, Carts: f.carts, Checkout: f.checkout, Room: f.room, WriteKey: o.writeKey, ConsentByDefault: o.consent, Info: o.info, Log: log})
 	if err != nil {
 		t.Fatalf("storefront.New: %v", err)
 	}

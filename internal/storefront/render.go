@@ -19,7 +19,7 @@ var templateFS embed.FS
 
 // pageNames are the page templates; each is parsed with layout.html and
 // parts.html, once per language.
-var pageNames = []string{"home", "list", "sale", "product", "cart", "checkout", "order", "payreturn", "queue", "error"}
+var pageNames = []string{"home", "list", "sale", "policy", "product", "cart", "checkout", "order", "payreturn", "queue", "error"}
 
 type pageTemplate = *template.Template
 
@@ -113,6 +113,7 @@ type base struct {
 	// sale runs or is coming: SaleURL).
 	Menu    []categoryLink
 	SaleURL string
+	Info    *infoView // the footer's company, contacts and policy links
 	// For search engines and link previews (seo.go): the meta
 	// description, this page's absolute address, its language versions'
 	// (and x-default), the Open Graph type and image, the icon.
@@ -177,6 +178,7 @@ func (s *Storefront) base(v *visit, title string) base {
 			}
 		}
 	}
+	b.Info = s.infoView(v)
 	// The menu is a convenience: a store error leaves it empty rather
 	// than failing the page (the facets and sales are cached).
 	if f, err := s.facets.get(v.ctx(), v.market); err == nil {

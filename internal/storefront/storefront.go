@@ -38,6 +38,8 @@ type Deps struct {
 	ConsentByDefault bool
 	// Media, when set, serves uploaded product photos at /media/.
 	Media *media.Library
+	// Info is the shop's company, contacts and policies (nil: none shown).
+	Info *ShopInfo
 	Log   *slog.Logger
 }
 
@@ -108,6 +110,8 @@ func (s *Storefront) Routes() []Route {
 			Route{"GET " + p + "/{$}", s.page(lang, s.home)},
 			Route{"GET " + p + "/search", s.page(lang, s.search)},
 			Route{"GET " + p + "/sale", s.page(lang, s.salePageOf)},
+			Route{"GET " + p + "/returns", s.page(lang, s.policy("returns"))},
+			Route{"GET " + p + "/delivery", s.page(lang, s.policy("delivery"))},
 			Route{"GET " + p + "/c/{category}", s.page(lang, s.category)},
 			Route{"GET " + p + "/p/{slug}", s.page(lang, s.product)},
 			Route{"GET " + p + "/cart", s.page(lang, s.cartPage)},
