@@ -1,7 +1,6 @@
 package httpapi
 
 import (
-	"cmp"
 	"net/http"
 
 	"github.com/souq-commerce/souq/internal/catalog"
@@ -66,16 +65,10 @@ func (s *server) handleAdminStock() http.Handler {
 
 func (s *server) handleAdminOrderList() http.Handler {
 	return s.handle(func(w http.ResponseWriter, r *http.Request) error {
-		q := r.URL.Query()
-		page, err := queryInt(q, "page")
+		page, size, err := queryPage(r.URL.Query(), 50)
 		if err != nil {
 			return err
 		}
-		size, err := queryInt(q, "page_size")
-		if err != nil {
-			return err
-		}
-		page, size = max(page, 1), cmp.Or(size, 50)
 		orders, total, err := s.Checkout.Orders(r.Context(), page, size)
 		if err != nil {
 			return asBadRequest(err)

@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"cmp"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -39,6 +40,18 @@ func queryInt(q url.Values, name string) (int, error) {
 			Fields: []souq.FieldError{{Field: name, Reason: "must be a whole number of at least 1"}}}
 	}
 	return n, nil
+}
+
+// queryPage reads ?page= (default 1) and ?page_size= (default size) of an
+// admin listing.
+func queryPage(q url.Values, size int) (page, pageSize int, err error) {
+	if page, err = queryInt(q, "page"); err != nil {
+		return 0, 0, err
+	}
+	if pageSize, err = queryInt(q, "page_size"); err != nil {
+		return 0, 0, err
+	}
+	return max(page, 1), cmp.Or(pageSize, size), nil
 }
 
 func (s *server) handleMarkets() http.Handler {

@@ -1,7 +1,6 @@
 package httpapi
 
 import (
-	"cmp"
 	"encoding/json"
 	"net/http"
 	"time"
@@ -141,16 +140,10 @@ func (s *server) handleAdminWebhookDeliveries() http.Handler {
 		if err != nil {
 			return err
 		}
-		q := r.URL.Query()
-		page, err := queryInt(q, "page")
+		page, size, err := queryPage(r.URL.Query(), 50)
 		if err != nil {
 			return err
 		}
-		size, err := queryInt(q, "page_size")
-		if err != nil {
-			return err
-		}
-		page, size = max(page, 1), cmp.Or(size, 50)
 		ds, total, err := svc.Deliveries(r.Context(), souq.ID(r.PathValue("id")), page, size)
 		if err != nil {
 			return asBadRequest(err)
