@@ -18,6 +18,9 @@ type saleCard struct {
 	Saving      souq.Money
 	SoldPercent int // 0–100
 	SoldKnown   bool
+	// Coming is the sale price of a sale not started yet: the card shows
+	// the price to pay now and this one as what the sale will bring.
+	Coming souq.Money
 }
 
 type salePage struct {
@@ -70,7 +73,11 @@ func (s *Storefront) salePageOf(v *visit) error {
 func (s *Storefront) saleCard(v *visit, it catalog.SaleOffer) saleCard {
 	c := saleCard{card: s.cards(v, []catalog.Offer{it.Offer})[0], Discount: it.DiscountPercent, Saving: it.Saving,
 		SoldPercent: it.SoldPercent, SoldKnown: it.SoldPercent >= 0}
-	c.Price, c.OnSale = it.SalePrice, true
+	if it.OnSale {
+		c.Price = it.SalePrice
+	} else {
+		c.Coming = it.SalePrice
+	}
 	return c
 }
 

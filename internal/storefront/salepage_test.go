@@ -58,6 +58,24 @@ func TestSalePage(t *testing.T) {
 	}
 }
 
+// TestSalePageBeforeTheStart: before a sale starts its page shows the
+// price to pay now and the sale price as what the start will bring.
+func TestSalePageBeforeTheStart(t *testing.T) {
+	f := newFixture(t)
+	now := f.catalog.Now()
+	_, err := f.catalog.ScheduleSale(t.Context(), catalog.SaleInput{Name: souq.Localized{EN: "White Friday", AR: "الجمعة البيضاء"},
+		StartsAt: now.Add(time.Hour), EndsAt: now.Add(2 * time.Hour),
+		Items:    []catalog.SaleItem{{ProductID: f.ids["glow-serum"], DiscountPercent: 30}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, body, _ := f.get(f.client, "/en/sale")
+	mustContain(t, "sale page before the start", body, "<bdi>AED 89.00</bdi>", "AED 62.00 when the sale starts", "0% sold")
+	if strings.Contains(body, "Save AED") {
+		t.Error("the sale page promises a saving before the sale starts")
+	}
+}
+
 // TestListingOnSaleFilter: the listings' "on sale only" filter keeps the
 // running sale's products, and the pager keeps the filter.
 func TestListingOnSaleFilter(t *testing.T) {
