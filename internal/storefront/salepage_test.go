@@ -65,7 +65,7 @@ func TestSalePageBeforeTheStart(t *testing.T) {
 	now := f.catalog.Now()
 	_, err := f.catalog.ScheduleSale(t.Context(), catalog.SaleInput{Name: souq.Localized{EN: "White Friday", AR: "الجمعة البيضاء"},
 		StartsAt: now.Add(time.Hour), EndsAt: now.Add(2 * time.Hour),
-		Items:    []catalog.SaleItem{{ProductID: f.ids["glow-serum"], DiscountPercent: 30}}})
+		Items: []catalog.SaleItem{{ProductID: f.ids["glow-serum"], DiscountPercent: 30}}})
 	if err != nil {
 		t.Fatal(err)
 	}
