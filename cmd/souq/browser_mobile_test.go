@@ -53,7 +53,9 @@ func shot(ctx context.Context, t *testing.T, name string) {
 // home page's first screen shows products (two to a row), the product
 // page shows the price and "add to cart" without scrolling, and checkout
 // shows the order's total before "Place order"; no page scrolls sideways.
-// At 1366 × 900 the home page shows products on its first screen too.
+// The sale page shows its discount badges on a phone's first screen; the sale
+// and returns pages fit it. At 1366 × 900 the home page shows products on
+// its first screen too.
 func TestBrowserMobileFirst(t *testing.T) {
 	base, _, ctx := browserShop(t)
 	for _, lang := range []string{"ar", "en"} {
@@ -103,7 +105,21 @@ func TestBrowserMobileFirst(t *testing.T) {
 			t.Errorf("%s checkout at 390 px: summary at %v, total at %v, Place order at %v; want the summary and total before Place order", lang, order[0], order[1], order[2])
 		}
 
+		// The sale page (its badges on the first screen) and a policy
+		// page fit the phone too.
+		sale := open(ctx, t, base+"/"+lang+"/sale", regexp.MustCompile(`^/`+lang+`/sale$`))
+		shot(ctx, t, "mobile-sale-"+lang)
+		noOverflow(ctx, t, sale, 390)
+		if n := onScreen(ctx, t, ".grid .card .badge"); n < 2 {
+			t.Errorf("%s sale page at 390 px: %d discount badges on the first screen, want at least 2", lang, n)
+		}
+		returns := open(ctx, t, base+"/"+lang+"/returns", regexp.MustCompile(`^/`+lang+`/returns$`))
+		noOverflow(ctx, t, returns, 390)
+
 		viewport(ctx, t, 1366, 900, false)
+		sale = open(ctx, t, base+"/"+lang+"/sale", regexp.MustCompile(`^/`+lang+`/sale$`))
+		shot(ctx, t, "laptop-sale-"+lang)
+		noOverflow(ctx, t, sale, 1366)
 		wide := open(ctx, t, base+"/"+lang+"/", regexp.MustCompile(`^/`+lang+`/$`))
 		shot(ctx, t, fmt.Sprintf("laptop-home-%s", lang))
 		noOverflow(ctx, t, wide, 1366)
