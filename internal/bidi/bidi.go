@@ -9,6 +9,7 @@ import (
 	"html/template"
 	"strings"
 	"unicode"
+	"unicode/utf8"
 )
 
 // Run is a piece of a text: an isolated run of the other direction, or a
@@ -69,10 +70,7 @@ func Runs(dir, s string) []Run {
 }
 
 func decode(s string) (rune, int) {
-	for _, r := range s {
-		return r, len(string(r))
-	}
-	return 0, 0
+	return utf8.DecodeRuneInString(s) // an invalid byte: RuneError, 1
 }
 
 // HTML is s, for a context of direction dir, escaped, each isolated run in

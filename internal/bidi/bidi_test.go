@@ -1,6 +1,7 @@
 package bidi
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -35,5 +36,19 @@ func TestHTMLAndMarks(t *testing.T) {
 	}
 	if got, want := Marks("ltr", "Glow سيروم"), "Glow \u2067سيروم\u2069"; got != want {
 		t.Errorf("Marks: got %q, want %q", got, want)
+	}
+}
+
+// TestRunsInvalidUTF8: a string with bytes that are not UTF-8 is split
+// without a panic, every byte kept.
+func TestRunsInvalidUTF8(t *testing.T) {
+	for _, s := range []string{"مر\xff", "\xffabc", "SPF\xc3"} {
+		var got strings.Builder
+		for _, r := range Runs("rtl", s) {
+			got.WriteString(r.Text)
+		}
+		if got.String() != s {
+			t.Errorf("Runs(%q): runs give %q back", s, got.String())
+		}
 	}
 }

@@ -3,6 +3,7 @@ package checkout_test
 import (
 	"encoding/json"
 	"errors"
+	"strings"
 	"testing"
 
 	"github.com/souq-commerce/souq/internal/checkout"
@@ -86,5 +87,13 @@ func TestOrderLanguage(t *testing.T) {
 	var e *souq.Error
 	if !errors.As(err, &e) || e.Kind != souq.ErrInvalid || len(e.Fields) != 1 || e.Fields[0].Field != "language" {
 		t.Fatalf("PlaceOrder with language fr: got %v, want invalid, on field language", err)
+	}
+	// A cash-on-delivery order's payment.language is checked too: it
+	// would otherwise become the order's language unchecked.
+	req = r.request(1, "")
+	req.Payment = checkout.PaymentRequest{Method: souq.PayCashOnDelivery, Language: strings.Repeat("x", 1000)}
+	_, err = r.svc.PlaceOrder(t.Context(), req, nil)
+	if !errors.As(err, &e) || e.Kind != souq.ErrInvalid || len(e.Fields) != 1 || e.Fields[0].Field != "payment.language" {
+		t.Fatalf("PlaceOrder with payment.language of 1,000 x: got %v, want invalid, on field payment.language", err)
 	}
 }

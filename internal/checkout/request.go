@@ -132,6 +132,9 @@ func (r *OrderRequest) validate() (souq.Market, error) {
 				p.Add("payment."+field, "is only for card payments")
 			}
 		}
+		if l := souq.Lang(r.Payment.Language); l != "" && l != souq.Arabic && l != souq.English {
+			p.Add("payment.language", "must be \"ar\" or \"en\"") // checkCard checks a card's
+		}
 	case souq.PayCard:
 		r.Payment.checkCard(&p, "payment.")
 	default:

@@ -240,10 +240,13 @@ func (w *Worker) handle(ctx context.Context, m natsstream.Msg) bool {
 		}
 		return "send", false, err
 	})
-	if ctx.Err() != nil {
+	switch {
+	case err == nil:
+		// Sent: marked and acknowledged even when ctx ended just after,
+		// or the next replica would send it again.
+	case ctx.Err() != nil:
 		return false // not sent, or not known to be: the event comes again
-	}
-	if err != nil {
+	default:
 		log.Error("the SMTP server refused the order confirmation for good: not sent", "err", err)
 		w.failed.WithLabelValues("gave_up").Inc()
 		return true

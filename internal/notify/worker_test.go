@@ -72,14 +72,25 @@ func newRig(t *testing.T, configure func(*smtptest.Server)) *rig {
 // returned function is called (which waits for it) or the test ends.
 func (r *rig) worker() (*prometheus.Registry, func()) {
 	r.t.Helper()
+	return r.workerWith(nil)
+}
+
+// workerWith is worker with the SMTP mailer wrapped by wrap (nil: as it
+// is), which is given the function that stops the worker's context.
+func (r *rig) workerWith(wrap func(notify.Mailer, context.CancelFunc) notify.Mailer) (*prometheus.Registry, func()) {
+	r.t.Helper()
 	ctx, cancel := context.WithCancel(context.WithoutCancel(r.t.Context()))
 	c, err := r.stream.SubjectConsumer(ctx, notify.Durable, notify.OrderSubject)
 	if err != nil {
 		r.t.Fatal(err)
 	}
-	mailer, err := notify.ParseSMTP(r.smtp.URL())
+	smtp, err := notify.ParseSMTP(r.smtp.URL())
 	if err != nil {
 		r.t.Fatal(err)
+	}
+	var mailer notify.Mailer = smtp
+	if wrap != nil {
+		mailer = wrap(smtp, cancel)
 	}
 	w, err := notify.New(notify.Config{Consumer: c, Orders: r.orders, Marks: r.marks, Mailer: mailer,
 		From: "Souq <orders@shop.example>", Now: func() time.Time { return time.Date(2026, 12, 6, 9, 30, 0, 0, time.UTC) },
@@ -371,6 +382,51 @@ func TestWorkerKilledMidSend(t *testing.T) {
 	waitMetric(t, reg, "souq_email_sent_total", "", 1)
 	if n := r.smtp.Count(); n != 1 {
 		t.Errorf("e-mails accepted: got %d, want 1", n)
+	}
+}
+
+// stopAfterSend is a mailer whose process is told to stop the moment the
+// server has accepted a message.
+type stopAfterSend struct {
+	notify.Mailer
+	stop     context.CancelFunc
+	returned chan error // the send's outcome, once the stop is given
+}
+
+func (m stopAfterSend) Send(ctx context.Context, msg notify.Message) error {
+	err := m.Mailer.Send(ctx, msg)
+	m.stop()
+	m.returned <- err
+	return err
+}
+
+// TestStoppedJustAfterSend: a worker told to stop just after the SMTP
+// server accepted the e-mail still marks it sent, so the next worker does
+// not send it again.
+func TestStoppedJustAfterSend(t *testing.T) {
+	r := newRig(t, nil)
+	returned := make(chan error, 1)
+	_, stop := r.workerWith(func(m notify.Mailer, cancel context.CancelFunc) notify.Mailer {
+		return stopAfterSend{m, cancel, returned}
+	})
+	_, evID := r.order("SQ-HHHHHH", souq.English, "once@example.ae")
+	r.smtp.Wait()
+	if err := <-returned; err != nil {
+		t.Fatalf("send: %v", err)
+	}
+	stop() // waits for the worker, already told to stop
+	if sent, err := r.marks.Has(t.Context(), evID); err != nil || !sent {
+		t.Fatalf("after a stop just after the send: marked %v (%v), want the e-mail marked sent", sent, err)
+	}
+	// The next worker sends the next order's e-mail, and not this one's
+	// again: when it has sent that one, the server has two.
+	r.worker()
+	r.order("SQ-JJJJJJ", souq.English, "next@example.ae")
+	if m := r.smtp.Wait(); !strings.Contains(m.Msg.Header.Get("To"), "next@example.ae") {
+		t.Errorf("the next e-mail went to %q, want next@example.ae (the first sent again?)", m.Msg.Header.Get("To"))
+	}
+	if n := r.smtp.Count(); n != 2 {
+		t.Errorf("e-mails accepted: got %d, want 2", n)
 	}
 }
 

@@ -36,7 +36,11 @@ func NewOrderNumber() string {
 // (O as 0, I and L as 1). It reports false when s is not an order number.
 func ParseOrderNumber(s string) (string, bool) {
 	s = strings.ToUpper(strings.TrimSpace(s))
-	s = strings.TrimPrefix(s, "SQ")
+	// The prefix is optional; a number may itself start with SQ, so it is
+	// taken off only when the rest is still a whole number.
+	if rest, ok := strings.CutPrefix(s, "SQ"); ok && len(strings.NewReplacer(" ", "", "-", "").Replace(rest)) >= orderNumberLen {
+		s = rest
+	}
 	var b strings.Builder
 	b.WriteString(OrderNumberPrefix)
 	n := 0

@@ -34,6 +34,8 @@ func TestParseOrderNumber(t *testing.T) {
 		{" 7K4M2Q ", "SQ-7K4M2Q", true},
 		{"SQ 7K4-M2Q", "SQ-7K4M2Q", true},
 		{"SQ-O1IL00", "SQ-011100", true},
+		{"sqab12", "SQ-SQAB12", true}, // a number that itself starts with SQ, typed without the prefix
+		{"SQ-SQAB12", "SQ-SQAB12", true},
 		{"SQ-7K4M2", "", false},
 		{"SQ-7K4M2QQ", "", false},
 		{"SQ-7K4M2U", "", false},

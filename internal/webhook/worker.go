@@ -10,9 +10,11 @@ import (
 	"math/rand/v2"
 	"net/http"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
+	"unicode/utf8"
 )
 
 // Worker defaults.
@@ -247,8 +249,12 @@ func (w *Worker) backoff(attempts int) time.Duration {
 }
 
 func truncate(s string, n int) string {
+	s = strings.ToValidUTF8(s, "\uFFFD")
 	if len(s) <= n {
 		return s
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) { // cut before a character, not inside it
+		n--
 	}
 	return s[:n]
 }
