@@ -155,6 +155,7 @@ func (s *Service) forgetSales() {
 func (s *Service) forgetSaleProducts() {
 	s.saleCache.mu.Lock()
 	s.saleCache.sale = ""
+	s.saleCache.generation++
 	s.saleCache.mu.Unlock()
 }
 
@@ -321,6 +322,23 @@ func (s *Service) SetImages(ctx context.Context, id souq.ID, images []souq.Image
 	}
 	if err := s.store.SetProductImages(ctx, id, images, s.now().UTC()); err != nil {
 		return souq.Product{}, fmt.Errorf("set images of %s: %w", id, notFound(err, id))
+	}
+	s.products.forget(id)
+	s.listings.invalidate()
+	s.forgetSaleProducts()
+	return s.store.Product(ctx, id)
+}
+
+// AddImage appends a photo (stored by package media) to a product's, unless
+// it is there already: concurrent additions all land. A product with
+// MaxImages photos refuses another (409).
+func (s *Service) AddImage(ctx context.Context, id souq.ID, img souq.Image) (souq.Product, error) {
+	_, err := s.store.AddProductImage(ctx, id, img, MaxImages, s.now().UTC())
+	switch {
+	case errors.Is(err, souq.ErrConflict):
+		return souq.Product{}, souq.Errorf(souq.ErrConflict, "product %s has %d images already, the most it may have; delete one first", id, MaxImages)
+	case err != nil:
+		return souq.Product{}, fmt.Errorf("add an image to %s: %w", id, notFound(err, id))
 	}
 	s.products.forget(id)
 	s.listings.invalidate()

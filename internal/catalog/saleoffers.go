@@ -51,10 +51,11 @@ const saleTTL = time.Second
 
 // saleCache holds the current sale's products for saleTTL.
 type saleCache struct {
-	mu       sync.Mutex
-	at       time.Time // wall clock
-	sale     souq.ID
-	products []souq.Product
+	mu         sync.Mutex
+	at         time.Time // by the catalog's clock
+	sale       souq.ID
+	products   []souq.Product
+	generation uint64 // bumped by every change: a read begun before one is not kept
 }
 
 // CurrentSaleOffers returns the running sale (or else the next scheduled
@@ -160,13 +161,14 @@ func matchesTerms(text string, terms []string) bool {
 
 // saleProducts returns the products of sale, from memory for saleTTL.
 func (s *Service) saleProducts(ctx context.Context, sale souq.Sale) ([]souq.Product, error) {
-	wall := time.Now()
+	now := s.now()
 	s.saleCache.mu.Lock()
-	if s.saleCache.sale == sale.ID && wall.Sub(s.saleCache.at) < saleTTL && !wall.Before(s.saleCache.at) {
+	if s.saleCache.sale == sale.ID && now.Sub(s.saleCache.at) < saleTTL && !now.Before(s.saleCache.at) {
 		products := s.saleCache.products
 		s.saleCache.mu.Unlock()
 		return products, nil
 	}
+	gen := s.saleCache.generation
 	s.saleCache.mu.Unlock()
 	ids := make([]souq.ID, 0, len(sale.Prices))
 	for id := range sale.Prices {
@@ -177,7 +179,9 @@ func (s *Service) saleProducts(ctx context.Context, sale souq.Sale) ([]souq.Prod
 		return nil, fmt.Errorf("sale products: %w", err)
 	}
 	s.saleCache.mu.Lock()
-	s.saleCache.at, s.saleCache.sale, s.saleCache.products = wall, sale.ID, products
+	if s.saleCache.generation == gen {
+		s.saleCache.at, s.saleCache.sale, s.saleCache.products = now, sale.ID, products
+	}
 	s.saleCache.mu.Unlock()
 	return products, nil
 }

@@ -51,6 +51,12 @@ type Store interface {
 	// SetProductImages replaces a product's images (none: nil or empty);
 	// ErrNotFound if there is no such product. UpdateProduct leaves them.
 	SetProductImages(ctx context.Context, id souq.ID, images []souq.Image, at time.Time) error
+	// AddProductImage appends img to a product's images in one
+	// transaction (concurrent additions all land) unless an image with its
+	// key is there already, and returns the images. ErrNotFound if there is
+	// no such product; ErrConflict, with nothing written, when it has limit
+	// images already.
+	AddProductImage(ctx context.Context, id souq.ID, img souq.Image, limit int, at time.Time) ([]souq.Image, error)
 	// SetStock sets a product's stock level; ErrNotFound if there is none.
 	SetStock(ctx context.Context, id souq.ID, quantity int, at time.Time) error
 	// CreateSale stores a sale with its prices, unless it overlaps in time

@@ -36,7 +36,7 @@ func (s *server) handleAdminImageAdd() http.Handler {
 		if p.ID != id {
 			return souq.Errorf(souq.ErrNotFound, "product %q not found", id)
 		}
-		if len(p.Images) >= catalog.MaxImages {
+		if len(p.Images) >= catalog.MaxImages { // checked again when the photo is added
 			return souq.Errorf(souq.ErrConflict, "product %s has %d images already, the most it may have; delete one first", id, len(p.Images))
 		}
 		data, err := io.ReadAll(http.MaxBytesReader(w, r.Body, media.MaxBytes))
@@ -51,11 +51,7 @@ func (s *server) handleAdminImageAdd() http.Handler {
 		if err != nil {
 			return err
 		}
-		images := p.Images
-		if !slices.ContainsFunc(images, func(i souq.Image) bool { return i.Key == img.Key }) {
-			images = append(slices.Clip(images), img)
-		}
-		if p, err = s.Catalog.SetImages(r.Context(), id, images); err != nil {
+		if p, err = s.Catalog.AddImage(r.Context(), id, img); err != nil {
 			return err
 		}
 		httpjson.Encode(w, http.StatusCreated, p)
@@ -64,8 +60,8 @@ func (s *server) handleAdminImageAdd() http.Handler {
 }
 
 // handleAdminImageDelete removes a product's n-th photo (0 the first);
-// its renditions stay in the store (their keys name their content, and
-// another product may show the same photo).
+// its renditions stay in the store: pages and browsers that cached their
+// addresses keep working (docs/media.md).
 func (s *server) handleAdminImageDelete() http.Handler {
 	return s.handle(func(w http.ResponseWriter, r *http.Request) error {
 		id := souq.ID(r.PathValue("id"))

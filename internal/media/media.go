@@ -35,8 +35,6 @@ const (
 	MaxBytes  = 10 << 20   // an upload's size
 	MaxPixels = 40_000_000 // width × height, checked before decoding
 	MinSide   = 200        // the shorter side, in pixels
-	// MaxImages is how many photos a product may have.
-	MaxImages = 8
 )
 
 // Widths are the renditions made of each photo (those not above its own

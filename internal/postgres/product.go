@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -31,6 +32,36 @@ func scanProduct(row pgx.Row) (souq.Product, error) {
 		p.Images = []souq.Image{}
 	}
 	return p, err
+}
+
+// AddProductImage appends img to a product's images (see
+// catalog.Store): the product's row is locked while its images are read
+// and written.
+func (db *DB) AddProductImage(ctx context.Context, id souq.ID, img souq.Image, limit int, at time.Time) ([]souq.Image, error) {
+	var images []souq.Image
+	err := db.writeTx(ctx, func(tx pgx.Tx) error {
+		images = nil
+		err := tx.QueryRow(ctx, `SELECT images FROM products WHERE id = $1 FOR UPDATE`, id).Scan(&images)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return fmt.Errorf("product %s: %w", id, souq.ErrNotFound)
+		}
+		if err != nil {
+			return fmt.Errorf("add image to %s: %w", id, err)
+		}
+		if slices.ContainsFunc(images, func(i souq.Image) bool { return i.Key == img.Key }) {
+			return nil
+		}
+		if len(images) >= limit {
+			return fmt.Errorf("product %s has %d images: %w", id, len(images), souq.ErrConflict)
+		}
+		images = append(images, img)
+		_, err = tx.Exec(ctx, `UPDATE products SET images = $1, updated_at = GREATEST(updated_at, $2) WHERE id = $3`, images, at, id)
+		return err
+	})
+	if images == nil {
+		images = []souq.Image{}
+	}
+	return images, err
 }
 
 // SetProductImages replaces a product's images; ErrNotFound if there is

@@ -44,6 +44,41 @@ func decodeImages(s string, p *souq.Product) error {
 	return nil
 }
 
+// AddProductImage appends img to a product's images (see
+// catalog.Store).
+func (db *DB) AddProductImage(ctx context.Context, id souq.ID, img souq.Image, limit int, at time.Time) ([]souq.Image, error) {
+	var images []souq.Image
+	err := db.writeTx(ctx, func(tx *sql.Tx) error {
+		var raw string
+		err := tx.QueryRowContext(ctx, `SELECT images FROM products WHERE id = ?`, id).Scan(&raw)
+		if errors.Is(err, sql.ErrNoRows) {
+			return fmt.Errorf("product %s: %w", id, souq.ErrNotFound)
+		}
+		if err != nil {
+			return fmt.Errorf("add image to %s: %w", id, err)
+		}
+		p := souq.Product{ID: id}
+		if err := decodeImages(raw, &p); err != nil {
+			return err
+		}
+		images = p.Images
+		if slices.ContainsFunc(images, func(i souq.Image) bool { return i.Key == img.Key }) {
+			return nil
+		}
+		if len(images) >= limit {
+			return fmt.Errorf("product %s has %d images: %w", id, len(images), souq.ErrConflict)
+		}
+		images = append(images, img)
+		data, err := json.Marshal(images)
+		if err != nil {
+			return err
+		}
+		_, err = tx.ExecContext(ctx, `UPDATE products SET images = ?, updated_at = max(updated_at, ?) WHERE id = ?`, string(data), micros(at), id)
+		return err
+	})
+	return images, err
+}
+
 // SetProductImages replaces a product's images; ErrNotFound if there is
 // no such product.
 func (db *DB) SetProductImages(ctx context.Context, id souq.ID, images []souq.Image, at time.Time) error {

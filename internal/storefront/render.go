@@ -159,13 +159,17 @@ func (s *Storefront) base(v *visit, title string) base {
 	rest := strings.TrimPrefix(v.r.URL.RequestURI(), "/"+string(v.lang))
 	b.Other = langLink{Lang: other, Name: i18n.T(other, "lang.name"), URL: "/" + string(other) + rest}
 	site := origin(v.r)
-	b.Canonical, b.Icon, b.OGType = site+v.r.URL.RequestURI(), s.assets.url("favicon.svg"), "website"
+	// The canonical address (and the language versions') keeps only what
+	// makes a different page: the search and the page number, not a sort,
+	// a filter or a campaign's utm_ parameters.
+	page := canonicalPath(v.r.URL)
+	b.Canonical, b.Icon, b.OGType = site+page, s.assets.url("favicon.svg"), "website"
 	b.Description = describe(i18n.T(v.lang, "site.description"))
 	b.OGLocale = "en_AE"
 	if v.lang == souq.Arabic {
 		b.OGLocale = "ar_AE"
 	}
-	for _, l := range alternates(site, rest) {
+	for _, l := range alternates(site, strings.TrimPrefix(page, "/"+string(v.lang))) {
 		b.Alternates = append(b.Alternates, langLink{Lang: souq.Lang(l.Hreflang), URL: l.Href})
 	}
 	if _, err := v.r.Cookie(cookieConsent); err == nil {

@@ -119,3 +119,16 @@ func TestProductPhotos(t *testing.T) {
 	_, body, _ = f.get(f.client, "/en/c/skincare")
 	mustContain(t, "category page", body, `<img src="`+a+`-640.jpg" srcset="`+a+`-320.jpg 320w`)
 }
+
+// TestCanonicalKeepsThePage: a page's canonical address and its language
+// versions drop sorts, filters and campaign parameters, and keep the
+// search and the page number.
+func TestCanonicalKeepsThePage(t *testing.T) {
+	f := newFixture(t)
+	_, body, _ := f.get(f.client, "/en/search?q=serum&sort=price_asc&utm_source=newsletter&page=1&brand=Glowlab")
+	mustContain(t, "search page head", body, `<link rel="canonical" href="`+f.url+`/en/search?page=1&amp;q=serum">`,
+		`hreflang="ar" href="`+f.url+`/ar/search?page=1&amp;q=serum"`)
+	if strings.Contains(body, `canonical" href="`+f.url+`/en/search?q=serum&amp;sort`) || strings.Contains(body, "utm_source=newsletter\">") {
+		t.Error("the canonical address keeps the sort or the campaign parameter")
+	}
+}

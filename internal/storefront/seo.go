@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/xml"
 	"net/http"
+	"net/url"
 	"strings"
 	"sync"
 	"time"
@@ -252,4 +253,20 @@ func productImage(p souq.Product) string {
 		return media.URL(p.Images[0], p.Images[0].Width)
 	}
 	return p.Image
+}
+
+// canonicalPath is u's path with only the query parameters that make a
+// different page: q (a search) and page.
+func canonicalPath(u *url.URL) string {
+	q := u.Query()
+	keep := url.Values{}
+	for _, k := range []string{"q", "page"} {
+		if v := q.Get(k); v != "" {
+			keep.Set(k, v)
+		}
+	}
+	if len(keep) == 0 {
+		return u.EscapedPath()
+	}
+	return u.EscapedPath() + "?" + keep.Encode()
 }

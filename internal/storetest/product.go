@@ -4,6 +4,7 @@ import (
 	"errors"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -455,4 +456,44 @@ func testProductImages(t *testing.T, s Store) {
 		t.Errorf("images after clearing: got %v, want none", got.Images)
 	}
 	checkKind(t, "SetProductImages(missing)", s.SetProductImages(t.Context(), "prd_missing", images, t0), souq.ErrNotFound)
+}
+
+func testAddProductImage(t *testing.T, s Store) {
+	createProducts(t, s, catalogFixture()...)
+	img := func(k string) souq.Image {
+		return souq.Image{Key: "products/prd_2/" + k, Width: 640, Height: 640, Widths: []int{320, 640}}
+	}
+	got, err := s.AddProductImage(t.Context(), "prd_2", img("a"), 3, t0)
+	must(t, "AddProductImage(a)", err)
+	checkDiff(t, "images after a", got, []souq.Image{img("a")})
+	got, err = s.AddProductImage(t.Context(), "prd_2", img("a"), 3, t0)
+	must(t, "AddProductImage(a again)", err)
+	checkDiff(t, "images after a again", got, []souq.Image{img("a")})
+	// Concurrent additions all land, up to the limit.
+	var wg sync.WaitGroup
+	errs := make(chan error, 4)
+	for _, k := range []string{"b", "c", "d", "e"} {
+		wg.Go(func() {
+			_, err := s.AddProductImage(t.Context(), "prd_2", img(k), 3, t0)
+			errs <- err
+		})
+	}
+	wg.Wait()
+	close(errs)
+	conflicts := 0
+	for err := range errs {
+		switch {
+		case errors.Is(err, souq.ErrConflict):
+			conflicts++
+		case err != nil:
+			t.Errorf("concurrent AddProductImage: %v", err)
+		}
+	}
+	p, err := s.Product(t.Context(), "prd_2")
+	must(t, "Product", err)
+	if len(p.Images) != 3 || conflicts != 2 {
+		t.Errorf("after 4 concurrent additions with a limit of 3: %d images and %d conflicts, want 3 and 2", len(p.Images), conflicts)
+	}
+	_, err = s.AddProductImage(t.Context(), "prd_missing", img("x"), 3, t0)
+	checkKind(t, "AddProductImage(missing)", err, souq.ErrNotFound)
 }

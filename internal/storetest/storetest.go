@@ -58,6 +58,7 @@ func Run(t *testing.T, open func(t *testing.T) Store) {
 		{"ProductStocks", testProductStocks},
 		{"ProductsByID", testProductsByID},
 		{"ProductImages", testProductImages},
+		{"AddProductImage", testAddProductImage},
 		{"ListFilters", testListFilters},
 		{"ListSearch", testListSearch},
 		{"ListPagination", testListPagination},
