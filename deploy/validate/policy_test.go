@@ -83,8 +83,9 @@ func checkPolicies(t *testing.T, objs []object) []string {
 	}
 	shutdown := shutdownTimeout(objs)
 	ws := workloads(t, objs)
-	if len(ws) != 6 {
-		bad("tree", "%d workloads, want one per role (6)", len(ws))
+	// api, collector, relay, processor, archiver, notifier, webhooks
+	if len(ws) != 7 {
+		bad("tree", "%d workloads, want one per role (7)", len(ws))
 	}
 	for _, w := range ws {
 		sel, err := metav1.LabelSelectorAsSelector(w.selector)
