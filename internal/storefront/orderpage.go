@@ -139,7 +139,7 @@ func (s *Storefront) orderPage(v *visit) error {
 
 func (s *Storefront) showOrder(v *visit, o souq.Order, token string, status int, alert string) {
 	m := souq.MustMarket(o.Market)
-	zone := marketZone(o.Market)
+	zone := o.Market.Zone()
 	p := orderPage{base: s.base(v, i18n.T(v.lang, "order.title")), Order: o, Total: souq.M(o.Total, o.Currency),
 		VAT: souq.M(o.VAT, o.Currency), VATRate: m.VATBasisPoints, Status: i18n.T(v.lang, "order.status."+string(o.Status)),
 		Placed: i18n.DateTime(v.lang, o.CreatedAt.In(zone)), Country: m.Name.In(v.lang),

@@ -101,18 +101,9 @@ func (s *Storefront) sale(v *visit) (*saleBanner, error) {
 		b.At = sale.EndsAt
 	}
 	b.ISO = b.At.UTC().Format(time.RFC3339)
-	local := b.At.In(marketZone(v.market.Code))
+	local := b.At.In(v.market.Code.Zone())
 	b.Text = i18n.T(v.lang, "format.datetime_zone", i18n.DateTime(v.lang, local), i18n.T(v.lang, "zone."+strings.ToLower(string(v.market.Code))))
 	return b, nil
-}
-
-// marketZone is the market's time zone; none of the six observes daylight
-// saving time, so fixed offsets are exact and need no tz database.
-func marketZone(c souq.MarketCode) *time.Location {
-	if c == souq.AE || c == souq.OM {
-		return time.FixedZone("UTC+4", 4*3600)
-	}
-	return time.FixedZone("UTC+3", 3*3600)
 }
 
 type categoryLink struct {
@@ -395,7 +386,7 @@ func (s *Storefront) renderProduct(v *visit, o catalog.Offer, status int, qty, q
 	}
 	p.LD = newProductLD(v, o, p.Canonical)
 	if o.OnSale {
-		local := o.SaleEndsAt.In(marketZone(v.market.Code))
+		local := o.SaleEndsAt.In(v.market.Code.Zone())
 		p.SaleEnds = i18n.DateTime(v.lang, local)
 	}
 	// A page shown again with an error is the same view: no second event.

@@ -40,7 +40,7 @@ type Deps struct {
 	Media *media.Library
 	// Info is the shop's company, contacts and policies (nil: none shown).
 	Info *ShopInfo
-	Log   *slog.Logger
+	Log  *slog.Logger
 }
 
 // Storefront is the shop's web site.
