@@ -159,3 +159,15 @@ func (s *Service) Put(ctx context.Context, st Settings) (Settings, error) {
 	}
 	return st, nil
 }
+
+// QuoteFor quotes a basket in market c with its stored settings, at the
+// Service's now; ok is false when the market has none (nothing to pay, no
+// estimate).
+func (s *Service) QuoteFor(ctx context.Context, c souq.MarketCode, subtotal int64, method souq.PaymentMethod, city string) (q Quotation, ok bool, err error) {
+	st, ok, err := s.For(ctx, c)
+	if err != nil || !ok {
+		return Quotation{}, false, err
+	}
+	q, err = Quote(st, subtotal, method, city, s.now())
+	return q, err == nil, err
+}
