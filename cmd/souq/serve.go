@@ -557,7 +557,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		// The shop's web site serves / and /ar/, /en/; with --demo, analytics
 		// consent defaults to yes (see docs/storefront.md).
 		shop, err := storefront.New(storefront.Deps{Catalog: cat, Carts: carts, Checkout: orders, Room: room,
-			WriteKey: writeKey, ConsentByDefault: c.demo, Media: photos, Info: c.info, Log: log})
+			WriteKey: writeKey, ConsentByDefault: c.demo, Media: photos, Info: c.info, Delivery: deliveries, Log: log})
 		if err != nil {
 			return fmt.Errorf("storefront: %w", err)
 		}

@@ -28,6 +28,10 @@ type Quotation struct {
 	DaysFromToday Days `json:"days_from_today"`
 }
 
+// CODLimitExtra is the key, in the Extra of Quote's error for an order
+// over the cash-on-delivery limit, of the limit (a souq.Money).
+const CODLimitExtra = "cod_limit"
+
 // Quote applies market settings s to a basket worth subtotal (VAT-inclusive,
 // before fees) paid by method and delivered to city, ordered at now. An
 // order paid cash on delivery whose amount to collect (subtotal and fees)
@@ -44,7 +48,8 @@ func Quote(s Settings, subtotal int64, method souq.PaymentMethod, city string, n
 			limit := souq.M(s.CODLimit, m.Currency)
 			return Quotation{}, &souq.Error{Kind: souq.ErrInvalid,
 				Detail: "cash on delivery is available up to " + limit.String() + ": pay by card or order less",
-				Fields: []souq.FieldError{{Field: "payment.method", Reason: "cash on delivery is limited to " + limit.String() + " per order"}}}
+				Fields: []souq.FieldError{{Field: "payment.method", Reason: "cash on delivery is limited to " + limit.String() + " per order"}},
+				Extra:  map[string]any{CODLimitExtra: limit}}
 		}
 	}
 	cutoff, err := parseCutoff(s.Cutoff)

@@ -346,6 +346,9 @@ type productPage struct {
 	AddAction string
 	LD        productLD
 	Photos    []photo // uploaded photos; none: the generated picture
+	// Shipping is the delivery of one unit to the market's capital (nil:
+	// none configured).
+	Shipping *shipping
 }
 
 // photo is an uploaded product photo on the product page.
@@ -385,6 +388,13 @@ func (s *Storefront) renderProduct(v *visit, o catalog.Offer, status int, qty, q
 		p.Alternates = append(p.Alternates, langLink{Lang: souq.Lang(l.Hreflang), URL: l.Href})
 	}
 	p.LD = newProductLD(v, o, p.Canonical)
+	if o.Sold {
+		if sh, err := s.shipping(v, o.Price.Amount, ""); err != nil {
+			s.log.Error("quote a product's delivery", "product", o.ID, "err", err)
+		} else {
+			p.Shipping = sh
+		}
+	}
 	if o.OnSale {
 		local := o.SaleEndsAt.In(v.market.Code.Zone())
 		p.SaleEnds = i18n.DateTime(v.lang, local)
