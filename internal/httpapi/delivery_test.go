@@ -175,4 +175,16 @@ func TestOpenAPIDeliveryResponses(t *testing.T) {
 		AccessToken string `json:"access_token"`
 	}](t, body)
 	a.do(openAPICall{method: "GET", path: "/api/v1/orders/" + created.ID + "?token=" + created.AccessToken, want: 200})
+
+	// Cash on delivery over the limit: a 422 naming payment.method, with the limit.
+	limited := map[string]any{"fee": 1500, "cod_fee": 1000, "cod_limit": 10000, "cutoff": "14:00", "estimate": map[string]any{"min_days": 1, "max_days": 2}}
+	a.do(openAPICall{method: "PUT", path: "/api/v1/admin/delivery/AE", body: limited, admin: true, want: 200})
+	body, _ = a.do(openAPICall{method: "POST", path: "/api/v1/orders", body: orderBody(item(p.ID, 1)), want: 422})
+	prob := decodeJSON[struct {
+		InvalidParams []struct{ Name string } `json:"invalid_params"`
+		CODLimit      struct{ Amount int64 }  `json:"cod_limit"`
+	}](t, body)
+	if len(prob.InvalidParams) != 1 || prob.InvalidParams[0].Name != "payment.method" || prob.CODLimit.Amount != 10000 {
+		t.Errorf("COD over the limit: got %s, want payment.method named and cod_limit 10000", body)
+	}
 }

@@ -81,3 +81,22 @@ func TestDeliveryFreeOverThreshold(t *testing.T) {
 		t.Errorf("cart over the threshold: got the threshold note, want none")
 	}
 }
+
+func TestDeliveryCODLimit(t *testing.T) {
+	f := newFixture(t)
+	_, err := f.delivery.Put(context.Background(), delivery.Settings{Market: souq.AE, Fee: 1500, CODFee: 1000, CODLimit: 10000,
+		Cutoff: "14:00", Estimate: delivery.Days{MinDays: 1, MaxDays: 2}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := f.newClient()
+	form := f.checkoutForm(c) // AED 89.00 + 15.00 + 10.00, over the AED 100.00 limit
+	status, body, _ := f.post(c, "/en/checkout", form)
+	if status != http.StatusUnprocessableEntity {
+		t.Fatalf("cash on delivery over the limit: got %d, want 422", status)
+	}
+	wantIn(t, "checkout shown again", body, `<p class="field-error" id="payment-error">Cash on delivery is available for orders up to AED 100.00`)
+	if n := f.orderCount(); n != 0 {
+		t.Errorf("orders: got %d, want 0", n)
+	}
+}
