@@ -44,8 +44,7 @@ func Quote(s Settings, subtotal int64, method souq.PaymentMethod, city string, n
 	if method == souq.PayCashOnDelivery {
 		q.CODFee = s.CODFee
 		if collect := subtotal + q.Fee + q.CODFee; s.CODLimit > 0 && collect > s.CODLimit {
-			m := souq.MustMarket(s.Market)
-			limit := souq.M(s.CODLimit, m.Currency)
+			limit := souq.M(s.CODLimit, currency(s.Market))
 			return Quotation{}, &souq.Error{Kind: souq.ErrInvalid,
 				Detail: "cash on delivery is available up to " + limit.String() + ": pay by card or order less",
 				Fields: []souq.FieldError{{Field: "payment.method", Reason: "cash on delivery is limited to " + limit.String() + " per order"}},
@@ -67,4 +66,14 @@ func Quote(s Settings, subtotal int64, method souq.PaymentMethod, city string, n
 	q.Latest = dispatch.AddDate(0, 0, q.MaxDays).Format(time.DateOnly)
 	q.DaysFromToday = Days{MinDays: wait + q.MinDays, MaxDays: wait + q.MaxDays}
 	return q, nil
+}
+
+// currency is market c's currency; none for an unknown market (settings
+// are validated before they are stored, so only in tests).
+func currency(c souq.MarketCode) souq.Currency {
+	m, err := souq.LookupMarket(string(c))
+	if err != nil {
+		return ""
+	}
+	return m.Currency
 }
