@@ -42,7 +42,8 @@ const (
 )
 
 // Order is a placed order. Amounts are in the market's currency and
-// VAT-inclusive; VAT is itemised per line and summed.
+// VAT-inclusive; VAT is itemised per line and summed, with the VAT in the
+// fees at the market's standard rate.
 type Order struct {
 	ID ID `json:"id"`
 	// Number is the short number shoppers read and say ("SQ-7K4M2Q",
