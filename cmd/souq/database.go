@@ -14,6 +14,7 @@ import (
 	"github.com/souq-commerce/souq/internal/cart"
 	"github.com/souq-commerce/souq/internal/catalog"
 	"github.com/souq-commerce/souq/internal/checkout"
+	"github.com/souq-commerce/souq/internal/delivery"
 	"github.com/souq-commerce/souq/internal/postgres"
 	"github.com/souq-commerce/souq/internal/relay"
 	"github.com/souq-commerce/souq/internal/sqlite"
@@ -21,7 +22,7 @@ import (
 )
 
 // database is what the commands need of a store: the shop's three stores,
-// the relay's outbox, the webhooks, the audit's reads, readiness and
+// the relay's outbox, the webhooks, the delivery settings, the audit's reads, readiness and
 // statistics. Both engines implement it.
 type database interface {
 	catalog.Store
@@ -29,6 +30,7 @@ type database interface {
 	checkout.Store
 	relay.Outbox
 	webhook.Store
+	delivery.Store
 	audit.Database
 	Ready(ctx context.Context) error
 	Optimize(ctx context.Context) error

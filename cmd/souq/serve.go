@@ -29,6 +29,7 @@ import (
 	"github.com/souq-commerce/souq/internal/checkout"
 	"github.com/souq-commerce/souq/internal/collector"
 	"github.com/souq-commerce/souq/internal/dashboard"
+	"github.com/souq-commerce/souq/internal/delivery"
 	"github.com/souq-commerce/souq/internal/demo"
 	"github.com/souq-commerce/souq/internal/forwarded"
 	"github.com/souq-commerce/souq/internal/httpapi"
@@ -423,6 +424,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		cat        *catalog.Service
 		carts      *cart.Service
 		orders     *checkout.Service
+		deliveries *delivery.Service
 		adminToken string
 		generated  bool
 	)
@@ -434,6 +436,8 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 			return err
 		}
 		orders = checkout.New(db, cat, carts, pay, now, log)
+		deliveries = delivery.New(db, now)
+		orders.SetDelivery(deliveries)
 		// Keys left in flight by a previous process that stopped mid-request
 		// are free again at once when this is the only process on the
 		// database (SQLite). Replicas sharing PostgreSQL cannot tell a dead
@@ -453,6 +457,9 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 				return fmt.Errorf("load demo data: %w", err)
 			}
 			log.Info("demo data ready", "products_created", res.ProductsCreated)
+			if err := demo.SeedDelivery(ctx, deliveries); err != nil {
+				return fmt.Errorf("load demo delivery settings: %w", err)
+			}
 			if adminToken == "" {
 				adminToken, generated = souq.NewToken(), true
 			}
@@ -550,7 +557,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		// The shop's web site serves / and /ar/, /en/; with --demo, analytics
 		// consent defaults to yes (see docs/storefront.md).
 		shop, err := storefront.New(storefront.Deps{Catalog: cat, Carts: carts, Checkout: orders, Room: room,
-			WriteKey: writeKey, ConsentByDefault: c.demo, Media: photos, Info: c.info, Log: log})
+			WriteKey: writeKey, ConsentByDefault: c.demo, Media: photos, Info: c.info, Delivery: deliveries, Log: log})
 		if err != nil {
 			return fmt.Errorf("storefront: %w", err)
 		}
@@ -564,7 +571,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	}
 	proxies, _ := forwarded.Parse(c.proxies) // checked by parseServe
 	handler := httpapi.NewServer(httpapi.Deps{
-		Catalog: cat, Carts: carts, Checkout: orders, Room: room, Shed: shed, Media: photos, Webhooks: hookAdmin, AdminToken: adminToken, Registry: reg, Log: log, Extra: extra,
+		Catalog: cat, Carts: carts, Checkout: orders, Room: room, Shed: shed, Media: photos, Webhooks: hookAdmin, Delivery: deliveries, AdminToken: adminToken, Registry: reg, Log: log, Extra: extra,
 		Banner: "Shop API for AE, SA, QA, KW, BH and OM.",
 		Ready: func(ctx context.Context) error {
 			if draining.Load() {

@@ -10,6 +10,7 @@ import (
 	"go.opentelemetry.io/otel/attribute"
 
 	"github.com/souq-commerce/souq/internal/catalog"
+	"github.com/souq-commerce/souq/internal/delivery"
 	"github.com/souq-commerce/souq/internal/souq"
 	"github.com/souq-commerce/souq/internal/tracing"
 )
@@ -42,6 +43,7 @@ type Service struct {
 	catalog  *catalog.Service
 	carts    CartReader
 	payments Payments
+	delivery *delivery.Service // nil: delivery is free
 	now      func() time.Time
 	log      *slog.Logger
 	// newNumber draws an order number (souq.NewOrderNumber; tests set
@@ -66,6 +68,11 @@ func New(store Store, cat *catalog.Service, carts CartReader, payments Payments,
 	return &Service{owner: souq.NewToken(), store: store, catalog: cat, carts: carts, payments: payments, now: now,
 		log: log.With("component", "checkout"), newNumber: souq.NewOrderNumber}
 }
+
+// SetDelivery makes orders pay the delivery and cash-on-delivery fees of
+// d's settings. Without it, or for a market without settings, delivery is
+// free. Call it before the Service is used.
+func (s *Service) SetDelivery(d *delivery.Service) { s.delivery = d }
 
 // SetNumbers replaces the order number generator: for tests that need two
 // orders to draw the same number. Call it before the Service is used.
@@ -219,6 +226,12 @@ func (s *Service) place(ctx context.Context, req OrderRequest, idem *Idempotency
 	if o.Total > souq.MaxAmount {
 		return Placed{}, nil, souq.Errorf(souq.ErrInvalid, "order total is too large")
 	}
+	if err := s.addFees(ctx, &o, m); err != nil {
+		return Placed{}, nil, err
+	}
+	if o.Total > souq.MaxAmount {
+		return Placed{}, nil, souq.Errorf(souq.ErrInvalid, "order total is too large")
+	}
 	if req.Payment.Method == souq.PayCard {
 		// Held, not sold: the stock is the order's until the payment is
 		// confirmed or the order is released (pay.go).
@@ -248,6 +261,23 @@ func (s *Service) place(ctx context.Context, req OrderRequest, idem *Idempotency
 		return Placed{}, nil, err
 	}
 	return placed, resp, nil
+}
+
+// addFees adds to o, priced, its delivery and cash-on-delivery fees, and
+// their VAT at the market's standard rate (each Gulf country taxes
+// delivery as it taxes the goods delivered).
+func (s *Service) addFees(ctx context.Context, o *souq.Order, m souq.Market) error {
+	if s.delivery == nil {
+		return nil
+	}
+	q, ok, err := s.delivery.QuoteFor(ctx, m.Code, o.Total, o.Payment.Method, o.ShippingAddress.City)
+	if err != nil || !ok {
+		return err
+	}
+	o.DeliveryFee, o.CODFee = q.Fee, q.CODFee
+	o.Total += q.Fee + q.CODFee
+	o.VAT += souq.VATIncluded(q.Fee+q.CODFee, m.VATBasisPoints)
+	return nil
 }
 
 // commit writes the placed order and returns, with a key, the response

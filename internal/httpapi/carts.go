@@ -3,7 +3,6 @@ package httpapi
 import (
 	"net/http"
 
-	"github.com/souq-commerce/souq/internal/httpjson"
 	"github.com/souq-commerce/souq/internal/souq"
 )
 
@@ -37,8 +36,7 @@ func (s *server) handleCartCreate() http.Handler {
 			return err
 		}
 		w.Header().Set("Location", "/api/v1/carts/"+string(v.ID))
-		httpjson.Encode(w, http.StatusCreated, cartView(v))
-		return nil
+		return s.writeCart(w, r, http.StatusCreated, v)
 	})
 }
 
@@ -48,8 +46,7 @@ func (s *server) handleCartGet() http.Handler {
 		if err != nil {
 			return err
 		}
-		httpjson.Encode(w, http.StatusOK, cartView(v))
-		return nil
+		return s.writeCart(w, r, http.StatusOK, v)
 	})
 }
 
@@ -63,8 +60,7 @@ func (s *server) handleCartUpdate() http.Handler {
 		if err != nil {
 			return err
 		}
-		httpjson.Encode(w, http.StatusOK, cartView(v))
-		return nil
+		return s.writeCart(w, r, http.StatusOK, v)
 	})
 }
 
@@ -82,8 +78,7 @@ func (s *server) handleCartItemAdd() http.Handler {
 		if err != nil {
 			return err
 		}
-		httpjson.Encode(w, http.StatusOK, cartView(v))
-		return nil
+		return s.writeCart(w, r, http.StatusOK, v)
 	})
 }
 
@@ -101,8 +96,7 @@ func (s *server) handleCartItemSet() http.Handler {
 		if err != nil {
 			return err
 		}
-		httpjson.Encode(w, http.StatusOK, cartView(v))
-		return nil
+		return s.writeCart(w, r, http.StatusOK, v)
 	})
 }
 
@@ -112,7 +106,6 @@ func (s *server) handleCartItemDelete() http.Handler {
 		if err != nil {
 			return err
 		}
-		httpjson.Encode(w, http.StatusOK, cartView(v))
-		return nil
+		return s.writeCart(w, r, http.StatusOK, v)
 	})
 }

@@ -20,6 +20,7 @@ import (
 	"github.com/souq-commerce/souq/internal/cart"
 	"github.com/souq-commerce/souq/internal/catalog"
 	"github.com/souq-commerce/souq/internal/checkout"
+	"github.com/souq-commerce/souq/internal/delivery"
 	"github.com/souq-commerce/souq/internal/fileblob"
 	"github.com/souq-commerce/souq/internal/media"
 	"github.com/souq-commerce/souq/internal/payment"
@@ -85,6 +86,8 @@ func buildFixture(t *testing.T, card, withRoom bool) *fixture {
 	f.catalog = catalog.New(db, f.clock, testLogger(t))
 	carts := cart.New(db, f.catalog, f.clock, testLogger(t))
 	orders := checkout.New(db, f.catalog, carts, checkout.Payments{Provider: provider}, f.clock, testLogger(t))
+	deliveries := delivery.New(db, f.clock)
+	orders.SetDelivery(deliveries)
 	if withRoom {
 		keys, err := waitroom.NewKeys([]byte("a waiting room secret for the API tests"))
 		if err != nil {
@@ -101,7 +104,7 @@ func buildFixture(t *testing.T, card, withRoom bool) *fixture {
 		t.Fatal(err)
 	}
 	srv := httptest.NewServer(NewServer(Deps{Catalog: f.catalog, Carts: carts, Checkout: orders, Room: f.room,
-		Media: media.NewLibrary(blobs), Webhooks: webhook.NewService(db, f.clock), AdminToken: testAdminToken, Registry: f.registry, Ready: db.Ready}))
+		Media: media.NewLibrary(blobs), Webhooks: webhook.NewService(db, f.clock), Delivery: deliveries, AdminToken: testAdminToken, Registry: f.registry, Ready: db.Ready}))
 	t.Cleanup(srv.Close)
 	f.url = srv.URL
 	f.client = &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: 100}}

@@ -30,6 +30,7 @@ func (s *server) routes() []route {
 		{"GET /api/v1/facets", s.handleFacets()},
 		{"GET /api/v1/sales/current", s.handleCurrentSale()},
 		{"GET /api/v1/sales/current/products", s.handleCurrentSaleProducts()},
+		{"GET /api/v1/delivery", s.handleDelivery()},
 
 		{"POST /api/v1/carts", s.handleCartCreate()},
 		{"GET /api/v1/carts/{id}", s.handleCartGet()},
@@ -61,6 +62,8 @@ func (s *server) routes() []route {
 		{"GET /api/v1/admin/sales", s.admin(s.handleAdminSaleList())},
 		{"POST /api/v1/admin/sales", s.admin(s.handleAdminSaleCreate())},
 		{"DELETE /api/v1/admin/sales/{id}", s.admin(s.handleAdminSaleDelete())},
+		{"GET /api/v1/admin/delivery", s.admin(s.handleAdminDeliveryList())},
+		{"PUT /api/v1/admin/delivery/{market}", s.admin(s.handleAdminDeliveryPut())},
 		{"GET /api/v1/admin/webhooks", s.admin(s.handleAdminWebhookList())},
 		{"POST /api/v1/admin/webhooks", s.admin(s.handleAdminWebhookCreate())},
 		{"GET /api/v1/admin/webhooks/{id}", s.admin(s.handleAdminWebhookGet())},

@@ -15,6 +15,7 @@ import (
 	"github.com/souq-commerce/souq/internal/cart"
 	"github.com/souq-commerce/souq/internal/catalog"
 	"github.com/souq-commerce/souq/internal/checkout"
+	"github.com/souq-commerce/souq/internal/delivery"
 	"github.com/souq-commerce/souq/internal/media"
 	"github.com/souq-commerce/souq/internal/overload"
 	"github.com/souq-commerce/souq/internal/waitroom"
@@ -41,6 +42,10 @@ type Deps struct {
 	// Webhooks registers and shows the merchant's webhook endpoints under
 	// /api/v1/admin/webhooks; nil answers those routes 404.
 	Webhooks *webhook.Service
+	// Delivery holds the markets' delivery fees and estimates, set under
+	// /api/v1/admin/delivery and shown by /api/v1/delivery and carts; nil:
+	// delivery is free everywhere and cannot be configured (404).
+	Delivery *delivery.Service
 	// Ready reports whether the server can take traffic (database reachable,
 	// migrations applied, not draining).
 	Ready func(ctx context.Context) error

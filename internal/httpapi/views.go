@@ -100,14 +100,18 @@ type cartJSON struct {
 	Items          int             `json:"items"`
 	Total          moneyJSON       `json:"total"`
 	VAT            moneyJSON       `json:"vat"`
-	CreatedAt      time.Time       `json:"created_at"`
-	UpdatedAt      time.Time       `json:"updated_at"`
+	// DeliveryFee is the delivery fee an order of the cart would pay now
+	// (not in Total; cash on delivery may add its own fee).
+	DeliveryFee moneyJSON `json:"delivery_fee"`
+	CreatedAt   time.Time `json:"created_at"`
+	UpdatedAt   time.Time `json:"updated_at"`
 }
 
-func cartView(v cart.View) cartJSON {
+// cartView shows cart v, whose orders would pay fee for delivery.
+func cartView(v cart.View, fee int64) cartJSON {
 	out := cartJSON{ID: v.ID, Market: v.Market.Code, Currency: v.Market.Currency, VATBasisPoints: v.Market.VATBasisPoints,
 		Lines: make([]cartLineJSON, 0, len(v.Lines)), Items: v.Items, Total: money(v.Total), VAT: money(v.VAT),
-		CreatedAt: v.CreatedAt, UpdatedAt: v.UpdatedAt}
+		DeliveryFee: money(souq.M(fee, v.Market.Currency)), CreatedAt: v.CreatedAt, UpdatedAt: v.UpdatedAt}
 	for _, l := range v.Lines {
 		unit := l.Offer.Price
 		if !l.Available { // gone, or not sold in this market: no price
@@ -146,6 +150,8 @@ type orderJSON struct {
 	Lines           []orderLineJSON  `json:"lines"`
 	Total           moneyJSON        `json:"total"`
 	VAT             moneyJSON        `json:"vat"`
+	DeliveryFee     moneyJSON        `json:"delivery_fee"`
+	CODFee          moneyJSON        `json:"cod_fee"`
 	Customer        souq.Customer    `json:"customer"`
 	ShippingAddress souq.Address     `json:"shipping_address"`
 	Payment         souq.Payment     `json:"payment"`
@@ -168,6 +174,7 @@ type orderJSON struct {
 func orderView(o souq.Order) orderJSON {
 	out := orderJSON{ID: o.ID, Number: o.Number, Language: o.Language, Status: o.Status, Market: o.Market, Currency: o.Currency,
 		Lines: make([]orderLineJSON, 0, len(o.Lines)), Total: money(souq.M(o.Total, o.Currency)), VAT: money(souq.M(o.VAT, o.Currency)),
+		DeliveryFee: money(souq.M(o.DeliveryFee, o.Currency)), CODFee: money(souq.M(o.CODFee, o.Currency)),
 		Customer: o.Customer, ShippingAddress: o.ShippingAddress, Payment: o.Payment, CreatedAt: o.CreatedAt, UpdatedAt: o.UpdatedAt,
 		CompletedAt: o.CompletedAt, CancelledAt: o.CancelledAt}
 	for _, l := range o.Lines {

@@ -71,6 +71,7 @@ type view struct {
 	Lines                      []lineView
 	ItemLabel, QuantityLabel   string
 	LineTotalLabel             string
+	Fees                       []feeView // delivery and cash-on-delivery fees paid
 	TotalLabel, Total          string
 	VATLabel, VAT              string
 	PaymentLabel, Payment      string
@@ -80,6 +81,9 @@ type view struct {
 	NotesLabel, Notes          string
 	Footer                     string
 }
+
+// feeView is a fee the order paid: "Delivery: AED 15.00".
+type feeView struct{ Label, Amount string }
 
 type lineView struct {
 	Name                 htmltemplate.HTML // with its Latin runs isolated (ltrRuns)
@@ -128,6 +132,12 @@ func newView(o souq.Order) view {
 	}
 	if lang == souq.Arabic {
 		v.Dir = "rtl"
+	}
+	if o.DeliveryFee > 0 {
+		v.Fees = append(v.Fees, feeView{Label: i18n.T(lang, "delivery.fee"), Amount: m(o.DeliveryFee)})
+	}
+	if o.CODFee > 0 {
+		v.Fees = append(v.Fees, feeView{Label: i18n.T(lang, "delivery.cod_fee"), Amount: m(o.CODFee)})
 	}
 	if v.Number == "" { // an order placed before numbers
 		v.Number = string(o.ID)
@@ -200,6 +210,7 @@ var plainTemplate = template.Must(template.New("plain").Funcs(template.FuncMap{"
 {{.NumberLabel}}: {{iso .Lang .Number}}
 
 {{range .Lines}}- {{.Text}}
+{{end}}{{range .Fees}}{{.Label}}: {{iso $.Lang .Amount}}
 {{end}}
 {{.TotalLabel}}: {{iso .Lang .Total}}
 {{.VATLabel}}: {{iso .Lang .VAT}}
@@ -232,6 +243,9 @@ var htmlTemplate = htmltemplate.Must(htmltemplate.New("html").Parse(`<!DOCTYPE h
 {{- end}}
 </tbody>
 </table>
+{{- if .Fees}}
+<p>{{range $i, $f := .Fees}}{{if $i}}<br>{{end}}{{$f.Label}}: <bdi>{{$f.Amount}}</bdi>{{end}}</p>
+{{- end}}
 <p><strong>{{.TotalLabel}}: <bdi>{{.Total}}</bdi></strong><br>{{.VATLabel}}: <bdi>{{.VAT}}</bdi><br>{{.PaymentLabel}}: {{.Payment}}</p>
 <h2 style="font-size:16px">{{.ShipTo}}</h2>
 <p style="font-style:normal">{{.Name}}<br><bdi dir="ltr">{{.Phone}}</bdi><br>{{.Line1}}<br>{{.Place}}<br>{{.Country}}</p>

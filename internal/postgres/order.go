@@ -22,11 +22,13 @@ const (
 		ship_line1, ship_line2, ship_area, ship_city, ship_country,
 		payment_method, payment_provider, payment_reference,
 		cart_id, access_token_hash, created_at, updated_at,
-		payment_status, payment_capture, payment_failure, payment_due_at, completed_at, number, language)
+		payment_status, payment_capture, payment_failure, payment_due_at, completed_at, number, language,
+		delivery_fee, cod_fee)
 		SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::bigint[], $6::bigint[],
 			$7::text[], $8::text[], $9::text[], $10::text[], $11::text[], $12::text[], $13::text[], $14::text[],
 			$15::text[], $16::text[], $17::text[], $18::text[], $19::text[], $20::timestamptz[], $21::timestamptz[],
-			$22::text[], $23::text[], $24::text[], $25::timestamptz[], $26::timestamptz[], $27::text[], $28::text[])`
+			$22::text[], $23::text[], $24::text[], $25::timestamptz[], $26::timestamptz[], $27::text[], $28::text[],
+			$29::bigint[], $30::bigint[])`
 	sqlInsertOrderLines = `INSERT INTO order_lines (order_id, line_no, product_id, sku, name_en, name_ar,
 		brand, category, quantity, unit_price, on_sale, line_total, vat, vat_basis_points)
 		SELECT * FROM unnest($1::text[], $2::int[], $3::text[], $4::text[], $5::text[], $6::text[],
@@ -123,6 +125,7 @@ func orderArgs(orders []*orderJob) []any {
 		cols[c] = make([]string, n)
 	}
 	total, vat := make([]int64, n), make([]int64, n)
+	deliveryFee, codFee := make([]int64, n), make([]int64, n)
 	created, updated := make([]time.Time, n), make([]time.Time, n)
 	due, completed := make([]*time.Time, n), make([]*time.Time, n)
 	number, language := make([]*string, n), make([]string, n)
@@ -138,6 +141,7 @@ func orderArgs(orders []*orderJob) []any {
 			cols[c][i] = v
 		}
 		total[i], vat[i], created[i], updated[i] = o.Total, o.VAT, o.CreatedAt, o.UpdatedAt
+		deliveryFee[i], codFee[i] = o.DeliveryFee, o.CODFee
 		due[i], completed[i] = o.Payment.DueAt, o.CompletedAt
 		if o.Number != "" {
 			number[i] = &o.Number
@@ -147,7 +151,8 @@ func orderArgs(orders []*orderJob) []any {
 	return []any{cols[0], cols[1], cols[2], cols[3], total, vat,
 		cols[4], cols[5], cols[6], cols[7], cols[8], cols[9], cols[10], cols[11],
 		cols[12], cols[13], cols[14], cols[15], cols[16], created, updated,
-		cols[17], cols[18], cols[19], due, completed, number, language}
+		cols[17], cols[18], cols[19], due, completed, number, language,
+		deliveryFee, codFee}
 }
 
 // lineArgs are sqlInsertOrderLines' arguments, a column per array.
@@ -188,7 +193,8 @@ const orderColumns = `id, status, market, currency, total, vat,
 	payment_method, payment_provider, payment_reference,
 	cart_id, access_token_hash, created_at, updated_at,
 	payment_status, payment_capture, payment_failure, payment_refund,
-	payment_due_at, refunded_at, completed_at, cancelled_at, number, language`
+	payment_due_at, refunded_at, completed_at, cancelled_at, number, language,
+	delivery_fee, cod_fee`
 
 // scanOrder reads a row of orderColumns; lines are loaded separately.
 func scanOrder(row pgx.Row) (souq.Order, error) {
@@ -203,7 +209,8 @@ func scanOrder(row pgx.Row) (souq.Order, error) {
 		&o.Payment.Method, &o.Payment.Provider, &o.Payment.Reference,
 		&o.CartID, &o.AccessTokenHash, &o.CreatedAt, &o.UpdatedAt,
 		&o.Payment.Status, &o.Payment.Capture, &o.Payment.Failure, &o.Payment.RefundReference,
-		&o.Payment.DueAt, &o.Payment.RefundedAt, &o.CompletedAt, &o.CancelledAt, &number, &o.Language)
+		&o.Payment.DueAt, &o.Payment.RefundedAt, &o.CompletedAt, &o.CancelledAt, &number, &o.Language,
+		&o.DeliveryFee, &o.CODFee)
 	if number != nil {
 		o.Number = *number
 	}

@@ -106,12 +106,17 @@ type OrderEventProduct struct {
 // Cancelled" and "Order Refunded". Money is given both as a decimal string in the order's
 // currency (Segment style) and as integer minor units.
 type OrderEventProperties struct {
-	OrderID       string              `json:"order_id"`
-	OrderNumber   string              `json:"order_number,omitempty"`
-	Language      Lang                `json:"language,omitempty"`
-	Total         string              `json:"total"`
-	Revenue       string              `json:"revenue"`
-	Tax           string              `json:"tax"`
+	OrderID     string `json:"order_id"`
+	OrderNumber string `json:"order_number,omitempty"`
+	Language    Lang   `json:"language,omitempty"`
+	Total       string `json:"total"`
+	Revenue     string `json:"revenue"`
+	Tax         string `json:"tax"`
+	// Shipping is the delivery and cash-on-delivery fees paid,
+	// VAT-inclusive (absent when none); Revenue excludes them and tax, as
+	// Segment's spec has it.
+	Shipping      string              `json:"shipping,omitempty"`
+	ShippingMinor int64               `json:"shipping_minor,omitempty"`
 	Currency      Currency            `json:"currency"`
 	TotalMinor    int64               `json:"total_minor"`
 	TaxMinor      int64               `json:"tax_minor"`
@@ -154,7 +159,7 @@ func NewVisitorOrderEvent(name string, o Order, at time.Time, traceparent string
 		OrderNumber:   o.Number,
 		Language:      o.Language,
 		Total:         M(o.Total, o.Currency).Decimal(),
-		Revenue:       M(o.Total-o.VAT, o.Currency).Decimal(),
+		Revenue:       M(o.Total-o.VAT-feesNet(o), o.Currency).Decimal(),
 		Tax:           M(o.VAT, o.Currency).Decimal(),
 		Currency:      o.Currency,
 		TotalMinor:    o.Total,
@@ -162,6 +167,9 @@ func NewVisitorOrderEvent(name string, o Order, at time.Time, traceparent string
 		Market:        o.Market,
 		City:          o.ShippingAddress.City,
 		PaymentMethod: o.Payment.Method,
+	}
+	if fees := o.DeliveryFee + o.CODFee; fees > 0 {
+		props.Shipping, props.ShippingMinor = M(fees, o.Currency).Decimal(), fees
 	}
 	if name == EventOrderRefunded {
 		props.RefundID = o.Payment.RefundReference
@@ -198,4 +206,18 @@ func NewVisitorOrderEvent(name string, o Order, at time.Time, traceparent string
 		return OutboxEvent{}, err
 	}
 	return OutboxEvent{ID: id, Name: name, Payload: payload, CreatedAt: at}, nil
+}
+
+// feesNet is the order's delivery and cash-on-delivery fees without their
+// VAT (at the market's standard rate, as checkout charges it).
+func feesNet(o Order) int64 {
+	fees := o.DeliveryFee + o.CODFee
+	if fees == 0 {
+		return 0
+	}
+	m, err := LookupMarket(string(o.Market))
+	if err != nil {
+		return fees
+	}
+	return fees - VATIncluded(fees, m.VATBasisPoints)
 }

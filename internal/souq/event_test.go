@@ -1,6 +1,10 @@
 package souq
 
-import "testing"
+import (
+	"encoding/json"
+	"testing"
+	"time"
+)
 
 func TestEventSubject(t *testing.T) {
 	tests := []struct {
@@ -18,5 +22,28 @@ func TestEventSubject(t *testing.T) {
 		if got := tt.e.Subject(); got != tt.want {
 			t.Errorf("Subject(%q %q): got %q, want %q", tt.e.Type, tt.e.Event, got, tt.want)
 		}
+	}
+}
+
+// TestOrderEventShipping checks "Order Completed" gives the fees as
+// shipping and leaves them, with tax, out of revenue.
+func TestOrderEventShipping(t *testing.T) {
+	o := Order{ID: "ord_1", Market: SA, Currency: SAR, Total: 12900, VAT: 1161 + 522, DeliveryFee: 2500, CODFee: 1500,
+		Payment: Payment{Method: PayCashOnDelivery}}
+	ev, err := NewOrderEvent(EventOrderCompleted, o, time.Date(2026, 12, 6, 9, 0, 0, 0, time.UTC))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var e struct {
+		Properties OrderEventProperties `json:"properties"`
+	}
+	if err := json.Unmarshal(ev.Payload, &e); err != nil {
+		t.Fatal(err)
+	}
+	// Revenue: 129.00 − 16.83 VAT − (40.00 − 5.22 VAT) fees = 77.39, the goods before VAT.
+	p := e.Properties
+	if p.Shipping != "40.00" || p.ShippingMinor != 4000 || p.Revenue != "77.39" || p.TotalMinor != 12900 {
+		t.Errorf("shipping, shipping_minor, revenue, total_minor: got %s, %d, %s, %d; want 40.00, 4000, 77.39, 12900",
+			p.Shipping, p.ShippingMinor, p.Revenue, p.TotalMinor)
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"time"
 )
 
 // MarketCode is an ISO 3166-1 alpha-2 country code of a market Souq sells into.
@@ -99,6 +100,16 @@ func (m Market) HasCity(city string) bool {
 		}
 	}
 	return false
+}
+
+// Zone is the market's time zone: UTC+4 in the UAE and Oman, UTC+3 in the
+// other four. None of the six observes daylight saving time, so fixed
+// offsets are exact and need no tz database.
+func (c MarketCode) Zone() *time.Location {
+	if c == AE || c == OM {
+		return time.FixedZone("UTC+4", 4*3600)
+	}
+	return time.FixedZone("UTC+3", 3*3600)
 }
 
 // String returns the market code.

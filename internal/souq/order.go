@@ -42,7 +42,8 @@ const (
 )
 
 // Order is a placed order. Amounts are in the market's currency and
-// VAT-inclusive; VAT is itemised per line and summed.
+// VAT-inclusive; VAT is itemised per line and summed, with the VAT in the
+// fees at the market's standard rate.
 type Order struct {
 	ID ID `json:"id"`
 	// Number is the short number shoppers read and say ("SQ-7K4M2Q",
@@ -51,20 +52,25 @@ type Order struct {
 	Number string `json:"number,omitempty"`
 	// Language is the shopper's language when the order was placed: its
 	// e-mails are written in it.
-	Language        Lang        `json:"language"`
-	Status          OrderStatus `json:"status"`
-	Market          MarketCode  `json:"market"`
-	Currency        Currency    `json:"currency"`
-	Lines           []OrderLine `json:"lines"`
-	Total           int64       `json:"total"`
-	VAT             int64       `json:"vat"`
-	Customer        Customer    `json:"customer"`
-	ShippingAddress Address     `json:"shipping_address"`
-	Payment         Payment     `json:"payment"`
-	CartID          ID          `json:"cart_id,omitempty"`
-	AccessTokenHash string      `json:"-"`
-	CreatedAt       time.Time   `json:"created_at"`
-	UpdatedAt       time.Time   `json:"updated_at"`
+	Language Lang        `json:"language"`
+	Status   OrderStatus `json:"status"`
+	Market   MarketCode  `json:"market"`
+	Currency Currency    `json:"currency"`
+	Lines    []OrderLine `json:"lines"`
+	// Total is what the shopper pays: the lines, DeliveryFee and CODFee.
+	Total int64 `json:"total"`
+	// DeliveryFee and CODFee are the delivery and cash-on-delivery fees
+	// charged, VAT-inclusive; VAT includes their VAT.
+	DeliveryFee     int64     `json:"delivery_fee"`
+	CODFee          int64     `json:"cod_fee"`
+	VAT             int64     `json:"vat"`
+	Customer        Customer  `json:"customer"`
+	ShippingAddress Address   `json:"shipping_address"`
+	Payment         Payment   `json:"payment"`
+	CartID          ID        `json:"cart_id,omitempty"`
+	AccessTokenHash string    `json:"-"`
+	CreatedAt       time.Time `json:"created_at"`
+	UpdatedAt       time.Time `json:"updated_at"`
 	// CompletedAt is when the order was confirmed and its "Order
 	// Completed" event written: when placed for cash on delivery, when the
 	// payment was confirmed for a card. Nil while payment is pending, and

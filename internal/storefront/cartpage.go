@@ -88,9 +88,13 @@ type cartLine struct {
 
 type cartPage struct {
 	base
-	Lines       []cartLine
-	Total, VAT  souq.Money
-	Items       int
+	Lines      []cartLine
+	Total, VAT souq.Money
+	Items      int
+	// Shipping is the cart's delivery (nil: none configured) and ToPay
+	// the total with its delivery fee.
+	Shipping    *shipping
+	ToPay       souq.Money
 	Attention   bool // a line is unavailable or short of stock
 	SetAction   string
 	CheckoutURL string
@@ -128,6 +132,13 @@ func (s *Storefront) renderCart(v *visit, view cart.View, ok bool, status int, a
 	if ok {
 		p.Lines, p.Attention = s.lines(v, view)
 		p.Total, p.VAT, p.Items = view.Total, view.VAT, view.Items
+		if sh, err := s.shipping(v, view.Total.Amount, ""); err != nil {
+			s.log.Error("quote the cart's delivery", "err", err)
+		} else if sh != nil {
+			p.Shipping = sh
+			p.ToPay = souq.M(view.Total.Amount+sh.Fee.Amount, view.Total.Currency)
+			p.VAT.Amount += souq.VATIncluded(sh.Fee.Amount, v.market.VATBasisPoints)
+		}
 	}
 	p.Alert = alert
 	if p.Alert == "" && p.Attention {

@@ -11,6 +11,7 @@ import (
 
 	"github.com/souq-commerce/souq/internal/cart"
 	"github.com/souq-commerce/souq/internal/checkout"
+	"github.com/souq-commerce/souq/internal/delivery"
 	"github.com/souq-commerce/souq/internal/souq"
 	"github.com/souq-commerce/souq/internal/storefront/i18n"
 )
@@ -37,6 +38,12 @@ type checkoutPage struct {
 	// Card is true when the shop takes cards, CardTest when through the
 	// built-in test provider.
 	Card, CardTest bool
+	// Shipping is the delivery to the chosen city (the capital before one
+	// is chosen; nil: none configured). ToPay is the total with the
+	// delivery fee and, for cash on delivery, its fee.
+	Shipping *shipping
+	ToPay    souq.Money
+	COD      bool // cash on delivery is the chosen method
 }
 
 func (s *Storefront) checkoutPage(v *visit) error {
@@ -71,7 +78,23 @@ func (s *Storefront) checkoutView(v *visit, view cart.View, f checkoutForm, errs
 	p.Card, p.CardTest = s.cardPayments()
 	v.toProvider = p.Card && !p.CardTest // placing the order may redirect to the provider's page
 	p.Lines, _ = s.lines(v, view)
-	p.Total, p.VAT = view.Total, view.VAT
+	p.Total, p.VAT, p.ToPay = view.Total, view.VAT, view.Total
+	p.COD = !p.Card || f.Payment != string(souq.PayCard)
+	city := ""
+	if v.market.HasCity(f.City) {
+		city = f.City
+	}
+	if sh, err := s.shipping(v, view.Total.Amount, city); err != nil {
+		s.log.Error("quote the checkout's delivery", "err", err)
+	} else if sh != nil {
+		p.Shipping = sh
+		fees := sh.Fee.Amount
+		if p.COD {
+			fees += sh.CODFee.Amount
+		}
+		p.ToPay.Amount += fees
+		p.VAT.Amount += souq.VATIncluded(fees, v.market.VATBasisPoints)
+	}
 	for _, c := range v.market.Cities {
 		p.Cities = append(p.Cities, option{Value: c, Label: cityName(v.lang, c), Selected: strings.EqualFold(c, f.City)})
 	}
@@ -255,6 +278,10 @@ func (s *Storefront) checkoutFailed(v *visit, f checkoutForm, err error) error {
 		s.checkoutAgain(v, view, f, nil, http.StatusConflict, i18n.T(v.lang, "checkout.error.in_flight"))
 	case errors.Is(err, souq.ErrKeyReused):
 		s.checkoutAgain(v, view, f, nil, http.StatusConflict, i18n.T(v.lang, "checkout.error.resubmit"))
+	case errors.Is(err, souq.ErrInvalid) && errors.As(err, &e) && e.Extra[delivery.CODLimitExtra] != nil:
+		limit, _ := e.Extra[delivery.CODLimitExtra].(souq.Money)
+		msg := i18n.T(v.lang, "checkout.error.cod_limit", limit.Format(v.lang))
+		s.checkoutAgain(v, view, f, map[string]string{"payment": msg}, http.StatusUnprocessableEntity, msg)
 	case errors.Is(err, souq.ErrInvalid) && errors.As(err, &e):
 		errs := map[string]string{}
 		for _, fe := range e.Fields {

@@ -17,6 +17,7 @@ import (
 	"github.com/souq-commerce/souq/internal/cart"
 	"github.com/souq-commerce/souq/internal/catalog"
 	"github.com/souq-commerce/souq/internal/checkout"
+	"github.com/souq-commerce/souq/internal/delivery"
 	"github.com/souq-commerce/souq/internal/payment"
 	"github.com/souq-commerce/souq/internal/souq"
 	"github.com/souq-commerce/souq/internal/sqlite"
@@ -38,6 +39,7 @@ type fixture struct {
 	client   *http.Client
 	db       *sqlite.DB
 	ids      map[string]souq.ID // slug → product id
+	delivery *delivery.Service
 }
 
 type fixtureOptions struct {
@@ -81,6 +83,8 @@ func newFixture(t testing.TB, opts ...fixtureOptions) *fixture {
 		pay.Provider = payment.NewTestProvider()
 	}
 	f.checkout = checkout.New(db, f.catalog, f.carts, pay, time.Now, log)
+	f.delivery = delivery.New(db, time.Now) // no settings: free delivery, nothing shown
+	f.checkout.SetDelivery(f.delivery)
 	products := testProducts()
 	if o.empty {
 		products = nil
@@ -103,7 +107,7 @@ func newFixture(t testing.TB, opts ...fixtureOptions) *fixture {
 			t.Fatal(err)
 		}
 	}
-	sf, err := New(Deps{Catalog: f.catalog, Carts: f.carts, Checkout: f.checkout, Room: f.room, WriteKey: o.writeKey, ConsentByDefault: o.consent, Info: o.info, Log: log})
+	sf, err := New(Deps{Catalog: f.catalog, Carts: f.carts, Checkout: f.checkout, Room: f.room, WriteKey: o.writeKey, ConsentByDefault: o.consent, Info: o.info, Delivery: f.delivery, Log: log})
 	if err != nil {
 		t.Fatalf("storefront.New: %v", err)
 	}

@@ -112,9 +112,11 @@ type orderPage struct {
 	Total   souq.Money
 	VAT     souq.Money
 	VATRate int64
-	Placed  string
-	Status  string
-	Country string
+	// DeliveryFee and CODFee are the fees the order paid (zero: none).
+	DeliveryFee, CODFee souq.Money
+	Placed              string
+	Status              string
+	Country             string
 	// Payment says where a card payment stands; empty for cash on
 	// delivery.
 	Payment string
@@ -139,11 +141,12 @@ func (s *Storefront) orderPage(v *visit) error {
 
 func (s *Storefront) showOrder(v *visit, o souq.Order, token string, status int, alert string) {
 	m := souq.MustMarket(o.Market)
-	zone := marketZone(o.Market)
+	zone := o.Market.Zone()
 	p := orderPage{base: s.base(v, i18n.T(v.lang, "order.title")), Order: o, Total: souq.M(o.Total, o.Currency),
 		VAT: souq.M(o.VAT, o.Currency), VATRate: m.VATBasisPoints, Status: i18n.T(v.lang, "order.status."+string(o.Status)),
 		Placed: i18n.DateTime(v.lang, o.CreatedAt.In(zone)), Country: m.Name.In(v.lang),
-		Heading: i18n.T(v.lang, "order.confirmed"), Payment: paymentNote(v.lang, o)}
+		Heading: i18n.T(v.lang, "order.confirmed"), Payment: paymentNote(v.lang, o),
+		DeliveryFee: souq.M(o.DeliveryFee, o.Currency), CODFee: souq.M(o.CODFee, o.Currency)}
 	p.Alert = alert
 	for _, l := range o.Lines {
 		p.Lines = append(p.Lines, orderLine{Name: l.Name.In(v.lang), SKU: l.SKU, Quantity: l.Quantity,

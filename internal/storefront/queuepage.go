@@ -81,7 +81,7 @@ func (s *Storefront) queuePage(v *visit) error {
 		p.Heading = i18n.T(v.lang, "queue.sold_out.title")
 		p.Title = p.Heading
 	case waitroom.StateEarly:
-		zone := marketZone(v.market.Code)
+		zone := v.market.Code.Zone()
 		p.StartsAt = i18n.T(v.lang, "format.datetime_zone", i18n.DateTime(v.lang, st.Sale.StartsAt.In(zone)),
 			i18n.T(v.lang, "zone."+strings.ToLower(string(v.market.Code))))
 		p.StartISO = st.Sale.StartsAt.UTC().Format(time.RFC3339)

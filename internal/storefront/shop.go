@@ -101,18 +101,9 @@ func (s *Storefront) sale(v *visit) (*saleBanner, error) {
 		b.At = sale.EndsAt
 	}
 	b.ISO = b.At.UTC().Format(time.RFC3339)
-	local := b.At.In(marketZone(v.market.Code))
+	local := b.At.In(v.market.Code.Zone())
 	b.Text = i18n.T(v.lang, "format.datetime_zone", i18n.DateTime(v.lang, local), i18n.T(v.lang, "zone."+strings.ToLower(string(v.market.Code))))
 	return b, nil
-}
-
-// marketZone is the market's time zone; none of the six observes daylight
-// saving time, so fixed offsets are exact and need no tz database.
-func marketZone(c souq.MarketCode) *time.Location {
-	if c == souq.AE || c == souq.OM {
-		return time.FixedZone("UTC+4", 4*3600)
-	}
-	return time.FixedZone("UTC+3", 3*3600)
 }
 
 type categoryLink struct {
@@ -355,6 +346,9 @@ type productPage struct {
 	AddAction string
 	LD        productLD
 	Photos    []photo // uploaded photos; none: the generated picture
+	// Shipping is the delivery of one unit to the market's capital (nil:
+	// none configured).
+	Shipping *shipping
 }
 
 // photo is an uploaded product photo on the product page.
@@ -394,8 +388,15 @@ func (s *Storefront) renderProduct(v *visit, o catalog.Offer, status int, qty, q
 		p.Alternates = append(p.Alternates, langLink{Lang: souq.Lang(l.Hreflang), URL: l.Href})
 	}
 	p.LD = newProductLD(v, o, p.Canonical)
+	if o.Sold {
+		if sh, err := s.shipping(v, o.Price.Amount, ""); err != nil {
+			s.log.Error("quote a product's delivery", "product", o.ID, "err", err)
+		} else {
+			p.Shipping = sh
+		}
+	}
 	if o.OnSale {
-		local := o.SaleEndsAt.In(marketZone(v.market.Code))
+		local := o.SaleEndsAt.In(v.market.Code.Zone())
 		p.SaleEnds = i18n.DateTime(v.lang, local)
 	}
 	// A page shown again with an error is the same view: no second event.

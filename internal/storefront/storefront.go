@@ -9,6 +9,7 @@ import (
 	"github.com/souq-commerce/souq/internal/cart"
 	"github.com/souq-commerce/souq/internal/catalog"
 	"github.com/souq-commerce/souq/internal/checkout"
+	"github.com/souq-commerce/souq/internal/delivery"
 	"github.com/souq-commerce/souq/internal/media"
 	"github.com/souq-commerce/souq/internal/souq"
 	"github.com/souq-commerce/souq/internal/storefront/i18n"
@@ -40,7 +41,10 @@ type Deps struct {
 	Media *media.Library
 	// Info is the shop's company, contacts and policies (nil: none shown).
 	Info *ShopInfo
-	Log  *slog.Logger
+	// Delivery, when set, gives the markets' delivery fees and estimates
+	// shown on product, cart and checkout pages (nil: none shown).
+	Delivery *delivery.Service
+	Log      *slog.Logger
 }
 
 // Storefront is the shop's web site.

@@ -34,7 +34,11 @@ func newOrder(id string, d time.Duration, lines ...souq.OrderLine) souq.Order {
 		AccessTokenHash: souq.HashToken("token-" + id),
 		CreatedAt:       at(d),
 		UpdatedAt:       at(d),
+		// Fees, so that every read of an order is seen to keep them.
+		DeliveryFee: 1500, CODFee: 1000,
 	}
+	o.Total = o.DeliveryFee + o.CODFee
+	o.VAT = souq.VATIncluded(o.Total, 500)
 	for _, l := range lines {
 		o.Total += l.LineTotal
 		o.VAT += l.VAT

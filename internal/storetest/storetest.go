@@ -1,5 +1,6 @@
 // Package storetest is the contract suite of Souq's storage seams
-// (catalog.Store, cart.Store, checkout.Store and the outbox relay's reads).
+// (catalog.Store, cart.Store, checkout.Store, webhook.Store, delivery.Store
+// and the outbox relay's reads).
 // Every storage adapter runs it unchanged from its own tests:
 //
 //	func TestStore(t *testing.T) {
@@ -25,17 +26,19 @@ import (
 	"github.com/souq-commerce/souq/internal/cart"
 	"github.com/souq-commerce/souq/internal/catalog"
 	"github.com/souq-commerce/souq/internal/checkout"
+	"github.com/souq-commerce/souq/internal/delivery"
 	"github.com/souq-commerce/souq/internal/souq"
 	"github.com/souq-commerce/souq/internal/webhook"
 )
 
 // Store is everything the suite exercises: the three area stores, the
-// webhook store and the outbox relay's two methods.
+// webhook and delivery stores and the outbox relay's two methods.
 type Store interface {
 	catalog.Store
 	cart.Store
 	checkout.Store
 	webhook.Store
+	delivery.Store
 	// PendingOutbox returns up to limit unpublished events, oldest first.
 	PendingOutbox(ctx context.Context, limit int) ([]souq.OutboxEvent, error)
 	// MarkOutboxPublished marks events published; unknown ids are ignored.
@@ -101,6 +104,7 @@ func Run(t *testing.T, open func(t *testing.T) Store) {
 		{"WebhookClaimConcurrent", testWebhookClaimConcurrent},
 		{"WebhookStockLow", testWebhookStockLow},
 		{"WebhookLog", testWebhookLog},
+		{"DeliverySettings", testDeliverySettings},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
