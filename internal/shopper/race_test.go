@@ -1,0 +1,7 @@
+//go:build race
+
+package shopper
+
+// raceDetector: the tests run under the race detector (see
+// TestSessionsAgainstRealShop).
+const raceDetector = true
