@@ -9,6 +9,7 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/souq-commerce/souq/internal/souq"
@@ -112,10 +113,21 @@ func (s Settings) estimate(city string) Days {
 	return s.Estimate
 }
 
+// settingsTTL is how long the settings are served from memory: product
+// pages and orders read them on every request, and they change rarely. A
+// change made through this Service is seen at once here, and by other
+// replicas within settingsTTL.
+const settingsTTL = 5 * time.Second
+
 // Service reads and changes the settings.
 type Service struct {
 	store Store
 	now   func() time.Time
+
+	mu         sync.Mutex
+	cached     []Settings
+	cachedAt   time.Time // wall clock
+	generation uint64    // bumped by Put: a read begun before it is not kept
 }
 
 // New returns a Service over store; now stamps changes.
@@ -126,10 +138,27 @@ func New(store Store, now func() time.Time) *Service {
 // List returns every market's settings, by market code; a market with
 // none is absent.
 func (s *Service) List(ctx context.Context) ([]Settings, error) {
+	wall := time.Now()
+	s.mu.Lock()
+	if s.cached != nil && wall.Sub(s.cachedAt) < settingsTTL && !wall.Before(s.cachedAt) {
+		all := s.cached
+		s.mu.Unlock()
+		return all, nil
+	}
+	gen := s.generation
+	s.mu.Unlock()
 	all, err := s.store.DeliverySettings(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("list delivery settings: %w", err)
 	}
+	if all == nil {
+		all = []Settings{}
+	}
+	s.mu.Lock()
+	if s.generation == gen {
+		s.cached, s.cachedAt = all, wall
+	}
+	s.mu.Unlock()
 	return all, nil
 }
 
@@ -154,7 +183,12 @@ func (s *Service) Put(ctx context.Context, st Settings) (Settings, error) {
 		return Settings{}, err
 	}
 	st.UpdatedAt = s.now().UTC().Truncate(time.Microsecond)
-	if err := s.store.PutDeliverySettings(ctx, st); err != nil {
+	err := s.store.PutDeliverySettings(ctx, st)
+	s.mu.Lock()
+	s.cached = nil
+	s.generation++
+	s.mu.Unlock()
+	if err != nil {
 		return Settings{}, fmt.Errorf("put delivery settings of %s: %w", st.Market, err)
 	}
 	return st, nil
