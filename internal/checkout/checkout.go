@@ -242,7 +242,9 @@ func (s *Service) place(ctx context.Context, req OrderRequest, idem *Idempotency
 	}
 	placed := Placed{Order: o, AccessToken: souq.NewToken()}
 	if req.Context != nil {
-		placed.Visitor = *req.Context
+		// Kept with the order: its later events (a card payment confirmed
+		// after, a cancellation) carry it too.
+		placed.Visitor, placed.Order.Visitor = *req.Context, *req.Context
 	}
 	placed.Order.AccessTokenHash = souq.HashToken(placed.AccessToken)
 	// The number is drawn here, above the stores, which only refuse one

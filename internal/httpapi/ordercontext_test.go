@@ -49,6 +49,22 @@ func TestOrderContext(t *testing.T) {
 	if strings.Contains(string(body), "visitor-7f3a") {
 		t.Errorf("the order's response shows the visitor id: %s", body)
 	}
+	// The visitor is kept with the order: its cancellation, made later
+	// from the stored order, joins the same visit.
+	if status, _, body := f.do("POST", "/api/v1/orders/"+string(o.ID)+"/cancel", nil, "Authorization", "Bearer "+o.AccessToken); status != 200 {
+		t.Fatalf("cancel: got %d %s", status, body)
+	}
+	evs, err := f.db.PendingOutbox(context.Background(), 100)
+	if err != nil || len(evs) != 2 {
+		t.Fatalf("pending outbox after the cancellation: %d events (%v), want 2", len(evs), err)
+	}
+	var cancelled souq.Event
+	if err := json.Unmarshal(evs[1].Payload, &cancelled); err != nil {
+		t.Fatal(err)
+	}
+	if cancelled.Event != souq.EventOrderCancelled || cancelled.AnonymousID != "visitor-7f3a" || cancelled.UserID != "customer-42" {
+		t.Errorf("Order Cancelled: got %q anonymousId %q userId %q; want visitor-7f3a and customer-42", cancelled.Event, cancelled.AnonymousID, cancelled.UserID)
+	}
 
 	// A card paid at once: its event is written when the payment is taken.
 	f = newFixture(t)

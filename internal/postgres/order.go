@@ -23,12 +23,12 @@ const (
 		payment_method, payment_provider, payment_reference,
 		cart_id, access_token_hash, created_at, updated_at,
 		payment_status, payment_capture, payment_failure, payment_due_at, completed_at, number, language,
-		delivery_fee, cod_fee)
+		delivery_fee, cod_fee, visitor_anonymous_id, visitor_user_id)
 		SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::bigint[], $6::bigint[],
 			$7::text[], $8::text[], $9::text[], $10::text[], $11::text[], $12::text[], $13::text[], $14::text[],
 			$15::text[], $16::text[], $17::text[], $18::text[], $19::text[], $20::timestamptz[], $21::timestamptz[],
 			$22::text[], $23::text[], $24::text[], $25::timestamptz[], $26::timestamptz[], $27::text[], $28::text[],
-			$29::bigint[], $30::bigint[])`
+			$29::bigint[], $30::bigint[], $31::text[], $32::text[])`
 	sqlInsertOrderLines = `INSERT INTO order_lines (order_id, line_no, product_id, sku, name_en, name_ar,
 		brand, category, quantity, unit_price, on_sale, line_total, vat, vat_basis_points)
 		SELECT * FROM unnest($1::text[], $2::int[], $3::text[], $4::text[], $5::text[], $6::text[],
@@ -126,6 +126,7 @@ func orderArgs(orders []*orderJob) []any {
 	}
 	total, vat := make([]int64, n), make([]int64, n)
 	deliveryFee, codFee := make([]int64, n), make([]int64, n)
+	anonymous, user := make([]string, n), make([]string, n)
 	created, updated := make([]time.Time, n), make([]time.Time, n)
 	due, completed := make([]*time.Time, n), make([]*time.Time, n)
 	number, language := make([]*string, n), make([]string, n)
@@ -142,6 +143,7 @@ func orderArgs(orders []*orderJob) []any {
 		}
 		total[i], vat[i], created[i], updated[i] = o.Total, o.VAT, o.CreatedAt, o.UpdatedAt
 		deliveryFee[i], codFee[i] = o.DeliveryFee, o.CODFee
+		anonymous[i], user[i] = o.Visitor.AnonymousID, o.Visitor.UserID
 		due[i], completed[i] = o.Payment.DueAt, o.CompletedAt
 		if o.Number != "" {
 			number[i] = &o.Number
@@ -152,7 +154,7 @@ func orderArgs(orders []*orderJob) []any {
 		cols[4], cols[5], cols[6], cols[7], cols[8], cols[9], cols[10], cols[11],
 		cols[12], cols[13], cols[14], cols[15], cols[16], created, updated,
 		cols[17], cols[18], cols[19], due, completed, number, language,
-		deliveryFee, codFee}
+		deliveryFee, codFee, anonymous, user}
 }
 
 // lineArgs are sqlInsertOrderLines' arguments, a column per array.
@@ -194,7 +196,7 @@ const orderColumns = `id, status, market, currency, total, vat,
 	cart_id, access_token_hash, created_at, updated_at,
 	payment_status, payment_capture, payment_failure, payment_refund,
 	payment_due_at, refunded_at, completed_at, cancelled_at, number, language,
-	delivery_fee, cod_fee`
+	delivery_fee, cod_fee, visitor_anonymous_id, visitor_user_id`
 
 // scanOrder reads a row of orderColumns; lines are loaded separately.
 func scanOrder(row pgx.Row) (souq.Order, error) {
@@ -210,7 +212,7 @@ func scanOrder(row pgx.Row) (souq.Order, error) {
 		&o.CartID, &o.AccessTokenHash, &o.CreatedAt, &o.UpdatedAt,
 		&o.Payment.Status, &o.Payment.Capture, &o.Payment.Failure, &o.Payment.RefundReference,
 		&o.Payment.DueAt, &o.Payment.RefundedAt, &o.CompletedAt, &o.CancelledAt, &number, &o.Language,
-		&o.DeliveryFee, &o.CODFee)
+		&o.DeliveryFee, &o.CODFee, &o.Visitor.AnonymousID, &o.Visitor.UserID)
 	if number != nil {
 		o.Number = *number
 	}

@@ -150,10 +150,14 @@ type Visitor struct {
 }
 
 // NewVisitorOrderEvent is NewTracedOrderEvent for an order placed by a
-// known visitor: the event's anonymousId and userId are the visitor's, so
-// the order joins the visit that made it. Without a visitor the order id
-// stands in as anonymousId; the order id is always in the properties.
+// known visitor: the event's anonymousId and userId are the visitor's (who,
+// else the one kept with the order), so the order joins the visit that
+// made it. Without a visitor the order id stands in as anonymousId; the
+// order id is always in the properties.
 func NewVisitorOrderEvent(name string, o Order, at time.Time, traceparent string, who Visitor) (OutboxEvent, error) {
+	if who == (Visitor{}) {
+		who = o.Visitor // the visitor kept with the order when it was placed
+	}
 	props := OrderEventProperties{
 		OrderID:       string(o.ID),
 		OrderNumber:   o.Number,

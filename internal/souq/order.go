@@ -78,6 +78,9 @@ type Order struct {
 	CompletedAt *time.Time `json:"completed_at,omitempty"`
 	// CancelledAt is when the order was cancelled.
 	CancelledAt *time.Time `json:"cancelled_at,omitempty"`
+	// Visitor is who placed it, as analytics knows them: every event of
+	// the order carries it. Not shown to clients.
+	Visitor Visitor `json:"-"`
 }
 
 // OrderLine is one product in an order, priced by the server when the order

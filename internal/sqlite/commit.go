@@ -154,8 +154,8 @@ const (
 		payment_method, payment_provider, payment_reference,
 		cart_id, access_token_hash, created_at, updated_at,
 		payment_status, payment_capture, payment_failure, payment_due_at, completed_at, number, language,
-		delivery_fee, cod_fee)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+		delivery_fee, cod_fee, visitor_anonymous_id, visitor_user_id)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT (number) DO NOTHING`
 	sqlInsertOrderLine = `INSERT INTO order_lines (order_id, line_no, product_id, sku, name_en, name_ar,
 			brand, category, quantity, unit_price, on_sale, line_total, vat, vat_basis_points)

@@ -76,7 +76,7 @@ func insertOrder(ctx context.Context, tx execer, o souq.Order) error {
 		string(o.Payment.Method), o.Payment.Provider, o.Payment.Reference,
 		o.CartID, o.AccessTokenHash, micros(o.CreatedAt), micros(o.UpdatedAt),
 		string(o.Payment.Status), o.Payment.Capture, o.Payment.Failure, nullMicros(o.Payment.DueAt), nullMicros(o.CompletedAt),
-		nullString(o.Number), string(o.Language), o.DeliveryFee, o.CODFee))
+		nullString(o.Number), string(o.Language), o.DeliveryFee, o.CODFee, o.Visitor.AnonymousID, o.Visitor.UserID))
 	if err != nil {
 		return fmt.Errorf("insert order %s: %w", o.ID, err)
 	}
@@ -102,7 +102,7 @@ const orderColumns = `id, status, market, currency, total, vat,
 	cart_id, access_token_hash, created_at, updated_at,
 	payment_status, payment_capture, payment_failure, payment_refund,
 	payment_due_at, refunded_at, completed_at, cancelled_at, number, language,
-	delivery_fee, cod_fee`
+	delivery_fee, cod_fee, visitor_anonymous_id, visitor_user_id`
 
 // sqlSelectOrder reads one order's row.
 const sqlSelectOrder = `SELECT ` + orderColumns + ` FROM orders WHERE id = ?`
@@ -122,7 +122,7 @@ func scanOrder(row interface{ Scan(...any) error }) (souq.Order, error) {
 		&o.CartID, &o.AccessTokenHash, &created, &updated,
 		&o.Payment.Status, &o.Payment.Capture, &o.Payment.Failure, &o.Payment.RefundReference,
 		&due, &refunded, &completed, &cancl, &number, &o.Language,
-		&o.DeliveryFee, &o.CODFee)
+		&o.DeliveryFee, &o.CODFee, &o.Visitor.AnonymousID, &o.Visitor.UserID)
 	o.Number = number.String
 	o.CreatedAt, o.UpdatedAt = fromMicros(created), fromMicros(updated)
 	o.Payment.DueAt, o.Payment.RefundedAt = timeOrNil(due), timeOrNil(refunded)

@@ -34,8 +34,10 @@ func newOrder(id string, d time.Duration, lines ...souq.OrderLine) souq.Order {
 		AccessTokenHash: souq.HashToken("token-" + id),
 		CreatedAt:       at(d),
 		UpdatedAt:       at(d),
-		// Fees, so that every read of an order is seen to keep them.
+		// Fees and a visitor, so that every read of an order is seen to
+		// keep them.
 		DeliveryFee: 1500, CODFee: 1000,
+		Visitor: souq.Visitor{AnonymousID: "visitor-" + id, UserID: "user-" + id},
 	}
 	o.Total = o.DeliveryFee + o.CODFee
 	o.VAT = souq.VATIncluded(o.Total, 500)
