@@ -29,10 +29,8 @@ type OrderRequest struct {
 	ShippingAddress souq.Address   `json:"shipping_address"`
 	Payment         PaymentRequest `json:"payment"`
 	// Context, optional, names the shopper for analytics: the storefront's
-	// visitor id and the shop's user id. "Order Completed" carries them as
-	// anonymousId and userId when it is written by this request (cash on
-	// delivery, a card paid at once); a payment confirmed later (the
-	// provider's page, a webhook) writes it without them.
+	// visitor id and the shop's user id. Kept with the order, they are the
+	// anonymousId and userId of every event of it.
 	Context *souq.Visitor `json:"context,omitempty"`
 	// Language is the shopper's, "ar" or "en": the order's e-mails are
 	// written in it. Default: the payment's language, else English.
