@@ -103,13 +103,7 @@ func TestAdminDeliveryBadInput(t *testing.T) {
 		m[k] = v
 		return m
 	}
-	tests := []struct {
-		name, method, path string
-		body               any
-		token              bool
-		status             int
-		field              string // named in invalid_params, when set
-	}{
+	f.refuses(t, []badRequest{
 		{"no token", "PUT", "/api/v1/admin/delivery/AE", aeDelivery, false, 401, ""},
 		{"no token to list", "GET", "/api/v1/admin/delivery", nil, false, 401, ""},
 		{"unknown market", "PUT", "/api/v1/admin/delivery/EG", aeDelivery, true, 404, ""},
@@ -123,25 +117,7 @@ func TestAdminDeliveryBadInput(t *testing.T) {
 		{"unknown field", "PUT", "/api/v1/admin/delivery/AE", with("vat", 5), true, 400, ""},
 		{"unknown market in the shop's query", "GET", "/api/v1/delivery?market=EG", nil, false, 400, "market"},
 		{"city of another market in the query", "GET", "/api/v1/delivery?market=AE&city=Riyadh", nil, false, 400, "city"},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			var header []string
-			if tt.token {
-				header = []string{"Authorization", "Bearer " + testAdminToken}
-			}
-			status, h, body := f.do(tt.method, tt.path, tt.body, header...)
-			if status != tt.status {
-				t.Fatalf("got %d %s, want %d", status, body, tt.status)
-			}
-			if ct := h.Get("Content-Type"); !strings.HasPrefix(ct, "application/problem+json") {
-				t.Errorf("content type: got %q, want application/problem+json", ct)
-			}
-			if tt.field != "" && !strings.Contains(string(body), `"name":"`+tt.field+`"`) {
-				t.Errorf("got %s, want invalid_params naming %s", body, tt.field)
-			}
-		})
-	}
+	})
 	if _, body := f.admin("GET", "/api/v1/admin/delivery", nil); !strings.Contains(string(body), `"items":[]`) {
 		t.Errorf("settings after refused puts: got %s, want none", body)
 	}

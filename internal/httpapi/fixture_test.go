@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -248,4 +249,37 @@ type testWriter struct{ t *testing.T }
 func (w testWriter) Write(b []byte) (int, error) {
 	w.t.Log(string(bytes.TrimSpace(b)))
 	return len(b), nil
+}
+
+// badRequest is a request the API must refuse with a problem document.
+type badRequest struct {
+	name, method, path string
+	body               any
+	token              bool // sent with the admin token
+	status             int
+	field              string // named in invalid_params, when set
+}
+
+// refuses sends each request and checks its status, that the answer is a
+// problem document, and the field it names.
+func (f *fixture) refuses(t *testing.T, tests []badRequest) {
+	t.Helper()
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var header []string
+			if tt.token {
+				header = []string{"Authorization", "Bearer " + testAdminToken}
+			}
+			status, h, body := f.do(tt.method, tt.path, tt.body, header...)
+			if status != tt.status {
+				t.Fatalf("got %d %s, want %d", status, body, tt.status)
+			}
+			if ct := h.Get("Content-Type"); !strings.HasPrefix(ct, "application/problem+json") {
+				t.Errorf("content type: got %q, want application/problem+json", ct)
+			}
+			if tt.field != "" && !strings.Contains(string(body), `"name":"`+tt.field+`"`) {
+				t.Errorf("got %s, want invalid_params naming %s", body, tt.field)
+			}
+		})
+	}
 }

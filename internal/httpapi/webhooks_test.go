@@ -48,13 +48,7 @@ func TestAdminWebhooks(t *testing.T) {
 
 func TestAdminWebhooksBadInput(t *testing.T) {
 	f := newFixture(t)
-	tests := []struct {
-		name, method, path string
-		body               any
-		token              bool
-		status             int
-		field              string // named in invalid_params, when set
-	}{
+	f.refuses(t, []badRequest{
 		{"no token", "POST", "/api/v1/admin/webhooks", map[string]any{"url": "https://a.example/x", "events": []string{"order.created"}}, false, 401, ""},
 		{"ftp url", "POST", "/api/v1/admin/webhooks", map[string]any{"url": "ftp://a.example/x", "events": []string{"order.created"}}, true, 422, "url"},
 		{"plain http", "POST", "/api/v1/admin/webhooks", map[string]any{"url": "http://erp.example.ae/x", "events": []string{"order.created"}}, true, 422, "url"},
@@ -68,25 +62,7 @@ func TestAdminWebhooksBadInput(t *testing.T) {
 		{"log of unknown", "GET", "/api/v1/admin/webhooks/whk_nope/deliveries", nil, true, 404, ""},
 		{"page size too big", "GET", "/api/v1/admin/webhooks/whk_nope/deliveries?page_size=1000", nil, true, 400, "page_size"},
 		{"page zero", "GET", "/api/v1/admin/webhooks/whk_nope/deliveries?page=0", nil, true, 400, "page"},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			var header []string
-			if tt.token {
-				header = []string{"Authorization", "Bearer " + testAdminToken}
-			}
-			status, h, body := f.do(tt.method, tt.path, tt.body, header...)
-			if status != tt.status {
-				t.Fatalf("got %d %s, want %d", status, body, tt.status)
-			}
-			if ct := h.Get("Content-Type"); !strings.HasPrefix(ct, "application/problem+json") {
-				t.Errorf("content type: got %q, want application/problem+json", ct)
-			}
-			if tt.field != "" && !strings.Contains(string(body), `"name":"`+tt.field+`"`) {
-				t.Errorf("got %s, want invalid_params naming %s", body, tt.field)
-			}
-		})
-	}
+	})
 }
 
 // TestOpenAPIWebhookResponses validates the webhook routes' exchanges,
