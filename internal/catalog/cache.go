@@ -70,7 +70,8 @@ type listingCache struct {
 	gen      atomic.Uint64
 	pages    staleCache[string, listing]
 	counts   staleCache[souq.MarketCode, []GroupCount]
-	searches staleCache[string, int] // match counts of searches
+	searches staleCache[string, int]             // match counts of searches
+	sales    staleCache[souq.ID, []souq.Product] // the products of a sale, by its id
 }
 
 func (c *listingCache) generation() uint64 { return c.gen.Load() }
@@ -87,6 +88,8 @@ func (c *listingCache) init(log *slog.Logger) {
 		log: log.With("cache", "product counts")}
 	c.searches = staleCache[string, int]{ttl: countsTTL, stale: countsStale, max: maxCachedListings,
 		log: log.With("cache", "search counts")}
+	c.sales = staleCache[souq.ID, []souq.Product]{ttl: listTTL, stale: listStale, max: 16,
+		log: log.With("cache", "sale products")}
 }
 
 // staleCache is a map of values that are fresh for ttl after they were

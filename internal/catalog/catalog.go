@@ -28,9 +28,8 @@ type Service struct {
 	now   func() time.Time
 	log   *slog.Logger
 
-	products  productCache
-	listings  listingCache
-	saleCache saleCache
+	products productCache
+	listings listingCache
 
 	mu        sync.Mutex
 	sales     []souq.Sale
@@ -148,15 +147,6 @@ func (s *Service) forgetSales() {
 	s.mu.Lock()
 	s.salesLoad = false
 	s.mu.Unlock()
-	s.forgetSaleProducts()
-}
-
-// forgetSaleProducts drops the current sale's products from memory.
-func (s *Service) forgetSaleProducts() {
-	s.saleCache.mu.Lock()
-	s.saleCache.sale = ""
-	s.saleCache.generation++
-	s.saleCache.mu.Unlock()
 }
 
 var (
@@ -307,7 +297,6 @@ func (s *Service) Update(ctx context.Context, id souq.ID, in ProductInput) (souq
 	}
 	s.products.forget(id)
 	s.listings.invalidate()
-	s.forgetSaleProducts()
 	return p, nil
 }
 
@@ -325,7 +314,6 @@ func (s *Service) SetImages(ctx context.Context, id souq.ID, images []souq.Image
 	}
 	s.products.forget(id)
 	s.listings.invalidate()
-	s.forgetSaleProducts()
 	return s.store.Product(ctx, id)
 }
 
@@ -342,7 +330,6 @@ func (s *Service) AddImage(ctx context.Context, id souq.ID, img souq.Image) (sou
 	}
 	s.products.forget(id)
 	s.listings.invalidate()
-	s.forgetSaleProducts()
 	return s.store.Product(ctx, id)
 }
 
@@ -357,7 +344,6 @@ func (s *Service) SetStock(ctx context.Context, id souq.ID, quantity int) (souq.
 	}
 	s.products.forget(id)
 	s.listings.invalidate()
-	s.forgetSaleProducts()
 	return s.store.Product(ctx, id)
 }
 

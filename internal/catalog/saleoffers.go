@@ -6,8 +6,6 @@ import (
 	"fmt"
 	"slices"
 	"strings"
-	"sync"
-	"time"
 
 	"github.com/souq-commerce/souq/internal/souq"
 )
@@ -40,22 +38,6 @@ type SaleOffers struct {
 // SaleFilter narrows the products of a sale.
 type SaleFilter struct {
 	Category, Brand string
-}
-
-// saleTTL is how long the products of the current sale are served from
-// memory: the stock they show (the sell-through) may lag by that much;
-// checkout's conditional decrement decides what sells. Prices and whether
-// the sale runs are worked out at each request, so a sale starts and ends
-// on time.
-const saleTTL = time.Second
-
-// saleCache holds the current sale's products for saleTTL.
-type saleCache struct {
-	mu         sync.Mutex
-	at         time.Time // by the catalog's clock
-	sale       souq.ID
-	products   []souq.Product
-	generation uint64 // bumped by every change: a read begun before one is not kept
 }
 
 // CurrentSaleOffers returns the running sale (or else the next scheduled
@@ -159,29 +141,19 @@ func matchesTerms(text string, terms []string) bool {
 	return true
 }
 
-// saleProducts returns the products of sale, from memory for saleTTL.
+// saleProducts returns the products of sale, through the listings' cache:
+// a listing's lifetime (the stock they show may lag as a listing's does),
+// and unusable at once after a product change made through the Service.
 func (s *Service) saleProducts(ctx context.Context, sale souq.Sale) ([]souq.Product, error) {
-	now := s.now()
-	s.saleCache.mu.Lock()
-	if s.saleCache.sale == sale.ID && now.Sub(s.saleCache.at) < saleTTL && !now.Before(s.saleCache.at) {
-		products := s.saleCache.products
-		s.saleCache.mu.Unlock()
+	return s.listings.sales.fetch(ctx, sale.ID, s.listings.generation(), func(ctx context.Context) ([]souq.Product, error) {
+		ids := make([]souq.ID, 0, len(sale.Prices))
+		for id := range sale.Prices {
+			ids = append(ids, id)
+		}
+		products, err := s.store.ProductsByID(ctx, ids)
+		if err != nil {
+			return nil, fmt.Errorf("sale products: %w", err)
+		}
 		return products, nil
-	}
-	gen := s.saleCache.generation
-	s.saleCache.mu.Unlock()
-	ids := make([]souq.ID, 0, len(sale.Prices))
-	for id := range sale.Prices {
-		ids = append(ids, id)
-	}
-	products, err := s.store.ProductsByID(ctx, ids)
-	if err != nil {
-		return nil, fmt.Errorf("sale products: %w", err)
-	}
-	s.saleCache.mu.Lock()
-	if s.saleCache.generation == gen {
-		s.saleCache.at, s.saleCache.sale, s.saleCache.products = now, sale.ID, products
-	}
-	s.saleCache.mu.Unlock()
-	return products, nil
+	})
 }

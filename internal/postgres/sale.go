@@ -139,22 +139,16 @@ func loadSalePrices(ctx context.Context, tx pgx.Tx, sales []souq.Sale) error {
 	if err != nil {
 		return fmt.Errorf("load sale units: %w", err)
 	}
-	var units int
-	_, err = pgx.ForEachRow(rows, []any{&sale, &product, &units}, func() error {
-		s := byID[sale]
-		if s.Units == nil {
-			s.Units = map[souq.ID]int{}
-			byID[sale] = s
-		}
-		s.Units[product] = units
+	var n int
+	units := souq.SaleUnits{}
+	_, err = pgx.ForEachRow(rows, []any{&sale, &product, &n}, func() error {
+		units.Add(sale, product, n)
 		return nil
 	})
 	if err != nil {
 		return fmt.Errorf("load sale units: %w", err)
 	}
-	for i, s := range sales {
-		sales[i].Units = byID[s.ID].Units
-	}
+	units.Fill(sales)
 	return nil
 }
 

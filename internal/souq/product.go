@@ -57,6 +57,25 @@ type Sale struct {
 	CreatedAt time.Time `json:"created_at"`
 }
 
+// SaleUnits gathers the units of several sales as a store reads them, row
+// by row: sale → product → units.
+type SaleUnits map[ID]map[ID]int
+
+// Add records product's units in sale.
+func (u SaleUnits) Add(sale, product ID, n int) {
+	if u[sale] == nil {
+		u[sale] = map[ID]int{}
+	}
+	u[sale][product] = n
+}
+
+// Fill sets each sale's Units (nil for a sale with none recorded).
+func (u SaleUnits) Fill(sales []Sale) {
+	for i := range sales {
+		sales[i].Units = u[sales[i].ID]
+	}
+}
+
 // ActiveAt reports whether the sale is running at t.
 func (s Sale) ActiveAt(t time.Time) bool {
 	return !t.Before(s.StartsAt) && t.Before(s.EndsAt)

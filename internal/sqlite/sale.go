@@ -130,29 +130,23 @@ func loadSalePrices(ctx context.Context, tx *sql.Tx, sales []souq.Sale) error {
 	if err != nil {
 		return fmt.Errorf("load sale prices: %w", err)
 	}
+	units := souq.SaleUnits{}
 	err = queryIn(ctx, tx, `SELECT sale_id, product_id, units FROM sale_units WHERE sale_id IN (?)`, args,
 		func(rows *sql.Rows) error {
 			var (
 				sale, product souq.ID
-				units         int
+				n             int
 			)
-			if err := rows.Scan(&sale, &product, &units); err != nil {
+			if err := rows.Scan(&sale, &product, &n); err != nil {
 				return err
 			}
-			s := byID[sale]
-			if s.Units == nil {
-				s.Units = map[souq.ID]int{}
-				byID[sale] = s
-			}
-			s.Units[product] = units
+			units.Add(sale, product, n)
 			return nil
 		})
 	if err != nil {
 		return fmt.Errorf("load sale units: %w", err)
 	}
-	for i, s := range sales {
-		sales[i].Units = byID[s.ID].Units
-	}
+	units.Fill(sales)
 	return nil
 }
 

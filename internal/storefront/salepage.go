@@ -43,10 +43,7 @@ func (s *Storefront) salePageOf(v *visit) error {
 	if banner == nil {
 		return souq.Errorf(souq.ErrNotFound, "no sale is running or scheduled")
 	}
-	all, _, err := s.Catalog.CurrentSaleOffers(v.ctx(), v.market, catalog.SaleFilter{})
-	if err != nil {
-		return err
-	}
+	all := banner.offers
 	category := v.r.URL.Query().Get("category")
 	p := salePage{base: s.base(v, banner.Name), Sale: banner, Heading: banner.Name}
 	p.Categories = append(p.Categories, option{Value: "", Label: i18n.T(v.lang, "sale.all"), Selected: category == ""})
@@ -81,19 +78,18 @@ func (s *Storefront) saleCard(v *visit, it catalog.SaleOffer) saleCard {
 	return c
 }
 
-// saleItems returns the first homeSaleItems products of a running sale
-// for the home page (none when no sale runs).
-func (s *Storefront) saleItems(v *visit) ([]saleCard, error) {
-	offers, ok, err := s.Catalog.CurrentSaleOffers(v.ctx(), v.market, catalog.SaleFilter{})
-	if err != nil || !ok || !offers.Running {
-		return nil, err
+// saleItems returns the first homeSaleItems products in stock of the sale
+// of banner for the home page (none when no sale runs).
+func (s *Storefront) saleItems(v *visit, banner *saleBanner) []saleCard {
+	if banner == nil || !banner.Running {
+		return nil
 	}
 	var out []saleCard
-	for _, it := range offers.Items {
+	for _, it := range banner.offers.Items {
 		if len(out) == homeSaleItems || !it.InStock() {
 			break
 		}
 		out = append(out, s.saleCard(v, it))
 	}
-	return out, nil
+	return out
 }

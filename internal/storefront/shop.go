@@ -81,22 +81,20 @@ type saleBanner struct {
 	MaxDiscount int    // percent: "up to −30%"
 	Name        string
 	Running     bool
-	At          time.Time // the end of a running sale, the start of a coming one
-	ISO         string    // At for <time datetime>
-	Text        string    // At in the market's time zone, for shoppers without JS
+	At          time.Time          // the end of a running sale, the start of a coming one
+	ISO         string             // At for <time datetime>
+	Text        string             // At in the market's time zone, for shoppers without JS
+	offers      catalog.SaleOffers // the sale's products in the visitor's market, for the pages that list them
 }
 
 func (s *Storefront) sale(v *visit) (*saleBanner, error) {
-	sale, ok, err := s.Catalog.CurrentSale(v.ctx())
+	offers, ok, err := s.Catalog.CurrentSaleOffers(v.ctx(), v.market, catalog.SaleFilter{})
 	if err != nil || !ok {
 		return nil, err
 	}
-	b := &saleBanner{URL: v.url("/sale"), Name: sale.Name.In(v.lang), Running: sale.ActiveAt(s.Catalog.Now()), At: sale.StartsAt}
-	offers, _, err := s.Catalog.CurrentSaleOffers(v.ctx(), v.market, catalog.SaleFilter{})
-	if err != nil {
-		return nil, err
-	}
-	b.MaxDiscount = offers.MaxDiscount
+	sale := offers.Sale
+	b := &saleBanner{URL: v.url("/sale"), Name: sale.Name.In(v.lang), Running: offers.Running, At: sale.StartsAt,
+		MaxDiscount: offers.MaxDiscount, offers: offers}
 	if b.Running {
 		b.At = sale.EndsAt
 	}
@@ -138,9 +136,7 @@ func (s *Storefront) home(v *visit) error {
 	if p.Sale, err = s.sale(v); err != nil {
 		return err
 	}
-	if p.SaleItems, err = s.saleItems(v); err != nil {
-		return err
-	}
+	p.SaleItems = s.saleItems(v, p.Sale)
 	if len(p.SaleItems) > 0 { // the sale's strip comes first: its first picture is the largest
 		p.SaleItems[0].Eager = true
 		if len(p.Featured) > 0 {
