@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/souq-commerce/souq/internal/catalog"
 	"github.com/souq-commerce/souq/internal/media"
 )
 
@@ -91,6 +92,20 @@ func TestProductImages(t *testing.T) {
 	}
 	if status, _, _ := f.do("POST", path, red, "Content-Type", "image/jpeg"); status != 401 {
 		t.Errorf("upload without the admin token: got %d, want 401", status)
+	}
+
+	// A product holds at most catalog.MaxImages photos: the next is a 409.
+	full := f.product(1, 1000)
+	fullPath := "/api/v1/admin/products/" + string(full.ID) + "/images"
+	for i := range catalog.MaxImages {
+		if status, _, body := f.do("POST", fullPath, jpegOf(t, 200, 200, color.RGBA{uint8(20 * i), 100, 100, 255}),
+			"Authorization", "Bearer "+testAdminToken, "Content-Type", "image/jpeg"); status != 201 {
+			t.Fatalf("photo %d: got %d %s", i+1, status, body)
+		}
+	}
+	if status, h, body := f.do("POST", fullPath, jpegOf(t, 200, 200, color.White),
+		"Authorization", "Bearer "+testAdminToken, "Content-Type", "image/jpeg"); status != 409 || !strings.HasPrefix(h.Get("Content-Type"), "application/problem+json") {
+		t.Errorf("photo %d: got %d %s, want a 409 problem", catalog.MaxImages+1, status, body)
 	}
 
 	status, body := f.admin("DELETE", path+"/0", nil)

@@ -191,6 +191,13 @@ func TestLibrary(t *testing.T) {
 		t.Errorf("served rendition: %v %+v, want 640 px wide", err, cfg)
 	}
 	etag := rec.Header().Get("ETag")
+	head := httptest.NewRequest("HEAD", URL(img, 640), nil)
+	headRec := httptest.NewRecorder()
+	mux.ServeHTTP(headRec, head)
+	if headRec.Code != 200 || headRec.Body.Len() != 0 || headRec.Header().Get("Content-Length") == "0" {
+		t.Errorf("HEAD rendition: got %d, %d bytes of body, Content-Length %q; want 200, no body, the length",
+			headRec.Code, headRec.Body.Len(), headRec.Header().Get("Content-Length"))
+	}
 	if rec := get(URL(img, 640), "If-None-Match", etag); rec.Code != http.StatusNotModified {
 		t.Errorf("If-None-Match: got %d, want 304", rec.Code)
 	}
