@@ -378,3 +378,15 @@ func (s *Service) Stocks(ctx context.Context, ids []souq.ID) (map[souq.ID]int, e
 	}
 	return out, nil
 }
+
+// StockLevel is one product's stock as the store holds it.
+type StockLevel struct {
+	ProductID souq.ID `json:"product_id"`
+	Stock     int     `json:"stock"`
+}
+
+// LowStock returns up to limit products whose stock is at most atMost,
+// lowest stock first (then by id), read from the store (not a cache).
+func (s *Service) LowStock(ctx context.Context, atMost, limit int) ([]StockLevel, error) {
+	return nil, fmt.Errorf("low stock: not yet implemented")
+}

@@ -100,6 +100,19 @@ type Update struct {
 	// Names maps the ids of the trending products to their names; ids the
 	// catalogue does not know are left out.
 	Names map[string]souq.Localized `json:"names"`
+
+	// The war room's panels (panels.go); each is null or empty when its
+	// source is not configured or failed this time.
+	Audience *analytics.AudienceFigures `json:"audience"`
+	Compare  *analytics.Comparisons     `json:"compare"`
+	Sale     *SalePanel                 `json:"sale"`
+	Stock    *StockPanel                `json:"stock"`
+	// Products are the product table's rows over the last hour in every
+	// market, by revenue (the table filters through
+	// /api/v1/analytics/products).
+	Products []ProductTableRow `json:"products"`
+	// Alerts are the alerts active now.
+	Alerts []Alert `json:"alerts"`
 }
 
 // Deps are what the dashboard reads from.
