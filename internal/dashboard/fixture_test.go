@@ -214,8 +214,13 @@ func sampleUpdate() Update {
 	soldOutAt := t0.Add(-5 * time.Minute)
 	runsOutAt := t0.Add(42 * time.Minute)
 	health := sampleHealth
+	snap := sampleSnapshot()
+	snap.Brands = []analytics.Row{
+		{Name: "Lumi", Counters: analytics.Counters{Views: 120, AddUnits: 20, Orders: 9, Units: 9, RevenueAED: 90000}},
+		{Name: "Oud House", Counters: analytics.Counters{Views: 340, AddUnits: 9, Orders: 4, Units: 4, RevenueAED: 49760}},
+	}
 	return Update{
-		Snapshot: sampleSnapshot(),
+		Snapshot: snap,
 		Health:   &health,
 		Names:    sampleNames,
 		Alerts: []Alert{

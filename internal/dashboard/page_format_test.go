@@ -86,3 +86,16 @@ func TestAcceptLanguage(t *testing.T) {
 		}
 	}
 }
+
+// TestMessagesInBothLanguages: every text of the page has an English
+// and an Arabic version, and the Arabic one is not the English copied.
+func TestMessagesInBothLanguages(t *testing.T) {
+	for key, m := range messages {
+		if m.en == "" || m.ar == "" {
+			t.Errorf("%s: en %q, ar %q; want both", key, m.en, m.ar)
+		}
+		if m.en == m.ar && key != "json" {
+			t.Errorf("%s: the Arabic text is the English one, %q", key, m.en)
+		}
+	}
+}

@@ -149,6 +149,7 @@ var messages = map[string]msg{
 	"category":               {"Category", "الفئة"},
 	"all":                    {"All", "الكل"},
 	"apply":                  {"Apply filters", "تطبيق الفلاتر"},
+	"unfiltered":             {"The filters cannot be applied just now: every product of the last hour is shown.", "تعذر تطبيق الفلاتر الآن: تظهر كل منتجات الساعة الأخيرة."},
 	"clear":                  {"Clear", "مسح"},
 	"price":                  {"Price", "السعر"},
 	"views":                  {"Views", "المشاهدات"},
