@@ -98,7 +98,10 @@ type (
 		XTitleX, XTitleY string
 	}
 	// tick is one labelled point of an axis, at Pos on it.
-	tick struct{ ID, Pos, Label string }
+	tick struct {
+		ID, Pos, Label string
+		Last           bool
+	}
 )
 
 // chartSeries are the running charts: which figure of a minute each
@@ -166,6 +169,9 @@ func xTicks(id string, minutes []analytics.MinutePoint, loc *time.Location) []ti
 	if n > 0 && (n-1)%xTickEvery != 0 {
 		out = append(out, tick{ID: fmt.Sprintf("c-%s-x%d", id, len(out)), Pos: coord(xAt(n-1, n)),
 			Label: minutes[n-1].Start.In(loc).Format("15:04")})
+	}
+	if len(out) > 1 {
+		out[len(out)-1].Last = true // anchored at its end, so it stays inside the chart
 	}
 	return out
 }

@@ -342,7 +342,8 @@
 
   // Alerts: rows are kept by alert id, so that only a newly raised one
   // is inserted with role=alert (and announced), not every push.
-  function alerts(list) {
+  function alerts(list, at) {
+    const now = at && !isZeroTime(at) ? parse(at) : Date.now();
     const ul = byId('alerts');
     if (!ul) return;
     const SEV = { critical: 0, warning: 1 };
@@ -351,24 +352,32 @@
     const items = list.map((a) => {
       const sev = a.severity === 'critical' ? 'critical' : 'warning';
       let li = old.get(a.id);
-      const fresh = !li;
-      if (fresh) {
-        li = document.createElement('li');
-        li.dataset.id = a.id;
-        li.setAttribute('role', 'alert');
+      const ago = () => {
+        const since = document.createElement('span');
+        since.className = 'since';
+        const t = document.createElement('time');
+        t.dateTime = a.since;
+        t.textContent = clock(a.since, true);
+        since.append(WORDS.since + ' ', t, ' (' + age(now - parse(a.since)) + ')');
+        return since;
+      };
+      if (li) {
+        // Known already: only its age moves on, outside any live region.
+        li.querySelector('.since')?.replaceWith(ago());
+        return li;
       }
+      // Newly raised: its words are a live alert, announced once.
+      li = document.createElement('li');
+      li.dataset.id = a.id;
       li.className = 'alert ' + sev;
+      const live = document.createElement('span');
+      live.setAttribute('role', 'alert');
       const sevEl = cell('span', WORDS[sev]);
       sevEl.className = 'sev';
       const msg = cell('span', nameOf(a.message) || a.kind);
       msg.className = 'msg';
-      const since = document.createElement('span');
-      since.className = 'since';
-      const t = document.createElement('time');
-      t.dateTime = a.since;
-      t.textContent = clock(a.since, true);
-      since.append(WORDS.since + ' ', t, ' (' + age(Date.now() - parse(a.since)) + ')');
-      li.replaceChildren(sevEl, ' ', msg, ' ', since);
+      live.append(sevEl, ' ', msg);
+      li.append(live, ' ', ago());
       return li;
     });
     ul.replaceChildren(...items);
@@ -422,10 +431,13 @@
   }
 
   // Sale: the countdown runs between pushes from data-ends.
+  // skew is the server's clock less this browser's, from the last push,
+  // so that the countdown follows the server's time.
+  let skew = 0;
   function countdown() {
     const el = byId('sale-left');
     if (!el || !el.dataset.ends) return;
-    const s = Math.max(0, Math.floor((parse(el.dataset.ends) - Date.now()) / 1000));
+    const s = Math.max(0, Math.floor((parse(el.dataset.ends) - Date.now() - skew) / 1000));
     el.textContent = Math.floor(s / 3600) + ':' + String(Math.floor((s % 3600) / 60)).padStart(2, '0') + ':' + String(s % 60).padStart(2, '0');
   }
   function sale(p) {
@@ -656,6 +668,7 @@
 
   function render(u) {
     const s = u.snapshot || {};
+    if (!isZeroTime(s.at)) skew = parse(s.at) - Date.now();
     header(s);
     tiles(s);
     charts(s.minutes || []);
@@ -669,8 +682,9 @@
     dims('city', s.cities || []);
     dims('brand', s.brands || []);
     health(u.health);
-    alerts(u.alerts || []);
+    alerts(u.alerts || [], s.at);
     sale(u.sale);
+    countdown();
     compare(u.compare);
     audience(u.audience);
     stock(u.stock);
