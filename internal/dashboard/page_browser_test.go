@@ -221,6 +221,10 @@ func TestBrowserDashboardFixture(t *testing.T) {
 				}
 			}
 
+			// The script's redraw from the push reads as the server's
+			// render of the same Update.
+			redrawMatchesRender(ctx, t, lang, where)
+
 			// The script redrew the product table from the push: one name
 			// per row, in the page's language.
 			names := evalJS[[]string](ctx, t, `[...document.querySelectorAll('#products-body tr')].map(r =>
@@ -275,6 +279,40 @@ func TestBrowserDashboardFixture(t *testing.T) {
 			}
 			waitJS(ctx, t, where+": the archive query", `document.querySelector('#q-products pre[data-engine="duckdb"]').textContent === 'SELECT product_id FROM events -- duckdb'`)
 			axeCheck(ctx, t, axe, where)
+		}
+	}
+}
+
+// redrawn are the tables and elements the script redraws from a push.
+var redrawn = struct{ bodies, elements []string }{
+	bodies: []string{"sale-body", "audience-body", "audience-markets-body", "stock-watch-body", "stock-low-body",
+		"stock-out-body", "products-body", "brand-body", "cat-body", "city-body", "tr-5m", "tr-15m", "tr-60m"},
+	elements: []string{"sale-state", "sale-revenue", "sale-units", "cmp-revenue_aed", "cmp-orders", "cmp-conversion",
+		"h-ingest", "h-delay", "behind", "c-views-y2", "c-revenue-y2", "c-views-x0"},
+}
+
+// redrawMatchesRender compares the tab's redrawn tables and elements,
+// cell by cell, with the server's render of sampleUpdate.
+func redrawMatchesRender(ctx context.Context, t *testing.T, lang, where string) {
+	t.Helper()
+	_, doc := renderUpdate(t, sampleUpdate(), "/dashboard?lang="+lang)
+	for _, id := range redrawn.bodies {
+		want := strings.Join(rowsOf(t, doc, id), "\n")
+		got := evalJS[string](ctx, t, `[...document.getElementById(`+jsonString(id)+`).querySelectorAll('tr')].map(tr =>
+			[...tr.children].map(c => c.textContent.replace(/\s+/g, ' ').trim()).join(' | ')).join('\n')`)
+		if got != want {
+			t.Errorf("%s: #%s redrawn:\n%s\nrendered:\n%s", where, id, got, want)
+		}
+	}
+	for _, id := range redrawn.elements {
+		want := text(byID(doc, id))
+		if n := byID(doc, id); n != nil && n.Data == "tr" {
+			want = cells(n)
+		}
+		got := evalJS[string](ctx, t, `(e => e.tagName === 'TR' ? [...e.children].map(c => c.textContent.replace(/\s+/g, ' ').trim()).join(' | ')
+			: e.textContent.replace(/\s+/g, ' ').trim())(document.getElementById(`+jsonString(id)+`))`)
+		if got != want {
+			t.Errorf("%s: #%s redrawn %q, rendered %q", where, id, got, want)
 		}
 	}
 }

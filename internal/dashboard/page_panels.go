@@ -23,15 +23,14 @@ type (
 		Since, SinceISO, Ago             string
 	}
 	saleView struct {
-		Name, State     string
-		EndsISO         string
-		Left            string // hours:minutes:seconds still to run
-		Running         bool
-		Figures         []saleFigure
-		Items           []saleItemView
-		CSV, JSON       string
-		OfferedAndSold  string
-		ProtectedNotice bool
+		Name, State string
+		EndsISO     string
+		Left        string // hours:minutes:seconds still to run
+		Running     bool
+		Figures     []saleFigure
+		Items       []saleItemView
+		CSV, JSON   string
+		Hidden      bool // no sale: the panel is hidden
 	}
 	saleFigure struct {
 		ID, Label, During, Before string
@@ -119,17 +118,22 @@ func fmtCountdown(seconds int64) string {
 }
 
 func saleViewOf(p *SalePanel, loc *time.Location, lang souq.Lang) *saleView {
-	if p == nil {
-		return nil
+	hidden := p == nil
+	if hidden {
+		// The panel is there, hidden, for the script to fill when a sale
+		// starts.
+		p = &SalePanel{}
 	}
-	v := &saleView{Name: nameIn(p.Name, lang), EndsISO: isoOrEmpty(p.EndsAt), Running: p.Running,
+	v := &saleView{Hidden: hidden, Name: nameIn(p.Name, lang), EndsISO: isoOrEmpty(p.EndsAt), Running: p.Running,
 		Left: fmtCountdown(p.SecondsLeft),
 		CSV:  apiURL("sale", map[string]string{"format": "csv", "lang": string(lang)}),
 		JSON: apiURL("sale", nil)}
 	ends := fmtClock(p.EndsAt, loc)
-	if p.Running {
+	switch {
+	case hidden:
+	case p.Running:
 		v.State = fmt.Sprintf(tr(lang, "sale_running"), ends)
-	} else {
+	default:
 		v.State = fmt.Sprintf(tr(lang, "sale_ended"), ends)
 		v.Left = fmtCountdown(0)
 	}
@@ -145,7 +149,7 @@ func saleViewOf(p *SalePanel, loc *time.Location, lang souq.Lang) *saleView {
 	for _, it := range p.Items {
 		soldOut := none
 		if it.SoldOutAt != nil {
-			soldOut = fmtClock(*it.SoldOutAt, loc)
+			soldOut = it.SoldOutAt.In(loc).Format("15:04") // a projection: to the minute
 		}
 		if it.SoldOut {
 			soldOut = tr(lang, "sold_out")
@@ -204,12 +208,16 @@ func fmtFigure(figure string, v float64) string {
 }
 
 func compareViews(c *analytics.Comparisons, lang souq.Lang) []compareView {
-	if c == nil {
-		return nil
-	}
 	byFigure := map[string]analytics.Comparison{}
-	for _, f := range c.Figures {
-		byFigure[f.Figure] = f
+	if c == nil {
+		// Unknown for now: the tiles are there for the script to fill.
+		for _, l := range compareLabels {
+			byFigure[l.figure] = analytics.Comparison{Figure: l.figure}
+		}
+	} else {
+		for _, f := range c.Figures {
+			byFigure[f.Figure] = f
+		}
 	}
 	opt := func(figure string, v *float64) string {
 		if v == nil {
@@ -223,8 +231,12 @@ func compareViews(c *analytics.Comparisons, lang souq.Lang) []compareView {
 		if !ok {
 			continue
 		}
+		today := fmtFigure(f.Figure, f.Today)
+		if c == nil {
+			today = none
+		}
 		out = append(out, compareView{Figure: f.Figure, Label: tr(lang, l.key),
-			Today: fmtFigure(f.Figure, f.Today), Yesterday: opt(f.Figure, f.Yesterday), LastWeek: opt(f.Figure, f.LastWeek),
+			Today: today, Yesterday: opt(f.Figure, f.Yesterday), LastWeek: opt(f.Figure, f.LastWeek),
 			VsYesterday: changeOf(f.VsYesterday, tr(lang, "vs_yesterday"), lang),
 			VsLastWeek:  changeOf(f.VsLastWeek, tr(lang, "vs_last_week"), lang)})
 	}

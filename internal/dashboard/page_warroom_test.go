@@ -140,7 +140,7 @@ func TestPageWarRoomPanels(t *testing.T) {
 				"Orders | 120 | 40 | ▲ +200.0% up",
 			},
 			saleItems: []string{
-				"Night Cream | Lumi | 35 / 50 (70.0%) | 15 | 2.5 | 14:42:30",
+				"Night Cream | Lumi | 35 / 50 (70.0%) | 15 | 2.5 | 14:42",
 				"Royal Oud Perfume | Oud House | 20 / 20 (100.0%) | 0 | 0.0 | SOLD OUT",
 			},
 			compare: map[string]string{
@@ -175,7 +175,7 @@ func TestPageWarRoomPanels(t *testing.T) {
 				"الطلبات | 120 | 40 | ▲ +200.0% ارتفاع",
 			},
 			saleItems: []string{
-				"Night Cream | Lumi | 35 / 50 (70.0%) | 15 | 2.5 | 14:42:30",
+				"Night Cream | Lumi | 35 / 50 (70.0%) | 15 | 2.5 | 14:42",
 				"عطر العود الملكي | Oud House | 20 / 20 (100.0%) | 0 | 0.0 | نفدت الكمية",
 			},
 			compare: map[string]string{

@@ -22,6 +22,8 @@
       noCompare: 'no figure to compare', soldOut: 'SOLD OUT', onSale: 'On sale', shown: (a, b) => a + ' of ' + b + ' shown',
       chart: (t, total, peak, latest) => t + ' over the last 60 minutes: ' + total + ' in all, peak ' + peak + ', this minute so far ' + latest + '.',
       loading: 'Loading…', failed: 'Could not load the query.',
+      running: (t) => 'running, ends at ' + t, ended: (t) => 'ended at ' + t,
+      minute: 'Last minute', hour: 'Last hour', day: 'Today',
     },
     ar: {
       s: 'ث', min: 'د', h: 'س', behind: null, noEvents: 'لا أحداث بعد', live: 'مباشر',
@@ -32,6 +34,8 @@
       noCompare: 'لا رقم للمقارنة', soldOut: 'نفدت الكمية', onSale: 'في التخفيضات', shown: (a, b) => 'يظهر ' + a + ' من ' + b,
       chart: (t, total, peak, latest) => t + ' خلال آخر 60 دقيقة: ' + total + ' إجمالًا، الذروة ' + peak + '، وهذه الدقيقة حتى الآن ' + latest + '.',
       loading: 'جارٍ التحميل…', failed: 'تعذر تحميل الاستعلام.',
+      running: (t) => 'جارية، تنتهي في ' + t, ended: (t) => 'انتهت في ' + t,
+      minute: 'الدقيقة الأخيرة', hour: 'الساعة الأخيرة', day: 'اليوم',
     },
   }[LANG];
   const behindText = (a) => (WORDS.behind === null ? 'متأخرة ' + a : a + WORDS.behind);
@@ -447,6 +451,7 @@
     if (!byId('sale-body')) return; // rendered without a sale: the next page load shows it
     panel.hidden = false;
     setText('sale-name', nameOf(p.name));
+    setText('sale-state', (p.running ? WORDS.running : WORDS.ended)(clock(p.ends_at, true)));
     byId('sale-left').dataset.ends = p.running ? p.ends_at : '';
     if (!p.running) setText('sale-left', '0:00:00');
     const d = p.during || {}, b = p.before || {};
@@ -500,18 +505,12 @@
         td((x.units_per_order || 0).toFixed(2))];
     };
     const label = (id, cells) => { const l = labelsOf(id); cells.forEach((c, i) => { if (i) c.dataset.label = l[i]; }); return cells; };
-    const names = {};
-    document.querySelectorAll('#audience-body tr[data-id]').forEach((tr) => { names[tr.dataset.id] = tr.querySelector('th').textContent; });
+    // A market's name as the markets table writes it.
+    const marketName = (code) => byId('m-' + code)?.querySelector('th')?.firstChild?.textContent.trim() || code;
     const windows = a.windows || [];
-    if (Object.keys(names).length) {
-      fillRows('audience-body', windows, (w) => label('audience-body', row(w, names[w.window] || w.window)), WORDS.nothing, 6);
-    }
+    fillRows('audience-body', windows, (w) => label('audience-body', row(w, WORDS[w.window] || w.window)), WORDS.nothing, 6);
     const hour = windows.find((w) => w.window === 'hour');
-    const mnames = {};
-    document.querySelectorAll('#audience-markets-body tr[data-id]').forEach((tr) => { mnames[tr.dataset.id] = tr.querySelector('th').textContent; });
-    if (hour && Object.keys(mnames).length) {
-      fillRows('audience-markets-body', hour.markets || [], (m) => label('audience-markets-body', row(m, mnames[m.market] || m.market)), WORDS.nothing, 6);
-    }
+    fillRows('audience-markets-body', (hour && hour.markets) || [], (m) => label('audience-markets-body', row(m, marketName(m.market))), WORDS.nothing, 6);
   }
 
   function stock(p) {
