@@ -1,6 +1,8 @@
 package dashboard
 
 import (
+	"os"
+	"regexp"
 	"testing"
 	"time"
 
@@ -94,8 +96,69 @@ func TestMessagesInBothLanguages(t *testing.T) {
 		if m.en == "" || m.ar == "" {
 			t.Errorf("%s: en %q, ar %q; want both", key, m.en, m.ar)
 		}
-		if m.en == m.ar && key != "json" {
+		if m.en == m.ar {
 			t.Errorf("%s: the Arabic text is the English one, %q", key, m.en)
+		}
+	}
+}
+
+// TestEveryMessageKeyExists: each key the template and the view ask for
+// is in messages (a missing one would show as the key itself).
+func TestEveryMessageKeyExists(t *testing.T) {
+	src, err := templateFS.ReadFile("templates/dashboard.html")
+	if err != nil {
+		t.Fatal(err)
+	}
+	keys := map[string]bool{}
+	for _, m := range regexp.MustCompile(`\.Tf? "([a-z0-9_]+)"`).FindAllStringSubmatch(string(src), -1) {
+		keys[m[1]] = true
+	}
+	goSrc := ""
+	for _, f := range []string{"page_view.go", "page_panels.go", "page_products.go", "page_format.go"} {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		goSrc += string(b)
+	}
+	for _, m := range regexp.MustCompile(`(?:tr\(lang, |v\.Tf?\()"([a-z0-9_]+)"[),]`).FindAllStringSubmatch(goSrc, -1) {
+		keys[m[1]] = true
+	}
+	// The keys made up at run time.
+	for _, prefix := range []struct {
+		prefix string
+		of     []string
+	}{
+		{"a_", []string{"checkout_errors", "out_of_stock", "cancellations", "zero_result_searches", "sold_out", "pipeline_lag"}},
+		{"last_", windows},
+		{"st_", []string{"view", "cart", "checkout", "order"}},
+		{"c_", []string{"views", "orders", "revenue"}},
+		{"u_", []string{"views", "orders", "revenue"}},
+		{"w_", []string{"minute", "hour", "day"}},
+		{"s_", []string{"watch", "low", "out"}},
+		{"", []string{"critical", "warning"}}, // an alert's severity
+	} {
+		for _, k := range prefix.of {
+			keys[prefix.prefix+k] = true
+		}
+	}
+	for _, s := range productSorts {
+		keys[s.label] = true
+	}
+	for _, l := range compareLabels {
+		keys[l.key] = true
+	}
+	if len(keys) < 100 {
+		t.Errorf("found %d keys: the patterns above no longer match the sources", len(keys))
+	}
+	for k := range keys {
+		if _, ok := messages[k]; !ok {
+			t.Errorf("message %q is used but not defined", k)
+		}
+	}
+	for k := range messages {
+		if !keys[k] {
+			t.Errorf("message %q is defined but not used", k)
 		}
 	}
 }
