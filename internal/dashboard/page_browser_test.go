@@ -106,8 +106,8 @@ func waitJS(ctx context.Context, t *testing.T, what, expr string) {
 }
 
 // axeSource is axe-core's script from the repository's node_modules
-// (npm ci); without it, the check skips, unless SOUQ_TEST_CHROMIUM is
-// set (CI), where it fails.
+// (npm ci); without it, the accessibility check is skipped, saying so,
+// unless SOUQ_TEST_CHROMIUM is set (CI), where it fails.
 func axeSource(t *testing.T) string {
 	t.Helper()
 	dir, _ := os.Getwd()
@@ -126,7 +126,8 @@ func axeSource(t *testing.T) string {
 		if os.Getenv("SOUQ_TEST_CHROMIUM") != "" {
 			t.Fatal("node_modules/axe-core is missing: run `npm ci` at the repository's root")
 		}
-		t.Skip("node_modules/axe-core is missing: run `npm ci` at the repository's root for the accessibility check")
+		t.Log("node_modules/axe-core is missing: skipping the accessibility check; run `npm ci` at the repository's root")
+		return ""
 	}
 	if err != nil {
 		t.Fatal(err)
@@ -144,6 +145,9 @@ const axeRules = `{runOnly: {type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a
 // violation.
 func axeCheck(ctx context.Context, t *testing.T, src, where string) {
 	t.Helper()
+	if src == "" {
+		return // no axe-core: said once by axeSource
+	}
 	if _, err := chromedp.Run(ctx, chromedp.Evaluate[bool](src+"\n;true")); err != nil {
 		t.Fatalf("inject axe-core: %v", err)
 	}
