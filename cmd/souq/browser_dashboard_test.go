@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	cdppage "github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
 )
 
@@ -108,7 +109,8 @@ func rowIDs(ctx context.Context, t *testing.T) []string {
 // Kuwait), the war room in Arabic and English, at 390 × 844 and
 // 1366 × 900: right to left in Arabic; no sideways scroll on the phone;
 // every element that scrolls takes the focus; one name per product row,
-// in the page's language; and axe-core finds no WCAG 2 A/AA violation.
+// in the page's language; the server's Content-Security-Policy blocks
+// nothing; and axe-core finds no WCAG 2 A/AA violation.
 // With the product endpoint (/api/v1/analytics/products) present,
 // clicking a column header reorders the product table and the market
 // filter changes its rows, with the script and through the form alone.
@@ -117,6 +119,12 @@ func TestBrowserDashboard(t *testing.T) {
 	axe, haveAxe := axeScript(t)
 	ctx, cancel := context.WithTimeout(tab, 4*browserTimeout)
 	defer cancel()
+	// What the server's Content-Security-Policy blocks, in every page.
+	if _, err := chromedp.Call(ctx, cdppage.AddScriptToEvaluateOnNewDocument, cdppage.AddScriptToEvaluateOnNewDocumentParams{
+		Source: `window.cspViolations = []; document.addEventListener('securitypolicyviolation',
+			e => window.cspViolations.push(e.violatedDirective + ' ' + e.blockedURI));`}); err != nil {
+		t.Fatalf("watch the security policy: %v", err)
+	}
 
 	var list productList
 	getJSON(t, base+"/api/v1/products?market=AE&page_size=50", &list)
@@ -173,6 +181,9 @@ func TestBrowserDashboard(t *testing.T) {
 			}
 			if size.mobile {
 				noOverflow(ctx, t, p, int(size.w))
+			}
+			for _, v := range eval[[]string](ctx, t, `window.cspViolations || ['the policy watcher did not run']`) {
+				t.Errorf("%s: the Content-Security-Policy blocked %s", where, v)
 			}
 			for _, e := range eval[[]string](ctx, t, `[...document.querySelectorAll('body *')].filter(e => {
 				const s = getComputedStyle(e);

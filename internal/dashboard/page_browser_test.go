@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/chromedp/cdproto/emulation"
+	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
 
 	"github.com/souq-commerce/souq/internal/browsertest"
@@ -200,6 +201,7 @@ func TestBrowserDashboardFixture(t *testing.T) {
 	tab := browsertest.Start(t)
 	ctx, cancel := context.WithTimeout(tab, 3*time.Minute)
 	defer cancel()
+	watchPolicy(ctx, t)
 	for _, lang := range []string{"ar", "en"} {
 		for _, size := range []struct{ w, h int64 }{{390, 844}, {1366, 900}} {
 			where := fmt.Sprintf("%s at %d px", lang, size.w)
@@ -219,6 +221,7 @@ func TestBrowserDashboardFixture(t *testing.T) {
 				t.Log(err)
 			}
 			layoutChecks(ctx, t, where, int(size.w))
+			policyViolations(ctx, t, where)
 			if size.w == 390 {
 				for _, panel := range []string{"alerts-panel", "sale-panel", "compare-panel", "products-panel", "charts-panel"} {
 					elementShot(ctx, t, "#"+panel, fmt.Sprintf("%s-%d-%s", lang, size.w, panel))
@@ -318,6 +321,25 @@ func redrawMatchesRender(ctx context.Context, t *testing.T, lang, where string) 
 		if got != want {
 			t.Errorf("%s: #%s redrawn %q, rendered %q", where, id, got, want)
 		}
+	}
+}
+
+// watchPolicy records, in every document the tab loads, what the
+// Content-Security-Policy blocks (window.cspViolations).
+func watchPolicy(ctx context.Context, t *testing.T) {
+	t.Helper()
+	if _, err := chromedp.Call(ctx, page.AddScriptToEvaluateOnNewDocument, page.AddScriptToEvaluateOnNewDocumentParams{
+		Source: `window.cspViolations = []; document.addEventListener('securitypolicyviolation',
+			e => window.cspViolations.push(e.violatedDirective + ' ' + e.blockedURI));`}); err != nil {
+		t.Fatalf("watch the security policy: %v", err)
+	}
+}
+
+// policyViolations fails t with what the policy blocked on the page.
+func policyViolations(ctx context.Context, t *testing.T, where string) {
+	t.Helper()
+	for _, v := range evalJS[[]string](ctx, t, `window.cspViolations || ['the policy watcher did not run']`) {
+		t.Errorf("%s: the Content-Security-Policy blocked %s", where, v)
 	}
 }
 
