@@ -9,6 +9,8 @@ import (
 	"net/http"
 	"path"
 	"time"
+
+	"github.com/souq-commerce/souq/internal/souq"
 )
 
 //go:embed templates/*.html
@@ -122,6 +124,17 @@ func (d *Dashboard) handlePage() http.Handler {
 	})
 }
 
+// switchURL is the page r asks for, filters and all, in the other
+// language.
+func switchURL(r *http.Request, lang souq.Lang) string {
+	q := r.URL.Query()
+	q.Set("lang", "ar")
+	if lang == souq.Arabic {
+		q.Set("lang", "en")
+	}
+	return "/dashboard?" + q.Encode()
+}
+
 // writePage renders u as the page r asks for (language, product filters).
 func (d *Dashboard) writePage(w http.ResponseWriter, r *http.Request, u Update, unavailable bool) {
 	status := http.StatusOK
@@ -131,6 +144,7 @@ func (d *Dashboard) writePage(w http.ResponseWriter, r *http.Request, u Update, 
 	lang := pageLang(r)
 	v := d.view(u, unavailable, lang)
 	v.Products = d.productTable(r, u, lang)
+	v.SwitchURL = switchURL(r, lang)
 	var buf bytes.Buffer
 	if err := pageTemplate.Execute(&buf, v); err != nil {
 		d.log.Error("render dashboard", "err", err)

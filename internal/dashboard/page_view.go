@@ -16,7 +16,7 @@ import (
 type (
 	pageView struct {
 		Lang, Dir        string
-		SwitchURL        string // the same page in the other language
+		SwitchURL        string // the same page in the other language (set by writePage)
 		Unavailable      bool
 		CSS, JS          string
 		Zone             string
@@ -99,7 +99,7 @@ func (d *Dashboard) view(u Update, unavailable bool, lang souq.Lang) pageView {
 	now := d.now()
 	_, offset := now.In(d.loc).Zone()
 	v := pageView{
-		lang: lang, Lang: string(lang), Dir: "ltr", SwitchURL: "/dashboard?lang=ar",
+		lang: lang, Lang: string(lang), Dir: "ltr",
 		Unavailable: unavailable,
 		CSS:         staticURL("dashboard.css"), JS: staticURL("dashboard.js"),
 		Zone: zoneName(d.loc, now), OffsetMinutes: offset / 60,
@@ -112,7 +112,7 @@ func (d *Dashboard) view(u Update, unavailable bool, lang souq.Lang) pageView {
 		Searches:  fmtInt(s.LastHour.Searches), ZeroSearches: fmtInt(s.LastHour.ZeroResultSearches),
 	}
 	if lang == souq.Arabic {
-		v.Dir, v.SwitchURL = "rtl", "/dashboard?lang=en"
+		v.Dir = "rtl"
 	}
 	if !s.TodayFrom.IsZero() {
 		v.TodayFrom = s.TodayFrom.In(d.loc).Format("15:04")

@@ -87,6 +87,7 @@ func TestPageLanguage(t *testing.T) {
 		{"query over header", "/dashboard?lang=en", "ar", "en", "ltr", "Souq war room", "/dashboard?lang=ar"},
 		{"query ar", "/dashboard?lang=ar", "", "ar", "rtl", "غرفة عمليات سوق", "/dashboard?lang=en"},
 		{"unknown query", "/dashboard?lang=fr", "ar", "ar", "rtl", "غرفة عمليات سوق", "/dashboard?lang=en"},
+		{"filters kept", "/dashboard?lang=ar&market=KW&by=views-asc", "", "ar", "rtl", "غرفة عمليات سوق", "/dashboard?by=views-asc&lang=en&market=KW"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			res, doc := renderUpdate(t, sampleUpdate(), tc.target, "Accept-Language", tc.accept)

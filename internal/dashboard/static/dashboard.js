@@ -602,6 +602,9 @@
     byId('csv-products')?.setAttribute('href', '/api/v1/analytics/products?' + csv.toString());
     byId('q-products')?.setAttribute('data-src', '/api/v1/analytics/products?' + p.toString());
     history.replaceState(null, '', '/dashboard?' + p.toString() + location.hash);
+    const other = new URLSearchParams(p);
+    other.set('lang', LANG === 'ar' ? 'en' : 'ar');
+    byId('lang-switch')?.setAttribute('href', '/dashboard?' + other.toString());
   }
   async function fetchProducts() {
     const p = formParams();
