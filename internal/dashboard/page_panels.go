@@ -18,9 +18,9 @@ import (
 
 type (
 	alertView struct {
-		ID, Kind, Severity, SeverityText string
-		Message                          string
-		Since, SinceISO, Ago             string
+		ID, Severity, SeverityText string
+		Message                    string
+		Since, SinceISO, Ago       string
 	}
 	saleView struct {
 		Name, State string
@@ -53,7 +53,6 @@ type (
 	// changeView is a relative change told by arrow, sign and word, so
 	// that colour is never the only cue.
 	changeView struct {
-		Known             bool
 		Class, Arrow, Pct string
 		Word, Against     string
 	}
@@ -104,7 +103,7 @@ func alertViews(alerts []Alert, now time.Time, loc *time.Location, lang souq.Lan
 		if message == "" {
 			message = tr(lang, "a_"+a.Kind)
 		}
-		out = append(out, alertView{ID: a.ID, Kind: a.Kind, Severity: sev, SeverityText: tr(lang, sev),
+		out = append(out, alertView{ID: a.ID, Severity: sev, SeverityText: tr(lang, sev),
 			Message: message, Since: fmtClock(a.Since, loc), SinceISO: isoOrEmpty(a.Since),
 			Ago: fmtAgeIn(now.Sub(a.Since), lang)})
 	}
@@ -124,7 +123,7 @@ func saleViewOf(p *SalePanel, loc *time.Location, lang souq.Lang) *saleView {
 		// starts.
 		p = &SalePanel{}
 	}
-	v := &saleView{Hidden: hidden, Name: nameIn(p.Name, lang), EndsISO: isoOrEmpty(p.EndsAt), Running: p.Running,
+	v := &saleView{Hidden: hidden, Name: nameIn(p.Name, lang), EndsISO: isoOrEmpty(p.EndsAt),
 		Left: fmtCountdown(p.SecondsLeft),
 		CSV:  apiURL("sale", map[string]string{"format": "csv", "lang": string(lang)}),
 		JSON: apiURL("sale", nil)}
@@ -177,7 +176,7 @@ func changeOf(rate *float64, against string, lang souq.Lang) changeView {
 	if rate == nil {
 		return changeView{Class: "none", Arrow: "·", Pct: none, Word: tr(lang, "no_compare"), Against: against}
 	}
-	c := changeView{Known: true, Pct: fmtSignedPct(*rate), Against: against}
+	c := changeView{Pct: fmtSignedPct(*rate), Against: against}
 	switch {
 	case c.Pct == "0.0%":
 		c.Class, c.Arrow, c.Word = "same", "=", tr(lang, "same")

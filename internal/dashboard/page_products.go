@@ -36,7 +36,6 @@ type (
 		Rows                          []productRowView
 		Shown, Total                  string
 		CSV, JSON                     string
-		Filtered                      bool
 		// Unfiltered is set when a filter was asked for but the product
 		// endpoint could not answer: the rows are the unfiltered ones.
 		Unfiltered bool
@@ -170,7 +169,7 @@ func (r *recorder) WriteHeader(status int)      { r.status = status }
 func (d *Dashboard) productTable(r *http.Request, u Update, lang souq.Lang) productTableView {
 	q := productQueryOf(r)
 	v := productTableView{Market: q.market, City: q.city, Category: q.category, Brand: q.brand,
-		Sort: q.sort, Order: q.order, Filtered: q.filtered()}
+		Sort: q.sort, Order: q.order}
 	params := map[string]string{"market": q.market, "city": q.city, "category": q.category, "brand": q.brand,
 		"sort": q.sort, "order": q.order, "lang": string(lang)}
 	v.JSON = apiURL("products", params)
