@@ -167,9 +167,11 @@ func axeCheck(ctx context.Context, t *testing.T, src, where string) {
 // scroll, and every element that scrolls can take the focus.
 func layoutChecks(ctx context.Context, t *testing.T, where string, width int) {
 	t.Helper()
-	if w := evalJS[int](ctx, t, `Math.max(document.documentElement.scrollWidth, document.body.scrollWidth)`); w > width {
+	w := evalJS[int](ctx, t, `Math.max(document.documentElement.scrollWidth, document.body.scrollWidth)`)
+	if w > width {
 		t.Errorf("%s: the page is %d px wide on a %d px screen", where, w, width)
 	}
+	t.Logf("%s: the page is %d px wide", where, w)
 	unfocusable := evalJS[[]string](ctx, t, `[...document.querySelectorAll('body *')].filter(e => {
 		const s = getComputedStyle(e);
 		const scrolls = (e.scrollWidth > e.clientWidth + 1 && ['auto', 'scroll'].includes(s.overflowX)) ||

@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"golang.org/x/net/html"
 )
@@ -434,4 +435,21 @@ func TestPageWithoutPanels(t *testing.T) {
 	}
 	wantRows(t, doc, "products-body", []string{"Nothing yet."})
 	wantText(t, doc, "stock-threshold", "Low means – units or fewer.")
+}
+
+// BenchmarkPage renders the war room over the fixture, in Arabic: the
+// cost of one page load beyond reading the figures.
+func BenchmarkPage(b *testing.B) {
+	d := New(Deps{Source: &fakeSource{snap: sampleSnapshot()}, Now: func() time.Time { return t0 }})
+	defer d.Close()
+	u := sampleUpdate()
+	req := httptest.NewRequest(http.MethodGet, "/dashboard?lang=ar", nil)
+	var size int
+	b.ReportAllocs()
+	for b.Loop() {
+		rec := httptest.NewRecorder()
+		d.writePage(rec, req, u, false)
+		size = rec.Body.Len()
+	}
+	b.ReportMetric(float64(size), "bytes/page")
 }
