@@ -143,7 +143,11 @@ func (d *Dashboard) writePage(w http.ResponseWriter, r *http.Request, u Update, 
 	}
 	lang := pageLang(r)
 	v := d.view(u, unavailable, lang)
-	v.Products = d.productTable(r, u, lang)
+	var api http.Handler
+	if productQueryOf(r).filtered() {
+		api = d.productRoute()
+	}
+	v.Products = productTable(r, u, lang, api)
 	v.SwitchURL = switchURL(r, lang)
 	var buf bytes.Buffer
 	if err := pageTemplate.Execute(&buf, v); err != nil {

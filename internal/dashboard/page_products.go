@@ -126,17 +126,25 @@ type productAnswer struct {
 	} `json:"options"`
 }
 
-// productsFromAPI asks the dashboard's own product route, as r's client
-// (same headers, so the same access), for q; ok is false when the route
-// is missing or answers anything but 200.
-func (d *Dashboard) productsFromAPI(r *http.Request, q productQuery, lang souq.Lang) (productAnswer, bool) {
-	var h http.Handler
+// productRoute is the dashboard's product endpoint as the server's mux
+// would route a request for it; nil when there is none.
+func (d *Dashboard) productRoute() http.Handler {
+	mux := http.NewServeMux()
 	for _, rt := range d.Routes() {
-		if rt.Pattern == "GET /api/v1/analytics/products" {
-			h = rt.Handler
-		}
+		mux.Handle(rt.Pattern, rt.Handler)
 	}
-	if h == nil {
+	req, _ := http.NewRequest(http.MethodGet, "/api/v1/analytics/products", nil)
+	if h, pattern := mux.Handler(req); pattern != "" {
+		return h
+	}
+	return nil
+}
+
+// productsFrom asks the product endpoint api, as r's client (same
+// headers, so the same access), for q; ok is false when there is no
+// endpoint or it answers anything but 200 with a table.
+func productsFrom(api http.Handler, r *http.Request, q productQuery, lang souq.Lang) (productAnswer, bool) {
+	if api == nil {
 		return productAnswer{}, false
 	}
 	target := apiURL("products", map[string]string{"market": q.market, "city": q.city, "category": q.category,
@@ -146,7 +154,7 @@ func (d *Dashboard) productsFromAPI(r *http.Request, q productQuery, lang souq.L
 	sub.RequestURI = target
 	sub.Header.Del("Accept")
 	rec := &recorder{header: http.Header{}, status: http.StatusOK}
-	h.ServeHTTP(rec, sub)
+	api.ServeHTTP(rec, sub)
 	var a productAnswer
 	if rec.status != http.StatusOK || json.Unmarshal(rec.body.Bytes(), &a) != nil {
 		return productAnswer{}, false
@@ -165,8 +173,9 @@ func (r *recorder) Header() http.Header         { return r.header }
 func (r *recorder) Write(b []byte) (int, error) { return r.body.Write(b) }
 func (r *recorder) WriteHeader(status int)      { r.status = status }
 
-// productTable builds the product table r asks for.
-func (d *Dashboard) productTable(r *http.Request, u Update, lang souq.Lang) productTableView {
+// productTable builds the product table r asks for; with a filter it
+// asks api, the product endpoint (nil when there is none).
+func productTable(r *http.Request, u Update, lang souq.Lang, api http.Handler) productTableView {
 	q := productQueryOf(r)
 	v := productTableView{Market: q.market, City: q.city, Category: q.category, Brand: q.brand,
 		Sort: q.sort, Order: q.order}
@@ -179,7 +188,7 @@ func (d *Dashboard) productTable(r *http.Request, u Update, lang souq.Lang) prod
 	rows, total := u.Products, int64(len(u.Products))
 	var answer productAnswer
 	if q.filtered() {
-		a, ok := d.productsFromAPI(r, q, lang)
+		a, ok := productsFrom(api, r, q, lang)
 		if ok {
 			answer, rows, total = a, a.Rows, a.Total
 		} else {

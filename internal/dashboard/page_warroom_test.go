@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"golang.org/x/net/html"
+
+	"github.com/souq-commerce/souq/internal/souq"
 )
 
 // renderUpdate renders u as the page for target, as the page handler
@@ -452,4 +454,64 @@ func BenchmarkPage(b *testing.B) {
 		size = rec.Body.Len()
 	}
 	b.ReportMetric(float64(size), "bytes/page")
+}
+
+// TestProductTableFiltersThroughEndpoint: with a filter the page asks the
+// product endpoint, as the client that asked for the page, for the
+// filters, sort and language, shows its rows and offers its categories by
+// name; an endpoint that fails leaves the rows unfiltered, saying so.
+func TestProductTableFiltersThroughEndpoint(t *testing.T) {
+	var asked *http.Request
+	api := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		asked = r
+		if r.URL.Query().Get("market") == "QA" {
+			writeProblem(w, r, http.StatusServiceUnavailable, "", "unavailable")
+			return
+		}
+		kw := sampleUpdate().Products[1]
+		kw.Price = souq.M(9500, souq.KWD)
+		encode(w, map[string]any{"total": 7, "rows": []ProductTableRow{kw},
+			"options": map[string]any{"markets": []string{"KW"}, "cities": []string{"Salmiya"},
+				"categories": []map[string]any{{"key": "skincare", "name": map[string]string{"en": "Skin care", "ar": "العناية بالبشرة"}}},
+				"brands":     []string{"Lumi"}}})
+	})
+	req := httptest.NewRequest(http.MethodGet, "/dashboard?lang=ar&market=KW&category=skincare&by=name-asc", nil)
+	req.Header.Set("Cookie", "souq_dashboard=session")
+	req.Header.Set("Accept", "text/html")
+	v := productTable(req, sampleUpdate(), souq.Arabic, api)
+	if asked == nil {
+		t.Fatal("the endpoint was not asked")
+	}
+	if got, want := asked.URL.RawQuery, "category=skincare&lang=ar&limit=50&market=KW&order=asc&sort=name"; got != want {
+		t.Errorf("asked ?%s, want ?%s", got, want)
+	}
+	if got := asked.Header.Get("Cookie"); got != "souq_dashboard=session" {
+		t.Errorf("asked with Cookie %q, want the page's", got)
+	}
+	if got := asked.Header.Get("Accept"); got != "" {
+		t.Errorf("asked with Accept %q, want none (JSON)", got)
+	}
+	if len(v.Rows) != 1 || v.Rows[0].ID != "prd_cream" || v.Rows[0].Price != "KWD 9.500" || v.Total != "7" || v.Shown != "1" {
+		t.Errorf("rows %+v, total %s, shown %s; want prd_cream at KWD 9.500, 1 of 7", v.Rows, v.Total, v.Shown)
+	}
+	if v.Unfiltered {
+		t.Error("said unfiltered although the endpoint answered")
+	}
+	var cats []string
+	for _, o := range v.Options.Categories {
+		cats = append(cats, o.Value+"="+o.Label)
+	}
+	if got, want := strings.Join(cats, ","), "=الكل,fragrance=fragrance,skincare=العناية بالبشرة"; got != want {
+		t.Errorf("category options %q, want %q", got, want)
+	}
+
+	failing := httptest.NewRequest(http.MethodGet, "/dashboard?lang=en&market=QA", nil)
+	v = productTable(failing, sampleUpdate(), souq.English, api)
+	if !v.Unfiltered || len(v.Rows) != 3 {
+		t.Errorf("endpoint failing: unfiltered %v with %d rows, want true with the 3 unfiltered", v.Unfiltered, len(v.Rows))
+	}
+	v = productTable(failing, sampleUpdate(), souq.English, nil)
+	if !v.Unfiltered {
+		t.Error("no endpoint: the rows are not said to be unfiltered")
+	}
 }
