@@ -627,6 +627,8 @@
       else { state.sort = key; state.order = key === 'name' || key === 'brand' ? 'asc' : 'desc'; }
       if (state.rows) productRows(); else sortDOM();
       syncLinks();
+      // Filtered rows are the endpoint's top 50 by the sort: ask again.
+      if (state.filtered) fetchProducts().catch(() => {});
     }));
     const apply = async (e) => {
       e?.preventDefault();
