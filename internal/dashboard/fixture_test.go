@@ -202,3 +202,72 @@ func cells(tr *html.Node) string {
 	}
 	return strings.Join(out, " | ")
 }
+
+// f64 is a pointer to v, for the comparisons' optional figures.
+func f64(v float64) *float64 { return &v }
+
+// sampleUpdate is the fixture snapshot with every war-room panel filled:
+// two alerts, a running sale with a sold-out item, comparisons up, down,
+// level and unknown, visitors, stock lists and three product rows (one
+// named in English only, one in Arabic only).
+func sampleUpdate() Update {
+	soldOutAt := t0.Add(-5 * time.Minute)
+	runsOutAt := t0.Add(42 * time.Minute)
+	health := sampleHealth
+	snap := sampleSnapshot()
+	snap.Brands = []analytics.Row{
+		{Name: "Lumi", Counters: analytics.Counters{Views: 120, AddUnits: 20, Orders: 9, Units: 9, RevenueAED: 90000}},
+		{Name: "Oud House", Counters: analytics.Counters{Views: 340, AddUnits: 9, Orders: 4, Units: 4, RevenueAED: 49760}},
+	}
+	return Update{
+		Snapshot: snap,
+		Health:   &health,
+		Names:    sampleNames,
+		Alerts: []Alert{
+			{ID: "checkout_errors", Kind: "checkout_errors", Severity: "warning", Value: 0.06, Threshold: 0.05,
+				Since: t0.Add(-3 * time.Minute), Message: souq.Localized{EN: "Checkout errors at 6.0% (over 5.0%)", AR: "أخطاء الدفع 6.0% (أكثر من 5.0%)"}},
+			{ID: "sold_out:prd_oud", Kind: "sold_out", Severity: "critical", Subject: "prd_oud",
+				Since: soldOutAt, Message: souq.Localized{EN: "Royal Oud Perfume sold out", AR: "نفد عطر العود الملكي"}},
+		},
+		Sale: &SalePanel{ID: "sale_white_friday", Name: souq.Localized{EN: "White Friday", AR: "الجمعة البيضاء"},
+			StartsAt: t0.Add(-time.Hour), EndsAt: t0.Add(time.Hour + 2*time.Minute + 3*time.Second), Running: true, SecondsLeft: 3723,
+			During: SaleFigures{Orders: 120, Units: 150, RevenueAED: 4500000},
+			Before: SaleFigures{Orders: 40, Units: 60, RevenueAED: 1500000},
+			Items: []SaleItem{
+				{ProductID: "prd_cream", Name: souq.Localized{EN: "Night Cream"}, Brand: "Lumi", Offered: 50, Stock: 15, Sold: 35,
+					SellThrough: 0.7, UnitsPerMinute: 2.5, SoldOutAt: &runsOutAt},
+				{ProductID: "prd_oud", Name: sampleNames["prd_oud"], Brand: "Oud House", Offered: 20, Stock: 0, Sold: 20,
+					SellThrough: 1, SoldOut: true},
+			}},
+		Compare: &analytics.Comparisons{At: t0, Figures: []analytics.Comparison{
+			{Figure: "revenue_aed", Today: 98765432, Yesterday: f64(87654321), LastWeek: f64(123456789), VsYesterday: f64(0.12676), VsLastWeek: f64(-0.2)},
+			{Figure: "orders", Today: 987, Yesterday: f64(987), LastWeek: nil, VsYesterday: f64(0), VsLastWeek: nil},
+			{Figure: "conversion", Today: 0.034, Yesterday: f64(0.03), LastWeek: f64(0.04), VsYesterday: f64(0.13333), VsLastWeek: f64(-0.15)},
+		}},
+		Audience: &analytics.AudienceFigures{At: t0, Windows: []analytics.AudienceWindow{
+			{Window: "minute", Total: analytics.Audience{Visitors: 321, Buyers: 12, Orders: 13, Units: 15, RevenueAED: 65000,
+				Conversion: 12.0 / 321, AverageOrderAED: 5000, UnitsPerOrder: 15.0 / 13}},
+			{Window: "hour", Total: analytics.Audience{Visitors: 4567, Buyers: 40, Orders: 42, Units: 50, RevenueAED: 1234567,
+				Conversion: 40.0 / 4567, AverageOrderAED: 29394, UnitsPerOrder: 50.0 / 42},
+				Markets: []analytics.MarketAudience{
+					{Market: "AE", Audience: analytics.Audience{Visitors: 3000, Buyers: 30, Conversion: 0.01, AverageOrderAED: 30000, UnitsPerOrder: 1.25}},
+					{Market: "KW", Audience: analytics.Audience{Visitors: 1567, Buyers: 10, Conversion: 10.0 / 1567, AverageOrderAED: 27000, UnitsPerOrder: 1}},
+				}},
+			{Window: "day", Total: analytics.Audience{Visitors: 54321, Buyers: 900, Orders: 987, Units: 1100, RevenueAED: 98765432,
+				Conversion: 900.0 / 54321, AverageOrderAED: 100066, UnitsPerOrder: 1100.0 / 987}},
+		}},
+		Stock: &StockPanel{Threshold: 5,
+			Watch: []StockRow{{ProductID: "prd_cream", Name: souq.Localized{EN: "Night Cream"}, Brand: "Lumi", Stock: 15, UnitsLastHour: 30, OnSale: true}},
+			Low:   []StockRow{{ProductID: "prd_musk", Name: souq.Localized{AR: "مسك أبيض"}, Brand: "Oud House", Stock: 3, UnitsLastHour: 4}},
+			Out:   []StockRow{{ProductID: "prd_oud", Name: sampleNames["prd_oud"], Brand: "Oud House", Stock: 0, UnitsLastHour: 20, OnSale: true}},
+		},
+		Products: []ProductTableRow{
+			{ProductID: "prd_oud", Name: sampleNames["prd_oud"], Brand: "Oud House", Category: "fragrance",
+				Price: souq.M(22380, souq.AED), Views: 40, AddEvents: 7, Orders: 3, Units: 3, RevenueAED: 44760, Stock: 0},
+			{ProductID: "prd_cream", Name: souq.Localized{EN: "Night Cream"}, Brand: "Lumi", Category: "skincare",
+				Price: souq.M(10000, souq.AED), Views: 120, AddEvents: 20, Orders: 9, Units: 9, RevenueAED: 90000, Stock: 15},
+			{ProductID: "prd_musk", Name: souq.Localized{AR: "مسك أبيض"}, Brand: "Oud House", Category: "fragrance",
+				Price: souq.M(5000, souq.AED), Views: 300, AddEvents: 2, Orders: 1, Units: 1, RevenueAED: 5000, Stock: 3},
+		},
+	}
+}

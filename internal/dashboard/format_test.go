@@ -38,21 +38,3 @@ func TestFormats(t *testing.T) {
 		}
 	}
 }
-
-func TestChartPoints(t *testing.T) {
-	for _, tc := range []struct {
-		name       string
-		values     []int64
-		line, area string
-	}{
-		{"none", nil, "", ""},
-		{"one", []int64{5}, "0.0,4.0", "0,150.0 0.0,4.0 0.0,150.0"},
-		{"all zero", []int64{0, 0, 0}, "0.0,150.0 300.0,150.0 600.0,150.0", "0,150.0 0.0,150.0 300.0,150.0 600.0,150.0 600.0,150.0"},
-		{"rising", []int64{0, 1, 2}, "0.0,150.0 300.0,77.0 600.0,4.0", "0,150.0 0.0,150.0 300.0,77.0 600.0,4.0 600.0,150.0"},
-	} {
-		line, area := chartPoints(tc.values)
-		if line != tc.line || area != tc.area {
-			t.Errorf("%s: got %q / %q, want %q / %q", tc.name, line, area, tc.line, tc.area)
-		}
-	}
-}
