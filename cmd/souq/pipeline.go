@@ -20,6 +20,7 @@ import (
 	"github.com/souq-commerce/souq/internal/dashboard"
 	"github.com/souq-commerce/souq/internal/fileblob"
 	"github.com/souq-commerce/souq/internal/natsstream"
+	"github.com/souq-commerce/souq/internal/outcomes"
 	"github.com/souq-commerce/souq/internal/pipeline"
 	"github.com/souq-commerce/souq/internal/redisstore"
 	"github.com/souq-commerce/souq/internal/relay"
@@ -64,6 +65,11 @@ type events struct {
 	// in-process store started: it is not ready until it has applied that
 	// far (0: ready at once).
 	replayTo uint64
+
+	// outcomes reads the checkout outcomes of every api replica (in
+	// Redis with --hot, else this process's); nil unless the api role
+	// runs here (openOutcomes).
+	outcomes outcomes.Reader
 
 	// coverage is what the archive's manifests account for, measured at
 	// most once per archiveCheckTTL.
@@ -204,8 +210,21 @@ func (e *events) openHot(ctx context.Context, c serveConfig, log *slog.Logger) e
 	return nil
 }
 
+// openOutcomes returns the api role's checkout outcomes recorder, flushing
+// to Redis (shared by every api replica) with --hot, else in process, and
+// sets e.outcomes to read what it stores. Its Run is the caller's to start.
+func (e *events) openOutcomes(c serveConfig, now func() time.Time, log *slog.Logger) *outcomes.Recorder {
+	var st outcomes.Store = outcomes.NewMemStore(now)
+	if e.redis != nil {
+		st = redisstore.NewOutcomes(e.redis, redisPrefix(c, "oc"))
+	}
+	e.outcomes = st
+	return outcomes.NewRecorder(st, outcomes.Options{Now: now, Logger: log})
+}
+
 // redisPrefix starts the Redis keys of one use ("an": the aggregates,
-// "rl": the collectors' rate limit), in the namespace when there is one.
+// "rl": the collectors' rate limit, "oc": the checkout outcomes), in the
+// namespace when there is one.
 func redisPrefix(c serveConfig, use string) string {
 	if c.namespace == "" {
 		return "souq:" + use

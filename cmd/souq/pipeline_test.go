@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -15,6 +16,7 @@ import (
 	"time"
 
 	"github.com/souq-commerce/souq/internal/fileblob"
+	"github.com/souq-commerce/souq/internal/outcomes"
 )
 
 func TestCachedReusesWithinTTL(t *testing.T) {
@@ -146,5 +148,32 @@ func TestArchiveDocsMatchFlagDefaults(t *testing.T) {
 		if got := string(row[1]); got != value {
 			t.Errorf("docs/archive.md: --%s defaults to %s, the flag to %s", name, got, value)
 		}
+	}
+}
+
+// TestOutcomesInProcess checks the embedded default's checkout outcomes:
+// without Redis the recorder flushes to a store in this process, and
+// events.outcomes reads what it flushed.
+func TestOutcomesInProcess(t *testing.T) {
+	e := &events{}
+	rec := e.openOutcomes(serveConfig{}, time.Now, slog.New(slog.DiscardHandler))
+	if _, ok := e.outcomes.(*outcomes.MemStore); !ok {
+		t.Fatalf("outcomes store without --hot: got %T, want *outcomes.MemStore", e.outcomes)
+	}
+	rec.Record(outcomes.KindOrder)
+	if err := rec.Flush(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now()
+	ms, err := e.outcomes.Minutes(t.Context(), now.Add(-time.Minute), now.Add(time.Minute))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var sum outcomes.Counts
+	for _, m := range ms {
+		sum.Add(m.Counts)
+	}
+	if want := (outcomes.Counts{Checkouts: 1, Orders: 1}); sum != want {
+		t.Errorf("counts read back: got %+v, want %+v", sum, want)
 	}
 }

@@ -19,6 +19,7 @@ import (
 	"github.com/souq-commerce/souq/internal/archive/buckettest"
 	"github.com/souq-commerce/souq/internal/fileblob"
 	"github.com/souq-commerce/souq/internal/natsstream"
+	"github.com/souq-commerce/souq/internal/outcomes"
 	"github.com/souq-commerce/souq/internal/redisstore"
 	"github.com/souq-commerce/souq/internal/s3blob"
 	"github.com/souq-commerce/souq/internal/souq"
@@ -82,6 +83,7 @@ func TestServeRoles(t *testing.T) {
 			t.Fatalf("order %d: got %d", i, resp.StatusCode)
 		}
 	}
+	checkOutcomes(t, redisURL, ns, api2, product, orders)
 	var events []string
 	for i := range views {
 		events = append(events, fmt.Sprintf(`{"type":"track","event":"Product Viewed","messageId":"roles-view-%d","anonymousId":"a%d","properties":{"product_id":%q},"context":{"market":"SA"}}`, i, i%9, product))
@@ -176,6 +178,47 @@ func TestServeRoles(t *testing.T) {
 	}
 	if code := getStatus(t, procs[0]+"/api/v1/products?market=AE"); code != http.StatusNotFound {
 		t.Errorf("the shop API on a processor replica: got %d, want 404", code)
+	}
+}
+
+// checkOutcomes refuses an order on the second api replica (too many
+// units) and checks that the checkout outcomes in Redis add up both
+// replicas' answers: the first one's placed orders and this refusal.
+func checkOutcomes(t *testing.T, redisURL, ns, api2, product string, placed int64) {
+	t.Helper()
+	body := fmt.Sprintf(`{"market":"AE","items":[{"product_id":%q,"quantity":1000}],
+		"customer":{"name":"Mariam","email":"mariam@example.ae","phone":"+971501234567"},
+		"shipping_address":{"line1":"Villa 12","area":"Jumeirah","city":"Dubai","country":"AE"},
+		"payment":{"method":"cod"}}`, product)
+	resp, err := http.Post(api2+"/api/v1/orders", "application/json", strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusUnprocessableEntity {
+		t.Fatalf("order of 1,000 units: got %d, want 422", resp.StatusCode)
+	}
+	st, err := redisstore.Open(t.Context(), redisURL, redisstore.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	oc := redisstore.NewOutcomes(st, "souq:"+ns+":oc")
+	want := outcomes.Counts{Checkouts: placed + 1, Orders: placed, Rejected: 1}
+	var sum outcomes.Counts
+	for deadline := time.Now().Add(30 * time.Second); sum != want; time.Sleep(50 * time.Millisecond) {
+		now := time.Now()
+		ms, err := oc.Minutes(t.Context(), now.Add(-5*time.Minute), now.Add(time.Minute))
+		if err != nil {
+			t.Fatal(err)
+		}
+		sum = outcomes.Counts{}
+		for _, m := range ms {
+			sum.Add(m.Counts)
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("checkout outcomes in Redis: got %+v, want %+v", sum, want)
+		}
 	}
 }
 

@@ -34,6 +34,7 @@ import (
 	"github.com/souq-commerce/souq/internal/forwarded"
 	"github.com/souq-commerce/souq/internal/httpapi"
 	"github.com/souq-commerce/souq/internal/media"
+	"github.com/souq-commerce/souq/internal/outcomes"
 	"github.com/souq-commerce/souq/internal/overload"
 	"github.com/souq-commerce/souq/internal/payment"
 	"github.com/souq-commerce/souq/internal/payment/stripepay"
@@ -516,6 +517,16 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	if rs[roleAPI] {
 		hookAdmin = webhook.NewService(db, now)
 	}
+	// Checkout outcomes: checkout and carts count how they answer; rec.Run
+	// (started with the background work below) flushes the counts once a
+	// second to the store ev.outcomes reads, and once more as it stops,
+	// after the HTTP server has drained.
+	var rec *outcomes.Recorder
+	if rs[roleAPI] {
+		rec = ev.openOutcomes(c, now, log)
+		orders.SetOutcomes(rec)
+		carts.SetOutcomes(rec)
+	}
 	if ev.redis != nil {
 		registerRedisMetrics(reg, ev.redis)
 	}
@@ -648,6 +659,9 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	}
 	if room != nil {
 		wg.Go(func() { room.Run(work) })
+	}
+	if rec != nil {
+		wg.Go(func() { rec.Run(work) })
 	}
 	if rs[roleNotifier] { // its consumer exists before the relay publishes
 		if err := startNotifier(ctx, work, c.email, db, ev.stream, reg, now, &wg, log); err != nil {

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/souq-commerce/souq/internal/catalog"
+	"github.com/souq-commerce/souq/internal/outcomes"
 	"github.com/souq-commerce/souq/internal/souq"
 )
 
@@ -21,16 +22,23 @@ const (
 
 // Service is the cart behaviour over a Store, pricing from the catalog.
 type Service struct {
-	store   Store
-	catalog *catalog.Service
-	now     func() time.Time
-	log     *slog.Logger
+	store    Store
+	catalog  *catalog.Service
+	now      func() time.Time
+	log      *slog.Logger
+	outcomes *outcomes.Recorder // nil: refusals for stock are not counted
 }
 
 // New returns a cart service.
 func New(store Store, cat *catalog.Service, now func() time.Time, log *slog.Logger) *Service {
 	return &Service{store: store, catalog: cat, now: now, log: log.With("component", "cart")}
 }
+
+// SetOutcomes makes the Service count in r each change to a cart it
+// refuses for stock (outcomes.KindCartOutOfStock), whether the shopper
+// added a product or raised its quantity. Without it nothing is counted.
+// Call it before the Service is used.
+func (s *Service) SetOutcomes(r *outcomes.Recorder) { s.outcomes = r }
 
 // View is a cart priced now in its market.
 type View struct {
@@ -158,6 +166,9 @@ func (s *Service) set(ctx context.Context, c souq.Cart, productID souq.ID, quant
 			return View{}, souq.Errorf(souq.ErrInvalid, "product %s is not sold in %s", p.SKU, m.Code)
 		}
 		if p.Stock < quantity {
+			if s.outcomes != nil {
+				s.outcomes.Record(outcomes.KindCartOutOfStock)
+			}
 			return View{}, &souq.Error{Kind: souq.ErrOutOfStock,
 				Detail: fmt.Sprintf("only %d of %s left in stock", p.Stock, p.SKU),
 				Extra:  map[string]any{"product_id": p.ID, "available": p.Stock}}

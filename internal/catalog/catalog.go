@@ -385,8 +385,24 @@ type StockLevel struct {
 	Stock     int     `json:"stock"`
 }
 
+// MaxLowStock is the most products one LowStock call returns.
+const MaxLowStock = 500
+
 // LowStock returns up to limit products whose stock is at most atMost,
 // lowest stock first (then by id), read from the store (not a cache).
+// atMost must be 0 or more and limit 1 to MaxLowStock, or the error is
+// an ErrInvalid. Every product counts: a product is always sold in at
+// least one market (it cannot be saved without a price).
 func (s *Service) LowStock(ctx context.Context, atMost, limit int) ([]StockLevel, error) {
-	return nil, fmt.Errorf("low stock: not yet implemented")
+	if atMost < 0 {
+		return nil, souq.Errorf(souq.ErrInvalid, "the low-stock threshold must be 0 or more, not %d", atMost)
+	}
+	if limit < 1 || limit > MaxLowStock {
+		return nil, souq.Errorf(souq.ErrInvalid, "the low-stock limit must be 1 to %d, not %d", MaxLowStock, limit)
+	}
+	levels, err := s.store.LowStock(ctx, atMost, limit)
+	if err != nil {
+		return nil, fmt.Errorf("low stock: %w", err)
+	}
+	return levels, nil
 }

@@ -57,6 +57,9 @@ type Store interface {
 	// no such product; ErrConflict, with nothing written, when it has limit
 	// images already.
 	AddProductImage(ctx context.Context, id souq.ID, img souq.Image, limit int, at time.Time) ([]souq.Image, error)
+	// LowStock returns up to limit products (limit > 0) whose stock is at
+	// most atMost, by stock then id, ascending.
+	LowStock(ctx context.Context, atMost, limit int) ([]StockLevel, error)
 	// SetStock sets a product's stock level; ErrNotFound if there is none.
 	SetStock(ctx context.Context, id souq.ID, quantity int, at time.Time) error
 	// CreateSale stores a sale with its prices, unless it overlaps in time

@@ -11,6 +11,7 @@ import (
 
 	"github.com/souq-commerce/souq/internal/catalog"
 	"github.com/souq-commerce/souq/internal/delivery"
+	"github.com/souq-commerce/souq/internal/outcomes"
 	"github.com/souq-commerce/souq/internal/souq"
 	"github.com/souq-commerce/souq/internal/tracing"
 )
@@ -43,7 +44,8 @@ type Service struct {
 	catalog  *catalog.Service
 	carts    CartReader
 	payments Payments
-	delivery *delivery.Service // nil: delivery is free
+	delivery *delivery.Service  // nil: delivery is free
+	outcomes *outcomes.Recorder // nil: answers are not counted
 	now      func() time.Time
 	log      *slog.Logger
 	// newNumber draws an order number (souq.NewOrderNumber; tests set
@@ -148,10 +150,12 @@ func OrderPlaced(res Result, err error) bool {
 // order's payment is started after the commit (pay.go); when that fails
 // the error is returned with the Result, whose Placed names the order. With
 // idem set, the same key and body replays the first response, a different
-// body is ErrKeyReused and a key still in flight is ErrKeyInFlight.
+// body is ErrKeyReused and a key still in flight is ErrKeyInFlight. Each
+// answer but a replay is counted once in the Service's outcomes.
 func (s *Service) PlaceOrder(ctx context.Context, req OrderRequest, idem *Idempotency) (res Result, err error) {
 	ctx, span := tracing.Tracer().Start(ctx, "checkout.place_order")
 	defer func() {
+		s.count(res, err)
 		if span.IsRecording() {
 			span.SetAttributes(attribute.String("souq.order_id", string(res.Placed.Order.ID)), attribute.Bool("souq.replay", res.Replay != nil))
 		}

@@ -24,6 +24,7 @@ import (
 	"github.com/souq-commerce/souq/internal/delivery"
 	"github.com/souq-commerce/souq/internal/fileblob"
 	"github.com/souq-commerce/souq/internal/media"
+	"github.com/souq-commerce/souq/internal/outcomes"
 	"github.com/souq-commerce/souq/internal/payment"
 	"github.com/souq-commerce/souq/internal/souq"
 	"github.com/souq-commerce/souq/internal/sqlite"
@@ -44,6 +45,8 @@ type fixture struct {
 	registry *prometheus.Registry
 	client   *http.Client
 	room     *waitroom.Room // with newRoomFixture
+	outcomes *outcomes.Recorder
+	counts   *outcomes.MemStore // where outcomes flushes
 
 	mu  sync.Mutex
 	now time.Time
@@ -89,6 +92,9 @@ func buildFixture(t *testing.T, card, withRoom bool) *fixture {
 	orders := checkout.New(db, f.catalog, carts, checkout.Payments{Provider: provider}, f.clock, testLogger(t))
 	deliveries := delivery.New(db, f.clock)
 	orders.SetDelivery(deliveries)
+	f.counts = outcomes.NewMemStore(f.clock)
+	f.outcomes = outcomes.NewRecorder(f.counts, outcomes.Options{Now: f.clock})
+	orders.SetOutcomes(f.outcomes)
 	if withRoom {
 		keys, err := waitroom.NewKeys([]byte("a waiting room secret for the API tests"))
 		if err != nil {

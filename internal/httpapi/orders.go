@@ -26,12 +26,19 @@ func (s *server) placeOrder(r *http.Request, req checkout.OrderRequest, idem *ch
 	if idem != nil {
 		key = idem.Key
 	}
-	var res checkout.Result
+	var (
+		res checkout.Result
+		ran bool
+	)
 	err := s.Room.Checkout(r.Context(), r.Header.Get(AdmissionHeader), req.CartID, key, func() (bool, error) {
 		var err error
+		ran = true
 		res, err = s.Checkout.PlaceOrder(r.Context(), req, idem)
 		return checkout.OrderPlaced(res, err), err
 	})
+	if !ran { // the room refused: checkout never counted the attempt
+		s.Checkout.Refused(err)
+	}
 	return res, err
 }
 

@@ -7,8 +7,10 @@ package outcomes
 
 import (
 	"context"
-	"errors"
+	"fmt"
 	"time"
+
+	"github.com/souq-commerce/souq/internal/souq"
 )
 
 // Counts are the answers of one period.
@@ -46,8 +48,6 @@ type Minute struct {
 	Counts
 }
 
-var errTODO = errors.New("outcomes: not yet implemented")
-
 // Reader reads the counts of every replica.
 type Reader interface {
 	// Minutes returns the counts of the minute buckets starting in
@@ -55,4 +55,100 @@ type Reader interface {
 	Minutes(ctx context.Context, from, to time.Time) ([]Minute, error)
 }
 
-var _ = errTODO
+// Add adds o's counts to c's.
+func (c *Counts) Add(o Counts) {
+	c.Checkouts += o.Checkouts
+	c.Orders += o.Orders
+	c.OutOfStock += o.OutOfStock
+	c.Declined += o.Declined
+	c.Rejected += o.Rejected
+	c.Errors += o.Errors
+	c.CartOutOfStock += o.CartOutOfStock
+}
+
+// IsZero reports whether every count is 0.
+func (c Counts) IsZero() bool { return c == Counts{} }
+
+// Kind is how the shop answered one order attempt or add to cart.
+type Kind int
+
+// The kinds Record counts. Each of the first five is an order attempt
+// and counts in Counts.Checkouts as well as in its own count.
+const (
+	KindOrder          Kind = iota // an order placed: Counts.Orders
+	KindOutOfStock                 // refused for stock: Counts.OutOfStock
+	KindDeclined                   // payment declined: Counts.Declined
+	KindRejected                   // another client error: Counts.Rejected
+	KindError                      // failed on the server's side: Counts.Errors
+	KindCartOutOfStock             // an add to cart refused for stock: Counts.CartOutOfStock
+	numKinds
+)
+
+var kindNames = [numKinds]string{"order", "out_of_stock", "declined", "rejected", "error", "cart_out_of_stock"}
+
+// String returns the kind's name, as in logs.
+func (k Kind) String() string {
+	if k < 0 || k >= numKinds {
+		return fmt.Sprintf("Kind(%d)", int(k))
+	}
+	return kindNames[k]
+}
+
+// add adds n of kind k to c.
+func (c *Counts) add(k Kind, n int64) {
+	switch k {
+	case KindOrder:
+		c.Orders += n
+	case KindOutOfStock:
+		c.OutOfStock += n
+	case KindDeclined:
+		c.Declined += n
+	case KindRejected:
+		c.Rejected += n
+	case KindError:
+		c.Errors += n
+	case KindCartOutOfStock:
+		c.CartOutOfStock += n
+		return
+	default:
+		return
+	}
+	c.Checkouts += n
+}
+
+// Store keeps the counts of every replica: MemStore in process, and
+// redisstore.Outcomes in Redis. outcomestest is the contract both pass.
+type Store interface {
+	// Add adds each Minute's counts to those stored for the minute its
+	// Start falls in, all of them or, with an error, possibly none. A
+	// minute older than Retention may be dropped.
+	Add(ctx context.Context, minutes []Minute) error
+	Reader
+}
+
+// Retention is how long a store keeps a minute's counts.
+const Retention = 3 * time.Hour
+
+// MaxRange is the longest range Minutes reads at once.
+const MaxRange = 24 * time.Hour
+
+// Starts returns the starts of the minutes starting in [from, to), in
+// UTC, oldest first: the Minutes a Reader returns. A range that ends
+// before it starts, or is longer than MaxRange, is an ErrInvalid.
+func Starts(from, to time.Time) ([]time.Time, error) {
+	if to.Before(from) {
+		return nil, souq.Errorf(souq.ErrInvalid, "the range ends (%s) before it starts (%s)", to.Format(time.RFC3339), from.Format(time.RFC3339))
+	}
+	if to.Sub(from) > MaxRange {
+		return nil, souq.Errorf(souq.ErrInvalid, "the range is longer than %s", MaxRange)
+	}
+	first := from.UTC().Truncate(time.Minute)
+	if first.Before(from) {
+		first = first.Add(time.Minute)
+	}
+	starts := []time.Time{}
+	for t := first; t.Before(to); t = t.Add(time.Minute) {
+		starts = append(starts, t)
+	}
+	return starts, nil
+}

@@ -331,3 +331,29 @@ func (db *DB) Stocks(ctx context.Context, ids []souq.ID) (map[souq.ID]int, error
 	}
 	return out, nil
 }
+
+// LowStock implements catalog.Store. It scans the products: an index on
+// stock would make every stock decrement update every index of the row
+// (no HOT update), the flash sale's hottest write.
+func (db *DB) LowStock(ctx context.Context, atMost, limit int) ([]catalog.StockLevel, error) {
+	rows, err := db.pool.Query(ctx, `SELECT id, stock FROM products WHERE stock <= $1 ORDER BY stock, id LIMIT $2`, atMost, limit)
+	if err != nil {
+		return nil, unavailable(fmt.Errorf("low stock: %w", err))
+	}
+	defer rows.Close()
+	out := []catalog.StockLevel{}
+	for rows.Next() {
+		var (
+			id    string
+			stock int
+		)
+		if err := rows.Scan(&id, &stock); err != nil {
+			return nil, fmt.Errorf("low stock: %w", err)
+		}
+		out = append(out, catalog.StockLevel{ProductID: souq.ID(id), Stock: stock})
+	}
+	if err := rows.Err(); err != nil {
+		return nil, unavailable(fmt.Errorf("low stock: %w", err))
+	}
+	return out, nil
+}

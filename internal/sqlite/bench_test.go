@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/souq-commerce/souq/internal/catalog"
 	"github.com/souq-commerce/souq/internal/checkout"
 	"github.com/souq-commerce/souq/internal/souq"
 )
@@ -95,4 +96,44 @@ func benchOrder(n int64, products []souq.Product) souq.Order {
 		o.VAT += l.VAT
 	}
 	return o
+}
+
+// BenchmarkLowStock reads the 50 lowest stocks at most 10 of catalogues of
+// 10,000 and 50,000 products, 1 in 100 of them low, as the dashboard's
+// stock panel does. There is no index on stock: the read scans the
+// products.
+func BenchmarkLowStock(b *testing.B) {
+	for _, n := range []int{10_000, 50_000} {
+		b.Run(fmt.Sprintf("products=%d", n), func(b *testing.B) {
+			db := openTest(b, filepath.Join(b.TempDir(), "souq.db"), Options{Synchronous: SyncNormal})
+			const chunk = 1000
+			for from := 0; from < n; from += chunk {
+				ps := make([]catalog.NewProduct, 0, chunk)
+				for i := from; i < from+chunk; i++ {
+					stock := 20 + i%500
+					if i%100 == 0 {
+						stock = i % 11
+					}
+					ps = append(ps, catalog.NewProduct{SearchText: "bench", Product: souq.Product{
+						ID: souq.ID(fmt.Sprintf("prd_low%06d", i)), SKU: fmt.Sprintf("LOW-%d", i), Slug: fmt.Sprintf("low-%d", i),
+						Brand: "Bench", Category: "skincare", Name: souq.Localized{EN: "Bench", AR: "مقعد"},
+						Prices: map[souq.MarketCode]int64{souq.AE: 5000}, Stock: stock,
+					}})
+				}
+				if err := db.CreateProducts(b.Context(), ps); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ResetTimer()
+			for b.Loop() {
+				got, err := db.LowStock(b.Context(), 10, 50)
+				if err != nil {
+					b.Fatal(err)
+				}
+				if len(got) != 50 {
+					b.Fatalf("LowStock(10, 50): got %d products, want 50", len(got))
+				}
+			}
+		})
+	}
 }

@@ -363,3 +363,29 @@ func (db *DB) Stocks(ctx context.Context, ids []souq.ID) (map[souq.ID]int, error
 	})
 	return out, err
 }
+
+// LowStock implements catalog.Store. It scans the products: there is no
+// index on stock, which every order's stock decrement would have to
+// update (BenchmarkLowStock measures the scan).
+func (db *DB) LowStock(ctx context.Context, atMost, limit int) ([]catalog.StockLevel, error) {
+	out := []catalog.StockLevel{}
+	err := db.readTx(ctx, func(tx *sql.Tx) error {
+		rows, err := tx.QueryContext(ctx, `SELECT id, stock FROM products WHERE stock <= ? ORDER BY stock, id LIMIT ?`, atMost, limit)
+		if err != nil {
+			return fmt.Errorf("low stock: %w", err)
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var l catalog.StockLevel
+			if err := rows.Scan(&l.ProductID, &l.Stock); err != nil {
+				return fmt.Errorf("low stock: %w", err)
+			}
+			out = append(out, l)
+		}
+		return rows.Err()
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}

@@ -109,11 +109,16 @@ func (s *Storefront) placeOrder(v *visit, req checkout.OrderRequest, idem *check
 	if idem != nil {
 		key = idem.Key
 	}
+	ran := false
 	err = s.Room.Checkout(v.ctx(), admissionCookie(v.r), req.CartID, key, func() (bool, error) {
 		var err error
+		ran = true
 		res, err = s.Checkout.PlaceOrder(v.ctx(), req, idem)
 		return checkout.OrderPlaced(res, err), err
 	})
+	if !ran { // the room refused: checkout never counted the attempt
+		s.Checkout.Refused(err)
+	}
 	if s.requeue(v, err) { // the room refused: PlaceOrder never ran
 		return res, true, nil
 	}

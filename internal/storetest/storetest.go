@@ -59,6 +59,7 @@ func Run(t *testing.T, open func(t *testing.T) Store) {
 		{"ProductUpdateDuplicate", testProductUpdateDuplicate},
 		{"ProductSetStock", testProductSetStock},
 		{"ProductStocks", testProductStocks},
+		{"LowStock", testLowStock},
 		{"ProductsByID", testProductsByID},
 		{"ProductImages", testProductImages},
 		{"AddProductImage", testAddProductImage},
