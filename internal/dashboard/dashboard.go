@@ -191,7 +191,7 @@ type Dashboard struct {
 
 	// Failures are logged when they start and when they end, not at every
 	// tick.
-	sourceFailing, healthFailing atomic.Bool
+	sourceFailing, healthFailing                                                     atomic.Bool
 	audienceFailing, compareFailing, figuresFailing, catalogFailing, outcomesFailing atomic.Bool
 }
 

@@ -35,7 +35,9 @@ type dialect struct {
 var duckdb = dialect{
 	table: "read_parquet('archive/events/*/*/*.parquet', hive_partitioning = true)",
 	text:  func(col, path string) string { return col + "->>'" + path + "'" },
-	ts:    func(t time.Time) string { return "TIMESTAMPTZ '" + t.UTC().Format("2006-01-02 15:04:05.000000") + "+00'" },
+	ts: func(t time.Time) string {
+		return "TIMESTAMPTZ '" + t.UTC().Format("2006-01-02 15:04:05.000000") + "+00'"
+	},
 	date:  func(t time.Time) string { return "DATE '" + t.UTC().Format(time.DateOnly) + "'" },
 	lines: "unnest(json_extract(properties, '$.products[*]')) AS t(l)",
 	units: "list_sum(CAST(json_extract(properties, '$.products[*].quantity') AS BIGINT[]))",

@@ -116,7 +116,9 @@ func (c *fakeCatalog) LowStock(_ context.Context, atMost, limit int) ([]catalog.
 			out = append(out, catalog.StockLevel{ProductID: id, Stock: n})
 		}
 	}
-	slices.SortFunc(out, func(a, b catalog.StockLevel) int { return cmp.Or(cmp.Compare(a.Stock, b.Stock), cmp.Compare(a.ProductID, b.ProductID)) })
+	slices.SortFunc(out, func(a, b catalog.StockLevel) int {
+		return cmp.Or(cmp.Compare(a.Stock, b.Stock), cmp.Compare(a.ProductID, b.ProductID))
+	})
 	return out[:min(len(out), limit)], nil
 }
 
@@ -153,7 +155,7 @@ func newFakeFigures() *fakeFigures {
 				prow("prd_soap", 100, 5, 2, 2, 1600), prow("prd_unknown", 7, 0, 0, 0, 0)},
 			{saleStart, t0}: {prow("prd_oud", 400, 70, 50, 60, 2160000), prow("prd_cream", 200, 80, 45, 50, 200000)},
 			{saleStart.Add(-(t0.Sub(saleStart))), saleStart}: {prow("prd_oud", 90, 9, 5, 5, 225000), prow("prd_cream", 50, 5, 10, 10, 50000)},
-			{t0.Add(-15 * time.Minute), t0}: {prow("prd_oud", 100, 30, 25, 30, 1080000), prow("prd_cream", 50, 30, 14, 15, 60000)},
+			{t0.Add(-15 * time.Minute), t0}:                  {prow("prd_oud", 100, 30, 25, 30, 1080000), prow("prd_cream", 50, 30, 14, 15, 60000)},
 		},
 		markets: map[string][]analytics.ProductRow{
 			"KW": {prow("prd_cream", 10, 3, 2, 2, 23872)},
