@@ -34,7 +34,7 @@ type dialect struct {
 
 var duckdb = dialect{
 	table: "read_parquet('archive/events/*/*/*.parquet', hive_partitioning = true)",
-	text:  func(col, path string) string { return col + "->>'" + path + "'" },
+	text:  func(col, path string) string { return "(" + col + "->>'" + path + "')" },
 	ts: func(t time.Time) string {
 		return "TIMESTAMPTZ '" + t.UTC().Format("2006-01-02 15:04:05.000000") + "+00'"
 	},
@@ -145,14 +145,15 @@ browse AS (
 lines AS (
   SELECT ` + d.text("l", "$.product_id") + ` AS product_id,
          ` + d.text("properties", "$.order_id") + ` AS order_id,
+         ` + cur + ` AS currency,
          ` + qty + ` AS quantity,
-         ` + d.aed(d.minor(d.text("l", "$.price"), cur)+" * "+qty, cur) + ` AS revenue_aed
+         ` + d.minor(d.text("l", "$.price"), cur) + ` * ` + qty + ` AS amount
   FROM ev CROSS JOIN ` + d.lines + `
   WHERE event = 'Order Completed'` + lineIDs + `
 ),
 sold AS (
   SELECT product_id, count(DISTINCT order_id) AS orders, sum(quantity) AS units,
-         CAST(sum(revenue_aed) AS BIGINT) AS revenue_aed
+         CAST(sum(` + d.aed("amount", "currency") + `) AS BIGINT) AS revenue_aed
   FROM lines
   GROUP BY product_id
 )
