@@ -51,11 +51,18 @@ func (d *Dashboard) handleAudience() http.Handler {
 			writeCSV(w, "audience", a.At, audienceHeader, rows)
 			return
 		}
+		out := *a
+		if out.Windows == nil {
+			out.Windows = []analytics.AudienceWindow{}
+		}
+		if out.Minutes == nil {
+			out.Minutes = []analytics.VisitorPoint{}
+		}
 		spans := make([]namedSpan, len(a.Windows))
 		for i, win := range a.Windows {
 			spans[i] = namedSpan{win.Window, win.From, win.To}
 		}
-		encode(w, AudienceResponse{AudienceFigures: *a, Query: totalsQuery(spans, true)})
+		encode(w, AudienceResponse{AudienceFigures: out, Query: totalsQuery(spans, true)})
 	})
 }
 
@@ -105,9 +112,13 @@ func (d *Dashboard) handleCompare() http.Handler {
 			writeCSV(w, "compare", c.At, []string{"figure", "today", "yesterday", "last_week", "vs_yesterday", "vs_last_week"}, rows)
 			return
 		}
+		out := *c
+		if out.Figures == nil {
+			out.Figures = []analytics.Comparison{}
+		}
 		q := totalsQuery([]namedSpan{{"today", c.Today.From, c.Today.To}, {"yesterday", c.Yesterday.From, c.Yesterday.To},
 			{"last_week", c.LastWeek.From, c.LastWeek.To}}, false)
-		encode(w, CompareResponse{Comparisons: *c, Query: q})
+		encode(w, CompareResponse{Comparisons: out, Query: q})
 	})
 }
 

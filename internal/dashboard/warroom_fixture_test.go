@@ -198,7 +198,7 @@ func sampleAudience() analytics.AudienceFigures {
 	ae := analytics.Audience{Visitors: 600, Buyers: 30, Orders: 36, Units: 50, RevenueAED: 1000000, Conversion: 0.05, AverageOrderAED: 27778, UnitsPerOrder: 50.0 / 36}
 	return analytics.AudienceFigures{At: t0, Windows: []analytics.AudienceWindow{
 		{Window: "hour", From: hourFrom, To: t0, Total: a, Markets: []analytics.MarketAudience{{Market: "AE", Audience: ae}}},
-	}}
+	}, Minutes: []analytics.VisitorPoint{{Start: hourFrom, Visitors: 20, Buyers: 1}}}
 }
 
 func f64(v float64) *float64 { return &v }
