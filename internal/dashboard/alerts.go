@@ -195,9 +195,17 @@ func (d *Dashboard) judgeAlerts(ctx context.Context, now time.Time, u *Update) [
 		judged[kindPipelineLag] = true
 		ms = append(ms, lagMeasure(cfg, now, u))
 	}
-	if u.Sale != nil {
+	switch {
+	case u.Sale != nil:
 		judged[kindSoldOut] = true
 		ms = append(ms, soldOutMeasures(now, u.Sale)...)
+	case d.catalog != nil:
+		// No panel: judge (and so clear) sold-out alerts only when that is
+		// because there is no sale, not because a source failed.
+		if sales, ok := d.sales(ctx, now); ok {
+			_, any := pickSale(sales, now)
+			judged[kindSoldOut] = !any
+		}
 	}
 	return d.alerts.apply(now, judged, ms, cfg.ClearRatio, cfg.ClearAfter)
 }

@@ -228,14 +228,26 @@ func TestAlertsEndpoint(t *testing.T) {
 	if len(got.Active) != 0 || len(got.Events) != 2 || got.Events[0].State != "cleared" || !got.Events[0].At.Equal(now) {
 		t.Errorf("after restock: got %+v, want no alert and a clear at %v", got, now)
 	}
+	// A sale that is cancelled takes its sold-out alerts with it.
+	w.cat.setStock("prd_cream", 0)
+	now = t0.Add(40 * time.Second)
+	d.update(t.Context())
+	w.cat.sales = nil
+	now = t0.Add(50 * time.Second) // the sale schedule is read again after salesTTL
+	d.update(t.Context())
+	now = t0.Add(80 * time.Second)
+	if u, _ := d.update(t.Context()); len(u.Alerts) != 0 || len(d.alerts.eventsAfter(t0.Add(31*time.Second))) != 2 {
+		t.Errorf("after the sale was cancelled: got %v, want the sold-out alert raised again, then cleared", u.Alerts)
+	}
+	now = t0.Add(31 * time.Second)
 	got = decodeAs[AlertsResponse](t, get(t, h, "/api/v1/analytics/alerts?since="+t0.Add(10*time.Second).Format(time.RFC3339)))
-	if len(got.Events) != 1 || got.Events[0].State != "cleared" {
-		t.Errorf("since 10 s after t0: got %+v, want the clear only", got.Events)
+	if len(got.Events) != 3 || got.Events[2].State != "cleared" || !got.Events[2].At.Equal(t0.Add(31*time.Second)) {
+		t.Errorf("since 10 s after t0: got %+v, want the clear at 31 s and the later raise and clear", got.Events)
 	}
 	now = t0 // the file's name carries the time
 	rows := readCSV(t, get(t, h, "/api/v1/analytics/alerts?format=csv&lang=ar"), "alerts")
-	if len(rows) != 3 || rows[1][1] != "cleared" || rows[2][1] != "raised" || rows[2][2] != "sold_out:prd_cream" || rows[2][5] != "prd_cream" ||
-		!strings.HasPrefix(rows[2][9], "نفدت الكمية: كريم الليل") || rows[2][0] != "2026-03-14T10:00:30Z" {
+	if len(rows) != 5 || rows[3][1] != "cleared" || rows[4][1] != "raised" || rows[4][2] != "sold_out:prd_cream" || rows[4][5] != "prd_cream" ||
+		!strings.HasPrefix(rows[4][9], "نفدت الكمية: كريم الليل") || rows[4][0] != "2026-03-14T10:00:30Z" {
 		t.Errorf("alerts CSV: got %q", rows)
 	}
 }
