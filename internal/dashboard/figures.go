@@ -35,6 +35,9 @@ type panelCaches struct {
 	salesAt   time.Time
 	low       []catalog.StockLevel
 	lowAt     time.Time
+	before    SaleFigures // the figures before the sale (sale.go)
+	beforeKey beforeKey
+	beforeAt  time.Time
 }
 
 // fresh reports whether a value read at at is still fresh at now.

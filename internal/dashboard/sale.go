@@ -70,7 +70,7 @@ func (d *Dashboard) salePanel(ctx context.Context, now time.Time) *SalePanel {
 	if stock == nil && len(ids) > 0 {
 		return nil
 	}
-	p, err := buildSalePanel(ctx, sale, now, ids, stock, d.figures, d.product)
+	p, err := buildSalePanel(ctx, sale, now, ids, stock, d.figures, d.beforeFigures(sale.ID), d.product)
 	d.noteFailure(&d.figuresFailing, "sale figures", err)
 	if err != nil {
 		return nil
@@ -80,8 +80,10 @@ func (d *Dashboard) salePanel(ctx context.Context, now time.Time) *SalePanel {
 
 // buildSalePanel computes a sale's panel at now from the live stock and
 // the product figures; lookup gives names and brands.
+// before, when not nil, reads the figures of the span before the sale
+// (else figures does).
 func buildSalePanel(ctx context.Context, sale souq.Sale, now time.Time, ids []souq.ID, stock map[souq.ID]int,
-	figures ProductSource, lookup func(context.Context, string) (souq.Product, bool)) (SalePanel, error) {
+	figures ProductSource, before beforeFunc, lookup func(context.Context, string) (souq.Product, bool)) (SalePanel, error) {
 	running := sale.ActiveAt(now)
 	end := sale.EndsAt
 	if running {
@@ -103,7 +105,13 @@ func buildSalePanel(ctx context.Context, sale souq.Sale, now time.Time, ids []so
 	if p.During, _, err = saleFigures(ctx, figures, strIDs, sale.StartsAt, end); err != nil {
 		return SalePanel{}, err
 	}
-	if p.Before, _, err = saleFigures(ctx, figures, strIDs, sale.StartsAt.Add(-span), sale.StartsAt); err != nil {
+	if before == nil {
+		before = func(ctx context.Context, ids []string, from, to time.Time) (SaleFigures, error) {
+			f, _, err := saleFigures(ctx, figures, ids, from, to)
+			return f, err
+		}
+	}
+	if p.Before, err = before(ctx, strIDs, sale.StartsAt.Add(-span), sale.StartsAt); err != nil {
 		return SalePanel{}, err
 	}
 	rateFrom := end.Add(-rateWindow)
@@ -176,4 +184,50 @@ func saleFigures(ctx context.Context, figures ProductSource, ids []string, from,
 		by[r.ProductID] = r.Counters
 	}
 	return f, by, nil
+}
+
+// beforeFunc reads the sale items' figures over [from, to).
+type beforeFunc func(ctx context.Context, ids []string, from, to time.Time) (SaleFigures, error)
+
+// beforeTTL bounds how long the figures before a sale are reused: they
+// are of the past, changed only by late events.
+const beforeTTL = time.Minute
+
+// beforeFigures returns a beforeFunc for sale that reuses its last answer
+// while the span's first minute bucket is the same: the span before a
+// running sale grows by a second a push, but the buckets starting in it
+// change once a minute.
+func (d *Dashboard) beforeFigures(sale souq.ID) beforeFunc {
+	return func(ctx context.Context, ids []string, from, to time.Time) (SaleFigures, error) {
+		first := from.Truncate(time.Minute)
+		if first.Before(from) {
+			first = first.Add(time.Minute)
+		}
+		key := beforeKey{sale: sale, first: first, to: to}
+		now := d.now()
+		c := &d.caches
+		c.mu.Lock()
+		if c.beforeKey == key && fresh(c.beforeAt, now, beforeTTL) {
+			f := c.before
+			c.mu.Unlock()
+			f.From, f.To = from, to
+			return f, nil
+		}
+		c.mu.Unlock()
+		f, _, err := saleFigures(ctx, d.figures, ids, from, to)
+		if err != nil {
+			return SaleFigures{}, err
+		}
+		c.mu.Lock()
+		c.before, c.beforeKey, c.beforeAt = f, key, now
+		c.mu.Unlock()
+		return f, nil
+	}
+}
+
+// beforeKey identifies the figures before a sale: its first minute bucket
+// and its end.
+type beforeKey struct {
+	sale      souq.ID
+	first, to time.Time
 }

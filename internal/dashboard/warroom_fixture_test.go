@@ -141,6 +141,8 @@ type fakeFigures struct {
 	compare  analytics.Comparisons
 	calls    atomic.Int64
 	compares atomic.Int64
+	mu       sync.Mutex
+	queries  []analytics.ProductQuery
 }
 
 func prow(id string, views, adds, orders, units, aed int64) analytics.ProductRow {
@@ -167,6 +169,9 @@ func newFakeFigures() *fakeFigures {
 
 func (f *fakeFigures) Products(_ context.Context, q analytics.ProductQuery) ([]analytics.ProductRow, error) {
 	f.calls.Add(1)
+	f.mu.Lock()
+	f.queries = append(f.queries, q)
+	f.mu.Unlock()
 	if q.Market != "" {
 		return f.markets[q.Market], nil
 	}

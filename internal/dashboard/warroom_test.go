@@ -338,3 +338,33 @@ func TestAlertEventsAreBounded(t *testing.T) {
 		t.Errorf("got %d events, newest %+v; want %d, the last clear first", len(events), events[0], maxAlertEvents)
 	}
 }
+
+// TestBeforeFiguresReadOncePerMinute: the span before a running sale
+// grows a second a push, but its minute buckets change once a minute, so
+// its figures are read again only then.
+func TestBeforeFiguresReadOncePerMinute(t *testing.T) {
+	now := t0
+	d, w, _, _ := newWarTest(t, func(d *Deps) { d.Now = func() time.Time { return now } })
+	var froms []time.Time
+	for _, at := range []time.Duration{0, time.Second, 29 * time.Second, 30 * time.Second, 31 * time.Second} {
+		now = t0.Add(at)
+		u, err := d.update(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want := saleStart.Add(-now.Sub(saleStart)); !u.Sale.Before.From.Equal(want) {
+			t.Errorf("at +%v: before from %v, want %v", at, u.Sale.Before.From, want)
+		}
+	}
+	for _, q := range w.figures.queries {
+		if q.To.Equal(saleStart) {
+			froms = append(froms, q.From)
+		}
+	}
+	// 08:59:30 and 08:59:29 start with the 09:00 bucket; 08:59:01 too;
+	// 08:59:00 starts with the 08:59 bucket: read again.
+	want := []time.Time{saleStart.Add(-(t0.Sub(saleStart))), saleStart.Add(-(t0.Add(30 * time.Second).Sub(saleStart)))}
+	if diff := cmp.Diff(want, froms); diff != "" {
+		t.Errorf("reads of the figures before the sale (-want +got):\n%s", diff)
+	}
+}
