@@ -116,7 +116,11 @@ func productQuery(from, to time.Time, market, city string, ids []string) *Query 
 			filter.WriteString("\n    AND " + d.city() + " = " + sqlString(city))
 		}
 		browseIDs, lineIDs := "", ""
-		if ids != nil {
+		switch {
+		case ids == nil:
+		case len(ids) == 0: // no product: an empty answer, still valid SQL
+			browseIDs, lineIDs = "\n    AND FALSE", "\n    AND FALSE"
+		default:
 			quoted := make([]string, len(ids))
 			for i, id := range ids {
 				quoted[i] = sqlString(id)

@@ -125,6 +125,7 @@ func TestQueriesInDuckDB(t *testing.T) {
 			prod("prd_a", "0", "0", "1", "2", "2500"), prod("prd_b", "0", "0", "1", "1", "1000")}},
 		{"one product", productQuery(from, to, "", "", []string{"prd_a"}).DuckDB, []map[string]any{
 			prod("prd_a", "2", "1", "1", "2", "2500")}},
+		{"no product", productQuery(from, to, "", "", []string{}).DuckDB, []map[string]any{}},
 		// Visitors: v1, v2, v3, u1 (the order's userId), v5 (a search).
 		{"totals", totalsQuery([]namedSpan{{"hour", from, to}, {"early", from, qt(10, 5)}}, true).DuckDB, []map[string]any{
 			row("span", "early", "market", "AE", "visitors", "2", "buyers", "0", "views", "2", "orders", "0", "units", "0", "revenue_aed", "0"),
