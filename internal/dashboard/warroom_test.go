@@ -3,6 +3,7 @@ package dashboard
 import (
 	"context"
 	"encoding/csv"
+	"encoding/json"
 	"net/http"
 	"strings"
 	"testing"
@@ -366,5 +367,32 @@ func TestBeforeFiguresReadOncePerMinute(t *testing.T) {
 	want := []time.Time{saleStart.Add(-(t0.Sub(saleStart))), saleStart.Add(-(t0.Add(30 * time.Second).Sub(saleStart)))}
 	if diff := cmp.Diff(want, froms); diff != "" {
 		t.Errorf("reads of the figures before the sale (-want +got):\n%s", diff)
+	}
+}
+
+// TestUpdateJSONCarriesThePanels: the pushed JSON names the panels as the
+// page reads them.
+func TestUpdateJSONCarriesThePanels(t *testing.T) {
+	d, _, _, _ := newWarTest(t, nil)
+	u, err := d.update(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := json.Marshal(u)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var raw map[string]json.RawMessage
+	if err := json.Unmarshal(b, &raw); err != nil {
+		t.Fatal(err)
+	}
+	for _, key := range []string{"snapshot", "health", "names", "audience", "compare", "sale", "stock", "products", "alerts"} {
+		v, ok := raw[key]
+		if !ok || string(v) == "null" {
+			t.Errorf("%s: got %s, want a value", key, v)
+		}
+	}
+	if !strings.Contains(string(raw["sale"]), `"sold_out_at":"2026-03-14T10:20:30Z"`) || !strings.Contains(string(raw["products"]), `"price":{"amount":36000,"currency":"AED"}`) {
+		t.Errorf("got sale %s\nproducts %s", raw["sale"], raw["products"])
 	}
 }
