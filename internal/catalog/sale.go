@@ -183,6 +183,18 @@ func (s *Service) Sales(ctx context.Context) ([]souq.Sale, error) {
 	return sales, nil
 }
 
+// SalesEndingAfter returns the sales whose end is after t, ordered by
+// start: with t in the past, the sales that ended since then as well as
+// the running and scheduled ones (the dashboard shows the last sale to
+// end).
+func (s *Service) SalesEndingAfter(ctx context.Context, t time.Time) ([]souq.Sale, error) {
+	sales, err := s.store.SalesEndingAfter(ctx, t)
+	if err != nil {
+		return nil, fmt.Errorf("list sales ending after %s: %w", t.Format(time.RFC3339), err)
+	}
+	return sales, nil
+}
+
 // CurrentSale returns the running sale, or else the next scheduled one, and
 // whether there is either.
 func (s *Service) CurrentSale(ctx context.Context) (souq.Sale, bool, error) {

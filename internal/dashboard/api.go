@@ -88,6 +88,9 @@ type TrendingResponse struct {
 	Window   string         `json:"window"`
 	From     time.Time      `json:"from"`
 	Products []NamedProduct `json:"products"`
+	// Query computes the window's per-product counters from the archive
+	// (the score is views + 3 × add_events + 10 × orders).
+	Query *Query `json:"query"`
 }
 
 // NamedProduct is a trending product with its name, when the catalogue
@@ -107,6 +110,14 @@ func (d *Dashboard) handleTrending() http.Handler {
 		}
 		if !slices.Contains(windows, window) {
 			writeProblem(w, r, http.StatusBadRequest, "bad-request", `window must be 5m, 15m or 60m, not "`+window+`"`)
+			return
+		}
+		lang, ok := langParam(w, r)
+		if !ok {
+			return
+		}
+		asCSV, ok := wantCSV(w, r)
+		if !ok {
 			return
 		}
 		snap, err := d.snapshot(r.Context())
@@ -129,6 +140,18 @@ func (d *Dashboard) handleTrending() http.Handler {
 				out.Products = append(out.Products, np)
 			}
 		}
+		if asCSV {
+			rows := make([][]string, len(out.Products))
+			for i, p := range out.Products {
+				rows[i] = []string{intCell(p.Rank), p.ProductID, namedOr(p.Name, p.ProductID, lang), intCell(p.Score), intCell(p.Views),
+					intCell(p.AddEvents), intCell(p.AddUnits), intCell(p.Orders), intCell(p.Units), aedCell(p.RevenueAED)}
+			}
+			writeCSV(w, "trending-"+window, snap.At, []string{"rank", "product_id", "name", "score", "views", "add_events", "add_units", "orders", "units", "revenue_aed"}, rows)
+			return
+		}
+		if !out.From.IsZero() {
+			out.Query = productQuery(out.From, snap.At, "", "", nil)
+		}
 		encode(w, out)
 	})
 }
@@ -139,10 +162,17 @@ type MarketsResponse struct {
 	Watermark time.Time                 `json:"watermark"`
 	TodayFrom time.Time                 `json:"today_from"`
 	Markets   []analytics.MarketFigures `json:"markets"`
+	// Query computes the markets' figures today and in the last hour
+	// from the archive.
+	Query *Query `json:"query"`
 }
 
 func (d *Dashboard) handleMarkets() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		asCSV, ok := wantCSV(w, r)
+		if !ok {
+			return
+		}
 		snap, err := d.snapshot(r.Context())
 		if err != nil {
 			unavailable(w, r)
@@ -152,6 +182,25 @@ func (d *Dashboard) handleMarkets() http.Handler {
 		if out.Markets == nil {
 			out.Markets = []analytics.MarketFigures{}
 		}
+		if asCSV {
+			rows := make([][]string, len(out.Markets))
+			for i, m := range out.Markets {
+				rows[i] = []string{m.Market, string(m.Currency),
+					intCell(m.Today.Orders), intCell(m.Today.Units), aedCell(m.Today.RevenueAED), m.Today.RevenueLocal, aedCell(m.Today.NetRevenueAED),
+					intCell(m.LastHour.Orders), intCell(m.LastHour.Units), aedCell(m.LastHour.RevenueAED), m.LastHour.RevenueLocal, aedCell(m.LastHour.NetRevenueAED)}
+			}
+			writeCSV(w, "markets", snap.At, []string{"market", "currency",
+				"today_orders", "today_units", "today_revenue_aed", "today_revenue_local", "today_net_revenue_aed",
+				"last_hour_orders", "last_hour_units", "last_hour_revenue_aed", "last_hour_revenue_local", "last_hour_net_revenue_aed"}, rows)
+			return
+		}
+		var hourFrom time.Time
+		if len(snap.Minutes) > 0 {
+			hourFrom = snap.Minutes[0].Start
+		} else {
+			hourFrom, _ = lastHour(snap.At)
+		}
+		out.Query = totalsQuery([]namedSpan{{"today", snap.TodayFrom, snap.At}, {"last_hour", hourFrom, snap.At}}, true)
 		encode(w, out)
 	})
 }

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/souq-commerce/souq/internal/analytics"
+	"github.com/souq-commerce/souq/internal/outcomes"
 	"github.com/souq-commerce/souq/internal/souq"
 )
 
@@ -136,6 +137,23 @@ type Deps struct {
 	// Login, when set, serves POST /dashboard/login and the 401 page
 	// offers its form (TokenAuth is one).
 	Login http.Handler
+
+	// The war room's sources (deps.go), each optional: without one its
+	// panel is null and its endpoint answers 503.
+	Audience AudienceSource // visitors, conversion, order value
+	Compare  CompareSource  // today against yesterday and last week
+	// ProductFigures gives the per-product counters of the sale panel,
+	// the stock watch list and the product table.
+	ProductFigures ProductSource
+	// Catalog gives names, prices, live stock and the sales; the sale,
+	// stock and product panels need it.
+	Catalog Catalog
+	// Outcomes gives the checkout outcomes the checkout-error and
+	// out-of-stock alerts are judged from.
+	Outcomes outcomes.Reader
+	// Alerts holds the alert thresholds and the low-stock level (zero
+	// fields take DefaultAlertConfig's values).
+	Alerts AlertConfig
 }
 
 // Dashboard serves the live dashboard. Its methods are safe for
@@ -152,6 +170,16 @@ type Dashboard struct {
 	login     http.Handler
 	heartbeat time.Duration // comment line on an idle stream
 
+	audience AudienceSource
+	compare  CompareSource
+	figures  ProductSource
+	catalog  Catalog
+	outcomes outcomes.Reader
+	alertCfg AlertConfig
+
+	caches panelCaches
+	alerts *alertBook
+
 	hub *hub
 
 	// closing ends the streams and the broadcaster; ctx is cancelled with
@@ -163,7 +191,8 @@ type Dashboard struct {
 
 	// Failures are logged when they start and when they end, not at every
 	// tick.
-	sourceFailing, healthFailing atomic.Bool
+	sourceFailing, healthFailing                                                     atomic.Bool
+	audienceFailing, compareFailing, figuresFailing, catalogFailing, outcomesFailing atomic.Bool
 }
 
 // DefaultInterval is how often the stream pushes an update when
@@ -203,6 +232,8 @@ func New(d Deps) *Dashboard {
 		now: d.Now, log: d.Log.With("component", "dashboard"), interval: d.Interval, loc: d.Location,
 		authorize: d.Authorize, login: d.Login, heartbeat: defaultHeartbeat,
 		ctx: ctx, cancel: cancel, closing: make(chan struct{}),
+		audience: d.Audience, compare: d.Compare, figures: d.ProductFigures, catalog: d.Catalog,
+		outcomes: d.Outcomes, alertCfg: d.Alerts.withDefaults(), alerts: newAlertBook(),
 	}
 	db.hub = newHub(db)
 	return db
@@ -227,6 +258,12 @@ func (d *Dashboard) Routes() []Route {
 		{"GET /api/v1/analytics/trending", d.guard(d.handleTrending())},
 		{"GET /api/v1/analytics/markets", d.guard(d.handleMarkets())},
 		{"GET /api/v1/analytics/funnel", d.guard(d.handleFunnel())},
+		{"GET /api/v1/analytics/audience", d.guard(d.handleAudience())},
+		{"GET /api/v1/analytics/compare", d.guard(d.handleCompare())},
+		{"GET /api/v1/analytics/sale", d.guard(d.handleSale())},
+		{"GET /api/v1/analytics/stock", d.guard(d.handleStock())},
+		{"GET /api/v1/analytics/products", d.guard(d.handleProducts())},
+		{"GET /api/v1/analytics/alerts", d.guard(d.handleAlerts())},
 	}
 	if d.login != nil {
 		routes = append(routes, Route{"POST /dashboard/login", d.login})
@@ -246,8 +283,12 @@ func (d *Dashboard) Close() {
 	d.hub.close()
 }
 
-// update computes what the page shows now.
+// update computes what the page shows now: the snapshot, the pipeline
+// health and the war room's panels (panels.go), then judges the alerts
+// from them. A panel whose source is missing or failed is null; only a
+// failed snapshot fails the update.
 func (d *Dashboard) update(ctx context.Context) (Update, error) {
+	now := d.now()
 	snap, err := d.snapshot(ctx)
 	if err != nil {
 		return Update{}, err
@@ -256,6 +297,13 @@ func (d *Dashboard) update(ctx context.Context) (Update, error) {
 	if h, ok := d.pipelineHealth(ctx); ok {
 		u.Health = &h
 	}
+	u.Audience = d.audienceFigures(ctx, now)
+	u.Compare = d.comparisons(ctx, now)
+	hour := d.hourRows(ctx, now)
+	u.Sale = d.salePanel(ctx, now)
+	u.Products = d.topProducts(ctx, hour)
+	u.Stock = d.stockPanel(ctx, now, hour, u.Sale)
+	u.Alerts = d.judgeAlerts(ctx, now, &u)
 	return u, nil
 }
 

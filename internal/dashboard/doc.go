@@ -7,6 +7,22 @@
 // it), Health (the pipeline's lag and dead letters) and ProductNames (the
 // catalogue's names for the trending products, which carry ids only).
 //
+// # The war room
+//
+// Each push also carries the panels a flash sale is run from (panels.go):
+// the sale (sale.go), live stock (stock.go), visitors and comparisons
+// (figures.go), the product table (products.go) and the alerts
+// (alerts.go), read through more seams of its own (deps.go), each
+// optional: AudienceSource, CompareSource and ProductSource (the
+// analytics reader), Catalog (products, prices, stock and sales from the
+// shop's store) and outcomes.Reader (checkout outcomes). The same figures
+// are JSON and CSV under /api/v1/analytics/ (endpoints.go, csv.go), each
+// with the SQL that computes it from the Parquet archive (queries.go).
+// Slow figures are cached by the dashboard's clock (comparisons for a
+// minute, the sale schedule and the low-stock lists for 5 seconds), so a
+// push costs the same whatever the number of open pages.
+// docs/dashboard.md describes the figures, thresholds and endpoints.
+//
 // # The page and the Content-Security-Policy
 //
 // Every response of the server carries a strict policy (default-src

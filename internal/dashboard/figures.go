@@ -1,0 +1,179 @@
+package dashboard
+
+import (
+	"context"
+	"sync"
+	"time"
+
+	"github.com/souq-commerce/souq/internal/analytics"
+	"github.com/souq-commerce/souq/internal/catalog"
+	"github.com/souq-commerce/souq/internal/souq"
+)
+
+// Refresh periods of what changes slowly or costs a store query: one
+// read per period for every stream and request of this replica.
+const (
+	// compareTTL: today against yesterday and last week moves slowly.
+	compareTTL = time.Minute
+	// salesTTL: the sale schedule, read from the shop's store.
+	salesTTL = 5 * time.Second
+	// lowStockTTL: the low- and out-of-stock lists, one store query.
+	lowStockTTL = 5 * time.Second
+	// lastSaleLookback is how far back an ended sale is still shown.
+	lastSaleLookback = 7 * 24 * time.Hour
+	// lowStockLimit bounds the low- and out-of-stock lists.
+	lowStockLimit = 200
+)
+
+// panelCaches keep the slow-changing figures between pushes, by the
+// dashboard's clock. Their mutex is taken alone, never with another.
+type panelCaches struct {
+	mu        sync.Mutex
+	compare   *analytics.Comparisons
+	compareAt time.Time
+	sales     []souq.Sale
+	salesAt   time.Time
+	low       []catalog.StockLevel
+	lowAt     time.Time
+	before    SaleFigures // the figures before the sale (sale.go)
+	beforeKey beforeKey
+	beforeAt  time.Time
+}
+
+// fresh reports whether a value read at at is still fresh at now.
+func fresh(at, now time.Time, ttl time.Duration) bool {
+	return !at.IsZero() && !now.Before(at) && now.Sub(at) < ttl
+}
+
+func (d *Dashboard) audienceFigures(ctx context.Context, now time.Time) *analytics.AudienceFigures {
+	if d.audience == nil {
+		return nil
+	}
+	a, err := d.audience.Audience(ctx, now)
+	d.noteFailure(&d.audienceFailing, "audience figures", err)
+	if err != nil {
+		return nil
+	}
+	return &a
+}
+
+// comparisons returns today against yesterday and last week, read at
+// most once per compareTTL.
+func (d *Dashboard) comparisons(ctx context.Context, now time.Time) *analytics.Comparisons {
+	if d.compare == nil {
+		return nil
+	}
+	c := &d.caches
+	c.mu.Lock()
+	if c.compare != nil && fresh(c.compareAt, now, compareTTL) {
+		defer c.mu.Unlock()
+		return c.compare
+	}
+	c.mu.Unlock()
+	cmp, err := d.compare.Compare(ctx, now)
+	d.noteFailure(&d.compareFailing, "comparisons", err)
+	if err != nil {
+		return nil
+	}
+	c.mu.Lock()
+	c.compare, c.compareAt = &cmp, now
+	c.mu.Unlock()
+	return &cmp
+}
+
+// sales returns the sales that ended in the last week, run or are
+// scheduled, read at most once per salesTTL.
+func (d *Dashboard) sales(ctx context.Context, now time.Time) ([]souq.Sale, bool) {
+	c := &d.caches
+	c.mu.Lock()
+	if fresh(c.salesAt, now, salesTTL) {
+		defer c.mu.Unlock()
+		return c.sales, true
+	}
+	c.mu.Unlock()
+	sales, err := d.catalog.SalesEndingAfter(ctx, now.Add(-lastSaleLookback))
+	d.noteFailure(&d.catalogFailing, "sales", err)
+	if err != nil {
+		return nil, false
+	}
+	c.mu.Lock()
+	c.sales, c.salesAt = sales, now
+	c.mu.Unlock()
+	return sales, true
+}
+
+// lowStock returns the products at or under the low-stock level, read at
+// most once per lowStockTTL.
+func (d *Dashboard) lowStock(ctx context.Context, now time.Time) ([]catalog.StockLevel, bool) {
+	c := &d.caches
+	c.mu.Lock()
+	if fresh(c.lowAt, now, lowStockTTL) {
+		defer c.mu.Unlock()
+		return c.low, true
+	}
+	c.mu.Unlock()
+	low, err := d.catalog.LowStock(ctx, d.alertCfg.LowStock, lowStockLimit)
+	d.noteFailure(&d.catalogFailing, "low stock", err)
+	if err != nil {
+		return nil, false
+	}
+	c.mu.Lock()
+	c.low, c.lowAt = low, now
+	c.mu.Unlock()
+	return low, true
+}
+
+// hourFigures are the per-product counters of the last 60 minute
+// buckets (the one filling included), as Snapshot.LastHour counts them.
+type hourFigures struct {
+	rows []analytics.ProductRow
+	byID map[string]analytics.Counters
+}
+
+// lastHour returns the span of the last 60 minute buckets at now.
+func lastHour(now time.Time) (from, to time.Time) {
+	return now.UTC().Truncate(time.Minute).Add(-59 * time.Minute), now.UTC()
+}
+
+// hourRows reads the per-product counters of the last hour, in every
+// market; nil without ProductFigures or when they fail.
+func (d *Dashboard) hourRows(ctx context.Context, now time.Time) *hourFigures {
+	if d.figures == nil {
+		return nil
+	}
+	from, to := lastHour(now)
+	rows, err := d.figures.Products(ctx, analytics.ProductQuery{From: from, To: to})
+	d.noteFailure(&d.figuresFailing, "product figures", err)
+	if err != nil {
+		return nil
+	}
+	h := &hourFigures{rows: rows, byID: make(map[string]analytics.Counters, len(rows))}
+	for _, r := range rows {
+		h.byID[r.ProductID] = r.Counters
+	}
+	return h
+}
+
+// product looks a product up in the catalogue; ok is false without a
+// catalogue or for an unknown product.
+func (d *Dashboard) product(ctx context.Context, id string) (souq.Product, bool) {
+	if d.catalog == nil {
+		return souq.Product{}, false
+	}
+	p, err := d.catalog.Product(ctx, id)
+	return p, err == nil
+}
+
+// stocks reads the live stock of ids from the shop's store; nil when it
+// fails.
+func (d *Dashboard) stocks(ctx context.Context, ids []souq.ID) map[souq.ID]int {
+	if d.catalog == nil || len(ids) == 0 {
+		return nil
+	}
+	s, err := d.catalog.Stocks(ctx, ids)
+	d.noteFailure(&d.catalogFailing, "stock", err)
+	if err != nil {
+		return nil
+	}
+	return s
+}
