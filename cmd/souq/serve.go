@@ -555,7 +555,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 			return err
 		}
 		dd := dashboard.Deps{Source: ev.reader, Health: ev, Products: productNames{cat}, Now: now, Log: log, Interval: dashboardInterval,
-			Audience: ev.reader, Compare: ev.reader, ProductFigures: ev.reader, Catalog: cat}
+			Audience: ev.reader, Compare: ev.reader, ProductFigures: ev.reader, Catalog: cat, Outcomes: ev.outcomes}
 		if !(c.demo && loopback(c.addr)) { // with --demo on localhost the dashboard is open
 			auth := dashboard.NewTokenAuth(adminToken)
 			dd.Authorize, dd.Login = auth.Authorize, auth

@@ -144,7 +144,7 @@ func (d *Dashboard) writePage(w http.ResponseWriter, r *http.Request, u Update, 
 	lang := pageLang(r)
 	v := d.view(u, unavailable, lang)
 	var api http.Handler
-	if productQueryOf(r).filtered() {
+	if tableQueryOf(r).filtered() {
 		api = d.productRoute()
 	}
 	v.Products = productTable(r, u, lang, api)

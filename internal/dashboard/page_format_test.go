@@ -142,7 +142,7 @@ func TestEveryMessageKeyExists(t *testing.T) {
 			keys[prefix.prefix+k] = true
 		}
 	}
-	for _, s := range productSorts {
+	for _, s := range tableSorts {
 		keys[s.label] = true
 	}
 	for _, l := range compareLabels {

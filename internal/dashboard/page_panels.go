@@ -57,9 +57,9 @@ type (
 		Word, Against     string
 	}
 	audienceView struct {
-		Windows, Markets []audienceRow
+		Windows, Markets []audienceLine
 	}
-	audienceRow struct {
+	audienceLine struct {
 		ID, Name                       string
 		Visitors, Buyers, Conversion   string
 		Orders, AverageOrder, PerOrder string
@@ -242,8 +242,8 @@ func compareViews(c *analytics.Comparisons, lang souq.Lang) []compareView {
 	return out
 }
 
-func audienceRowOf(id, name string, a analytics.Audience) audienceRow {
-	return audienceRow{ID: id, Name: name, Visitors: fmtInt(a.Visitors), Buyers: fmtInt(a.Buyers),
+func audienceLineOf(id, name string, a analytics.Audience) audienceLine {
+	return audienceLine{ID: id, Name: name, Visitors: fmtInt(a.Visitors), Buyers: fmtInt(a.Buyers),
 		Conversion: fmtPct(a.Conversion), Orders: fmtInt(a.Orders), AverageOrder: fmtAED(a.AverageOrderAED),
 		PerOrder: strconv.FormatFloat(a.UnitsPerOrder, 'f', 2, 64)}
 }
@@ -254,10 +254,10 @@ func audienceViewOf(f *analytics.AudienceFigures, lang souq.Lang) audienceView {
 		return v
 	}
 	for _, w := range f.Windows {
-		v.Windows = append(v.Windows, audienceRowOf(w.Window, tr(lang, "w_"+w.Window), w.Total))
+		v.Windows = append(v.Windows, audienceLineOf(w.Window, tr(lang, "w_"+w.Window), w.Total))
 		if w.Window == "hour" {
 			for _, m := range w.Markets {
-				v.Markets = append(v.Markets, audienceRowOf(m.Market, marketName(m.Market, lang), m.Audience))
+				v.Markets = append(v.Markets, audienceLineOf(m.Market, marketName(m.Market, lang), m.Audience))
 			}
 		}
 	}

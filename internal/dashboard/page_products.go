@@ -20,9 +20,9 @@ import (
 // (GET /api/v1/analytics/products) through the dashboard's own routes, so
 // the page and the JSON share one code path.
 
-// productSorts are the product table's columns and the sort key of each,
+// tableSorts are the product table's columns and the sort key of each,
 // in the order shown; numbers sort descending first, names ascending.
-var productSorts = []struct{ key, label string }{
+var tableSorts = []struct{ key, label string }{
 	{"name", "product"}, {"brand", "brand"}, {"price", "price"}, {"views", "views"},
 	{"adds", "adds"}, {"orders", "orders"}, {"revenue", "revenue"}, {"stock", "stock_left"},
 }
@@ -32,7 +32,7 @@ type (
 		Market, City, Category, Brand string
 		Sort, Order                   string
 		Columns                       []sortColumn
-		Options                       productOptions
+		Options                       tableOptions
 		Rows                          []productRowView
 		Shown, Total                  string
 		CSV, JSON                     string
@@ -43,7 +43,7 @@ type (
 	sortColumn struct {
 		Key, Label, AriaSort, Next string
 	}
-	productOptions struct {
+	tableOptions struct {
 		Markets, Cities, Categories, Brands []option
 	}
 	option struct {
@@ -60,26 +60,26 @@ type (
 	}
 )
 
-// productQuery is what the page's form asks of the product table.
-type productQuery struct {
+// tableQuery is what the page's form asks of the product table.
+type tableQuery struct {
 	market, city, category, brand string
 	sort, order                   string
 }
 
-func (q productQuery) filtered() bool {
+func (q tableQuery) filtered() bool {
 	return q.market != "" || q.city != "" || q.category != "" || q.brand != ""
 }
 
-// productQueryOf reads the form: market, city, category, brand, and the
+// tableQueryOf reads the form: market, city, category, brand, and the
 // sort as sort and order, or as by=<key>-<order> (the column buttons).
-func productQueryOf(r *http.Request) productQuery {
+func tableQueryOf(r *http.Request) tableQuery {
 	v := r.URL.Query()
-	q := productQuery{market: v.Get("market"), city: v.Get("city"), category: v.Get("category"),
+	q := tableQuery{market: v.Get("market"), city: v.Get("city"), category: v.Get("category"),
 		brand: v.Get("brand"), sort: v.Get("sort"), order: v.Get("order")}
 	if key, order, ok := strings.Cut(v.Get("by"), "-"); ok {
 		q.sort, q.order = key, order
 	}
-	if !slices.ContainsFunc(productSorts, func(s struct{ key, label string }) bool { return s.key == q.sort }) {
+	if !slices.ContainsFunc(tableSorts, func(s struct{ key, label string }) bool { return s.key == q.sort }) {
 		q.sort = "revenue"
 	}
 	if q.order != "asc" && q.order != "desc" {
@@ -143,7 +143,7 @@ func (d *Dashboard) productRoute() http.Handler {
 // productsFrom asks the product endpoint api, as r's client (same
 // headers, so the same access), for q; ok is false when there is no
 // endpoint or it answers anything but 200 with a table.
-func productsFrom(api http.Handler, r *http.Request, q productQuery, lang souq.Lang) (productAnswer, bool) {
+func productsFrom(api http.Handler, r *http.Request, q tableQuery, lang souq.Lang) (productAnswer, bool) {
 	if api == nil {
 		return productAnswer{}, false
 	}
@@ -176,7 +176,7 @@ func (r *recorder) WriteHeader(status int)      { r.status = status }
 // productTable builds the product table r asks for; with a filter it
 // asks api, the product endpoint (nil when there is none).
 func productTable(r *http.Request, u Update, lang souq.Lang, api http.Handler) productTableView {
-	q := productQueryOf(r)
+	q := tableQueryOf(r)
 	v := productTableView{Market: q.market, City: q.city, Category: q.category, Brand: q.brand,
 		Sort: q.sort, Order: q.order}
 	params := map[string]string{"market": q.market, "city": q.city, "category": q.category, "brand": q.brand,
@@ -201,7 +201,7 @@ func productTable(r *http.Request, u Update, lang souq.Lang, api http.Handler) p
 		v.Rows = append(v.Rows, productRowOf(p, lang))
 	}
 	v.Shown, v.Total = fmtInt(int64(len(rows))), fmtInt(total)
-	for _, s := range productSorts {
+	for _, s := range tableSorts {
 		c := sortColumn{Key: s.key, Label: tr(lang, s.label), AriaSort: "none", Next: s.key + "-" + defaultOrder(s.key)}
 		if s.key == q.sort {
 			c.AriaSort, c.Next = "descending", s.key+"-asc"
@@ -211,7 +211,7 @@ func productTable(r *http.Request, u Update, lang souq.Lang, api http.Handler) p
 		}
 		v.Columns = append(v.Columns, c)
 	}
-	v.Options = productOptionsOf(u, answer, q, lang)
+	v.Options = tableOptionsOf(u, answer, q, lang)
 	return v
 }
 
@@ -268,10 +268,10 @@ func sortProducts(rows []ProductTableRow, key, order string, lang souq.Lang) {
 	})
 }
 
-// productOptionsOf lists the filters' choices: the six markets and
+// tableOptionsOf lists the filters' choices: the six markets and
 // "unknown"; the cities, categories and brands of the last hour (or of
 // the endpoint's answer), and whatever is selected now.
-func productOptionsOf(u Update, a productAnswer, q productQuery, lang souq.Lang) productOptions {
+func tableOptionsOf(u Update, a productAnswer, q tableQuery, lang souq.Lang) tableOptions {
 	opts := func(selected string, values []string, label func(string) string) []option {
 		out := []option{{Value: "", Label: tr(lang, "all"), Selected: selected == ""}}
 		seen := map[string]bool{"": true}
@@ -308,7 +308,7 @@ func productOptionsOf(u Update, a productAnswer, q productQuery, lang souq.Lang)
 	}
 	slices.Sort(cities)
 	slices.Sort(brands)
-	return productOptions{
+	return tableOptions{
 		Markets: opts(q.market, markets, func(c string) string { return marketName(c, lang) + " (" + c + ")" }),
 		Cities:  opts(q.city, names(cities, a.Options.Cities), same),
 		Categories: opts(q.category, cats, func(k string) string {

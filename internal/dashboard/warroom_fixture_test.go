@@ -206,8 +206,6 @@ func sampleAudience() analytics.AudienceFigures {
 	}, Minutes: []analytics.VisitorPoint{{Start: hourFrom, Visitors: 20, Buyers: 1}}}
 }
 
-func f64(v float64) *float64 { return &v }
-
 func sampleCompare() analytics.Comparisons {
 	return analytics.Comparisons{At: t0,
 		Today:     analytics.Span{From: time.Date(2026, 3, 13, 20, 0, 0, 0, time.UTC), To: t0, Source: "hot"},
