@@ -407,6 +407,8 @@ func TestRunUsageErrors(t *testing.T) {
 		{"bad namespace", []string{"serve", "--namespace", "shop.one"}, nil, "--namespace"},
 		{"smtp url scheme", []string{"serve", "--smtp-url", "http://mail.example.ae", "--smtp-from", "orders@shop.example"}, nil, "--smtp-url"},
 		{"missing shop info file", []string{"serve", "--shop-info", "/nonexistent/shop.json"}, nil, "--shop-info"},
+		{"alert threshold out of range", []string{"serve", "--alerts", "checkout-errors=120%"}, nil, "--alerts: alert setting checkout-errors=120%"},
+		{"unknown alert", []string{"serve", "--alerts", "latency=1s"}, nil, `unknown alert setting "latency"`},
 		{"smtp without a sender", []string{"serve"}, map[string]string{"SOUQ_SMTP_URL": "smtps://u:p@mail.example.ae"}, "--smtp-from"},
 	}
 	for _, tt := range tests {

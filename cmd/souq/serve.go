@@ -82,7 +82,9 @@ type serveConfig struct {
 	natsCert       string
 	natsKey        string
 	writeKey       string
-	shopInfo       string // --shop-info: a JSON file
+	shopInfo       string                // --shop-info: a JSON file
+	alertFlag      string                // --alerts: the dashboard's alert thresholds
+	alerts         dashboard.AlertConfig // parsed from alertFlag
 	info           *storefront.ShopInfo
 	natsURL        string
 	natsListen     string
@@ -132,6 +134,7 @@ func parseServe(args []string, getenv func(string) string, stderr io.Writer) (se
 	fs.StringVar(&c.tlsCert, "tls-cert", "", "TLS certificate `file` (PEM); with --tls-key, serve HTTPS")
 	fs.StringVar(&c.tlsKey, "tls-key", "", "TLS private key `file` (PEM)")
 	fs.DurationVar(&c.shutdownTimeout, "shutdown-timeout", 15*time.Second, "how long to let in-flight requests finish on shutdown")
+	fs.StringVar(&c.alertFlag, "alerts", "", "the dashboard's alert `thresholds` as name=value pairs, e.g. checkout-errors=2%,out-of-stock=10/min,cancellations=5/min,zero-results=30%,lag=30s,low-stock=5 (docs/dashboard.md; unnamed ones keep their defaults)")
 	fs.StringVar(&c.shopInfo, "shop-info", "", "`file` (JSON) with the shop's company name, commercial registration and VAT numbers, contacts and returns and delivery policies, shown in the storefront's footer and pages (docs/storefront.md; --demo shows a sample)")
 	fs.StringVar(&c.writeKey, "write-key", "", "write `key` event senders use as the HTTP Basic username on /v1/batch (empty disables the collector)")
 	fs.StringVar(&c.rolesFlag, "roles", "all", rolesUsage())
@@ -199,6 +202,11 @@ func parseServe(args []string, getenv func(string) string, stderr io.Writer) (se
 		}
 	} else if c.demo {
 		c.info = storefront.DemoShopInfo()
+	}
+	if a, err := dashboard.ParseAlertConfig(c.alertFlag); err != nil {
+		problems = append(problems, fmt.Sprintf("--alerts: %v", err))
+	} else {
+		c.alerts = a
 	}
 	if c.database != "" && !isPostgres(c.database) && !strings.HasPrefix(c.database, "sqlite://") {
 		problems = append(problems, fmt.Sprintf("--database %q: unsupported scheme; use postgres://… or sqlite:///path", c.database))
@@ -555,7 +563,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 			return err
 		}
 		dd := dashboard.Deps{Source: ev.reader, Health: ev, Products: productNames{cat}, Now: now, Log: log, Interval: dashboardInterval,
-			Audience: ev.reader, Compare: ev.reader, ProductFigures: ev.reader, Catalog: cat, Outcomes: ev.outcomes}
+			Audience: ev.reader, Compare: ev.reader, ProductFigures: ev.reader, Catalog: cat, Outcomes: ev.outcomes, Alerts: c.alerts}
 		if !(c.demo && loopback(c.addr)) { // with --demo on localhost the dashboard is open
 			auth := dashboard.NewTokenAuth(adminToken)
 			dd.Authorize, dd.Login = auth.Authorize, auth
