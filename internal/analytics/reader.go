@@ -29,8 +29,11 @@ type Reader struct {
 	// Aggregator's own Reader keeps them between Snapshots (see
 	// windowCache); a Reader of another process's store reads them afresh.
 	// Lock order: mu, then a cache's mu, then changes.mu.
-	products *windowCache[trend]
+	products *windowCache[Counters]
 	rows     map[Dimension]*windowCache[Counters] // Market, City, Brand, Category
+
+	audienceCache cached[AudienceFigures] // by SnapshotTTL interval
+	compareCache  cached[Comparisons]     // by minute: the past spans
 }
 
 // NewReader returns a Reader over store.
@@ -46,15 +49,17 @@ func newReader(store HotStore, cfg Config, ch *changes) (*Reader, error) {
 		return nil, err
 	}
 	r := &Reader{store: store, cfg: cfg,
-		products: newWindowCache(Product, trendWindows, trendOf, addTrend, ch),
+		products: newWindowCache(Product, trendWindows, copyCounters, addCounters, ch),
 		rows:     map[Dimension]*windowCache[Counters]{},
 	}
 	for _, dim := range []Dimension{Market, City, Brand, Category} {
-		r.rows[dim] = newWindowCache(dim, []time.Duration{time.Hour}, func(c *Counters) Counters { return *c },
-			func(acc, v *Counters, k int64) { acc.add(v, k) }, ch)
+		r.rows[dim] = newWindowCache(dim, []time.Duration{time.Hour}, copyCounters, addCounters, ch)
 	}
 	return r, nil
 }
+
+func copyCounters(c *Counters) Counters  { return *c }
+func addCounters(acc, v *Counters, k int64) { acc.add(v, k) }
 
 // lastHour returns the counters of each member of dim over the hour of
 // minute buckets ending at end.

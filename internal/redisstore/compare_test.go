@@ -2,6 +2,7 @@ package redisstore
 
 import (
 	"fmt"
+	"math"
 	"sync"
 	"testing"
 	"time"
@@ -107,6 +108,46 @@ func TestSameAsMemStore(t *testing.T) {
 	}
 	if diff := cmp.Diff(want, analyticstest.Dump(t, red)); diff != "" {
 		t.Errorf("Dump (-MemStore +Redis):\n%s", diff)
+	}
+	compareReach(t, memStore, s)
+}
+
+// compareReach checks that two stores fed the same events estimate the
+// same distinct visitors and buyers per market, in minute and hour
+// buckets, within the sketches' error: the two use different hashes and
+// estimators, so they agree to about 2% (and exactly on small counts).
+func compareReach(t *testing.T, mem, red analytics.HotStore) {
+	t.Helper()
+	checked := 0
+	for _, res := range []analytics.Resolution{analytics.Minute, analytics.Hour} {
+		for _, dim := range analytics.ReachDimensions() {
+			r := []analytics.Range{{Res: res, Dim: dim}}
+			want, err := mem.Reach(t.Context(), r)
+			if err != nil {
+				t.Fatalf("MemStore Reach: %v", err)
+			}
+			got, err := red.Reach(t.Context(), r)
+			if err != nil {
+				t.Fatalf("Redis Reach: %v", err)
+			}
+			if len(got) != len(want) {
+				t.Errorf("Reach %s by %s: got %d members %v, want %d %v", res, dim, len(got), got, len(want), want)
+			}
+			for m, w := range want {
+				g := got[m]
+				for _, c := range [][2]int64{{g.Visitors, w.Visitors}, {g.Buyers, w.Buyers}} {
+					if d := math.Abs(float64(c[0] - c[1])); d > max(2, 0.02*float64(c[1])) {
+						t.Errorf("Reach %s by %s, %s: got %+v on Redis, %+v on MemStore", res, dim, m, g, w)
+					}
+				}
+				if w.Visitors > 50 {
+					checked++
+				}
+			}
+		}
+	}
+	if checked == 0 {
+		t.Errorf("no member had over 50 visitors: the comparison is vacuous")
 	}
 }
 

@@ -335,7 +335,8 @@ func TestOpenOptions(t *testing.T) {
 
 // TestArgs checks the script's arguments for an hour-only batch: no
 // minute, a field per non-zero counter, a member with only zero counters
-// still present, and a dimension the store does not know left out.
+// still present, a dimension the store does not know left out, and the
+// visitor with its visits (a dimension without sketches left out).
 func TestArgs(t *testing.T) {
 	s, err := newStore(redis.NewClient(&redis.Options{Addr: "127.0.0.1:1"}), Options{Prefix: "p"})
 	if err != nil {
@@ -349,7 +350,11 @@ func TestArgs(t *testing.T) {
 			{Dim: analytics.City, Member: "Umm Al Quwain: {x}", Counters: analytics.Counters{Units: 2, Revenue: analytics.Amounts{AED: 300}}},
 			{Dim: analytics.Total, Member: analytics.All},
 			{Dim: "colour", Member: "red", Counters: analytics.Counters{Views: 1}},
-		}}
+		},
+		Visitor: "anon_7",
+		Visits: []analytics.Visit{{Dim: analytics.Total, Member: analytics.All, Buyer: true},
+			{Dim: analytics.City, Member: "Dubai"}, {Dim: analytics.Market, Member: "AE"}},
+	}
 	keys, argv := s.args([]*analytics.Batch{b})
 	h := fmt.Sprint(t0.Unix())
 	wantKeys := []string{"{p}:progress", "{p}:buckets:m", "{p}:buckets:h"}
@@ -359,9 +364,10 @@ func TestArgs(t *testing.T) {
 	city, total := fmt.Sprint(dimIndex(analytics.City)+1), fmt.Sprint(dimIndex(analytics.Total)+1)
 	wantArgv := []any{s.minuteTTL, s.hourTTL, "{p}", "1",
 		idHash("e1"), "7", "", h, fmt.Sprint(at.Unix()), "0",
-		fmt.Sprint(t0.Add(-time.Hour).Unix() + 1), "-62135596800", "3",
+		fmt.Sprint(t0.Add(-time.Hour).Unix() + 1), "-62135596800", "3", "anon_7", "2",
 		city, "Umm Al Quwain: {x}\x1frevenue.AED", "300", city, "Umm Al Quwain: {x}\x1funits", "2",
-		total, "all\x1f" + counterNames[0], "0"}
+		total, "all\x1f" + counterNames[0], "0",
+		"total:all", "1", "market:AE", "0"}
 	if fmt.Sprintf("%q", argv) != fmt.Sprintf("%q", wantArgv) {
 		t.Errorf("argv:\n got %q\nwant %q", argv, wantArgv)
 	}

@@ -5,7 +5,8 @@
 //		hotstoretest.Run(t, func(t *testing.T) analytics.HotStore { return openFresh(t) })
 //	}
 //
-// It checks only what the interface's documentation promises.
+// It checks only what the interface's documentation promises, the
+// distinct-visitor sketches (Reach) included.
 package hotstoretest
 
 import (
@@ -39,6 +40,7 @@ func Run(t *testing.T, open func(t *testing.T) analytics.HotStore) {
 		{"ConcurrentWriters", testConcurrentWriters},
 		{"EveryCounter", testEveryCounter},
 	}
+	tests = append(tests, reachTests...)
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) { tt.fn(t, open(t)) })
 	}
