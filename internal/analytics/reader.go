@@ -58,7 +58,7 @@ func newReader(store HotStore, cfg Config, ch *changes) (*Reader, error) {
 	return r, nil
 }
 
-func copyCounters(c *Counters) Counters  { return *c }
+func copyCounters(c *Counters) Counters     { return *c }
 func addCounters(acc, v *Counters, k int64) { acc.add(v, k) }
 
 // lastHour returns the counters of each member of dim over the hour of

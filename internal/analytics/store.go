@@ -267,7 +267,6 @@ func CheckReachRanges(rs []Range) error {
 	return nil
 }
 
-
 // errBadRange reports a Range with an unknown resolution or dimension.
 func errBadRange(r Range) error {
 	return souq.Errorf(souq.ErrInvalid, "read %q %q: unknown resolution or dimension", string(r.Res), string(r.Dim))
