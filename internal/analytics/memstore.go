@@ -68,7 +68,7 @@ func (b *memBucket) addVisits(visitor []byte, visits []Visit) {
 		k := reachKey{di, v.Member}
 		sk, ok := b.reach[k]
 		if !ok {
-			sk = &sketches{visitors: hyperloglog.New14()}
+			sk = &sketches{visitors: hyperloglog.NewNoSparse()}
 			b.reach[k] = sk
 		}
 		sk.visitors.Insert(visitor)

@@ -94,13 +94,22 @@ func (r *Reader) Products(ctx context.Context, q ProductQuery) ([]ProductRow, er
 	if err != nil {
 		return nil, fmt.Errorf("analytics: products: %w", err)
 	}
-	rows := make([]ProductRow, 0, len(sums))
-	for id, c := range sums {
-		rows = append(rows, ProductRow{ProductID: id, Counters: *c, NetRevenueAED: c.NetAED()})
+	// Sort small keys, not the rows (a row is over 200 bytes).
+	type key struct {
+		id string
+		c  *Counters
 	}
-	slices.SortFunc(rows, func(a, b ProductRow) int {
-		return cmp.Or(cmp.Compare(b.RevenueAED, a.RevenueAED), cmp.Compare(b.Views, a.Views), strings.Compare(a.ProductID, b.ProductID))
+	keys := make([]key, 0, len(sums))
+	for id, c := range sums {
+		keys = append(keys, key{id, c})
+	}
+	slices.SortFunc(keys, func(a, b key) int {
+		return cmp.Or(cmp.Compare(b.c.RevenueAED, a.c.RevenueAED), cmp.Compare(b.c.Views, a.c.Views), strings.Compare(a.id, b.id))
 	})
+	rows := make([]ProductRow, len(keys))
+	for i, k := range keys {
+		rows[i] = ProductRow{ProductID: k.id, Counters: *k.c, NetRevenueAED: k.c.NetAED()}
+	}
 	return rows, nil
 }
 
