@@ -206,7 +206,7 @@ func BenchmarkProductsLive(b *testing.B) {
 // call, what the kept sums save.
 func BenchmarkProductsFresh(b *testing.B) {
 	_, store, apply := saleHour(b)
-	r, err := analytics.NewReader(store, analytics.Config{})
+	r, err := analytics.NewReader(struct{ analytics.HotStore }{store}, analytics.Config{})
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -43,9 +43,10 @@ type MemStore struct {
 type idKey [2]uint64
 
 type memBucket struct {
-	dims  [numDims]map[string]*Counters
-	ids   map[idKey]struct{}
-	reach map[reachKey]*sketches // nil until a visitor is added
+	version uint64 // Commits applied to the bucket (minute buckets), for Readers' kept sums
+	dims    [numDims]map[string]*Counters
+	ids     map[idKey]struct{}
+	reach   map[reachKey]*sketches // nil until a visitor is added
 }
 
 // reachKey names a member's sketches: dim is its index in Dimensions.
@@ -164,6 +165,7 @@ func (s *MemStore) Commit(ctx context.Context, b *Batch) (bool, error) {
 	s.progress.IDs++
 	hour := bucketOf(s.hours, b.Hour)
 	if !b.Minute.IsZero() {
+		idBucket.version++
 		idBucket.add(b.Deltas)
 	}
 	hour.add(b.Deltas)
@@ -264,6 +266,21 @@ func (s *MemStore) Read(ctx context.Context, r Range, fn func(start time.Time, m
 		}
 	}
 	return nil
+}
+
+// version implements changeSource: the Commits applied to the minute
+// bucket starting at start (0 when there is none), and the minute floor.
+func (s *MemStore) version(start int64) (version uint64, floor int64) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	if b, ok := s.minutes[start]; ok {
+		version = b.version
+	}
+	floor = minUnix
+	if !s.floors.Minutes.IsZero() {
+		floor = s.floors.Minutes.Unix()
+	}
+	return version, floor
 }
 
 // minUnix is below every bucket start: zero time.Time is year 1.

@@ -80,7 +80,7 @@ func TestProducts(t *testing.T) {
 			row("prd_a", with(analytics.Counters{Orders: 1, Units: 1, Revenue: aed(5000), RevenueAED: 5000}, cancelA)),
 			row("prd_c", analytics.Counters{Orders: 1, Units: 1, Revenue: aed(1000), RevenueAED: 1000})}},
 	}
-	fresh, err := analytics.NewReader(store, analytics.Config{})
+	fresh, err := analytics.NewReader(struct{ analytics.HotStore }{store}, analytics.Config{})
 	if err != nil {
 		t.Fatal(err)
 	}

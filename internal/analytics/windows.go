@@ -40,6 +40,15 @@ func (c *changes) note(b *Batch) {
 	}
 }
 
+// changeSource tells a windowCache which minute buckets changed: the
+// version of the minute starting at start (raised by every Commit to it)
+// and the minute floor (Unix seconds), below which buckets are dropped.
+// The Aggregator's changes are one; a MemStore, which counts its own
+// Commits, is another.
+type changeSource interface {
+	version(start int64) (version uint64, floor int64)
+}
+
 // version returns the version of the minute starting at start and the
 // floor.
 func (c *changes) version(start int64) (version uint64, floor int64) {
@@ -65,7 +74,7 @@ type windowCache[V any] struct {
 	windows []time.Duration // narrowest first
 	of      func(*Counters) V
 	add     func(acc, v *V, k int64)
-	changes *changes
+	changes changeSource // nil: read afresh every time
 
 	mu      sync.Mutex // held while updating and while the sums are used
 	end     time.Time  // the end of the windows; zero when nothing is held
@@ -90,7 +99,7 @@ type memberValue[V any] struct {
 	v      V
 }
 
-func newWindowCache[V any](dim Dimension, windows []time.Duration, of func(*Counters) V, add func(acc, v *V, k int64), ch *changes) *windowCache[V] {
+func newWindowCache[V any](dim Dimension, windows []time.Duration, of func(*Counters) V, add func(acc, v *V, k int64), ch changeSource) *windowCache[V] {
 	return &windowCache[V]{dim: dim, windows: windows, of: of, add: add, changes: ch}
 }
 
