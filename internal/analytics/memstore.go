@@ -5,6 +5,7 @@ import (
 	"hash/maphash"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/axiomhq/hyperloglog"
@@ -58,9 +59,20 @@ type reachKey struct {
 // sketches are a member's Visitors and Buyers sketches in one bucket.
 // Readers merge them into sketches of their own and never call a method
 // that changes them (Estimate compacts a sparse sketch), so the read lock
-// suffices.
+// suffices. adds counts the visitors added (under the write lock); est
+// keeps the bucket's own estimate as of some count, so that
+// ReachByBucket estimates again only the buckets that changed (an
+// estimate of a dense sketch visits its 16,384 registers).
 type sketches struct {
 	visitors, buyers *hyperloglog.Sketch
+	adds             uint64
+	est              atomic.Pointer[estimate]
+}
+
+// estimate is a bucket's Reach when its sketches had had adds visitors added.
+type estimate struct {
+	adds uint64
+	v    Reach
 }
 
 // addVisits adds visitor to the sketches visits name.
@@ -80,6 +92,7 @@ func (b *memBucket) addVisits(visitor []byte, visits []Visit) {
 			b.reach[k] = sk
 		}
 		sk.visitors.Insert(visitor)
+		sk.adds++
 		if v.Buyer {
 			if sk.buyers == nil {
 				sk.buyers = hyperloglog.New14()
@@ -335,25 +348,39 @@ func (s *MemStore) ReachByBucket(ctx context.Context, r Range, fn func(start tim
 		return err
 	}
 	type cell struct {
-		start  int64
-		member string
-		sk     sketches
+		start            int64
+		member           string
+		kept             *estimate // nil: estimate the copies below
+		adds             uint64
+		visitors, buyers *hyperloglog.Sketch
+		sk               *sketches
 	}
 	var cells []cell
 	s.mu.RLock()
 	s.visitSketches(r, func(start int64, member string, sk *sketches) {
-		// Estimate may compact a sparse sketch: estimate copies.
-		c := cell{start: start, member: member, sk: sketches{visitors: sk.visitors.Clone()}}
-		if sk.buyers != nil {
-			c.sk.buyers = sk.buyers.Clone()
+		c := cell{start: start, member: member, adds: sk.adds, sk: sk}
+		if e := sk.est.Load(); e != nil && e.adds == sk.adds {
+			c.kept = e
+		} else {
+			// Estimate may compact a sparse sketch: estimate copies.
+			c.visitors = sk.visitors.Clone()
+			if sk.buyers != nil {
+				c.buyers = sk.buyers.Clone()
+			}
 		}
 		cells = append(cells, c)
 	})
 	s.mu.RUnlock()
 	for _, c := range cells {
-		v := Reach{Visitors: int64(c.sk.visitors.Estimate())}
-		if c.sk.buyers != nil {
-			v.Buyers = int64(c.sk.buyers.Estimate())
+		var v Reach
+		if c.kept != nil {
+			v = c.kept.v
+		} else {
+			v.Visitors = int64(c.visitors.Estimate())
+			if c.buyers != nil {
+				v.Buyers = int64(c.buyers.Estimate())
+			}
+			c.sk.est.Store(&estimate{adds: c.adds, v: v})
 		}
 		fn(time.Unix(c.start, 0).UTC(), c.member, v)
 	}

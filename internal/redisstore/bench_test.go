@@ -1,6 +1,7 @@
 package redisstore
 
 import (
+	"fmt"
 	"strconv"
 	"strings"
 	"testing"
@@ -192,3 +193,53 @@ func BenchmarkMemory(b *testing.B) {
 }
 
 func mb(n int64) float64 { return float64(n) / 1e6 }
+
+// BenchmarkReaderOnRedis is a dashboard in another process than the
+// processor, reading Redis: after 10 minutes at 500 events a second (the
+// mix over 2,000 products and 5,000 visitors), each iteration computes
+// the visitor figures (Audience: six Reach pipelines of PFCOUNTs and one
+// per minute) and the product table of the last hour (Products, which
+// here reads every minute's product hash: a Reader of another process
+// keeps no sums).
+func BenchmarkReaderOnRedis(b *testing.B) {
+	s := openTest(b, Options{})
+	a, err := analytics.New(b.Context(), s, analytics.Config{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	pool := benchPool(1 << 14)
+	const rate, n = 500, 500 * 600
+	feed(b, a, func(i int) souq.Event { return pool[i%len(pool)] }, 0, n, rate, 500)
+	r, err := analytics.NewReader(s, analytics.Config{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	now := t0.Add(n / rate * time.Second)
+	end := now.Truncate(time.Minute).Add(time.Minute)
+	for _, part := range []struct {
+		name string
+		run  func() error
+	}{
+		{"audience", func() error {
+			f, err := r.Audience(b.Context(), now)
+			if err == nil && f.Windows[1].Total.Visitors < 5000 {
+				err = fmt.Errorf("got %d visitors in the hour, want about 6,000", f.Windows[1].Total.Visitors)
+			}
+			return err
+		}},
+		{"products", func() error {
+			_, err := r.Products(b.Context(), analytics.ProductQuery{From: end.Add(-time.Hour), To: end})
+			return err
+		}},
+	} {
+		b.Run(part.name, func(b *testing.B) {
+			rt0 := s.RoundTrips().Read
+			for b.Loop() {
+				if err := part.run(); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ReportMetric(float64(s.RoundTrips().Read-rt0)/float64(b.N), "round-trips/op")
+		})
+	}
+}
