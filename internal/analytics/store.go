@@ -174,8 +174,9 @@ func ReachMembers(dim Dimension) []string {
 
 // Reach is the estimated number of distinct visitors, and of distinct
 // buyers (visitors with an "Order Completed"), of a member over some
-// buckets. Both are HyperLogLog estimates (standard error about 0.8%):
-// Buyers may exceed Visitors by a little.
+// buckets. Both are HyperLogLog estimates (standard error about 0.8%; a
+// dense in-process sketch is within about 1.5% from a hundred visitors
+// up): Buyers may exceed Visitors by a little.
 type Reach struct {
 	Visitors int64 `json:"visitors"`
 	Buyers   int64 `json:"buyers"`

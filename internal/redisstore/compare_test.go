@@ -115,7 +115,9 @@ func TestSameAsMemStore(t *testing.T) {
 // compareReach checks that two stores fed the same events estimate the
 // same distinct visitors and buyers per market, in minute and hour
 // buckets, within the sketches' error: the two use different hashes and
-// estimators, so they agree to about 2% (and exactly on small counts).
+// estimators (the in-process sketches are dense, within about 1.5% from
+// ten visitors up; Redis's sparse ones are near exact below a few
+// thousand), so they agree to 3%, or 2 visitors.
 func compareReach(t *testing.T, mem, red analytics.HotStore) {
 	t.Helper()
 	checked := 0
@@ -136,7 +138,7 @@ func compareReach(t *testing.T, mem, red analytics.HotStore) {
 			for m, w := range want {
 				g := got[m]
 				for _, c := range [][2]int64{{g.Visitors, w.Visitors}, {g.Buyers, w.Buyers}} {
-					if d := math.Abs(float64(c[0] - c[1])); d > max(2, 0.02*float64(c[1])) {
+					if d := math.Abs(float64(c[0] - c[1])); d > max(2, 0.03*float64(c[1])) {
 						t.Errorf("Reach %s by %s, %s: got %+v on Redis, %+v on MemStore", res, dim, m, g, w)
 					}
 				}
