@@ -253,6 +253,19 @@ type HotStore interface {
 	ReachByBucket(ctx context.Context, r Range, fn func(start time.Time, member string, v Reach)) error
 }
 
+// VersionedStore is a HotStore that can say, in one read, which minute
+// buckets changed: a Reader made with NewReader over one keeps its sums
+// between calls and reads again only those minutes. The Redis store is
+// one (a MemStore serves its Readers in process).
+type VersionedStore interface {
+	HotStore
+	// MinuteVersions returns the version of each minute bucket starting
+	// in [from, to) — raised by every Commit that adds to it; absent for
+	// a minute no Commit has reached — and the minute floor, below which
+	// buckets are dropped (zero when none was set).
+	MinuteVersions(ctx context.Context, from, to time.Time) (versions map[int64]uint64, floor time.Time, err error)
+}
+
 // CheckReachRanges reports, as an error of kind souq.ErrInvalid, ranges
 // that a Reach call does not accept: a storage adapter checks its
 // arguments with it.

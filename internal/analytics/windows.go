@@ -139,12 +139,26 @@ func (c *windowCache[V]) newSums() []map[string]*windowSum[V] {
 // changes to follow (a Reader of another process's store), it reads the
 // widest window afresh.
 func (c *windowCache[V]) with(ctx context.Context, store HotStore, end time.Time, use func(sums []map[string]*windowSum[V])) error {
-	if c.changes == nil {
-		return c.fresh(ctx, store, end, use)
+	src := c.changes
+	if src == nil {
+		vs, ok := store.(VersionedStore)
+		if !ok {
+			return c.fresh(ctx, store, end, use)
+		}
+		// Versions first, then the minutes: a minute changed in between
+		// is read newer than its version says, and read again next time.
+		versions, floor, err := vs.MinuteVersions(ctx, end.Add(-c.widest()), end)
+		if err != nil {
+			return err
+		}
+		src = versionMap{versions, floor.Unix()}
+		if floor.IsZero() {
+			src = versionMap{versions, minUnix}
+		}
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if err := c.update(ctx, store, end); err != nil {
+	if err := c.update(ctx, store, end, src); err != nil {
 		c.end = time.Time{} // partly read: start afresh next time
 		return err
 	}
@@ -152,7 +166,16 @@ func (c *windowCache[V]) with(ctx context.Context, store HotStore, end time.Time
 	return nil
 }
 
-func (c *windowCache[V]) update(ctx context.Context, store HotStore, end time.Time) error {
+// versionMap is the minute versions a VersionedStore reported, as a
+// changeSource.
+type versionMap struct {
+	versions map[int64]uint64
+	floor    int64
+}
+
+func (m versionMap) version(start int64) (uint64, int64) { return m.versions[start], m.floor }
+
+func (c *windowCache[V]) update(ctx context.Context, store HotStore, end time.Time, src changeSource) error {
 	switch {
 	case c.end.IsZero() || end.Before(c.end) || !end.Before(c.end.Add(c.widest())):
 		c.minutes, c.sums = map[int64]*heldMinute[V]{}, c.newSums()
@@ -176,7 +199,7 @@ func (c *windowCache[V]) update(ctx context.Context, store HotStore, end time.Ti
 	from := end.Add(-c.widest())
 	for m := from; m.Before(end); m = m.Add(time.Minute) {
 		start := m.Unix()
-		version, floor := c.changes.version(start)
+		version, floor := src.version(start)
 		if h, ok := c.minutes[start]; ok && (h.version != version || start < floor) {
 			c.drop(start, h)
 		}
@@ -192,7 +215,7 @@ func (c *windowCache[V]) update(ctx context.Context, store HotStore, end time.Ti
 			if _, ok := c.minutes[start]; ok {
 				break
 			}
-			version, _ := c.changes.version(start)
+			version, _ := src.version(start)
 			c.minutes[start] = &heldMinute[V]{version: version}
 		}
 		err := store.Read(ctx, Range{Res: Minute, Dim: c.dim, From: m, To: to}, func(start time.Time, member string, counters *Counters) {

@@ -44,8 +44,12 @@ import (
 //
 // Every write to the progress hash refreshes its TTL.
 //
-// KEYS: progress, minute index, hour index. The buckets' keys are built
-// here, from the key base (see Store: they share its hash tag).
+// KEYS: progress, minute index, hour index, minute versions. The
+// buckets' keys are built here, from the key base (see Store: they share
+// its hash tag). The minute versions hash counts the batches applied to
+// each minute bucket (one HINCRBY per minute per run), so that a Reader
+// in another process can tell which minutes changed; a pruned minute's
+// field goes with it.
 //
 // ARGV: minute TTL, hour TTL (seconds), key base "{prefix}", number of
 // batches, then per batch: id, seq (decimal), minute start ("" for an
@@ -70,7 +74,7 @@ import (
 // Numbers that may exceed 2^53 (seq) are compared as decimal strings:
 // Lua numbers are doubles.
 const commitLua = `
-local progress, zmin, zhour = KEYS[1], KEYS[2], KEYS[3]
+local progress, zmin, zhour, versions = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
 local minuteTTL, hourTTL, base = ARGV[1], ARGV[2], ARGV[3]
 local zero = -62135596800
 local limit = 4503599627370496 -- 2^52
@@ -98,6 +102,8 @@ local sums, hashes, idsets, idorder = {}, {}, {}, {}
 local mstarts, hstarts, mseen, hseen = {}, {}, {}, {}
 -- Sketch elements: pfs[key] = {ttl, elems, seen}, pforder the keys in order.
 local pfs, pforder = {}, {}
+-- Commits per minute bucket, for the minute versions.
+local vmin, vorder = {}, {}
 
 local function pfadd(key, ttl, visitor)
   local x = pfs[key]
@@ -138,9 +144,12 @@ local function flush()
     end
     if changed > 0 then redis.call('EXPIRE', key, x.ttl) end
   end
+  for _, m in ipairs(vorder) do redis.call('HINCRBY', versions, m, vmin[m]) end
+  if #vorder > 0 then redis.call('EXPIRE', versions, minuteTTL) end
   sums, hashes, idsets, idorder = {}, {}, {}, {}
   mstarts, hstarts, mseen, hseen = {}, {}, {}, {}
   pfs, pforder = {}, {}
+  vmin, vorder = {}, {}
 end
 
 -- incr writes one increment now; v is its decimal string, iv its value.
@@ -189,6 +198,9 @@ local function prune(z, res, floor)
     redis.call('UNLINK', unpack(doomed))
   end
   redis.call('ZREMRANGEBYSCORE', z, '-inf', '(' .. floor)
+  if res == 'm' then
+    for i = 1, #starts, 500 do redis.call('HDEL', versions, unpack(starts, i, math.min(i + 499, #starts))) end
+  end
   if ids > 0 then redis.call('HINCRBY', progress, 'ids', -ids) end
 end
 
@@ -260,6 +272,13 @@ for b = 1, tonumber(ARGV[4]) do
           pfadd(base .. ':h:' .. hour .. ':v:' .. suffix, hourTTL, visitor)
           if buyer then pfadd(base .. ':h:' .. hour .. ':b:' .. suffix, hourTTL, visitor) end
         end
+      end
+      if hasMinute then
+        if not vmin[minute] then
+          vmin[minute] = 0
+          vorder[#vorder + 1] = minute
+        end
+        vmin[minute] = vmin[minute] + 1
       end
       if hasMinute and not mseen[minute] then
         mseen[minute] = true
@@ -393,7 +412,7 @@ var counterFuncs = analytics.CounterFieldFuncs()
 
 // args returns the KEYS and ARGV of one run of the commit script for bs.
 func (s *Store) args(bs []*analytics.Batch) (keys []string, argv []any) {
-	keys = []string{s.keys.progress, s.keys.buckets[minuteRes], s.keys.buckets[hourRes]}
+	keys = []string{s.keys.progress, s.keys.buckets[minuteRes], s.keys.buckets[hourRes], s.keys.versions}
 	argv = append(make([]any, 0, 4+len(bs)*30), s.minuteTTL, s.hourTTL, s.keys.base, strconv.Itoa(len(bs)))
 	for _, b := range bs {
 		argv = appendBatch(argv, b)

@@ -217,3 +217,76 @@ func TestReplicas(t *testing.T) {
 		t.Errorf("Dump (-one MemStore +two replicas on Redis):\n%s", diff)
 	}
 }
+
+// TestReaderFollowsVersions plays a dashboard in another process: a
+// Reader over the Redis store keeps its sums between calls, reading again
+// only the minutes whose version changed, and every Snapshot and product
+// table it gives equals a fresh Reader's, through late events,
+// redeliveries and minutes pruned as the watermark moves on.
+func TestReaderFollowsVersions(t *testing.T) {
+	s := openTest(t, Options{})
+	cfg := analytics.Config{MinuteRetention: time.Hour}
+	a, err := analytics.New(t.Context(), s, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	follower, err := analytics.NewReader(s, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fresh, err := analytics.NewReader(struct{ analytics.HotStore }{s}, cfg) // cannot see the versions
+	if err != nil {
+		t.Fatal(err)
+	}
+	recs := storyEvents(1500, 100*time.Minute)
+	for i := range recs {
+		if i%31 == 30 && recs[i].Event.MessageID == fmt.Sprintf("evt_%08d", i) {
+			recs[i].Event.Timestamp = recs[i].Event.Timestamp.Add(-5 * time.Minute) // a minute already read changes
+		}
+	}
+	// Chunks of 50 events (200 s of event time) end mid-minute, so the
+	// minute filling at one call changes before the next.
+	for i := 0; i < len(recs); i += 50 {
+		chunk := recs[i:min(i+50, len(recs))]
+		if _, err := a.ApplyMany(t.Context(), chunk); err != nil {
+			t.Fatal(err)
+		}
+		now := chunk[len(chunk)-1].Event.ReceivedAt
+		want, err := fresh.Snapshot(t.Context(), now)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := follower.Snapshot(t.Context(), now)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if diff := cmp.Diff(want, got); diff != "" {
+			t.Fatalf("records %d–%d: snapshot from kept sums (-fresh +kept):\n%s", i, i+len(chunk)-1, diff)
+		}
+		end := now.Truncate(time.Minute).Add(time.Minute)
+		q := analytics.ProductQuery{From: end.Add(-time.Hour), To: end}
+		wantRows, err := fresh.Products(t.Context(), q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		gotRows, err := follower.Products(t.Context(), q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if diff := cmp.Diff(wantRows, gotRows); diff != "" {
+			t.Fatalf("records %d–%d: products from kept sums (-fresh +kept):\n%s", i, i+len(chunk)-1, diff)
+		}
+	}
+	versions, floor, err := s.MinuteVersions(t.Context(), t0, t0.Add(2*time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if floor.IsZero() || len(versions) == 0 {
+		t.Errorf("minute versions: got %d and floor %v, want some and a floor", len(versions), floor)
+	}
+	for start := range versions {
+		if start < floor.Unix() {
+			t.Errorf("minute %v below the floor %v still has a version", time.Unix(start, 0).UTC(), floor)
+		}
+	}
+}

@@ -325,3 +325,59 @@ func (s *Store) ReachByBucket(ctx context.Context, r analytics.Range, fn func(st
 	}
 	return nil
 }
+
+// The optional interface this Store implements for Readers in other
+// processes.
+var _ analytics.VersionedStore = (*Store)(nil)
+
+// MinuteVersions implements analytics.VersionedStore in one round trip:
+// an HMGET of the minutes' fields of the versions hash and an HGET of the
+// minute floor.
+func (s *Store) MinuteVersions(ctx context.Context, from, to time.Time) (map[int64]uint64, time.Time, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, time.Time{}, err
+	}
+	first := from.Truncate(time.Minute)
+	if first.Before(from) {
+		first = first.Add(time.Minute)
+	}
+	var fields []string
+	var starts []int64
+	for m := first; m.Before(to); m = m.Add(time.Minute) {
+		starts = append(starts, m.Unix())
+		fields = append(fields, strconv.FormatInt(m.Unix(), 10))
+	}
+	pipe := s.client.Pipeline()
+	var vals *redis.SliceCmd
+	if len(fields) > 0 {
+		vals = pipe.HMGet(ctx, s.keys.versions, fields...)
+	}
+	floor := pipe.HGet(ctx, s.keys.progress, "floor_m")
+	s.rt[rtRead].Add(1)
+	if _, err := pipe.Exec(ctx); err != nil && err != redis.Nil {
+		return nil, time.Time{}, fmt.Errorf("redisstore: minute versions: %w", unavailable(err))
+	}
+	out := make(map[int64]uint64, len(starts))
+	if vals != nil {
+		for i, v := range vals.Val() {
+			str, ok := v.(string)
+			if !ok {
+				continue
+			}
+			n, err := strconv.ParseUint(str, 10, 64)
+			if err != nil {
+				return nil, time.Time{}, fmt.Errorf("redisstore: minute versions: %s: %w", fields[i], err)
+			}
+			out[starts[i]] = n
+		}
+	}
+	var f time.Time
+	if str, err := floor.Result(); err == nil {
+		sec, err := strconv.ParseInt(str, 10, 64)
+		if err != nil {
+			return nil, time.Time{}, fmt.Errorf("redisstore: minute floor %q: %w", str, err)
+		}
+		f = time.Unix(sec, 0).UTC()
+	}
+	return out, f, nil
+}

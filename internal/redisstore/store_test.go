@@ -209,15 +209,19 @@ func TestExpiry(t *testing.T) {
 	ctx := t.Context()
 	late := viewBatch("late", 2, t0.Add(5*time.Minute), "prd_b")
 	late.Minute = time.Time{}
-	for _, b := range []*analytics.Batch{viewBatch("e1", 1, t0, "prd_a"), late} {
+	e1 := viewBatch("e1", 1, t0, "prd_a")
+	e1.Visitor = "v1"
+	e1.Visits = []analytics.Visit{{Dim: analytics.Total, Member: analytics.All}, {Dim: analytics.Market, Member: "AE"}}
+	for _, b := range []*analytics.Batch{e1, late} {
 		if _, err := s.Commit(ctx, b); err != nil {
 			t.Fatalf("Commit(%s): %v", b.ID, err)
 		}
 	}
 	keys := scanKeys(t, s.client, s.keys.base+":*")
-	// progress, 2 indexes, minute ids, hour ids, 3 minute hashes, 3 hour hashes
-	if len(keys) != 11 {
-		t.Errorf("got %d keys, want 11: %v", len(keys), keys)
+	// progress, 2 indexes, minute versions, minute ids, hour ids, 3 minute
+	// hashes, 3 hour hashes, 2 minute sketches, 2 hour sketches
+	if len(keys) != 16 {
+		t.Errorf("got %d keys, want 16: %v", len(keys), keys)
 	}
 	for _, k := range keys {
 		ttl, err := s.client.TTL(ctx, k).Result()
@@ -225,7 +229,7 @@ func TestExpiry(t *testing.T) {
 			t.Fatalf("TTL %s: %v", k, err)
 		}
 		limit := 48*time.Hour + expiryMargin
-		if strings.Contains(k, ":m:") || strings.HasSuffix(k, ":buckets:m") {
+		if strings.Contains(k, ":m:") || strings.HasSuffix(k, ":buckets:m") || strings.HasSuffix(k, ":versions:m") {
 			limit = 2*time.Hour + expiryMargin
 		}
 		if ttl <= 0 || ttl > limit {
@@ -357,7 +361,7 @@ func TestArgs(t *testing.T) {
 	}
 	keys, argv := s.args([]*analytics.Batch{b})
 	h := fmt.Sprint(t0.Unix())
-	wantKeys := []string{"{p}:progress", "{p}:buckets:m", "{p}:buckets:h"}
+	wantKeys := []string{"{p}:progress", "{p}:buckets:m", "{p}:buckets:h", "{p}:versions:m"}
 	if fmt.Sprint(keys) != fmt.Sprint(wantKeys) {
 		t.Errorf("keys: got %q, want %q", keys, wantKeys)
 	}
