@@ -145,6 +145,7 @@
 //	{souq:an}:buckets:m, …:buckets:h  zset  bucket starts (Unix seconds), scored by themselves
 //	{souq:an}:progress                hash  wm_s, wm_ns, max_seq, applied, duplicates, ids, floor_m, floor_h
 //	{souq:an}:m:<start>:v:<dim>:<member>  HyperLogLog  visitors of a Total or Market member; :b: buyers; h for hours
+//	{souq:an}:versions:m              hash  minute start → batches applied to it (VersionedStore)
 //
 // Commit is one Lua script, run atomically by Redis: raise the floors kept
 // in the progress hash and, when one advanced, delete the buckets below it

@@ -27,7 +27,8 @@ type Reader struct {
 	// The sums of the minute buckets a Snapshot shows: the products over
 	// the trend windows, the other dimensions over the last hour. An
 	// Aggregator's own Reader keeps them between Snapshots (see
-	// windowCache); a Reader of another process's store reads them afresh.
+	// windowCache), and so does a NewReader over a MemStore or a
+	// VersionedStore; a Reader of another store reads them afresh.
 	// Lock order: mu, then a cache's mu, then changes.mu or the
 	// MemStore's lock.
 	products *windowCache[Counters]

@@ -136,7 +136,8 @@ func (c *windowCache[V]) newSums() []map[string]*windowSum[V] {
 
 // with calls use with the sums of each member over each window ending at
 // end, one map per window; use must not keep or modify them. Without
-// changes to follow (a Reader of another process's store), it reads the
+// changes to follow, it asks a VersionedStore for its minute versions, or
+// else (a store that cannot tell what changed) reads the
 // widest window afresh.
 func (c *windowCache[V]) with(ctx context.Context, store HotStore, end time.Time, use func(sums []map[string]*windowSum[V])) error {
 	src := c.changes
