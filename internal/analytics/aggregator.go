@@ -38,6 +38,10 @@ type Config struct {
 	// the same SnapshotTTL-long interval share one computation. Zero
 	// computes every call afresh.
 	SnapshotTTL time.Duration
+	// History, when set, answers Compare for periods the hot store no
+	// longer holds (last week's, whose hour buckets are past the hour
+	// retention), from the archive.
+	History History
 }
 
 // GulfStandardTime is UTC+4, the default Config.Day.
@@ -219,6 +223,7 @@ func (a *Aggregator) batch(r *Record, w time.Time) (*Batch, error) {
 	b := &Batch{
 		ID: r.Event.MessageID, Seq: r.Seq, Watermark: w, Floors: a.cfg.floors(w), Deltas: p.deltas,
 		Minute: p.at.Truncate(time.Minute), Hour: p.at.Truncate(time.Hour),
+		Visitor: p.visitor, Visits: p.visits,
 	}
 	if b.Minute.Before(b.Floors.Minutes) {
 		b.Minute = time.Time{}

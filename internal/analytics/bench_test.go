@@ -140,3 +140,112 @@ func BenchmarkSnapshotLive(b *testing.B) {
 		}
 	}
 }
+
+// saleHour returns an Aggregator (on a MemStore) after an hour of a sale
+// at 20,000 events a minute over 2,000 products, and a function that
+// applies n more events and returns the time after them.
+func saleHour(b *testing.B) (*analytics.Aggregator, *analytics.MemStore, func(n int) time.Time) {
+	const perMinute, minutes = 20_000, 60
+	pool := benchEvents(1 << 14)
+	store := analytics.NewMemStore()
+	a, err := analytics.New(b.Context(), store, analytics.Config{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	i := 0
+	apply := func(n int) time.Time {
+		for range n {
+			ev := pool[i%len(pool)]
+			ev.MessageID = "evt_" + strconv.Itoa(i)
+			ev.Timestamp = t0.Add(time.Duration(i) * time.Minute / perMinute)
+			ev.ReceivedAt = ev.Timestamp
+			if _, err := a.Apply(b.Context(), uint64(i+1), ev); err != nil {
+				b.Fatal(err)
+			}
+			i++
+		}
+		return t0.Add(time.Duration(i) * time.Minute / perMinute)
+	}
+	apply(perMinute * minutes)
+	return a, store, apply
+}
+
+// lastHourQuery is the dashboard's product table: the last 60 minute
+// buckets, every market.
+func lastHourQuery(now time.Time) analytics.ProductQuery {
+	end := now.Truncate(time.Minute).Add(time.Minute)
+	return analytics.ProductQuery{From: end.Add(-time.Hour), To: end}
+}
+
+// BenchmarkProductsLive is the dashboard's product table during the sale,
+// from the Aggregator's own Reader: after the hour, each call follows a
+// quarter second of new events (83), as BenchmarkSnapshotLive. Only
+// Products is timed.
+func BenchmarkProductsLive(b *testing.B) {
+	a, _, apply := saleHour(b)
+	if _, err := a.Products(b.Context(), lastHourQuery(apply(0))); err != nil { // the first call reads the hour
+		b.Fatal(err)
+	}
+	var rows []analytics.ProductRow
+	for b.Loop() {
+		b.StopTimer()
+		now := apply(83)
+		b.StartTimer()
+		var err error
+		if rows, err = a.Products(b.Context(), lastHourQuery(now)); err != nil {
+			b.Fatal(err)
+		}
+	}
+	if len(rows) < 1000 {
+		b.Fatalf("got %d products, want most of 2,000", len(rows))
+	}
+}
+
+// BenchmarkProductsFresh is the same table read by a Reader that keeps no
+// sums (a dashboard in another process): 60 minutes × every product each
+// call, what the kept sums save.
+func BenchmarkProductsFresh(b *testing.B) {
+	_, store, apply := saleHour(b)
+	r, err := analytics.NewReader(struct{ analytics.HotStore }{store}, analytics.Config{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	now := apply(0)
+	for b.Loop() {
+		if _, err := r.Products(b.Context(), lastHourQuery(now)); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkAudience computes the visitor figures (minute, hour and day,
+// in all and per market, and the 60-point series) after the hour, the
+// events coming from 5,000 visitors: mostly merging HyperLogLog sketches.
+func BenchmarkAudience(b *testing.B) {
+	a, _, apply := saleHour(b)
+	now := apply(0)
+	var f analytics.AudienceFigures
+	for b.Loop() {
+		var err error
+		if f, err = a.Audience(b.Context(), now); err != nil {
+			b.Fatal(err)
+		}
+	}
+	// The pool's 16,384 events come from about 4,800 of the 5,000
+	// anonymous ids, and a tenth of them also from about 1,400 user ids.
+	if v := f.Windows[1].Total.Visitors; v < 5700 || v > 6700 {
+		b.Fatalf("hour: got %d visitors, want about 6,200", v)
+	}
+}
+
+// BenchmarkCompare computes the comparisons after the hour (no History:
+// yesterday and last week are none), reading today afresh each call.
+func BenchmarkCompare(b *testing.B) {
+	a, _, apply := saleHour(b)
+	now := apply(0)
+	for b.Loop() {
+		if _, err := a.Compare(b.Context(), now); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

@@ -63,6 +63,8 @@ type parsed struct {
 	at       time.Time // event time, UTC: what the buckets are chosen by
 	received time.Time // when Souq accepted it, UTC: what the watermark follows
 	deltas   []Delta
+	visitor  string  // userId, else anonymousId; "" for none
+	visits   []Visit // the sketches the visitor goes to
 }
 
 // parseEvent validates ev and appends its deltas to buf. It reports ok
@@ -104,7 +106,26 @@ func parseEvent(ev *souq.Event, futureSkew time.Duration, buf []Delta) (p parsed
 	if err != nil {
 		return parsed{}, false, err
 	}
+	// Every counted event but a cancellation is a visit (a cancellation
+	// is the shop's doing, or comes long after the visit); an order makes
+	// its visitor a buyer.
+	if p.visitor = visitorOf(ev); p.visitor != "" && ev.Event != souq.EventOrderCancelled {
+		buyer := ev.Event == souq.EventOrderCompleted
+		p.visits = []Visit{{Dim: Total, Member: All, Buyer: buyer}, {Dim: Market, Member: p.deltas[1].Member, Buyer: buyer}}
+	}
 	return p, true, nil
+}
+
+// visitorOf returns who an event came from: its userId when it has one,
+// else its anonymousId (trimmed; "" when neither is set).
+func visitorOf(ev *souq.Event) string {
+	if id := strings.TrimSpace(ev.UserID); id != "" {
+		return id
+	}
+	if id := strings.TrimSpace(ev.AnonymousID); id != "" {
+		return id
+	}
+	return ""
 }
 
 // decodeObject decodes a JSON object into v; absent or null is no fields.
@@ -179,7 +200,8 @@ func behaviourDeltas(ev *souq.Event, ctx eventPlace, buf []Delta) ([]Delta, erro
 	return append(deltas,
 		Delta{Dim: Product, Member: product, Counters: c},
 		Delta{Dim: Brand, Member: brand, Counters: c},
-		Delta{Dim: Category, Member: category, Counters: c}), nil
+		Delta{Dim: Category, Member: category, Counters: c},
+		Delta{Dim: ProductMarket, Member: ProductMarketMember(market, product), Counters: c}), nil
 }
 
 // orderDeltas turns "Order Completed" or "Order Cancelled" into deltas. The
@@ -236,6 +258,8 @@ func orderDeltas(ev *souq.Event, ctx eventPlace, buf []Delta) ([]Delta, error) {
 		deltas = mergeLine(deltas, Product, product, &line)
 		deltas = mergeLine(deltas, Brand, brand, &line)
 		deltas = mergeLine(deltas, Category, category, &line)
+		deltas = mergeLine(deltas, ProductMarket, ProductMarketMember(market, product), &line)
+		deltas = mergeLine(deltas, ProductCity, ProductCityMember(market, city, product), &line)
 	}
 	sale(&order, cancel, 1, units, props.TotalMinor, cur, totalAED)
 	for i := range 3 {

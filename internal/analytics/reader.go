@@ -27,34 +27,51 @@ type Reader struct {
 	// The sums of the minute buckets a Snapshot shows: the products over
 	// the trend windows, the other dimensions over the last hour. An
 	// Aggregator's own Reader keeps them between Snapshots (see
-	// windowCache); a Reader of another process's store reads them afresh.
-	// Lock order: mu, then a cache's mu, then changes.mu.
-	products *windowCache[trend]
+	// windowCache), and so does a NewReader over a MemStore or a
+	// VersionedStore; a Reader of another store reads them afresh.
+	// Lock order: mu, then a cache's mu, then changes.mu or the
+	// MemStore's lock.
+	products *windowCache[Counters]
 	rows     map[Dimension]*windowCache[Counters] // Market, City, Brand, Category
+
+	audienceCache cached[AudienceFigures] // by SnapshotTTL interval
+	compareCache  cached[Comparisons]     // by minute: the past spans
 }
 
-// NewReader returns a Reader over store.
+// NewReader returns a Reader over store. Over a MemStore (a dashboard in
+// the processor's process) it keeps its sums between calls as the
+// Aggregator's own Reader does, following the store's own count of the
+// Commits to each minute bucket; over another store it reads them afresh.
 func NewReader(store HotStore, cfg Config) (*Reader, error) {
 	return newReader(store, cfg, nil)
 }
 
 // newReader returns a Reader over store; with ch, the Reader keeps its
 // sums between Snapshots, and every Commit to store must be noted in ch.
+// Without ch, a store that counts its Commits (MemStore) serves instead.
 func newReader(store HotStore, cfg Config, ch *changes) (*Reader, error) {
 	cfg, err := cfg.withDefaults()
 	if err != nil {
 		return nil, err
 	}
+	var src changeSource
+	if ch != nil {
+		src = ch
+	} else if ms, ok := store.(*MemStore); ok {
+		src = ms
+	}
 	r := &Reader{store: store, cfg: cfg,
-		products: newWindowCache(Product, trendWindows, trendOf, addTrend, ch),
+		products: newWindowCache(Product, trendWindows, copyCounters, addCounters, src),
 		rows:     map[Dimension]*windowCache[Counters]{},
 	}
 	for _, dim := range []Dimension{Market, City, Brand, Category} {
-		r.rows[dim] = newWindowCache(dim, []time.Duration{time.Hour}, func(c *Counters) Counters { return *c },
-			func(acc, v *Counters, k int64) { acc.add(v, k) }, ch)
+		r.rows[dim] = newWindowCache(dim, []time.Duration{time.Hour}, copyCounters, addCounters, src)
 	}
 	return r, nil
 }
+
+func copyCounters(c *Counters) Counters     { return *c }
+func addCounters(acc, v *Counters, k int64) { acc.add(v, k) }
 
 // lastHour returns the counters of each member of dim over the hour of
 // minute buckets ending at end.

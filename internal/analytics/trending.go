@@ -13,39 +13,10 @@ import (
 // trendWindows are the trending windows, narrowest first.
 var trendWindows = []time.Duration{5 * time.Minute, 15 * time.Minute, 60 * time.Minute}
 
-// trend is the part of a product's Counters a trending list shows. It is
-// an array so that sums and differences are one loop.
-type trend [6]int64
-
-// The fields of a trend.
-const (
-	tViews = iota
-	tAddEvents
-	tAddUnits
-	tOrders
-	tUnits
-	tRevenueAED
-)
-
-func trendOf(c *Counters) trend {
-	return trend{c.Views, c.AddEvents, c.AddUnits, c.Orders, c.Units, c.RevenueAED}
-}
-
-// addTrend adds k × v to acc.
-func addTrend(acc, v *trend, k int64) {
-	for i := range acc {
-		acc[i] += k * v[i]
-	}
-}
-
-func (t *trend) score() int64 {
-	return TrendScore(Counters{Views: t[tViews], AddEvents: t[tAddEvents], Orders: t[tOrders]})
-}
-
 // trending ranks products over each trend window ending at end.
 func (r *Reader) trending(ctx context.Context, end time.Time) ([]Trending, error) {
 	var out []Trending
-	err := r.products.with(ctx, r.store, end, func(sums []map[string]*windowSum[trend]) {
+	err := r.products.with(ctx, r.store, end, func(sums []map[string]*windowSum[Counters]) {
 		out = make([]Trending, len(trendWindows))
 		for i, w := range trendWindows {
 			out[i] = Trending{Window: windowName(w), From: end.Add(-w), Products: topProducts(sums[i], r.cfg.TopN)}
@@ -56,13 +27,13 @@ func (r *Reader) trending(ctx context.Context, end time.Time) ([]Trending, error
 
 // topProducts returns the n products of sums with the highest TrendScore
 // (ties to the smaller product id), leaving out those that score 0.
-func topProducts(sums map[string]*windowSum[trend], n int) []TrendingProduct {
+func topProducts(sums map[string]*windowSum[Counters], n int) []TrendingProduct {
 	// A heap of the best n so far, worst on top: most products are
 	// turned away by one comparison, without sorting them all.
 	top := &trendHeap{}
 	for id, s := range sums {
 		t := &s.v
-		score := t.score()
+		score := TrendScore(*t)
 		if score == 0 || n == 0 {
 			continue
 		}
@@ -80,8 +51,8 @@ func topProducts(sums map[string]*windowSum[trend], n int) []TrendingProduct {
 	list := make([]TrendingProduct, len(*top))
 	for j, e := range *top {
 		t := e.t
-		list[j] = TrendingProduct{Rank: j + 1, ProductID: e.id, Score: e.score, Views: t[tViews], AddEvents: t[tAddEvents],
-			AddUnits: t[tAddUnits], Orders: t[tOrders], Units: t[tUnits], RevenueAED: t[tRevenueAED]}
+		list[j] = TrendingProduct{Rank: j + 1, ProductID: e.id, Score: e.score, Views: t.Views, AddEvents: t.AddEvents,
+			AddUnits: t.AddUnits, Orders: t.Orders, Units: t.Units, RevenueAED: t.RevenueAED}
 	}
 	return list
 }
@@ -89,7 +60,7 @@ func topProducts(sums map[string]*windowSum[trend], n int) []TrendingProduct {
 type rankedTrend struct {
 	id    string
 	score int64
-	t     *trend
+	t     *Counters
 }
 
 // better reports whether a ranks above b.

@@ -40,6 +40,15 @@ func (c *changes) note(b *Batch) {
 	}
 }
 
+// changeSource tells a windowCache which minute buckets changed: the
+// version of the minute starting at start (raised by every Commit to it)
+// and the minute floor (Unix seconds), below which buckets are dropped.
+// The Aggregator's changes are one; a MemStore, which counts its own
+// Commits, is another.
+type changeSource interface {
+	version(start int64) (version uint64, floor int64)
+}
+
 // version returns the version of the minute starting at start and the
 // floor.
 func (c *changes) version(start int64) (version uint64, floor int64) {
@@ -65,7 +74,7 @@ type windowCache[V any] struct {
 	windows []time.Duration // narrowest first
 	of      func(*Counters) V
 	add     func(acc, v *V, k int64)
-	changes *changes
+	changes changeSource // nil: read afresh every time
 
 	mu      sync.Mutex // held while updating and while the sums are used
 	end     time.Time  // the end of the windows; zero when nothing is held
@@ -90,7 +99,7 @@ type memberValue[V any] struct {
 	v      V
 }
 
-func newWindowCache[V any](dim Dimension, windows []time.Duration, of func(*Counters) V, add func(acc, v *V, k int64), ch *changes) *windowCache[V] {
+func newWindowCache[V any](dim Dimension, windows []time.Duration, of func(*Counters) V, add func(acc, v *V, k int64), ch changeSource) *windowCache[V] {
 	return &windowCache[V]{dim: dim, windows: windows, of: of, add: add, changes: ch}
 }
 
@@ -127,15 +136,30 @@ func (c *windowCache[V]) newSums() []map[string]*windowSum[V] {
 
 // with calls use with the sums of each member over each window ending at
 // end, one map per window; use must not keep or modify them. Without
-// changes to follow (a Reader of another process's store), it reads the
+// changes to follow, it asks a VersionedStore for its minute versions, or
+// else (a store that cannot tell what changed) reads the
 // widest window afresh.
 func (c *windowCache[V]) with(ctx context.Context, store HotStore, end time.Time, use func(sums []map[string]*windowSum[V])) error {
-	if c.changes == nil {
-		return c.fresh(ctx, store, end, use)
+	src := c.changes
+	if src == nil {
+		vs, ok := store.(VersionedStore)
+		if !ok {
+			return c.fresh(ctx, store, end, use)
+		}
+		// Versions first, then the minutes: a minute changed in between
+		// is read newer than its version says, and read again next time.
+		versions, floor, err := vs.MinuteVersions(ctx, end.Add(-c.widest()), end)
+		if err != nil {
+			return err
+		}
+		src = versionMap{versions, floor.Unix()}
+		if floor.IsZero() {
+			src = versionMap{versions, minUnix}
+		}
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if err := c.update(ctx, store, end); err != nil {
+	if err := c.update(ctx, store, end, src); err != nil {
 		c.end = time.Time{} // partly read: start afresh next time
 		return err
 	}
@@ -143,7 +167,16 @@ func (c *windowCache[V]) with(ctx context.Context, store HotStore, end time.Time
 	return nil
 }
 
-func (c *windowCache[V]) update(ctx context.Context, store HotStore, end time.Time) error {
+// versionMap is the minute versions a VersionedStore reported, as a
+// changeSource.
+type versionMap struct {
+	versions map[int64]uint64
+	floor    int64
+}
+
+func (m versionMap) version(start int64) (uint64, int64) { return m.versions[start], m.floor }
+
+func (c *windowCache[V]) update(ctx context.Context, store HotStore, end time.Time, src changeSource) error {
 	switch {
 	case c.end.IsZero() || end.Before(c.end) || !end.Before(c.end.Add(c.widest())):
 		c.minutes, c.sums = map[int64]*heldMinute[V]{}, c.newSums()
@@ -167,7 +200,7 @@ func (c *windowCache[V]) update(ctx context.Context, store HotStore, end time.Ti
 	from := end.Add(-c.widest())
 	for m := from; m.Before(end); m = m.Add(time.Minute) {
 		start := m.Unix()
-		version, floor := c.changes.version(start)
+		version, floor := src.version(start)
 		if h, ok := c.minutes[start]; ok && (h.version != version || start < floor) {
 			c.drop(start, h)
 		}
@@ -183,7 +216,7 @@ func (c *windowCache[V]) update(ctx context.Context, store HotStore, end time.Ti
 			if _, ok := c.minutes[start]; ok {
 				break
 			}
-			version, _ := c.changes.version(start)
+			version, _ := src.version(start)
 			c.minutes[start] = &heldMinute[V]{version: version}
 		}
 		err := store.Read(ctx, Range{Res: Minute, Dim: c.dim, From: m, To: to}, func(start time.Time, member string, counters *Counters) {

@@ -1,6 +1,7 @@
 package redisstore
 
 import (
+	"fmt"
 	"strconv"
 	"strings"
 	"testing"
@@ -192,3 +193,73 @@ func BenchmarkMemory(b *testing.B) {
 }
 
 func mb(n int64) float64 { return float64(n) / 1e6 }
+
+// BenchmarkReaderOnRedis is a dashboard in another process than the
+// processor, reading Redis: after 10 minutes at 500 events a second (the
+// mix over 2,000 products and 5,000 visitors), each iteration computes
+// the visitor figures (Audience: six Reach pipelines of PFCOUNTs and one
+// per minute) or the product table of the last hour (Products): read
+// afresh by a Reader that cannot see the minute versions, or from the
+// sums a Reader keeps, after each quarter second of new events (125, not
+// timed).
+func BenchmarkReaderOnRedis(b *testing.B) {
+	s := openTest(b, Options{})
+	a, err := analytics.New(b.Context(), s, analytics.Config{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	pool := benchPool(1 << 14)
+	const rate = 500
+	next := 0
+	apply := func(n int) time.Time { // events next… at rate a second; the time after them
+		feed(b, a, func(i int) souq.Event { return pool[i%len(pool)] }, next, n, rate, 500)
+		next += n
+		return t0.Add(time.Duration(next) * time.Second / rate)
+	}
+	now := apply(rate * 600)
+	kept, err := analytics.NewReader(s, analytics.Config{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	fresh, err := analytics.NewReader(struct{ analytics.HotStore }{s}, analytics.Config{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	lastHour := func(now time.Time) analytics.ProductQuery {
+		end := now.Truncate(time.Minute).Add(time.Minute)
+		return analytics.ProductQuery{From: end.Add(-time.Hour), To: end}
+	}
+	for _, part := range []struct {
+		name string
+		run  func(b *testing.B) error
+	}{
+		{"audience", func(*testing.B) error {
+			f, err := kept.Audience(b.Context(), now)
+			if err == nil && f.Windows[1].Total.Visitors < 5000 {
+				err = fmt.Errorf("got %d visitors in the hour, want about 6,000", f.Windows[1].Total.Visitors)
+			}
+			return err
+		}},
+		{"products-fresh", func(*testing.B) error {
+			_, err := fresh.Products(b.Context(), lastHour(now))
+			return err
+		}},
+		{"products-kept", func(b *testing.B) error {
+			b.StopTimer()
+			now = apply(rate / 4)
+			b.StartTimer()
+			_, err := kept.Products(b.Context(), lastHour(now))
+			return err
+		}},
+	} {
+		b.Run(part.name, func(b *testing.B) {
+			rt0 := s.RoundTrips().Read
+			for b.Loop() {
+				if err := part.run(b); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ReportMetric(float64(s.RoundTrips().Read-rt0)/float64(b.N), "round-trips/op")
+		})
+	}
+}

@@ -44,26 +44,42 @@ import (
 //
 // Every write to the progress hash refreshes its TTL.
 //
-// KEYS: progress, minute index, hour index. The buckets' keys are built
-// here, from the key base (see Store: they share its hash tag).
+// KEYS: progress, minute index, hour index, minute versions. The
+// buckets' keys are built here, from the key base (see Store: they share
+// its hash tag). The minute versions hash counts the batches applied to
+// each minute bucket (one HINCRBY per minute per run), so that a Reader
+// in another process can tell which minutes changed; a pruned minute's
+// field goes with it.
 //
 // ARGV: minute TTL, hour TTL (seconds), key base "{prefix}", number of
 // batches, then per batch: id, seq (decimal), minute start ("" for an
 // hour-only batch), hour start, watermark seconds, watermark
 // nanoseconds, minute floor, hour floor (Unix seconds; Go's zero time is
-// -62135596800), the number of fields n, then n triples of dimension
-// (1-based index in the dimension list), field, increment.
+// -62135596800), the number of fields n, the visitor ("" for none), the
+// number of visits k, then n triples of dimension (1-based index in the
+// dimension list), field, increment, then k pairs of sketch key suffix
+// ("<dimension>:<member>") and buyer flag ("1" or "0").
+//
+// Sketches: an applied batch with a visitor adds it (PFADD) to the
+// visitors sketch of each of its visits, and to the buyers sketch of the
+// buyer ones, in the minute bucket (if any) and the hour bucket, keys
+// "<base>:<m|h>:<start>:v:<dimension>:<member>" and ":b:". The visitors
+// are grouped per key over the run, so a run makes one PFADD per key
+// (per 500 visitors), not one per event; a key gets its TTL when PFADD
+// changes it. Pruning a bucket unlinks its sketches with its hashes (the
+// members are listed in sketchKeys).
 //
 // Returns each batch's result, in order.
 //
 // Numbers that may exceed 2^53 (seq) are compared as decimal strings:
 // Lua numbers are doubles.
 const commitLua = `
-local progress, zmin, zhour = KEYS[1], KEYS[2], KEYS[3]
+local progress, zmin, zhour, versions = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
 local minuteTTL, hourTTL, base = ARGV[1], ARGV[2], ARGV[3]
 local zero = -62135596800
 local limit = 4503599627370496 -- 2^52
 local dims = {%s}
+local sketchKeys = {%s}
 
 local p = redis.call('HMGET', progress, 'floor_m', 'floor_h', 'wm_s', 'wm_ns', 'max_seq')
 local fM, fH = tonumber(p[1]) or zero, tonumber(p[2]) or zero
@@ -84,6 +100,23 @@ end
 -- the keys in order; the id sets to give a TTL; the bucket starts to index.
 local sums, hashes, idsets, idorder = {}, {}, {}, {}
 local mstarts, hstarts, mseen, hseen = {}, {}, {}, {}
+-- Sketch elements: pfs[key] = {ttl, elems, seen}, pforder the keys in order.
+local pfs, pforder = {}, {}
+-- Commits per minute bucket, for the minute versions.
+local vmin, vorder = {}, {}
+
+local function pfadd(key, ttl, visitor)
+  local x = pfs[key]
+  if not x then
+    x = {ttl = ttl, elems = {}, seen = {}}
+    pfs[key] = x
+    pforder[#pforder + 1] = key
+  end
+  if not x.seen[visitor] then
+    x.seen[visitor] = true
+    x.elems[#x.elems + 1] = visitor
+  end
+end
 
 local function flush()
   for _, key in ipairs(hashes) do
@@ -103,8 +136,20 @@ local function flush()
       if redis.call('ZADD', x[1], unpack(args)) > 0 then redis.call('EXPIRE', x[1], x[3]) end
     end
   end
+  for _, key in ipairs(pforder) do
+    local x = pfs[key]
+    local changed = 0
+    for i = 1, #x.elems, 500 do
+      changed = changed + redis.call('PFADD', key, unpack(x.elems, i, math.min(i + 499, #x.elems)))
+    end
+    if changed > 0 then redis.call('EXPIRE', key, x.ttl) end
+  end
+  for _, m in ipairs(vorder) do redis.call('HINCRBY', versions, m, vmin[m]) end
+  if #vorder > 0 then redis.call('EXPIRE', versions, minuteTTL) end
   sums, hashes, idsets, idorder = {}, {}, {}, {}
   mstarts, hstarts, mseen, hseen = {}, {}, {}, {}
+  pfs, pforder = {}, {}
+  vmin, vorder = {}, {}
 end
 
 -- incr writes one increment now; v is its decimal string, iv its value.
@@ -149,9 +194,13 @@ local function prune(z, res, floor)
     ids = ids + redis.call('SCARD', idkey)
     local doomed = {idkey}
     for _, d in ipairs(dims) do doomed[#doomed + 1] = base .. ':' .. res .. ':' .. s .. ':' .. d end
+    for _, k in ipairs(sketchKeys) do doomed[#doomed + 1] = base .. ':' .. res .. ':' .. s .. ':' .. k end
     redis.call('UNLINK', unpack(doomed))
   end
   redis.call('ZREMRANGEBYSCORE', z, '-inf', '(' .. floor)
+  if res == 'm' then
+    for i = 1, #starts, 500 do redis.call('HDEL', versions, unpack(starts, i, math.min(i + 499, #starts))) end
+  end
   if ids > 0 then redis.call('HINCRBY', progress, 'ids', -ids) end
 end
 
@@ -178,7 +227,9 @@ for b = 1, tonumber(ARGV[4]) do
   local id, seq, minute, hour = ARGV[a], ARGV[a + 1], ARGV[a + 2], ARGV[a + 3]
   local bws, bwns, floorM, floorH = ARGV[a + 4], ARGV[a + 5], ARGV[a + 6], ARGV[a + 7]
   local n = tonumber(ARGV[a + 8])
-  a = a + 9
+  local visitor, nv = ARGV[a + 9], tonumber(ARGV[a + 10])
+  a = a + 11
+  local visits = a + 3 * n
   local nfM, nfH = tonumber(floorM), tonumber(floorH)
   if nfM > fM or nfH > fH then flush() end
   if nfM > fM then
@@ -211,6 +262,24 @@ for b = 1, tonumber(ARGV[4]) do
         if hasMinute then add(bucketKey('m', minute, di), minuteTTL, field, v) end
         add(bucketKey('h', hour, di), hourTTL, field, v)
       end
+      if visitor ~= '' then
+        for v = visits, visits + 2 * (nv - 1), 2 do
+          local suffix, buyer = ARGV[v], ARGV[v + 1] == '1'
+          if hasMinute then
+            pfadd(base .. ':m:' .. minute .. ':v:' .. suffix, minuteTTL, visitor)
+            if buyer then pfadd(base .. ':m:' .. minute .. ':b:' .. suffix, minuteTTL, visitor) end
+          end
+          pfadd(base .. ':h:' .. hour .. ':v:' .. suffix, hourTTL, visitor)
+          if buyer then pfadd(base .. ':h:' .. hour .. ':b:' .. suffix, hourTTL, visitor) end
+        end
+      end
+      if hasMinute then
+        if not vmin[minute] then
+          vmin[minute] = 0
+          vorder[#vorder + 1] = minute
+        end
+        vmin[minute] = vmin[minute] + 1
+      end
       if hasMinute and not mseen[minute] then
         mseen[minute] = true
         mstarts[#mstarts + 1] = minute
@@ -230,7 +299,7 @@ for b = 1, tonumber(ARGV[4]) do
       results[b] = 1
     end
   end
-  a = a + 3 * n
+  a = a + 3 * n + 2 * nv
 end
 flush()
 
@@ -260,11 +329,27 @@ func commitSource(tag string) string {
 	for _, d := range analytics.Dimensions() {
 		quoted = append(quoted, strconv.Quote(string(d)))
 	}
-	src := fmt.Sprintf(commitLua, strings.Join(quoted, ", "))
+	var sketches []string
+	for _, suffix := range sketchSuffixes() {
+		sketches = append(sketches, strconv.Quote("v:"+suffix), strconv.Quote("b:"+suffix))
+	}
+	src := fmt.Sprintf(commitLua, strings.Join(quoted, ", "), strings.Join(sketches, ", "))
 	if tag != "" {
 		src = "-- " + tag + "\n" + src
 	}
 	return src
+}
+
+// sketchSuffixes returns "<dimension>:<member>" of every member that may
+// have sketches (analytics.ReachMembers).
+func sketchSuffixes() []string {
+	var out []string
+	for _, d := range analytics.ReachDimensions() {
+		for _, m := range analytics.ReachMembers(d) {
+			out = append(out, string(d)+":"+m)
+		}
+	}
+	return out
 }
 
 // counterNames are the counter fields, from analytics.CounterFields.
@@ -327,7 +412,7 @@ var counterFuncs = analytics.CounterFieldFuncs()
 
 // args returns the KEYS and ARGV of one run of the commit script for bs.
 func (s *Store) args(bs []*analytics.Batch) (keys []string, argv []any) {
-	keys = []string{s.keys.progress, s.keys.buckets[minuteRes], s.keys.buckets[hourRes]}
+	keys = []string{s.keys.progress, s.keys.buckets[minuteRes], s.keys.buckets[hourRes], s.keys.versions}
 	argv = append(make([]any, 0, 4+len(bs)*30), s.minuteTTL, s.hourTTL, s.keys.base, strconv.Itoa(len(bs)))
 	for _, b := range bs {
 		argv = appendBatch(argv, b)
@@ -367,7 +452,26 @@ func appendBatch(argv []any, b *analytics.Batch) []any {
 		}
 	}
 	argv[count] = strconv.Itoa(n)
-	return argv
+	// The visits, after the fields: the script reads the visitor and
+	// their number before the fields, so both go in front of them.
+	var visits []any
+	if b.Visitor != "" {
+		for _, v := range b.Visits {
+			if v.Dim != analytics.Total && v.Dim != analytics.Market {
+				continue // as MemStore: sketches only where ReachDimensions says
+			}
+			buyer := "0"
+			if v.Buyer {
+				buyer = "1"
+			}
+			visits = append(visits, string(v.Dim)+":"+v.Member, buyer)
+		}
+	}
+	// Insert visitor and k after n (at count+1, count+2).
+	argv = append(argv, nil, nil)
+	copy(argv[count+3:], argv[count+1:len(argv)-2])
+	argv[count+1], argv[count+2] = b.Visitor, strconv.Itoa(len(visits)/2)
+	return append(argv, visits...)
 }
 
 // Commit implements analytics.HotStore: one EVALSHA of the commit script.

@@ -183,3 +183,201 @@ func (s *Store) Progress(ctx context.Context) (analytics.Progress, error) {
 	}
 	return p, nil
 }
+
+// reachKey returns the name of a member's sketch (sketch "v" for
+// visitors, "b" for buyers) in the bucket of resolution res starting at
+// start.
+func (k *keys) reachKey(res int, start string, sketch string, dim analytics.Dimension, member string) string {
+	return k.base + ":" + resLetter[res] + ":" + start + ":" + sketch + ":" + string(dim) + ":" + member
+}
+
+// bucketStarts reads the bucket starts of each range of rs from the
+// indexes, in one round trip.
+func (s *Store) bucketStarts(ctx context.Context, rs []analytics.Range) ([][]string, error) {
+	pipe := s.client.Pipeline()
+	cmds := make([]*redis.StringSliceCmd, len(rs))
+	for i, r := range rs {
+		by := &redis.ZRangeBy{Min: "-inf", Max: "+inf"}
+		if !r.From.IsZero() {
+			by.Min = strconv.FormatInt(r.From.Unix(), 10)
+		}
+		if !r.To.IsZero() {
+			by.Max = "(" + strconv.FormatInt(r.To.Unix(), 10)
+		}
+		cmds[i] = pipe.ZRangeByScore(ctx, s.keys.buckets[resIndex(r.Res)], by)
+	}
+	s.rt[rtRead].Add(1)
+	if _, err := pipe.Exec(ctx); err != nil {
+		return nil, fmt.Errorf("redisstore: read buckets: %w", unavailable(err))
+	}
+	out := make([][]string, len(rs))
+	for i, c := range cmds {
+		out[i] = c.Val()
+	}
+	return out, nil
+}
+
+// reachMembers returns the members of r whose sketches to read.
+func reachMembers(r analytics.Range) []string {
+	if r.Member != "" {
+		return []string{r.Member}
+	}
+	return analytics.ReachMembers(r.Dim)
+}
+
+// Reach implements analytics.HotStore in two round trips: the bucket
+// starts of every range, then one pipeline of a PFCOUNT per member and
+// sketch over the keys of every bucket (Redis counts the union).
+func (s *Store) Reach(ctx context.Context, rs []analytics.Range) (map[string]analytics.Reach, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	if err := analytics.CheckReachRanges(rs); err != nil {
+		return nil, err
+	}
+	out := map[string]analytics.Reach{}
+	if len(rs) == 0 {
+		return out, nil
+	}
+	starts, err := s.bucketStarts(ctx, rs)
+	if err != nil {
+		return nil, err
+	}
+	members := reachMembers(rs[0])
+	pipe := s.client.Pipeline()
+	cmds := make([][2]*redis.IntCmd, len(members))
+	queued := false
+	for i, m := range members {
+		for j, sketch := range []string{"v", "b"} {
+			var ks []string
+			for k, r := range rs {
+				for _, start := range starts[k] {
+					ks = append(ks, s.keys.reachKey(resIndex(r.Res), start, sketch, r.Dim, m))
+				}
+			}
+			if len(ks) > 0 {
+				cmds[i][j] = pipe.PFCount(ctx, ks...)
+				queued = true
+			}
+		}
+	}
+	if !queued {
+		return out, nil
+	}
+	s.rt[rtRead].Add(1)
+	if _, err := pipe.Exec(ctx); err != nil {
+		return nil, fmt.Errorf("redisstore: reach: %w", unavailable(err))
+	}
+	for i, m := range members {
+		v := analytics.Reach{Visitors: cmds[i][0].Val(), Buyers: cmds[i][1].Val()}
+		if v.Visitors > 0 {
+			out[m] = v
+		}
+	}
+	return out, nil
+}
+
+// ReachByBucket implements analytics.HotStore in two round trips: the
+// bucket starts, then one pipeline of a PFCOUNT per bucket, member and
+// sketch.
+func (s *Store) ReachByBucket(ctx context.Context, r analytics.Range, fn func(start time.Time, member string, v analytics.Reach)) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if err := analytics.CheckReachRanges([]analytics.Range{r}); err != nil {
+		return err
+	}
+	all, err := s.bucketStarts(ctx, []analytics.Range{r})
+	if err != nil {
+		return err
+	}
+	starts := all[0]
+	if len(starts) == 0 {
+		return nil
+	}
+	members := reachMembers(r)
+	res := resIndex(r.Res)
+	pipe := s.client.Pipeline()
+	cmds := make([][2]*redis.IntCmd, len(starts)*len(members))
+	for i, start := range starts {
+		for j, m := range members {
+			c := &cmds[i*len(members)+j]
+			c[0] = pipe.PFCount(ctx, s.keys.reachKey(res, start, "v", r.Dim, m))
+			c[1] = pipe.PFCount(ctx, s.keys.reachKey(res, start, "b", r.Dim, m))
+		}
+	}
+	s.rt[rtRead].Add(1)
+	if _, err := pipe.Exec(ctx); err != nil {
+		return fmt.Errorf("redisstore: reach by bucket: %w", unavailable(err))
+	}
+	for i, start := range starts {
+		sec, err := strconv.ParseInt(start, 10, 64)
+		if err != nil {
+			return fmt.Errorf("redisstore: reach: bucket index holds %q", start)
+		}
+		t := time.Unix(sec, 0).UTC()
+		for j, m := range members {
+			c := cmds[i*len(members)+j]
+			if v := (analytics.Reach{Visitors: c[0].Val(), Buyers: c[1].Val()}); v.Visitors > 0 {
+				fn(t, m, v)
+			}
+		}
+	}
+	return nil
+}
+
+// The optional interface this Store implements for Readers in other
+// processes.
+var _ analytics.VersionedStore = (*Store)(nil)
+
+// MinuteVersions implements analytics.VersionedStore in one round trip:
+// an HMGET of the minutes' fields of the versions hash and an HGET of the
+// minute floor.
+func (s *Store) MinuteVersions(ctx context.Context, from, to time.Time) (map[int64]uint64, time.Time, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, time.Time{}, err
+	}
+	first := from.Truncate(time.Minute)
+	if first.Before(from) {
+		first = first.Add(time.Minute)
+	}
+	var fields []string
+	var starts []int64
+	for m := first; m.Before(to); m = m.Add(time.Minute) {
+		starts = append(starts, m.Unix())
+		fields = append(fields, strconv.FormatInt(m.Unix(), 10))
+	}
+	pipe := s.client.Pipeline()
+	var vals *redis.SliceCmd
+	if len(fields) > 0 {
+		vals = pipe.HMGet(ctx, s.keys.versions, fields...)
+	}
+	floor := pipe.HGet(ctx, s.keys.progress, "floor_m")
+	s.rt[rtRead].Add(1)
+	if _, err := pipe.Exec(ctx); err != nil && err != redis.Nil {
+		return nil, time.Time{}, fmt.Errorf("redisstore: minute versions: %w", unavailable(err))
+	}
+	out := make(map[int64]uint64, len(starts))
+	if vals != nil {
+		for i, v := range vals.Val() {
+			str, ok := v.(string)
+			if !ok {
+				continue
+			}
+			n, err := strconv.ParseUint(str, 10, 64)
+			if err != nil {
+				return nil, time.Time{}, fmt.Errorf("redisstore: minute versions: %s: %w", fields[i], err)
+			}
+			out[starts[i]] = n
+		}
+	}
+	var f time.Time
+	if str, err := floor.Result(); err == nil {
+		sec, err := strconv.ParseInt(str, 10, 64)
+		if err != nil {
+			return nil, time.Time{}, fmt.Errorf("redisstore: minute floor %q: %w", str, err)
+		}
+		f = time.Unix(sec, 0).UTC()
+	}
+	return out, f, nil
+}

@@ -278,16 +278,19 @@ func (s *Store) loadScript(ctx context.Context) error {
 //	{prefix}:buckets:m, …:buckets:h    zset  bucket starts (Unix seconds), scored by themselves
 //	{prefix}:m:<start>:<dimension>     hash  "<member>\x1f<counter>" → integer; h for hours
 //	{prefix}:ids:m:<start>             set   message ids applied to the bucket; ids:h for hour-only
+//	{prefix}:m:<start>:v:<dim>:<member> HyperLogLog  visitors (b: buyers); h for hours
+//	{prefix}:versions:m                hash  minute start → batches applied to it
 type keys struct {
 	base     string // "{prefix}"
 	progress string
 	buckets  [2]string // by resolution index
+	versions string
 }
 
 func newKeys(prefix string) keys {
 	base := "{" + prefix + "}"
 	return keys{base: base, progress: base + ":progress",
-		buckets: [2]string{base + ":buckets:m", base + ":buckets:h"}}
+		buckets: [2]string{base + ":buckets:m", base + ":buckets:h"}, versions: base + ":versions:m"}
 }
 
 // The resolutions by index, and their letters in keys.

@@ -209,15 +209,19 @@ func TestExpiry(t *testing.T) {
 	ctx := t.Context()
 	late := viewBatch("late", 2, t0.Add(5*time.Minute), "prd_b")
 	late.Minute = time.Time{}
-	for _, b := range []*analytics.Batch{viewBatch("e1", 1, t0, "prd_a"), late} {
+	e1 := viewBatch("e1", 1, t0, "prd_a")
+	e1.Visitor = "v1"
+	e1.Visits = []analytics.Visit{{Dim: analytics.Total, Member: analytics.All}, {Dim: analytics.Market, Member: "AE"}}
+	for _, b := range []*analytics.Batch{e1, late} {
 		if _, err := s.Commit(ctx, b); err != nil {
 			t.Fatalf("Commit(%s): %v", b.ID, err)
 		}
 	}
 	keys := scanKeys(t, s.client, s.keys.base+":*")
-	// progress, 2 indexes, minute ids, hour ids, 3 minute hashes, 3 hour hashes
-	if len(keys) != 11 {
-		t.Errorf("got %d keys, want 11: %v", len(keys), keys)
+	// progress, 2 indexes, minute versions, minute ids, hour ids, 3 minute
+	// hashes, 3 hour hashes, 2 minute sketches, 2 hour sketches
+	if len(keys) != 16 {
+		t.Errorf("got %d keys, want 16: %v", len(keys), keys)
 	}
 	for _, k := range keys {
 		ttl, err := s.client.TTL(ctx, k).Result()
@@ -225,7 +229,7 @@ func TestExpiry(t *testing.T) {
 			t.Fatalf("TTL %s: %v", k, err)
 		}
 		limit := 48*time.Hour + expiryMargin
-		if strings.Contains(k, ":m:") || strings.HasSuffix(k, ":buckets:m") {
+		if strings.Contains(k, ":m:") || strings.HasSuffix(k, ":buckets:m") || strings.HasSuffix(k, ":versions:m") {
 			limit = 2*time.Hour + expiryMargin
 		}
 		if ttl <= 0 || ttl > limit {
@@ -335,7 +339,8 @@ func TestOpenOptions(t *testing.T) {
 
 // TestArgs checks the script's arguments for an hour-only batch: no
 // minute, a field per non-zero counter, a member with only zero counters
-// still present, and a dimension the store does not know left out.
+// still present, a dimension the store does not know left out, and the
+// visitor with its visits (a dimension without sketches left out).
 func TestArgs(t *testing.T) {
 	s, err := newStore(redis.NewClient(&redis.Options{Addr: "127.0.0.1:1"}), Options{Prefix: "p"})
 	if err != nil {
@@ -349,19 +354,24 @@ func TestArgs(t *testing.T) {
 			{Dim: analytics.City, Member: "Umm Al Quwain: {x}", Counters: analytics.Counters{Units: 2, Revenue: analytics.Amounts{AED: 300}}},
 			{Dim: analytics.Total, Member: analytics.All},
 			{Dim: "colour", Member: "red", Counters: analytics.Counters{Views: 1}},
-		}}
+		},
+		Visitor: "anon_7",
+		Visits: []analytics.Visit{{Dim: analytics.Total, Member: analytics.All, Buyer: true},
+			{Dim: analytics.City, Member: "Dubai"}, {Dim: analytics.Market, Member: "AE"}},
+	}
 	keys, argv := s.args([]*analytics.Batch{b})
 	h := fmt.Sprint(t0.Unix())
-	wantKeys := []string{"{p}:progress", "{p}:buckets:m", "{p}:buckets:h"}
+	wantKeys := []string{"{p}:progress", "{p}:buckets:m", "{p}:buckets:h", "{p}:versions:m"}
 	if fmt.Sprint(keys) != fmt.Sprint(wantKeys) {
 		t.Errorf("keys: got %q, want %q", keys, wantKeys)
 	}
 	city, total := fmt.Sprint(dimIndex(analytics.City)+1), fmt.Sprint(dimIndex(analytics.Total)+1)
 	wantArgv := []any{s.minuteTTL, s.hourTTL, "{p}", "1",
 		idHash("e1"), "7", "", h, fmt.Sprint(at.Unix()), "0",
-		fmt.Sprint(t0.Add(-time.Hour).Unix() + 1), "-62135596800", "3",
+		fmt.Sprint(t0.Add(-time.Hour).Unix() + 1), "-62135596800", "3", "anon_7", "2",
 		city, "Umm Al Quwain: {x}\x1frevenue.AED", "300", city, "Umm Al Quwain: {x}\x1funits", "2",
-		total, "all\x1f" + counterNames[0], "0"}
+		total, "all\x1f" + counterNames[0], "0",
+		"total:all", "1", "market:AE", "0"}
 	if fmt.Sprintf("%q", argv) != fmt.Sprintf("%q", wantArgv) {
 		t.Errorf("argv:\n got %q\nwant %q", argv, wantArgv)
 	}

@@ -13,9 +13,12 @@ import (
 // then adds, removes, cart views, checkouts, searches, orders of one to
 // three lines and a few cancellations, over a catalogue whose popular
 // products are picked more often, in the six markets (5% of browser events
-// without a market). A Mix is not safe for concurrent use.
+// without a market), by MixVisitors visitors (each event's anonymousId;
+// one in ten events also has the visitor's userId). A Mix is not safe for
+// concurrent use.
 type Mix struct {
 	rng      *rand.Rand
+	visitors *rand.Rand // picks each event's visitor, apart from rng so the events stay as they were
 	products []mixProduct
 	markets  []souq.Market
 	cities   bool
@@ -34,6 +37,9 @@ type MixConfig struct {
 	Cities bool
 }
 
+// MixVisitors is how many distinct visitors a Mix's events come from.
+const MixVisitors = 5000
+
 var shopCategories = []string{"skincare", "toner", "serum", "sunscreen", "cleanser", "masks", "makeup", "lips", "eyes", "hair", "body", "sets"}
 
 type mixProduct struct {
@@ -47,7 +53,7 @@ func NewMix(seed uint64, cfg MixConfig) *Mix {
 	if categories == nil {
 		categories = shopCategories
 	}
-	m := &Mix{rng: rand.New(rand.NewPCG(seed, 42)), markets: souq.Markets(), cities: cfg.Cities}
+	m := &Mix{rng: rand.New(rand.NewPCG(seed, 42)), visitors: rand.New(rand.NewPCG(seed, 43)), markets: souq.Markets(), cities: cfg.Cities}
 	for i := range cfg.Products {
 		m.products = append(m.products, mixProduct{
 			id:       fmt.Sprintf("prd_%05d", i),
@@ -76,6 +82,16 @@ func (m *Mix) price(p mixProduct, mk souq.Market) int64 {
 // Event returns event number i with timestamp ts (received ReceiveDelay
 // later).
 func (m *Mix) Event(i int, ts time.Time) souq.Event {
+	ev := m.event(i, ts)
+	v := m.visitors.IntN(MixVisitors)
+	ev.AnonymousID = fmt.Sprintf("anon_%05d", v)
+	if m.visitors.IntN(10) == 0 {
+		ev.UserID = fmt.Sprintf("usr_%05d", v)
+	}
+	return ev
+}
+
+func (m *Mix) event(i int, ts time.Time) souq.Event {
 	id := fmt.Sprintf("evt_%08d", i)
 	mk := m.markets[m.rng.IntN(len(m.markets))]
 	ctx := map[string]any{"locale": "ar-AE", "market": string(mk.Code)}

@@ -5,7 +5,8 @@
 //		hotstoretest.Run(t, func(t *testing.T) analytics.HotStore { return openFresh(t) })
 //	}
 //
-// It checks only what the interface's documentation promises.
+// It checks only what the interface's documentation promises, the
+// distinct-visitor sketches (Reach) included.
 package hotstoretest
 
 import (
@@ -39,6 +40,7 @@ func Run(t *testing.T, open func(t *testing.T) analytics.HotStore) {
 		{"ConcurrentWriters", testConcurrentWriters},
 		{"EveryCounter", testEveryCounter},
 	}
+	tests = append(tests, reachTests...)
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) { tt.fn(t, open(t)) })
 	}
@@ -333,14 +335,17 @@ func testConcurrentWriters(t *testing.T, s analytics.HotStore) {
 }
 
 // testEveryCounter checks that every counter field, and members with any
-// printable text (members never hold control characters), survive the store.
+// printable text, survive the store. Members hold no control characters
+// but analytics.PairSep, which joins the parts of a product × market or
+// × city member.
 func testEveryCounter(t *testing.T, s analytics.HotStore) {
 	var c analytics.Counters
 	for i, name := range analytics.CounterFields() {
 		*c.Field(name) = int64(1000*i + 7)
 	}
 	c.RevenueAED = -5 // a refund-like negative survives too
-	members := []string{"Riyadh", "الرياض", "Umm Al Quwain: Dubai", "100% Pure", "x{y}z", "unknown"}
+	members := []string{"Riyadh", "الرياض", "Umm Al Quwain: Dubai", "100% Pure", "x{y}z", "unknown",
+		analytics.ProductCityMember("AE", "Umm Al Quwain: Dubai", "prd_a")}
 	b := batch("every", 1, 0, "prd_a")
 	for _, m := range members {
 		b.Deltas = append(b.Deltas, analytics.Delta{Dim: analytics.City, Member: m, Counters: c})
