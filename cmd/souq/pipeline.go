@@ -275,7 +275,13 @@ func openEvents(ctx context.Context, c serveConfig, rs roles, db relay.Outbox, n
 		if err := e.openHot(ctx, c, log); err != nil {
 			return nil, err
 		}
-		if e.reader, err = analytics.NewReader(e.hot, analytics.Config{SnapshotTTL: dashboardInterval}); err != nil {
+		cfg := analytics.Config{SnapshotTTL: dashboardInterval}
+		if e.bucket != nil { // the dashboard compares with last week from the archive when the hot store no longer holds it
+			h := newArchiveHistory(e.bucket, cfg)
+			h.now = now
+			cfg.History = h
+		}
+		if e.reader, err = analytics.NewReader(e.hot, cfg); err != nil {
 			return nil, err
 		}
 	}

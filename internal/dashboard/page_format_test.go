@@ -162,3 +162,26 @@ func TestEveryMessageKeyExists(t *testing.T) {
 		}
 	}
 }
+
+func TestChangeOf(t *testing.T) {
+	tests := []struct {
+		name        string
+		rate, then  *float64
+		today       float64
+		lang        souq.Lang
+		class, text string
+	}{
+		{"unknown", nil, nil, 5, souq.English, "none", "  no data vs yesterday"},
+		{"zero then and now", nil, new(0.0), 0, souq.English, "same", "=  no change vs yesterday"},
+		{"up from zero", nil, new(0.0), 3, souq.English, "up", "▲  up from zero vs yesterday"},
+		{"up", new(0.125), new(8.0), 9, souq.English, "up", "▲ +12.5% up vs yesterday"},
+		{"down", new(-0.5), new(8.0), 4, souq.English, "down", "▼ -50.0% down vs yesterday"},
+		{"unknown in Arabic", nil, nil, 5, souq.Arabic, "none", "  لا بيانات vs yesterday"},
+	}
+	for _, tt := range tests {
+		c := changeOf(tt.rate, tt.then, tt.today, "vs yesterday", tt.lang)
+		if got := c.Arrow + " " + c.Pct + " " + c.Word + " " + c.Against; c.Class != tt.class || got != tt.text {
+			t.Errorf("%s: got %s %q, want %s %q", tt.name, c.Class, got, tt.class, tt.text)
+		}
+	}
+}

@@ -112,6 +112,8 @@ var messages = map[string]msg{
 	"down":                   {"down", "انخفاض"},
 	"same":                   {"no change", "دون تغيير"},
 	"no_compare":             {"no figure to compare", "لا رقم للمقارنة"},
+	"no_data":                {"no data", "لا بيانات"},
+	"up_from_zero":           {"up from zero", "ارتفاع من الصفر"},
 	"compare_note":           {"Each figure today up to now against the same span of time yesterday and on the same weekday last week.", "كل رقم من بداية اليوم حتى الآن مقارنة بالفترة نفسها أمس وفي اليوم نفسه من الأسبوع الماضي."},
 	"totals":                 {"Last hour and today", "الساعة الأخيرة واليوم"},
 	"last_hour":              {"last hour", "الساعة الأخيرة"},

@@ -138,7 +138,7 @@ func saleViewOf(p *SalePanel, loc *time.Location, lang souq.Lang) *saleView {
 	}
 	figure := func(id, label string, during, before int64, format func(int64) string) saleFigure {
 		return saleFigure{ID: id, Label: label, During: format(during), Before: format(before),
-			Change: changeOf(ratio(float64(during), float64(before)), tr(lang, "before"), lang)}
+			Change: changeOf(ratio(float64(during), float64(before)), new(float64(before)), float64(during), tr(lang, "before"), lang)}
 	}
 	v.Figures = []saleFigure{
 		figure("revenue", tr(lang, "revenue_aed"), p.During.RevenueAED, p.Before.RevenueAED, fmtAED),
@@ -172,9 +172,14 @@ func ratio(now, then float64) *float64 {
 }
 
 // changeOf words a relative change against a period ("vs yesterday").
-func changeOf(rate *float64, against string, lang souq.Lang) changeView {
-	if rate == nil {
-		return changeView{Class: "none", Arrow: "·", Pct: none, Word: tr(lang, "no_compare"), Against: against}
+func changeOf(rate, then *float64, today float64, against string, lang souq.Lang) changeView {
+	switch {
+	case then == nil: // neither the hot store nor the archive holds the span
+		return changeView{Class: "none", Word: tr(lang, "no_data"), Against: against}
+	case rate == nil && today == 0: // nothing then, nothing now
+		return changeView{Class: "same", Arrow: "=", Word: tr(lang, "same"), Against: against}
+	case rate == nil: // nothing then: no percentage to give
+		return changeView{Class: "up", Arrow: "▲", Word: tr(lang, "up_from_zero"), Against: against}
 	}
 	c := changeView{Pct: fmtSignedPct(*rate), Against: against}
 	switch {
@@ -236,8 +241,8 @@ func compareViews(c *analytics.Comparisons, lang souq.Lang) []compareView {
 		}
 		out = append(out, compareView{Figure: f.Figure, Label: tr(lang, l.key),
 			Today: today, Yesterday: opt(f.Figure, f.Yesterday), LastWeek: opt(f.Figure, f.LastWeek),
-			VsYesterday: changeOf(f.VsYesterday, tr(lang, "vs_yesterday"), lang),
-			VsLastWeek:  changeOf(f.VsLastWeek, tr(lang, "vs_last_week"), lang)})
+			VsYesterday: changeOf(f.VsYesterday, f.Yesterday, f.Today, tr(lang, "vs_yesterday"), lang),
+			VsLastWeek:  changeOf(f.VsLastWeek, f.LastWeek, f.Today, tr(lang, "vs_last_week"), lang)})
 	}
 	return out
 }

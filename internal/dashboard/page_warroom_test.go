@@ -149,7 +149,7 @@ func TestPageWarRoomPanels(t *testing.T) {
 			},
 			compare: map[string]string{
 				"cmp-revenue_aed": "Revenue (AED) 987,654.32 today so far ▲ +12.7% up vs yesterday (876,543.21) ▼ -20.0% down vs last week (1,234,567.89)",
-				"cmp-orders":      "Orders 987 today so far = 0.0% no change vs yesterday (987) · – no figure to compare vs last week (–)",
+				"cmp-orders":      "Orders 987 today so far = 0.0% no change vs yesterday (987) no data vs last week (–)",
 				"cmp-conversion":  "Conversion (buyers ÷ visitors) 3.4% today so far ▲ +13.3% up vs yesterday (3.0%) ▼ -15.0% down vs last week (4.0%)",
 			},
 			audience: []string{

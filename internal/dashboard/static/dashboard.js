@@ -19,7 +19,7 @@
       noUpdate: 'no update for ', reporting: 'reporting', error: 'error', hUnavailable: 'unavailable',
       nothing: 'Nothing yet.', noActivity: 'No activity in this window.', noAlerts: 'No active alerts.',
       critical: 'Critical', warning: 'Warning', since: 'since', up: 'up', down: 'down', same: 'no change',
-      noCompare: 'no figure to compare', soldOut: 'SOLD OUT', onSale: 'On sale', shown: (a, b) => a + ' of ' + b + ' shown',
+      noData: 'no data', upFromZero: 'up from zero', soldOut: 'SOLD OUT', onSale: 'On sale', shown: (a, b) => a + ' of ' + b + ' shown',
       chart: (t, total, peak, latest) => t + ' over the last 60 minutes: ' + total + ' in all, peak ' + peak + ', this minute so far ' + latest + '.',
       loading: 'Loading…', failed: 'Could not load the query.',
       running: (t) => 'running, ends at ' + t, ended: (t) => 'ended at ' + t,
@@ -31,7 +31,7 @@
       noUpdate: 'لا تحديث منذ ', reporting: 'يعمل', error: 'خطأ', hUnavailable: 'غير متاح',
       nothing: 'لا شيء بعد.', noActivity: 'لا نشاط في هذه الفترة.', noAlerts: 'لا تنبيهات نشطة.',
       critical: 'حرج', warning: 'تحذير', since: 'منذ', up: 'ارتفاع', down: 'انخفاض', same: 'دون تغيير',
-      noCompare: 'لا رقم للمقارنة', soldOut: 'نفدت الكمية', onSale: 'في التخفيضات', shown: (a, b) => 'يظهر ' + a + ' من ' + b,
+      noData: 'لا بيانات', upFromZero: 'ارتفاع من الصفر', soldOut: 'نفدت الكمية', onSale: 'في التخفيضات', shown: (a, b) => 'يظهر ' + a + ' من ' + b,
       chart: (t, total, peak, latest) => t + ' خلال آخر 60 دقيقة: ' + total + ' إجمالًا، الذروة ' + peak + '، وهذه الدقيقة حتى الآن ' + latest + '.',
       loading: 'جارٍ التحميل…', failed: 'تعذر تحميل الاستعلام.',
       running: (t) => 'جارية، تنتهي في ' + t, ended: (t) => 'انتهت في ' + t,
@@ -392,15 +392,18 @@
 
   // change fills el with a relative change: arrow, signed percentage and
   // word, so that colour is never the only cue (changeOf in page_panels.go).
-  function change(el, rate) {
+  function change(el, rate, today, then) {
     if (!el) return;
     const known = rate !== null && rate !== undefined;
-    let pctText = NONE, cls = 'none', arrow = '·', word = WORDS.noCompare;
+    let pctText = '', cls = 'none', arrow = '', word = WORDS.noData;
     if (known) {
       pctText = pct(rate);
       if (pctText === '0.0%' || pctText === '-0.0%') { pctText = '0.0%'; cls = 'same'; arrow = '='; word = WORDS.same; }
       else if (rate > 0) { pctText = '+' + pctText; cls = 'up'; arrow = '▲'; word = WORDS.up; }
       else { cls = 'down'; arrow = '▼'; word = WORDS.down; }
+    } else if (then !== null && then !== undefined) {
+      // then was 0: no percentage to give
+      if (today) { cls = 'up'; arrow = '▲'; word = WORDS.upFromZero; } else { cls = 'same'; arrow = '='; word = WORDS.same; }
     }
     el.classList.remove('up', 'down', 'same', 'none');
     el.classList.add(cls);
@@ -427,7 +430,7 @@
       if (today) today.textContent = figure(f.figure, f.today);
       for (const [vs, then, rate] of [['yesterday', f.yesterday, f.vs_yesterday], ['last_week', f.last_week, f.vs_last_week]]) {
         const p = tile.querySelector('[data-vs="' + vs + '"]');
-        change(p, rate);
+        change(p, rate, f.today, then);
         const t = p?.querySelector('.then');
         if (t) t.textContent = figure(f.figure, then);
       }
@@ -460,7 +463,7 @@
       if (!row) continue;
       row.querySelector('.during').textContent = format(now);
       row.querySelector('.before').textContent = format(then);
-      change(row.querySelector('.change'), ratio(now || 0, then || 0));
+      change(row.querySelector('.change'), ratio(now || 0, then || 0), now || 0, then || 0);
     }
     const l = labelsOf('sale-body');
     fillRows('sale-body', p.items || [], (it) => {
