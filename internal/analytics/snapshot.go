@@ -52,6 +52,11 @@ type MinutePoint struct {
 	Units        int64     `json:"units"`
 	RevenueAED   int64     `json:"revenue_aed"`
 	CancelledAED int64     `json:"cancelled_aed"`
+	// Cancellations, Searches and ZeroResultSearches let the dashboard
+	// judge its alerts over the last few minutes.
+	Cancellations      int64 `json:"cancellations"`
+	Searches           int64 `json:"searches"`
+	ZeroResultSearches int64 `json:"zero_result_searches"`
 }
 
 // MarketFigures is one market's figures today and in the last hour.
@@ -182,7 +187,8 @@ func (r *Reader) snapshot(ctx context.Context, now time.Time) (Snapshot, error) 
 	s.Minutes = make([]MinutePoint, len(minutes))
 	for i, c := range minutes {
 		s.Minutes[i] = MinutePoint{Start: from.Add(time.Duration(i) * time.Minute), Views: c.Views, AddUnits: c.AddUnits,
-			Checkouts: c.Checkouts, Orders: c.Orders, Units: c.Units, RevenueAED: c.RevenueAED, CancelledAED: c.CancelledAED}
+			Checkouts: c.Checkouts, Orders: c.Orders, Units: c.Units, RevenueAED: c.RevenueAED, CancelledAED: c.CancelledAED,
+			Cancellations: c.Cancellations, Searches: c.Searches, ZeroResultSearches: c.ZeroResultSearches}
 	}
 	s.LastHour = newRow(All, &lastHour)
 	s.Funnel = FunnelOf(lastHour)

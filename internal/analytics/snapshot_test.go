@@ -78,7 +78,7 @@ func TestSnapshot(t *testing.T) {
 	minutes[41].Checkouts = 1                                                   // 10:12
 	minutes[42].Orders, minutes[42].Units, minutes[42].RevenueAED = 1, 3, 22350 // 10:13
 	minutes[49].Orders, minutes[49].Units, minutes[49].RevenueAED = 1, 3, 44759 // 10:20
-	minutes[54].CancelledAED = 22350                                            // 10:25
+	minutes[54].CancelledAED, minutes[54].Cancellations = 22350, 1              // 10:25
 	minutes[55].Views = 1                                                       // 10:26
 	minutes[59].Views = 3                                                       // 10:30, still filling
 	checkDiff(t, "minutes", s.Minutes, minutes)

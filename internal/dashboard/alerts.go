@@ -9,6 +9,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/souq-commerce/souq/internal/analytics"
 	"github.com/souq-commerce/souq/internal/outcomes"
 	"github.com/souq-commerce/souq/internal/souq"
 )
@@ -255,43 +256,61 @@ func outcomeMeasures(cfg AlertConfig, minutes []outcomes.Minute, end time.Time) 
 }
 
 // snapshotMeasures judge the cancellations and the searches that found
-// nothing over the snapshot's last hour.
+// nothing over the complete minutes of the snapshot's last Window (the
+// filling minute is left out, as for the checkout outcomes).
 func snapshotMeasures(cfg AlertConfig, u *Update) []measure {
-	h := u.Snapshot.LastHour
-	hourStart := u.Snapshot.At
-	if len(u.Snapshot.Minutes) > 0 {
-		hourStart = u.Snapshot.Minutes[0].Start
+	minutes := u.Snapshot.Minutes
+	if n := len(minutes); n > 0 {
+		minutes = minutes[:n-1] // the minute still filling
 	}
-	perMinute := float64(h.Cancellations) / 60
+	if n := int(cfg.Window / time.Minute); len(minutes) > n {
+		minutes = minutes[len(minutes)-n:]
+	}
+	var cancels, orders, searches, zeros int64
+	for _, m := range minutes {
+		cancels += m.Cancellations
+		orders += m.Orders
+		searches += m.Searches
+		zeros += m.ZeroResultSearches
+	}
+	window := cfg.Window.Minutes()
+	mins := strconv.Itoa(int(window))
+	perMinute := float64(cancels) / window
 	share := 0.0
-	if h.Orders >= 20 {
-		share = float64(h.Cancellations) / float64(h.Orders)
+	if orders >= 20 {
+		share = float64(cancels) / float64(orders)
+	}
+	// Since: the first minute of the trailing run of minutes with
+	// cancellations, or with searches that found nothing.
+	sinceRun := func(some func(analytics.MinutePoint) bool) time.Time {
+		since := u.Snapshot.At.UTC().Truncate(time.Minute).Add(-time.Minute)
+		for i := len(minutes) - 1; i >= 0 && some(minutes[i]); i-- {
+			since = minutes[i].Start
+		}
+		return since
 	}
 	cancel := measure{id: kindCancellations, kind: kindCancellations, value: perMinute, threshold: cfg.CancellationsPerMinute,
+		since: sinceRun(func(m analytics.MinutePoint) bool { return m.Cancellations > 0 }),
 		message: souq.Localized{
-			EN: fmt.Sprintf("Cancellations: %s a minute in the last hour (threshold %s)", dec1(perMinute), dec1(cfg.CancellationsPerMinute)),
-			AR: fmt.Sprintf("الإلغاءات: %s في الدقيقة خلال الساعة الأخيرة (الحد %s)", dec1(perMinute), dec1(cfg.CancellationsPerMinute)),
+			EN: fmt.Sprintf("Cancellations: %s a minute over the last %s minutes (threshold %s)", dec1(perMinute), mins, dec1(cfg.CancellationsPerMinute)),
+			AR: fmt.Sprintf("الإلغاءات: %s في الدقيقة خلال آخر %s دقائق (الحد %s)", dec1(perMinute), mins, dec1(cfg.CancellationsPerMinute)),
 		}}
 	if share/cfg.CancellationShare > perMinute/cfg.CancellationsPerMinute {
 		cancel.value, cancel.threshold = share, cfg.CancellationShare
 		cancel.message = souq.Localized{
-			EN: fmt.Sprintf("Cancellations: %s of orders in the last hour (threshold %s)", pct(share), pct(cfg.CancellationShare)),
-			AR: fmt.Sprintf("الإلغاءات: %s من الطلبات خلال الساعة الأخيرة (الحد %s)", pct(share), pct(cfg.CancellationShare)),
+			EN: fmt.Sprintf("Cancellations: %s of orders over the last %s minutes (threshold %s)", pct(share), mins, pct(cfg.CancellationShare)),
+			AR: fmt.Sprintf("الإلغاءات: %s من الطلبات خلال آخر %s دقائق (الحد %s)", pct(share), mins, pct(cfg.CancellationShare)),
 		}
 	}
-	// Since: the first minute of the trailing run with cancellations.
-	cancel.since = hourStart
-	for i := len(u.Snapshot.Minutes) - 1; i >= 0 && u.Snapshot.Minutes[i].CancelledAED > 0; i-- {
-		cancel.since = u.Snapshot.Minutes[i].Start
-	}
 	zero := 0.0
-	if h.Searches >= cfg.MinSearches {
-		zero = float64(h.ZeroResultSearches) / float64(h.Searches)
+	if searches >= cfg.MinSearches {
+		zero = float64(zeros) / float64(searches)
 	}
-	return []measure{cancel, {id: kindZeroResults, kind: kindZeroResults, value: zero, threshold: cfg.ZeroResultShare, since: hourStart,
+	return []measure{cancel, {id: kindZeroResults, kind: kindZeroResults, value: zero, threshold: cfg.ZeroResultShare,
+		since: sinceRun(func(m analytics.MinutePoint) bool { return m.ZeroResultSearches > 0 }),
 		message: souq.Localized{
-			EN: fmt.Sprintf("Searches that found nothing: %s of searches in the last hour (threshold %s)", pct(zero), pct(cfg.ZeroResultShare)),
-			AR: fmt.Sprintf("عمليات بحث بلا نتائج: %s من عمليات البحث خلال الساعة الأخيرة (الحد %s)", pct(zero), pct(cfg.ZeroResultShare)),
+			EN: fmt.Sprintf("Searches that found nothing: %s of searches over the last %s minutes (threshold %s)", pct(zero), mins, pct(cfg.ZeroResultShare)),
+			AR: fmt.Sprintf("عمليات بحث بلا نتائج: %s من عمليات البحث خلال آخر %s دقائق (الحد %s)", pct(zero), mins, pct(cfg.ZeroResultShare)),
 		}}}
 }
 

@@ -11,6 +11,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/souq-commerce/souq/internal/analytics"
 	"github.com/souq-commerce/souq/internal/outcomes"
 	"github.com/souq-commerce/souq/internal/souq"
 )
@@ -394,5 +395,53 @@ func TestUpdateJSONCarriesThePanels(t *testing.T) {
 	}
 	if !strings.Contains(string(raw["sale"]), `"sold_out_at":"2026-03-14T10:20:30Z"`) || !strings.Contains(string(raw["products"]), `"price":{"amount":36000,"currency":"AED"}`) {
 		t.Errorf("got sale %s\nproducts %s", raw["sale"], raw["products"])
+	}
+}
+
+// TestEventAlerts: cancellations and searches that found nothing are
+// judged over the complete minutes of the last Window, not the hour: the
+// minute before the window and the filling minute do not count.
+func TestEventAlerts(t *testing.T) {
+	d, _, src, _ := newWarTest(t, nil)
+	snap := sampleSnapshot()
+	byStart := map[string]analytics.MinutePoint{
+		"09:54": {Cancellations: 50, Orders: 1}, // before the window
+		"09:55": {Cancellations: 4, Orders: 10, Searches: 10, ZeroResultSearches: 1},
+		"09:56": {Cancellations: 6, Orders: 10, Searches: 10, ZeroResultSearches: 4},
+		"09:57": {Cancellations: 7, Orders: 10, Searches: 10, ZeroResultSearches: 5},
+		"09:58": {Orders: 10, Searches: 10},
+		"09:59": {Cancellations: 8, Orders: 10, Searches: 10, ZeroResultSearches: 6},
+		"10:00": {Cancellations: 100, Searches: 100, ZeroResultSearches: 100}, // filling
+	}
+	for i := range snap.Minutes {
+		m := &snap.Minutes[i]
+		set := byStart[m.Start.Format("15:04")]
+		m.Cancellations, m.Orders, m.Searches, m.ZeroResultSearches = set.Cancellations, set.Orders, set.Searches, set.ZeroResultSearches
+	}
+	src.mu.Lock()
+	src.snap = snap
+	src.mu.Unlock()
+	u, err := d.update(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]Alert{}
+	for _, a := range u.Alerts {
+		got[a.ID] = a
+	}
+	at := func(hm string) time.Time {
+		tm, _ := time.Parse("15:04", hm)
+		return time.Date(t0.Year(), t0.Month(), t0.Day(), tm.Hour(), tm.Minute(), 0, 0, time.UTC)
+	}
+	// 25 cancellations of 50 orders in 09:55–09:59: 5.0 a minute (1× its
+	// threshold) but 50% of orders (2.5× 20%), so the share is reported.
+	if a := got["cancellations"]; a.Value != 0.5 || a.Threshold != 0.2 || a.Severity != "critical" || !a.Since.Equal(at("09:59")) ||
+		a.Message.EN != "Cancellations: 50.0% of orders over the last 5 minutes (threshold 20.0%)" {
+		t.Errorf("cancellations: got %+v", a)
+	}
+	// 16 of 50 searches found nothing: 32% against 30%.
+	if a := got["zero_result_searches"]; a.Value != 0.32 || a.Threshold != 0.3 || a.Severity != "warning" || !a.Since.Equal(at("09:59")) ||
+		a.Message.EN != "Searches that found nothing: 32.0% of searches over the last 5 minutes (threshold 30.0%)" {
+		t.Errorf("zero_result_searches: got %+v", a)
 	}
 }
