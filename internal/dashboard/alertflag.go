@@ -53,10 +53,16 @@ var alertSettings = []struct {
 		c.LowStock = int(n)
 		return err
 	}},
-	{"window", "a duration of whole minutes such as 5m", func(c *AlertConfig, v string) error {
+	{"window", "a duration of whole minutes from 1m to 59m such as 5m", func(c *AlertConfig, v string) error {
 		d, err := parseDuration(v)
-		if err == nil && d%time.Minute != 0 {
+		switch {
+		case err != nil:
+		case d%time.Minute != 0:
 			err = fmt.Errorf("%q is not whole minutes", v)
+		case d > MaxAlertWindow:
+			// the snapshot holds 59 complete minutes: a longer window
+			// would divide their counts by minutes it does not hold
+			err = fmt.Errorf("%q is longer than %v", v, MaxAlertWindow)
 		}
 		c.Window = d
 		return err
@@ -66,6 +72,10 @@ var alertSettings = []struct {
 		return
 	}},
 }
+
+// MaxAlertWindow is the longest alert window: the snapshot's 60 minute
+// buckets less the one still filling.
+const MaxAlertWindow = 59 * time.Minute
 
 // ParseAlertConfig reads alert thresholds written as comma-separated
 // name=value pairs, for example "checkout-errors=2%,lag=10s,low-stock=3";

@@ -61,6 +61,7 @@ func TestParseAlertConfigRefuses(t *testing.T) {
 		{"lag=30", "not a duration"},
 		{"lag=-5s", "out of range (0, 24h]"},
 		{"window=90s", `"90s" is not whole minutes`},
+		{"window=1h", `"1h" is longer than 59m0s`},
 	}
 	for _, tt := range tests {
 		_, err := ParseAlertConfig(tt.in)
