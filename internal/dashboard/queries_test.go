@@ -245,4 +245,18 @@ func writeQueryArchive(t *testing.T, dir string) {
 	if _, err := w.Flush(ctx); err != nil {
 		t.Fatal(err)
 	}
+	// An orphan: a copy of the 10:00 file under a name no manifest lists,
+	// as an upload whose manifest was never written leaves; DuckDB's glob
+	// reads it too.
+	files, err := filepath.Glob(filepath.Join(dir, "events", "dt=2026-03-14", "hour=10", "*.parquet"))
+	if err != nil || len(files) == 0 {
+		t.Fatalf("the 10:00 file: %v %v", files, err)
+	}
+	b, err := os.ReadFile(files[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(filepath.Dir(files[0]), "events-orphan.parquet"), b, 0o600); err != nil {
+		t.Fatal(err)
+	}
 }
