@@ -33,7 +33,8 @@ const securityPolicy = "default-src 'self'; img-src 'self' data:; style-src 'sel
 	"object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
 
 // fixtureServer serves the page over sampleUpdate, a stream that pushes
-// it and then, once, a third alert, a product endpoint that filters the
+// it and then, once, a third alert with the checkout errors' warning
+// escalated to critical (a new message), a product endpoint that filters the
 // fixture's rows by brand, and the archive queries.
 func fixtureServer(t *testing.T) *httptest.Server {
 	t.Helper()
@@ -57,6 +58,8 @@ func fixtureServer(t *testing.T) *httptest.Server {
 		case <-r.Context().Done():
 			return
 		}
+		u.Alerts[0].Severity, u.Alerts[0].Value, u.Alerts[0].Threshold = "critical", 0.12, 0.10
+		u.Alerts[0].Message = escalatedMessage
 		u.Alerts = append(u.Alerts, Alert{ID: "pipeline_lag", Kind: "pipeline_lag", Severity: "warning",
 			Since: t0, Message: souq.Localized{EN: "The pipeline is 75 s behind", AR: "خط البيانات متأخر 75 ث"}})
 		send(u)
@@ -79,6 +82,10 @@ func fixtureServer(t *testing.T) *httptest.Server {
 	t.Cleanup(srv.Close)
 	return srv
 }
+
+// escalatedMessage is the checkout errors' message once the fixture's
+// second push escalates them to critical.
+var escalatedMessage = souq.Localized{EN: "Checkout errors at 12.0% (over 10.0%)", AR: "أخطاء الدفع 12.0% (أكثر من 10.0%)"}
 
 // evalJS runs a JavaScript expression in the tab.
 func evalJS[T any](ctx context.Context, t *testing.T, expr string) T {
@@ -243,11 +250,18 @@ func TestBrowserDashboardFixture(t *testing.T) {
 				t.Errorf("%s: product names %q, want %q", where, names, want)
 			}
 
-			// The second push raises a third alert: it alone is a live alert.
+			// The second push raises a third alert and escalates the
+			// checkout errors to critical: those two alone are live alerts,
+			// and the escalated one reads as critical, with its new message.
 			waitJS(ctx, t, where+": the third alert", `document.querySelectorAll('#alerts li').length === 3`)
 			roles := evalJS[string](ctx, t, `[...document.querySelectorAll('#alerts li')].map(li => li.dataset.id + '=' + (li.querySelector('[role=alert]') ? 'alert' : '')).join(',')`)
-			if roles != "sold_out:prd_oud=,checkout_errors=,pipeline_lag=alert" {
-				t.Errorf("%s: alert roles %q, want only the new one as an alert", where, roles)
+			if roles != "sold_out:prd_oud=,checkout_errors=alert,pipeline_lag=alert" {
+				t.Errorf("%s: alert roles %q, want the new and the escalated one as alerts", where, roles)
+			}
+			escalated := evalJS[string](ctx, t, `(li => li.className + '|' + li.querySelector('.sev').textContent + '|' +
+				li.querySelector('.msg').textContent)(document.querySelector('#alerts li[data-id="checkout_errors"]'))`)
+			if want := "alert critical|" + map[string]string{"en": "Critical", "ar": "حرج"}[lang] + "|" + escalatedMessage.In(souq.Lang(lang)); escalated != want {
+				t.Errorf("%s: the escalated alert reads %q, want %q", where, escalated, want)
 			}
 
 			if size.w == 390 {

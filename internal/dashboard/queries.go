@@ -9,7 +9,11 @@ import (
 // Query is the SQL that computes a figure from the Parquet archive
 // (docs/archive.md): for DuckDB run from the directory that holds
 // archive/, and for Athena over the souq_events table that document
-// creates. The archive holds each event once, so no query deduplicates.
+// creates. Each query counts as the live aggregates do: each message id
+// once, the first copy by stream sequence (the archive may hold a
+// republished order twice, and a glob over the files also reads any
+// orphan file a failed upload left); a visitor is the trimmed userId, else
+// the trimmed anonymousId, and a cancellation is no visit.
 // Money comes out in fils (AED minor units), converted per order line or
 // order at the fixed rates of analytics.ToAED, as the aggregates are;
 // floating-point rounding can move a sum by a fils now and then.
@@ -69,6 +73,28 @@ func (d dialect) span(from, to time.Time) string {
 	}
 	return fmt.Sprintf("dt BETWEEN %s AND %s\n    AND \"timestamp\" >= %s AND \"timestamp\" < %s",
 		d.date(from), d.date(last), d.ts(from), d.ts(to))
+}
+
+// events is the FROM item of the archive's rows with event times in
+// [from, to) that also meet cond, each message id once: the first copy by
+// stream sequence.
+func (d dialect) events(from, to time.Time, cond string) string {
+	return `(
+    SELECT * FROM (
+      SELECT *, row_number() OVER (PARTITION BY message_id ORDER BY stream_seq) AS copy_rank
+      FROM ` + d.table + `
+      WHERE ` + d.span(from, to) + `
+        AND ` + cond + `
+    ) AS copies
+    WHERE copy_rank = 1
+  ) AS e`
+}
+
+// visitor is who a row came from as the live aggregates count visits: the
+// userId when it is not blank, else the anonymousId when it is not blank;
+// NULL for neither, and for a cancellation (no visit).
+func (d dialect) visitor() string {
+	return "CASE WHEN event <> 'Order Cancelled' THEN coalesce(nullif(trim(user_id), ''), nullif(trim(anonymous_id), '')) END"
 }
 
 // aed converts an amount in minor units of the currency cur to fils.
@@ -134,9 +160,8 @@ func productQuery(from, to time.Time, market, city string, ids []string) *Query 
 		return `-- per product: views, add-to-cart events, orders, units, revenue (fils)
 WITH ev AS (
   SELECT event, product_id, properties
-  FROM ` + d.table + `
-  WHERE ` + d.span(from, to) + `
-    AND event IN ('Product Viewed', 'Product Added', 'Order Completed')` + filter.String() + `
+  FROM ` + d.events(from, to, "event IN ('Product Viewed', 'Product Added', 'Order Completed')") + `
+  WHERE TRUE` + filter.String() + `
 ),
 browse AS (
   SELECT product_id,
@@ -182,7 +207,8 @@ const countedEvents = "('Product Viewed', 'Product Added', 'Product Removed', 'C
 
 // totalsQuery is the SQL of the headline totals of each span, per market
 // too when byMarket (market "all" is the total): distinct visitors and
-// buyers (user_id, else anonymous_id), views, orders, units and revenue
+// buyers (the trimmed user_id, else the trimmed anonymous_id; a
+// cancellation is no visit), views, orders, units and revenue
 // in fils.
 func totalsQuery(spans []namedSpan, byMarket bool) *Query {
 	return both(func(d dialect) string {
@@ -211,12 +237,10 @@ WITH w (name, from_ts, to_ts) AS (
   VALUES ` + strings.Join(values, ",\n         ") + `
 ),
 ev AS (
-  SELECT "timestamp" AS ts, event, coalesce(user_id, anonymous_id) AS visitor, ` + d.orderMarket() + ` AS mkt,
+  SELECT "timestamp" AS ts, event, ` + d.visitor() + ` AS visitor, ` + d.orderMarket() + ` AS mkt,
          CASE WHEN event = 'Order Completed' THEN ` + d.units + ` END AS units,
          CASE WHEN event = 'Order Completed' THEN ` + d.aed("CAST("+d.text("properties", "$.total_minor")+" AS BIGINT)", cur) + ` END AS revenue_aed
-  FROM ` + d.table + `
-  WHERE ` + d.span(from, to) + `
-    AND type = 'track' AND event IN ` + countedEvents + `
+  FROM ` + d.events(from, to, "type = 'track' AND event IN "+countedEvents) + `
 )
 SELECT w.name AS span, ` + market + ` AS market,
        count(DISTINCT ev.visitor) AS visitors,
@@ -244,9 +268,7 @@ SELECT date_trunc('minute', "timestamp") AS minute,
        sum(CASE WHEN event = 'Order Cancelled' THEN 1 ELSE 0 END) AS cancellations,
        sum(CASE WHEN event = 'Products Searched' THEN 1 ELSE 0 END) AS searches,
        sum(CASE WHEN event = 'Products Searched' AND CAST(` + d.text("properties", "$.result_count") + ` AS BIGINT) = 0 THEN 1 ELSE 0 END) AS zero_result_searches
-FROM ` + d.table + `
-WHERE ` + d.span(from, to) + `
-  AND event IN ('Order Completed', 'Order Cancelled', 'Products Searched')
+FROM ` + d.events(from, to, "event IN ('Order Completed', 'Order Cancelled', 'Products Searched')") + `
 GROUP BY 1
 ORDER BY 1`
 	})

@@ -344,8 +344,10 @@
     byId('h-delay')?.classList.toggle('warn', !!h && h.processing_delay_seconds >= SLOW_DELAY);
   }
 
-  // Alerts: rows are kept by alert id, so that only a newly raised one
-  // is inserted with role=alert (and announced), not every push.
+  // Alerts: rows are kept by alert id, so that only a newly raised or an
+  // escalated one is inserted with role=alert (and announced), not every
+  // push. A known alert whose severity or message changed is redrawn: with
+  // role=alert when it rose to critical, silently otherwise.
   function alerts(list, at) {
     const now = at && !isZeroTime(at) ? parse(at) : Date.now();
     const ul = byId('alerts');
@@ -355,7 +357,7 @@
     const old = new Map([...ul.children].map((li) => [li.dataset.id, li]));
     const items = list.map((a) => {
       const sev = a.severity === 'critical' ? 'critical' : 'warning';
-      let li = old.get(a.id);
+      const message = nameOf(a.message) || a.kind;
       const ago = () => {
         const since = document.createElement('span');
         since.className = 'since';
@@ -365,23 +367,37 @@
         since.append(WORDS.since + ' ', t, ' (' + age(now - parse(a.since)) + ')');
         return since;
       };
+      // words is the alert's severity and message: inside a live alert
+      // when it is to be announced.
+      const words = (announce) => {
+        const sevEl = cell('span', WORDS[sev]);
+        sevEl.className = 'sev';
+        const msg = cell('span', message);
+        msg.className = 'msg';
+        if (!announce) return [sevEl, ' ', msg];
+        const live = document.createElement('span');
+        live.setAttribute('role', 'alert');
+        live.append(sevEl, ' ', msg);
+        return [live];
+      };
+      let li = old.get(a.id);
       if (li) {
-        // Known already: only its age moves on, outside any live region.
-        li.querySelector('.since')?.replaceWith(ago());
+        const was = li.classList.contains('critical') ? 'critical' : 'warning';
+        if (was === sev && li.querySelector('.msg')?.textContent === message) {
+          // Unchanged: only its age moves on, outside any live region.
+          li.querySelector('.since')?.replaceWith(ago());
+          return li;
+        }
+        // Escalated (announced again), eased or reworded (silently).
+        li.className = 'alert ' + sev;
+        li.replaceChildren(...words(SEV[sev] < SEV[was]), ' ', ago());
         return li;
       }
       // Newly raised: its words are a live alert, announced once.
       li = document.createElement('li');
       li.dataset.id = a.id;
       li.className = 'alert ' + sev;
-      const live = document.createElement('span');
-      live.setAttribute('role', 'alert');
-      const sevEl = cell('span', WORDS[sev]);
-      sevEl.className = 'sev';
-      const msg = cell('span', nameOf(a.message) || a.kind);
-      msg.className = 'msg';
-      live.append(sevEl, ' ', msg);
-      li.append(live, ' ', ago());
+      li.append(...words(true), ' ', ago());
       return li;
     });
     ul.replaceChildren(...items);
