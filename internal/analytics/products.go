@@ -33,9 +33,10 @@ type ProductRow struct {
 	NetRevenueAED int64 `json:"net_revenue_aed"`
 }
 
-// maxMemberReads is how many products of ProductQuery.IDs are read one
-// by one; more are read with the rest and filtered.
-const maxMemberReads = 32
+// maxMemberReads is how many products of ProductQuery.IDs are read by
+// name, all in one store read (Range.Members); more are read with the
+// rest and filtered.
+const maxMemberReads = 256
 
 // ProductsResult is what ProductsIn returns: the rows and the span they
 // cover.
@@ -235,8 +236,8 @@ func (r *Reader) kept(from, to time.Time) bool {
 
 // readProducts reads the cells of q in [from, to) from the store's buckets of res and
 // adds each product's to add: from Product, ProductMarket or ProductCity,
-// one member at a time when q names a few products and the members can be
-// spelled out.
+// only the members of q's products (in one read) when q names a few and
+// the members can be spelled out.
 func (r *Reader) readProducts(ctx context.Context, res Resolution, q ProductQuery, from, to time.Time, keep map[string]bool, add func(string, *Counters)) error {
 	dim, member := Product, func(id string) string { return id }
 	switch {
@@ -257,15 +258,16 @@ func (r *Reader) readProducts(ctx context.Context, res Resolution, q ProductQuer
 		}
 		add(parts[len(parts)-1], c)
 	}
+	if keep != nil && len(keep) == 0 {
+		return nil
+	}
 	rg := Range{Res: res, Dim: dim, From: from, To: to}
-	if keep == nil || member == nil || len(keep) > maxMemberReads {
-		return r.store.Read(ctx, rg, visit)
-	}
-	for id := range keep {
-		rg.Member = member(id)
-		if err := r.store.Read(ctx, rg, visit); err != nil {
-			return err
+	if keep != nil && member != nil && len(keep) <= maxMemberReads {
+		rg.Members = make([]string, 0, len(keep))
+		for id := range keep {
+			rg.Members = append(rg.Members, member(id))
 		}
+		slices.Sort(rg.Members)
 	}
-	return nil
+	return r.store.Read(ctx, rg, visit)
 }

@@ -1,6 +1,7 @@
 package analytics_test
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"testing"
@@ -158,5 +159,36 @@ func TestProductsInOffTheHour(t *testing.T) {
 		if tt.approx && got.Span.Note == "" {
 			t.Errorf("%s: an approximate span without a note", tt.name)
 		}
+	}
+}
+
+// readCounter is a HotStore that counts its Reads.
+type readCounter struct {
+	analytics.HotStore
+	reads int
+}
+
+func (s *readCounter) Read(ctx context.Context, r analytics.Range, fn func(time.Time, string, *analytics.Counters)) error {
+	s.reads++
+	return s.HotStore.Read(ctx, r, fn)
+}
+
+// TestProductsReadsItemsAtOnce checks that a few named products (a sale's
+// items) are read in one store read per resolution, not one per product.
+func TestProductsReadsItemsAtOnce(t *testing.T) {
+	a, store := newAggregator(t, analytics.Config{})
+	productStory(t, a)
+	counting := &readCounter{HotStore: store}
+	r, err := analytics.NewReader(struct{ analytics.HotStore }{counting}, analytics.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	q := analytics.ProductQuery{From: t0, To: t0.Add(2 * time.Minute), Market: "AE", IDs: []string{"prd_a", "prd_b", "prd_z"}}
+	got, err := r.Products(t.Context(), q)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 2 || counting.reads != 1 {
+		t.Errorf("three products of AE: got %d rows in %d reads, want 2 rows in 1 read", len(got), counting.reads)
 	}
 }
