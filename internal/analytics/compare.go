@@ -105,8 +105,10 @@ func figure(t Totals, name string) float64 {
 // hot store holds the whole hours and the hour bucket of the one under
 // way but not its minutes, the minutes of that hour are prorated from its
 // bucket (Approximate, with a Note); else the span's Source is "none" and
-// its figures are nil: a partial sum is never shown as a whole. The past
-// spans are computed once a minute; today's side is read afresh.
+// its figures are nil: a partial sum is never shown as a whole. A History
+// error is logged (Config.Logger) and the span falls back as without an
+// archive, its Note saying the archive could not be read. The past spans
+// are computed once a minute; today's side is read afresh.
 func (r *Reader) Compare(ctx context.Context, now time.Time) (Comparisons, error) {
 	now = now.UTC()
 	end := now.Truncate(time.Minute).Add(time.Minute)
@@ -184,17 +186,24 @@ func (r *Reader) spanTotals(ctx context.Context, from, to, watermark time.Time) 
 		span.Source = "hot"
 		return t, span, err
 	}
+	unread := "" // why the archive did not answer, when it failed
 	if r.cfg.History != nil {
 		t, ok, err := r.cfg.History.Totals(ctx, from, to)
-		if err != nil {
-			return Totals{}, span, fmt.Errorf("history %s–%s: %w", from.Format(time.RFC3339), to.Format(time.RFC3339), err)
-		}
-		if ok {
+		switch {
+		case err != nil:
+			// Today's figures and what the hot store holds are still worth
+			// showing: fall back as without an archive, and say so.
+			if r.cfg.Logger != nil {
+				r.cfg.Logger.Warn("archive history failed", "from", from, "to", to, "err", err)
+			}
+			unread = "the archive could not be read"
+		case ok:
 			span.Source = "archive"
 			return t, span, nil
 		}
 	}
 	if !hoursHeld {
+		span.Note = unread
 		return Totals{}, span, nil
 	}
 	t, err := r.proratedTotals(ctx, from, whole, to)
@@ -204,6 +213,9 @@ func (r *Reader) spanTotals(ctx context.Context, from, to, watermark time.Time) 
 	span.Source, span.Approximate = "hot", true
 	span.Note = fmt.Sprintf("%s–%s UTC prorated from the %s hour bucket (%d of 60 minutes): the hot store no longer holds its minute buckets",
 		whole.Format("15:04"), to.Format("15:04"), whole.Format("15:04"), int(to.Sub(whole)/time.Minute))
+	if unread != "" {
+		span.Note += "; " + unread
+	}
 	return t, span, nil
 }
 

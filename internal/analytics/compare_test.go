@@ -2,6 +2,7 @@ package analytics_test
 
 import (
 	"context"
+	"errors"
 	"strings"
 	"testing"
 	"time"
@@ -38,14 +39,18 @@ func compareStory(t *testing.T, a *analytics.Aggregator) {
 }
 
 // fakeHistory answers Totals for the periods starting at the times it
-// holds, and counts the calls.
+// holds, or err when set, and counts the calls.
 type fakeHistory struct {
 	calls int
 	spans map[time.Time]analytics.Totals
+	err   error
 }
 
 func (h *fakeHistory) Totals(_ context.Context, from, _ time.Time) (analytics.Totals, bool, error) {
 	h.calls++
+	if h.err != nil {
+		return analytics.Totals{}, false, h.err
+	}
 	t, ok := h.spans[from.UTC()]
 	return t, ok, nil
 }
@@ -141,6 +146,27 @@ func TestCompare(t *testing.T) {
 		}
 		if h.calls != 4 {
 			t.Errorf("the next minute: got %d history calls, want 4", h.calls)
+		}
+	})
+
+	t.Run("archive unavailable", func(t *testing.T) {
+		// A History error loses neither today's figures nor what the hot
+		// store holds: yesterday is prorated as without an archive, last
+		// week is unknown, and both say the archive could not be read.
+		a, _ := newAggregator(t, analytics.Config{History: &fakeHistory{err: errors.New("bucket unreachable")}})
+		compareStory(t, a)
+		got, err := a.Compare(t.Context(), now)
+		if err != nil {
+			t.Fatalf("Compare: %v", err)
+		}
+		checkDiff(t, "figures", got.Figures, figures(today, []float64{8150, 1, 2, 1, 1, 1, 8150, 0}, nil))
+		for _, s := range []analytics.Span{got.Yesterday, got.LastWeek} {
+			if !strings.Contains(s.Note, "archive could not be read") || strings.Contains(s.Note, "unreachable") {
+				t.Errorf("span %v: got note %q, want it to say the archive could not be read, without the error", s.From, s.Note)
+			}
+		}
+		if got.Yesterday.Source != "hot" || !got.Yesterday.Approximate || got.LastWeek.Source != "none" {
+			t.Errorf("spans: got yesterday %+v, last week %+v; want hot approximate and none", got.Yesterday, got.LastWeek)
 		}
 	})
 
