@@ -101,10 +101,11 @@ func figure(t Totals, name string) float64 {
 // minute's end), yesterday and last week the same 24 hours and 7 days
 // earlier. A span is read from the hot store when it holds all of it
 // (hour buckets for the whole hours, minute buckets for the hour under
-// way); else from Config.History when it holds all of it; else, when the
-// hot store holds the whole hours and the hour bucket of the one under
-// way but not its minutes, the minutes of that hour are prorated from its
-// bucket (Approximate, with a Note); else the span's Source is "none" and
+// way); else, when the hot store holds the whole hours and the hour bucket
+// of the one under way but not its minutes (yesterday's span), the minutes
+// of that hour are prorated from its bucket (Approximate, with a Note);
+// else from Config.History when it holds all of it (last week's span,
+// past the hour retention); else the span's Source is "none" and
 // its figures are nil: a partial sum is never shown as a whole. A History
 // error is logged (Config.Logger) and the span falls back as without an
 // archive, its Note saying the archive could not be read. The past spans
@@ -187,7 +188,10 @@ func (r *Reader) spanTotals(ctx context.Context, from, to, watermark time.Time) 
 		return t, span, err
 	}
 	unread := "" // why the archive did not answer, when it failed
-	if r.cfg.History != nil {
+	// The archive only for spans whose whole hours the hot store no longer
+	// holds (last week's): reading a day of it once a minute, inline in a
+	// dashboard push, costs far more than prorating yesterday's one hour.
+	if r.cfg.History != nil && !hoursHeld {
 		t, ok, err := r.cfg.History.Totals(ctx, from, to)
 		switch {
 		case err != nil:
@@ -213,9 +217,6 @@ func (r *Reader) spanTotals(ctx context.Context, from, to, watermark time.Time) 
 	span.Source, span.Approximate = "hot", true
 	span.Note = fmt.Sprintf("%s–%s UTC prorated from the %s hour bucket (%d of 60 minutes): the hot store no longer holds its minute buckets",
 		whole.Format("15:04"), to.Format("15:04"), whole.Format("15:04"), int(to.Sub(whole)/time.Minute))
-	if unread != "" {
-		span.Note += "; " + unread
-	}
 	return t, span, nil
 }
 
