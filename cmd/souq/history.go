@@ -100,7 +100,7 @@ func (h *archiveHistory) Totals(ctx context.Context, from, to time.Time) (analyt
 		p.whole = p.lo.Equal(hr) && p.hi.Equal(hr.Add(time.Hour))
 		p.settled = !hr.Add(time.Hour + h.settle).After(now)
 		switch {
-		case p.settled && p.whole:
+		case p.settled && p.whole && h.hours[hr.Unix()] != nil:
 			p.tally = h.hours[hr.Unix()]
 		case p.settled && h.minutes[hr.Unix()] != nil && onMinute(p.lo) && onMinute(p.hi):
 			m := h.minutes[hr.Unix()]
@@ -108,6 +108,9 @@ func (h *archiveHistory) Totals(ctx context.Context, from, to time.Time) (analyt
 			p.tally = analytics.NewTally()
 			for _, t := range m.tallies[p.lo.Sub(hr)/time.Minute : p.hi.Sub(hr)/time.Minute] {
 				p.tally.Merge(t)
+			}
+			if p.whole { // the hour a span last ended in, now whole
+				h.hours[hr.Unix()] = p.tally
 			}
 		}
 		if p.tally == nil {

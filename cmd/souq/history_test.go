@@ -227,6 +227,7 @@ func TestArchiveHistoryReadsOnce(t *testing.T) {
 		{"first call", lastSat.Add(10*time.Hour + 3*time.Minute), 2, true},
 		{"a minute later", lastSat.Add(10*time.Hour + 4*time.Minute), 3, false},
 		{"the same again", lastSat.Add(10*time.Hour + 4*time.Minute), 3, false},
+		{"the hour whole", lastSat.Add(11 * time.Hour), 3, false},
 	}
 	for _, tt := range tests {
 		bucket.lists, bucket.gets = 0, 0
