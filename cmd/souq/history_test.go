@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"testing"
 	"time"
 
@@ -92,8 +93,9 @@ func TestArchiveHistory(t *testing.T) {
 		t.Errorf("kept %d hours' tallies, want 2 (08:00 and 09:00)", len(h.hours))
 	}
 
-	// Events archived later: one in the kept 09:00 hour, which the kept
-	// tally does not see, and one in the partial hour, read afresh.
+	// Events archived later: one in the kept 09:00 hour and one in the
+	// kept minutes of the 10:00 hour, both settled: the kept tallies do
+	// not see them. A History whose hours have not settled reads afresh.
 	archiveEvents(t, bucket, 12,
 		histView("late9", 9*time.Hour+50*time.Minute, "v6", "AE"),
 		histView("late10", 10*time.Hour+2*time.Minute, "v7", "AE"))
@@ -101,9 +103,23 @@ func TestArchiveHistory(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want.Views, want.Visitors = 5, 4
 	if diff := cmp.Diff(want, got); diff != "" {
-		t.Errorf("totals after more events (-want +got):\n%s", diff)
+		t.Errorf("totals after more events, settled (-want +got):\n%s", diff)
+	}
+	unsettled := newArchiveHistory(bucket, analytics.Config{})
+	unsettled.now = func() time.Time { return to.Add(2 * time.Minute) }
+	for range 2 {
+		got, _, err = unsettled.Totals(t.Context(), from, to)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want.Views, want.Visitors = 6, 5
+		if diff := cmp.Diff(want, got); diff != "" {
+			t.Errorf("totals after more events, not settled (-want +got):\n%s", diff)
+		}
+	}
+	if len(unsettled.hours)+len(unsettled.minutes) != 0 {
+		t.Errorf("kept %d hours and %d hours by minute that have not settled, want none", len(unsettled.hours), len(unsettled.minutes))
 	}
 
 	for _, p := range []struct {
@@ -160,5 +176,70 @@ func TestArchiveHistoryInCompare(t *testing.T) {
 	want := map[string]float64{"revenue_aed": 3000, "orders": 1, "units": 1, "visitors": 1, "buyers": 1, "conversion": 1, "average_order_aed": 3000, "views": 1}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("last week's figures (-want +got):\n%s", diff)
+	}
+}
+
+// countingBucket is an archive.Bucket that counts its Lists and Gets.
+type countingBucket struct {
+	archive.Bucket
+	lists, gets int
+}
+
+func (b *countingBucket) List(ctx context.Context, prefix string) ([]string, error) {
+	b.lists++
+	return b.Bucket.List(ctx, prefix)
+}
+
+func (b *countingBucket) Get(ctx context.Context, key string) ([]byte, error) {
+	b.gets++
+	return b.Bucket.Get(ctx, key)
+}
+
+// TestArchiveHistoryReadsOnce checks that Compare's minute-by-minute calls
+// for a past span read the archive once: a later call whose hours have
+// settled, ending a minute later in the same hour, is answered from the
+// kept tallies (the partial hour's by minute) without listing manifests
+// or reading files, and counts the minute it adds.
+//
+//	Fri 19:00 view v0; 08:10 view v1; 10:01 view v2; 10:03 view v3; 12:00 view v4
+func TestArchiveHistoryReadsOnce(t *testing.T) {
+	dir, err := fileblob.Open(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	bucket := &countingBucket{Bucket: dir}
+	archiveEvents(t, bucket, 1,
+		histView("e0", -5*time.Hour, "v0", "AE"),
+		histView("e1", 8*time.Hour+10*time.Minute, "v1", "AE"),
+		histView("e2", 10*time.Hour+time.Minute, "v2", "AE"),
+		histView("e3", 10*time.Hour+3*time.Minute, "v3", "AE"),
+		histView("e4", 12*time.Hour, "v4", "AE"),
+	)
+	h := newArchiveHistory(bucket, analytics.Config{})
+	h.now = func() time.Time { return analyticstest.T0 }
+	from := lastSat.Add(8 * time.Hour)
+	tests := []struct {
+		name      string
+		to        time.Time
+		views     int64
+		readsFrom bool // whether the call may read the bucket
+	}{
+		{"first call", lastSat.Add(10*time.Hour + 3*time.Minute), 2, true},
+		{"a minute later", lastSat.Add(10*time.Hour + 4*time.Minute), 3, false},
+		{"the same again", lastSat.Add(10*time.Hour + 4*time.Minute), 3, false},
+		{"the hour whole", lastSat.Add(11 * time.Hour), 3, false},
+	}
+	for _, tt := range tests {
+		bucket.lists, bucket.gets = 0, 0
+		got, ok, err := h.Totals(t.Context(), from, tt.to)
+		if err != nil || !ok {
+			t.Fatalf("%s: Totals: got ok %v, %v; want ok", tt.name, ok, err)
+		}
+		if got.Views != tt.views || got.Visitors != tt.views {
+			t.Errorf("%s: got %d views, %d visitors; want %d of each", tt.name, got.Views, got.Visitors, tt.views)
+		}
+		if !tt.readsFrom && bucket.lists+bucket.gets != 0 {
+			t.Errorf("%s: got %d lists and %d gets of the archive, want none", tt.name, bucket.lists, bucket.gets)
+		}
 	}
 }

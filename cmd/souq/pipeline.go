@@ -275,7 +275,7 @@ func openEvents(ctx context.Context, c serveConfig, rs roles, db relay.Outbox, n
 		if err := e.openHot(ctx, c, log); err != nil {
 			return nil, err
 		}
-		cfg := analytics.Config{SnapshotTTL: dashboardInterval}
+		cfg := analytics.Config{SnapshotTTL: dashboardInterval, Logger: log.With("component", "analytics")}
 		if e.bucket != nil { // the dashboard compares with last week from the archive when the hot store no longer holds it
 			h := newArchiveHistory(e.bucket, cfg)
 			h.now = now

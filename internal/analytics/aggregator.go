@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -42,6 +43,9 @@ type Config struct {
 	// longer holds (last week's, whose hour buckets are past the hour
 	// retention), from the archive.
 	History History
+	// Logger, when set, logs what a query recovered from (a History that
+	// failed); nil logs nothing.
+	Logger *slog.Logger
 }
 
 // GulfStandardTime is UTC+4, the default Config.Day.

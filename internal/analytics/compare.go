@@ -101,12 +101,15 @@ func figure(t Totals, name string) float64 {
 // minute's end), yesterday and last week the same 24 hours and 7 days
 // earlier. A span is read from the hot store when it holds all of it
 // (hour buckets for the whole hours, minute buckets for the hour under
-// way); else from Config.History when it holds all of it; else, when the
-// hot store holds the whole hours and the hour bucket of the one under
-// way but not its minutes, the minutes of that hour are prorated from its
-// bucket (Approximate, with a Note); else the span's Source is "none" and
-// its figures are nil: a partial sum is never shown as a whole. The past
-// spans are computed once a minute; today's side is read afresh.
+// way); else, when the hot store holds the whole hours and the hour bucket
+// of the one under way but not its minutes (yesterday's span), the minutes
+// of that hour are prorated from its bucket (Approximate, with a Note);
+// else from Config.History when it holds all of it (last week's span,
+// past the hour retention); else the span's Source is "none" and
+// its figures are nil: a partial sum is never shown as a whole. A History
+// error is logged (Config.Logger) and the span falls back as without an
+// archive, its Note saying the archive could not be read. The past spans
+// are computed once a minute; today's side is read afresh.
 func (r *Reader) Compare(ctx context.Context, now time.Time) (Comparisons, error) {
 	now = now.UTC()
 	end := now.Truncate(time.Minute).Add(time.Minute)
@@ -184,17 +187,27 @@ func (r *Reader) spanTotals(ctx context.Context, from, to, watermark time.Time) 
 		span.Source = "hot"
 		return t, span, err
 	}
-	if r.cfg.History != nil {
+	unread := "" // why the archive did not answer, when it failed
+	// The archive only for spans whose whole hours the hot store no longer
+	// holds (last week's): reading a day of it once a minute, inline in a
+	// dashboard push, costs far more than prorating yesterday's one hour.
+	if r.cfg.History != nil && !hoursHeld {
 		t, ok, err := r.cfg.History.Totals(ctx, from, to)
-		if err != nil {
-			return Totals{}, span, fmt.Errorf("history %s–%s: %w", from.Format(time.RFC3339), to.Format(time.RFC3339), err)
-		}
-		if ok {
+		switch {
+		case err != nil:
+			// Today's figures and what the hot store holds are still worth
+			// showing: fall back as without an archive, and say so.
+			if r.cfg.Logger != nil {
+				r.cfg.Logger.Warn("archive history failed", "from", from, "to", to, "err", err)
+			}
+			unread = "the archive could not be read"
+		case ok:
 			span.Source = "archive"
 			return t, span, nil
 		}
 	}
 	if !hoursHeld {
+		span.Note = unread
 		return Totals{}, span, nil
 	}
 	t, err := r.proratedTotals(ctx, from, whole, to)

@@ -2,6 +2,7 @@ package analytics_test
 
 import (
 	"context"
+	"errors"
 	"strings"
 	"testing"
 	"time"
@@ -38,14 +39,18 @@ func compareStory(t *testing.T, a *analytics.Aggregator) {
 }
 
 // fakeHistory answers Totals for the periods starting at the times it
-// holds, and counts the calls.
+// holds, or err when set, and counts the calls.
 type fakeHistory struct {
 	calls int
 	spans map[time.Time]analytics.Totals
+	err   error
 }
 
 func (h *fakeHistory) Totals(_ context.Context, from, _ time.Time) (analytics.Totals, bool, error) {
 	h.calls++
+	if h.err != nil {
+		return analytics.Totals{}, false, h.err
+	}
 	t, ok := h.spans[from.UTC()]
 	return t, ok, nil
 }
@@ -108,7 +113,8 @@ func TestCompare(t *testing.T) {
 
 	t.Run("archive", func(t *testing.T) {
 		// What an archive would hold: yesterday exactly (y1, y2, y3) and
-		// last week's w1.
+		// last week's w1. Yesterday's whole hours are still in the hot
+		// store: its partial hour is prorated, the archive not asked.
 		h := &fakeHistory{spans: map[time.Time]analytics.Totals{
 			dayFrom.Add(-day):  {Counters: analytics.Counters{Views: 1, Orders: 2, Units: 3, RevenueAED: 11000}, Visitors: 2, Buyers: 2},
 			dayFrom.Add(-week): {Counters: analytics.Counters{Orders: 1, Units: 1, RevenueAED: 2000}, Visitors: 1, Buyers: 1},
@@ -120,11 +126,14 @@ func TestCompare(t *testing.T) {
 			t.Fatalf("Compare: %v", err)
 		}
 		checkDiff(t, "figures", got.Figures, figures(today,
-			[]float64{11000, 2, 3, 2, 2, 1, 5500, 1}, []float64{2000, 1, 1, 1, 1, 1, 2000, 0}))
-		checkDiff(t, "spans", []analytics.Span{got.Today, got.Yesterday, got.LastWeek}, []analytics.Span{todaySpan,
-			{From: dayFrom.Add(-day), To: end.Add(-day), Source: "archive"}, {From: dayFrom.Add(-week), To: end.Add(-week), Source: "archive"}})
-		if h.calls != 2 {
-			t.Errorf("history calls: got %d, want 2", h.calls)
+			[]float64{8150, 1, 2, 1, 1, 1, 8150, 0}, []float64{2000, 1, 1, 1, 1, 1, 2000, 0}))
+		if got.Yesterday.Source != "hot" || !got.Yesterday.Approximate {
+			t.Errorf("yesterday: got %+v, want prorated from the hot store", got.Yesterday)
+		}
+		checkDiff(t, "spans", []analytics.Span{got.Today, got.LastWeek}, []analytics.Span{todaySpan,
+			{From: dayFrom.Add(-week), To: end.Add(-week), Source: "archive"}})
+		if h.calls != 1 {
+			t.Errorf("history calls: got %d, want 1 (last week)", h.calls)
 		}
 
 		// The past spans are kept for the minute; today's side is read afresh.
@@ -133,14 +142,33 @@ func TestCompare(t *testing.T) {
 		if err != nil {
 			t.Fatalf("Compare: %v", err)
 		}
-		if h.calls != 2 || got.Figures[3].Today != 4 || got.Figures[7].Today != 3 {
-			t.Errorf("20 s later: got %d history calls, %v visitors and %v views today; want 2, 4, 3", h.calls, got.Figures[3].Today, got.Figures[7].Today)
+		if h.calls != 1 || got.Figures[3].Today != 4 || got.Figures[7].Today != 3 {
+			t.Errorf("20 s later: got %d history calls, %v visitors and %v views today; want 1, 4, 3", h.calls, got.Figures[3].Today, got.Figures[7].Today)
 		}
 		if _, err := a.Compare(t.Context(), now.Add(time.Minute)); err != nil {
 			t.Fatalf("Compare: %v", err)
 		}
-		if h.calls != 4 {
-			t.Errorf("the next minute: got %d history calls, want 4", h.calls)
+		if h.calls != 2 {
+			t.Errorf("the next minute: got %d history calls, want 2", h.calls)
+		}
+	})
+
+	t.Run("archive unavailable", func(t *testing.T) {
+		// A History error loses neither today's figures nor what the hot
+		// store holds: yesterday is prorated from it, last week is
+		// unknown and says the archive could not be read.
+		a, _ := newAggregator(t, analytics.Config{History: &fakeHistory{err: errors.New("bucket unreachable")}})
+		compareStory(t, a)
+		got, err := a.Compare(t.Context(), now)
+		if err != nil {
+			t.Fatalf("Compare: %v", err)
+		}
+		checkDiff(t, "figures", got.Figures, figures(today, []float64{8150, 1, 2, 1, 1, 1, 8150, 0}, nil))
+		if s := got.LastWeek; !strings.Contains(s.Note, "archive could not be read") || strings.Contains(s.Note, "unreachable") {
+			t.Errorf("last week: got note %q, want it to say the archive could not be read, without the error", s.Note)
+		}
+		if got.Yesterday.Source != "hot" || !got.Yesterday.Approximate || got.LastWeek.Source != "none" {
+			t.Errorf("spans: got yesterday %+v, last week %+v; want hot approximate and none", got.Yesterday, got.LastWeek)
 		}
 	})
 

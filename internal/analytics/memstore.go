@@ -274,6 +274,14 @@ func (s *MemStore) Read(ctx context.Context, r Range, fn func(start time.Time, m
 			}
 			continue
 		}
+		if len(r.Members) > 0 {
+			for _, member := range r.Members {
+				if c, ok := m[member]; ok {
+					fn(t, member, c)
+				}
+			}
+			continue
+		}
 		for member, c := range m {
 			fn(t, member, c)
 		}

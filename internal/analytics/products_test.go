@@ -1,7 +1,9 @@
 package analytics_test
 
 import (
+	"context"
 	"errors"
+	"fmt"
 	"testing"
 	"time"
 
@@ -98,5 +100,95 @@ func TestProducts(t *testing.T) {
 	}
 	if _, err := a.Products(t.Context(), analytics.ProductQuery{From: to, To: to}); !errors.Is(err, souq.ErrInvalid) {
 		t.Errorf("an empty period: got %v, want an error of kind invalid", err)
+	}
+}
+
+// TestProductsInOffTheHour checks periods that start or end off the hour
+// once their start is older than the minute buckets: whole hours come from
+// the hour buckets, the minutes still retained from the minute buckets, the
+// minute-less part of the hour the minute floor falls in is its hour bucket
+// less its retained minutes (exact), and an edge that cuts an hour with no
+// minute buckets is prorated from the hour (Approximate).
+//
+//	10:05, 10:15, … 10:55  six orders of prd_s, 1 unit each
+//	12:10, 12:30           one order each
+//	15:20                  a view of prd_x: the minute floor is 12:20
+func TestProductsInOffTheHour(t *testing.T) {
+	a, _ := newAggregator(t, analytics.Config{})
+	var evs []souq.Event
+	for i := range 6 {
+		at := time.Duration(5+10*i) * time.Minute
+		evs = append(evs, order(fmt.Sprintf("o%d", i), souq.EventOrderCompleted, at, "AE", "Dubai", line("prd_s", "", "", 1, 1000)))
+	}
+	evs = append(evs,
+		order("o12a", souq.EventOrderCompleted, 2*time.Hour+10*time.Minute, "AE", "Dubai", line("prd_s", "", "", 1, 1000)),
+		order("o12b", souq.EventOrderCompleted, 2*time.Hour+30*time.Minute, "AE", "Dubai", line("prd_s", "", "", 1, 1000)),
+		view("late", 5*time.Hour+20*time.Minute, "prd_x", "", "", "AE"),
+	)
+	applyAll(t, a, evs...)
+	at := func(h, m int) time.Time { return time.Date(2026, 3, 14, h, m, 0, 0, time.UTC) }
+	tests := []struct {
+		name     string
+		from, to time.Time
+		units    int64
+		approx   bool
+	}{
+		// [10:30, 11:00) half of hour 10 (3), hour 11 (0), [12:00, 12:20)
+		// = hour 12 less minutes 12:20–13:00 (2 − 1), minutes 12:20–15:20 (1).
+		{"a sale from 10:30", at(10, 30), at(15, 20), 5, true},
+		// hours 05–09 (0), [10:00, 10:30) half of hour 10 (3).
+		{"before a sale from 10:30", at(5, 40), at(10, 30), 3, true},
+		{"from 10:00", at(10, 0), at(15, 20), 8, false},
+		{"from 11:00 to the minute floor", at(11, 0), at(12, 20), 1, false},
+		// [12:05, 12:20): 15 of the 20 minute-less minutes of hour 12 (1 unit) → 1; minutes 12:20–13:00 (1).
+		{"inside the hour of the minute floor", at(12, 5), at(13, 0), 2, true},
+		{"minutes only", at(12, 20), at(13, 0), 1, false},
+	}
+	for _, tt := range tests {
+		got, err := a.ProductsIn(t.Context(), analytics.ProductQuery{From: tt.from, To: tt.to, IDs: []string{"prd_s"}})
+		if err != nil {
+			t.Fatalf("%s: ProductsIn: %v", tt.name, err)
+		}
+		var units int64
+		for _, r := range got.Rows {
+			units += r.Units
+		}
+		if units != tt.units || got.Span.Approximate != tt.approx {
+			t.Errorf("%s: got %d units, approximate %v; want %d, %v (note %q)", tt.name, units, got.Span.Approximate, tt.units, tt.approx, got.Span.Note)
+		}
+		if tt.approx && got.Span.Note == "" {
+			t.Errorf("%s: an approximate span without a note", tt.name)
+		}
+	}
+}
+
+// readCounter is a HotStore that counts its Reads.
+type readCounter struct {
+	analytics.HotStore
+	reads int
+}
+
+func (s *readCounter) Read(ctx context.Context, r analytics.Range, fn func(time.Time, string, *analytics.Counters)) error {
+	s.reads++
+	return s.HotStore.Read(ctx, r, fn)
+}
+
+// TestProductsReadsItemsAtOnce checks that a few named products (a sale's
+// items) are read in one store read per resolution, not one per product.
+func TestProductsReadsItemsAtOnce(t *testing.T) {
+	a, store := newAggregator(t, analytics.Config{})
+	productStory(t, a)
+	counting := &readCounter{HotStore: store}
+	r, err := analytics.NewReader(struct{ analytics.HotStore }{counting}, analytics.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	q := analytics.ProductQuery{From: t0, To: t0.Add(2 * time.Minute), Market: "AE", IDs: []string{"prd_a", "prd_b", "prd_z"}}
+	got, err := r.Products(t.Context(), q)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 2 || counting.reads != 1 {
+		t.Errorf("three products of AE: got %d rows in %d reads, want 2 rows in 1 read", len(got), counting.reads)
 	}
 }

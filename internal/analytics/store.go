@@ -190,11 +190,14 @@ type Floors struct {
 
 // Range selects cells to read: the buckets of resolution Res starting in
 // [From, To) (a zero To means no upper limit), of dimension Dim, of every
-// member or only of Member when it is not empty.
+// member or only of Member when it is not empty, or only of Members when
+// Member is empty and Members is not (Read only: a store reads them all
+// in one request per bucket; Reach ignores Members).
 type Range struct {
 	Res      Resolution
 	Dim      Dimension
 	Member   string
+	Members  []string
 	From, To time.Time
 }
 

@@ -32,13 +32,38 @@ func NewTally() *Tally {
 // twice, under two sequences), as the live processor counts them.
 // Malformed records and events Apply does not count are skipped.
 func TallyRecords(cfg Config, from, to time.Time, records []Record) (*Tally, error) {
+	if !to.After(from) {
+		return NewTally(), nil
+	}
+	ts, err := TallySteps(cfg, from, to, to.Sub(from), records)
+	if err != nil {
+		return nil, err
+	}
+	return ts[0], nil
+}
+
+// TallySteps tallies the records as TallyRecords does, in one pass, into
+// one Tally per step of [from, to): the i-th holds the events in
+// [from + i × step, from + (i+1) × step), the last ending at to. A message
+// id is counted once across all of them. step must be positive.
+func TallySteps(cfg Config, from, to time.Time, step time.Duration, records []Record) ([]*Tally, error) {
 	cfg, err := cfg.withDefaults()
 	if err != nil {
 		return nil, err
 	}
+	if step <= 0 {
+		return nil, fmt.Errorf("analytics: tally: step %v must be positive", step)
+	}
+	n := 0
+	if to.After(from) {
+		n = int((to.Sub(from) + step - 1) / step)
+	}
+	ts := make([]*Tally, n)
+	for i := range ts {
+		ts[i] = NewTally()
+	}
 	sorted := slices.Clone(records)
 	slices.SortStableFunc(sorted, func(x, y Record) int { return cmp.Compare(x.Seq, y.Seq) })
-	t := NewTally()
 	seen := map[string]struct{}{}
 	var buf []Delta
 	for i := range sorted {
@@ -58,6 +83,7 @@ func TallyRecords(cfg Config, from, to time.Time, records []Record) (*Tally, err
 			continue
 		}
 		seen[ev.MessageID] = struct{}{}
+		t := ts[p.at.Sub(from)/step]
 		t.counters.Add(&p.deltas[0].Counters) // Total is always the first delta
 		if p.visitor != "" && len(p.visits) > 0 {
 			t.visitors.Insert([]byte(p.visitor))
@@ -66,7 +92,7 @@ func TallyRecords(cfg Config, from, to time.Time, records []Record) (*Tally, err
 			}
 		}
 	}
-	return t, nil
+	return ts, nil
 }
 
 // Merge adds the events of o to t; o is unchanged.

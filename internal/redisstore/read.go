@@ -47,11 +47,17 @@ func (s *Store) Read(ctx context.Context, r analytics.Range, fn func(start time.
 	}
 
 	pipe := s.client.Pipeline()
-	var fields []string // of r.Member, in the order of counterNames
+	members := r.Members // the members read by name, else all
 	if r.Member != "" {
-		fields = make([]string, len(counterNames))
-		for i, name := range counterNames {
-			fields[i] = r.Member + sep + name
+		members = []string{r.Member}
+	}
+	var fields []string // of members, each in the order of counterNames
+	if len(members) > 0 {
+		fields = make([]string, 0, len(members)*len(counterNames))
+		for _, m := range members {
+			for _, name := range counterNames {
+				fields = append(fields, m+sep+name)
+			}
 		}
 	}
 	all := make([]*redis.MapStringStringCmd, 0, len(starts))
@@ -69,7 +75,7 @@ func (s *Store) Read(ctx context.Context, r analytics.Range, fn func(start time.
 		return fmt.Errorf("redisstore: read %d buckets: %w", len(starts), unavailable(err))
 	}
 
-	members := map[string]*analytics.Counters{}
+	cells := map[string]*analytics.Counters{}
 	for i, start := range starts {
 		sec, err := strconv.ParseInt(start, 10, 64)
 		if err != nil {
@@ -77,20 +83,23 @@ func (s *Store) Read(ctx context.Context, r analytics.Range, fn func(start time.
 		}
 		t := time.Unix(sec, 0).UTC()
 		if fields != nil {
-			c, ok, err := decodeMember(one[i].Val())
-			if err != nil {
-				return fmt.Errorf("redisstore: read %s: %w", s.keys.bucket(res, start, r.Dim), err)
-			}
-			if ok {
-				fn(t, r.Member, &c)
+			vals := one[i].Val()
+			for j, m := range members {
+				c, ok, err := decodeMember(vals[j*len(counterNames) : (j+1)*len(counterNames)])
+				if err != nil {
+					return fmt.Errorf("redisstore: read %s: %w", s.keys.bucket(res, start, r.Dim), err)
+				}
+				if ok {
+					fn(t, m, &c)
+				}
 			}
 			continue
 		}
-		clear(members)
-		if err := decodeBucket(all[i].Val(), members); err != nil {
+		clear(cells)
+		if err := decodeBucket(all[i].Val(), cells); err != nil {
 			return fmt.Errorf("redisstore: read %s: %w", s.keys.bucket(res, start, r.Dim), err)
 		}
-		for m, c := range members {
+		for m, c := range cells {
 			fn(t, m, c)
 		}
 	}

@@ -120,6 +120,8 @@ func testCommitRead(t *testing.T, s analytics.HotStore) {
 		{"one product", analytics.Range{Res: analytics.Minute, Dim: analytics.Product, Member: "prd_a", From: all},
 			[]cell{{t0.Add(time.Minute), "prd_a", views(1)}, {t0.Add(61 * time.Minute), "prd_a", views(1)}}},
 		{"absent member", analytics.Range{Res: analytics.Hour, Dim: analytics.Product, Member: "prd_z", From: all}, nil},
+		{"some products", analytics.Range{Res: analytics.Minute, Dim: analytics.Product, Members: []string{"prd_b", "prd_z"}, From: all},
+			[]cell{{t0.Add(time.Minute), "prd_b", views(1)}}},
 		{"dimension without deltas", analytics.Range{Res: analytics.Minute, Dim: analytics.City, From: all}, nil},
 	}
 	for _, tt := range tests {
