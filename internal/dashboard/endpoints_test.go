@@ -16,7 +16,7 @@ func TestWarRoomBadParameters(t *testing.T) {
 	_, _, _, h := newWarTest(t, nil)
 	for _, tc := range []struct{ path, want string }{
 		{"/api/v1/analytics/products?window=5m", `window must be 60m or today, not "5m"`},
-		{"/api/v1/analytics/products?sort=score", `sort must be revenue, views, adds, orders, units, stock, price or name, not "score"`},
+		{"/api/v1/analytics/products?sort=score", `sort must be revenue, views, adds, orders, units, stock, price, name or brand, not "score"`},
 		{"/api/v1/analytics/products?order=up", `order must be asc or desc, not "up"`},
 		{"/api/v1/analytics/products?limit=0", `limit must be a whole number from 1 to 500, not "0"`},
 		{"/api/v1/analytics/products?limit=501", `limit must be a whole number from 1 to 500, not "501"`},
@@ -66,6 +66,9 @@ func TestProductsEndpoint(t *testing.T) {
 		{"?sort=price", []string{"prd_oud", "prd_cream", "prd_soap", "prd_unknown"}, 4},
 		{"?sort=name", []string{"prd_unknown", "prd_cream", "prd_oud", "prd_soap"}, 4},
 		{"?sort=name&lang=ar", []string{"prd_unknown", "prd_soap", "prd_oud", "prd_cream"}, 4},
+		// Brands: "" (not in the catalogue), Arabian Oud, Dove, Nivea.
+		{"?sort=brand", []string{"prd_unknown", "prd_oud", "prd_soap", "prd_cream"}, 4},
+		{"?sort=brand&order=desc&category=skincare", []string{"prd_cream"}, 1},
 		{"?limit=2", []string{"prd_oud", "prd_cream"}, 4},
 		{"?category=fragrance", []string{"prd_oud"}, 1},
 		{"?brand=Dove", []string{"prd_soap"}, 1},

@@ -142,7 +142,14 @@ var productSorts = map[string]func(a, b *ProductTableRow, lang souq.Lang) int{
 	"name": func(a, b *ProductTableRow, lang souq.Lang) int {
 		return cmp.Compare(strings.ToLower(a.Name.In(lang)), strings.ToLower(b.Name.In(lang)))
 	},
+	"brand": func(a, b *ProductTableRow, _ souq.Lang) int {
+		return cmp.Compare(strings.ToLower(a.Brand), strings.ToLower(b.Brand))
+	},
 }
+
+// ascendingSorts are the sort keys whose default order is ascending (the
+// text ones); the counters default to descending.
+var ascendingSorts = map[string]bool{"name": true, "brand": true}
 
 // productParams are the parsed query parameters of the product table.
 type productParams struct {
@@ -172,14 +179,14 @@ func parseProductParams(w http.ResponseWriter, r *http.Request) (productParams, 
 		return p, false
 	}
 	if _, ok := productSorts[p.sort]; !ok {
-		badParam(w, r, "sort", p.sort, "revenue, views, adds, orders, units, stock, price or name")
+		badParam(w, r, "sort", p.sort, "revenue, views, adds, orders, units, stock, price, name or brand")
 		return p, false
 	}
 	p.order = q.Get("order")
 	switch p.order {
 	case "":
 		p.order = "desc"
-		if p.sort == "name" {
+		if ascendingSorts[p.sort] {
 			p.order = "asc"
 		}
 	case "asc", "desc":
