@@ -13,8 +13,6 @@ import (
 // Refresh periods of what changes slowly or costs a store query: one
 // read per period for every stream and request of this replica.
 const (
-	// compareTTL: today against yesterday and last week moves slowly.
-	compareTTL = time.Minute
 	// salesTTL: the sale schedule, read from the shop's store.
 	salesTTL = 5 * time.Second
 	// lowStockTTL: the low- and out-of-stock lists, one store query.
@@ -29,8 +27,6 @@ const (
 // dashboard's clock. Their mutex is taken alone, never with another.
 type panelCaches struct {
 	mu        sync.Mutex
-	compare   *analytics.Comparisons
-	compareAt time.Time
 	sales     []souq.Sale
 	salesAt   time.Time
 	low       []catalog.StockLevel
@@ -58,26 +54,17 @@ func (d *Dashboard) audienceFigures(ctx context.Context, now time.Time) *analyti
 }
 
 // comparisons returns today against yesterday and last week, read at
-// most once per compareTTL.
+// every push: the Reader caches the past spans and reads today afresh, so
+// caching here would only hold today's figures back.
 func (d *Dashboard) comparisons(ctx context.Context, now time.Time) *analytics.Comparisons {
 	if d.compare == nil {
 		return nil
 	}
-	c := &d.caches
-	c.mu.Lock()
-	if c.compare != nil && fresh(c.compareAt, now, compareTTL) {
-		defer c.mu.Unlock()
-		return c.compare
-	}
-	c.mu.Unlock()
 	cmp, err := d.compare.Compare(ctx, now)
 	d.noteFailure(&d.compareFailing, "comparisons", err)
 	if err != nil {
 		return nil
 	}
-	c.mu.Lock()
-	c.compare, c.compareAt = &cmp, now
-	c.mu.Unlock()
 	return &cmp
 }
 

@@ -194,6 +194,8 @@ func (f *fakeFigures) Audience(context.Context, time.Time) (analytics.AudienceFi
 
 func (f *fakeFigures) Compare(context.Context, time.Time) (analytics.Comparisons, error) {
 	f.compares.Add(1)
+	f.mu.Lock()
+	defer f.mu.Unlock()
 	return f.compare, nil
 }
 
