@@ -50,8 +50,10 @@ type Catalog interface {
 type AlertConfig struct {
 	// CheckoutErrorRate raises "checkout_errors" when the checkouts that
 	// failed on the server's side (5xx) reach this share of the checkouts
-	// answered over Window (default 0.05), once there were at least
-	// MinCheckouts of them (default 20).
+	// checkout answered over Window — orders, refusals for stock,
+	// declined payments and errors; not the waiting room's refusals nor
+	// invalid requests (outcomes.Counts.Attempted) — (default 0.05), once
+	// there were at least MinCheckouts of them (default 20).
 	CheckoutErrorRate float64
 	MinCheckouts      int64
 	// OutOfStockPerMinute raises "out_of_stock" when checkouts and adds to

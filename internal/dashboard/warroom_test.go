@@ -268,7 +268,7 @@ func TestOutcomeAlerts(t *testing.T) {
 	var ms []outcomes.Minute
 	for i, errs := range []int64{2, 3, 8, 9, 10} {
 		ms = append(ms, outcomes.Minute{Start: start.Add(time.Duration(i) * time.Minute),
-			Counts: outcomes.Counts{Checkouts: 100, Orders: 90, Errors: errs, OutOfStock: 10, CartOutOfStock: 5}})
+			Counts: outcomes.Counts{Checkouts: 100, Orders: 90 - errs, Errors: errs, OutOfStock: 10, CartOutOfStock: 5}})
 	}
 	ms = append(ms, outcomes.Minute{Start: t0.Truncate(time.Minute), Counts: outcomes.Counts{Checkouts: 1, Errors: 1}}) // filling: not judged
 	o.set(ms)
@@ -301,6 +301,49 @@ func TestOutcomeAlerts(t *testing.T) {
 	}
 	if len(u.Alerts) != 3 {
 		t.Errorf("got %d alerts, want 3", len(u.Alerts))
+	}
+}
+
+// TestQueuedCheckoutsDoNotDiluteErrors: attempts the waiting room refused
+// are not checkouts for the error rate. 10 errors in 50 attempts checkout
+// answered beside 2,000 queued are 20%, not 0.5%; 2,000 queued beside 5
+// answered attempts do not reach MinCheckouts (20).
+func TestQueuedCheckoutsDoNotDiluteErrors(t *testing.T) {
+	start := t0.Truncate(time.Minute).Add(-5 * time.Minute)
+	for _, tc := range []struct {
+		name      string
+		counts    outcomes.Counts // each of the 5 minutes
+		wantAlert bool
+		wantValue float64
+	}{
+		{"errors among queued", outcomes.Counts{Checkouts: 410, Orders: 8, Errors: 2, Rejected: 400}, true, 0.2},
+		{"queued alone", outcomes.Counts{Checkouts: 401, Errors: 1, Rejected: 400}, false, 0},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			o := &fakeOutcomes{}
+			var ms []outcomes.Minute
+			for i := range 5 {
+				ms = append(ms, outcomes.Minute{Start: start.Add(time.Duration(i) * time.Minute), Counts: tc.counts})
+			}
+			o.set(ms)
+			d, _, _, _ := newWarTest(t, func(d *Deps) { d.Outcomes = o })
+			u, err := d.update(context.Background())
+			if err != nil {
+				t.Fatal(err)
+			}
+			var got *Alert
+			for i, a := range u.Alerts {
+				if a.ID == kindCheckoutErrors {
+					got = &u.Alerts[i]
+				}
+			}
+			switch {
+			case tc.wantAlert && (got == nil || got.Value != tc.wantValue || got.Severity != "critical"):
+				t.Errorf("checkout_errors: got %+v, want a critical alert at %v", got, tc.wantValue)
+			case !tc.wantAlert && got != nil:
+				t.Errorf("checkout_errors: got %+v, want none", got)
+			}
+		})
 	}
 }
 
