@@ -117,9 +117,14 @@ type hourFigures struct {
 	byID map[string]analytics.Counters
 }
 
-// lastHour returns the span of the last 60 minute buckets at now.
+// lastHour returns the span of the last 60 minute buckets at now, the one
+// filling included: whole minutes, an hour long, so that the analytics
+// Reader answers it from the sums it keeps between pushes rather than by
+// reading every bucket of every product again (to is the end of the
+// filling minute, after now: no bucket starts between now and to).
 func lastHour(now time.Time) (from, to time.Time) {
-	return now.UTC().Truncate(time.Minute).Add(-59 * time.Minute), now.UTC()
+	to = now.UTC().Truncate(time.Minute).Add(time.Minute)
+	return to.Add(-time.Hour), to
 }
 
 // hourRows reads the per-product counters of the last hour, in every

@@ -251,7 +251,7 @@ func (d *Dashboard) handleProducts() http.Handler {
 		now := d.now()
 		from, to := lastHour(now)
 		if p.window == "today" {
-			from = d.today(now)
+			from, to = d.today(now), now
 		}
 		counters, err := d.figures.Products(r.Context(), analytics.ProductQuery{From: from, To: to, Market: p.filters.Market, City: p.filters.City})
 		d.noteFailure(&d.figuresFailing, "product figures", err)
@@ -260,9 +260,10 @@ func (d *Dashboard) handleProducts() http.Handler {
 			return
 		}
 		all := d.tableRows(r.Context(), counters, p.market)
-		out := ProductsResponse{At: now, Window: p.window, From: from, To: to, Filters: p.filters, Sort: p.sort, Order: p.order,
+		// The period shown ends now: no bucket starts between now and to.
+		out := ProductsResponse{At: now, Window: p.window, From: from, To: now.UTC(), Filters: p.filters, Sort: p.sort, Order: p.order,
 			Rows: []ProductTableRow{}, Options: productOptions(all, p.market),
-			Query: productQuery(from, to, p.filters.Market, p.filters.City, nil)}
+			Query: productQuery(from, now.UTC(), p.filters.Market, p.filters.City, nil)}
 		for _, row := range all {
 			if (p.filters.Category == "" || row.Category == p.filters.Category) && (p.filters.Brand == "" || row.Brand == p.filters.Brand) {
 				out.Rows = append(out.Rows, row)

@@ -179,6 +179,32 @@ func TestComparisonsFollowToday(t *testing.T) {
 	}
 }
 
+// TestLastHourIsAKeptWindow: the push asks for the last hour's product
+// figures as the 60 minute buckets ending with the filling one, on whole
+// minutes — the span the analytics Reader answers from the sums it keeps
+// between pushes (analytics.Reader.Products: From and To on whole minutes,
+// To − From one of 5, 15 or 60 minutes) — not [now − 59 min, now), which
+// made it read all 60 buckets of every product at every push.
+func TestLastHourIsAKeptWindow(t *testing.T) {
+	for _, now := range []time.Time{t0, t0.Truncate(time.Minute), t0.Add(29*time.Second + 999*time.Millisecond)} {
+		d, w, _, _ := newWarTest(t, func(d *Deps) { d.Now = func() time.Time { return now } })
+		if _, err := d.update(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		var hour []analytics.ProductQuery
+		for _, q := range w.figures.queries {
+			if q.IDs == nil && q.Market == "" && q.City == "" {
+				hour = append(hour, q)
+			}
+		}
+		// 10:00:xx: the buckets of 09:01 to 10:00.
+		want := []analytics.ProductQuery{{From: time.Date(2026, 3, 14, 9, 1, 0, 0, time.UTC), To: time.Date(2026, 3, 14, 10, 1, 0, 0, time.UTC)}}
+		if diff := cmp.Diff(want, hour); diff != "" {
+			t.Errorf("at %v, the last hour's query (-want +got):\n%s", now.Format(time.TimeOnly), diff)
+		}
+	}
+}
+
 func TestProductsPanel(t *testing.T) {
 	d, _, _, _ := newWarTest(t, nil)
 	u, err := d.update(context.Background())
