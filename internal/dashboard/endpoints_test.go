@@ -133,7 +133,7 @@ func TestSaleAndStockCSV(t *testing.T) {
 		{"product_id", "name", "brand", "offered", "stock", "sold", "sell_through", "units_per_minute", "sold_out_at", "sold_out"},
 		{"prd_oud", "Royal Oud Perfume", "Arabian Oud", "100", "40", "60", "0.6", "2", "2026-03-14T10:20:30Z", "false"},
 		{"prd_mask", "Sheet Mask", "'=cmd", "20", "20", "0", "0", "0", "", "false"},
-		{"prd_cream", "Night Cream", "Nivea", "50", "0", "50", "1", "1", "", "true"},
+		{"prd_cream", "Night Cream", "Nivea", "50", "0", "50", "1", "2", "", "true"},
 	}
 	if diff := gocmp.Diff(want, sale); diff != "" {
 		t.Errorf("sale CSV (-want +got):\n%s", diff)

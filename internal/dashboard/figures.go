@@ -26,14 +26,13 @@ const (
 // panelCaches keep the slow-changing figures between pushes, by the
 // dashboard's clock. Their mutex is taken alone, never with another.
 type panelCaches struct {
-	mu        sync.Mutex
-	sales     []souq.Sale
-	salesAt   time.Time
-	low       []catalog.StockLevel
-	lowAt     time.Time
-	before    SaleFigures // the figures before the sale (sale.go)
-	beforeKey beforeKey
-	beforeAt  time.Time
+	mu      sync.Mutex
+	sales   []souq.Sale
+	salesAt time.Time
+	low     []catalog.StockLevel
+	lowAt   time.Time
+	before  spanCache // the figures before the sale (sale.go)
+	during  spanCache // the figures of the sale's complete minutes
 }
 
 // fresh reports whether a value read at at is still fresh at now.

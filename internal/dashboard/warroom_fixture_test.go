@@ -23,6 +23,8 @@ import (
 var (
 	saleStart = time.Date(2026, 3, 14, 9, 30, 0, 0, time.UTC)
 	saleEnd   = time.Date(2026, 3, 14, 10, 30, 0, 0, time.UTC)
+	// The span of the running sale's units per minute at t0.
+	saleRateFrom, saleRateTo = time.Date(2026, 3, 14, 9, 46, 0, 0, time.UTC), time.Date(2026, 3, 14, 10, 1, 0, 0, time.UTC)
 )
 
 func warProducts() map[souq.ID]souq.Product {
@@ -155,9 +157,14 @@ func newFakeFigures() *fakeFigures {
 		spans: map[[2]time.Time][]analytics.ProductRow{
 			{hourFrom, hourTo}: {prow("prd_oud", 500, 80, 50, 60, 2160000), prow("prd_cream", 300, 90, 45, 50, 200000),
 				prow("prd_soap", 100, 5, 2, 2, 1600), prow("prd_unknown", 7, 0, 0, 0, 0)},
-			{saleStart, t0}: {prow("prd_oud", 400, 70, 50, 60, 2160000), prow("prd_cream", 200, 80, 45, 50, 200000)},
+			// The sale so far: its complete minutes, then the one filling.
+			{saleStart, t0.Truncate(time.Minute)}: {prow("prd_oud", 400, 70, 49, 59, 2124000), prow("prd_cream", 200, 80, 45, 50, 200000)},
+			{t0.Truncate(time.Minute), t0}:         {prow("prd_oud", 0, 0, 1, 1, 36000)},
 			{saleStart.Add(-(t0.Sub(saleStart))), saleStart}: {prow("prd_oud", 90, 9, 5, 5, 225000), prow("prd_cream", 50, 5, 10, 10, 50000)},
-			{t0.Add(-15 * time.Minute), t0}:                  {prow("prd_oud", 100, 30, 25, 30, 1080000), prow("prd_cream", 50, 30, 14, 15, 60000)},
+			// The last 15 minute buckets, the filling one included
+			// (09:46–10:01): 14.5 minutes at t0.
+			{saleRateFrom, saleRateTo}:      {prow("prd_oud", 100, 30, 25, 29, 1044000), prow("prd_cream", 50, 30, 14, 29, 116000)},
+			{t0.Add(-15 * time.Minute), t0}: {prow("prd_oud", 100, 30, 25, 30, 1080000), prow("prd_cream", 50, 30, 14, 15, 60000)},
 		},
 		markets: map[string][]analytics.ProductRow{
 			"KW": {prow("prd_cream", 10, 3, 2, 2, 23872)},

@@ -21,8 +21,9 @@ func timePtr(t time.Time) *time.Time { return &t }
 
 // TestSalePanel checks every figure of the sale panel against values
 // computed by hand from the fixture: 30 min 30 s into an hour's sale,
-// Prd_oud sold 60 of 100 (30 in the last 15 minutes: 2 a minute, so its
-// 40 left last 20 more minutes), prd_cream sold out, prd_mask sold none.
+// Prd_oud sold 60 of 100 (29 in the last 15 minute buckets, 14.5 minutes
+// at t0: 2 a minute, so its 40 left last 20 more minutes), prd_cream sold
+// out (29 in those minutes: 2 a minute), prd_mask sold none.
 func TestSalePanel(t *testing.T) {
 	d, _, _, _ := newWarTest(t, nil)
 	got, err := d.update(context.Background())
@@ -40,7 +41,7 @@ func TestSalePanel(t *testing.T) {
 				Offered: 100, Stock: 40, Sold: 60, SellThrough: 0.6, UnitsPerMinute: 2, SoldOutAt: timePtr(t0.Add(20 * time.Minute))},
 			{ProductID: "prd_mask", Name: souq.Localized{EN: "Sheet Mask", AR: "قناع"}, Brand: "=cmd", Offered: 20, Stock: 20},
 			{ProductID: "prd_cream", Name: souq.Localized{EN: "Night Cream", AR: "كريم الليل"}, Brand: "Nivea",
-				Offered: 50, Stock: 0, Sold: 50, SellThrough: 1, UnitsPerMinute: 1, SoldOut: true},
+				Offered: 50, Stock: 0, Sold: 50, SellThrough: 1, UnitsPerMinute: 2, SoldOut: true},
 		},
 	}
 	if diff := cmp.Diff(want, got.Sale); diff != "" {
@@ -81,7 +82,7 @@ func TestSaleEndedKeepsItsFigures(t *testing.T) {
 	now := saleEnd.Add(10 * time.Minute)
 	d, w, _, _ := newWarTest(t, func(d *Deps) { d.Now = func() time.Time { return now } })
 	w.cat.now = func() time.Time { return now }
-	w.figures.spans[[2]time.Time{saleStart, saleEnd}] = w.figures.spans[[2]time.Time{saleStart, t0}]
+	w.figures.spans[[2]time.Time{saleStart, saleEnd}] = []analytics.ProductRow{prow("prd_oud", 400, 70, 50, 60, 2160000), prow("prd_cream", 200, 80, 45, 50, 200000)}
 	w.figures.spans[[2]time.Time{saleEnd.Add(-15 * time.Minute), saleEnd}] = w.figures.spans[[2]time.Time{t0.Add(-15 * time.Minute), t0}]
 	p := d.salePanel(context.Background(), now)
 	if p == nil {
@@ -461,6 +462,41 @@ func TestBeforeFiguresReadOncePerMinute(t *testing.T) {
 	want := []time.Time{saleStart.Add(-(t0.Sub(saleStart))), saleStart.Add(-(t0.Add(30 * time.Second).Sub(saleStart)))}
 	if diff := cmp.Diff(want, froms); diff != "" {
 		t.Errorf("reads of the figures before the sale (-want +got):\n%s", diff)
+	}
+}
+
+// TestSaleFiguresReadOncePerMinute: a push reads the sale's complete
+// minutes once a minute, the filling minute afresh, and its last 15
+// minutes as a span the Reader keeps sums of (whole minutes, 15 long), not
+// the sale's whole span at every push.
+func TestSaleFiguresReadOncePerMinute(t *testing.T) {
+	now := t0
+	d, w, _, _ := newWarTest(t, func(d *Deps) { d.Now = func() time.Time { return now } })
+	minute := t0.Truncate(time.Minute)
+	for _, at := range []time.Duration{0, time.Second, 2 * time.Second} {
+		now = t0.Add(at)
+		u, err := d.update(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if at == 0 && (u.Sale.During.Units != 110 || !u.Sale.During.To.Equal(t0)) {
+			t.Errorf("during: got %+v, want 110 units to %v", u.Sale.During, t0)
+		}
+	}
+	var got [][2]time.Time
+	for _, q := range w.figures.queries {
+		if q.IDs != nil && !q.To.Equal(saleStart) {
+			got = append(got, [2]time.Time{q.From, q.To})
+		}
+	}
+	rate := [2]time.Time{saleRateFrom, saleRateTo}
+	want := [][2]time.Time{
+		{saleStart, minute}, {minute, t0}, rate,
+		{minute, t0.Add(time.Second)}, rate,
+		{minute, t0.Add(2 * time.Second)}, rate,
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("sale figure reads over 3 pushes (-want +got):\n%s", diff)
 	}
 }
 
