@@ -158,8 +158,8 @@ func newFakeFigures() *fakeFigures {
 			{hourFrom, hourTo}: {prow("prd_oud", 500, 80, 50, 60, 2160000), prow("prd_cream", 300, 90, 45, 50, 200000),
 				prow("prd_soap", 100, 5, 2, 2, 1600), prow("prd_unknown", 7, 0, 0, 0, 0)},
 			// The sale so far: its complete minutes, then the one filling.
-			{saleStart, t0.Truncate(time.Minute)}: {prow("prd_oud", 400, 70, 49, 59, 2124000), prow("prd_cream", 200, 80, 45, 50, 200000)},
-			{t0.Truncate(time.Minute), t0}:         {prow("prd_oud", 0, 0, 1, 1, 36000)},
+			{saleStart, t0.Truncate(time.Minute)}:            {prow("prd_oud", 400, 70, 49, 59, 2124000), prow("prd_cream", 200, 80, 45, 50, 200000)},
+			{t0.Truncate(time.Minute), t0}:                   {prow("prd_oud", 0, 0, 1, 1, 36000)},
 			{saleStart.Add(-(t0.Sub(saleStart))), saleStart}: {prow("prd_oud", 90, 9, 5, 5, 225000), prow("prd_cream", 50, 5, 10, 10, 50000)},
 			// The last 15 minute buckets, the filling one included
 			// (09:46–10:01): 14.5 minutes at t0.
