@@ -187,7 +187,10 @@ type StockResponse struct {
 	Threshold int        `json:"threshold"`
 	List      string     `json:"list"`
 	Rows      []StockRow `json:"rows"`
-	Query     *Query     `json:"query"`
+	// Truncated reports, for the low and out lists, that more products
+	// are in the list than the 200 it holds (false for watch).
+	Truncated bool   `json:"truncated"`
+	Query     *Query `json:"query"`
 }
 
 func (d *Dashboard) handleStock() http.Handler {
@@ -230,7 +233,8 @@ func (d *Dashboard) handleStock() http.Handler {
 			ids[i] = string(s.ProductID)
 		}
 		from, to := lastHour(now)
-		encode(w, StockResponse{Threshold: p.Threshold, List: list, Rows: rows, Query: productQuery(from, to, "", "", ids)})
+		truncated := map[string]bool{"low": p.LowTruncated, "out": p.OutTruncated}[list]
+		encode(w, StockResponse{Threshold: p.Threshold, List: list, Rows: rows, Truncated: truncated, Query: productQuery(from, to, "", "", ids)})
 	})
 }
 

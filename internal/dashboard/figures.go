@@ -29,7 +29,7 @@ type panelCaches struct {
 	mu      sync.Mutex
 	sales   []souq.Sale
 	salesAt time.Time
-	low     []catalog.StockLevel
+	low     stockLists
 	lowAt   time.Time
 	before  spanCache // the figures before the sale (sale.go)
 	during  spanCache // the figures of the sale's complete minutes
@@ -88,9 +88,16 @@ func (d *Dashboard) sales(ctx context.Context, now time.Time) ([]souq.Sale, bool
 	return sales, true
 }
 
-// lowStock returns the products at or under the low-stock level, read at
-// most once per lowStockTTL.
-func (d *Dashboard) lowStock(ctx context.Context, now time.Time) ([]catalog.StockLevel, bool) {
+// stockLists are the out- and low-stock lists as read from the store.
+type stockLists struct {
+	out, low                   []catalog.StockLevel
+	outTruncated, lowTruncated bool
+}
+
+// lowStock returns the products out of stock and those with 1 to the
+// threshold units left, each list up to lowStockLimit, read at most once
+// per lowStockTTL (see readStockLists).
+func (d *Dashboard) lowStock(ctx context.Context, now time.Time) (stockLists, bool) {
 	c := &d.caches
 	c.mu.Lock()
 	if fresh(c.lowAt, now, lowStockTTL) {
@@ -98,15 +105,50 @@ func (d *Dashboard) lowStock(ctx context.Context, now time.Time) ([]catalog.Stoc
 		return c.low, true
 	}
 	c.mu.Unlock()
-	low, err := d.catalog.LowStock(ctx, d.alertCfg.LowStock, lowStockLimit)
+	l, err := d.readStockLists(ctx)
 	d.noteFailure(&d.catalogFailing, "low stock", err)
 	if err != nil {
-		return nil, false
+		return stockLists{}, false
 	}
 	c.mu.Lock()
-	c.low, c.lowAt = low, now
+	c.low, c.lowAt = l, now
 	c.mu.Unlock()
-	return low, true
+	return l, true
+}
+
+// readStockLists reads the out- and low-stock lists in two reads, so
+// that the out-of-stock products, first in the store's order, cannot hide
+// the low ones: the products with no stock (one more than the limit, to
+// know whether there are more), then the products up to the threshold
+// past them. The store lists from stock 0 up: with more out of stock than
+// the second read can skip (catalog.MaxLowStock in all), the low list
+// holds those that fit and is marked truncated.
+func (d *Dashboard) readStockLists(ctx context.Context) (stockLists, error) {
+	var l stockLists
+	out, err := d.catalog.LowStock(ctx, 0, lowStockLimit+1)
+	if err != nil {
+		return l, err
+	}
+	l.out, l.outTruncated = out[:min(len(out), lowStockLimit)], len(out) > lowStockLimit
+	limit := len(out) + lowStockLimit + 1
+	if l.outTruncated {
+		limit = catalog.MaxLowStock
+	}
+	levels, err := d.catalog.LowStock(ctx, d.alertCfg.LowStock, limit)
+	if err != nil {
+		return l, err
+	}
+	for _, s := range levels {
+		if s.Stock > 0 {
+			l.low = append(l.low, s)
+		}
+	}
+	// Past every out-of-stock product, a read of limit + 1 low ones tells
+	// whether there are more; behind too many, a full read may have left
+	// some out.
+	l.lowTruncated = len(l.low) > lowStockLimit || (l.outTruncated && len(levels) == limit)
+	l.low = l.low[:min(len(l.low), lowStockLimit)]
+	return l, nil
 }
 
 // hourFigures are the per-product counters of the last 60 minute

@@ -4,8 +4,10 @@ import (
 	"context"
 	"encoding/csv"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -126,6 +128,46 @@ func TestStockPanel(t *testing.T) {
 	}
 }
 
+// TestOutOfStockCannotHideLowStock: with more products out of stock than
+// a list holds (200), the low list still shows prd_soap (3 left) and
+// the out list says it is cut; behind more than one read can skip (500),
+// the low list says it could not be read whole rather than look empty.
+func TestOutOfStockCannotHideLowStock(t *testing.T) {
+	for _, tc := range []struct {
+		zeros                      int
+		wantLow                    []souq.ID
+		wantOut                    int
+		outTruncated, lowTruncated bool
+	}{
+		{zeros: 0, wantLow: []souq.ID{"prd_soap"}, wantOut: 2},
+		{zeros: 198, wantLow: []souq.ID{"prd_soap"}, wantOut: 200},
+		{zeros: 250, wantLow: []souq.ID{"prd_soap"}, wantOut: 200, outTruncated: true},
+		{zeros: 600, wantLow: nil, wantOut: 200, outTruncated: true, lowTruncated: true},
+	} {
+		t.Run(strconv.Itoa(tc.zeros), func(t *testing.T) {
+			d, w, _, _ := newWarTest(t, nil)
+			for i := range tc.zeros {
+				w.cat.setStock(souq.ID(fmt.Sprintf("prd_a%04d", i)), 0) // before prd_cream and prd_gone by id
+			}
+			u, err := d.update(context.Background())
+			if err != nil {
+				t.Fatal(err)
+			}
+			var low []souq.ID
+			for _, r := range u.Stock.Low {
+				low = append(low, r.ProductID)
+			}
+			if diff := cmp.Diff(tc.wantLow, low); diff != "" {
+				t.Errorf("low (-want +got):\n%s", diff)
+			}
+			if got := len(u.Stock.Out); got != tc.wantOut || u.Stock.OutTruncated != tc.outTruncated || u.Stock.LowTruncated != tc.lowTruncated {
+				t.Errorf("got %d out, out truncated %v, low truncated %v; want %d, %v, %v",
+					got, u.Stock.OutTruncated, u.Stock.LowTruncated, tc.wantOut, tc.outTruncated, tc.lowTruncated)
+			}
+		})
+	}
+}
+
 // TestLowStockIsReadOncePerInterval: pushes and requests within a few
 // seconds share one low-stock query; live stock is read at each push.
 func TestLowStockIsReadOncePerInterval(t *testing.T) {
@@ -137,15 +179,16 @@ func TestLowStockIsReadOncePerInterval(t *testing.T) {
 		}
 		now = now.Add(time.Second)
 	}
-	if got := w.cat.lowCalls.Load(); got != 1 {
-		t.Errorf("low-stock queries over 3 pushes in 3 s: got %d, want 1", got)
+	// Two reads an interval: out of stock, then low.
+	if got := w.cat.lowCalls.Load(); got != 2 {
+		t.Errorf("low-stock queries over 3 pushes in 3 s: got %d, want 2", got)
 	}
 	now = now.Add(lowStockTTL)
 	if _, err := d.update(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	if got := w.cat.lowCalls.Load(); got != 2 {
-		t.Errorf("low-stock queries after %v: got %d, want 2", lowStockTTL, got)
+	if got := w.cat.lowCalls.Load(); got != 4 {
+		t.Errorf("low-stock queries after %v: got %d, want 4", lowStockTTL, got)
 	}
 	w.cat.setStock("prd_oud", 0)
 	u, _ := d.update(context.Background())
