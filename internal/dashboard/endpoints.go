@@ -2,6 +2,7 @@ package dashboard
 
 import (
 	"cmp"
+	"context"
 	"net/http"
 	"time"
 
@@ -193,6 +194,15 @@ type StockResponse struct {
 	Query     *Query `json:"query"`
 }
 
+// sharedStock is the stock panel of the shared update; when the update
+// cannot be computed (its snapshot failed), the panel alone.
+func (d *Dashboard) sharedStock(ctx context.Context, now time.Time) *StockPanel {
+	if u, err := d.sharedUpdate(ctx); err == nil {
+		return u.Stock
+	}
+	return d.stockPanel(ctx, now, d.hourRows(ctx, now), d.salePanel(ctx, now))
+}
+
 func (d *Dashboard) handleStock() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		list := cmp.Or(r.URL.Query().Get("list"), "watch")
@@ -213,8 +223,7 @@ func (d *Dashboard) handleStock() http.Handler {
 			return
 		}
 		now := d.now()
-		hour := d.hourRows(r.Context(), now)
-		p := d.stockPanel(r.Context(), now, hour, d.salePanel(r.Context(), now))
+		p := d.sharedStock(r.Context(), now)
 		if p == nil {
 			unavailable(w, r)
 			return
@@ -271,7 +280,7 @@ func (d *Dashboard) handleAlerts() http.Handler {
 		now := d.now()
 		active, at := d.alerts.lastJudged()
 		if !fresh(at, now, d.interval) {
-			u, err := d.update(r.Context())
+			u, err := d.sharedUpdate(r.Context())
 			if err != nil {
 				unavailable(w, r)
 				return

@@ -3,7 +3,9 @@ package dashboard
 import (
 	"cmp"
 	"net/http"
+	"net/http/httptest"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -280,5 +282,36 @@ func TestNeutralise(t *testing.T) {
 		if got := neutralise(tc.in); got != tc.want {
 			t.Errorf("neutralise(%q): got %q, want %q", tc.in, got, tc.want)
 		}
+	}
+}
+
+// TestStockRequestsShareOneUpdate: concurrent requests for the stock list
+// share one update (and the next ones within an interval reuse it): five
+// of them read the product figures and the live stock as often as one
+// push does, not five times.
+func TestStockRequestsShareOneUpdate(t *testing.T) {
+	d1, one, _, _ := newWarTest(t, nil)
+	if _, err := d1.update(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	wantFigures, wantStocks := one.figures.calls.Load(), one.cat.stockCalls.Load()
+
+	_, w, _, h := newWarTest(t, nil)
+	var wg sync.WaitGroup
+	for _, list := range []string{"watch", "low", "out", "watch", "low"} {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			req := httptest.NewRequest(http.MethodGet, "/api/v1/analytics/stock?list="+list, nil)
+			rec := httptest.NewRecorder()
+			h.ServeHTTP(rec, req)
+			if rec.Code != http.StatusOK {
+				t.Errorf("list=%s: got %d, want 200", list, rec.Code)
+			}
+		}()
+	}
+	wg.Wait()
+	if got, got2 := w.figures.calls.Load(), w.cat.stockCalls.Load(); got != wantFigures || got2 != wantStocks {
+		t.Errorf("5 concurrent stock requests: got %d figure reads and %d stock reads, want %d and %d (one update)", got, got2, wantFigures, wantStocks)
 	}
 }
