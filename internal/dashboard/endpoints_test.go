@@ -315,3 +315,65 @@ func TestStockRequestsShareOneUpdate(t *testing.T) {
 		t.Errorf("5 concurrent stock requests: got %d figure reads and %d stock reads, want %d and %d (one update)", got, got2, wantFigures, wantStocks)
 	}
 }
+
+// TestProductTableReadsOnlyRowsShown: sorted by a counter, the table
+// reads the live stock of the rows it shows (2 of 4), not of every row
+// with figures; sorted by stock it needs them all.
+func TestProductTableReadsOnlyRowsShown(t *testing.T) {
+	for _, tc := range []struct {
+		query string
+		want  int
+	}{
+		{"?limit=2", 2},
+		{"?sort=units&limit=1", 1},
+		{"?sort=stock&limit=2", 4},
+	} {
+		t.Run(tc.query, func(t *testing.T) {
+			_, w, _, h := newWarTest(t, nil)
+			res := get(t, h, "/api/v1/analytics/products"+tc.query)
+			wantJSON(t, res, http.StatusOK, "application/json")
+			w.cat.mu.Lock()
+			defer w.cat.mu.Unlock()
+			if n := len(w.cat.stockIDs); n != 1 || w.cat.stockIDs[0] != tc.want {
+				t.Errorf("stock reads: got %v (ids each), want one of %d", w.cat.stockIDs, tc.want)
+			}
+		})
+	}
+}
+
+// TestProductLookups: an id the catalogue does not know is looked up once
+// for unknownTTL, not at every push; an id without the product prefix is
+// never looked up (the catalogue would take it for a slug and could name
+// another product).
+func TestProductLookups(t *testing.T) {
+	start := t0.Truncate(time.Minute) // the same hour of buckets for 30 s
+	now := start
+	d, w, _, _ := newWarTest(t, func(d *Deps) { d.Now = func() time.Time { return now } })
+	from, to := lastHour(t0)
+	w.figures.spans[[2]time.Time{from, to}] = append(w.figures.spans[[2]time.Time{from, to}], prow("royal-oud", 3, 0, 0, 0, 0))
+	count := func() map[string]int {
+		w.cat.mu.Lock()
+		defer w.cat.mu.Unlock()
+		n := map[string]int{}
+		for _, id := range w.cat.lookups {
+			n[id]++
+		}
+		return n
+	}
+	for _, at := range []time.Duration{0, time.Second, 2 * time.Second} {
+		now = start.Add(at)
+		if _, err := d.update(t.Context()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n := count(); n["prd_unknown"] != 1 || n["royal-oud"] != 0 {
+		t.Errorf("over 3 pushes: got %d lookups of prd_unknown and %d of royal-oud, want 1 and 0", n["prd_unknown"], n["royal-oud"])
+	}
+	now = start.Add(unknownTTL)
+	if _, err := d.update(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	if n := count(); n["prd_unknown"] != 2 {
+		t.Errorf("after %v: got %d lookups of prd_unknown, want 2", unknownTTL, n["prd_unknown"])
+	}
+}

@@ -2,6 +2,8 @@ package dashboard
 
 import (
 	"context"
+	"errors"
+	"strings"
 	"sync"
 	"time"
 
@@ -31,8 +33,9 @@ type panelCaches struct {
 	salesAt time.Time
 	low     stockLists
 	lowAt   time.Time
-	before  spanCache // the figures before the sale (sale.go)
-	during  spanCache // the figures of the sale's complete minutes
+	unknown map[string]time.Time // ids the catalogue did not know, and when
+	before  spanCache            // the figures before the sale (sale.go)
+	during  spanCache            // the figures of the sale's complete minutes
 }
 
 // fresh reports whether a value read at at is still fresh at now.
@@ -187,13 +190,39 @@ func (d *Dashboard) hourRows(ctx context.Context, now time.Time) *hourFigures {
 	return h
 }
 
-// product looks a product up in the catalogue; ok is false without a
-// catalogue or for an unknown product.
+// Products the catalogue does not know are remembered for a while: the
+// catalogue caches the products it finds, not the ids it does not, and
+// events may name products deleted or never created.
+const (
+	unknownTTL = 30 * time.Second
+	maxUnknown = 10_000
+)
+
+// product looks a product up in the catalogue by id; ok is false without
+// a catalogue, for an id that is not a product id (the catalogue would
+// look it up as a slug, and so show another product), or for an unknown
+// product, which is not looked up again for unknownTTL.
 func (d *Dashboard) product(ctx context.Context, id string) (souq.Product, bool) {
-	if d.catalog == nil {
+	if d.catalog == nil || !strings.HasPrefix(id, souq.ProductPrefix) {
+		return souq.Product{}, false
+	}
+	now := d.now()
+	c := &d.caches
+	c.mu.Lock()
+	at, unknown := c.unknown[id]
+	c.mu.Unlock()
+	if unknown && fresh(at, now, unknownTTL) {
 		return souq.Product{}, false
 	}
 	p, err := d.catalog.Product(ctx, id)
+	if errors.Is(err, souq.ErrNotFound) {
+		c.mu.Lock()
+		if c.unknown == nil || len(c.unknown) >= maxUnknown {
+			c.unknown = map[string]time.Time{}
+		}
+		c.unknown[id] = now
+		c.mu.Unlock()
+	}
 	return p, err == nil
 }
 

@@ -57,6 +57,8 @@ type fakeCatalog struct {
 	stockCalls atomic.Int64
 	lowCalls   atomic.Int64
 	salesCalls atomic.Int64
+	stockIDs   []int    // how many ids each Stocks call asked for
+	lookups    []string // the ids Product was asked for
 }
 
 func newFakeCatalog() *fakeCatalog {
@@ -65,6 +67,9 @@ func newFakeCatalog() *fakeCatalog {
 }
 
 func (c *fakeCatalog) Product(_ context.Context, id string) (souq.Product, error) {
+	c.mu.Lock()
+	c.lookups = append(c.lookups, id)
+	c.mu.Unlock()
 	p, ok := c.products[souq.ID(id)]
 	if !ok {
 		return souq.Product{}, souq.ErrNotFound
@@ -87,6 +92,7 @@ func (c *fakeCatalog) Stocks(_ context.Context, ids []souq.ID) (map[souq.ID]int,
 	c.stockCalls.Add(1)
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	c.stockIDs = append(c.stockIDs, len(ids))
 	if c.err != nil {
 		return nil, c.err
 	}
