@@ -211,19 +211,19 @@ func (d *Dashboard) judgeAlerts(ctx context.Context, now time.Time, u *Update) [
 	return d.alerts.apply(now, judged, ms, cfg.ClearRatio, cfg.ClearAfter)
 }
 
-// outcomeMeasures judge the checkout error rate and the refusals for
+// outcomeMeasures judge the checkout error rate (errors over the attempts
+// checkout answered, outcomes.Counts.ErrorRate) and the refusals for
 // stock over the complete minutes before end.
 func outcomeMeasures(cfg AlertConfig, minutes []outcomes.Minute, end time.Time) []measure {
 	var sum outcomes.Counts
 	for _, m := range minutes {
-		sum.Checkouts += m.Checkouts
-		sum.Errors += m.Errors
-		sum.OutOfStock += m.OutOfStock
-		sum.CartOutOfStock += m.CartOutOfStock
+		sum.Add(m.Counts)
 	}
 	window := cfg.Window.Minutes()
 	rate := 0.0
-	if sum.Checkouts >= cfg.MinCheckouts {
+	// Attempts the waiting room or validation refused are not checkouts
+	// here: they would dilute the rate and could reach MinCheckouts alone.
+	if sum.Attempted() >= cfg.MinCheckouts {
 		rate = sum.ErrorRate()
 	}
 	refusals := float64(sum.OutOfStock+sum.CartOutOfStock) / window
@@ -239,7 +239,7 @@ func outcomeMeasures(cfg AlertConfig, minutes []outcomes.Minute, end time.Time) 
 	mins := strconv.Itoa(int(window))
 	return []measure{
 		{id: kindCheckoutErrors, kind: kindCheckoutErrors, value: rate, threshold: cfg.CheckoutErrorRate,
-			since: sinceRun(func(c outcomes.Counts) bool { return c.Checkouts > 0 && c.ErrorRate() >= cfg.CheckoutErrorRate }),
+			since: sinceRun(func(c outcomes.Counts) bool { return c.Attempted() > 0 && c.ErrorRate() >= cfg.CheckoutErrorRate }),
 			message: souq.Localized{
 				EN: fmt.Sprintf("Checkout errors: %s of checkouts failed in the last %s minutes (threshold %s)", pct(rate), mins, pct(cfg.CheckoutErrorRate)),
 				AR: fmt.Sprintf("أخطاء الدفع: فشل %s من عمليات الدفع في آخر %s دقائق (الحد %s)", pct(rate), mins, pct(cfg.CheckoutErrorRate)),

@@ -179,6 +179,7 @@ type Dashboard struct {
 
 	caches panelCaches
 	alerts *alertBook
+	shared sharedUpdates // the last update, for requests (shared.go)
 
 	hub *hub
 
@@ -304,6 +305,7 @@ func (d *Dashboard) update(ctx context.Context) (Update, error) {
 	u.Products = d.topProducts(ctx, hour)
 	u.Stock = d.stockPanel(ctx, now, hour, u.Sale)
 	u.Alerts = d.judgeAlerts(ctx, now, &u)
+	d.shared.note(u, now)
 	return u, nil
 }
 

@@ -50,8 +50,10 @@ type Catalog interface {
 type AlertConfig struct {
 	// CheckoutErrorRate raises "checkout_errors" when the checkouts that
 	// failed on the server's side (5xx) reach this share of the checkouts
-	// answered over Window (default 0.05), once there were at least
-	// MinCheckouts of them (default 20).
+	// checkout answered over Window — orders, refusals for stock,
+	// declined payments and errors; not the waiting room's refusals nor
+	// invalid requests (outcomes.Counts.Attempted) — (default 0.05), once
+	// there were at least MinCheckouts of them (default 20).
 	CheckoutErrorRate float64
 	MinCheckouts      int64
 	// OutOfStockPerMinute raises "out_of_stock" when checkouts and adds to
@@ -59,14 +61,14 @@ type AlertConfig struct {
 	// (default 10).
 	OutOfStockPerMinute float64
 	// CancellationsPerMinute raises "cancellations" when orders cancelled
-	// in the last hour average this many a minute (default 5), or
-	// CancellationShare of the orders of that hour (default 0.2, judged
-	// from 20 orders on).
+	// over Window average this many a minute (default 5), or
+	// CancellationShare of the orders of those minutes (default 0.2,
+	// judged from 20 orders on).
 	CancellationsPerMinute float64
 	CancellationShare      float64
 	// ZeroResultShare raises "zero_result_searches" when this share of the
-	// last hour's searches found nothing (default 0.3), once there were
-	// at least MinSearches (default 20).
+	// searches over Window found nothing (default 0.3), once there were
+	// at least MinSearches of them (default 20).
 	ZeroResultShare float64
 	MinSearches     int64
 	// PipelineLagSeconds raises "pipeline_lag" when the aggregates are this
@@ -75,8 +77,10 @@ type AlertConfig struct {
 	// LowStock is the low-stock threshold: at or under it a product is
 	// low (default 5, as webhook.DefaultStockLow).
 	LowStock int
-	// Window is the span of complete minutes the outcome rates are taken
-	// over (default 5 minutes).
+	// Window is the span of complete minutes (the filling one left out)
+	// every rate above is taken over: checkout errors, refusals for
+	// stock, cancellations and searches that found nothing (default 5
+	// minutes).
 	Window time.Duration
 	// ClearAfter is how long a raised alert's value must stay under
 	// ClearRatio × its threshold before it clears (defaults 30 s and

@@ -2,6 +2,7 @@ package dashboard
 
 import (
 	"cmp"
+	"context"
 	"net/http"
 	"time"
 
@@ -187,7 +188,19 @@ type StockResponse struct {
 	Threshold int        `json:"threshold"`
 	List      string     `json:"list"`
 	Rows      []StockRow `json:"rows"`
-	Query     *Query     `json:"query"`
+	// Truncated reports, for the low and out lists, that more products
+	// are in the list than the 200 it holds (false for watch).
+	Truncated bool   `json:"truncated"`
+	Query     *Query `json:"query"`
+}
+
+// sharedStock is the stock panel of the shared update; when the update
+// cannot be computed (its snapshot failed), the panel alone.
+func (d *Dashboard) sharedStock(ctx context.Context, now time.Time) *StockPanel {
+	if u, err := d.sharedUpdate(ctx); err == nil {
+		return u.Stock
+	}
+	return d.stockPanel(ctx, now, d.hourRows(ctx, now), d.salePanel(ctx, now))
 }
 
 func (d *Dashboard) handleStock() http.Handler {
@@ -210,8 +223,7 @@ func (d *Dashboard) handleStock() http.Handler {
 			return
 		}
 		now := d.now()
-		hour := d.hourRows(r.Context(), now)
-		p := d.stockPanel(r.Context(), now, hour, d.salePanel(r.Context(), now))
+		p := d.sharedStock(r.Context(), now)
 		if p == nil {
 			unavailable(w, r)
 			return
@@ -230,7 +242,8 @@ func (d *Dashboard) handleStock() http.Handler {
 			ids[i] = string(s.ProductID)
 		}
 		from, to := lastHour(now)
-		encode(w, StockResponse{Threshold: p.Threshold, List: list, Rows: rows, Query: productQuery(from, to, "", "", ids)})
+		truncated := map[string]bool{"low": p.LowTruncated, "out": p.OutTruncated}[list]
+		encode(w, StockResponse{Threshold: p.Threshold, List: list, Rows: rows, Truncated: truncated, Query: productQuery(from, to, "", "", ids)})
 	})
 }
 
@@ -267,7 +280,7 @@ func (d *Dashboard) handleAlerts() http.Handler {
 		now := d.now()
 		active, at := d.alerts.lastJudged()
 		if !fresh(at, now, d.interval) {
-			u, err := d.update(r.Context())
+			u, err := d.sharedUpdate(r.Context())
 			if err != nil {
 				unavailable(w, r)
 				return

@@ -3,7 +3,9 @@ package dashboard
 import (
 	"cmp"
 	"net/http"
+	"net/http/httptest"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -16,7 +18,7 @@ func TestWarRoomBadParameters(t *testing.T) {
 	_, _, _, h := newWarTest(t, nil)
 	for _, tc := range []struct{ path, want string }{
 		{"/api/v1/analytics/products?window=5m", `window must be 60m or today, not "5m"`},
-		{"/api/v1/analytics/products?sort=score", `sort must be revenue, views, adds, orders, units, stock, price or name, not "score"`},
+		{"/api/v1/analytics/products?sort=score", `sort must be revenue, views, adds, orders, units, stock, price, name or brand, not "score"`},
 		{"/api/v1/analytics/products?order=up", `order must be asc or desc, not "up"`},
 		{"/api/v1/analytics/products?limit=0", `limit must be a whole number from 1 to 500, not "0"`},
 		{"/api/v1/analytics/products?limit=501", `limit must be a whole number from 1 to 500, not "501"`},
@@ -66,6 +68,9 @@ func TestProductsEndpoint(t *testing.T) {
 		{"?sort=price", []string{"prd_oud", "prd_cream", "prd_soap", "prd_unknown"}, 4},
 		{"?sort=name", []string{"prd_unknown", "prd_cream", "prd_oud", "prd_soap"}, 4},
 		{"?sort=name&lang=ar", []string{"prd_unknown", "prd_soap", "prd_oud", "prd_cream"}, 4},
+		// Brands: "" (not in the catalogue), Arabian Oud, Dove, Nivea.
+		{"?sort=brand", []string{"prd_unknown", "prd_oud", "prd_soap", "prd_cream"}, 4},
+		{"?sort=brand&order=desc&category=skincare", []string{"prd_cream"}, 1},
 		{"?limit=2", []string{"prd_oud", "prd_cream"}, 4},
 		{"?category=fragrance", []string{"prd_oud"}, 1},
 		{"?brand=Dove", []string{"prd_soap"}, 1},
@@ -130,7 +135,7 @@ func TestSaleAndStockCSV(t *testing.T) {
 		{"product_id", "name", "brand", "offered", "stock", "sold", "sell_through", "units_per_minute", "sold_out_at", "sold_out"},
 		{"prd_oud", "Royal Oud Perfume", "Arabian Oud", "100", "40", "60", "0.6", "2", "2026-03-14T10:20:30Z", "false"},
 		{"prd_mask", "Sheet Mask", "'=cmd", "20", "20", "0", "0", "0", "", "false"},
-		{"prd_cream", "Night Cream", "Nivea", "50", "0", "50", "1", "1", "", "true"},
+		{"prd_cream", "Night Cream", "Nivea", "50", "0", "50", "1", "2", "", "true"},
 	}
 	if diff := gocmp.Diff(want, sale); diff != "" {
 		t.Errorf("sale CSV (-want +got):\n%s", diff)
@@ -277,5 +282,98 @@ func TestNeutralise(t *testing.T) {
 		if got := neutralise(tc.in); got != tc.want {
 			t.Errorf("neutralise(%q): got %q, want %q", tc.in, got, tc.want)
 		}
+	}
+}
+
+// TestStockRequestsShareOneUpdate: concurrent requests for the stock list
+// share one update (and the next ones within an interval reuse it): five
+// of them read the product figures and the live stock as often as one
+// push does, not five times.
+func TestStockRequestsShareOneUpdate(t *testing.T) {
+	d1, one, _, _ := newWarTest(t, nil)
+	if _, err := d1.update(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	wantFigures, wantStocks := one.figures.calls.Load(), one.cat.stockCalls.Load()
+
+	_, w, _, h := newWarTest(t, nil)
+	var wg sync.WaitGroup
+	for _, list := range []string{"watch", "low", "out", "watch", "low"} {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			req := httptest.NewRequest(http.MethodGet, "/api/v1/analytics/stock?list="+list, nil)
+			rec := httptest.NewRecorder()
+			h.ServeHTTP(rec, req)
+			if rec.Code != http.StatusOK {
+				t.Errorf("list=%s: got %d, want 200", list, rec.Code)
+			}
+		}()
+	}
+	wg.Wait()
+	if got, got2 := w.figures.calls.Load(), w.cat.stockCalls.Load(); got != wantFigures || got2 != wantStocks {
+		t.Errorf("5 concurrent stock requests: got %d figure reads and %d stock reads, want %d and %d (one update)", got, got2, wantFigures, wantStocks)
+	}
+}
+
+// TestProductTableReadsOnlyRowsShown: sorted by a counter, the table
+// reads the live stock of the rows it shows (2 of 4), not of every row
+// with figures; sorted by stock it needs them all.
+func TestProductTableReadsOnlyRowsShown(t *testing.T) {
+	for _, tc := range []struct {
+		query string
+		want  int
+	}{
+		{"?limit=2", 2},
+		{"?sort=units&limit=1", 1},
+		{"?sort=stock&limit=2", 4},
+	} {
+		t.Run(tc.query, func(t *testing.T) {
+			_, w, _, h := newWarTest(t, nil)
+			res := get(t, h, "/api/v1/analytics/products"+tc.query)
+			wantJSON(t, res, http.StatusOK, "application/json")
+			w.cat.mu.Lock()
+			defer w.cat.mu.Unlock()
+			if n := len(w.cat.stockIDs); n != 1 || w.cat.stockIDs[0] != tc.want {
+				t.Errorf("stock reads: got %v (ids each), want one of %d", w.cat.stockIDs, tc.want)
+			}
+		})
+	}
+}
+
+// TestProductLookups: an id the catalogue does not know is looked up once
+// for unknownTTL, not at every push; an id without the product prefix is
+// never looked up (the catalogue would take it for a slug and could name
+// another product).
+func TestProductLookups(t *testing.T) {
+	start := t0.Truncate(time.Minute) // the same hour of buckets for 30 s
+	now := start
+	d, w, _, _ := newWarTest(t, func(d *Deps) { d.Now = func() time.Time { return now } })
+	from, to := lastHour(t0)
+	w.figures.spans[[2]time.Time{from, to}] = append(w.figures.spans[[2]time.Time{from, to}], prow("royal-oud", 3, 0, 0, 0, 0))
+	count := func() map[string]int {
+		w.cat.mu.Lock()
+		defer w.cat.mu.Unlock()
+		n := map[string]int{}
+		for _, id := range w.cat.lookups {
+			n[id]++
+		}
+		return n
+	}
+	for _, at := range []time.Duration{0, time.Second, 2 * time.Second} {
+		now = start.Add(at)
+		if _, err := d.update(t.Context()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n := count(); n["prd_unknown"] != 1 || n["royal-oud"] != 0 {
+		t.Errorf("over 3 pushes: got %d lookups of prd_unknown and %d of royal-oud, want 1 and 0", n["prd_unknown"], n["royal-oud"])
+	}
+	now = start.Add(unknownTTL)
+	if _, err := d.update(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	if n := count(); n["prd_unknown"] != 2 {
+		t.Errorf("after %v: got %d lookups of prd_unknown, want 2", unknownTTL, n["prd_unknown"])
 	}
 }

@@ -2,6 +2,8 @@ package dashboard
 
 import (
 	"context"
+	"errors"
+	"strings"
 	"sync"
 	"time"
 
@@ -13,8 +15,6 @@ import (
 // Refresh periods of what changes slowly or costs a store query: one
 // read per period for every stream and request of this replica.
 const (
-	// compareTTL: today against yesterday and last week moves slowly.
-	compareTTL = time.Minute
 	// salesTTL: the sale schedule, read from the shop's store.
 	salesTTL = 5 * time.Second
 	// lowStockTTL: the low- and out-of-stock lists, one store query.
@@ -28,16 +28,14 @@ const (
 // panelCaches keep the slow-changing figures between pushes, by the
 // dashboard's clock. Their mutex is taken alone, never with another.
 type panelCaches struct {
-	mu        sync.Mutex
-	compare   *analytics.Comparisons
-	compareAt time.Time
-	sales     []souq.Sale
-	salesAt   time.Time
-	low       []catalog.StockLevel
-	lowAt     time.Time
-	before    SaleFigures // the figures before the sale (sale.go)
-	beforeKey beforeKey
-	beforeAt  time.Time
+	mu      sync.Mutex
+	sales   []souq.Sale
+	salesAt time.Time
+	low     stockLists
+	lowAt   time.Time
+	unknown map[string]time.Time // ids the catalogue did not know, and when
+	before  spanCache            // the figures before the sale (sale.go)
+	during  spanCache            // the figures of the sale's complete minutes
 }
 
 // fresh reports whether a value read at at is still fresh at now.
@@ -58,26 +56,17 @@ func (d *Dashboard) audienceFigures(ctx context.Context, now time.Time) *analyti
 }
 
 // comparisons returns today against yesterday and last week, read at
-// most once per compareTTL.
+// every push: the Reader caches the past spans and reads today afresh, so
+// caching here would only hold today's figures back.
 func (d *Dashboard) comparisons(ctx context.Context, now time.Time) *analytics.Comparisons {
 	if d.compare == nil {
 		return nil
 	}
-	c := &d.caches
-	c.mu.Lock()
-	if c.compare != nil && fresh(c.compareAt, now, compareTTL) {
-		defer c.mu.Unlock()
-		return c.compare
-	}
-	c.mu.Unlock()
 	cmp, err := d.compare.Compare(ctx, now)
 	d.noteFailure(&d.compareFailing, "comparisons", err)
 	if err != nil {
 		return nil
 	}
-	c.mu.Lock()
-	c.compare, c.compareAt = &cmp, now
-	c.mu.Unlock()
 	return &cmp
 }
 
@@ -102,9 +91,16 @@ func (d *Dashboard) sales(ctx context.Context, now time.Time) ([]souq.Sale, bool
 	return sales, true
 }
 
-// lowStock returns the products at or under the low-stock level, read at
-// most once per lowStockTTL.
-func (d *Dashboard) lowStock(ctx context.Context, now time.Time) ([]catalog.StockLevel, bool) {
+// stockLists are the out- and low-stock lists as read from the store.
+type stockLists struct {
+	out, low                   []catalog.StockLevel
+	outTruncated, lowTruncated bool
+}
+
+// lowStock returns the products out of stock and those with 1 to the
+// threshold units left, each list up to lowStockLimit, read at most once
+// per lowStockTTL (see readStockLists).
+func (d *Dashboard) lowStock(ctx context.Context, now time.Time) (stockLists, bool) {
 	c := &d.caches
 	c.mu.Lock()
 	if fresh(c.lowAt, now, lowStockTTL) {
@@ -112,15 +108,50 @@ func (d *Dashboard) lowStock(ctx context.Context, now time.Time) ([]catalog.Stoc
 		return c.low, true
 	}
 	c.mu.Unlock()
-	low, err := d.catalog.LowStock(ctx, d.alertCfg.LowStock, lowStockLimit)
+	l, err := d.readStockLists(ctx)
 	d.noteFailure(&d.catalogFailing, "low stock", err)
 	if err != nil {
-		return nil, false
+		return stockLists{}, false
 	}
 	c.mu.Lock()
-	c.low, c.lowAt = low, now
+	c.low, c.lowAt = l, now
 	c.mu.Unlock()
-	return low, true
+	return l, true
+}
+
+// readStockLists reads the out- and low-stock lists in two reads, so
+// that the out-of-stock products, first in the store's order, cannot hide
+// the low ones: the products with no stock (one more than the limit, to
+// know whether there are more), then the products up to the threshold
+// past them. The store lists from stock 0 up: with more out of stock than
+// the second read can skip (catalog.MaxLowStock in all), the low list
+// holds those that fit and is marked truncated.
+func (d *Dashboard) readStockLists(ctx context.Context) (stockLists, error) {
+	var l stockLists
+	out, err := d.catalog.LowStock(ctx, 0, lowStockLimit+1)
+	if err != nil {
+		return l, err
+	}
+	l.out, l.outTruncated = out[:min(len(out), lowStockLimit)], len(out) > lowStockLimit
+	limit := len(out) + lowStockLimit + 1
+	if l.outTruncated {
+		limit = catalog.MaxLowStock
+	}
+	levels, err := d.catalog.LowStock(ctx, d.alertCfg.LowStock, limit)
+	if err != nil {
+		return l, err
+	}
+	for _, s := range levels {
+		if s.Stock > 0 {
+			l.low = append(l.low, s)
+		}
+	}
+	// Past every out-of-stock product, a read of limit + 1 low ones tells
+	// whether there are more; behind too many, a full read may have left
+	// some out.
+	l.lowTruncated = len(l.low) > lowStockLimit || (l.outTruncated && len(levels) == limit)
+	l.low = l.low[:min(len(l.low), lowStockLimit)]
+	return l, nil
 }
 
 // hourFigures are the per-product counters of the last 60 minute
@@ -130,9 +161,14 @@ type hourFigures struct {
 	byID map[string]analytics.Counters
 }
 
-// lastHour returns the span of the last 60 minute buckets at now.
+// lastHour returns the span of the last 60 minute buckets at now, the one
+// filling included: whole minutes, an hour long, so that the analytics
+// Reader answers it from the sums it keeps between pushes rather than by
+// reading every bucket of every product again (to is the end of the
+// filling minute, after now: no bucket starts between now and to).
 func lastHour(now time.Time) (from, to time.Time) {
-	return now.UTC().Truncate(time.Minute).Add(-59 * time.Minute), now.UTC()
+	to = now.UTC().Truncate(time.Minute).Add(time.Minute)
+	return to.Add(-time.Hour), to
 }
 
 // hourRows reads the per-product counters of the last hour, in every
@@ -154,13 +190,39 @@ func (d *Dashboard) hourRows(ctx context.Context, now time.Time) *hourFigures {
 	return h
 }
 
-// product looks a product up in the catalogue; ok is false without a
-// catalogue or for an unknown product.
+// Products the catalogue does not know are remembered for a while: the
+// catalogue caches the products it finds, not the ids it does not, and
+// events may name products deleted or never created.
+const (
+	unknownTTL = 30 * time.Second
+	maxUnknown = 10_000
+)
+
+// product looks a product up in the catalogue by id; ok is false without
+// a catalogue, for an id that is not a product id (the catalogue would
+// look it up as a slug, and so show another product), or for an unknown
+// product, which is not looked up again for unknownTTL.
 func (d *Dashboard) product(ctx context.Context, id string) (souq.Product, bool) {
-	if d.catalog == nil {
+	if d.catalog == nil || !strings.HasPrefix(id, souq.ProductPrefix) {
+		return souq.Product{}, false
+	}
+	now := d.now()
+	c := &d.caches
+	c.mu.Lock()
+	at, unknown := c.unknown[id]
+	c.mu.Unlock()
+	if unknown && fresh(at, now, unknownTTL) {
 		return souq.Product{}, false
 	}
 	p, err := d.catalog.Product(ctx, id)
+	if errors.Is(err, souq.ErrNotFound) {
+		c.mu.Lock()
+		if c.unknown == nil || len(c.unknown) >= maxUnknown {
+			c.unknown = map[string]time.Time{}
+		}
+		c.unknown[id] = now
+		c.mu.Unlock()
+	}
 	return p, err == nil
 }
 

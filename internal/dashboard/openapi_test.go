@@ -55,6 +55,7 @@ func TestResponsesMatchOpenAPI(t *testing.T) {
 		{"/api/v1/analytics/products", 200, ""},
 		{"/api/v1/analytics/products?market=KW&window=today&sort=name&order=asc&limit=10&lang=ar", 200, ""},
 		{"/api/v1/analytics/products?format=csv", 200, ""},
+		{"/api/v1/analytics/products?sort=brand&brand=Dove", 200, ""},
 		{"/api/v1/analytics/alerts", 200, ""},
 		{"/api/v1/analytics/alerts?since=2026-03-14T09:00:00Z&format=csv", 200, ""},
 		{"/api/v1/analytics/trending?window=15m", 200, ""},

@@ -68,9 +68,14 @@ type StockPanel struct {
 	// Watch are the top sellers of the last hour and the sale's items.
 	Watch []StockRow `json:"watch"`
 	// Low are products with 1 to Threshold units left, lowest first;
-	// Out are products with none.
+	// Out are products with none. Each holds at most 200.
 	Low []StockRow `json:"low"`
 	Out []StockRow `json:"out"`
+	// LowTruncated and OutTruncated report that more products are low,
+	// or out of stock, than their list holds (or, for Low, that it could
+	// not be read whole behind too many out of stock).
+	LowTruncated bool `json:"low_truncated"`
+	OutTruncated bool `json:"out_truncated"`
 }
 
 // StockRow is one product's stock.

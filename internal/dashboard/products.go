@@ -44,12 +44,18 @@ var aeMarket, _ = souq.LookupMarket("AE")
 // the price a shopper pays now in market (AED without one) and the live
 // stock (one store read for every row).
 func (d *Dashboard) tableRows(ctx context.Context, rows []analytics.ProductRow, market *souq.Market) []ProductTableRow {
-	out := make([]ProductTableRow, len(rows))
-	ids := make([]souq.ID, len(rows))
-	for i, r := range rows {
-		ids[i] = souq.ID(r.ProductID)
-	}
-	stock := d.stocks(ctx, ids)
+	out, found := d.namedRows(ctx, rows, market)
+	d.priceRows(ctx, out, found, market)
+	return out
+}
+
+// namedRows joins counters with the catalogue's cached products: name,
+// brand, category and the catalogue's stock; found holds each row's
+// product when the catalogue knows it. No store read but the lookups the
+// catalogue does not hold.
+func (d *Dashboard) namedRows(ctx context.Context, rows []analytics.ProductRow, market *souq.Market) (out []ProductTableRow, found map[souq.ID]souq.Product) {
+	out = make([]ProductTableRow, len(rows))
+	found = make(map[souq.ID]souq.Product, len(rows))
 	for i, r := range rows {
 		t := ProductTableRow{ProductID: souq.ID(r.ProductID), Views: r.Views, AddEvents: r.AddEvents,
 			Orders: r.Orders, Units: r.Units, RevenueAED: r.RevenueAED, Price: souq.M(0, souq.AED)}
@@ -58,15 +64,34 @@ func (d *Dashboard) tableRows(ctx context.Context, rows []analytics.ProductRow, 
 		}
 		if p, ok := d.product(ctx, r.ProductID); ok {
 			t.Name, t.Brand, t.Category, t.Stock = p.Name, p.Brand, p.Category, p.Stock
-			t.Price = d.price(ctx, p, market)
-		}
-		if n, ok := stock[t.ProductID]; ok {
-			t.Stock = n
+			found[t.ProductID] = p
 		}
 		out[i] = t
 	}
-	return out
+	return out, found
 }
+
+// priceRows sets each row's price now in market and its live stock (one
+// store read for all of them).
+func (d *Dashboard) priceRows(ctx context.Context, rows []ProductTableRow, found map[souq.ID]souq.Product, market *souq.Market) {
+	ids := make([]souq.ID, len(rows))
+	for i, r := range rows {
+		ids[i] = r.ProductID
+	}
+	stock := d.stocks(ctx, ids)
+	for i := range rows {
+		if p, ok := found[rows[i].ProductID]; ok {
+			rows[i].Price = d.price(ctx, p, market)
+		}
+		if n, ok := stock[rows[i].ProductID]; ok {
+			rows[i].Stock = n
+		}
+	}
+}
+
+// liveSorts are the sort keys that need every row's live stock or price
+// before the rows are cut to the limit.
+var liveSorts = map[string]bool{"stock": true, "price": true}
 
 // price is what a shopper pays for p now in market; without a market the
 // UAE price, or else the first market's converted to AED.
@@ -142,7 +167,14 @@ var productSorts = map[string]func(a, b *ProductTableRow, lang souq.Lang) int{
 	"name": func(a, b *ProductTableRow, lang souq.Lang) int {
 		return cmp.Compare(strings.ToLower(a.Name.In(lang)), strings.ToLower(b.Name.In(lang)))
 	},
+	"brand": func(a, b *ProductTableRow, _ souq.Lang) int {
+		return cmp.Compare(strings.ToLower(a.Brand), strings.ToLower(b.Brand))
+	},
 }
+
+// ascendingSorts are the sort keys whose default order is ascending (the
+// text ones); the counters default to descending.
+var ascendingSorts = map[string]bool{"name": true, "brand": true}
 
 // productParams are the parsed query parameters of the product table.
 type productParams struct {
@@ -172,14 +204,14 @@ func parseProductParams(w http.ResponseWriter, r *http.Request) (productParams, 
 		return p, false
 	}
 	if _, ok := productSorts[p.sort]; !ok {
-		badParam(w, r, "sort", p.sort, "revenue, views, adds, orders, units, stock, price or name")
+		badParam(w, r, "sort", p.sort, "revenue, views, adds, orders, units, stock, price, name or brand")
 		return p, false
 	}
 	p.order = q.Get("order")
 	switch p.order {
 	case "":
 		p.order = "desc"
-		if p.sort == "name" {
+		if ascendingSorts[p.sort] {
 			p.order = "asc"
 		}
 	case "asc", "desc":
@@ -244,7 +276,7 @@ func (d *Dashboard) handleProducts() http.Handler {
 		now := d.now()
 		from, to := lastHour(now)
 		if p.window == "today" {
-			from = d.today(now)
+			from, to = d.today(now), now
 		}
 		counters, err := d.figures.Products(r.Context(), analytics.ProductQuery{From: from, To: to, Market: p.filters.Market, City: p.filters.City})
 		d.noteFailure(&d.figuresFailing, "product figures", err)
@@ -252,16 +284,23 @@ func (d *Dashboard) handleProducts() http.Handler {
 			unavailable(w, r)
 			return
 		}
-		all := d.tableRows(r.Context(), counters, p.market)
-		out := ProductsResponse{At: now, Window: p.window, From: from, To: to, Filters: p.filters, Sort: p.sort, Order: p.order,
+		// Names, brands and categories of every row (the catalogue's
+		// cache) for the filters and options; prices and live stock only
+		// for the rows shown, unless the sort needs them all.
+		all, found := d.namedRows(r.Context(), counters, p.market)
+		// The period shown ends now: no bucket starts between now and to.
+		out := ProductsResponse{At: now, Window: p.window, From: from, To: now.UTC(), Filters: p.filters, Sort: p.sort, Order: p.order,
 			Rows: []ProductTableRow{}, Options: productOptions(all, p.market),
-			Query: productQuery(from, to, p.filters.Market, p.filters.City, nil)}
+			Query: productQuery(from, now.UTC(), p.filters.Market, p.filters.City, nil)}
 		for _, row := range all {
 			if (p.filters.Category == "" || row.Category == p.filters.Category) && (p.filters.Brand == "" || row.Brand == p.filters.Brand) {
 				out.Rows = append(out.Rows, row)
 			}
 		}
 		out.Total = len(out.Rows)
+		if liveSorts[p.sort] {
+			d.priceRows(r.Context(), out.Rows, found, p.market)
+		}
 		less := productSorts[p.sort]
 		slices.SortStableFunc(out.Rows, func(a, b ProductTableRow) int {
 			c := less(&a, &b, p.lang)
@@ -271,6 +310,9 @@ func (d *Dashboard) handleProducts() http.Handler {
 			return cmp.Or(c, cmp.Compare(a.ProductID, b.ProductID))
 		})
 		out.Rows = out.Rows[:min(len(out.Rows), p.limit)]
+		if !liveSorts[p.sort] {
+			d.priceRows(r.Context(), out.Rows, found, p.market)
+		}
 		if asCSV {
 			writeCSV(w, "products", now, productHeader, productCSV(out.Rows, p.lang))
 			return

@@ -70,7 +70,8 @@ func (d *Dashboard) salePanel(ctx context.Context, now time.Time) *SalePanel {
 	if stock == nil && len(ids) > 0 {
 		return nil
 	}
-	p, err := buildSalePanel(ctx, sale, now, ids, stock, d.figures, d.beforeFigures(sale.ID), d.product)
+	p, err := buildSalePanel(ctx, sale, now, ids, stock, d.figures,
+		d.pastFigures(&d.caches.before, sale.ID), d.pastFigures(&d.caches.during, sale.ID), d.product)
 	d.noteFailure(&d.figuresFailing, "sale figures", err)
 	if err != nil {
 		return nil
@@ -80,10 +81,11 @@ func (d *Dashboard) salePanel(ctx context.Context, now time.Time) *SalePanel {
 
 // buildSalePanel computes a sale's panel at now from the live stock and
 // the product figures; lookup gives names and brands.
-// before, when not nil, reads the figures of the span before the sale
-// (else figures does).
+// before, when not nil, reads the figures of the span before the sale,
+// and past those of the sale's complete minutes (else figures does): both
+// are of the past, which the Dashboard caches (pastFigures).
 func buildSalePanel(ctx context.Context, sale souq.Sale, now time.Time, ids []souq.ID, stock map[souq.ID]int,
-	figures ProductSource, before beforeFunc, lookup func(context.Context, string) (souq.Product, bool)) (SalePanel, error) {
+	figures ProductSource, before, past figuresFunc, lookup func(context.Context, string) (souq.Product, bool)) (SalePanel, error) {
 	running := sale.ActiveAt(now)
 	end := sale.EndsAt
 	if running {
@@ -101,24 +103,25 @@ func buildSalePanel(ctx context.Context, sale souq.Sale, now time.Time, ids []so
 		strIDs[i] = string(id)
 	}
 	span := end.Sub(sale.StartsAt)
-	var err error
-	if p.During, _, err = saleFigures(ctx, figures, strIDs, sale.StartsAt, end); err != nil {
-		return SalePanel{}, err
+	read := func(ctx context.Context, ids []string, from, to time.Time) (SaleFigures, error) {
+		f, _, err := saleFigures(ctx, figures, ids, from, to)
+		return f, err
 	}
 	if before == nil {
-		before = func(ctx context.Context, ids []string, from, to time.Time) (SaleFigures, error) {
-			f, _, err := saleFigures(ctx, figures, ids, from, to)
-			return f, err
-		}
+		before = read
+	}
+	if past == nil {
+		past = read
+	}
+	var err error
+	if p.During, err = duringFigures(ctx, figures, past, strIDs, sale.StartsAt, end); err != nil {
+		return SalePanel{}, err
 	}
 	if p.Before, err = before(ctx, strIDs, sale.StartsAt.Add(-span), sale.StartsAt); err != nil {
 		return SalePanel{}, err
 	}
-	rateFrom := end.Add(-rateWindow)
-	if rateFrom.Before(sale.StartsAt) {
-		rateFrom = sale.StartsAt
-	}
-	_, recent, err := saleFigures(ctx, figures, strIDs, rateFrom, end)
+	rateFrom, rateTo := rateSpan(sale, end, running)
+	_, recent, err := saleFigures(ctx, figures, strIDs, rateFrom, rateTo)
 	if err != nil {
 		return SalePanel{}, err
 	}
@@ -186,29 +189,81 @@ func saleFigures(ctx context.Context, figures ProductSource, ids []string, from,
 	return f, by, nil
 }
 
-// beforeFunc reads the sale items' figures over [from, to).
-type beforeFunc func(ctx context.Context, ids []string, from, to time.Time) (SaleFigures, error)
+// duringFigures returns the sale items' figures over [from, to): the
+// complete minutes [from, to truncated to the minute) through past, which
+// may cache them, and the minute still filling, read afresh.
+func duringFigures(ctx context.Context, figures ProductSource, past figuresFunc, ids []string, from, to time.Time) (SaleFigures, error) {
+	whole := to.Truncate(time.Minute)
+	if !whole.After(from) {
+		f, _, err := saleFigures(ctx, figures, ids, from, to)
+		return f, err
+	}
+	f, err := past(ctx, ids, from, whole)
+	if err != nil {
+		return SaleFigures{}, err
+	}
+	filling, _, err := saleFigures(ctx, figures, ids, whole, to)
+	if err != nil {
+		return SaleFigures{}, err
+	}
+	f.Orders += filling.Orders
+	f.Units += filling.Units
+	f.RevenueAED += filling.RevenueAED
+	f.From, f.To = from, to
+	return f, nil
+}
 
-// beforeTTL bounds how long the figures before a sale are reused: they
-// are of the past, changed only by late events.
-const beforeTTL = time.Minute
+// rateSpan returns the span the items' units per minute are read over,
+// [from, to), and the rate is taken over [from, end). While the sale runs
+// and has run for rateWindow of minute buckets, it is the last rateWindow
+// of them, the filling one included: whole minutes, so the analytics
+// Reader answers it from the sums it keeps between pushes. Else it is
+// the last rateWindow before end, or the whole sale when shorter.
+func rateSpan(sale souq.Sale, end time.Time, running bool) (from, to time.Time) {
+	if running {
+		to = end.UTC().Truncate(time.Minute).Add(time.Minute)
+		if from = to.Add(-rateWindow); !from.Before(sale.StartsAt) {
+			return from, to
+		}
+	}
+	from = end.Add(-rateWindow)
+	if from.Before(sale.StartsAt) {
+		from = sale.StartsAt
+	}
+	return from, end
+}
 
-// beforeFigures returns a beforeFunc for sale that reuses its last answer
-// while the span's first minute bucket is the same: the span before a
-// running sale grows by a second a push, but the buckets starting in it
-// change once a minute.
-func (d *Dashboard) beforeFigures(sale souq.ID) beforeFunc {
+// figuresFunc reads the sale items' figures over [from, to).
+type figuresFunc func(ctx context.Context, ids []string, from, to time.Time) (SaleFigures, error)
+
+// pastTTL bounds how long the figures of a past span are reused: they
+// are changed only by late events.
+const pastTTL = time.Minute
+
+// spanCache holds the figures of one past span of a sale.
+type spanCache struct {
+	figures SaleFigures
+	key     spanKey
+	at      time.Time
+}
+
+// pastFigures returns a figuresFunc for sale that reuses its last answer,
+// kept in slot (under d.caches.mu), for pastTTL while the span's first
+// minute bucket and its end are the same: the span before a running sale
+// grows by a second a push, but the buckets starting in it change once a
+// minute; the sale's complete minutes change once a minute.
+func (d *Dashboard) pastFigures(slot *spanCache, sale souq.ID) figuresFunc {
 	return func(ctx context.Context, ids []string, from, to time.Time) (SaleFigures, error) {
 		first := from.Truncate(time.Minute)
 		if first.Before(from) {
 			first = first.Add(time.Minute)
 		}
-		key := beforeKey{sale: sale, first: first, to: to}
+		key := spanKey{sale: sale, first: first, to: to, items: len(ids)}
 		now := d.now()
 		c := &d.caches
 		c.mu.Lock()
-		if c.beforeKey == key && fresh(c.beforeAt, now, beforeTTL) {
-			f := c.before
+		if slot.key == key && fresh(slot.at, now, pastTTL) {
+			f := slot.figures
 			c.mu.Unlock()
 			f.From, f.To = from, to
 			return f, nil
@@ -219,15 +274,16 @@ func (d *Dashboard) beforeFigures(sale souq.ID) beforeFunc {
 			return SaleFigures{}, err
 		}
 		c.mu.Lock()
-		c.before, c.beforeKey, c.beforeAt = f, key, now
+		slot.figures, slot.key, slot.at = f, key, now
 		c.mu.Unlock()
 		return f, nil
 	}
 }
 
-// beforeKey identifies the figures before a sale: its first minute bucket
-// and its end.
-type beforeKey struct {
+// spanKey identifies the figures of a sale's past span: its first minute
+// bucket, its end and how many items the sale has.
+type spanKey struct {
 	sale      souq.ID
 	first, to time.Time
+	items     int
 }

@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/souq-commerce/souq/internal/analytics"
-	"github.com/souq-commerce/souq/internal/catalog"
 	"github.com/souq-commerce/souq/internal/souq"
 )
 
@@ -70,7 +69,7 @@ func watchIDs(hour *hourFigures, onSale map[souq.ID]bool) []souq.ID {
 }
 
 // buildStockPanel assembles the panel from the store's figures.
-func buildStockPanel(ctx context.Context, threshold int, watch []souq.ID, stock map[souq.ID]int, low []catalog.StockLevel,
+func buildStockPanel(ctx context.Context, threshold int, watch []souq.ID, stock map[souq.ID]int, lists stockLists,
 	hour *hourFigures, onSale map[souq.ID]bool, lookup func(context.Context, string) (souq.Product, bool)) StockPanel {
 	row := func(id souq.ID, n int) StockRow {
 		r := StockRow{ProductID: id, Stock: n, OnSale: onSale[id]}
@@ -82,20 +81,19 @@ func buildStockPanel(ctx context.Context, threshold int, watch []souq.ID, stock 
 		}
 		return r
 	}
-	p := StockPanel{Threshold: threshold, Watch: []StockRow{}, Low: []StockRow{}, Out: []StockRow{}}
+	p := StockPanel{Threshold: threshold, Watch: []StockRow{}, Low: []StockRow{}, Out: []StockRow{},
+		LowTruncated: lists.lowTruncated, OutTruncated: lists.outTruncated}
 	for _, id := range watch {
 		p.Watch = append(p.Watch, row(id, stock[id]))
 	}
 	slices.SortStableFunc(p.Watch, func(a, b StockRow) int {
 		return cmp.Or(cmp.Compare(b.UnitsLastHour, a.UnitsLastHour), cmp.Compare(a.ProductID, b.ProductID))
 	})
-	for _, l := range low {
-		switch {
-		case l.Stock <= 0:
-			p.Out = append(p.Out, row(l.ProductID, l.Stock))
-		case l.Stock <= threshold:
-			p.Low = append(p.Low, row(l.ProductID, l.Stock))
-		}
+	for _, l := range lists.out {
+		p.Out = append(p.Out, row(l.ProductID, l.Stock))
+	}
+	for _, l := range lists.low {
+		p.Low = append(p.Low, row(l.ProductID, l.Stock))
 	}
 	byStock := func(a, b StockRow) int {
 		return cmp.Or(cmp.Compare(a.Stock, b.Stock), cmp.Compare(a.ProductID, b.ProductID))

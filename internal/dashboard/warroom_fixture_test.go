@@ -23,6 +23,8 @@ import (
 var (
 	saleStart = time.Date(2026, 3, 14, 9, 30, 0, 0, time.UTC)
 	saleEnd   = time.Date(2026, 3, 14, 10, 30, 0, 0, time.UTC)
+	// The span of the running sale's units per minute at t0.
+	saleRateFrom, saleRateTo = time.Date(2026, 3, 14, 9, 46, 0, 0, time.UTC), time.Date(2026, 3, 14, 10, 1, 0, 0, time.UTC)
 )
 
 func warProducts() map[souq.ID]souq.Product {
@@ -55,6 +57,8 @@ type fakeCatalog struct {
 	stockCalls atomic.Int64
 	lowCalls   atomic.Int64
 	salesCalls atomic.Int64
+	stockIDs   []int    // how many ids each Stocks call asked for
+	lookups    []string // the ids Product was asked for
 }
 
 func newFakeCatalog() *fakeCatalog {
@@ -63,6 +67,9 @@ func newFakeCatalog() *fakeCatalog {
 }
 
 func (c *fakeCatalog) Product(_ context.Context, id string) (souq.Product, error) {
+	c.mu.Lock()
+	c.lookups = append(c.lookups, id)
+	c.mu.Unlock()
 	p, ok := c.products[souq.ID(id)]
 	if !ok {
 		return souq.Product{}, souq.ErrNotFound
@@ -85,6 +92,7 @@ func (c *fakeCatalog) Stocks(_ context.Context, ids []souq.ID) (map[souq.ID]int,
 	c.stockCalls.Add(1)
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	c.stockIDs = append(c.stockIDs, len(ids))
 	if c.err != nil {
 		return nil, c.err
 	}
@@ -155,9 +163,14 @@ func newFakeFigures() *fakeFigures {
 		spans: map[[2]time.Time][]analytics.ProductRow{
 			{hourFrom, hourTo}: {prow("prd_oud", 500, 80, 50, 60, 2160000), prow("prd_cream", 300, 90, 45, 50, 200000),
 				prow("prd_soap", 100, 5, 2, 2, 1600), prow("prd_unknown", 7, 0, 0, 0, 0)},
-			{saleStart, t0}: {prow("prd_oud", 400, 70, 50, 60, 2160000), prow("prd_cream", 200, 80, 45, 50, 200000)},
+			// The sale so far: its complete minutes, then the one filling.
+			{saleStart, t0.Truncate(time.Minute)}:            {prow("prd_oud", 400, 70, 49, 59, 2124000), prow("prd_cream", 200, 80, 45, 50, 200000)},
+			{t0.Truncate(time.Minute), t0}:                   {prow("prd_oud", 0, 0, 1, 1, 36000)},
 			{saleStart.Add(-(t0.Sub(saleStart))), saleStart}: {prow("prd_oud", 90, 9, 5, 5, 225000), prow("prd_cream", 50, 5, 10, 10, 50000)},
-			{t0.Add(-15 * time.Minute), t0}:                  {prow("prd_oud", 100, 30, 25, 30, 1080000), prow("prd_cream", 50, 30, 14, 15, 60000)},
+			// The last 15 minute buckets, the filling one included
+			// (09:46–10:01): 14.5 minutes at t0.
+			{saleRateFrom, saleRateTo}:      {prow("prd_oud", 100, 30, 25, 29, 1044000), prow("prd_cream", 50, 30, 14, 29, 116000)},
+			{t0.Add(-15 * time.Minute), t0}: {prow("prd_oud", 100, 30, 25, 30, 1080000), prow("prd_cream", 50, 30, 14, 15, 60000)},
 		},
 		markets: map[string][]analytics.ProductRow{
 			"KW": {prow("prd_cream", 10, 3, 2, 2, 23872)},
@@ -194,6 +207,8 @@ func (f *fakeFigures) Audience(context.Context, time.Time) (analytics.AudienceFi
 
 func (f *fakeFigures) Compare(context.Context, time.Time) (analytics.Comparisons, error) {
 	f.compares.Add(1)
+	f.mu.Lock()
+	defer f.mu.Unlock()
 	return f.compare, nil
 }
 

@@ -4,7 +4,10 @@ import (
 	"context"
 	"encoding/csv"
 	"encoding/json"
+	"fmt"
 	"net/http"
+	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -20,8 +23,9 @@ func timePtr(t time.Time) *time.Time { return &t }
 
 // TestSalePanel checks every figure of the sale panel against values
 // computed by hand from the fixture: 30 min 30 s into an hour's sale,
-// Prd_oud sold 60 of 100 (30 in the last 15 minutes: 2 a minute, so its
-// 40 left last 20 more minutes), prd_cream sold out, prd_mask sold none.
+// Prd_oud sold 60 of 100 (29 in the last 15 minute buckets, 14.5 minutes
+// at t0: 2 a minute, so its 40 left last 20 more minutes), prd_cream sold
+// out (29 in those minutes: 2 a minute), prd_mask sold none.
 func TestSalePanel(t *testing.T) {
 	d, _, _, _ := newWarTest(t, nil)
 	got, err := d.update(context.Background())
@@ -39,7 +43,7 @@ func TestSalePanel(t *testing.T) {
 				Offered: 100, Stock: 40, Sold: 60, SellThrough: 0.6, UnitsPerMinute: 2, SoldOutAt: timePtr(t0.Add(20 * time.Minute))},
 			{ProductID: "prd_mask", Name: souq.Localized{EN: "Sheet Mask", AR: "قناع"}, Brand: "=cmd", Offered: 20, Stock: 20},
 			{ProductID: "prd_cream", Name: souq.Localized{EN: "Night Cream", AR: "كريم الليل"}, Brand: "Nivea",
-				Offered: 50, Stock: 0, Sold: 50, SellThrough: 1, UnitsPerMinute: 1, SoldOut: true},
+				Offered: 50, Stock: 0, Sold: 50, SellThrough: 1, UnitsPerMinute: 2, SoldOut: true},
 		},
 	}
 	if diff := cmp.Diff(want, got.Sale); diff != "" {
@@ -80,7 +84,7 @@ func TestSaleEndedKeepsItsFigures(t *testing.T) {
 	now := saleEnd.Add(10 * time.Minute)
 	d, w, _, _ := newWarTest(t, func(d *Deps) { d.Now = func() time.Time { return now } })
 	w.cat.now = func() time.Time { return now }
-	w.figures.spans[[2]time.Time{saleStart, saleEnd}] = w.figures.spans[[2]time.Time{saleStart, t0}]
+	w.figures.spans[[2]time.Time{saleStart, saleEnd}] = []analytics.ProductRow{prow("prd_oud", 400, 70, 50, 60, 2160000), prow("prd_cream", 200, 80, 45, 50, 200000)}
 	w.figures.spans[[2]time.Time{saleEnd.Add(-15 * time.Minute), saleEnd}] = w.figures.spans[[2]time.Time{t0.Add(-15 * time.Minute), t0}]
 	p := d.salePanel(context.Background(), now)
 	if p == nil {
@@ -124,6 +128,46 @@ func TestStockPanel(t *testing.T) {
 	}
 }
 
+// TestOutOfStockCannotHideLowStock: with more products out of stock than
+// a list holds (200), the low list still shows prd_soap (3 left) and
+// the out list says it is cut; behind more than one read can skip (500),
+// the low list says it could not be read whole rather than look empty.
+func TestOutOfStockCannotHideLowStock(t *testing.T) {
+	for _, tc := range []struct {
+		zeros                      int
+		wantLow                    []souq.ID
+		wantOut                    int
+		outTruncated, lowTruncated bool
+	}{
+		{zeros: 0, wantLow: []souq.ID{"prd_soap"}, wantOut: 2},
+		{zeros: 198, wantLow: []souq.ID{"prd_soap"}, wantOut: 200},
+		{zeros: 250, wantLow: []souq.ID{"prd_soap"}, wantOut: 200, outTruncated: true},
+		{zeros: 600, wantLow: nil, wantOut: 200, outTruncated: true, lowTruncated: true},
+	} {
+		t.Run(strconv.Itoa(tc.zeros), func(t *testing.T) {
+			d, w, _, _ := newWarTest(t, nil)
+			for i := range tc.zeros {
+				w.cat.setStock(souq.ID(fmt.Sprintf("prd_a%04d", i)), 0) // before prd_cream and prd_gone by id
+			}
+			u, err := d.update(context.Background())
+			if err != nil {
+				t.Fatal(err)
+			}
+			var low []souq.ID
+			for _, r := range u.Stock.Low {
+				low = append(low, r.ProductID)
+			}
+			if diff := cmp.Diff(tc.wantLow, low); diff != "" {
+				t.Errorf("low (-want +got):\n%s", diff)
+			}
+			if got := len(u.Stock.Out); got != tc.wantOut || u.Stock.OutTruncated != tc.outTruncated || u.Stock.LowTruncated != tc.lowTruncated {
+				t.Errorf("got %d out, out truncated %v, low truncated %v; want %d, %v, %v",
+					got, u.Stock.OutTruncated, u.Stock.LowTruncated, tc.wantOut, tc.outTruncated, tc.lowTruncated)
+			}
+		})
+	}
+}
+
 // TestLowStockIsReadOncePerInterval: pushes and requests within a few
 // seconds share one low-stock query; live stock is read at each push.
 func TestLowStockIsReadOncePerInterval(t *testing.T) {
@@ -135,23 +179,73 @@ func TestLowStockIsReadOncePerInterval(t *testing.T) {
 		}
 		now = now.Add(time.Second)
 	}
-	if got := w.cat.lowCalls.Load(); got != 1 {
-		t.Errorf("low-stock queries over 3 pushes in 3 s: got %d, want 1", got)
-	}
-	if got := w.figures.compares.Load(); got != 1 {
-		t.Errorf("comparisons over 3 pushes in 3 s: got %d, want 1", got)
+	// Two reads an interval: out of stock, then low.
+	if got := w.cat.lowCalls.Load(); got != 2 {
+		t.Errorf("low-stock queries over 3 pushes in 3 s: got %d, want 2", got)
 	}
 	now = now.Add(lowStockTTL)
 	if _, err := d.update(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	if got := w.cat.lowCalls.Load(); got != 2 {
-		t.Errorf("low-stock queries after %v: got %d, want 2", lowStockTTL, got)
+	if got := w.cat.lowCalls.Load(); got != 4 {
+		t.Errorf("low-stock queries after %v: got %d, want 4", lowStockTTL, got)
 	}
 	w.cat.setStock("prd_oud", 0)
 	u, _ := d.update(context.Background())
 	if u.Sale.Items[len(u.Sale.Items)-1].ProductID != "prd_oud" || !u.Sale.Items[len(u.Sale.Items)-1].SoldOut {
 		t.Errorf("after prd_oud's stock went to 0: got items %+v, want it sold out at the end at the next push", u.Sale.Items)
+	}
+}
+
+// TestComparisonsFollowToday: today's figures move at every push (the
+// Reader caches the past spans, not today), so a push a second later
+// shows today's new revenue, not the last minute's.
+func TestComparisonsFollowToday(t *testing.T) {
+	now := t0
+	d, w, _, _ := newWarTest(t, func(d *Deps) { d.Now = func() time.Time { return now } })
+	if _, err := d.update(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	w.figures.mu.Lock()
+	w.figures.compare.Figures = slices.Clone(w.figures.compare.Figures)
+	w.figures.compare.Figures[0].Today = 130000
+	w.figures.mu.Unlock()
+	now = now.Add(time.Second)
+	u, err := d.update(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := u.Compare.Figures[0]; got.Figure != "revenue_aed" || got.Today != 130000 {
+		t.Errorf("a second later: got %s today %v, want revenue_aed 130000", got.Figure, got.Today)
+	}
+	if got := w.figures.compares.Load(); got != 2 {
+		t.Errorf("comparisons over 2 pushes: got %d, want 2", got)
+	}
+}
+
+// TestLastHourIsAKeptWindow: the push asks for the last hour's product
+// figures as the 60 minute buckets ending with the filling one, on whole
+// minutes — the span the analytics Reader answers from the sums it keeps
+// between pushes (analytics.Reader.Products: From and To on whole minutes,
+// To − From one of 5, 15 or 60 minutes) — not [now − 59 min, now), which
+// made it read all 60 buckets of every product at every push.
+func TestLastHourIsAKeptWindow(t *testing.T) {
+	for _, now := range []time.Time{t0, t0.Truncate(time.Minute), t0.Add(29*time.Second + 999*time.Millisecond)} {
+		d, w, _, _ := newWarTest(t, func(d *Deps) { d.Now = func() time.Time { return now } })
+		if _, err := d.update(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		var hour []analytics.ProductQuery
+		for _, q := range w.figures.queries {
+			if q.IDs == nil && q.Market == "" && q.City == "" {
+				hour = append(hour, q)
+			}
+		}
+		// 10:00:xx: the buckets of 09:01 to 10:00.
+		want := []analytics.ProductQuery{{From: time.Date(2026, 3, 14, 9, 1, 0, 0, time.UTC), To: time.Date(2026, 3, 14, 10, 1, 0, 0, time.UTC)}}
+		if diff := cmp.Diff(want, hour); diff != "" {
+			t.Errorf("at %v, the last hour's query (-want +got):\n%s", now.Format(time.TimeOnly), diff)
+		}
 	}
 }
 
@@ -244,7 +338,7 @@ func TestOutcomeAlerts(t *testing.T) {
 	var ms []outcomes.Minute
 	for i, errs := range []int64{2, 3, 8, 9, 10} {
 		ms = append(ms, outcomes.Minute{Start: start.Add(time.Duration(i) * time.Minute),
-			Counts: outcomes.Counts{Checkouts: 100, Orders: 90, Errors: errs, OutOfStock: 10, CartOutOfStock: 5}})
+			Counts: outcomes.Counts{Checkouts: 100, Orders: 90 - errs, Errors: errs, OutOfStock: 10, CartOutOfStock: 5}})
 	}
 	ms = append(ms, outcomes.Minute{Start: t0.Truncate(time.Minute), Counts: outcomes.Counts{Checkouts: 1, Errors: 1}}) // filling: not judged
 	o.set(ms)
@@ -277,6 +371,49 @@ func TestOutcomeAlerts(t *testing.T) {
 	}
 	if len(u.Alerts) != 3 {
 		t.Errorf("got %d alerts, want 3", len(u.Alerts))
+	}
+}
+
+// TestQueuedCheckoutsDoNotDiluteErrors: attempts the waiting room refused
+// are not checkouts for the error rate. 10 errors in 50 attempts checkout
+// answered beside 2,000 queued are 20%, not 0.5%; 2,000 queued beside 5
+// answered attempts do not reach MinCheckouts (20).
+func TestQueuedCheckoutsDoNotDiluteErrors(t *testing.T) {
+	start := t0.Truncate(time.Minute).Add(-5 * time.Minute)
+	for _, tc := range []struct {
+		name      string
+		counts    outcomes.Counts // each of the 5 minutes
+		wantAlert bool
+		wantValue float64
+	}{
+		{"errors among queued", outcomes.Counts{Checkouts: 410, Orders: 8, Errors: 2, Rejected: 400}, true, 0.2},
+		{"queued alone", outcomes.Counts{Checkouts: 401, Errors: 1, Rejected: 400}, false, 0},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			o := &fakeOutcomes{}
+			var ms []outcomes.Minute
+			for i := range 5 {
+				ms = append(ms, outcomes.Minute{Start: start.Add(time.Duration(i) * time.Minute), Counts: tc.counts})
+			}
+			o.set(ms)
+			d, _, _, _ := newWarTest(t, func(d *Deps) { d.Outcomes = o })
+			u, err := d.update(context.Background())
+			if err != nil {
+				t.Fatal(err)
+			}
+			var got *Alert
+			for i, a := range u.Alerts {
+				if a.ID == kindCheckoutErrors {
+					got = &u.Alerts[i]
+				}
+			}
+			switch {
+			case tc.wantAlert && (got == nil || got.Value != tc.wantValue || got.Severity != "critical"):
+				t.Errorf("checkout_errors: got %+v, want a critical alert at %v", got, tc.wantValue)
+			case !tc.wantAlert && got != nil:
+				t.Errorf("checkout_errors: got %+v, want none", got)
+			}
+		})
 	}
 }
 
@@ -368,6 +505,41 @@ func TestBeforeFiguresReadOncePerMinute(t *testing.T) {
 	want := []time.Time{saleStart.Add(-(t0.Sub(saleStart))), saleStart.Add(-(t0.Add(30 * time.Second).Sub(saleStart)))}
 	if diff := cmp.Diff(want, froms); diff != "" {
 		t.Errorf("reads of the figures before the sale (-want +got):\n%s", diff)
+	}
+}
+
+// TestSaleFiguresReadOncePerMinute: a push reads the sale's complete
+// minutes once a minute, the filling minute afresh, and its last 15
+// minutes as a span the Reader keeps sums of (whole minutes, 15 long), not
+// the sale's whole span at every push.
+func TestSaleFiguresReadOncePerMinute(t *testing.T) {
+	now := t0
+	d, w, _, _ := newWarTest(t, func(d *Deps) { d.Now = func() time.Time { return now } })
+	minute := t0.Truncate(time.Minute)
+	for _, at := range []time.Duration{0, time.Second, 2 * time.Second} {
+		now = t0.Add(at)
+		u, err := d.update(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if at == 0 && (u.Sale.During.Units != 110 || !u.Sale.During.To.Equal(t0)) {
+			t.Errorf("during: got %+v, want 110 units to %v", u.Sale.During, t0)
+		}
+	}
+	var got [][2]time.Time
+	for _, q := range w.figures.queries {
+		if q.IDs != nil && !q.To.Equal(saleStart) {
+			got = append(got, [2]time.Time{q.From, q.To})
+		}
+	}
+	rate := [2]time.Time{saleRateFrom, saleRateTo}
+	want := [][2]time.Time{
+		{saleStart, minute}, {minute, t0}, rate,
+		{minute, t0.Add(time.Second)}, rate,
+		{minute, t0.Add(2 * time.Second)}, rate,
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("sale figure reads over 3 pushes (-want +got):\n%s", diff)
 	}
 }
 

@@ -26,7 +26,7 @@ type Counts struct {
 	// Declined counts attempts whose payment was declined.
 	Declined int64 `json:"declined"`
 	// Rejected counts attempts refused for any other client error
-	// (invalid input, waiting room).
+	// (invalid input, waiting room); they are not in ErrorRate.
 	Rejected int64 `json:"rejected"`
 	// Errors counts attempts that failed on the server's side (5xx).
 	Errors int64 `json:"errors"`
@@ -34,12 +34,21 @@ type Counts struct {
 	CartOutOfStock int64 `json:"cart_out_of_stock"`
 }
 
-// ErrorRate is Errors / Checkouts (0 without checkouts).
+// Attempted counts the order attempts checkout itself answered: orders,
+// refusals for stock, declined payments and errors. Rejected attempts
+// (invalid input, the waiting room's refusals) are left out: thousands
+// of queued shoppers must not dilute the error rate.
+func (c Counts) Attempted() int64 {
+	return c.Orders + c.OutOfStock + c.Declined + c.Errors
+}
+
+// ErrorRate is Errors / Attempted (0 without attempts).
 func (c Counts) ErrorRate() float64 {
-	if c.Checkouts == 0 {
+	n := c.Attempted()
+	if n == 0 {
 		return 0
 	}
-	return float64(c.Errors) / float64(c.Checkouts)
+	return float64(c.Errors) / float64(n)
 }
 
 // Minute is the Counts of one minute bucket.

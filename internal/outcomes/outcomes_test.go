@@ -198,8 +198,12 @@ func TestCountsErrorRate(t *testing.T) {
 		want float64
 	}{
 		{outcomes.Counts{}, 0},
-		{outcomes.Counts{Checkouts: 8, Errors: 2}, 0.25},
+		{outcomes.Counts{Checkouts: 8, Orders: 6, Errors: 2}, 0.25},
 		{outcomes.Counts{Checkouts: 3, Orders: 3}, 0},
+		// 10 errors in 50 attempts checkout answered, and 2,000 refused by
+		// the waiting room: 10 / 50.
+		{outcomes.Counts{Checkouts: 2050, Orders: 30, OutOfStock: 6, Declined: 4, Errors: 10, Rejected: 2000}, 0.2},
+		{outcomes.Counts{Checkouts: 500, Rejected: 500}, 0},
 	} {
 		if got := tt.c.ErrorRate(); got != tt.want {
 			t.Errorf("%+v.ErrorRate(): got %v, want %v", tt.c, got, tt.want)
