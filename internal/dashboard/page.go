@@ -119,7 +119,7 @@ func writeUnauthorizedPage(w http.ResponseWriter, login bool, message string) {
 // notice and status 503; the script fills it in once they can.
 func (d *Dashboard) handlePage() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		u, err := d.update(r.Context())
+		u, err := d.sharedUpdate(r.Context()) // page loads at once share one computation
 		d.writePage(w, r, u, err != nil)
 	})
 }
