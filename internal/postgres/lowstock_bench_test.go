@@ -4,9 +4,8 @@ import (
 	"fmt"
 	"testing"
 
-	"github.com/souq-commerce/souq/internal/catalog"
 	"github.com/souq-commerce/souq/internal/postgres/pgtest"
-	"github.com/souq-commerce/souq/internal/souq"
+	"github.com/souq-commerce/souq/internal/storetest"
 )
 
 // BenchmarkLowStock reads the 50 lowest stocks at most 10 of catalogues of
@@ -25,19 +24,7 @@ func BenchmarkLowStock(b *testing.B) {
 			// against tens of thousands runs into the statement timeout.
 			const chunk = 100
 			for from := 0; from < n; from += chunk {
-				ps := make([]catalog.NewProduct, 0, chunk)
-				for i := from; i < from+chunk; i++ {
-					stock := 20 + i%500
-					if i%100 == 0 {
-						stock = i % 11
-					}
-					ps = append(ps, catalog.NewProduct{SearchText: "bench", Product: souq.Product{
-						ID: souq.ID(fmt.Sprintf("prd_low%06d", i)), SKU: fmt.Sprintf("LOW-%d", i), Slug: fmt.Sprintf("low-%d", i),
-						Brand: "Bench", Category: "skincare", Name: souq.Localized{EN: "Bench", AR: "مقعد"},
-						Prices: map[souq.MarketCode]int64{souq.AE: 5000}, Stock: stock,
-					}})
-				}
-				if err := db.CreateProducts(b.Context(), ps); err != nil {
+				if err := db.CreateProducts(b.Context(), storetest.LowStockProducts(from, from+chunk)); err != nil {
 					b.Fatal(err)
 				}
 			}

@@ -8,9 +8,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/souq-commerce/souq/internal/catalog"
 	"github.com/souq-commerce/souq/internal/checkout"
 	"github.com/souq-commerce/souq/internal/souq"
+	"github.com/souq-commerce/souq/internal/storetest"
 )
 
 // BenchmarkCreateOrder places orders of 1 to 3 lines from parallel
@@ -108,19 +108,7 @@ func BenchmarkLowStock(b *testing.B) {
 			db := openTest(b, filepath.Join(b.TempDir(), "souq.db"), Options{Synchronous: SyncNormal})
 			const chunk = 1000
 			for from := 0; from < n; from += chunk {
-				ps := make([]catalog.NewProduct, 0, chunk)
-				for i := from; i < from+chunk; i++ {
-					stock := 20 + i%500
-					if i%100 == 0 {
-						stock = i % 11
-					}
-					ps = append(ps, catalog.NewProduct{SearchText: "bench", Product: souq.Product{
-						ID: souq.ID(fmt.Sprintf("prd_low%06d", i)), SKU: fmt.Sprintf("LOW-%d", i), Slug: fmt.Sprintf("low-%d", i),
-						Brand: "Bench", Category: "skincare", Name: souq.Localized{EN: "Bench", AR: "مقعد"},
-						Prices: map[souq.MarketCode]int64{souq.AE: 5000}, Stock: stock,
-					}})
-				}
-				if err := db.CreateProducts(b.Context(), ps); err != nil {
+				if err := db.CreateProducts(b.Context(), storetest.LowStockProducts(from, from+chunk)); err != nil {
 					b.Fatal(err)
 				}
 			}
