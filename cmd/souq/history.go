@@ -37,6 +37,9 @@ type archiveHistory struct {
 	now    func() time.Time
 	settle time.Duration
 	keep   time.Duration
+	// reads bounds the hours one Totals call reads from the archive
+	// (maxHourReads).
+	reads int
 
 	mu          sync.Mutex
 	hours       map[int64]*analytics.Tally // settled hours, by start (Unix seconds)
@@ -63,7 +66,7 @@ func newArchiveHistory(bucket archive.Bucket, cfg analytics.Config) *archiveHist
 	if settle == 0 {
 		settle = 3 * time.Hour
 	}
-	return &archiveHistory{bucket: bucket, cfg: cfg, now: time.Now, settle: settle, keep: 8 * 24 * time.Hour,
+	return &archiveHistory{bucket: bucket, cfg: cfg, now: time.Now, settle: settle, keep: 8 * 24 * time.Hour, reads: maxHourReads,
 		hours: map[int64]*analytics.Tally{}, minutes: map[int64]*minuteTallies{}}
 }
 
@@ -94,7 +97,6 @@ func (h *archiveHistory) Totals(ctx context.Context, from, to time.Time) (analyt
 	// The parts of the period, by hour: kept tallies where there are;
 	// the others read from the archive at once, each hour whole.
 	var parts []*histPart
-	var readFrom, readTo time.Time
 	for hr := from.Truncate(time.Hour); hr.Before(to); hr = hr.Add(time.Hour) {
 		p := &histPart{hour: hr, lo: maxTime(hr, from), hi: minTime(hr.Add(time.Hour), to)}
 		p.whole = p.lo.Equal(hr) && p.hi.Equal(hr.Add(time.Hour))
@@ -113,16 +115,28 @@ func (h *archiveHistory) Totals(ctx context.Context, from, to time.Time) (analyt
 				h.hours[hr.Unix()] = p.tally
 			}
 		}
-		if p.tally == nil {
-			if readFrom.IsZero() {
-				readFrom = hr
-			}
-			readTo = hr.Add(time.Hour)
-		}
 		parts = append(parts, p)
 	}
-	if !readFrom.IsZero() {
-		if err := h.tallyParts(ctx, parts, readFrom, readTo, now); err != nil {
+	// Read at most h.reads settled hours from the archive per call, each
+	// on its own, keeping each as soon as it is tallied (hours that have
+	// not settled are not kept, so they are read at every call, as few as
+	// the settle time allows): a period of many unseen hours (last week's day, on a
+	// replica's first push) is warmed over several calls, each bounded,
+	// instead of one read of the whole day inline in a dashboard push
+	// that a timeout would throw away whole. Until then the period is
+	// not covered (ok false).
+	reads := 0
+	for _, p := range parts {
+		if p.tally != nil {
+			continue
+		}
+		if p.settled { // kept once read: the next call goes on from here
+			if reads == h.reads {
+				return analytics.Totals{}, false, nil
+			}
+			reads++
+		}
+		if err := h.tallyPart(ctx, p, now); err != nil {
 			return analytics.Totals{}, false, err
 		}
 	}
@@ -133,11 +147,15 @@ func (h *archiveHistory) Totals(ctx context.Context, from, to time.Time) (analyt
 	return total.Totals(), true, nil
 }
 
-// tallyParts reads the archive's events of [readFrom, readTo) once and
-// tallies the parts without a tally: the whole hours in one pass, each
-// partial hour by minute in one more (kept when the hour has settled).
-func (h *archiveHistory) tallyParts(ctx context.Context, parts []*histPart, readFrom, readTo, now time.Time) error {
-	archived, err := archive.ReadAll(ctx, h.bucket, readFrom, readTo)
+// maxHourReads bounds the hours one Totals call reads from the archive.
+const maxHourReads = 2
+
+// tallyPart reads the archive's events of p's hour and tallies p: a whole
+// hour in one pass, a partial hour by minute (kept when the hour has
+// settled) or, cut off a minute, on its own.
+func (h *archiveHistory) tallyPart(ctx context.Context, p *histPart, now time.Time) error {
+	end := p.hour.Add(time.Hour)
+	archived, err := archive.ReadAll(ctx, h.bucket, p.hour, end)
 	if err != nil {
 		return fmt.Errorf("archive history: %w", err)
 	}
@@ -145,34 +163,31 @@ func (h *archiveHistory) tallyParts(ctx context.Context, parts []*histPart, read
 	for i, r := range archived {
 		recs[i] = analytics.Record{Seq: r.Seq, Event: r.Event}
 	}
-	hours, err := analytics.TallySteps(h.cfg, readFrom, readTo, time.Hour, recs)
-	if err != nil {
-		return fmt.Errorf("archive history: %w", err)
-	}
-	for _, p := range parts {
-		switch {
-		case p.tally != nil:
-		case p.whole:
-			p.tally = hours[p.hour.Sub(readFrom)/time.Hour]
-			if p.settled {
-				h.hours[p.hour.Unix()] = p.tally
-			}
-		case onMinute(p.lo) && onMinute(p.hi):
-			mins, err := analytics.TallySteps(h.cfg, p.hour, p.hour.Add(time.Hour), time.Minute, recs)
-			if err != nil {
-				return fmt.Errorf("archive history: %w", err)
-			}
-			p.tally = analytics.NewTally()
-			for _, t := range mins[p.lo.Sub(p.hour)/time.Minute : p.hi.Sub(p.hour)/time.Minute] {
-				p.tally.Merge(t)
-			}
-			if p.settled {
-				h.keepMinutes(p.hour, mins, now)
-			}
-		default:
-			if p.tally, err = analytics.TallyRecords(h.cfg, p.lo, p.hi, recs); err != nil {
-				return fmt.Errorf("archive history: %w", err)
-			}
+	switch {
+	case p.whole:
+		hours, err := analytics.TallySteps(h.cfg, p.hour, end, time.Hour, recs)
+		if err != nil {
+			return fmt.Errorf("archive history: %w", err)
+		}
+		p.tally = hours[0]
+		if p.settled {
+			h.hours[p.hour.Unix()] = p.tally
+		}
+	case onMinute(p.lo) && onMinute(p.hi):
+		mins, err := analytics.TallySteps(h.cfg, p.hour, end, time.Minute, recs)
+		if err != nil {
+			return fmt.Errorf("archive history: %w", err)
+		}
+		p.tally = analytics.NewTally()
+		for _, t := range mins[p.lo.Sub(p.hour)/time.Minute : p.hi.Sub(p.hour)/time.Minute] {
+			p.tally.Merge(t)
+		}
+		if p.settled {
+			h.keepMinutes(p.hour, mins, now)
+		}
+	default:
+		if p.tally, err = analytics.TallyRecords(h.cfg, p.lo, p.hi, recs); err != nil {
+			return fmt.Errorf("archive history: %w", err)
 		}
 	}
 	return nil
