@@ -167,16 +167,28 @@ func TestClusterNodeLoss(t *testing.T) {
 	stopLoad()
 	senders.Wait()
 
+	// A publish the cluster stored while its answer was lost (a node
+	// stopped mid-request) can land after the senders stopped: wait until
+	// the stream's end has stayed put for a second and both the archive
+	// and the processor have reached it, so that they stop having read
+	// the same events.
 	var last uint64
-	waitFor(t, "the stream to answer", func() bool {
+	var changed time.Time
+	waitFor(t, "the archive and the processor to reach the end of a settled stream", func() bool {
 		info, err := stream.Info(t.Context())
-		last = info.LastSeq
-		return err == nil
+		if err != nil {
+			return false
+		}
+		if changed.IsZero() || info.LastSeq != last {
+			last, changed = info.LastSeq, time.Now()
+		}
+		return time.Since(changed) >= time.Second && arch.Stats().LastSeq >= last && proc.Stats().LastSeq >= last
 	})
-	waitFor(t, "the archive to reach the end of the stream", func() bool { return arch.Stats().LastSeq >= last })
-	waitFor(t, "the processor to reach the end of the stream", func() bool { return proc.Stats().LastSeq >= last })
 	stopArch()
 	stopProc()
+	if a, p := arch.Stats().LastSeq, proc.Stats().LastSeq; a != p {
+		t.Fatalf("the archive stopped at sequence %d and the processor at %d: the stream grew while they stopped", a, p)
+	}
 
 	records, err := archive.ReadAll(t.Context(), bucket, time.Time{}, time.Time{})
 	if err != nil {
