@@ -65,6 +65,10 @@ type Observation struct {
 	Failures    int           // 5xx or no answer
 	P99         time.Duration // of the answered and failed
 	MaxInFlight int           // most in progress at once
+	// Delay is how long the checkouts took from their shoppers' admission
+	// to their end (the p90; 0 when no admission time was known): the
+	// dead time between a change of the rate and its effect measured.
+	Delay time.Duration
 }
 
 // Overloaded reports whether the interval shows checkout beyond what it
@@ -85,22 +89,37 @@ func (o Observation) overloaded(cfg ControllerConfig) bool {
 // told what checkout did and whether the rate held shoppers back:
 //
 //   - checkout overloaded (p99 above the target, too many failures, or
-//     too many in progress): the rate is multiplied by Backoff (0.8);
+//     too many in progress): the rate is cut to Backoff (0.8) × the rate
+//     the overloading checkouts were admitted at;
 //   - otherwise, if shoppers were held back by the rate: it grows — by
-//     half each interval until the first overload (slow start, to find
-//     the capacity's order of magnitude within seconds), then by 5% (at
-//     least one shopper a second) each interval;
+//     half until the first overload (slow start, to find the capacity's
+//     order of magnitude within seconds), then by 5% (at least one
+//     shopper a second);
 //   - otherwise (no one waiting, or no checkout measured in the interval)
 //     it stays: a rate no one needs, or one whose checkouts this process
 //     did not see, is not evidence of capacity. A replica that serves the
 //     queue but not checkout therefore never raises its rate on its own.
 //
-// The rate stays within [Min, Max]; Max is the operator's ceiling. An
-// overload that is receding (p99 and in-flight lower than the interval
-// before) holds the rate instead of cutting it again: admitted shoppers
-// reach checkout seconds later, so the intervals right after a decrease
-// still show the load from before it, and cutting on each of them would
-// take the rate far below the capacity.
+// Admitted shoppers reach checkout a while after their admission (they
+// hear of it, then order): the dead time, Observation.Delay. What
+// checkout does in an interval is the effect of the rate one dead time
+// earlier, so the controller keeps the rates of the last intervals and
+// judges that one:
+//
+//   - growth is relative to the rate the measured checkouts were admitted
+//     at, the one with evidence: a rate already 1.5× (slow start) or 5%
+//     above it holds until checkouts at that rate are seen. Growth is
+//     therefore by half, or 5%, per dead time, as TCP grows per round
+//     trip; without this, the rate grew for seconds on checkouts of the
+//     rate before, and a sale's start overran checkout several times over
+//     before the first overload was measured;
+//   - a cut is from the lower of the rate now and that rate, and the next
+//     cut waits one dead time: the intervals right after a cut still show
+//     the load from before it, and cutting on each of them would take the
+//     rate far below the capacity. An overload that is receding (p99 and
+//     in-flight lower than the interval before) holds the rate too.
+//
+// The rate stays within [Min, Max]; Max is the operator's ceiling.
 type Controller struct {
 	mu        sync.Mutex
 	cfg       ControllerConfig
@@ -109,7 +128,17 @@ type Controller struct {
 	// the last interval's figures, to tell a receding overload
 	lastP99      time.Duration
 	lastInFlight int
+	// rates are the rates of the last intervals, oldest first (at most
+	// maxLag+1); delay is the last dead time measured.
+	rates []float64
+	delay time.Duration
+	// conversion is the orders per admitted shopper measured in healthy
+	// intervals (a moving average; 0 until one is measured).
+	conversion float64
 }
+
+// maxLag bounds the dead time the controller allows for, in intervals.
+const maxLag = 30
 
 // NewController returns a controller at cfg.Initial.
 func NewController(cfg ControllerConfig) *Controller {
@@ -132,22 +161,54 @@ func (c *Controller) Config() ControllerConfig { return c.cfg }
 func (c *Controller) Update(o Observation, limited bool) float64 {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	c.rates = append(c.rates, c.rate)
+	if len(c.rates) > maxLag+1 {
+		c.rates = c.rates[len(c.rates)-maxLag-1:]
+	}
+	if o.Delay > 0 {
+		c.delay = o.Delay
+	}
+	// lag: intervals from the admissions to the checkouts measured now.
+	lag := min(int((c.delay+time.Second-1)/time.Second), len(c.rates)-1)
+	judged := c.rates[len(c.rates)-1-lag] // the rate those checkouts were admitted at
 	over := o.overloaded(c.cfg)
-	improving := o.P99 < c.lastP99 && o.MaxInFlight <= c.lastInFlight
+	improving := float64(o.P99) < 0.95*float64(c.lastP99) && o.MaxInFlight <= c.lastInFlight
 	switch {
 	case over && improving:
-		// Still overloaded, but less than the interval before: the last
-		// decrease is working its way through (admitted shoppers reach
-		// checkout seconds later); decreasing again would overshoot.
+		// Still overloaded, but clearly less than the interval before:
+		// the last cut is working its way through; cutting again would
+		// overshoot.
 	case over:
-		c.rate *= c.cfg.Backoff
+		cut := judged * c.cfg.Backoff
+		if ok := o.Checkouts - o.Failures; c.conversion > 0 && ok > 0 {
+			// Checkout served ok orders at full stretch: shoppers who
+			// would place Backoff × that many are below its capacity,
+			// whatever it was before (no less than half the judged
+			// rate, though: the count may be low for other reasons).
+			cut = max(judged/2, min(cut, c.cfg.Backoff*float64(ok)/c.conversion))
+		}
+		c.rate = min(c.rate, cut)
 		c.slowStart = false
-	case !limited || o.Checkouts == 0:
+	case !limited || o.Checkouts == 0 || judged <= 0:
 		// No evidence: hold.
-	case c.slowStart:
-		c.rate *= 1.5
 	default:
-		c.rate += max(1, c.rate/20)
+		// A healthy interval with shoppers waiting: measure the orders
+		// per admitted shopper (the share who buy), then grow.
+		conv := float64(o.Checkouts) / judged
+		if c.conversion == 0 {
+			c.conversion = conv
+		} else {
+			c.conversion += (conv - c.conversion) / 4
+		}
+		// Slow start ends early when the p99 passes half the target:
+		// the queue at checkout is building (HyStart's rule for TCP),
+		// and half again would overrun it before the overload showed.
+		c.slowStart = c.slowStart && o.P99 <= c.cfg.TargetP99/2
+		if c.slowStart {
+			c.rate = max(c.rate, min(c.rate, judged)*1.5)
+		} else {
+			c.rate = max(c.rate, min(c.rate, judged)+max(1, judged/20))
+		}
 	}
 	c.lastP99, c.lastInFlight = o.P99, o.MaxInFlight
 	c.rate = min(max(c.rate, c.cfg.Min), c.cfg.Max)
@@ -163,6 +224,8 @@ type Monitor struct {
 	failures    int
 	inFlight    int
 	maxInFlight int
+	delays      []time.Duration // admission to the end of checkout, up to maxSamples
+	timed       int             // checkouts whose admission time was known
 }
 
 // maxSamples bounds the latencies kept per interval; beyond it every
@@ -170,9 +233,10 @@ type Monitor struct {
 // stays an estimate over the whole interval.
 const maxSamples = 4096
 
-// Begin records a checkout starting at start; call the returned function
-// when it ends, with whether it failed.
-func (m *Monitor) Begin(start time.Time) func(end time.Time, failed bool) {
+// Begin records a checkout starting at start, of a shopper admitted at
+// admitted (zero: not known); call the returned function when it ends,
+// with whether it failed.
+func (m *Monitor) Begin(admitted, start time.Time) func(end time.Time, failed bool) {
 	m.mu.Lock()
 	m.inFlight++
 	m.maxInFlight = max(m.maxInFlight, m.inFlight)
@@ -185,13 +249,23 @@ func (m *Monitor) Begin(start time.Time) func(end time.Time, failed bool) {
 		if failed {
 			m.failures++
 		}
-		d := end.Sub(start)
-		if len(m.samples) < maxSamples {
-			m.samples = append(m.samples, d)
-		} else if i := rand.IntN(m.seen); i < maxSamples {
-			m.samples[i] = d
+		m.samples = reservoir(m.samples, m.seen, end.Sub(start))
+		if !admitted.IsZero() && !end.Before(admitted) {
+			m.timed++
+			m.delays = reservoir(m.delays, m.timed, end.Sub(admitted))
 		}
 	}
+}
+
+// reservoir adds d, the seen-th value, to the values kept.
+func reservoir(kept []time.Duration, seen int, d time.Duration) []time.Duration {
+	if len(kept) < maxSamples {
+		return append(kept, d)
+	}
+	if i := rand.IntN(seen); i < maxSamples {
+		kept[i] = d
+	}
+	return kept
 }
 
 // Take returns the interval's observation and starts the next.
@@ -199,10 +273,19 @@ func (m *Monitor) Take() Observation {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	o := Observation{Checkouts: m.seen, Failures: m.failures, MaxInFlight: m.maxInFlight}
-	if n := len(m.samples); n > 0 {
-		slices.Sort(m.samples)
-		o.P99 = m.samples[min(n-1, n*99/100)]
-	}
+	o.P99 = percentile(m.samples, 99)
+	o.Delay = percentile(m.delays, 90)
 	m.samples, m.seen, m.failures, m.maxInFlight = m.samples[:0], 0, 0, m.inFlight
+	m.delays, m.timed = m.delays[:0], 0
 	return o
+}
+
+// percentile sorts ds and returns its p-th percentile (0 when empty).
+func percentile(ds []time.Duration, p int) time.Duration {
+	n := len(ds)
+	if n == 0 {
+		return 0
+	}
+	slices.Sort(ds)
+	return ds[min(n-1, n*p/100)]
 }

@@ -1,6 +1,7 @@
 package waitroom
 
 import (
+	"fmt"
 	"testing"
 	"time"
 )
@@ -9,9 +10,10 @@ import (
 // shoppers reach checkout delay seconds after admission, half of them
 // buy, and work beyond the capacity waits in a backlog that adds to every
 // checkout's latency (a fluid queue); a checkout waiting more than two
-// seconds fails.
+// seconds fails. Checkout reports the orders it completed.
 type simServer struct {
 	capacity float64
+	delay    int // seconds from admission to checkout; 0: simDelay
 	backlog  float64
 	pipeline []float64 // shoppers admitted, by second, still on their way
 	served   float64   // orders committed in the last second
@@ -26,9 +28,13 @@ const (
 // second plays one second in which admit shoppers were admitted and
 // returns what checkout did.
 func (s *simServer) second(admit float64) Observation {
+	delay := s.delay
+	if delay == 0 {
+		delay = simDelay
+	}
 	s.pipeline = append(s.pipeline, admit)
 	arriving := 0.0
-	if len(s.pipeline) > simDelay {
+	if len(s.pipeline) > delay {
 		arriving = s.pipeline[0] * simBuyers
 		s.pipeline = s.pipeline[1:]
 	}
@@ -36,7 +42,10 @@ func (s *simServer) second(admit float64) Observation {
 	served := min(work, s.capacity)
 	s.backlog, s.served = work-served, served
 	wait := time.Duration(s.backlog / s.capacity * float64(time.Second))
-	o := Observation{Checkouts: int(arriving), P99: simBaseP99 + wait}
+	o := Observation{Checkouts: int(served), P99: simBaseP99 + wait}
+	if o.Checkouts > 0 {
+		o.Delay = time.Duration(delay) * time.Second
+	}
 	if wait > 2*time.Second {
 		o.Failures = o.Checkouts / 2
 	}
@@ -95,6 +104,43 @@ func TestControllerFollowsCapacity(t *testing.T) {
 	}
 }
 
+// TestControllerSaleStart: at a sale's start the queue is long and the
+// first admitted shoppers reach checkout seconds later (the dead time).
+// Checkouts measured in those seconds show the light load of the rate
+// before, which is no evidence that a higher one is served: the rate must
+// not run far past the capacity before the overload shows, nor leave a
+// backlog that takes seconds to clear.
+func TestControllerSaleStart(t *testing.T) {
+	for _, delay := range []int{1, 2, 4} {
+		t.Run(fmt.Sprintf("dead time %ds", delay), func(t *testing.T) {
+			const capacity = 200 // orders a second: 400 admissions
+			ideal := capacity / simBuyers
+			c := NewController(ControllerConfig{Initial: ideal / 2, Max: 10 * ideal})
+			s := &simServer{capacity: capacity, delay: delay}
+			peak, worst, served := 0.0, time.Duration(0), 0.0
+			for sec := range 40 {
+				admit := c.Rate()
+				o := s.second(admit)
+				peak, worst = max(peak, admit), max(worst, o.P99)
+				if sec >= 10 {
+					served += s.served / capacity / 30
+				}
+				c.Update(o, true)
+			}
+			t.Logf("peak rate %.0f (%.1f× the capacity), worst p99 %v, goodput after 10 s %.0f%%", peak, peak/ideal, worst, 100*served)
+			if peak > 1.6*ideal {
+				t.Errorf("the rate reached %.1f× the capacity before backing off, want at most 1.6×", peak/ideal)
+			}
+			if worst > time.Second {
+				t.Errorf("checkout p99 reached %v, want at most 1s", worst)
+			}
+			if served < 0.8 {
+				t.Errorf("goodput %.0f%% of the capacity from 10 s on, want at least 80%%", 100*served)
+			}
+		})
+	}
+}
+
 func TestControllerBounds(t *testing.T) {
 	c := NewController(ControllerConfig{Initial: 50, Min: 5, Max: 60})
 	for range 20 {
@@ -129,7 +175,7 @@ func TestMonitor(t *testing.T) {
 	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 	var ends []func(time.Time, bool)
 	for range 3 {
-		ends = append(ends, m.Begin(t0))
+		ends = append(ends, m.Begin(time.Time{}, t0))
 	}
 	for i, end := range ends {
 		end(t0.Add(time.Duration(i+1)*100*time.Millisecond), i == 2)
@@ -137,6 +183,15 @@ func TestMonitor(t *testing.T) {
 	o := m.Take()
 	if o.Checkouts != 3 || o.Failures != 1 || o.MaxInFlight != 3 || o.P99 != 300*time.Millisecond {
 		t.Errorf("observation %+v, want 3 checkouts, 1 failure, 3 in flight, p99 300ms", o)
+	}
+	if o.Delay != 0 {
+		t.Errorf("dead time %v with no admission time known, want 0", o.Delay)
+	}
+	for i := range 10 { // admitted 1 s, …, 10 s before their checkouts ended
+		m.Begin(t0.Add(-time.Duration(i+1)*time.Second), t0)(t0, false)
+	}
+	if o := m.Take(); o.Checkouts != 10 || o.Delay != 10*time.Second {
+		t.Errorf("observation %+v, want 10 checkouts and a p90 dead time of 10s", o)
 	}
 	if o := m.Take(); o.Checkouts != 0 || o.MaxInFlight != 0 {
 		t.Errorf("next interval %+v, want empty", o)

@@ -1,6 +1,7 @@
 package waitroom
 
 import (
+	"cmp"
 	"context"
 	"crypto/hmac"
 	"crypto/sha256"
@@ -9,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -243,7 +245,11 @@ func (r *Room) visit(ctx context.Context, sale souq.Sale, visitor string, cart s
 	case place.Position <= q.Head:
 		st.State = StateAdmitted
 		st.TokenExpires = now.Add(r.cfg.Window)
-		st.Token = r.cfg.Keys.Issue(Admission{Sale: sale.ID, Cart: cart, Nonce: r.nonce(sale.ID, visitor, place), Expires: st.TokenExpires})
+		r.mu.Lock()
+		admitted := r.admittedAt(sale.ID, place.Position)
+		r.mu.Unlock()
+		st.Token = r.cfg.Keys.Issue(Admission{Sale: sale.ID, Cart: cart, Nonce: r.nonce(sale.ID, visitor, place),
+			Expires: st.TokenExpires, Admitted: admitted})
 	default:
 		st.State = StateWaiting
 		st.Ahead = place.Position - q.Head
@@ -307,27 +313,34 @@ func queued(sale souq.Sale) error {
 // Errors: souq.ErrQueued (429) without a token, souq.ErrForbidden (403)
 // with a token refused.
 func (r *Room) Admit(ctx context.Context, token string, cart souq.ID, key string) (done func(placed bool), err error) {
+	done, _, err = r.admit(ctx, token, cart, key)
+	return done, err
+}
+
+// admit is Admit, returning the admission too (zero outside a protected
+// sale's run).
+func (r *Room) admit(ctx context.Context, token string, cart souq.ID, key string) (done func(placed bool), _ Admission, err error) {
 	sale, a, gated, reason, err := r.check(ctx, token, cart)
 	switch {
 	case err != nil:
-		return nil, err
+		return nil, a, err
 	case !gated:
-		return func(bool) {}, nil
+		return func(bool) {}, Admission{}, nil
 	case token == "":
 		r.metrics.refused.WithLabelValues("no_token").Inc()
-		return nil, queued(sale)
+		return nil, a, queued(sale)
 	case reason != nil:
-		return nil, r.refuse(reason)
+		return nil, a, r.refuse(reason)
 	}
 	if key == "" {
 		key = "once"
 	}
 	claimed, err := r.cfg.State.Claim(ctx, string(sale.ID), a.Nonce, key, a.Expires.Sub(r.cfg.Sales.Now())+time.Minute)
 	if err != nil {
-		return nil, fmt.Errorf("waiting room: claim admission: %w", err)
+		return nil, a, fmt.Errorf("waiting room: claim admission: %w", err)
 	}
 	if !claimed {
-		return nil, r.refuse(ErrTokenUsed)
+		return nil, a, r.refuse(ErrTokenUsed)
 	}
 	return func(placed bool) {
 		if placed {
@@ -340,7 +353,7 @@ func (r *Room) Admit(ctx context.Context, token string, cart souq.ID, key string
 		if err := r.cfg.State.Release(ctx, string(sale.ID), a.Nonce, key); err != nil {
 			r.log.Warn("could not give an unused admission back", "sale", sale.ID, "err", err)
 		}
-	}, nil
+	}, a, nil
 }
 
 // Checkout runs place, a checkout of cart, through the room: Admit with
@@ -349,11 +362,16 @@ func (r *Room) Admit(ctx context.Context, token string, cart souq.ID, key string
 // placed an order (or may have). A refused admission is Admit's error and
 // place does not run; otherwise the error is place's.
 func (r *Room) Checkout(ctx context.Context, token string, cart souq.ID, key string, place func() (placed bool, err error)) error {
-	done, err := r.Admit(ctx, token, cart, key)
+	done, a, err := r.admit(ctx, token, cart, key)
 	if err != nil {
 		return err
 	}
-	end := r.monitor.Begin(time.Now())
+	start := time.Now()
+	admitted := time.Time{} // on the clock of start: the shop's may be another in tests
+	if !a.Admitted.IsZero() {
+		admitted = start.Add(-r.cfg.Sales.Now().Sub(a.Admitted))
+	}
+	end := r.monitor.Begin(admitted, start)
 	placed, err := place()
 	var known *souq.Error // the client's error (a 4xx), not checkout failing
 	end(time.Now(), err != nil && !placed && !errors.As(err, &known))
@@ -385,6 +403,22 @@ func (r *Room) refuse(err error) error {
 	e := souq.Errorf(souq.ErrForbidden, "%s; join the queue again (POST /api/v1/queue)", err)
 	e.Extra = map[string]any{"reason": reason, "queue": "/api/v1/queue"}
 	return e
+}
+
+// admittedAt is when this replica saw the queue of sale reach position:
+// the first tick that found the head at or past it. Zero when it was
+// reached before the ticks this replica keeps (or of another sale), or
+// not yet. r.mu must be held.
+func (r *Room) admittedAt(sale souq.ID, position int64) time.Time {
+	if r.sale != sale || len(r.history) == 0 || r.history[0].head >= position {
+		return time.Time{}
+	}
+	i, found := slices.BinarySearchFunc(r.history, position, func(s sample, p int64) int { return cmp.Compare(s.head, p) })
+	if !found && i == len(r.history) {
+		return time.Time{}
+	}
+	// BinarySearchFunc finds the first sample with head >= position.
+	return r.history[i].at
 }
 
 // exitRate is how many positions a second the queue admitted over the

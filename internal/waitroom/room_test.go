@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -219,7 +221,7 @@ func TestTokens(t *testing.T) {
 	}
 	other := testKeys(t, "another secret of at least thirty-two bytes!!")
 	forged := other.Issue(Admission{Sale: "sale_wf", Cart: "cart_1", Expires: shop.Now().Add(time.Minute)})
-	tampered := st.Token[:len("v1.")] + st.Token[len("v1."):len(st.Token)-1] + "A"
+	tampered := st.Token[:len(st.Token)-1] + "A"
 	if tampered == st.Token {
 		tampered = st.Token[:len(st.Token)-1] + "B"
 	}
@@ -285,6 +287,66 @@ func TestTokens(t *testing.T) {
 	shop.sale.Protected = false
 	if _, err := r.Admit(ctx, "", "cart_1", ""); err != nil {
 		t.Errorf("unprotected sale: %v", err)
+	}
+}
+
+// TestTokenAdmittedTime: a token carries when its place was admitted, to
+// the millisecond; altering it breaks the signature; a token of the last
+// version (v1, without it) still admits.
+func TestTokenAdmittedTime(t *testing.T) {
+	k := testKeys(t)
+	now := saleStart
+	admitted := saleStart.Add(-1234 * time.Millisecond)
+	tok := k.Issue(Admission{Sale: "sale_wf", Cart: "cart_1", Nonce: "n1", Expires: now.Add(time.Minute), Admitted: admitted})
+	a, err := k.Verify(tok, now)
+	if err != nil || !a.Admitted.Equal(admitted) || a.Nonce != "n1" || a.Cart != "cart_1" {
+		t.Fatalf("Verify = %+v, %v; want admitted at %v", a, err, admitted)
+	}
+	parts := strings.Split(tok, ".")
+	parts[6] = strconv.FormatInt(admitted.Add(time.Second).UnixMilli(), 10)
+	if _, err := k.Verify(strings.Join(parts, "."), now); !errors.Is(err, ErrTokenForged) {
+		t.Errorf("admission time altered: %v, want %v", err, ErrTokenForged)
+	}
+	parts[6] = "-5"
+	if _, err := k.Verify(strings.Join(parts, "."), now); !errors.Is(err, ErrTokenMalformed) {
+		t.Errorf("negative admission time: %v, want %v", err, ErrTokenMalformed)
+	}
+	body := strings.Join([]string{"v1", k.keys[0].id, "sale_wf", "cart_1", "n1", strconv.FormatInt(now.Add(time.Minute).Unix(), 10)}, ".")
+	if a, err := k.Verify(body+"."+sign(k.keys[0].mac, body), now); err != nil || !a.Admitted.IsZero() || a.Nonce != "n1" {
+		t.Errorf("v1 token: %+v, %v; want valid, admission time unknown", a, err)
+	}
+	if a, err := k.Verify(k.Issue(Admission{Sale: "sale_wf", Expires: now.Add(time.Minute)}), now); err != nil || !a.Admitted.IsZero() {
+		t.Errorf("token without an admission time: %+v, %v", a, err)
+	}
+}
+
+// TestCheckoutMeasuresDeadTime: a shopper's token says when the queue
+// reached its place, and its checkout reports to the controller the time
+// from then to the checkout's end.
+func TestCheckoutMeasuresDeadTime(t *testing.T) {
+	shop := newShop()
+	shop.now = saleStart
+	r := newRoom(t, shop, NewMemState(), ControllerConfig{Initial: 100})
+	tick(t, r, 0)
+	visit(t, r, "v1", "")
+	tick(t, r, time.Second) // admits v1 at saleStart
+	admittedAt := shop.Now()
+	shop.advance(1500 * time.Millisecond)
+	st := visit(t, r, "v1", "cart_1")
+	if st.State != StateAdmitted {
+		t.Fatalf("status %+v, want admitted", st)
+	}
+	a, err := r.cfg.Keys.Verify(st.Token, shop.Now())
+	if err != nil || !a.Admitted.Equal(admittedAt) {
+		t.Fatalf("token says admitted at %v (%v), want %v: the tick that admitted the place", a.Admitted, err, admittedAt)
+	}
+	shop.advance(500 * time.Millisecond)
+	if err := r.Checkout(t.Context(), st.Token, "cart_1", "k", func() (bool, error) { return true, nil }); err != nil {
+		t.Fatal(err)
+	}
+	o := r.monitor.Take()
+	if o.Checkouts != 1 || o.Delay < 2*time.Second || o.Delay > 3*time.Second {
+		t.Errorf("observation %+v, want 1 checkout with a dead time of 2s (and the checkout's own few ms)", o)
 	}
 }
 

@@ -35,6 +35,11 @@ type Admission struct {
 	Cart    souq.ID
 	Nonce   string
 	Expires time.Time
+	// Admitted is when the queue reached the visitor's place, to the
+	// millisecond (zero when the issuing replica did not see it): checkout
+	// measures from it how long admitted shoppers take to order, the
+	// admission controller's dead time.
+	Admitted time.Time
 }
 
 // Keys sign and verify admission tokens with HMAC-SHA256. The first secret
@@ -88,8 +93,12 @@ func (ks *Keys) Issue(a Admission) string {
 		rand.Read(b[:])
 		a.Nonce = base64.RawURLEncoding.EncodeToString(b[:])
 	}
-	body := strings.Join([]string{"v1", ks.keys[0].id, string(a.Sale), string(a.Cart), a.Nonce,
-		strconv.FormatInt(a.Expires.Unix(), 10)}, ".")
+	admitted := int64(0)
+	if !a.Admitted.IsZero() {
+		admitted = a.Admitted.UnixMilli()
+	}
+	body := strings.Join([]string{"v2", ks.keys[0].id, string(a.Sale), string(a.Cart), a.Nonce,
+		strconv.FormatInt(a.Expires.Unix(), 10), strconv.FormatInt(admitted, 10)}, ".")
 	return body + "." + sign(ks.keys[0].mac, body)
 }
 
@@ -100,20 +109,30 @@ func sign(k []byte, body string) string {
 }
 
 // Verify checks a token's signature and expiry at now and returns what it
-// says. It does not check the sale, the cart or whether it was used.
+// says. It does not check the sale, the cart or whether it was used. It
+// takes the tokens of this version (v2) and of the one before (v1,
+// without Admitted), so that tokens issued by replicas of the last
+// release still admit during a rolling upgrade.
 func (ks *Keys) Verify(token string, now time.Time) (Admission, error) {
 	parts := strings.Split(token, ".")
-	if len(token) > 512 || len(parts) != 7 || parts[0] != "v1" {
+	if len(token) > 512 || !(len(parts) == 7 && parts[0] == "v1" || len(parts) == 8 && parts[0] == "v2") {
 		return Admission{}, ErrTokenMalformed
 	}
 	exp, err := strconv.ParseInt(parts[5], 10, 64)
 	if err != nil {
 		return Admission{}, ErrTokenMalformed
 	}
-	body := token[:len(token)-len(parts[6])-1]
+	admitted := int64(0)
+	if parts[0] == "v2" {
+		if admitted, err = strconv.ParseInt(parts[6], 10, 64); err != nil || admitted < 0 {
+			return Admission{}, ErrTokenMalformed
+		}
+	}
+	sig := parts[len(parts)-1]
+	body := token[:len(token)-len(sig)-1]
 	valid := false
 	for _, k := range ks.keys {
-		if k.id == parts[1] && hmac.Equal([]byte(sign(k.mac, body)), []byte(parts[6])) {
+		if k.id == parts[1] && hmac.Equal([]byte(sign(k.mac, body)), []byte(sig)) {
 			valid = true
 		}
 	}
@@ -121,6 +140,9 @@ func (ks *Keys) Verify(token string, now time.Time) (Admission, error) {
 		return Admission{}, ErrTokenForged
 	}
 	a := Admission{Sale: souq.ID(parts[2]), Cart: souq.ID(parts[3]), Nonce: parts[4], Expires: time.Unix(exp, 0).UTC()}
+	if admitted > 0 {
+		a.Admitted = time.UnixMilli(admitted).UTC()
+	}
 	if !now.Before(a.Expires) {
 		return a, ErrTokenExpired
 	}
