@@ -219,12 +219,12 @@ func run(c config) error {
 		fmt.Printf("%s, from the sale's start to the last answer: %s\n", r.name, r.usage)
 	}
 	if tl := results[0].timeline; len(tl) > 0 {
-		fmt.Printf("\nroom on, second by second (rate: the controller's, at the second's end):\n| s | rate /s | admitted | orders 201 |\n|---|---|---|---|\n")
+		fmt.Printf("\nroom on, second by second (rate: the controller's, at the second's end; p99 and dead time: of the checkouts it measured last):\n| s | rate /s | admitted | orders 201 | p99 ms | dead time ms |\n|---|---|---|---|---|---|\n")
 		for _, t := range tl {
 			if t.admitted == 0 && t.commits == 0 && t.at > time.Second {
 				break
 			}
-			fmt.Printf("| %.0f | %.0f | %.0f | %d |\n", t.at.Seconds(), t.rate, t.admitted, t.commits)
+			fmt.Printf("| %.0f | %.0f | %.0f | %d | %.0f | %.0f |\n", t.at.Seconds(), t.rate, t.admitted, t.commits, 1000*t.p99, 1000*t.delay)
 		}
 	}
 	return nil
@@ -278,6 +278,8 @@ type tick struct {
 	rate     float64       // the controller's admission rate at its end
 	admitted float64       // positions admitted in the second
 	commits  int           // orders answered 201 in the second
+	p99      float64       // seconds: the checkouts the controller last measured
+	delay    float64       // seconds: their dead time (admission to order placed, p90)
 }
 
 // watchRoom reads the room's admission rate and admitted positions from
@@ -301,7 +303,8 @@ func watchRoom(ctx context.Context, client *http.Client, base string, start time
 			}
 			adm := m["souq_waitroom_admitted_total"]
 			if last >= 0 {
-				out = append(out, tick{at: now.Add(-time.Second).Sub(start), rate: m["souq_waitroom_admission_rate"], admitted: adm - last})
+				out = append(out, tick{at: now.Add(-time.Second).Sub(start), rate: m["souq_waitroom_admission_rate"], admitted: adm - last,
+					p99: m["souq_waitroom_checkout_p99_seconds"], delay: m["souq_waitroom_dead_time_seconds"]})
 			}
 			last = adm
 		}

@@ -586,7 +586,7 @@ func TestServeH2C(t *testing.T) {
 	}
 	body, _ := io.ReadAll(resp.Body)
 	resp.Body.Close()
-	for _, m := range []string{"souq_waitroom_admission_rate 50", "souq_concurrency_limit 200"} {
+	for _, m := range []string{"souq_waitroom_admission_rate 50", "souq_waitroom_dead_time_seconds 0", "souq_concurrency_limit 200"} {
 		if !strings.Contains(string(body), m) {
 			t.Errorf("/metrics has no %q", m)
 		}

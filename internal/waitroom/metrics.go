@@ -15,6 +15,8 @@ type roomMetrics struct {
 	refused  *prometheus.CounterVec
 	soldOut  prometheus.Gauge
 	units    prometheus.Gauge
+	p99      prometheus.Gauge
+	delay    prometheus.Gauge
 }
 
 func newRoomMetrics(reg prometheus.Registerer, r *Room) *roomMetrics {
@@ -34,12 +36,24 @@ func newRoomMetrics(reg prometheus.Registerer, r *Room) *roomMetrics {
 			Help: "1 while the protected sale's products are sold out."}),
 		units: prometheus.NewGauge(prometheus.GaugeOpts{Name: "souq_waitroom_units_left",
 			Help: "Units left of the protected sale's products."}),
+		p99: prometheus.NewGauge(prometheus.GaugeOpts{Name: "souq_waitroom_checkout_p99_seconds",
+			Help: "The p99 latency of this replica's checkouts in the controller's last interval (0: none)."}),
+		delay: prometheus.NewGauge(prometheus.GaugeOpts{Name: "souq_waitroom_dead_time_seconds",
+			Help: "The p90 of admission to order placed of this replica's checkouts in the controller's last interval (0: none known)."}),
 	}
 	m.rate.Set(r.ctrl.Rate())
 	if reg != nil {
-		reg.MustRegister(m.waiting, m.admitted, m.rate, m.wait, m.refused, m.soldOut, m.units)
+		reg.MustRegister(m.waiting, m.admitted, m.rate, m.wait, m.refused, m.soldOut, m.units, m.p99, m.delay)
 	}
 	return m
+}
+
+// interval records what the controller was told of an interval, and the
+// rate it set.
+func (m *roomMetrics) interval(o Observation, rate float64) {
+	m.rate.Set(rate)
+	m.p99.Set(o.P99.Seconds())
+	m.delay.Set(o.Delay.Seconds())
 }
 
 // observe records a tick that moved the queue from prev to q at now. The

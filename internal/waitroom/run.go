@@ -44,7 +44,8 @@ func (r *Room) Run(ctx context.Context) {
 		}
 		limited = limited || held
 		if now.Sub(lastUpdate) >= time.Second {
-			r.metrics.rate.Set(r.ctrl.Update(r.monitor.Take(), limited))
+			o := r.monitor.Take()
+			r.metrics.interval(o, r.ctrl.Update(o, limited))
 			lastUpdate, limited = now, false
 		}
 	}
