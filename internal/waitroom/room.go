@@ -357,16 +357,17 @@ func (r *Room) admit(ctx context.Context, token string, cart souq.ID, key string
 }
 
 // Checkout runs place, a checkout of cart, through the room: Admit with
-// token and key first, then place, timed for the admission controller,
-// then the admission kept or given back as place reports whether it
-// placed an order (or may have). A refused admission is Admit's error and
+// token and key first, then place, timed from before Admit (the claim is
+// part of the checkout's time) for the admission controller, then the
+// admission kept or given back as place reports whether it placed an
+// order (or may have). A refused admission is Admit's error and
 // place does not run; otherwise the error is place's.
 func (r *Room) Checkout(ctx context.Context, token string, cart souq.ID, key string, place func() (placed bool, err error)) error {
+	start := time.Now()
 	done, a, err := r.admit(ctx, token, cart, key)
 	if err != nil {
 		return err
 	}
-	start := time.Now()
 	admitted := time.Time{} // on the clock of start: the shop's may be another in tests
 	if !a.Admitted.IsZero() {
 		admitted = start.Add(-r.cfg.Sales.Now().Sub(a.Admitted))
