@@ -205,6 +205,18 @@ func run(c config) error {
 	row("answers 5xx (goal 0 on)", func(r result) string { return strconv.FormatInt(r.fivexx, 10) })
 	row("no answer (timeouts, resets)", func(r result) string { return strconv.FormatInt(r.noAnswer, 10) })
 	row("oversold units (always 0)", func(r result) string { return strconv.Itoa(r.oversold) })
+	row("queue join p50 / p99 (answered)", func(r result) string {
+		if len(r.join) == 0 {
+			return "–"
+		}
+		return fmt.Sprintf("%.0f / %.0f ms", ms(load.Pct(r.join, 50)), ms(load.Pct(r.join, 99)))
+	})
+	row("admission → shopper told p50 / p99 (its token's admission time)", func(r result) string {
+		if len(r.told) == 0 {
+			return "–"
+		}
+		return fmt.Sprintf("%.0f / %.0f ms", ms(load.Pct(r.told, 50)), ms(load.Pct(r.told, 99)))
+	})
 	row("shoppers told sold out while waiting", func(r result) string { return strconv.Itoa(len(r.notice)) })
 	row("sold-out notice p50 / p99 / max (goal < 2 s)", func(r result) string {
 		if len(r.notice) == 0 {
@@ -244,10 +256,12 @@ type result struct {
 	fivexx, noAnswer int64
 	gaveUp           int64
 	notice           []time.Duration
-	statuses         map[int]int // checkout answers by status; -status: failed queue joins
-	serverP99        float64     // seconds: the bucket holding the shop's p99 of 201 orders
-	usage            string      // the shop's processes' CPU during the sale
-	timeline         []tick      // room on: second by second from the start
+	told             []time.Duration // room on: from a place's admission to its shopper hearing of it
+	join             []time.Duration // room on: queue joins answered
+	statuses         map[int]int     // checkout answers by status; -status: failed queue joins
+	serverP99        float64         // seconds: the bucket holding the shop's p99 of 201 orders
+	usage            string          // the shop's processes' CPU during the sale
+	timeline         []tick          // room on: second by second from the start
 	stall            time.Duration
 }
 
@@ -270,6 +284,20 @@ func watchStalls(ctx context.Context) time.Duration {
 			last = now
 		}
 	}
+}
+
+// admittedAt reads when the queue reached a token's place (v2 tokens,
+// docs/waitroom.md): the generator shares the shop's clock.
+func admittedAt(token string) (time.Time, bool) {
+	parts := strings.Split(token, ".")
+	if len(parts) != 8 || parts[0] != "v2" {
+		return time.Time{}, false
+	}
+	ms, err := strconv.ParseInt(parts[6], 10, 64)
+	if err != nil || ms <= 0 {
+		return time.Time{}, false
+	}
+	return time.UnixMilli(ms), true
 }
 
 // tick is one second of a sale with the room on.
@@ -407,8 +435,14 @@ func playSale(ctx context.Context, client *http.Client, sh *shop, c config, capa
 			State          string `json:"state"`
 			AdmissionToken string `json:"admission_token"`
 		}
+		t0 := time.Now()
 		st, err := getJSON(ctx, client, "POST", sh.queue+"/api/v1/queue", &q)
 		answer(st, err)
+		if err == nil {
+			mu.Lock()
+			r.join = append(r.join, time.Since(t0))
+			mu.Unlock()
+		}
 		if err != nil || st != http.StatusCreated {
 			mu.Lock()
 			statuses[-st]++
@@ -421,6 +455,11 @@ func playSale(ctx context.Context, client *http.Client, sh *shop, c config, capa
 		for time.Now().Before(deadline) {
 			switch q.State {
 			case "admitted":
+				if at, ok := admittedAt(q.AdmissionToken); ok {
+					mu.Lock()
+					r.told = append(r.told, time.Since(at))
+					mu.Unlock()
+				}
 				checkout(i, q.AdmissionToken)
 				return
 			case "sold_out":

@@ -214,16 +214,36 @@ func (r *Room) Visit(ctx context.Context, visitor string, cart souq.ID, wait tim
 	}
 	r.mu.Lock()
 	soldOut := r.sale == sale.ID && r.soldOut
+	admitted := r.sale == sale.ID && st.Position > 0 && r.q.Head >= st.Position
 	r.mu.Unlock()
-	if soldOut {
+	switch {
+	case soldOut:
 		// The news of a sale selling out wakes every waiting visit at
 		// once: answered from what this replica knows, without a trip
 		// to the shared state each, so that a queue of 100,000 hears it
 		// in a moment.
 		st.State, st.Ahead, st.WaitMin, st.WaitMax = StateSoldOut, 0, 0, 0
 		return st, nil
+	case admitted:
+		// Likewise an admission: the replica knows the place (the visit
+		// just joined) and the head, and the token follows from them.
+		st.Ahead, st.WaitMin, st.WaitMax = 0, 0, 0
+		r.grant(&st, sale, visitor, cart, r.cfg.Sales.Now())
+		return st, nil
 	}
 	return r.visit(ctx, sale, visitor, cart)
+}
+
+// grant makes st, the status of a place the queue has reached, admitted,
+// with a token for cart.
+func (r *Room) grant(st *Status, sale souq.Sale, visitor string, cart souq.ID, now time.Time) {
+	r.mu.Lock()
+	admitted := r.admittedAt(sale.ID, st.Position)
+	r.mu.Unlock()
+	st.State = StateAdmitted
+	st.TokenExpires = now.Add(r.cfg.Window)
+	st.Token = r.cfg.Keys.Issue(Admission{Sale: sale.ID, Cart: cart, Nonce: r.nonce(sale.ID, visitor, st.Position),
+		Expires: st.TokenExpires, Admitted: admitted})
 }
 
 func (r *Room) visit(ctx context.Context, sale souq.Sale, visitor string, cart souq.ID) (Status, error) {
@@ -243,13 +263,7 @@ func (r *Room) visit(ctx context.Context, sale souq.Sale, visitor string, cart s
 	case place.Position == 0:
 		st.State = StateEarly
 	case place.Position <= q.Head:
-		st.State = StateAdmitted
-		st.TokenExpires = now.Add(r.cfg.Window)
-		r.mu.Lock()
-		admitted := r.admittedAt(sale.ID, place.Position)
-		r.mu.Unlock()
-		st.Token = r.cfg.Keys.Issue(Admission{Sale: sale.ID, Cart: cart, Nonce: r.nonce(sale.ID, visitor, place),
-			Expires: st.TokenExpires, Admitted: admitted})
+		r.grant(&st, sale, visitor, cart, now)
 	default:
 		st.State = StateWaiting
 		st.Ahead = place.Position - q.Head
@@ -267,9 +281,9 @@ func roundWait(d time.Duration) time.Duration { return d.Truncate(time.Minute) }
 
 // nonce names one admission: the same for every token issued to one place,
 // so a place admits one order however many tokens its visitor asks for.
-func (r *Room) nonce(sale souq.ID, visitor string, p Place) string {
+func (r *Room) nonce(sale souq.ID, visitor string, position int64) string {
 	h := hmac.New(sha256.New, r.cfg.Keys.Seed(sale))
-	h.Write([]byte("nonce " + visitor + " " + strconv.FormatInt(p.Position, 10)))
+	h.Write([]byte("nonce " + visitor + " " + strconv.FormatInt(position, 10)))
 	return base64.RawURLEncoding.EncodeToString(h.Sum(nil)[:16])
 }
 
