@@ -440,6 +440,9 @@ func TestAdmissionNotice(t *testing.T) {
 			if st.State != StateAdmitted || st.Token == "" {
 				t.Fatalf("status %+v, want admitted with a token", st)
 			}
+			if a, err := r.cfg.Keys.Verify(st.Token, shop.Now()); err != nil || !a.Admitted.Equal(shop.Now()) {
+				t.Errorf("token says admitted at %v (%v), want %v: the tick that admitted it", a.Admitted, err, shop.Now())
+			}
 			cart := souq.ID(fmt.Sprint("cart_", st.Position-1))
 			if _, err := r.Admit(t.Context(), st.Token, cart, "k"); err != nil {
 				t.Errorf("the token of position %d does not admit its cart %s: %v", st.Position, cart, err)
