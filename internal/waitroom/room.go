@@ -238,7 +238,7 @@ func (r *Room) Visit(ctx context.Context, visitor string, cart souq.ID, wait tim
 // with a token for cart.
 func (r *Room) grant(st *Status, sale souq.Sale, visitor string, cart souq.ID, now time.Time) {
 	r.mu.Lock()
-	admitted := r.admittedAt(sale.ID, st.Position)
+	admitted := r.admittedAt(sale.ID, st.Position, now)
 	r.mu.Unlock()
 	st.State = StateAdmitted
 	st.TokenExpires = now.Add(r.cfg.Window)
@@ -420,19 +420,21 @@ func (r *Room) refuse(err error) error {
 	return e
 }
 
-// admittedAt is when this replica saw the queue of sale reach position:
-// the first tick that found the head at or past it. Zero when it was
-// reached before the ticks this replica keeps (or of another sale), or
-// not yet. r.mu must be held.
-func (r *Room) admittedAt(sale souq.ID, position int64) time.Time {
+// admittedAt is when this replica saw the queue of sale reach position
+// (a place the caller knows admitted): the first tick that found the head
+// at or past it, or now when none has yet (the replica learnt it from the
+// shared state between two ticks: another replica admitted it since).
+// Zero when it was reached before the ticks this replica keeps, or the
+// replica has not ticked in this sale. r.mu must be held.
+func (r *Room) admittedAt(sale souq.ID, position int64, now time.Time) time.Time {
 	if r.sale != sale || len(r.history) == 0 || r.history[0].head >= position {
 		return time.Time{}
 	}
-	i, found := slices.BinarySearchFunc(r.history, position, func(s sample, p int64) int { return cmp.Compare(s.head, p) })
-	if !found && i == len(r.history) {
-		return time.Time{}
+	// The first sample with head >= position.
+	i, _ := slices.BinarySearchFunc(r.history, position, func(s sample, p int64) int { return cmp.Compare(s.head, p) })
+	if i == len(r.history) {
+		return now
 	}
-	// BinarySearchFunc finds the first sample with head >= position.
 	return r.history[i].at
 }
 

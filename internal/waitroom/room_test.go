@@ -350,6 +350,45 @@ func TestCheckoutMeasuresDeadTime(t *testing.T) {
 	}
 }
 
+// TestAdmittedByAnotherReplica: a replica that learns of an admission from
+// the shared state before its own tick has seen the head move (another
+// replica admitted the place since) dates the admission now, not never:
+// otherwise every token of a queue that moves faster than it is joined
+// carried no admission time, and checkout measured no dead time.
+func TestAdmittedByAnotherReplica(t *testing.T) {
+	shop := newShop()
+	shop.now = saleStart
+	state := NewMemState()
+	admitting := newRoom(t, shop, state, ControllerConfig{Initial: 10, Max: 10})
+	queue, err := New(Config{Sales: shop, Stocks: shop.Stocks, State: state, Keys: admitting.cfg.Keys, QueueOnly: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tick(t, admitting, 0)
+	tick(t, queue, 0)
+	visit(t, queue, "v1", "")
+	shop.advance(time.Second)
+	tick(t, admitting, time.Second) // admits v1; the queue replica has not ticked since
+	shop.advance(100 * time.Millisecond)
+	st := visit(t, queue, "v1", "cart_1")
+	a, err := admitting.cfg.Keys.Verify(st.Token, shop.Now())
+	if err != nil || st.State != StateAdmitted || !a.Admitted.Equal(shop.Now()) {
+		t.Errorf("status %s, token admitted at %v (%v); want admitted, dated now (%v)", st.State, a.Admitted, err, shop.Now())
+	}
+	// Once the queue replica's tick has seen it, the tick dates it.
+	visit(t, queue, "v2", "")
+	shop.advance(time.Second)
+	tick(t, admitting, time.Second)
+	admittedTick := shop.Now()
+	shop.advance(100 * time.Millisecond)
+	tick(t, queue, 100*time.Millisecond)
+	shop.advance(time.Second)
+	st = visit(t, queue, "v2", "cart_2")
+	if a, err := admitting.cfg.Keys.Verify(st.Token, shop.Now()); err != nil || !a.Admitted.Equal(admittedTick.Add(100*time.Millisecond)) {
+		t.Errorf("token admitted at %v (%v), want %v: the queue replica's first tick that saw it", a.Admitted, err, admittedTick.Add(100*time.Millisecond))
+	}
+}
+
 // TestSoldOutNotice: every visit held waiting hears "sold out" on the
 // tick that sees the stock gone, not when its wait times out.
 func TestSoldOutNotice(t *testing.T) {
