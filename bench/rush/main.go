@@ -77,6 +77,7 @@ type config struct {
 	// Replicas on the shared engines (-database set).
 	database, redis, nats string
 	checkoutCPU, queueCPU float64
+	profile               string // directory for the replicas' CPU profiles of the room-on rush
 }
 
 func main() {
@@ -94,6 +95,7 @@ func main() {
 	flag.StringVar(&c.database, "database", "", "PostgreSQL `URL`: play the sale on replicas instead (a checkout replica running every role, and with the room on a queue-only replica, --waitroom-admit=false, taking /api/v1/queue), each configuration in a fresh schema")
 	flag.StringVar(&c.redis, "redis", "redis://127.0.0.1:6379/0", "with -database: Redis `URL` (the shared queue and aggregates)")
 	flag.StringVar(&c.nats, "nats", "nats://127.0.0.1:4222", "with -database: NATS `URL` (JetStream)")
+	flag.StringVar(&c.profile, "profile", "", "with -database: write a CPU profile of each replica over the room-on rush (from the sale's start to the end of arrivals plus 4 s) into this `directory` (go tool pprof reads them)")
 	flag.Float64Var(&c.checkoutCPU, "checkout-cpu", 0.5, "with -database: the checkout replica's CPU limit in `cores` (a CFS quota, as a Kubernetes limit; 0: none)")
 	flag.Float64Var(&c.queueCPU, "queue-cpu", 0.5, "with -database: the queue-only replica's CPU limit in `cores` (0: none)")
 	flag.Parse()
@@ -376,6 +378,15 @@ func playSale(ctx context.Context, client *http.Client, sh *shop, c config, capa
 	}
 	time.Sleep(time.Until(start))
 	sh.mark()
+	profiled := make(chan struct{})
+	if c.profile != "" && protected {
+		go func() {
+			defer close(profiled)
+			sh.profile(ctx, c.profile, c.rush+4*time.Second)
+		}()
+	} else {
+		close(profiled)
+	}
 
 	var (
 		mu       sync.Mutex
@@ -493,6 +504,7 @@ func playSale(ctx context.Context, client *http.Client, sh *shop, c config, capa
 	r.arrived = n
 	r.offered = float64(n) / time.Since(began).Seconds()
 	wg.Wait()
+	<-profiled
 	r.usage = sh.usage()
 	r.statuses = statuses
 	stopTimeline()

@@ -5,12 +5,16 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
+	"io"
 	"math"
+	"net"
+	"net/http"
 	"os"
 	"path/filepath"
 	"runtime"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
@@ -42,6 +46,7 @@ type shop struct {
 
 type replica struct {
 	name  string
+	pprof string // the replica's /debug/pprof/ base, with -profile
 	proc  *server.Proc
 	limit *cpulimit.Group // nil: no CPU limit
 	cores float64
@@ -74,11 +79,19 @@ func (s *shops) start(ctx context.Context, name string, queue bool, args ...stri
 	sh := &shop{natsURL: s.c.nats, ns: ns}
 	startOne := func(role string, cores float64, extra ...string) (string, error) {
 		os.Setenv("GOMAXPROCS", strconv.Itoa(max(1, int(math.Ceil(cores)))))
+		pprof := ""
+		if s.c.profile != "" {
+			addr, err := freeAddr()
+			if err != nil {
+				return "", err
+			}
+			extra, pprof = append(extra, "--pprof-addr", addr), "http://"+addr+"/debug/pprof/"
+		}
 		p, err := server.StartProc(ctx, s.bin, filepath.Join(s.dir, name+"-"+role), append(args, extra...)...)
 		if err != nil {
 			return "", fmt.Errorf("%s replica: %w", role, err)
 		}
-		r := replica{name: role, proc: p, cores: cores}
+		r := replica{name: role, pprof: pprof, proc: p, cores: cores}
 		if cores > 0 {
 			if r.limit, err = cpulimit.Limit("souq-rush-"+role, p.PID, cores, 0); err != nil {
 				p.Stop()
@@ -99,6 +112,58 @@ func (s *shops) start(ctx context.Context, name string, queue bool, args ...stri
 		}
 	}
 	return sh, nil
+}
+
+// profile writes a CPU profile of d of each replica serving profiles into
+// dir, as <role>.pprof, and returns when all are written.
+func (sh *shop) profile(ctx context.Context, dir string, d time.Duration) {
+	var wg sync.WaitGroup
+	for _, r := range sh.procs {
+		if r.pprof == "" {
+			continue
+		}
+		wg.Go(func() {
+			if err := fetchProfile(ctx, r.pprof, d, filepath.Join(dir, r.name+".pprof")); err != nil {
+				fmt.Fprintf(os.Stderr, "rush: profile of the %s replica: %v\n", r.name, err)
+			}
+		})
+	}
+	wg.Wait()
+}
+
+// fetchProfile asks base for a CPU profile of d and writes it to file.
+func fetchProfile(ctx context.Context, base string, d time.Duration, file string) error {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, fmt.Sprintf("%sprofile?seconds=%d", base, int(math.Ceil(d.Seconds()))), nil)
+	if err != nil {
+		return err
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("%s", resp.Status)
+	}
+	f, err := os.Create(file)
+	if err != nil {
+		return err
+	}
+	if _, err := io.Copy(f, resp.Body); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
+}
+
+// freeAddr returns a loopback address no one listens on now.
+func freeAddr() (string, error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return "", err
+	}
+	defer ln.Close()
+	return ln.Addr().String(), nil
 }
 
 // mark notes each process's CPU so far: usage reports from here.

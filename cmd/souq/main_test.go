@@ -592,3 +592,40 @@ func TestServeH2C(t *testing.T) {
 		}
 	}
 }
+
+// TestServePprof: --pprof-addr serves the runtime profiles on a listener
+// of their own, and the shop's port does not.
+func TestServePprof(t *testing.T) {
+	base, stdout, _ := startServe(t, []string{"--addr", "127.0.0.1:0", "--data", t.TempDir(), "--pprof-addr", "127.0.0.1:0"}, nil)
+	m := regexp.MustCompile(`profiles:\s+(http://\S+/debug/pprof/)`).FindStringSubmatch(stdout.String())
+	if m == nil {
+		t.Fatalf("serve did not print where the profiles are; stdout:\n%s", stdout.String())
+	}
+	for _, c := range []struct {
+		url  string
+		want int
+	}{
+		{m[1] + "goroutine?debug=1", http.StatusOK},
+		{m[1] + "profile?seconds=1", http.StatusOK},
+		{base + "/debug/pprof/goroutine?debug=1", http.StatusNotFound},
+	} {
+		resp, err := http.Get(c.url)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != c.want {
+			t.Errorf("GET %s: %d, want %d", c.url, resp.StatusCode, c.want)
+		}
+		if c.want == http.StatusOK && len(body) == 0 {
+			t.Errorf("GET %s: an empty profile", c.url)
+		}
+	}
+	// An address that cannot be listened on stops the start as a usage error.
+	err := run(t.Context(), []string{"serve", "--addr", "127.0.0.1:0", "--data", t.TempDir(), "--pprof-addr", "not-an-address"},
+		func(string) string { return "" }, io.Discard, io.Discard)
+	if !errors.Is(err, errUsage) || !strings.Contains(err.Error(), "--pprof-addr") {
+		t.Errorf("serve --pprof-addr not-an-address: %v, want a usage error naming the flag", err)
+	}
+}

@@ -98,6 +98,7 @@ type serveConfig struct {
 	archiveMaxRows int
 	collectorRate  float64
 	otlpEndpoint   string  // OTLP/HTTP traces endpoint; empty: the OTEL_ variables decide
+	pprofAddr      string  // where Go's runtime profiles are served; empty: nowhere
 	traceSample    float64 // share of new traces recorded
 	shoppers       float64
 	payment        string // "none", "test" or "stripe", resolved by parseServe
@@ -163,6 +164,7 @@ func parseServe(args []string, getenv func(string) string, stderr io.Writer) (se
 	fs.StringVar(&c.pay.stripeKey, "stripe-secret-key", "", "Stripe secret or restricted `key` (sk_live_…, rk_live_…); set it through the environment, not the command line")
 	fs.StringVar(&c.pay.stripeWebhookSecret, "stripe-webhook-secret", "", "signing `secret` of the Stripe webhook endpoint <public-url>/api/v1/payments/webhook (whsec_…); set it through the environment")
 	fs.StringVar(&c.pay.stripeAPI, "stripe-api-url", "", "Stripe API base `URL` (default Stripe's; a stripe-mock server for tests)")
+	fs.StringVar(&c.pprofAddr, "pprof-addr", "", "serve Go's runtime profiles (/debug/pprof/) on `host:port`, a listener of their own; keep it private (default: not served)")
 	fs.StringVar(&c.otlpEndpoint, "otlp-endpoint", "", "OpenTelemetry collector `URL` for traces over OTLP/HTTP (http://otel-collector:4318); default: the standard OTEL_EXPORTER_OTLP_ENDPOINT, and without either, no tracing")
 	fs.Float64Var(&c.traceSample, "trace-sample", 0.05, "with tracing on: the `share` of new traces recorded (a request that arrives with a sampled traceparent always is)")
 	fs.Float64Var(&c.collectorRate, "collector-rate", collector.DefaultRatePerSecond, "events per second one client (write key and IP address) may send to the collector")
@@ -642,6 +644,15 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		fmt.Fprintf(stdout, "  metrics:   %s/metrics\n", base)
 	}
 	printEvents(stdout, base, c, ev, writeKey, generatedKey)
+	if c.pprofAddr != "" {
+		stopPprof, where, err := servePprof(c.pprofAddr, log)
+		if err != nil {
+			ln.Close()
+			return err
+		}
+		defer stopPprof()
+		fmt.Fprintf(stdout, "  profiles:  %s\n", where)
+	}
 
 	// Background work stops when work is cancelled, after the HTTP server
 	// has drained; the archiver flushes what it holds before returning.
