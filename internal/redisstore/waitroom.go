@@ -141,6 +141,7 @@ var (
 type WaitingRoom struct {
 	s      *Store
 	prefix string
+	joins  joinBatcher
 }
 
 var _ waitroom.State = (*WaitingRoom)(nil)
@@ -152,7 +153,9 @@ func NewWaitingRoom(s *Store, prefix string) *WaitingRoom {
 	if prefix == "" {
 		prefix = DefaultWaitingRoomPrefix
 	}
-	return &WaitingRoom{s: s, prefix: prefix}
+	w := &WaitingRoom{s: s, prefix: prefix}
+	w.joins = joinBatcher{client: s.client, count: func() { s.rt[rtLimit].Add(1) }}
+	return w
 }
 
 func (w *WaitingRoom) keys(sale string) []string {
@@ -173,9 +176,8 @@ func toQueue(v []int64) waitroom.Queue {
 
 // Join implements waitroom.State.
 func (w *WaitingRoom) Join(ctx context.Context, sale, visitor string, draw uint64, now, start time.Time, grace time.Duration) (waitroom.Place, waitroom.Queue, error) {
-	w.s.rt[rtLimit].Add(1)
-	res, err := wrJoinScript.Run(ctx, w.s.client, w.keys(sale), visitor, strconv.FormatUint(draw, 10),
-		ms(now), ms(start), grace.Milliseconds(), waitingRoomTTL.Milliseconds()).Int64Slice()
+	res, err := w.joins.do(ctx, w.keys(sale), []any{visitor, strconv.FormatUint(draw, 10),
+		ms(now), ms(start), grace.Milliseconds(), waitingRoomTTL.Milliseconds()})
 	if err != nil {
 		return waitroom.Place{}, waitroom.Queue{}, fmt.Errorf("redisstore: waiting room join: %w", unavailable(err))
 	}

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
+	"sync"
 	"testing"
 	"time"
 
@@ -87,5 +89,57 @@ func TestWaitingRoomReplicas(t *testing.T) {
 	done(true)
 	if _, err := rooms[2].Admit(ctx, tokens[0], "", "key-b"); !errors.Is(err, souq.ErrForbidden) {
 		t.Errorf("an admission used on replica 0 reused on replica 2: %v, want 403", err)
+	}
+}
+
+// TestWaitingRoomConcurrentJoins: the joins of many concurrent visits go
+// to Redis together, in far fewer round trips than joins, and each still
+// gets a place of its own with nothing skipped; a server that lost the
+// script (restarted) gets it again.
+func TestWaitingRoomConcurrentJoins(t *testing.T) {
+	s := openTest(t, Options{})
+	prefix := "wr-" + randomPrefix()
+	t.Cleanup(func() { deleteKeys(t, s, "{"+prefix+":*") })
+	w := NewWaitingRoom(s, prefix)
+	ctx := t.Context()
+	start := time.Now().Add(-time.Minute)
+	if err := s.client.ScriptFlush(ctx).Err(); err != nil {
+		t.Fatal(err)
+	}
+	const n = 2000
+	rt0 := s.RoundTrips().Limit
+	positions := make([]int64, n)
+	errs := make(chan error, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Go(func() {
+			p, _, err := w.Join(ctx, "sale_1", fmt.Sprint("visitor-", i), 0, time.Now(), start, time.Minute)
+			positions[i] = p.Position
+			errs <- err
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	seventh := positions[7]
+	slices.Sort(positions)
+	for i, p := range positions {
+		if p != int64(i+1) {
+			t.Fatalf("positions given to %d concurrent joins: %v…, want 1…%d each once", n, positions[:min(10, len(positions))], n)
+		}
+	}
+	trips := s.RoundTrips().Limit - rt0
+	t.Logf("%d concurrent joins in %d round trips", n, trips)
+	if trips >= n/4 {
+		t.Errorf("%d concurrent joins took %d round trips to Redis, want them sent together (under %d)", n, trips, n/4)
+	}
+	// A join that comes back with a place already given keeps it.
+	p, q, err := w.Join(ctx, "sale_1", "visitor-7", 0, time.Now(), start, time.Minute)
+	if err != nil || p.Position != seventh || q.Tail != n {
+		t.Errorf("a second join of visitor-7: %+v, %+v, %v; want its place %d kept and the tail at %d", p, q, err, seventh, n)
 	}
 }
