@@ -234,10 +234,13 @@ func run(c config) error {
 	}
 	if tl := results[0].timeline; len(tl) > 0 {
 		fmt.Printf("\nroom on, second by second (rate: the controller's, at the second's end; p99 and dead time: of the checkouts it measured last):\n| s | rate /s | admitted | orders 201 | p99 ms | dead time ms |\n|---|---|---|---|---|---|\n")
-		for _, t := range tl {
-			if t.admitted == 0 && t.commits == 0 && t.at > time.Second {
-				break
+		last := 0 // the last second with admissions or orders: the sale's end
+		for i, t := range tl {
+			if t.admitted > 0 || t.commits > 0 {
+				last = i
 			}
+		}
+		for _, t := range tl[:last+1] {
 			fmt.Printf("| %.0f | %.0f | %.0f | %d | %.0f | %.0f |\n", t.at.Seconds(), t.rate, t.admitted, t.commits, 1000*t.p99, 1000*t.delay)
 		}
 	}
