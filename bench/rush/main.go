@@ -95,10 +95,16 @@ func main() {
 	flag.StringVar(&c.database, "database", "", "PostgreSQL `URL`: play the sale on replicas instead (a checkout replica running every role, and with the room on a queue-only replica, --waitroom-admit=false, taking /api/v1/queue), each configuration in a fresh schema")
 	flag.StringVar(&c.redis, "redis", "redis://127.0.0.1:6379/0", "with -database: Redis `URL` (the shared queue and aggregates)")
 	flag.StringVar(&c.nats, "nats", "nats://127.0.0.1:4222", "with -database: NATS `URL` (JetStream)")
-	flag.StringVar(&c.profile, "profile", "", "with -database: write a CPU profile of each replica over the room-on rush (from the sale's start to the end of arrivals plus 4 s) into this `directory` (go tool pprof reads them)")
+	flag.StringVar(&c.profile, "profile", "", "with -database: write a CPU profile of each replica over the room-on rush (from the sale's start to the end of arrivals plus 4 s, under 5 minutes) into this `directory` (go tool pprof reads them)")
 	flag.Float64Var(&c.checkoutCPU, "checkout-cpu", 0.5, "with -database: the checkout replica's CPU limit in `cores` (a CFS quota, as a Kubernetes limit; 0: none)")
 	flag.Float64Var(&c.queueCPU, "queue-cpu", 0.5, "with -database: the queue-only replica's CPU limit in `cores` (0: none)")
 	flag.Parse()
+	if c.profile != "" {
+		if err := os.MkdirAll(c.profile, 0o755); err != nil {
+			fmt.Fprintln(os.Stderr, "rush:", err)
+			os.Exit(2)
+		}
+	}
 	if err := run(c); err != nil {
 		fmt.Fprintln(os.Stderr, "rush:", err)
 		os.Exit(1)

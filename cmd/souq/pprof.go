@@ -16,6 +16,8 @@ import (
 // replica under a sale's rush shows where its time goes, and nobody on
 // the internet should be able to ask for one. It returns once it listens;
 // stop shuts the server down and returns once its goroutine has ended.
+// The command line (/debug/pprof/cmdline) is not served: secrets may be
+// given as flags.
 func servePprof(addr string, log *slog.Logger) (stop func(), where string, err error) {
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
@@ -23,7 +25,6 @@ func servePprof(addr string, log *slog.Logger) (stop func(), where string, err e
 	}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /debug/pprof/", pprof.Index)
-	mux.HandleFunc("GET /debug/pprof/cmdline", pprof.Cmdline)
 	mux.HandleFunc("GET /debug/pprof/profile", pprof.Profile)
 	mux.HandleFunc("GET /debug/pprof/symbol", pprof.Symbol)
 	mux.HandleFunc("GET /debug/pprof/trace", pprof.Trace)

@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
+
+	"github.com/souq-commerce/souq/internal/souq"
 )
 
 // joinBatcher sends the waiting room's joins of concurrent visits to Redis
@@ -27,6 +29,7 @@ type joinBatcher struct {
 
 // joinCall is one join waiting for its answer.
 type joinCall struct {
+	ctx  context.Context
 	keys []string
 	argv []any
 	res  []int64
@@ -37,14 +40,27 @@ type joinCall struct {
 // maxJoinBatch bounds the joins of one pipeline.
 const maxJoinBatch = 256
 
+// maxPendingJoins bounds the joins waiting for a pipeline: beyond it Redis
+// is not keeping up (stalled, failing over), and a join is answered
+// unavailable at once rather than queued behind thousands (the room
+// answers 503 with Retry-After).
+const maxPendingJoins = 20000
+
 // joinTimeout bounds one pipeline of joins: the calls waiting on it give
 // up with their own contexts, and the pipeline must not outlive them all.
 const joinTimeout = 10 * time.Second
 
 // do runs the join script with keys and argv, in the next pipeline.
 func (b *joinBatcher) do(ctx context.Context, keys []string, argv []any) ([]int64, error) {
-	c := &joinCall{keys: keys, argv: argv, done: make(chan struct{})}
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	c := &joinCall{ctx: ctx, keys: keys, argv: argv, done: make(chan struct{})}
 	b.mu.Lock()
+	if len(b.pending) >= maxPendingJoins {
+		b.mu.Unlock()
+		return nil, fmt.Errorf("%w: %d joins already waiting for Redis", souq.ErrUnavailable, maxPendingJoins)
+	}
 	b.pending = append(b.pending, c)
 	if !b.running {
 		b.running = true
@@ -55,8 +71,9 @@ func (b *joinBatcher) do(ctx context.Context, keys []string, argv []any) ([]int6
 	case <-c.done:
 		return c.res, c.err
 	case <-ctx.Done():
-		// The join may still be sent: a place then kept or given, as when
-		// an answer is lost on the way back.
+		// The join is not sent if its pipeline has not left (send drops
+		// it); if it has, a place may be given, as when an answer is lost
+		// on the way back.
 		return nil, ctx.Err()
 	}
 }
@@ -72,14 +89,24 @@ func (b *joinBatcher) send() {
 			b.mu.Unlock()
 			return
 		}
-		batch := b.pending[:n:n]
+		taken := b.pending[:n:n]
 		b.pending = b.pending[n:]
 		if len(b.pending) == 0 {
 			b.pending = nil // let the sent calls' array go
 		}
 		b.mu.Unlock()
-		b.run(batch)
-		for _, c := range batch {
+		// Joins whose callers gave up while they waited are not sent: a
+		// place no one will look at would take an admission later.
+		batch := make([]*joinCall, 0, len(taken))
+		for _, c := range taken {
+			if c.ctx.Err() == nil {
+				batch = append(batch, c)
+			}
+		}
+		if len(batch) > 0 {
+			b.run(batch)
+		}
+		for _, c := range taken {
 			close(c.done)
 		}
 	}

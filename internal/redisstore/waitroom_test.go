@@ -94,8 +94,8 @@ func TestWaitingRoomReplicas(t *testing.T) {
 
 // TestWaitingRoomConcurrentJoins: the joins of many concurrent visits go
 // to Redis together, in far fewer round trips than joins, and each still
-// gets a place of its own with nothing skipped; a server that lost the
-// script (restarted) gets it again.
+// gets a place of its own with nothing skipped; a join whose caller has
+// given up is not sent.
 func TestWaitingRoomConcurrentJoins(t *testing.T) {
 	s := openTest(t, Options{})
 	prefix := "wr-" + randomPrefix()
@@ -103,9 +103,6 @@ func TestWaitingRoomConcurrentJoins(t *testing.T) {
 	w := NewWaitingRoom(s, prefix)
 	ctx := t.Context()
 	start := time.Now().Add(-time.Minute)
-	if err := s.client.ScriptFlush(ctx).Err(); err != nil {
-		t.Fatal(err)
-	}
 	const n = 2000
 	rt0 := s.RoundTrips().Limit
 	positions := make([]int64, n)
@@ -136,6 +133,11 @@ func TestWaitingRoomConcurrentJoins(t *testing.T) {
 	t.Logf("%d concurrent joins in %d round trips", n, trips)
 	if trips >= n/4 {
 		t.Errorf("%d concurrent joins took %d round trips to Redis, want them sent together (under %d)", n, trips, n/4)
+	}
+	cancelled, cancel := context.WithCancel(ctx)
+	cancel()
+	if _, _, err := w.Join(cancelled, "sale_1", "visitor-gone", 0, time.Now(), start, time.Minute); !errors.Is(err, context.Canceled) {
+		t.Errorf("a join whose context ended: %v, want %v", err, context.Canceled)
 	}
 	// A join that comes back with a place already given keeps it.
 	p, q, err := w.Join(ctx, "sale_1", "visitor-7", 0, time.Now(), start, time.Minute)

@@ -113,11 +113,14 @@ func (o Observation) overloaded(cfg ControllerConfig) bool {
 //     trip; without this, the rate grew for seconds on checkouts of the
 //     rate before, and a sale's start overran checkout several times over
 //     before the first overload was measured;
-//   - a cut is from the lower of the rate now and that rate, and the next
-//     cut waits one dead time: the intervals right after a cut still show
-//     the load from before it, and cutting on each of them would take the
-//     rate far below the capacity. An overload that is receding (p99 and
-//     in-flight lower than the interval before) holds the rate too.
+//   - a cut is to Backoff × that rate, or × the orders checkout served at
+//     full stretch over the orders per admitted shopper measured, if lower
+//     (not below half that rate), and never raises the rate: the intervals
+//     right after a cut still show the load from before it and judge the
+//     rates before it, so they do not cut again unless fewer orders are
+//     served; cutting on each of them would take the rate far below the
+//     capacity. An overload that is receding (p99 down 5% or more, and no
+//     more in flight, than the interval before) holds the rate.
 //
 // The rate stays within [Min, Max]; Max is the operator's ceiling.
 type Controller struct {
@@ -166,7 +169,15 @@ func (c *Controller) Update(o Observation, limited bool) float64 {
 		c.rates = c.rates[len(c.rates)-maxLag-1:]
 	}
 	if o.Delay > 0 {
-		c.delay = o.Delay
+		// A moving average: one interval's few slow shoppers must not
+		// swing the lag, and with it the rate judged, from second to
+		// second.
+		d := min(o.Delay, maxLag*time.Second)
+		if c.delay == 0 {
+			c.delay = d
+		} else {
+			c.delay += (d - c.delay) / 4
+		}
 	}
 	// lag: intervals from the admissions to the checkouts measured now.
 	lag := min(int((c.delay+time.Second-1)/time.Second), len(c.rates)-1)
@@ -189,7 +200,7 @@ func (c *Controller) Update(o Observation, limited bool) float64 {
 		}
 		c.rate = min(c.rate, cut)
 		c.slowStart = false
-	case !limited || o.Checkouts == 0 || judged <= 0:
+	case !limited || o.Checkouts == 0:
 		// No evidence: hold.
 	default:
 		// A healthy interval with shoppers waiting: measure the orders
@@ -280,12 +291,13 @@ func (m *Monitor) Take() Observation {
 	return o
 }
 
-// percentile sorts ds and returns its p-th percentile (0 when empty).
+// percentile sorts ds and returns its p-th percentile, by nearest rank
+// (0 when empty).
 func percentile(ds []time.Duration, p int) time.Duration {
 	n := len(ds)
 	if n == 0 {
 		return 0
 	}
 	slices.Sort(ds)
-	return ds[min(n-1, n*p/100)]
+	return ds[max(0, (n*p+99)/100-1)]
 }

@@ -39,7 +39,7 @@ func newRoomMetrics(reg prometheus.Registerer, r *Room) *roomMetrics {
 		p99: prometheus.NewGauge(prometheus.GaugeOpts{Name: "souq_waitroom_checkout_p99_seconds",
 			Help: "The p99 latency of this replica's checkouts in the controller's last interval (0: none)."}),
 		delay: prometheus.NewGauge(prometheus.GaugeOpts{Name: "souq_waitroom_dead_time_seconds",
-			Help: "The p90 of admission to order placed of this replica's checkouts in the controller's last interval (0: none known)."}),
+			Help: "The p90 from admission to the checkout's end of this replica's checkouts in the controller's last interval (0: none known)."}),
 	}
 	m.rate.Set(r.ctrl.Rate())
 	if reg != nil {

@@ -377,14 +377,14 @@ func (r *Room) admit(ctx context.Context, token string, cart souq.ID, key string
 // order (or may have). A refused admission is Admit's error and
 // place does not run; otherwise the error is place's.
 func (r *Room) Checkout(ctx context.Context, token string, cart souq.ID, key string, place func() (placed bool, err error)) error {
-	start := time.Now()
+	start, shopStart := time.Now(), r.cfg.Sales.Now()
 	done, a, err := r.admit(ctx, token, cart, key)
 	if err != nil {
 		return err
 	}
 	admitted := time.Time{} // on the clock of start: the shop's may be another in tests
 	if !a.Admitted.IsZero() {
-		admitted = start.Add(-r.cfg.Sales.Now().Sub(a.Admitted))
+		admitted = start.Add(-shopStart.Sub(a.Admitted))
 	}
 	end := r.monitor.Begin(admitted, start)
 	placed, err := place()

@@ -307,6 +307,10 @@ func TestTokenAdmittedTime(t *testing.T) {
 	if _, err := k.Verify(strings.Join(parts, "."), now); !errors.Is(err, ErrTokenForged) {
 		t.Errorf("admission time altered: %v, want %v", err, ErrTokenForged)
 	}
+	parts[6] = strconv.FormatInt(now.Add(time.Hour).UnixMilli(), 10) // after its expiry
+	if _, err := k.Verify(strings.Join(parts, "."), now); !errors.Is(err, ErrTokenMalformed) {
+		t.Errorf("admission time after the expiry: %v, want %v", err, ErrTokenMalformed)
+	}
 	parts[6] = "-5"
 	if _, err := k.Verify(strings.Join(parts, "."), now); !errors.Is(err, ErrTokenMalformed) {
 		t.Errorf("negative admission time: %v, want %v", err, ErrTokenMalformed)
@@ -447,7 +451,7 @@ func TestAdmissionNotice(t *testing.T) {
 	shop := newShop()
 	shop.now = saleStart
 	state := &countingState{State: NewMemState()}
-	r := newRoom(t, shop, state, ControllerConfig{Initial: 1, Max: 1})
+	r := newRoom(t, shop, state, ControllerConfig{Initial: 20, Max: 20})
 	tick(t, r, 0)
 	const n = 20
 	for i := range n {
@@ -471,8 +475,7 @@ func TestAdmissionNotice(t *testing.T) {
 		time.Sleep(time.Millisecond)
 	}
 	joins := state.joins.Load()
-	r.ctrl.rate = n // admit all n on the next tick
-	tick(t, r, time.Second)
+	tick(t, r, time.Second) // admits all n (20 a second)
 	for range n {
 		select {
 		case st := <-results:

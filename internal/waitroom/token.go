@@ -124,7 +124,9 @@ func (ks *Keys) Verify(token string, now time.Time) (Admission, error) {
 	}
 	admitted := int64(0)
 	if parts[0] == "v2" {
-		if admitted, err = strconv.ParseInt(parts[6], 10, 64); err != nil || admitted < 0 {
+		// An admission is given before its token, which expires a window
+		// later: a time past the expiry is no admission time.
+		if admitted, err = strconv.ParseInt(parts[6], 10, 64); err != nil || admitted < 0 || admitted > exp*1000 {
 			return Admission{}, ErrTokenMalformed
 		}
 	}
