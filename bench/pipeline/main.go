@@ -35,7 +35,6 @@ import (
 	"fmt"
 	"io"
 	"math"
-	"net"
 	"net/http"
 	"net/url"
 	"os"
@@ -192,7 +191,7 @@ func measure(bin, dir string, c config, st setup) (r result, err error) {
 		"--collector-rate", "1000000", "--admin-token", "bench"}
 	natsURL := st.natsURL
 	if natsURL == "" {
-		addr, err := freeAddr()
+		addr, err := server.FreeAddr()
 		if err != nil {
 			return r, err
 		}
@@ -406,16 +405,6 @@ func rawPublish(s *natsstream.Stream, c config) (float64, error) {
 		return 0, fmt.Errorf("%d batches were not acknowledged", f)
 	}
 	return float64(n.Load()) / c.duration.Seconds(), nil
-}
-
-// freeAddr returns a loopback address with a free port.
-func freeAddr() (string, error) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return "", err
-	}
-	defer ln.Close()
-	return ln.Addr().String(), nil
 }
 
 var now = time.Now

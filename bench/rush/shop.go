@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"math"
-	"net"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -81,7 +80,7 @@ func (s *shops) start(ctx context.Context, name string, queue bool, args ...stri
 		os.Setenv("GOMAXPROCS", strconv.Itoa(max(1, int(math.Ceil(cores)))))
 		pprof := ""
 		if s.c.profile != "" {
-			addr, err := freeAddr()
+			addr, err := server.FreeAddr()
 			if err != nil {
 				return "", err
 			}
@@ -154,16 +153,6 @@ func fetchProfile(ctx context.Context, base string, d time.Duration, file string
 		return err
 	}
 	return f.Close()
-}
-
-// freeAddr returns a loopback address no one listens on now.
-func freeAddr() (string, error) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return "", err
-	}
-	defer ln.Close()
-	return ln.Addr().String(), nil
 }
 
 // mark notes each process's CPU so far: usage reports from here.

@@ -401,26 +401,7 @@ func TestSoldOutNotice(t *testing.T) {
 	state := &countingState{State: NewMemState()}
 	r := newRoom(t, shop, state, ControllerConfig{Initial: 1, Max: 1})
 	const n = 50
-	for i := range n {
-		visit(t, r, fmt.Sprint("w", i), "")
-	}
-	results := make(chan Status, n)
-	for i := range n {
-		go func() {
-			st, err := r.Visit(t.Context(), fmt.Sprint("w", i), "", MaxWait)
-			if err != nil {
-				t.Error(err)
-			}
-			results <- st
-		}()
-	}
-	deadline := time.Now().Add(10 * time.Second)
-	for r.waiters.len() < n {
-		if time.Now().After(deadline) {
-			t.Fatalf("%d of %d visits waiting", r.waiters.len(), n)
-		}
-		time.Sleep(time.Millisecond)
-	}
+	results := holdVisits(t, r, n, func(int) souq.ID { return "" })
 	shop.setStock("prd_1", 0)
 	shop.setStock("prd_2", 0)
 	joins := state.joins.Load()
@@ -454,26 +435,7 @@ func TestAdmissionNotice(t *testing.T) {
 	r := newRoom(t, shop, state, ControllerConfig{Initial: 20, Max: 20})
 	tick(t, r, 0)
 	const n = 20
-	for i := range n {
-		visit(t, r, fmt.Sprint("w", i), "")
-	}
-	results := make(chan Status, n)
-	for i := range n {
-		go func() {
-			st, err := r.Visit(t.Context(), fmt.Sprint("w", i), souq.ID(fmt.Sprint("cart_", i)), MaxWait)
-			if err != nil {
-				t.Error(err)
-			}
-			results <- st
-		}()
-	}
-	deadline := time.Now().Add(10 * time.Second)
-	for r.waiters.len() < n {
-		if time.Now().After(deadline) {
-			t.Fatalf("%d of %d visits waiting", r.waiters.len(), n)
-		}
-		time.Sleep(time.Millisecond)
-	}
+	results := holdVisits(t, r, n, func(i int) souq.ID { return souq.ID(fmt.Sprint("cart_", i)) })
 	joins := state.joins.Load()
 	tick(t, r, time.Second) // admits all n (20 a second)
 	for range n {
@@ -504,6 +466,34 @@ func TestAdmissionNotice(t *testing.T) {
 	if _, err := r.Admit(t.Context(), st.Token, "cart_0", "other-key"); !errors.Is(err, souq.ErrForbidden) {
 		t.Errorf("a fresh visit's token for the same place admitted a second order: %v", err)
 	}
+}
+
+// holdVisits gives visitors w0…w(n-1) their places, then holds a visit of
+// each waiting for news (for the cart cart(i)), and returns once all n are
+// held; each visit's status arrives on the channel when it returns.
+func holdVisits(t *testing.T, r *Room, n int, cart func(i int) souq.ID) <-chan Status {
+	t.Helper()
+	for i := range n {
+		visit(t, r, fmt.Sprint("w", i), "")
+	}
+	results := make(chan Status, n)
+	for i := range n {
+		go func() {
+			st, err := r.Visit(t.Context(), fmt.Sprint("w", i), cart(i), MaxWait)
+			if err != nil {
+				t.Error(err)
+			}
+			results <- st
+		}()
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for r.waiters.len() < n {
+		if time.Now().After(deadline) {
+			t.Fatalf("%d of %d visits waiting", r.waiters.len(), n)
+		}
+		time.Sleep(time.Millisecond)
+	}
+	return results
 }
 
 // countingState counts the joins a room makes.

@@ -52,14 +52,22 @@ type Proc struct {
 	Stop func() // SIGINT, then wait for the process to exit
 }
 
+// FreeAddr returns a loopback address no one listens on now.
+func FreeAddr() (string, error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return "", err
+	}
+	defer ln.Close()
+	return ln.Addr().String(), nil
+}
+
 // StartProc is StartOn, also giving the process's id.
 func StartProc(ctx context.Context, bin, data string, args ...string) (*Proc, error) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	addr, err := FreeAddr()
 	if err != nil {
 		return nil, err
 	}
-	addr := ln.Addr().String()
-	ln.Close()
 	srv := exec.Command(bin, append([]string{"serve", "--addr", addr, "--data", data}, args...)...)
 	srv.Stdout, srv.Stderr = io.Discard, os.Stderr
 	if err := srv.Start(); err != nil {
