@@ -116,11 +116,25 @@ func TestServeWebhooks(t *testing.T) {
 	if status != http.StatusOK || strings.Count(body, `"status":"delivered"`) != 3 {
 		t.Errorf("delivery log: got %d %s, want 3 delivered", status, body)
 	}
-	_, metrics := call("GET", "/metrics", "", false)
-	for _, line := range []string{`souq_webhook_deliveries_total{outcome="delivered"} 3`, `souq_webhook_pending_deliveries 0`, `souq_role{role="webhooks"} 1`} {
-		if !regexp.MustCompile(`(?m)^` + regexp.QuoteMeta(line) + `$`).MatchString(metrics) {
-			t.Errorf("metrics: no line %q", line)
+	// The dispatcher counts a delivery just after recording it in the log:
+	// poll until the count has caught up.
+	lines := []string{`souq_webhook_deliveries_total{outcome="delivered"} 3`, `souq_webhook_pending_deliveries 0`, `souq_role{role="webhooks"} 1`}
+	var metrics string
+	var missing []string
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+		_, metrics = call("GET", "/metrics", "", false)
+		missing = missing[:0]
+		for _, line := range lines {
+			if !regexp.MustCompile(`(?m)^` + regexp.QuoteMeta(line) + `$`).MatchString(metrics) {
+				missing = append(missing, line)
+			}
 		}
+		if len(missing) == 0 || time.Now().After(deadline) {
+			break
+		}
+	}
+	for _, line := range missing {
+		t.Errorf("metrics: no line %q", line)
 	}
 	if !regexp.MustCompile(`(?m)^souq_pipeline_consumer_lag\{consumer="webhooks"\} \d+$`).MatchString(metrics) {
 		t.Error("metrics: no souq_pipeline_consumer_lag of the webhooks consumer")
