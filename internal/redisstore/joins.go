@@ -99,7 +99,7 @@ func (b *joinBatcher) send() {
 		// place no one will look at would take an admission later.
 		batch := make([]*joinCall, 0, len(taken))
 		for _, c := range taken {
-			if c.ctx.Err() == nil {
+			if c.err = c.ctx.Err(); c.err == nil {
 				batch = append(batch, c)
 			}
 		}
