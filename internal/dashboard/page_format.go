@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/souq-commerce/souq/internal/analytics"
+	"github.com/souq-commerce/souq/internal/chartaxis"
 	"github.com/souq-commerce/souq/internal/souq"
 )
 
@@ -58,18 +59,7 @@ func trimZero(s string) string { return strings.TrimSuffix(s, ".0") }
 
 // niceTop is the smallest of 1, 2 or 5 × 10ⁿ at or above v (at least 1):
 // the top of a chart's y axis.
-func niceTop(v float64) float64 {
-	if v <= 1 {
-		return 1
-	}
-	p := math.Pow(10, math.Floor(math.Log10(v)))
-	for _, m := range []float64{1, 2, 5, 10} {
-		if m*p >= v {
-			return m * p
-		}
-	}
-	return 10 * p
-}
+func niceTop(v float64) float64 { return chartaxis.NiceCeil(max(v, 1)) }
 
 // The charts' geometry (viewBox units): the plot area runs from plotL to
 // plotR and from plotT (the top of the y axis) down to plotB (zero).

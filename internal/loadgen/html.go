@@ -10,6 +10,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/souq-commerce/souq/internal/chartaxis"
 )
 
 //go:embed templates/report.html
@@ -101,7 +103,7 @@ func newChart(id, title, yLabel string, series ...namedSeries) chart {
 			top = max(top, v)
 		}
 	}
-	top = niceCeil(top)
+	top = chartaxis.NiceCeil(top)
 	x := func(i int) float64 {
 		if n <= 1 {
 			return c.Left
@@ -125,20 +127,6 @@ func newChart(id, title, yLabel string, series ...namedSeries) chart {
 		c.XTicks = append(c.XTicks, tick{At: x(i), Label: fmt.Sprint(i)})
 	}
 	return c
-}
-
-// niceCeil rounds v up to 1, 2 or 5 times a power of ten (1 for 0).
-func niceCeil(v float64) float64 {
-	if v <= 0 {
-		return 1
-	}
-	p := math.Pow(10, math.Floor(math.Log10(v)))
-	for _, m := range []float64{1, 2, 5, 10} {
-		if m*p >= v {
-			return m * p
-		}
-	}
-	return 10 * p
 }
 
 func trimFloat(v float64) string {

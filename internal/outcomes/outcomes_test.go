@@ -24,24 +24,6 @@ func TestMemStore(t *testing.T) {
 	})
 }
 
-// testClock is a clock the test moves.
-type testClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *testClock) now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *testClock) add(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
-
 var t0 = time.Date(2026, 12, 5, 21, 0, 0, 0, time.UTC)
 
 func read(t *testing.T, r outcomes.Reader, from, to time.Time) []outcomes.Minute {
@@ -56,16 +38,16 @@ func read(t *testing.T, r outcomes.Reader, from, to time.Time) []outcomes.Minute
 // TestMemStoreRetention checks that a minute is kept for Retention of the
 // store's clock, and no longer.
 func TestMemStoreRetention(t *testing.T) {
-	c := &testClock{t: t0}
-	s := outcomes.NewMemStore(c.now)
+	c := outcomestest.NewClock(t0)
+	s := outcomes.NewMemStore(c.Now)
 	if err := s.Add(t.Context(), []outcomes.Minute{{Start: t0, Counts: outcomes.Counts{Checkouts: 1, Orders: 1}}}); err != nil {
 		t.Fatal(err)
 	}
-	c.add(outcomes.Retention)
+	c.Add(outcomes.Retention)
 	if got := read(t, s, t0, t0.Add(time.Minute)); got[0].Orders != 1 {
 		t.Errorf("Orders after Retention: got %d, want 1", got[0].Orders)
 	}
-	c.add(time.Minute)
+	c.Add(time.Minute)
 	if got := read(t, s, t0, t0.Add(time.Minute)); got[0].Orders != 0 {
 		t.Errorf("Orders a minute after Retention: got %d, want 0", got[0].Orders)
 	}
@@ -108,15 +90,15 @@ func (f *flaky) setDown(down bool) {
 // TestRecorderKeepsCountsWhenFlushFails checks that counts a failed flush
 // could not store are stored by the next one, once.
 func TestRecorderKeepsCountsWhenFlushFails(t *testing.T) {
-	c := &testClock{t: t0}
-	st := &flaky{MemStore: outcomes.NewMemStore(c.now), down: true}
-	r := outcomes.NewRecorder(st, outcomes.Options{Now: c.now})
+	c := outcomestest.NewClock(t0)
+	st := &flaky{MemStore: outcomes.NewMemStore(c.Now), down: true}
+	r := outcomes.NewRecorder(st, outcomes.Options{Now: c.Now})
 	r.Record(outcomes.KindOrder)
 	r.Record(outcomes.KindError)
 	if err := r.Flush(t.Context()); !errors.Is(err, errDown) {
 		t.Fatalf("Flush with the store down: got %v, want %v", err, errDown)
 	}
-	c.add(time.Minute)
+	c.Add(time.Minute)
 	r.Record(outcomes.KindOutOfStock)
 	if err := r.Flush(t.Context()); !errors.Is(err, errDown) {
 		t.Fatalf("second Flush with the store down: got %v, want %v", err, errDown)
@@ -140,12 +122,12 @@ func TestRecorderKeepsCountsWhenFlushFails(t *testing.T) {
 // TestRecorderGivesUpExpiredCounts checks that counts the store refused
 // for longer than Retention are dropped rather than kept for ever.
 func TestRecorderGivesUpExpiredCounts(t *testing.T) {
-	c := &testClock{t: t0}
-	st := &flaky{MemStore: outcomes.NewMemStore(c.now), down: true}
-	r := outcomes.NewRecorder(st, outcomes.Options{Now: c.now})
+	c := outcomestest.NewClock(t0)
+	st := &flaky{MemStore: outcomes.NewMemStore(c.Now), down: true}
+	r := outcomes.NewRecorder(st, outcomes.Options{Now: c.Now})
 	r.Record(outcomes.KindOrder)
 	_ = r.Flush(t.Context())
-	c.add(outcomes.Retention + time.Minute)
+	c.Add(outcomes.Retention + time.Minute)
 	r.Record(outcomes.KindRejected)
 	st.setDown(false)
 	if err := r.Flush(t.Context()); err != nil {

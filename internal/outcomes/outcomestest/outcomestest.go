@@ -130,22 +130,34 @@ func testBadRange(t *testing.T, open Open) {
 	}
 }
 
-// clock is a test clock.
-type clock struct {
+// Clock is a clock a test moves, safe for concurrent use.
+type Clock struct {
 	mu sync.Mutex
 	t  time.Time
 }
 
-func (c *clock) now() time.Time {
+// NewClock returns a clock at t.
+func NewClock(t time.Time) *Clock { return &Clock{t: t} }
+
+// Now returns the clock's time.
+func (c *Clock) Now() time.Time {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return c.t
 }
 
-func (c *clock) set(t time.Time) {
+// Set moves the clock to t.
+func (c *Clock) Set(t time.Time) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.t = t
+}
+
+// Add moves the clock on by d.
+func (c *Clock) Add(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.t = c.t.Add(d)
 }
 
 func flush(t *testing.T, r *outcomes.Recorder) {
@@ -160,14 +172,14 @@ func flush(t *testing.T, r *outcomes.Recorder) {
 func testRecorderMinutes(t *testing.T, open Open) {
 	s := open(t, 1)[0]
 	b := base()
-	c := &clock{t: b.Add(10 * time.Second)}
-	r := outcomes.NewRecorder(s, outcomes.Options{Now: c.now})
+	c := NewClock(b.Add(10 * time.Second))
+	r := outcomes.NewRecorder(s, outcomes.Options{Now: c.Now})
 	r.Record(outcomes.KindOrder)
 	r.Record(outcomes.KindOrder)
 	r.Record(outcomes.KindCartOutOfStock)
 	flush(t, r)
 	r.Record(outcomes.KindOutOfStock)
-	c.set(b.Add(70 * time.Second))
+	c.Set(b.Add(70 * time.Second))
 	r.Record(outcomes.KindDeclined)
 	r.Record(outcomes.KindRejected)
 	r.Record(outcomes.KindError)
@@ -190,11 +202,11 @@ func testReplicas(t *testing.T, open Open) {
 	)
 	stores := open(t, replicas)
 	b := base()
-	c := &clock{t: b.Add(5 * time.Second)}
+	c := NewClock(b.Add(5 * time.Second))
 	var wg sync.WaitGroup
 	recs := make([]*outcomes.Recorder, replicas)
 	for i := range recs {
-		recs[i] = outcomes.NewRecorder(stores[i], outcomes.Options{Now: c.now})
+		recs[i] = outcomes.NewRecorder(stores[i], outcomes.Options{Now: c.Now})
 	}
 	for _, r := range recs {
 		for range goroutines {
