@@ -109,31 +109,10 @@ func BenchmarkSnapshot(b *testing.B) {
 // a minute), so the minute filling changes every time and minutes roll
 // over. Only the Snapshot is timed.
 func BenchmarkSnapshotLive(b *testing.B) {
-	const perMinute, minutes = 20_000, 60
-	const perSnapshot = perMinute / 240
-	pool := benchEvents(1 << 14)
-	a, err := analytics.New(b.Context(), analytics.NewMemStore(), analytics.Config{})
-	if err != nil {
-		b.Fatal(err)
-	}
-	i := 0
-	apply := func(n int) {
-		for range n {
-			ev := pool[i%len(pool)]
-			ev.MessageID = "evt_" + strconv.Itoa(i)
-			ev.Timestamp = t0.Add(time.Duration(i) * time.Minute / perMinute)
-			ev.ReceivedAt = ev.Timestamp
-			if _, err := a.Apply(b.Context(), uint64(i+1), ev); err != nil {
-				b.Fatal(err)
-			}
-			i++
-		}
-	}
-	apply(perMinute * minutes)
+	a, _, apply := saleHour(b)
 	for b.Loop() {
 		b.StopTimer()
-		apply(perSnapshot)
-		now := t0.Add(time.Duration(i) * time.Minute / perMinute)
+		now := apply(saleRate / 240)
 		b.StartTimer()
 		if _, err := a.Snapshot(b.Context(), now); err != nil {
 			b.Fatal(err)
@@ -141,11 +120,14 @@ func BenchmarkSnapshotLive(b *testing.B) {
 	}
 }
 
+// saleRate is the events a minute of the benchmarks' sale.
+const saleRate = 20_000
+
 // saleHour returns an Aggregator (on a MemStore) after an hour of a sale
 // at 20,000 events a minute over 2,000 products, and a function that
 // applies n more events and returns the time after them.
 func saleHour(b *testing.B) (*analytics.Aggregator, *analytics.MemStore, func(n int) time.Time) {
-	const perMinute, minutes = 20_000, 60
+	const perMinute, minutes = saleRate, 60
 	pool := benchEvents(1 << 14)
 	store := analytics.NewMemStore()
 	a, err := analytics.New(b.Context(), store, analytics.Config{})
@@ -189,7 +171,7 @@ func BenchmarkProductsLive(b *testing.B) {
 	var rows []analytics.ProductRow
 	for b.Loop() {
 		b.StopTimer()
-		now := apply(83)
+		now := apply(saleRate / 240)
 		b.StartTimer()
 		var err error
 		if rows, err = a.Products(b.Context(), lastHourQuery(now)); err != nil {

@@ -343,14 +343,7 @@ func TestOutcomeAlerts(t *testing.T) {
 	ms = append(ms, outcomes.Minute{Start: t0.Truncate(time.Minute), Counts: outcomes.Counts{Checkouts: 1, Errors: 1}}) // filling: not judged
 	o.set(ms)
 	d, _, _, _ := newWarTest(t, func(d *Deps) { d.Outcomes = o })
-	u, err := d.update(context.Background())
-	if err != nil {
-		t.Fatal(err)
-	}
-	got := map[string]Alert{}
-	for _, a := range u.Alerts {
-		got[a.ID] = a
-	}
+	got := alertsByID(t, d)
 	// 32 errors of 500 checkouts; minutes 09:57–09:59 were each over 5%.
 	if a := got["checkout_errors"]; a.Value != 0.064 || a.Threshold != 0.05 || a.Severity != "warning" || !a.Since.Equal(start.Add(2*time.Minute)) ||
 		a.Message.EN != "Checkout errors: 6.4% of checkouts failed in the last 5 minutes (threshold 5.0%)" || a.Message.AR == "" {
@@ -369,8 +362,8 @@ func TestOutcomeAlerts(t *testing.T) {
 			t.Errorf("got alert %s, want none (under its threshold)", id)
 		}
 	}
-	if len(u.Alerts) != 3 {
-		t.Errorf("got %d alerts, want 3", len(u.Alerts))
+	if len(got) != 3 {
+		t.Errorf("got %d alerts, want 3", len(got))
 	}
 }
 
@@ -593,14 +586,7 @@ func TestEventAlerts(t *testing.T) {
 	src.mu.Lock()
 	src.snap = snap
 	src.mu.Unlock()
-	u, err := d.update(context.Background())
-	if err != nil {
-		t.Fatal(err)
-	}
-	got := map[string]Alert{}
-	for _, a := range u.Alerts {
-		got[a.ID] = a
-	}
+	got := alertsByID(t, d)
 	at := func(hm string) time.Time {
 		tm, _ := time.Parse("15:04", hm)
 		return time.Date(t0.Year(), t0.Month(), t0.Day(), tm.Hour(), tm.Minute(), 0, 0, time.UTC)
@@ -616,4 +602,22 @@ func TestEventAlerts(t *testing.T) {
 		a.Message.EN != "Searches that found nothing: 32.0% of searches over the last 5 minutes (threshold 30.0%)" {
 		t.Errorf("zero_result_searches: got %+v", a)
 	}
+}
+
+// alertsByID runs one update of d and returns its active alerts by id
+// (an id given twice is an error).
+func alertsByID(t *testing.T, d *Dashboard) map[string]Alert {
+	t.Helper()
+	u, err := d.update(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]Alert{}
+	for _, a := range u.Alerts {
+		if _, dup := got[a.ID]; dup {
+			t.Errorf("alert %s twice in one update", a.ID)
+		}
+		got[a.ID] = a
+	}
+	return got
 }

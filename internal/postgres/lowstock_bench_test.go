@@ -22,25 +22,10 @@ func BenchmarkLowStock(b *testing.B) {
 			b.Cleanup(db.Close)
 			// Small chunks: CreateProducts' duplicate check of 1,000 products
 			// against tens of thousands runs into the statement timeout.
-			const chunk = 100
-			for from := 0; from < n; from += chunk {
-				if err := db.CreateProducts(b.Context(), storetest.LowStockProducts(from, from+chunk)); err != nil {
-					b.Fatal(err)
-				}
-			}
-			if _, err := db.pool.Exec(b.Context(), `ANALYZE products`); err != nil {
-				b.Fatal(err)
-			}
-			b.ResetTimer()
-			for b.Loop() {
-				got, err := db.LowStock(b.Context(), 10, 50)
-				if err != nil {
-					b.Fatal(err)
-				}
-				if len(got) != 50 {
-					b.Fatalf("LowStock(10, 50): got %d products, want 50", len(got))
-				}
-			}
+			storetest.BenchLowStock(b, db, n, 100, func() error {
+				_, err := db.pool.Exec(b.Context(), `ANALYZE products`)
+				return err
+			})
 		})
 	}
 }

@@ -21,6 +21,8 @@ import (
 type joinBatcher struct {
 	client *redis.Client
 	count  func() // counts a round trip
+	// maxPending is maxPendingJoins, or less in tests.
+	maxPending int
 
 	mu      sync.Mutex
 	pending []*joinCall
@@ -57,9 +59,9 @@ func (b *joinBatcher) do(ctx context.Context, keys []string, argv []any) ([]int6
 	}
 	c := &joinCall{ctx: ctx, keys: keys, argv: argv, done: make(chan struct{})}
 	b.mu.Lock()
-	if len(b.pending) >= maxPendingJoins {
+	if len(b.pending) >= b.maxPending {
 		b.mu.Unlock()
-		return nil, fmt.Errorf("%w: %d joins already waiting for Redis", souq.ErrUnavailable, maxPendingJoins)
+		return nil, fmt.Errorf("%w: %d joins already waiting for Redis", souq.ErrUnavailable, b.maxPending)
 	}
 	b.pending = append(b.pending, c)
 	if !b.running {

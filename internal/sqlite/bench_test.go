@@ -106,22 +106,7 @@ func BenchmarkLowStock(b *testing.B) {
 	for _, n := range []int{10_000, 50_000} {
 		b.Run(fmt.Sprintf("products=%d", n), func(b *testing.B) {
 			db := openTest(b, filepath.Join(b.TempDir(), "souq.db"), Options{Synchronous: SyncNormal})
-			const chunk = 1000
-			for from := 0; from < n; from += chunk {
-				if err := db.CreateProducts(b.Context(), storetest.LowStockProducts(from, from+chunk)); err != nil {
-					b.Fatal(err)
-				}
-			}
-			b.ResetTimer()
-			for b.Loop() {
-				got, err := db.LowStock(b.Context(), 10, 50)
-				if err != nil {
-					b.Fatal(err)
-				}
-				if len(got) != 50 {
-					b.Fatalf("LowStock(10, 50): got %d products, want 50", len(got))
-				}
-			}
+			storetest.BenchLowStock(b, db, n, 1000, nil)
 		})
 	}
 }
