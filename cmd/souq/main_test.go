@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"path/filepath"
 	"regexp"
@@ -622,10 +623,26 @@ func TestServePprof(t *testing.T) {
 			t.Errorf("GET %s: an empty profile", c.url)
 		}
 	}
-	// An address that cannot be listened on stops the start as a usage error.
+	// A malformed address is a usage error, found before anything opens.
 	err := run(t.Context(), []string{"serve", "--addr", "127.0.0.1:0", "--data", t.TempDir(), "--pprof-addr", "not-an-address"},
 		func(string) string { return "" }, io.Discard, io.Discard)
 	if !errors.Is(err, errUsage) || !strings.Contains(err.Error(), "--pprof-addr") {
 		t.Errorf("serve --pprof-addr not-an-address: %v, want a usage error naming the flag", err)
+	}
+	// An address in use stops the start before the banner, and is not a
+	// usage error: the flag was right, the machine said no.
+	busy, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer busy.Close()
+	var out bytes.Buffer
+	err = run(t.Context(), []string{"serve", "--addr", "127.0.0.1:0", "--data", t.TempDir(), "--pprof-addr", busy.Addr().String()},
+		func(string) string { return "" }, &out, io.Discard)
+	if err == nil || errors.Is(err, errUsage) || !strings.Contains(err.Error(), busy.Addr().String()) {
+		t.Errorf("serve --pprof-addr %s (in use): %v, want an error naming the address, not a usage error", busy.Addr(), err)
+	}
+	if strings.Contains(out.String(), "running at") {
+		t.Errorf("serve printed its banner before failing to listen for profiles:\n%s", out.String())
 	}
 }

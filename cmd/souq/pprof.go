@@ -21,7 +21,7 @@ import (
 func servePprof(addr string, log *slog.Logger) (stop func(), where string, err error) {
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
-		return nil, "", fmt.Errorf("%w: --pprof-addr: %v", errUsage, err)
+		return nil, "", fmt.Errorf("listen on %s for --pprof-addr: %w", addr, err)
 	}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /debug/pprof/", pprof.Index)

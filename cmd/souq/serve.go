@@ -238,6 +238,11 @@ func parseServe(args []string, getenv func(string) string, stderr io.Writer) (se
 	if c.collectorRate <= 0 {
 		problems = append(problems, "--collector-rate must be positive")
 	}
+	if c.pprofAddr != "" {
+		if _, _, err := net.SplitHostPort(c.pprofAddr); err != nil {
+			problems = append(problems, fmt.Sprintf("--pprof-addr %q: want host:port (e.g. 127.0.0.1:6060): %v", c.pprofAddr, err))
+		}
+	}
 	switch {
 	case c.payment == "" && c.demo && loopback(c.addr):
 		c.payment = paymentTest
@@ -630,6 +635,16 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", c.addr, err)
 	}
+	var profiles string // where Go's runtime profiles are served, if they are
+	if c.pprofAddr != "" {
+		stopPprof, where, err := servePprof(c.pprofAddr, log)
+		if err != nil {
+			ln.Close()
+			return err
+		}
+		defer stopPprof()
+		profiles = where
+	}
 	scheme := "http"
 	if c.tlsCert != "" {
 		scheme = "https"
@@ -644,14 +659,8 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		fmt.Fprintf(stdout, "  metrics:   %s/metrics\n", base)
 	}
 	printEvents(stdout, base, c, ev, writeKey, generatedKey)
-	if c.pprofAddr != "" {
-		stopPprof, where, err := servePprof(c.pprofAddr, log)
-		if err != nil {
-			ln.Close()
-			return err
-		}
-		defer stopPprof()
-		fmt.Fprintf(stdout, "  profiles:  %s\n", where)
+	if profiles != "" {
+		fmt.Fprintf(stdout, "  profiles:  %s\n", profiles)
 	}
 
 	// Background work stops when work is cancelled, after the HTTP server
