@@ -20,7 +20,8 @@ import (
 // growing the stacks of the handlers that waited).
 type joinBatcher struct {
 	client *redis.Client
-	count  func() // counts a round trip
+	script *redis.Script // the join script (wrJoinScript)
+	count  func()        // counts a round trip
 	// maxPending is maxPendingJoins, or less in tests.
 	maxPending int
 
@@ -125,7 +126,7 @@ func (b *joinBatcher) run(batch []*joinCall) {
 		pipe := b.client.Pipeline()
 		cmds := make([]*redis.Cmd, len(batch))
 		for i, c := range batch {
-			cmds[i] = pipe.EvalSha(ctx, wrJoinScript.Hash(), c.keys, c.argv...)
+			cmds[i] = pipe.EvalSha(ctx, b.script.Hash(), c.keys, c.argv...)
 		}
 		b.count()
 		_, _ = pipe.Exec(ctx) // errors are read from each command
@@ -139,7 +140,7 @@ func (b *joinBatcher) run(batch []*joinCall) {
 		if len(again) == 0 {
 			return
 		}
-		if err := wrJoinScript.Load(ctx, b.client).Err(); err != nil {
+		if err := b.script.Load(ctx, b.client).Err(); err != nil {
 			for _, c := range again {
 				c.err = fmt.Errorf("load the join script: %w", err)
 			}

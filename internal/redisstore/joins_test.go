@@ -3,6 +3,7 @@ package redisstore
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net"
 	"sync"
 	"testing"
@@ -36,7 +37,7 @@ func TestJoinsWaitingAreBounded(t *testing.T) {
 		}
 	})
 	client := redis.NewClient(&redis.Options{Addr: ln.Addr().String(), MaxRetries: -1, ReadTimeout: time.Minute, WriteTimeout: time.Minute})
-	b := &joinBatcher{client: client, count: func() {}, maxPending: 2}
+	b := &joinBatcher{client: client, script: wrJoinScript, count: func() {}, maxPending: 2}
 	ctx, cancel := context.WithCancel(t.Context())
 	results := make(chan error, 3)
 	join := func() { _, err := b.do(ctx, []string{"q", "v", "d"}, []any{"visitor"}); results <- err }
@@ -77,4 +78,34 @@ func TestJoinsWaitingAreBounded(t *testing.T) {
 	conns.Wait()
 	waitPending(0, false) // the sender ends: the stuck pipeline fails, the rest are dropped
 	client.Close()
+}
+
+// TestJoinsLoadTheirScript: a Redis that does not know the join script
+// (restarted, failed over to a replica that never saw it) refuses the
+// pipeline's calls with NOSCRIPT; the script is loaded and the refused
+// joins sent again, once, and the caller sees only its place.
+func TestJoinsLoadTheirScript(t *testing.T) {
+	s := openTest(t, Options{})
+	prefix := "wr-" + randomPrefix()
+	t.Cleanup(func() { deleteKeys(t, s, "{"+prefix+":*") })
+	w := NewWaitingRoom(s, prefix)
+	// The same script under a SHA no server has seen: flushing the shared
+	// server's scripts would pull them from under other tests.
+	w.joins.script = redis.NewScript("-- " + prefix + "\n" + wrJoinLua)
+	var trips int
+	w.joins.count = func() { trips++ }
+	start := time.Now().Add(-time.Minute)
+	for i, want := range []int{2, 1} { // refused and sent again; then known
+		trips = 0
+		p, _, err := w.Join(t.Context(), "sale_1", fmt.Sprint("visitor-", i), 0, time.Now(), start, time.Minute)
+		if err != nil {
+			t.Fatalf("join %d: %v", i+1, err)
+		}
+		if p.Position != int64(i+1) {
+			t.Errorf("join %d: position %d, want %d", i+1, p.Position, i+1)
+		}
+		if trips != want {
+			t.Errorf("join %d: %d pipelines, want %d", i+1, trips, want)
+		}
+	}
 }

@@ -154,7 +154,7 @@ func NewWaitingRoom(s *Store, prefix string) *WaitingRoom {
 		prefix = DefaultWaitingRoomPrefix
 	}
 	w := &WaitingRoom{s: s, prefix: prefix}
-	w.joins = joinBatcher{client: s.client, count: func() { s.rt[rtLimit].Add(1) }, maxPending: maxPendingJoins}
+	w.joins = joinBatcher{client: s.client, script: wrJoinScript, count: func() { s.rt[rtLimit].Add(1) }, maxPending: maxPendingJoins}
 	return w
 }
 
