@@ -80,7 +80,14 @@ func (o Observation) overloaded(cfg ControllerConfig) bool {
 	if o.Checkouts == 0 {
 		return false
 	}
-	return o.P99 > cfg.TargetP99 || float64(o.Failures) > cfg.MaxErrorRatio*float64(o.Checkouts)
+	return o.P99 > cfg.TargetP99 || o.failing(cfg)
+}
+
+// failing reports whether the interval shows more failed checkouts, or
+// more in progress at once, than cfg allows.
+func (o Observation) failing(cfg ControllerConfig) bool {
+	return cfg.MaxInFlight > 0 && o.MaxInFlight > cfg.MaxInFlight ||
+		float64(o.Failures) > cfg.MaxErrorRatio*float64(o.Checkouts)
 }
 
 // Controller sets the admission rate from what checkout does: additive
@@ -90,11 +97,19 @@ func (o Observation) overloaded(cfg ControllerConfig) bool {
 //
 //   - checkout overloaded (p99 above the target, too many failures, or
 //     too many in progress): the rate is cut to Backoff (0.8) × the rate
-//     the overloading checkouts were admitted at;
+//     the overloading checkouts were admitted at — unless the overload is
+//     a spike: the p99 alone over the target, by less than twice it,
+//     straight after an interval at most half the target. A queue
+//     building shows in the p99 rising over intervals; a lone spike may
+//     be a stall that has nothing to do with the load (a collection, a
+//     CPU quota's throttling, a background job), so the rate holds and
+//     is cut only if the next interval is over too. Cutting on every
+//     spike held a throttled replica's rate at a third of its capacity;
 //   - otherwise, if shoppers were held back by the rate: it grows — by
 //     half until the first overload (slow start, to find the capacity's
-//     order of magnitude within seconds), then by 5% (at least one
-//     shopper a second);
+//     order of magnitude within seconds), then back towards the rate of
+//     the last overload by half the way to 95% of it, and beyond by 5%
+//     (at least one shopper a second each time);
 //   - otherwise (no one waiting, or no checkout measured in the interval)
 //     it stays: a rate no one needs, or one whose checkouts this process
 //     did not see, is not evidence of capacity. A replica that serves the
@@ -135,6 +150,9 @@ type Controller struct {
 	// maxLag+1); delay is the last dead time measured.
 	rates []float64
 	delay time.Duration
+	// overloadedAt is the rate the last overload's checkouts were
+	// admitted at (0 before the first): where the capacity was found.
+	overloadedAt float64
 	// conversion is the orders per admitted shopper measured in healthy
 	// intervals (a moving average; 0 until one is measured).
 	conversion float64
@@ -179,12 +197,22 @@ func (c *Controller) Update(o Observation, limited bool) float64 {
 			c.delay += (d - c.delay) / 4
 		}
 	}
-	// lag: intervals from the admissions to the checkouts measured now.
-	lag := min(int((c.delay+time.Second-1)/time.Second), len(c.rates)-1)
+	// lag: intervals from the admissions to the checkouts measured now,
+	// to the nearest: with a dead time of 300 ms, most of an interval's
+	// checkouts were admitted in the same interval.
+	lag := min(int((c.delay+time.Second/2)/time.Second), len(c.rates)-1)
 	judged := c.rates[len(c.rates)-1-lag] // the rate those checkouts were admitted at
 	over := o.overloaded(c.cfg)
 	improving := float64(o.P99) < 0.95*float64(c.lastP99) && o.MaxInFlight <= c.lastInFlight
+	// A spike: over the target only by its p99, by less than twice it,
+	// straight after an interval well under it (at most half): not a
+	// queue building, which shows in the p99 rising over the intervals
+	// before, but maybe a stall that has nothing to do with the load (a
+	// collection, a CPU quota's throttling, a background job). The rate
+	// holds, and is cut only if the next interval is over as well.
+	spike := over && c.lastP99 <= c.cfg.TargetP99/2 && o.P99 <= 2*c.cfg.TargetP99 && !o.failing(c.cfg)
 	switch {
+	case spike:
 	case over && improving:
 		// Still overloaded, but clearly less than the interval before:
 		// the last cut is working its way through; cutting again would
@@ -200,6 +228,7 @@ func (c *Controller) Update(o Observation, limited bool) float64 {
 		}
 		c.rate = min(c.rate, cut)
 		c.slowStart = false
+		c.overloadedAt = judged
 	case !limited || o.Checkouts == 0:
 		// No evidence: hold.
 	default:
@@ -215,10 +244,18 @@ func (c *Controller) Update(o Observation, limited bool) float64 {
 		// the queue at checkout is building (HyStart's rule for TCP),
 		// and half again would overrun it before the overload showed.
 		c.slowStart = c.slowStart && o.P99 <= c.cfg.TargetP99/2
-		if c.slowStart {
-			c.rate = max(c.rate, min(c.rate, judged)*1.5)
-		} else {
-			c.rate = max(c.rate, min(c.rate, judged)+max(1, judged/20))
+		base := min(c.rate, judged)
+		switch {
+		case c.slowStart:
+			c.rate = max(c.rate, base*1.5)
+		case base < c.overloadedAt:
+			// Back towards the rate of the last overload, by half the
+			// way each time (at least 5%): the capacity was found there,
+			// and creeping back at 5% a dead time after each cut left the
+			// rate far below it for most of a sale.
+			c.rate = max(c.rate, base+max(1, judged/20, (0.95*c.overloadedAt-base)/2))
+		default:
+			c.rate = max(c.rate, base+max(1, judged/20))
 		}
 	}
 	c.lastP99, c.lastInFlight = o.P99, o.MaxInFlight

@@ -18,6 +18,11 @@ type simServer struct {
 	backlog  float64
 	pipeline []float64 // shoppers admitted, by second, still on their way
 	served   float64   // orders committed in the last second
+	// stall, when set, gives the p99 of second sec's few checkouts caught
+	// by a stall (a GC pause, a CPU quota's throttling, a background job)
+	// that has nothing to do with the load; 0: none.
+	stall func(sec int) time.Duration
+	sec   int
 }
 
 const (
@@ -44,6 +49,10 @@ func (s *simServer) second(admit float64) Observation {
 	s.backlog, s.served = work-served, served
 	wait := time.Duration(s.backlog / s.capacity * float64(time.Second))
 	o := Observation{Checkouts: int(served), P99: simBaseP99 + wait}
+	if s.stall != nil {
+		o.P99 = max(o.P99, s.stall(s.sec))
+	}
+	s.sec++
 	if o.Checkouts > 0 {
 		o.Delay = time.Duration(delay) * time.Second
 	}
@@ -97,8 +106,8 @@ func TestControllerFollowsCapacity(t *testing.T) {
 		if over > (phase.to-phase.from)/3 {
 			t.Errorf("%s: checkout p99 over the target in %d of %d seconds", phase.name, over, phase.to-phase.from)
 		}
-		if goodput < 0.75 {
-			t.Errorf("%s: goodput %.0f%% of the capacity, want at least 75%%", phase.name, 100*goodput)
+		if goodput < 0.9 {
+			t.Errorf("%s: goodput %.0f%% of the capacity, want at least 90%%", phase.name, 100*goodput)
 		}
 		t.Logf("%s: buyers admitted %.1f/s (capacity %.0f), goodput %.0f%%, p99 over target %d s of %d",
 			phase.name, mean, phase.capacity, 100*goodput, over, phase.to-phase.from)
@@ -139,6 +148,45 @@ func TestControllerSaleStart(t *testing.T) {
 				t.Errorf("goodput %.0f%% of the capacity from 10 s on, want at least 80%%", 100*served)
 			}
 		})
+	}
+}
+
+// TestControllerRidesOutStalls: a checkout with room to spare whose p99
+// jumps over the target for one second now and then, whatever the load
+// (a replica throttled by its CPU quota, a collection, a background job),
+// the first of them in the sale's first second. An isolated spike that
+// the next second does not repeat is not evidence of overload: cutting
+// the rate on each one, and ending slow start on the first, held a rate
+// well below the capacity (the bench saw 24–48% of it).
+func TestControllerRidesOutStalls(t *testing.T) {
+	const capacity = 200 // orders a second: 400 admissions
+	ideal := capacity / simBuyers
+	c := NewController(ControllerConfig{Initial: ideal / 2, Max: 10 * ideal})
+	s := &simServer{capacity: capacity, delay: 1, stall: func(sec int) time.Duration {
+		if sec%5 == 0 {
+			return 350 * time.Millisecond
+		}
+		return 0
+	}}
+	served, peak, worst := 0.0, 0.0, time.Duration(0)
+	for sec := range 60 {
+		admit := c.Rate()
+		o := s.second(admit)
+		if sec >= 15 {
+			served += s.served / capacity / 45
+			peak = max(peak, admit)
+			if sec%5 != 0 {
+				worst = max(worst, o.P99)
+			}
+		}
+		c.Update(o, true)
+	}
+	t.Logf("goodput from 15 s on %.0f%%, peak rate %.1f× the capacity, worst p99 outside the stalls %v", 100*served, peak/ideal, worst)
+	if served < 0.85 {
+		t.Errorf("goodput %.0f%% of the capacity from 15 s on, want at least 85%%", 100*served)
+	}
+	if worst > time.Second {
+		t.Errorf("checkout p99 reached %v outside the stalls, want at most 1s", worst)
 	}
 }
 
@@ -222,5 +270,23 @@ func TestControllerGrowsOnlyOnEvidence(t *testing.T) {
 	}
 	if got := c.Update(Observation{Checkouts: 50, P99: 20 * time.Millisecond}, true); got != 150 {
 		t.Fatalf("after a healthy interval with shoppers waiting, rate = %v, want 150 (slow start)", got)
+	}
+}
+
+// TestControllerShortDeadTime: with shoppers ordering 300 ms after their
+// admission, most of an interval's checkouts were admitted in that same
+// interval, so each healthy interval is evidence for the rate now and
+// grows it; rounding the dead time up to a whole interval grew the rate
+// only every other second.
+func TestControllerShortDeadTime(t *testing.T) {
+	c := NewController(ControllerConfig{Initial: 100, Max: 5000})
+	c.Update(Observation{Checkouts: 50, P99: time.Second, Delay: 300 * time.Millisecond}, true) // ends slow start
+	last := c.Rate()
+	for i := range 4 {
+		got := c.Update(Observation{Checkouts: 50, P99: 20 * time.Millisecond, Delay: 300 * time.Millisecond}, true)
+		if got <= last {
+			t.Fatalf("healthy interval %d with a dead time of 300ms: rate %v, want it grown from %v", i+1, got, last)
+		}
+		last = got
 	}
 }
