@@ -98,18 +98,19 @@ func (o Observation) failing(cfg ControllerConfig) bool {
 //   - checkout overloaded (p99 above the target, too many failures, or
 //     too many in progress): the rate is cut to Backoff (0.8) × the rate
 //     the overloading checkouts were admitted at — unless the overload is
-//     a spike: the p99 alone over the target, by less than twice it,
-//     straight after an interval at most half the target. A queue
+//     a spike: the p99 alone over the target, by at most twice it, right
+//     after an interval with checkouts at most half the target (or in
+//     the first interval with checkouts, which has none before it), and
+//     at least spikeGap intervals after the last spike held. A queue
 //     building shows in the p99 rising over intervals; a lone spike may
 //     be a stall that has nothing to do with the load (a collection, a
-//     CPU quota's throttling, a background job), so the rate holds and
-//     is cut only if the next interval is over too. Cutting on every
-//     spike held a throttled replica's rate at a third of its capacity;
+//     CPU quota's throttling, a background job), so the rate holds, and
+//     the next interval over the target is cut. Cutting on every spike
+//     held a throttled replica's rate at a third of its capacity;
 //   - otherwise, if shoppers were held back by the rate: it grows — by
 //     half until the first overload (slow start, to find the capacity's
-//     order of magnitude within seconds), then back towards the rate of
-//     the last overload by half the way to 95% of it, and beyond by 5%
-//     (at least one shopper a second each time);
+//     order of magnitude within seconds), then by 5% (at least one
+//     shopper a second);
 //   - otherwise (no one waiting, or no checkout measured in the interval)
 //     it stays: a rate no one needs, or one whose checkouts this process
 //     did not see, is not evidence of capacity. A replica that serves the
@@ -128,14 +129,20 @@ func (o Observation) failing(cfg ControllerConfig) bool {
 //     trip; without this, the rate grew for seconds on checkouts of the
 //     rate before, and a sale's start overran checkout several times over
 //     before the first overload was measured;
-//   - a cut is to Backoff × that rate, or × the orders checkout served at
-//     full stretch over the orders per admitted shopper measured, if lower
-//     (not below half that rate), and never raises the rate: the intervals
-//     right after a cut still show the load from before it and judge the
-//     rates before it, so they do not cut again unless fewer orders are
-//     served; cutting on each of them would take the rate far below the
-//     capacity. An overload that is receding (p99 down 5% or more, and no
-//     more in flight, than the interval before) holds the rate.
+//   - a cut is to Backoff × that rate (at least one interval back, even
+//     with a dead time under half an interval), or × the orders checkout
+//     served at full stretch over the orders per admitted shopper
+//     measured, if lower (not below half that rate), and never raises the
+//     rate: the intervals right after a cut still show the load from
+//     before it and judge the rates before it, so they do not cut again
+//     unless fewer orders are served; cutting on each of them would take
+//     the rate far below the capacity. An overload that is receding (p99
+//     down 5% or more, and no more in flight, than the interval before,
+//     which was over too) holds the rate.
+//
+// The dead time is rounded to the nearest interval: with 300 ms, most of
+// an interval's checkouts were admitted in it, and each healthy interval
+// grows the rate.
 //
 // The rate stays within [Min, Max]; Max is the operator's ceiling.
 type Controller struct {
@@ -143,16 +150,19 @@ type Controller struct {
 	cfg       ControllerConfig
 	rate      float64
 	slowStart bool
-	// the last interval's figures, to tell a receding overload
+	// the last interval's figures, to tell a receding overload or a
+	// spike: its p99 and most in flight, whether it had checkouts, and
+	// whether it was an overload (a spike held is not)
 	lastP99      time.Duration
 	lastInFlight int
+	lastChecked  bool
+	lastOver     bool
+	sinceSpike   int  // intervals since the last spike held
+	measured     bool // an interval with checkouts has been seen
 	// rates are the rates of the last intervals, oldest first (at most
 	// maxLag+1); delay is the last dead time measured.
 	rates []float64
 	delay time.Duration
-	// overloadedAt is the rate the last overload's checkouts were
-	// admitted at (0 before the first): where the capacity was found.
-	overloadedAt float64
 	// conversion is the orders per admitted shopper measured in healthy
 	// intervals (a moving average; 0 until one is measured).
 	conversion float64
@@ -161,10 +171,14 @@ type Controller struct {
 // maxLag bounds the dead time the controller allows for, in intervals.
 const maxLag = 30
 
+// spikeGap is how many intervals a spike held must be from the last one:
+// spikes every other second are an overload, not stalls.
+const spikeGap = 3
+
 // NewController returns a controller at cfg.Initial.
 func NewController(cfg ControllerConfig) *Controller {
 	cfg = cfg.withDefaults()
-	return &Controller{cfg: cfg, rate: cfg.Initial, slowStart: true}
+	return &Controller{cfg: cfg, rate: cfg.Initial, slowStart: true, sinceSpike: spikeGap}
 }
 
 // Rate returns the admission rate, in shoppers per second.
@@ -203,32 +217,45 @@ func (c *Controller) Update(o Observation, limited bool) float64 {
 	lag := min(int((c.delay+time.Second/2)/time.Second), len(c.rates)-1)
 	judged := c.rates[len(c.rates)-1-lag] // the rate those checkouts were admitted at
 	over := o.overloaded(c.cfg)
-	improving := float64(o.P99) < 0.95*float64(c.lastP99) && o.MaxInFlight <= c.lastInFlight
-	// A spike: over the target only by its p99, by less than twice it,
-	// straight after an interval well under it (at most half): not a
-	// queue building, which shows in the p99 rising over the intervals
-	// before, but maybe a stall that has nothing to do with the load (a
-	// collection, a CPU quota's throttling, a background job). The rate
-	// holds, and is cut only if the next interval is over as well.
-	spike := over && c.lastP99 <= c.cfg.TargetP99/2 && o.P99 <= 2*c.cfg.TargetP99 && !o.failing(c.cfg)
+	// A receding overload: still over, but clearly less than the
+	// interval before, which was over too (not a spike held).
+	improving := c.lastOver && float64(o.P99) < 0.95*float64(c.lastP99) && o.MaxInFlight <= c.lastInFlight
+	// A spike: over the target only by its p99, by at most twice it,
+	// straight after an interval with checkouts well under it (at most
+	// half), and not within spikeGap intervals of the last spike held:
+	// not a queue building, which shows in the p99 rising over the
+	// intervals before, but maybe a stall that has nothing to do with the
+	// load (a collection, a CPU quota's throttling, a background job).
+	// The rate holds; the next interval over the target is cut.
+	// The first interval with checkouts has nothing before it to tell:
+	// it is taken as after a healthy one (a sale's first second is when
+	// a cold checkout stalls), once.
+	calm := c.lastChecked && c.lastP99 <= c.cfg.TargetP99/2 || !c.measured
+	spike := over && calm && c.sinceSpike >= spikeGap && o.P99 <= 2*c.cfg.TargetP99 && !o.failing(c.cfg)
+	c.measured = c.measured || o.Checkouts > 0
+	c.sinceSpike++
 	switch {
 	case spike:
+		c.sinceSpike = 0
 	case over && improving:
-		// Still overloaded, but clearly less than the interval before:
-		// the last cut is working its way through; cutting again would
+		// The last cut is working its way through; cutting again would
 		// overshoot.
 	case over:
-		cut := judged * c.cfg.Backoff
+		// Cuts judge the rate at least one interval back, whatever the
+		// dead time: the interval right after a cut still shows the
+		// backlog from before it, and judging the cut rate would cut
+		// again on it, compounding.
+		at := c.rates[len(c.rates)-1-min(max(lag, 1), len(c.rates)-1)]
+		cut := at * c.cfg.Backoff
 		if ok := o.Checkouts - o.Failures; c.conversion > 0 && ok > 0 {
 			// Checkout served ok orders at full stretch: shoppers who
 			// would place Backoff × that many are below its capacity,
 			// whatever it was before (no less than half the judged
 			// rate, though: the count may be low for other reasons).
-			cut = max(judged/2, min(cut, c.cfg.Backoff*float64(ok)/c.conversion))
+			cut = max(at/2, min(cut, c.cfg.Backoff*float64(ok)/c.conversion))
 		}
 		c.rate = min(c.rate, cut)
 		c.slowStart = false
-		c.overloadedAt = judged
 	case !limited || o.Checkouts == 0:
 		// No evidence: hold.
 	default:
@@ -244,21 +271,13 @@ func (c *Controller) Update(o Observation, limited bool) float64 {
 		// the queue at checkout is building (HyStart's rule for TCP),
 		// and half again would overrun it before the overload showed.
 		c.slowStart = c.slowStart && o.P99 <= c.cfg.TargetP99/2
-		base := min(c.rate, judged)
-		switch {
-		case c.slowStart:
-			c.rate = max(c.rate, base*1.5)
-		case base < c.overloadedAt:
-			// Back towards the rate of the last overload, by half the
-			// way each time (at least 5%): the capacity was found there,
-			// and creeping back at 5% a dead time after each cut left the
-			// rate far below it for most of a sale.
-			c.rate = max(c.rate, base+max(1, judged/20, (0.95*c.overloadedAt-base)/2))
-		default:
-			c.rate = max(c.rate, base+max(1, judged/20))
+		if c.slowStart {
+			c.rate = max(c.rate, min(c.rate, judged)*1.5)
+		} else {
+			c.rate = max(c.rate, min(c.rate, judged)+max(1, judged/20))
 		}
 	}
-	c.lastP99, c.lastInFlight = o.P99, o.MaxInFlight
+	c.lastP99, c.lastInFlight, c.lastChecked, c.lastOver = o.P99, o.MaxInFlight, o.Checkouts > 0, over && !spike
 	c.rate = min(max(c.rate, c.cfg.Min), c.cfg.Max)
 	return c.rate
 }

@@ -152,41 +152,76 @@ func TestControllerSaleStart(t *testing.T) {
 }
 
 // TestControllerRidesOutStalls: a checkout with room to spare whose p99
-// jumps over the target for one second now and then, whatever the load
-// (a replica throttled by its CPU quota, a collection, a background job),
-// the first of them in the sale's first second. An isolated spike that
-// the next second does not repeat is not evidence of overload: cutting
-// the rate on each one, and ending slow start on the first, held a rate
-// well below the capacity (the bench saw 24–48% of it).
+// jumps over the target for one second in five, whatever the load (a
+// replica throttled by its CPU quota, a collection, a background job),
+// the first of them in the first second with checkouts. A lone spike
+// that the next second does not repeat is not evidence of overload:
+// cutting the rate on each one, and ending slow start on the first, held
+// a rate well below the capacity (the bench saw 24–48% of it).
 func TestControllerRidesOutStalls(t *testing.T) {
 	const capacity = 200 // orders a second: 400 admissions
 	ideal := capacity / simBuyers
 	c := NewController(ControllerConfig{Initial: ideal / 2, Max: 10 * ideal})
 	s := &simServer{capacity: capacity, delay: 1, stall: func(sec int) time.Duration {
-		if sec%5 == 0 {
+		if sec%5 == 1 {
 			return 350 * time.Millisecond
 		}
 		return 0
 	}}
-	served, peak, worst := 0.0, 0.0, time.Duration(0)
+	served, peak, over := 0.0, 0.0, 0
 	for sec := range 60 {
 		admit := c.Rate()
 		o := s.second(admit)
 		if sec >= 15 {
 			served += s.served / capacity / 45
 			peak = max(peak, admit)
-			if sec%5 != 0 {
-				worst = max(worst, o.P99)
+			if sec%5 != 1 && o.P99 > DefaultTargetP99 {
+				over++
 			}
 		}
 		c.Update(o, true)
 	}
-	t.Logf("goodput from 15 s on %.0f%%, peak rate %.1f× the capacity, worst p99 outside the stalls %v", 100*served, peak/ideal, worst)
+	t.Logf("goodput from 15 s on %.0f%%, peak rate %.1f× the capacity, p99 over the target in %d of the 36 seconds without a stall", 100*served, peak/ideal, over)
 	if served < 0.85 {
 		t.Errorf("goodput %.0f%% of the capacity from 15 s on, want at least 85%%", 100*served)
 	}
-	if worst > time.Second {
-		t.Errorf("checkout p99 reached %v outside the stalls, want at most 1s", worst)
+	if over > 6 {
+		t.Errorf("checkout p99 over the target in %d of the 36 seconds without a stall, want at most 6", over)
+	}
+}
+
+// TestControllerSpikes: what is a spike held, and what is an overload cut.
+func TestControllerSpikes(t *testing.T) {
+	const target = DefaultTargetP99
+	ok := Observation{Checkouts: 100, P99: target / 4}
+	spike := Observation{Checkouts: 100, P99: 3 * target / 2}
+	for _, c := range []struct {
+		name string
+		obs  []Observation // after slow start has ended at rate 100
+		want float64
+	}{
+		{"a spike after a healthy second holds", []Observation{ok, spike}, 100},
+		{"a second over after a spike cuts, even with a lower p99", []Observation{ok, spike, {Checkouts: 100, P99: 5 * target / 4}}, 80},
+		{"over after a second without checkouts cuts", []Observation{ok, {}, spike}, 80},
+		{"over after a second past half the target cuts", []Observation{{Checkouts: 100, P99: 3 * target / 4}, spike}, 80},
+		{"spikes every other second cut", []Observation{ok, spike, ok, spike}, 80},
+		{"spikes four seconds apart hold", []Observation{ok, spike, ok, ok, ok, spike}, 100},
+		{"over twice the target cuts", []Observation{ok, {Checkouts: 100, P99: 5 * target / 2}}, 80},
+		{"failures cut", []Observation{ok, {Checkouts: 100, Failures: 5, P99: 3 * target / 2}}, 80},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			ctl := NewController(ControllerConfig{Initial: 125, Max: 5000})
+			ctl.Update(Observation{Checkouts: 100, P99: 10 * target}, true) // ends slow start: 100
+			if got := ctl.Rate(); got != 100 {
+				t.Fatalf("set-up: rate %v, want 100", got)
+			}
+			for _, o := range c.obs {
+				ctl.Update(o, false) // no one waiting: a healthy second does not grow the rate
+			}
+			if got := ctl.Rate(); got != c.want {
+				t.Errorf("rate %v, want %v", got, c.want)
+			}
+		})
 	}
 }
 
@@ -288,5 +323,17 @@ func TestControllerShortDeadTime(t *testing.T) {
 			t.Fatalf("healthy interval %d with a dead time of 300ms: rate %v, want it grown from %v", i+1, got, last)
 		}
 		last = got
+	}
+	// A cut still judges the rate at least one interval back: the
+	// interval after it shows the backlog from before it, and cutting
+	// again on that would compound.
+	before := c.Rate()
+	over := Observation{Checkouts: 50, P99: time.Second, Delay: 300 * time.Millisecond}
+	cut := c.Update(over, true)
+	if cut >= before {
+		t.Fatalf("an interval over the target: rate %v, want it cut from %v", cut, before)
+	}
+	if got := c.Update(over, true); got != cut {
+		t.Errorf("the interval after a cut to %v, as far over: %v, want no second cut", cut, got)
 	}
 }
