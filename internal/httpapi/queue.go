@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/souq-commerce/souq/internal/checkout"
 	"github.com/souq-commerce/souq/internal/httpjson"
 	"github.com/souq-commerce/souq/internal/souq"
 	"github.com/souq-commerce/souq/internal/waitroom"
@@ -83,12 +84,28 @@ func (s *server) room() (*waitroom.Room, error) {
 }
 
 // handleQueueJoin takes a place in the current protected sale's queue and
-// answers the ticket that holds it, with the place's status.
+// answers the ticket that holds it, with the place's status. With
+// ?wait=N a place still waiting is held for news, as a status poll is:
+// an app learns of its admission without a second request. With an
+// Idempotency-Key the ticket is the key's (Room.Ticket), so a join whose
+// answer was lost is sent again and finds the same place.
 func (s *server) handleQueueJoin() http.Handler {
 	return s.handle(func(w http.ResponseWriter, r *http.Request) error {
 		room, err := s.room()
 		if err != nil {
 			return err
+		}
+		wait, err := queueWait(r)
+		if err != nil {
+			return err
+		}
+		ticket := newTicket()
+		if _, sent := r.Header["Idempotency-Key"]; sent {
+			key := r.Header.Get("Idempotency-Key")
+			if key == "" || len(key) > checkout.MaxKeyLength {
+				return souq.Errorf(errBadRequest, "the Idempotency-Key header must be 1 to %d characters", checkout.MaxKeyLength)
+			}
+			ticket = "q_" + room.Ticket(key)
 		}
 		var req queueJoinRequest
 		if r.ContentLength != 0 {
@@ -96,8 +113,7 @@ func (s *server) handleQueueJoin() http.Handler {
 				return err
 			}
 		}
-		ticket := newTicket()
-		st, err := room.Visit(r.Context(), ticket, req.CartID, 0)
+		st, err := room.Visit(r.Context(), ticket, req.CartID, wait)
 		if err != nil {
 			return err
 		}
@@ -119,13 +135,9 @@ func (s *server) handleQueueStatus() http.Handler {
 		if !validTicket(ticket) {
 			return souq.Errorf(souq.ErrNotFound, "no such ticket; join the queue with POST /api/v1/queue")
 		}
-		var wait time.Duration
-		if q := r.URL.Query().Get("wait"); q != "" {
-			n, err := strconv.Atoi(q)
-			if err != nil || n < 0 || n > int(waitroom.MaxWait/time.Second) {
-				return souq.Errorf(errBadRequest, "wait must be a whole number of seconds from 0 to %d", int(waitroom.MaxWait/time.Second))
-			}
-			wait = time.Duration(n) * time.Second
+		wait, err := queueWait(r)
+		if err != nil {
+			return err
 		}
 		st, err := room.Visit(r.Context(), ticket, souq.ID(r.URL.Query().Get("cart_id")), wait)
 		if err != nil {
@@ -206,4 +218,18 @@ func (s *server) handleQueueDraw() http.Handler {
 		httpjson.Write(w, http.StatusOK, "text/plain; charset=utf-8", []byte(b.String()))
 		return nil
 	})
+}
+
+// queueWait reads ?wait=N: how long a place still waiting is held for
+// news (whole seconds, at most waitroom.MaxWait; 0 when absent).
+func queueWait(r *http.Request) (time.Duration, error) {
+	q := r.URL.Query().Get("wait")
+	if q == "" {
+		return 0, nil
+	}
+	n, err := strconv.Atoi(q)
+	if err != nil || n < 0 || n > int(waitroom.MaxWait/time.Second) {
+		return 0, souq.Errorf(errBadRequest, "wait must be a whole number of seconds from 0 to %d", int(waitroom.MaxWait/time.Second))
+	}
+	return time.Duration(n) * time.Second, nil
 }

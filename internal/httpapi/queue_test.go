@@ -1,6 +1,8 @@
 package httpapi
 
 import (
+	"encoding/json"
+	"net/http"
 	"strings"
 	"testing"
 	"time"
@@ -122,4 +124,94 @@ func TestQueueAPI(t *testing.T) {
 		header: []string{AdmissionHeader, st.AdmissionToken}, want: 403})
 	a.do(openAPICall{method: "POST", path: "/api/v1/orders", body: fromCart,
 		header: []string{AdmissionHeader, st.AdmissionToken, "Idempotency-Key", "c-1"}, want: 201})
+}
+
+// TestQueueJoinHeld: an app's join with ?wait=N is held for news like a
+// status poll, so it learns of its admission in one request; with an
+// Idempotency-Key the same key gets the same ticket and place, so a join
+// whose answer was lost is sent again without losing the place.
+func TestQueueJoinHeld(t *testing.T) {
+	f := newRoomFixture(t)
+	a := &openAPICheck{t: t, f: f, v: newOpenAPIValidator(t)}
+	p := f.product(100, 5000)
+	ctx := t.Context()
+	now := f.clock()
+	if _, err := f.catalog.ScheduleSale(ctx, catalog.SaleInput{Name: souq.Localized{EN: "White Friday", AR: "الجمعة البيضاء"},
+		StartsAt: now.Add(time.Minute), EndsAt: now.Add(time.Hour), Protected: true,
+		Items: []catalog.SaleItem{{ProductID: p.ID, DiscountPercent: 30}}}); err != nil {
+		t.Fatal(err)
+	}
+	f.advance(time.Minute)
+	if _, err := f.room.Tick(ctx, 0); err != nil { // the start; no one admitted yet
+		t.Fatal(err)
+	}
+	join := func(key string, want int) queueStatus {
+		t.Helper()
+		body, _ := a.do(openAPICall{method: "POST", path: "/api/v1/queue", header: []string{"Idempotency-Key", key}, want: want})
+		return decodeJSON[queueStatus](t, body)
+	}
+	first := join("app-install-1", 201)
+	if first.State != "waiting" || first.Position != 1 {
+		t.Fatalf("first join: %+v, want waiting at position 1", first)
+	}
+	if again := join("app-install-1", 201); again.Ticket != first.Ticket || again.Position != 1 {
+		t.Errorf("the same key again: ticket %s at %d, want %s at 1", again.Ticket, again.Position, first.Ticket)
+	}
+	if other := join("app-install-2", 201); other.Ticket == first.Ticket || other.Position != 2 {
+		t.Errorf("another key: ticket %s at %d, want a new ticket at 2", other.Ticket, other.Position)
+	}
+	body, _ := a.do(openAPICall{method: "GET", path: "/api/v1/queue/" + first.Ticket, want: 200})
+	if st := decodeJSON[queueStatus](t, body); st.Position != 1 {
+		t.Errorf("the key's ticket polled: position %d, want 1", st.Position)
+	}
+
+	// A held join: answered once the queue reaches it, not before.
+	held := make(chan queueStatus, 1)
+	go func() {
+		req, _ := http.NewRequestWithContext(ctx, "POST", f.url+"/api/v1/queue?wait=20", nil)
+		req.Header.Set("Idempotency-Key", "app-install-3")
+		resp, err := f.client.Do(req)
+		if err != nil {
+			t.Error(err)
+			held <- queueStatus{}
+			return
+		}
+		defer resp.Body.Close()
+		var st queueStatus
+		if resp.StatusCode != 201 || json.NewDecoder(resp.Body).Decode(&st) != nil {
+			t.Errorf("held join: status %d", resp.StatusCode)
+		}
+		held <- st
+	}()
+	// Wait until the held join holds position 3, then admit 4 (2 a
+	// second): had it not been held, it would have answered "waiting".
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(time.Millisecond) {
+		if _, err := f.room.Tick(ctx, 0); err != nil { // reads the queue, admits no one
+			t.Fatal(err)
+		}
+		body, _ = a.do(openAPICall{method: "GET", path: "/api/v1/queue", want: 200})
+		if decodeJSON[struct {
+			Waiting int64 `json:"waiting"`
+		}](t, body).Waiting == 3 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the held join never took its place")
+		}
+	}
+	select {
+	case st := <-held:
+		t.Fatalf("the join answered before its admission: %+v", st)
+	default:
+	}
+	if _, err := f.room.Tick(ctx, 2*time.Second); err != nil {
+		t.Fatal(err)
+	}
+	st := <-held
+	if st.State != "admitted" || st.Position != 3 || st.AdmissionToken == "" {
+		t.Errorf("held join: %+v, want admitted at position 3 with a token", st)
+	}
+
+	a.do(openAPICall{method: "POST", path: "/api/v1/queue?wait=99", want: 400, outside: true})
+	a.do(openAPICall{method: "POST", path: "/api/v1/queue", header: []string{"Idempotency-Key", strings.Repeat("k", 256)}, want: 400, outside: true})
 }

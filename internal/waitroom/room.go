@@ -234,6 +234,10 @@ func (r *Room) Visit(ctx context.Context, visitor string, cart souq.ID, wait tim
 	return r.visit(ctx, sale, visitor, cart)
 }
 
+// Ticket returns the ticket an app's join key stands for (Keys.Ticket):
+// the same on every replica holding the same first secret.
+func (r *Room) Ticket(key string) string { return r.cfg.Keys.Ticket(key) }
+
 // grant makes st, the status of a place the queue has reached, admitted,
 // with a token for cart.
 func (r *Room) grant(st *Status, sale souq.Sale, visitor string, cart souq.ID, now time.Time) {

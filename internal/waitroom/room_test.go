@@ -1,6 +1,7 @@
 package waitroom
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -321,6 +322,34 @@ func TestTokenAdmittedTime(t *testing.T) {
 	}
 	if a, err := k.Verify(k.Issue(Admission{Sale: "sale_wf", Expires: now.Add(time.Minute)}), now); err != nil || !a.Admitted.IsZero() {
 		t.Errorf("token without an admission time: %+v, %v", a, err)
+	}
+}
+
+// TestKeyTickets: an app's join key stands for one ticket under the
+// signing secret: the same on every replica, another for another key or
+// another secret, and in the tickets' alphabet.
+func TestKeyTickets(t *testing.T) {
+	k := testKeys(t)
+	same, err := NewKeys(bytes.Repeat([]byte("s"), MinSecretLength))
+	if err != nil {
+		t.Fatal(err)
+	}
+	again, err := NewKeys(bytes.Repeat([]byte("s"), MinSecretLength))
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := same.Ticket("app-1")
+	if len(a) != 26 || strings.Trim(a, "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567") != "" {
+		t.Errorf("ticket %q: want 26 base32 characters", a)
+	}
+	if b := again.Ticket("app-1"); b != a {
+		t.Errorf("the same key and secret on another replica: %q, want %q", b, a)
+	}
+	if b := same.Ticket("app-2"); b == a {
+		t.Errorf("another key: %q, the same ticket", b)
+	}
+	if b := k.Ticket("app-1"); b == a {
+		t.Errorf("another secret: %q, the same ticket", b)
 	}
 }
 

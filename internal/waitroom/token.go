@@ -4,6 +4,7 @@ import (
 	"crypto/hmac"
 	"crypto/rand"
 	"crypto/sha256"
+	"encoding/base32"
 	"encoding/base64"
 	"encoding/hex"
 	"errors"
@@ -84,6 +85,16 @@ func derive(secret []byte, label string) []byte {
 // secret until it is published at the start.
 func (ks *Keys) Seed(sale souq.ID) []byte {
 	return derive(ks.keys[0].mac, "souq draw v1 "+string(sale))
+}
+
+// Ticket returns the queue ticket (26 base32 characters, 130 bits) for an
+// app's join key: the same key always gets the same ticket, and with it
+// the same place, so an app whose join's answer was lost on the way (a
+// dropped connection during a held join) joins again with its key and
+// finds its place. Without the first secret no one can tell a key's
+// ticket; a key is as secret as the ticket it stands for.
+func (ks *Keys) Ticket(key string) string {
+	return base32.StdEncoding.EncodeToString(derive(ks.keys[0].mac, "souq ticket v1 "+key))[:26]
 }
 
 // Issue returns a new signed token for a.
