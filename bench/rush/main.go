@@ -12,9 +12,11 @@
 //  2. room on: a protected sale of one product holding C × -sell-seconds
 //     units starts; shoppers arrive at -factor × C a second for -rush
 //     (an open loop: each arrival starts on schedule). A shopper, seeing
-//     the sale protected, joins the queue (POST /api/v1/queue), waits for
-//     its turn with held polls (GET /api/v1/queue/{ticket}?wait=20) and
-//     orders with its admission token, or is told "sold out";
+//     the sale protected, joins the queue (POST /api/v1/queue?wait=20
+//     with an Idempotency-Key: the join is held for news), waits for its
+//     turn with held polls (GET /api/v1/queue/{ticket}?wait=20) if the
+//     join's answer is still "waiting", and orders with its admission
+//     token, or is told "sold out";
 //  3. room off: the same with an unprotected sale of another product and
 //     the same stock: every shopper orders at once, and retries a 503
 //     (shed) after its Retry-After until -deadline.
@@ -73,6 +75,7 @@ type config struct {
 	shopProcs           int
 	initial, ceiling    float64
 	maxInFlight         int
+	holdJoin            bool
 
 	// Replicas on the shared engines (-database set).
 	database, redis, nats string
@@ -97,6 +100,7 @@ func main() {
 	flag.StringVar(&c.nats, "nats", "nats://127.0.0.1:4222", "with -database: NATS `URL` (JetStream)")
 	flag.StringVar(&c.profile, "profile", "", "with -database: write a CPU profile of each replica over the room-on rush (from the sale's start to the end of arrivals plus 4 s, under 5 minutes) into this `directory` (go tool pprof reads them)")
 	flag.Float64Var(&c.checkoutCPU, "checkout-cpu", 0.5, "with -database: the checkout replica's CPU limit in `cores` (a CFS quota, as a Kubernetes limit; 0: none)")
+	flag.BoolVar(&c.holdJoin, "hold-join", true, "with the room on, shoppers join with ?wait=20 (and an Idempotency-Key): the join itself is held for news, one request instead of a join and a poll; false: join, then poll")
 	flag.Float64Var(&c.queueCPU, "queue-cpu", 0.5, "with -database: the queue-only replica's CPU limit in `cores` (0: none)")
 	flag.Parse()
 	if c.profile != "" {
@@ -213,7 +217,7 @@ func run(c config) error {
 	row("answers 5xx (goal 0 on)", func(r result) string { return strconv.FormatInt(r.fivexx, 10) })
 	row("no answer (timeouts, resets)", func(r result) string { return strconv.FormatInt(r.noAnswer, 10) })
 	row("oversold units (always 0)", func(r result) string { return strconv.Itoa(r.oversold) })
-	row("queue join p50 / p99 (answered)", func(r result) string {
+	row("queue join p50 / p99 (answered; with -hold-join, held until news or 20 s)", func(r result) string {
 		if len(r.join) == 0 {
 			return "–"
 		}
@@ -239,7 +243,7 @@ func run(c config) error {
 		fmt.Printf("%s, from the sale's start to the last answer: %s\n", r.name, r.usage)
 	}
 	if tl := results[0].timeline; len(tl) > 0 {
-		fmt.Printf("\nroom on, second by second (rate: the controller's, at the second's end; p99 and dead time: of the checkouts it measured last):\n| s | rate /s | admitted | orders 201 | p99 ms | dead time ms |\n|---|---|---|---|---|---|\n")
+		fmt.Printf("\nroom on, second by second (s: from the sale's start, a span where a scrape of the busy shop failed; rate: the controller's, at the span's end; p99 and dead time: of the checkouts it measured last):\n| s | rate /s | admitted | orders 201 | p99 ms | dead time ms |\n|---|---|---|---|---|---|\n")
 		last := 0 // the last second with admissions or orders: the sale's end
 		for i, t := range tl {
 			if t.admitted > 0 || t.commits > 0 {
@@ -247,7 +251,11 @@ func run(c config) error {
 			}
 		}
 		for _, t := range tl[:last+1] {
-			fmt.Printf("| %.0f | %.0f | %.0f | %d | %.0f | %.0f |\n", t.at.Seconds(), t.rate, t.admitted, t.commits, 1000*t.p99, 1000*t.delay)
+			s := fmt.Sprintf("%.0f", t.at.Seconds())
+			if t.span > 3*time.Second/2 {
+				s = fmt.Sprintf("%.0f–%.0f", t.at.Seconds(), (t.at + t.span).Seconds())
+			}
+			fmt.Printf("| %s | %.0f | %.0f | %d | %.0f | %.0f |\n", s, t.rate, t.admitted, t.commits, 1000*t.p99, 1000*t.delay)
 		}
 	}
 	return nil
@@ -314,9 +322,10 @@ func admittedAt(token string) (time.Time, bool) {
 // tick is one second of a sale with the room on.
 type tick struct {
 	at       time.Duration // into the sale
+	span     time.Duration // a second, or more when a scrape under load failed
 	rate     float64       // the controller's admission rate at its end
-	admitted float64       // positions admitted in the second
-	commits  int           // orders answered 201 in the second
+	admitted float64       // positions admitted in the span
+	commits  int           // orders answered 201 in the span
 	p99      float64       // seconds: the checkouts the controller last measured
 	delay    float64       // seconds: their dead time (admission to order placed, p90)
 }
@@ -329,6 +338,7 @@ func watchRoom(ctx context.Context, client *http.Client, base string, start time
 	}
 	var out []tick
 	last := -1.0
+	var lastAt time.Time
 	t := time.NewTicker(time.Second)
 	defer t.Stop()
 	for {
@@ -342,10 +352,13 @@ func watchRoom(ctx context.Context, client *http.Client, base string, start time
 			}
 			adm := m["souq_waitroom_admitted_total"]
 			if last >= 0 {
-				out = append(out, tick{at: now.Add(-time.Second).Sub(start), rate: m["souq_waitroom_admission_rate"], admitted: adm - last,
+				// From the last scrape that answered: a failed one
+				// (the shop busy) leaves a longer span, not a second
+				// holding two seconds' admissions.
+				out = append(out, tick{at: lastAt.Sub(start), span: now.Sub(lastAt), rate: m["souq_waitroom_admission_rate"], admitted: adm - last,
 					p99: m["souq_waitroom_checkout_p99_seconds"], delay: m["souq_waitroom_dead_time_seconds"]})
 			}
-			last = adm
+			last, lastAt = adm, now
 		}
 	}
 }
@@ -456,7 +469,19 @@ func playSale(ctx context.Context, client *http.Client, sh *shop, c config, capa
 			AdmissionToken string `json:"admission_token"`
 		}
 		t0 := time.Now()
-		st, err := getJSON(ctx, client, "POST", sh.queue+"/api/v1/queue", &q)
+		join := sh.queue + "/api/v1/queue"
+		if c.holdJoin {
+			join += "?wait=20"
+		}
+		req, err := http.NewRequestWithContext(ctx, "POST", join, nil)
+		if err != nil {
+			panic(err) // a URL this bench made
+		}
+		req.Header.Set("Idempotency-Key", fmt.Sprintf("rush-%d-%d", start.UnixNano(), i))
+		st, b, err := send(client, req)
+		if err == nil && st < 300 {
+			err = json.Unmarshal(b, &q)
+		}
 		answer(st, err)
 		if err == nil {
 			mu.Lock()
@@ -521,7 +546,7 @@ func playSale(ctx context.Context, client *http.Client, sh *shop, c config, capa
 
 	for _, at := range commits {
 		for i, t := range r.timeline {
-			if at.Sub(start) >= t.at && at.Sub(start) < t.at+time.Second {
+			if at.Sub(start) >= t.at && at.Sub(start) < t.at+t.span {
 				r.timeline[i].commits++
 			}
 		}
