@@ -34,17 +34,26 @@ func queued(err error) bool {
 	return errors.As(err, &ae) && (ae.Type == problemWaitingRoom || ae.Type == problemAdmission)
 }
 
-// joinQueue takes a place for the visit's cart, as a shopper sent to the
-// waiting room does.
+// joinQueue takes a place for the visit's cart, as an app sent to the
+// waiting room does: the join is held for news (one request when the
+// admission comes within the hold), under an Idempotency-Key that stands
+// for the place, so a join that failed on the way is sent again and
+// finds it.
 func (sess *Session) joinQueue(ctx context.Context, v *visitState) (time.Duration, bool, error) {
 	if v.queuedAt.IsZero() {
 		v.queuedAt = sess.sim.now()
+		v.queueKey = newIdempotencyKey()
 		sess.sim.stats.queued.Add(1)
 		sess.res.Queued = true
 	}
 	var q queueJSON
-	err := sess.sim.call(ctx, "POST /api/v1/queue", http.MethodPost, "/api/v1/queue", map[string]any{"cart_id": v.cart.ID}, nil, &q)
+	err := sess.sim.call(ctx, "POST /api/v1/queue", http.MethodPost, "/api/v1/queue?wait="+sess.queueHold(), map[string]any{"cart_id": v.cart.ID},
+		http.Header{"Idempotency-Key": {v.queueKey}}, &q)
 	if err != nil {
+		if retryable(err) && ctx.Err() == nil && sess.sim.now().Sub(v.queuedAt) < maxQueueWait {
+			sess.fail(ctx, err)
+			return time.Second, false, nil // stepQueueJoin again, same key
+		}
 		sess.fail(ctx, err)
 		return 0, true, err
 	}
@@ -52,11 +61,17 @@ func (sess *Session) joinQueue(ctx context.Context, v *visitState) (time.Duratio
 	return sess.inQueue(v, q)
 }
 
+// queueHold is how long the shop is asked to hold a join or a poll for
+// news, in seconds: 20, or less when the request timeout is shorter.
+func (sess *Session) queueHold() string {
+	hold := min(20*time.Second, sess.sim.cfg.RequestTimeout-2*time.Second)
+	return strconv.Itoa(max(0, int(hold/time.Second)))
+}
+
 // pollQueue asks for the visit's place again, held by the shop until its
 // news changes (a long poll).
 func (sess *Session) pollQueue(ctx context.Context, v *visitState) (time.Duration, bool, error) {
-	hold := min(20*time.Second, sess.sim.cfg.RequestTimeout-2*time.Second)
-	q := url.Values{"cart_id": {string(v.cart.ID)}, "wait": {strconv.Itoa(max(0, int(hold/time.Second)))}}
+	q := url.Values{"cart_id": {string(v.cart.ID)}, "wait": {sess.queueHold()}}
 	var st queueJSON
 	err := sess.sim.call(ctx, "GET /api/v1/queue/{ticket}", http.MethodGet, "/api/v1/queue/"+url.PathEscape(v.ticket)+"?"+q.Encode(), nil, nil, &st)
 	if err != nil {

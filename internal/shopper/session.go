@@ -76,6 +76,7 @@ type visitState struct {
 	// The waiting room: the place's ticket, when the shopper was sent
 	// there, the admission it gave, and how many times it was sent.
 	ticket    string
+	queueKey  string // the join's Idempotency-Key: the place, on a retry
 	queuedAt  time.Time
 	admission string
 	queues    int

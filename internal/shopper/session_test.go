@@ -444,5 +444,16 @@ func TestSessionsThroughWaitingRoom(t *testing.T) {
 	if ordered == 0 {
 		t.Errorf("none of the %d queued sessions placed an order", queued)
 	}
-	t.Logf("%d of %d sessions queued, %d of them ordered; stats %+v", queued, cap(results), ordered, st)
+	// Joins are held for news: a shopper admitted within the hold needs
+	// no poll (each needed one at least when joins were answered at once).
+	polls := 0
+	for k, n := range s.statuses.counts() {
+		if strings.HasPrefix(k, "GET /api/v1/queue/q_") {
+			polls += n
+		}
+	}
+	if polls >= queued {
+		t.Errorf("%d polls for %d queued sessions, want fewer: joins held for news", polls, queued)
+	}
+	t.Logf("%d of %d sessions queued, %d of them ordered; stats %+v; answers %v", queued, cap(results), ordered, st, s.statuses.counts())
 }
