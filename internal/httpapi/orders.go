@@ -53,16 +53,17 @@ func (s *server) handleOrderCreate() http.Handler {
 			return err
 		}
 		var idem *checkout.Idempotency
-		if _, sent := r.Header["Idempotency-Key"]; sent {
-			if key := r.Header.Get("Idempotency-Key"); key == "" || len(key) > checkout.MaxKeyLength {
-				return souq.Errorf(errBadRequest, "the Idempotency-Key header must be 1 to %d characters", checkout.MaxKeyLength)
-			}
+		key, sent, err := idempotencyKey(r)
+		if err != nil {
+			return err
+		}
+		if sent {
 			canonical, err := json.Marshal(req)
 			if err != nil {
 				return err
 			}
 			sum := sha256.Sum256(canonical)
-			idem = &checkout.Idempotency{Key: r.Header.Get("Idempotency-Key"), Hash: hex.EncodeToString(sum[:]), Render: renderCreated}
+			idem = &checkout.Idempotency{Key: key, Hash: hex.EncodeToString(sum[:]), Render: renderCreated}
 		}
 		res, err := s.placeOrder(r, req, idem)
 		var notStarted *souq.Error
@@ -228,4 +229,16 @@ func (s *server) handlePaymentWebhook() http.Handler {
 		httpjson.Encode(w, http.StatusOK, map[string]bool{"received": true})
 		return nil
 	})
+}
+
+// idempotencyKey reads the Idempotency-Key header: whether it was sent,
+// and a 400 when it was sent empty or longer than checkout.MaxKeyLength.
+func idempotencyKey(r *http.Request) (key string, sent bool, err error) {
+	if _, sent = r.Header["Idempotency-Key"]; !sent {
+		return "", false, nil
+	}
+	if key = r.Header.Get("Idempotency-Key"); key == "" || len(key) > checkout.MaxKeyLength {
+		return "", true, souq.Errorf(errBadRequest, "the Idempotency-Key header must be 1 to %d characters", checkout.MaxKeyLength)
+	}
+	return key, true, nil
 }

@@ -8,7 +8,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/souq-commerce/souq/internal/checkout"
 	"github.com/souq-commerce/souq/internal/httpjson"
 	"github.com/souq-commerce/souq/internal/souq"
 	"github.com/souq-commerce/souq/internal/waitroom"
@@ -99,12 +98,12 @@ func (s *server) handleQueueJoin() http.Handler {
 		if err != nil {
 			return err
 		}
+		key, sent, err := idempotencyKey(r)
+		if err != nil {
+			return err
+		}
 		ticket := newTicket()
-		if _, sent := r.Header["Idempotency-Key"]; sent {
-			key := r.Header.Get("Idempotency-Key")
-			if key == "" || len(key) > checkout.MaxKeyLength {
-				return souq.Errorf(errBadRequest, "the Idempotency-Key header must be 1 to %d characters", checkout.MaxKeyLength)
-			}
+		if sent {
 			ticket = "q_" + room.Ticket(key)
 		}
 		var req queueJoinRequest
