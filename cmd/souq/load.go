@@ -13,7 +13,6 @@ import (
 	"net/http"
 	"net/url"
 	"os"
-	"strconv"
 	"strings"
 	"time"
 
@@ -93,8 +92,8 @@ func parseLoad(args []string, getenv func(string) string, stderr io.Writer) (loa
 		problems = append(problems, "--think-min must be at most --think-max, and --timeout positive")
 	}
 	if c.metricsAddr != "" {
-		if _, port, err := net.SplitHostPort(c.metricsAddr); err != nil || !validPort(port) {
-			problems = append(problems, "--metrics-addr must be host:port, e.g. 127.0.0.1:9465")
+		if p := addrProblem("--metrics-addr", c.metricsAddr, "127.0.0.1:9465"); p != "" {
+			problems = append(problems, p)
 		}
 	}
 	slo, err := loadgen.ParseThresholds(c.slo)
@@ -178,12 +177,6 @@ func runLoad(ctx context.Context, args []string, getenv func(string) string, std
 		return errSLO
 	}
 	return nil
-}
-
-// validPort reports whether s is a port number: 0 (any free port) to 65535.
-func validPort(s string) bool {
-	n, err := strconv.Atoi(s)
-	return err == nil && n >= 0 && n <= 65535
 }
 
 // metricsShutdownTimeout bounds the wait for scrapes in progress when

@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -644,5 +645,26 @@ func TestServePprof(t *testing.T) {
 	}
 	if strings.Contains(out.String(), "running at") {
 		t.Errorf("serve printed its banner before failing to listen for profiles:\n%s", out.String())
+	}
+}
+
+// TestServeAddressFlags: every host:port flag of serve is checked when
+// the flags are read, so a port that is not a number (or out of range) is
+// a usage error naming the flag, not a failure after the engines opened.
+func TestServeAddressFlags(t *testing.T) {
+	for _, c := range []struct{ flag, value string }{
+		{"--addr", "127.0.0.1:notaport"},
+		{"--addr", "127.0.0.1"},
+		{"--addr", "127.0.0.1:70000"},
+		{"--pprof-addr", "127.0.0.1:notaport"},
+		{"--pprof-addr", "127.0.0.1:-1"},
+		{"--nats-listen", "127.0.0.1:nats"},
+		{"--nats-listen", "4222"},
+	} {
+		args := []string{"serve", "--addr", "127.0.0.1:0", "--data", t.TempDir(), c.flag, c.value}
+		err := run(t.Context(), args, func(string) string { return "" }, io.Discard, io.Discard)
+		if !errors.Is(err, errUsage) || exitCode(err) != 2 || !strings.Contains(err.Error(), c.flag+" "+strconv.Quote(c.value)) {
+			t.Errorf("serve %s %s: %v, want a usage error (exit 2) naming the flag and its value", c.flag, c.value, err)
+		}
 	}
 }

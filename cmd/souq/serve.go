@@ -238,9 +238,16 @@ func parseServe(args []string, getenv func(string) string, stderr io.Writer) (se
 	if c.collectorRate <= 0 {
 		problems = append(problems, "--collector-rate must be positive")
 	}
-	if c.pprofAddr != "" {
-		if _, _, err := net.SplitHostPort(c.pprofAddr); err != nil {
-			problems = append(problems, fmt.Sprintf("--pprof-addr %q: want host:port (e.g. 127.0.0.1:6060): %v", c.pprofAddr, err))
+	for _, a := range []struct{ flag, value, example string }{
+		{"--addr", c.addr, "127.0.0.1:8080"},
+		{"--pprof-addr", c.pprofAddr, "127.0.0.1:6060"},
+		{"--nats-listen", c.natsListen, "127.0.0.1:4222"},
+	} {
+		if a.value == "" && a.flag != "--addr" {
+			continue // not asked for
+		}
+		if p := addrProblem(a.flag, a.value, a.example); p != "" {
+			problems = append(problems, p)
 		}
 	}
 	switch {
