@@ -401,6 +401,7 @@ func TestRunUsageErrors(t *testing.T) {
 		{"replicas sharing a queue with generated secrets", []string{"serve", "--roles", "api", "--nats-url", "nats://127.0.0.1:4222", "--hot", "redis://127.0.0.1:6379/0"},
 			nil, "--waitroom-secret"},
 		{"short waiting room secret", []string{"serve", "--waitroom-secret", "new-secret-of-32-bytes-at-least!!,short"}, nil, "secret 2 is 5 bytes"},
+		{"waiting room token version", []string{"serve", "--waitroom-token-version", "3"}, nil, "--waitroom-token-version must be 1 or 2, not 3"},
 		{"waiting room ceiling", []string{"serve", "--waitroom-ceiling", "0"}, nil, "--waitroom-ceiling"},
 		{"queue-only replica without a shared queue", []string{"serve", "--waitroom-admit=false"}, nil, "--waitroom-admit=false needs --hot"},
 		{"shed floor above ceiling", []string{"serve", "--shed-min", "100", "--shed-max", "10"}, nil, "--shed-min"},

@@ -18,22 +18,24 @@ import (
 
 // roomConfig is the waiting room's settings (docs/waitroom.md).
 type roomConfig struct {
-	secrets     string
-	ceiling     float64
-	initial     float64
-	targetP99   time.Duration
-	maxInFlight int
-	grace       time.Duration
-	window      time.Duration
-	stockFactor float64
-	admit       bool
-	shed        bool
-	shedMin     int
-	shedMax     int
+	secrets      string
+	tokenVersion int
+	ceiling      float64
+	initial      float64
+	targetP99    time.Duration
+	maxInFlight  int
+	grace        time.Duration
+	window       time.Duration
+	stockFactor  float64
+	admit        bool
+	shed         bool
+	shedMin      int
+	shedMax      int
 }
 
 func (r *roomConfig) flags(fs *flag.FlagSet) {
 	fs.StringVar(&r.secrets, "waitroom-secret", "", "waiting room admission token signing `secrets`, comma-separated, at least 32 bytes each: the first signs, all verify (rotation); the same on every api replica, required with --hot (default: one generated for this process)")
+	fs.IntVar(&r.tokenVersion, "waitroom-token-version", waitroom.TokenVersion, "`version` of the admission tokens this replica issues: 1 during a rolling upgrade from a release whose replicas take only v1 tokens (set it on the new replicas, then back to 2 once none of the old serves; docs/waitroom.md)")
 	fs.Float64Var(&r.ceiling, "waitroom-ceiling", waitroom.DefaultMaxRate, "most shoppers a `second` this api replica admits from a protected sale's queue (the controller stays under it)")
 	fs.Float64Var(&r.initial, "waitroom-initial-rate", waitroom.DefaultInitialRate, "shoppers a `second` this api replica admits when a sale starts, before the controller has measured checkout (a rehearsal's capacity is a good start)")
 	fs.DurationVar(&r.targetP99, "waitroom-target-p99", waitroom.DefaultTargetP99, "checkout p99 `latency` the waiting room protects: above it, admission slows")
@@ -65,23 +67,29 @@ func (r roomConfig) problems(shared bool) []string {
 	if !shared && !r.admit {
 		p = append(p, "--waitroom-admit=false needs --hot: a replica that does not admit must share its queue with replicas that do")
 	}
-	if _, err := r.keys(); err != nil && r.secrets != "" {
+	if r.tokenVersion != 1 && r.tokenVersion != waitroom.TokenVersion {
+		p = append(p, fmt.Sprintf("--waitroom-token-version must be 1 or %d, not %d", waitroom.TokenVersion, r.tokenVersion))
+	} else if _, err := r.keys(); err != nil && r.secrets != "" {
 		p = append(p, "--waitroom-secret: "+err.Error())
 	}
 	return p
 }
 
-// keys returns the signing keys: the configured secrets, or one generated
-// for this process.
+// keys returns the signing keys, issuing tokens of --waitroom-token-version:
+// the configured secrets, or one generated for this process.
 func (r roomConfig) keys() (*waitroom.Keys, error) {
-	if r.secrets == "" {
-		return waitroom.NewKeys([]byte(rand.Text() + rand.Text()))
+	bs := [][]byte{[]byte(rand.Text() + rand.Text())}
+	if r.secrets != "" {
+		bs = nil
+		for _, s := range strings.Split(r.secrets, ",") {
+			bs = append(bs, []byte(strings.TrimSpace(s)))
+		}
 	}
-	var bs [][]byte
-	for _, s := range strings.Split(r.secrets, ",") {
-		bs = append(bs, []byte(strings.TrimSpace(s)))
+	ks, err := waitroom.NewKeys(bs...)
+	if err != nil {
+		return nil, err
 	}
-	return waitroom.NewKeys(bs...)
+	return ks.WithVersion(r.tokenVersion)
 }
 
 // openRoom builds the api role's waiting room: its queue in Redis when

@@ -325,6 +325,49 @@ func TestTokenAdmittedTime(t *testing.T) {
 	}
 }
 
+// TestTokenVersionForRollout: keys told to issue the last version (v1)
+// issue exactly what a replica of that release issues and verifies (so its
+// replicas take them during a rolling upgrade), while taking v2 tokens
+// too; the keys they came from still issue v2; no other version is taken.
+func TestTokenVersionForRollout(t *testing.T) {
+	k := testKeys(t)
+	now := saleStart
+	exp := now.Add(time.Minute)
+	k1, err := k.WithVersion(1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tok := k1.Issue(Admission{Sale: "sale_wf", Cart: "cart_1", Nonce: "n1", Expires: exp, Admitted: now.Add(-time.Second)})
+	body := strings.Join([]string{"v1", k.keys[0].id, "sale_wf", "cart_1", "n1", strconv.FormatInt(exp.Unix(), 10)}, ".")
+	if want := body + "." + sign(k.keys[0].mac, body); tok != want {
+		t.Errorf("v1 keys issued %q, want the last release's format %q", tok, want)
+	}
+	for _, c := range []struct {
+		name string
+		keys *Keys
+		tok  string
+	}{
+		{"v2 keys, v1 token", k, tok},
+		{"v1 keys, v1 token", k1, tok},
+		{"v1 keys, v2 token", k1, k.Issue(Admission{Sale: "sale_wf", Cart: "cart_1", Nonce: "n1", Expires: exp})},
+	} {
+		if a, err := c.keys.Verify(c.tok, now); err != nil || a.Nonce != "n1" || a.Cart != "cart_1" {
+			t.Errorf("%s: %+v, %v; want valid", c.name, a, err)
+		}
+	}
+	if got := k.Issue(Admission{Sale: "sale_wf", Expires: exp}); !strings.HasPrefix(got, "v2.") {
+		t.Errorf("the keys v1 keys came from issued %q, want v2", got)
+	}
+	if k2, err := k1.WithVersion(2); err != nil || !strings.HasPrefix(k2.Issue(Admission{Sale: "sale_wf", Expires: exp}), "v2.") {
+		t.Errorf("WithVersion(2): %v, want keys issuing v2", err)
+	}
+	for _, v := range []int{0, 3} {
+		if _, err := k.WithVersion(v); err == nil {
+			t.Errorf("WithVersion(%d): no error", v)
+		}
+	}
+}
+
 // TestKeyTickets: an app's join key stands for one ticket under the
 // signing secret: the same on every replica, another for another key or
 // another secret, and in the tickets' alphabet.

@@ -50,6 +50,25 @@ type Admission struct {
 // secrets.
 type Keys struct {
 	keys []key // keys[0] signs
+	// version is the token version Issue writes: TokenVersion, or 1 while
+	// replicas that take only v1 tokens still serve (WithVersion).
+	version int
+}
+
+// TokenVersion is the version of the tokens Keys issue unless told
+// otherwise. Verify takes it and the version before it (1).
+const TokenVersion = 2
+
+// WithVersion returns keys with the same secrets that issue tokens of
+// version v: 1 (without the admission time) during the first step of a
+// rolling upgrade from a release that verifies only v1, so that its
+// replicas still take the admissions the new ones give; TokenVersion once
+// every replica runs this release. Both verify either version.
+func (ks *Keys) WithVersion(v int) (*Keys, error) {
+	if v != 1 && v != TokenVersion {
+		return nil, fmt.Errorf("waiting room: token version %d: want 1 or %d", v, TokenVersion)
+	}
+	return &Keys{keys: ks.keys, version: v}, nil
 }
 
 type key struct {
@@ -62,7 +81,7 @@ func NewKeys(secrets ...[]byte) (*Keys, error) {
 	if len(secrets) == 0 {
 		return nil, errors.New("waiting room: no signing secret")
 	}
-	ks := &Keys{}
+	ks := &Keys{version: TokenVersion}
 	for i, s := range secrets {
 		if len(s) < MinSecretLength {
 			return nil, fmt.Errorf("waiting room: secret %d is %d bytes; it must be at least %d", i+1, len(s), MinSecretLength)
@@ -104,12 +123,19 @@ func (ks *Keys) Issue(a Admission) string {
 		rand.Read(b[:])
 		a.Nonce = base64.RawURLEncoding.EncodeToString(b[:])
 	}
-	admitted := int64(0)
-	if !a.Admitted.IsZero() {
-		admitted = a.Admitted.UnixMilli()
+	fields := []string{"v2", ks.keys[0].id, string(a.Sale), string(a.Cart), a.Nonce, strconv.FormatInt(a.Expires.Unix(), 10)}
+	if ks.version == 1 {
+		// The last release's format: no admission time, so checkout
+		// measures no dead time from these tokens.
+		fields[0] = "v1"
+	} else {
+		admitted := int64(0)
+		if !a.Admitted.IsZero() {
+			admitted = a.Admitted.UnixMilli()
+		}
+		fields = append(fields, strconv.FormatInt(admitted, 10))
 	}
-	body := strings.Join([]string{"v2", ks.keys[0].id, string(a.Sale), string(a.Cart), a.Nonce,
-		strconv.FormatInt(a.Expires.Unix(), 10), strconv.FormatInt(admitted, 10)}, ".")
+	body := strings.Join(fields, ".")
 	return body + "." + sign(ks.keys[0].mac, body)
 }
 
