@@ -30,7 +30,7 @@ func TestLoadFlags(t *testing.T) {
 		{[]string{"--url", "http://127.0.0.1:1", "--profile", "tsunami"}, "unknown profile"},
 		{[]string{"--url", "http://127.0.0.1:1", "--profile", filepath.Join(t.TempDir(), "missing.json")}, "--profile"},
 		{[]string{"--url", "http://127.0.0.1:1", "--metrics-addr", "9465"}, "--metrics-addr"},
-		{[]string{"--url", "http://127.0.0.1:1", "--metrics-addr", "127.0.0.1:metrics"}, "--metrics-addr"},
+		{[]string{"--url", "http://127.0.0.1:1", "--metrics-addr", "127.0.0.1:no-such-service"}, "--metrics-addr"},
 		{[]string{"--url", "http://127.0.0.1:1", "--metrics-addr", "127.0.0.1:70000"}, "--metrics-addr"},
 	} {
 		err := run(t.Context(), append([]string{"load"}, tt.args...), func(string) string { return "" }, &strings.Builder{}, &strings.Builder{})

@@ -659,13 +659,28 @@ func TestServeAddressFlags(t *testing.T) {
 		{"--addr", "127.0.0.1:70000"},
 		{"--pprof-addr", "127.0.0.1:notaport"},
 		{"--pprof-addr", "127.0.0.1:-1"},
-		{"--nats-listen", "127.0.0.1:nats"},
+		{"--nats-listen", "127.0.0.1:no-such-service"},
 		{"--nats-listen", "4222"},
 	} {
 		args := []string{"serve", "--addr", "127.0.0.1:0", "--data", t.TempDir(), c.flag, c.value}
 		err := run(t.Context(), args, func(string) string { return "" }, io.Discard, io.Discard)
 		if !errors.Is(err, errUsage) || exitCode(err) != 2 || !strings.Contains(err.Error(), c.flag+" "+strconv.Quote(c.value)) {
 			t.Errorf("serve %s %s: %v, want a usage error (exit 2) naming the flag and its value", c.flag, c.value, err)
+		}
+	}
+}
+
+// TestAddrProblem: the addresses net.Listen takes pass the flags' check,
+// named ports and IPv6 zones included; the rest are refused.
+func TestAddrProblem(t *testing.T) {
+	for _, ok := range []string{":8080", "127.0.0.1:0", "[::1]:0", "localhost:0", ":http", "[fe80::1%eth0]:80", "0.0.0.0:65535"} {
+		if p := addrProblem("--addr", ok, "127.0.0.1:8080"); p != "" {
+			t.Errorf("%q: %s, want no problem", ok, p)
+		}
+	}
+	for _, bad := range []string{"", "8080", "127.0.0.1", "127.0.0.1:notaport", "127.0.0.1:65536", "127.0.0.1:-1", "::1:80"} {
+		if p := addrProblem("--addr", bad, "127.0.0.1:8080"); !strings.HasPrefix(p, "--addr "+strconv.Quote(bad)+": want host:port") {
+			t.Errorf("%q: %q, want a problem naming the flag and the value", bad, p)
 		}
 	}
 }

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
-	"strconv"
 	"sync"
 	"time"
 
@@ -43,9 +42,9 @@ func newServer(ctx context.Context, o Options, log *slog.Logger) (*server.Server
 		if err != nil {
 			return nil, fmt.Errorf("%w: listen %q: %w", ErrInvalidOptions, o.Listen, err)
 		}
-		n, err := strconv.Atoi(port)
-		if err != nil || n < 0 || n > 65535 {
-			return nil, fmt.Errorf("%w: listen %q: bad port", ErrInvalidOptions, o.Listen)
+		n, err := net.LookupPort("tcp", port) // a number or a service name, as net.Listen takes
+		if err != nil {
+			return nil, fmt.Errorf("%w: listen %q: %w", ErrInvalidOptions, o.Listen, err)
 		}
 		if n == 0 {
 			n = server.RANDOM_PORT

@@ -768,6 +768,17 @@ func TestOptionsResolve(t *testing.T) {
 	}
 }
 
+// TestEmbeddedServerBadListen: a Listen address whose port is neither a
+// number nor a service name is refused as an invalid option.
+func TestEmbeddedServerBadListen(t *testing.T) {
+	for _, listen := range []string{"127.0.0.1:no-such-service", "127.0.0.1:65536", "4222"} {
+		_, err := Open(t.Context(), Options{StoreDir: t.TempDir(), MaxBytes: testMaxBytes, Listen: listen})
+		if !errors.Is(err, ErrInvalidOptions) || !strings.Contains(err.Error(), listen) {
+			t.Errorf("Listen %q: %v, want %v naming the address", listen, err, ErrInvalidOptions)
+		}
+	}
+}
+
 func TestEmbeddedServer(t *testing.T) {
 	tests := []struct {
 		name           string
