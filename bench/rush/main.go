@@ -494,8 +494,11 @@ func playSale(ctx context.Context, client *http.Client, sh *shop, c config, capa
 			mu.Unlock()
 			return
 		}
+		// When the shopper asked to join: a held join may answer only
+		// once the sale sold out, and its shopper waited as much as one
+		// who polled.
 		mu.Lock()
-		joinedAt[i] = time.Now()
+		joinedAt[i] = t0
 		mu.Unlock()
 		for time.Now().Before(deadline) {
 			switch q.State {
