@@ -82,6 +82,12 @@ func (s *server) room() (*waitroom.Room, error) {
 	return s.Room, nil
 }
 
+// minQueueKeyLength is the shortest Idempotency-Key a queue join takes:
+// the key stands for the place (anyone who sends it takes it), so it must
+// not be guessable; a UUID (36 characters) or 22 base64 characters of
+// randomness (128 bits) pass, "1" or an order number does not.
+const minQueueKeyLength = 22
+
 // handleQueueJoin takes a place in the current protected sale's queue and
 // answers the ticket that holds it, with the place's status. With
 // ?wait=N a place still waiting is held for news, as a status poll is:
@@ -102,6 +108,10 @@ func (s *server) handleQueueJoin() http.Handler {
 		if err != nil {
 			return err
 		}
+		if sent && len(key) < minQueueKeyLength {
+			return souq.Errorf(errBadRequest, "a queue join's Idempotency-Key must be at least %d characters, random (a UUID): "+
+				"whoever sends the same key takes the same place", minQueueKeyLength)
+		}
 		ticket := newTicket()
 		if sent {
 			ticket = "q_" + room.Ticket(key)
@@ -115,6 +125,18 @@ func (s *server) handleQueueJoin() http.Handler {
 		st, err := room.Visit(r.Context(), ticket, req.CartID, wait)
 		if err != nil {
 			return err
+		}
+		if sent {
+			// The key's place is the same on every join: once an order
+			// used its admission, the key has nothing left to give.
+			used, err := room.Used(r.Context(), ticket, st)
+			if err != nil {
+				return err
+			}
+			if used {
+				return souq.Errorf(souq.ErrConflict, "the admission this Idempotency-Key's place was given is used by an order "+
+					"(retry that order with its own Idempotency-Key for its answer); to queue again, join with a new Idempotency-Key")
+			}
 		}
 		w.Header().Set("Location", "/api/v1/queue/"+ticket)
 		httpjson.Encode(w, http.StatusCreated, queueView(ticket, st))

@@ -150,14 +150,14 @@ func TestQueueJoinHeld(t *testing.T) {
 		body, _ := a.do(openAPICall{method: "POST", path: "/api/v1/queue", header: []string{"Idempotency-Key", key}, want: want})
 		return decodeJSON[queueStatus](t, body)
 	}
-	first := join("app-install-1", 201)
+	first := join("app-install-1-4f0c2a9e6d1b", 201)
 	if first.State != "waiting" || first.Position != 1 {
 		t.Fatalf("first join: %+v, want waiting at position 1", first)
 	}
-	if again := join("app-install-1", 201); again.Ticket != first.Ticket || again.Position != 1 {
+	if again := join("app-install-1-4f0c2a9e6d1b", 201); again.Ticket != first.Ticket || again.Position != 1 {
 		t.Errorf("the same key again: ticket %s at %d, want %s at 1", again.Ticket, again.Position, first.Ticket)
 	}
-	if other := join("app-install-2", 201); other.Ticket == first.Ticket || other.Position != 2 {
+	if other := join("app-install-2-4f0c2a9e6d1b", 201); other.Ticket == first.Ticket || other.Position != 2 {
 		t.Errorf("another key: ticket %s at %d, want a new ticket at 2", other.Ticket, other.Position)
 	}
 	body, _ := a.do(openAPICall{method: "GET", path: "/api/v1/queue/" + first.Ticket, want: 200})
@@ -169,7 +169,7 @@ func TestQueueJoinHeld(t *testing.T) {
 	held := make(chan queueStatus, 1)
 	go func() {
 		req, _ := http.NewRequestWithContext(ctx, "POST", f.url+"/api/v1/queue?wait=20", nil)
-		req.Header.Set("Idempotency-Key", "app-install-3")
+		req.Header.Set("Idempotency-Key", "app-install-3-4f0c2a9e6d1b")
 		resp, err := f.client.Do(req)
 		if err != nil {
 			t.Error(err)
@@ -214,4 +214,68 @@ func TestQueueJoinHeld(t *testing.T) {
 
 	a.do(openAPICall{method: "POST", path: "/api/v1/queue?wait=99", want: 400, outside: true})
 	a.do(openAPICall{method: "POST", path: "/api/v1/queue", header: []string{"Idempotency-Key", strings.Repeat("k", 256)}, want: 400, outside: true})
+	// A short key is a guessable one: whoever sends it takes the place.
+	body, _ = a.do(openAPICall{method: "POST", path: "/api/v1/queue", header: []string{"Idempotency-Key", "1"}, want: 400, outside: true})
+	if !strings.Contains(string(body), "at least 22 characters") {
+		t.Errorf("a one-character join key: %s, want a problem saying how long a key must be", body)
+	}
+}
+
+// TestQueueKeyAfterOrder: a join key's place is the same on every join,
+// so once an order used its admission a join with that key answers 409
+// (join with a new key), not an admission already spent, which would
+// send the app round between the join and a 403 for ever; a new key
+// queues again.
+func TestQueueKeyAfterOrder(t *testing.T) {
+	f := newRoomFixture(t)
+	a := &openAPICheck{t: t, f: f, v: newOpenAPIValidator(t)}
+	p := f.product(100, 5000)
+	ctx := t.Context()
+	now := f.clock()
+	if _, err := f.catalog.ScheduleSale(ctx, catalog.SaleInput{Name: souq.Localized{EN: "White Friday", AR: "الجمعة البيضاء"},
+		StartsAt: now.Add(time.Minute), EndsAt: now.Add(time.Hour), Protected: true,
+		Items: []catalog.SaleItem{{ProductID: p.ID, DiscountPercent: 30}}}); err != nil {
+		t.Fatal(err)
+	}
+	f.advance(time.Minute)
+	if _, err := f.room.Tick(ctx, 0); err != nil {
+		t.Fatal(err)
+	}
+	const key = "7c9e6679-7425-40de-944b-e07fc1f90ae7"
+	join := func(key string, want int) []byte {
+		t.Helper()
+		body, _ := a.do(openAPICall{method: "POST", path: "/api/v1/queue", header: []string{"Idempotency-Key", key}, want: want})
+		return body
+	}
+	join(key, 201)
+	if _, err := f.room.Tick(ctx, time.Second); err != nil { // admits 2
+		t.Fatal(err)
+	}
+	st := decodeJSON[queueStatus](t, join(key, 201))
+	if st.State != "admitted" || st.AdmissionToken == "" {
+		t.Fatalf("the key's place reached: %+v, want admitted with a token", st)
+	}
+	order := func(token, orderKey string, want int) {
+		t.Helper()
+		a.do(openAPICall{method: "POST", path: "/api/v1/orders", body: orderBody(item(p.ID, 1)),
+			header: []string{AdmissionHeader, token, "Idempotency-Key", orderKey}, want: want})
+	}
+	order(st.AdmissionToken, "order-1", 201)
+	body := join(key, 409)
+	if !strings.Contains(string(body), "join with a new Idempotency-Key") {
+		t.Errorf("the key joined again after its order: %s, want a problem telling to join with a new key", body)
+	}
+	order(st.AdmissionToken, "order-1", 201) // the order's own retry still answers
+	const newKey = "0b6f7b52-8a3e-4d55-9a51-6a1f7c2d0e11"
+	if again := decodeJSON[queueStatus](t, join(newKey, 201)); again.Position != 2 {
+		t.Fatalf("a new key: %+v, want a new place, 2", again)
+	}
+	if _, err := f.room.Tick(ctx, time.Second); err != nil {
+		t.Fatal(err)
+	}
+	again := decodeJSON[queueStatus](t, join(newKey, 201))
+	if again.State != "admitted" || again.AdmissionToken == "" || again.AdmissionToken == st.AdmissionToken {
+		t.Fatalf("the new key's place reached: %+v, want admitted with a new token", again)
+	}
+	order(again.AdmissionToken, "order-2", 201)
 }

@@ -228,6 +228,16 @@ func (w *WaitingRoom) Release(ctx context.Context, sale, nonce, key string) erro
 	return nil
 }
 
+// Claimed implements waitroom.State.
+func (w *WaitingRoom) Claimed(ctx context.Context, sale, nonce string) (bool, error) {
+	w.s.rt[rtRead].Add(1)
+	n, err := w.s.client.Exists(ctx, w.claimKeys(sale, nonce)[0]).Result()
+	if err != nil {
+		return false, fmt.Errorf("redisstore: waiting room claimed: %w", unavailable(err))
+	}
+	return n == 1, nil
+}
+
 // Draw implements waitroom.State.
 func (w *WaitingRoom) Draw(ctx context.Context, sale string) ([]uint64, error) {
 	w.s.rt[rtRead].Add(1)

@@ -162,6 +162,14 @@ func (m *MemState) Release(_ context.Context, sale, nonce, key string) error {
 	return nil
 }
 
+// Claimed implements State.
+func (m *MemState) Claimed(_ context.Context, sale, nonce string) (bool, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	c, held := m.queue(sale).claims[nonce]
+	return held && !time.Now().After(c.expires), nil
+}
+
 // Draw implements State.
 func (m *MemState) Draw(_ context.Context, sale string) ([]uint64, error) {
 	m.mu.Lock()

@@ -234,6 +234,21 @@ func (r *Room) Visit(ctx context.Context, visitor string, cart souq.ID, wait tim
 	return r.visit(ctx, sale, visitor, cart)
 }
 
+// Used reports whether the admission st gave visitor (an admitted
+// status of Visit) is held by an order, placed or being placed: a visitor
+// whose ticket comes from an app's join key gets the same place on every
+// join, and with it an admission already spent.
+func (r *Room) Used(ctx context.Context, visitor string, st Status) (bool, error) {
+	if st.State != StateAdmitted {
+		return false, nil
+	}
+	used, err := r.cfg.State.Claimed(ctx, string(st.Sale.ID), r.nonce(st.Sale.ID, visitor, st.Position))
+	if err != nil {
+		return false, fmt.Errorf("waiting room: claimed: %w", err)
+	}
+	return used, nil
+}
+
 // Ticket returns the ticket an app's join key stands for (Keys.Ticket):
 // the same on every replica holding the same first secret.
 func (r *Room) Ticket(key string) string { return r.cfg.Keys.Ticket(key) }

@@ -64,6 +64,9 @@ type State interface {
 	// Release frees a claim held by key: the order it was for was not
 	// placed, so the admission may be used again.
 	Release(ctx context.Context, sale, nonce, key string) error
+	// Claimed reports whether an order holds the admission nonce's claim
+	// (placed, or being placed).
+	Claimed(ctx context.Context, sale, nonce string) (bool, error)
 	// Draw returns the draw numbers of the early arrivals, lowest first,
 	// for anyone to check the draw against the published seed.
 	Draw(ctx context.Context, sale string) ([]uint64, error)

@@ -145,7 +145,16 @@ func testClaim(t *testing.T, s waitroom.State) {
 			t.Fatalf("Claim(%s, %s) = %v, %v; want %v", nonce, key, got, err, want)
 		}
 	}
+	claimed := func(nonce string, want bool) {
+		t.Helper()
+		if got, err := s.Claimed(ctx, "sale_c", nonce); err != nil || got != want {
+			t.Fatalf("Claimed(%s) = %v, %v; want %v", nonce, got, err, want)
+		}
+	}
+	claimed("n1", false)
 	claim("n1", "key-a", true)
+	claimed("n1", true)
+	claimed("n2", false)
 	claim("n1", "key-a", true) // the same request again
 	claim("n1", "key-b", false)
 	claim("n2", "key-b", true)
@@ -159,6 +168,7 @@ func testClaim(t *testing.T, s waitroom.State) {
 	if err := s.Release(ctx, "sale_c", "n1", "key-a"); err != nil {
 		t.Fatal(err)
 	}
+	claimed("n1", false)
 	claim("n1", "key-c", true)
 	if q := advance(t, s, "sale_c", 0, false, false); q.Used != 2 {
 		t.Errorf("after a release and a new claim Used = %d, want 2", q.Used)
