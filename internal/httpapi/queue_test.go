@@ -135,16 +135,7 @@ func TestQueueJoinHeld(t *testing.T) {
 	a := &openAPICheck{t: t, f: f, v: newOpenAPIValidator(t)}
 	p := f.product(100, 5000)
 	ctx := t.Context()
-	now := f.clock()
-	if _, err := f.catalog.ScheduleSale(ctx, catalog.SaleInput{Name: souq.Localized{EN: "White Friday", AR: "الجمعة البيضاء"},
-		StartsAt: now.Add(time.Minute), EndsAt: now.Add(time.Hour), Protected: true,
-		Items: []catalog.SaleItem{{ProductID: p.ID, DiscountPercent: 30}}}); err != nil {
-		t.Fatal(err)
-	}
-	f.advance(time.Minute)
-	if _, err := f.room.Tick(ctx, 0); err != nil { // the start; no one admitted yet
-		t.Fatal(err)
-	}
+	startProtectedSale(t, f, p) // no one admitted yet
 	join := func(key string, want int) queueStatus {
 		t.Helper()
 		body, _ := a.do(openAPICall{method: "POST", path: "/api/v1/queue", header: []string{"Idempotency-Key", key}, want: want})
@@ -221,6 +212,23 @@ func TestQueueJoinHeld(t *testing.T) {
 	}
 }
 
+// startProtectedSale schedules a protected sale of p starting in a minute,
+// moves the clock to its start and ticks the room once (the start; no one
+// admitted yet).
+func startProtectedSale(t *testing.T, f *fixture, p souq.Product) {
+	t.Helper()
+	now := f.clock()
+	if _, err := f.catalog.ScheduleSale(t.Context(), catalog.SaleInput{Name: souq.Localized{EN: "White Friday", AR: "الجمعة البيضاء"},
+		StartsAt: now.Add(time.Minute), EndsAt: now.Add(time.Hour), Protected: true,
+		Items: []catalog.SaleItem{{ProductID: p.ID, DiscountPercent: 30}}}); err != nil {
+		t.Fatal(err)
+	}
+	f.advance(time.Minute)
+	if _, err := f.room.Tick(t.Context(), 0); err != nil {
+		t.Fatal(err)
+	}
+}
+
 // TestQueueKeyAfterOrder: a join key's place is the same on every join,
 // so once an order used its admission a join with that key answers 409
 // (join with a new key), not an admission already spent, which would
@@ -231,16 +239,7 @@ func TestQueueKeyAfterOrder(t *testing.T) {
 	a := &openAPICheck{t: t, f: f, v: newOpenAPIValidator(t)}
 	p := f.product(100, 5000)
 	ctx := t.Context()
-	now := f.clock()
-	if _, err := f.catalog.ScheduleSale(ctx, catalog.SaleInput{Name: souq.Localized{EN: "White Friday", AR: "الجمعة البيضاء"},
-		StartsAt: now.Add(time.Minute), EndsAt: now.Add(time.Hour), Protected: true,
-		Items: []catalog.SaleItem{{ProductID: p.ID, DiscountPercent: 30}}}); err != nil {
-		t.Fatal(err)
-	}
-	f.advance(time.Minute)
-	if _, err := f.room.Tick(ctx, 0); err != nil {
-		t.Fatal(err)
-	}
+	startProtectedSale(t, f, p)
 	const key = "7c9e6679-7425-40de-944b-e07fc1f90ae7"
 	join := func(key string, want int) []byte {
 		t.Helper()
