@@ -368,7 +368,17 @@ func (r *Room) admit(ctx context.Context, token string, cart souq.ID, key string
 	if key == "" {
 		key = "once"
 	}
-	claimed, err := r.cfg.State.Claim(ctx, string(sale.ID), a.Nonce, key, a.Expires.Sub(r.cfg.Sales.Now())+time.Minute)
+	// The claim lasts as long as the place can ask for tokens: every visit
+	// of an admitted place gives a fresh one with the same nonce, and a
+	// place is kept while its visitor comes back within the grace period,
+	// up to the sale's end. A claim that ended with its token would let
+	// the place order again with the next. After the end (and the window
+	// of the last tokens) checkout is not gated.
+	until := sale.EndsAt.Add(r.cfg.Window)
+	if a.Expires.After(until) {
+		until = a.Expires
+	}
+	claimed, err := r.cfg.State.Claim(ctx, string(sale.ID), a.Nonce, key, until.Sub(r.cfg.Sales.Now())+time.Minute)
 	if err != nil {
 		return nil, a, fmt.Errorf("waiting room: claim admission: %w", err)
 	}

@@ -291,6 +291,45 @@ func TestTokens(t *testing.T) {
 	}
 }
 
+// ttlState is a MemState that records the lifetime of the last claim.
+type ttlState struct {
+	*MemState
+	ttl time.Duration
+}
+
+func (s *ttlState) Claim(ctx context.Context, sale, nonce, key string, ttl time.Duration) (bool, error) {
+	s.ttl = ttl
+	return s.MemState.Claim(ctx, sale, nonce, key, ttl)
+}
+
+// TestClaimOutlivesThePlace: every visit of an admitted place gives a
+// fresh token with the same nonce and a later expiry, and a place is kept
+// for as long as its visitor comes back within the grace period. The
+// claim an order makes must therefore last as long as the sale is
+// protected (and a window after), not only as long as the token it came
+// with: after that token's expiry the place would get a new token and
+// order again.
+func TestClaimOutlivesThePlace(t *testing.T) {
+	shop := newShop()
+	shop.now = saleStart
+	state := &ttlState{MemState: NewMemState()}
+	r := newRoom(t, shop, state, ControllerConfig{Initial: 100})
+	visit(t, r, "v1", "")
+	tick(t, r, time.Second)
+	st := visit(t, r, "v1", "")
+	done, err := r.Admit(t.Context(), st.Token, "", "order-1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	done(true)
+	if want := shop.sale.EndsAt.Add(r.cfg.Window).Sub(shop.Now()); state.ttl < want {
+		t.Errorf("the claim lasts %v, want at least %v: until a window after the sale ends", state.ttl, want)
+	}
+	if used, err := r.Used(t.Context(), "v1", visit(t, r, "v1", "")); err != nil || !used {
+		t.Errorf("the place visited again after its order: used %v, %v; want true", used, err)
+	}
+}
+
 // TestTokenAdmittedTime: a token carries when its place was admitted, to
 // the millisecond; altering it breaks the signature; a token of the last
 // version (v1, without it) still admits.
