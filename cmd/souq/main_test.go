@@ -402,7 +402,7 @@ func TestRunUsageErrors(t *testing.T) {
 			nil, "--waitroom-secret"},
 		{"short waiting room secret", []string{"serve", "--waitroom-secret", "new-secret-of-32-bytes-at-least!!,short"}, nil, "secret 2 is 5 bytes"},
 		{"waiting room token version", []string{"serve", "--waitroom-token-version", "3"}, nil, "--waitroom-token-version must be 1 or 2, not 3"},
-		{"waiting room grace shorter than a held poll", []string{"serve", "--waitroom-grace", "10s"}, nil, "--waitroom-grace must be at least 30s"},
+		{"waiting room grace shorter than a held poll", []string{"serve", "--waitroom-grace", "50s"}, nil, "--waitroom-grace must be at least a minute"},
 		{"waiting room ceiling", []string{"serve", "--waitroom-ceiling", "0"}, nil, "--waitroom-ceiling"},
 		{"queue-only replica without a shared queue", []string{"serve", "--waitroom-admit=false"}, nil, "--waitroom-admit=false needs --hot"},
 		{"shed floor above ceiling", []string{"serve", "--shed-min", "100", "--shed-max", "10"}, nil, "--shed-min"},

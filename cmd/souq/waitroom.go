@@ -16,6 +16,11 @@ import (
 	"github.com/souq-commerce/souq/internal/waitroom"
 )
 
+// minGrace is the shortest --waitroom-grace: longer than a held join or
+// poll (waitroom.MaxWait), and a whole minute, the unit the queue page
+// tells it in.
+const minGrace = time.Minute
+
 // roomConfig is the waiting room's settings (docs/waitroom.md).
 type roomConfig struct {
 	secrets      string
@@ -40,7 +45,7 @@ func (r *roomConfig) flags(fs *flag.FlagSet) {
 	fs.Float64Var(&r.initial, "waitroom-initial-rate", waitroom.DefaultInitialRate, "shoppers a `second` this api replica admits when a sale starts, before the controller has measured checkout (a rehearsal's capacity is a good start)")
 	fs.DurationVar(&r.targetP99, "waitroom-target-p99", waitroom.DefaultTargetP99, "checkout p99 `latency` the waiting room protects: above it, admission slows")
 	fs.IntVar(&r.maxInFlight, "waitroom-max-in-flight", 0, "checkouts in progress on this replica above which admission slows (0: no bound)")
-	fs.DurationVar(&r.grace, "waitroom-grace", waitroom.DefaultGrace, "how long a shopper may leave the queue and keep the place (at least 30s: longer than a held join or poll)")
+	fs.DurationVar(&r.grace, "waitroom-grace", waitroom.DefaultGrace, "how long a shopper may leave the queue and keep the place (at least a minute: longer than a held join or poll)")
 	fs.DurationVar(&r.window, "waitroom-window", waitroom.DefaultWindow, "how long an admission lasts")
 	fs.BoolVar(&r.admit, "waitroom-admit", true, "admit shoppers from a protected sale's queue at the rate this replica's checkout sustains; false on api replicas that serve only the queue (a load-balancer rule sends /api/v1/queue and /{lang}/queue to them): they measure no checkout and must not admit (needs --hot)")
 	fs.BoolVar(&r.shed, "shed", true, "shed load beyond an adaptive concurrency limit that follows the api's latency: browsing and search are refused (503) first, admitted checkout and payment never")
@@ -57,9 +62,9 @@ func (r roomConfig) problems(shared bool) []string {
 	if r.targetP99 <= 0 || r.grace <= 0 || r.window <= 0 || r.maxInFlight < 0 || r.stockFactor <= 0 {
 		p = append(p, "--waitroom-target-p99, --waitroom-grace, --waitroom-window and --waitroom-stock-factor must be positive, --waitroom-max-in-flight not negative")
 	}
-	if minGrace := waitroom.MaxWait + 5*time.Second; r.grace > 0 && r.grace < minGrace {
-		p = append(p, fmt.Sprintf("--waitroom-grace must be at least %v: a join or poll is held up to %v for news, "+
-			"and a shopper waiting in one must not lose the place", minGrace, waitroom.MaxWait))
+	if r.grace > 0 && r.grace < minGrace {
+		p = append(p, fmt.Sprintf("--waitroom-grace must be at least a minute: a join or poll is held up to %v for news, "+
+			"and a shopper waiting in one must not lose the place (the queue page counts the grace in minutes)", waitroom.MaxWait))
 	}
 	if r.shedMin < 1 || r.shedMax < r.shedMin {
 		p = append(p, "--shed-min must be at least 1 and at most --shed-max")
