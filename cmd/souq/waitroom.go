@@ -87,9 +87,10 @@ func (r roomConfig) problems(shared bool) []string {
 // keys returns the signing keys, issuing tokens of --waitroom-token-version:
 // the configured secrets, or one generated for this process.
 func (r roomConfig) keys() (*waitroom.Keys, error) {
-	bs := [][]byte{[]byte(rand.Text() + rand.Text())}
-	if r.secrets != "" {
-		bs = nil
+	var bs [][]byte
+	if r.secrets == "" {
+		bs = append(bs, []byte(rand.Text()+rand.Text()))
+	} else {
 		for _, s := range strings.Split(r.secrets, ",") {
 			bs = append(bs, []byte(strings.TrimSpace(s)))
 		}
